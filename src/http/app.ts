@@ -1,0 +1,71 @@
+/**
+ * The express application: request ids, structured logs, JSON parsing, routes, docs, and one error
+ * handler that turns everything into problem+json (no stack traces ever leave the process).
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { makeAuthorizer } from './auth';
+import type { AppContext } from './context';
+import { buildOpenApiDocument, openApiYaml } from './openapi';
+import { HttpProblem, problemBody, type ProblemKind } from './problem';
+import { mountRoutes } from './route';
+import { allRoutes } from './routes';
+import { toHttpProblem } from './error-mapping';
+
+export const JSON_BODY_LIMIT = '25mb';
+
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+
+  app.use((req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    (req as { id?: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // SSE and health polls are chatty; they still log at debug.
+      autoLogging: { ignore: (req) => req.url === '/v1/health' },
+    }),
+  );
+  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+
+  const document = buildOpenApiDocument();
+  const yamlText = openApiYaml();
+  app.get('/openapi.json', (_req, res) => res.json(document));
+  app.get('/openapi.yaml', (_req, res) => res.type('application/yaml').send(yamlText));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
+
+  const router = express.Router();
+  mountRoutes(router, allRoutes(ctx), makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }));
+  app.use(router);
+
+  app.use((req, _res, next) => next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`)));
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const problem = toHttpProblem(err);
+    if (problem.status >= 500) req.log?.error({ err }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    for (const [k, v] of Object.entries(problem.headers ?? {})) res.setHeader(k, v);
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .send(JSON.stringify(problemBody(problem, req.originalUrl, (req as { id?: string }).id)));
+  };
+  app.use(onError);
+  return app;
+}
+
+export type { ProblemKind };

@@ -1,0 +1,18 @@
+/** What route handlers may use. Built once in main.ts (or a test) and passed to every router. */
+import type { Logger } from 'pino';
+import type { BackendInfo } from '../compute/backend';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import type { JobQueue } from '../jobs/queue';
+
+export interface AppContext {
+  prisma: Db;
+  config: Config;
+  logger: Logger;
+  backend: BackendInfo;
+  /** Job queue (pg-boss); absent only in OpenAPI generation. */
+  jobs?: JobQueue;
+  startedAt: Date;
+  /** Whether the database is an embedded server started by this process. */
+  embeddedDatabase: boolean;
+}

@@ -1,0 +1,87 @@
+/**
+ * RFC 9457 problem details. Every error response of the API is one of these, with a stable `type`
+ * (documented in openapi.yaml), the failing fields and reasons, and the request id — never a stack trace.
+ */
+import type { ZodError } from 'zod';
+
+export interface FieldError {
+  /** Where the problem is: "body.folds.k", "query.limit", "params.id", "manifest.atlases[0].file". */
+  field: string;
+  reason: string;
+}
+
+export const PROBLEM_TYPES = {
+  validation: { status: 400, title: 'Request validation failed' },
+  'invalid-json': { status: 400, title: 'Request body is not valid JSON' },
+  'invalid-data': { status: 400, title: 'Referenced data is invalid' },
+  'path-outside-roots': { status: 400, title: 'Path is outside the configured data roots' },
+  unauthorized: { status: 401, title: 'A valid API key is required' },
+  forbidden: { status: 403, title: 'This key may not do that' },
+  'not-found': { status: 404, title: 'Resource not found' },
+  conflict: { status: 409, title: 'Conflicts with the current state' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'not-acceptable': { status: 406, title: 'Not acceptable' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_TYPES;
+
+export function problemTypeUri(kind: ProblemKind): string {
+  return `/problems/${kind}`;
+}
+
+export class HttpProblem extends Error {
+  override name = 'HttpProblem';
+  readonly kind: ProblemKind;
+  readonly status: number;
+  readonly errors?: FieldError[];
+  readonly headers?: Record<string, string>;
+
+  constructor(kind: ProblemKind, detail: string, opts: { errors?: FieldError[]; headers?: Record<string, string>; status?: number } = {}) {
+    super(detail);
+    this.kind = kind;
+    this.status = opts.status ?? PROBLEM_TYPES[kind].status;
+    this.errors = opts.errors;
+    this.headers = opts.headers;
+  }
+
+  static notFound(what: string, id: string): HttpProblem {
+    return new HttpProblem('not-found', `${what} ${id} does not exist`);
+  }
+
+  static invalid(field: string, reason: string, kind: ProblemKind = 'validation'): HttpProblem {
+    return new HttpProblem(kind, `${field}: ${reason}`, { errors: [{ field, reason }] });
+  }
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+}
+
+export function problemBody(p: HttpProblem, instance?: string, requestId?: string): ProblemBody {
+  return {
+    type: problemTypeUri(p.kind),
+    title: PROBLEM_TYPES[p.kind].title,
+    status: p.status,
+    detail: p.message,
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(p.errors ? { errors: p.errors } : {}),
+  };
+}
+
+/** Zod issues -> field errors, prefixed with where the value came from (body, query, params). */
+export function zodFieldErrors(err: ZodError, where: string): FieldError[] {
+  return err.issues.map((i) => ({
+    field: [where, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.').replace(/\.\[/g, '['),
+    reason: i.message,
+  }));
+}

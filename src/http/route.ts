@@ -1,0 +1,151 @@
+/**
+ * Routes are declared once (method, path, zod schemas for params/query/body/responses, handler) and
+ * from that one declaration we get: request validation, TypeScript types for the handler, and the
+ * OpenAPI operation. mountRoutes() wires them into express; registerRoutes() into the OpenAPI registry.
+ */
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { ZodType } from 'zod';
+import type { z } from './openapi-registry';
+import type { OpenAPIRegistry } from './openapi-registry';
+import { HttpProblem, zodFieldErrors } from './problem';
+import { ProblemSchema } from './schemas/common';
+
+export type Access = 'public' | 'read' | 'write';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface HandlerContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  res: Response;
+}
+
+export interface HandlerResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI-style path, e.g. /v1/runs/{id}. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Other request content types accepted (e.g. multipart/form-data), documented only. */
+  bodyContentTypes?: Record<string, ZodType>;
+  responses: Record<number, ResponseSpec>;
+  /** Extra problem statuses this route can return besides 400/401/404/500. */
+  problems?: number[];
+  /** Return a result, or write to ctx.res yourself (streams) and return undefined. */
+  handler: (ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<HandlerResult | undefined>;
+}
+
+// The identity function that gives handlers their inferred types.
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+function expressPath(openapiPath: string): string {
+  return openapiPath.replace(/\{(\w+)\}/g, ':$1');
+}
+
+function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return value;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const errors = zodFieldErrors(r.error, where);
+    throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+  }
+  return r.data;
+}
+
+export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (access: Access) => RequestHandler): void {
+  for (const route of routes) {
+    const handler: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const params = parsePart(route.params, req.params, 'params');
+        const query = parsePart(route.query, req.query, 'query');
+        const body = route.body ? parsePart(route.body, req.body, 'body') : req.body;
+        const result = await route.handler({ params, query, body, req, res } as HandlerContext<never, never, never>);
+        if (!result || res.headersSent) return;
+        for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+        const status = result.status ?? 200;
+        if (result.body === undefined) res.status(status).end();
+        else if (Buffer.isBuffer(result.body)) res.status(status).send(result.body);
+        else res.status(status).json(result.body);
+      } catch (err) {
+        next(err);
+      }
+    };
+    router[route.method](expressPath(route.path), authorize(route.access), handler);
+  }
+}
+
+const STANDARD_PROBLEMS: Record<number, string> = {
+  400: 'Invalid request (problem+json names each failing field)',
+  401: 'Missing or invalid API key',
+  404: 'Not found',
+  406: 'Not acceptable',
+  409: 'Conflict with the current state',
+  413: 'Request body too large',
+  415: 'Unsupported media type',
+  500: 'Internal error (no details leak)',
+  503: 'Unavailable',
+};
+
+export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): void {
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key created with `npm run cli -- keys create <name>` (or ALIGN_ADMIN_KEY).',
+  });
+  for (const route of routes) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, spec] of Object.entries(route.responses)) {
+      responses[status] = spec.schema
+        ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } }
+        : spec.contentType
+          ? { description: spec.description, content: { [spec.contentType]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description: spec.description };
+    }
+    const problemStatuses = new Set<number>([500, ...(route.problems ?? [])]);
+    if (route.params || route.query || route.body) problemStatuses.add(400);
+    if (route.params) problemStatuses.add(404);
+    if (route.access === 'write') problemStatuses.add(401);
+    for (const s of problemStatuses) {
+      responses[String(s)] ??= { description: STANDARD_PROBLEMS[s] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } };
+    }
+    const bodyContent: Record<string, { schema: ZodType }> = {};
+    if (route.body) bodyContent['application/json'] = { schema: route.body };
+    for (const [ct, schema] of Object.entries(route.bodyContentTypes ?? {})) bodyContent[ct] = { schema };
+    registry.registerPath({
+      method: route.method,
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      description: route.description,
+      tags: route.tags,
+      security: route.access === 'write' ? [{ bearerAuth: [] }] : [],
+      request: {
+        ...(route.params ? { params: route.params as never } : {}),
+        ...(route.query ? { query: route.query as never } : {}),
+        ...(Object.keys(bodyContent).length > 0 ? { body: { required: true, content: bodyContent } } : {}),
+      },
+      responses: responses as never,
+    });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Entry point: `npm start` (HTTP + in-process workers) or `npm run worker` (workers only).
+ * Config -> database (embedded when DATABASE_URL is unset) -> compute backend -> HTTP + workers.
+ * SIGTERM/SIGINT: in-flight requests finish, workers stop, database closes, embedded server stops.
+ */
+import { ConfigError, loadConfig } from './config';
+import { startService } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const workerOnly = process.argv.includes('--worker');
+  const service = await startService(config, { http: !workerOnly });
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    // A wrapper (npm, tsx) may relay the same SIGTERM; only a second Ctrl-C forces an exit.
+    if (shuttingDown) {
+      if (signal === 'SIGINT') {
+        service.logger.warn({ signal }, 'second interrupt: exiting now');
+        process.exit(1);
+      }
+      return;
+    }
+    shuttingDown = true;
+    service.logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => process.exit(0),
+      (err) => {
+        service.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+/**
+ * Starts everything a process needs (database, compute backend, HTTP, workers) and stops it in
+ * reverse order. Used by main.ts, the CLI demo and the API tests, so they all run the same code.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { initBackend, type BackendInfo } from './compute/backend';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import { createApp } from './http/app';
+import type { AppContext } from './http/context';
+import { createLogger } from './logger';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  db: Database;
+  backend: BackendInfo;
+  context: AppContext;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Serve HTTP (default true); false for a worker-only process. */
+  http?: boolean;
+  logger?: Logger;
+}
+
+export async function startService(config: Config, opts: StartOptions = {}): Promise<RunningService> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgDir: config.pgDir,
+    pgPort: config.pgPort,
+    log: (line) => logger.debug({ component: 'postgres' }, line),
+  });
+  logger.info({ embedded: db.embedded, appliedMigrations: db.appliedMigrations }, 'database ready');
+  let server: Server | null = null;
+  try {
+    const backend = await initBackend(config.backend);
+    logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
+    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded };
+    let port = 0;
+    if (opts.http !== false) {
+      const app = createApp(context);
+      // (express 5's app.listen calls back on errors too; listen on a plain http server instead)
+      const httpServer = createServer(app);
+      server = httpServer;
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      logger.info({ url: `http://${config.host}:${port}` }, 'listening');
+    }
+    let stopping: Promise<void> | null = null;
+    return {
+      url: `http://${config.host}:${port}`,
+      port,
+      db,
+      backend,
+      context,
+      logger,
+      stop() {
+        stopping ??= (async () => {
+          if (server) {
+            // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
+            const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+            server.closeIdleConnections();
+            await closed;
+          }
+          await context.jobs?.stop();
+          await db.close();
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    server?.close();
+    await db.close();
+    throw err;
+  }
+}

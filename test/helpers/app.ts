@@ -1,0 +1,55 @@
+/** The real service (startService) on a test database and a free port, with an admin key for writes. */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { startService, type RunningService } from '../../src/server';
+import { createTestDatabase, type TestDatabase } from './db';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export interface TestApp {
+  service: RunningService;
+  db: TestDatabase;
+  url: string;
+  dataDir: string;
+  /** fetch against the app; `auth: true` adds the admin key. */
+  request(pathname: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'align-test-data-'));
+  const config = loadConfig({
+    PORT: '0',
+    DATABASE_URL: db.url,
+    ALIGN_DATA_DIR: dataDir,
+    ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
+    LOG_LEVEL: 'silent',
+    ALIGN_BACKEND: 'wasm',
+    ...env,
+  });
+  const service = await startService(config);
+  const url = service.url;
+  return {
+    service,
+    db,
+    url,
+    dataDir,
+    request(pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.auth) headers.set('Authorization', `Bearer ${TEST_ADMIN_KEY}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set('Content-Type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
+      return fetch(url + pathname, { ...init, headers, body });
+    },
+    async close() {
+      await service.stop();
+      await db.drop();
+    },
+  };
+}
