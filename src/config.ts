@@ -25,6 +25,12 @@ export const ConfigSchema = z.object({
   ALIGN_READS_REQUIRE_KEY: booleanFlag.default(false),
   /** In-process job workers (0: this process only serves HTTP). */
   ALIGN_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+  /** A running job not finished after this long is considered lost (worker killed) and retried. */
+  ALIGN_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(4 * 3600),
+  ALIGN_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(2),
+  /** How often pg-boss looks for expired jobs. */
+  ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -40,6 +46,10 @@ export interface Config {
   adminKey?: string;
   readsRequireKey: boolean;
   workers: number;
+  jobExpireSeconds: number;
+  jobRetries: number;
+  jobMaintenanceSeconds: number;
+  jobPollSeconds: number;
   backend?: string;
   logLevel: string;
 }
@@ -72,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminKey: e.ALIGN_ADMIN_KEY,
     readsRequireKey: e.ALIGN_READS_REQUIRE_KEY,
     workers: e.ALIGN_WORKERS,
+    jobExpireSeconds: e.ALIGN_JOB_EXPIRE_SECONDS,
+    jobRetries: e.ALIGN_JOB_RETRIES,
+    jobMaintenanceSeconds: e.ALIGN_JOB_MAINTENANCE_SECONDS,
+    jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     backend: e.ALIGN_BACKEND,
     logLevel: e.LOG_LEVEL,
   };

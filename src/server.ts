@@ -10,6 +10,8 @@ import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createApp } from './http/app';
 import type { AppContext } from './http/context';
+import { jobHandlers } from './jobs/handlers';
+import { startJobQueue, type JobQueue } from './jobs/queue';
 import { createLogger } from './logger';
 
 export interface RunningService {
@@ -38,10 +40,13 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   });
   logger.info({ embedded: db.embedded, appliedMigrations: db.appliedMigrations }, 'database ready');
   let server: Server | null = null;
+  let jobs: JobQueue | undefined;
   try {
     const backend = await initBackend(config.backend);
     logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
     const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded };
+    const workers = opts.http === false ? Math.max(1, config.workers) : config.workers;
+    jobs = context.jobs = await startJobQueue({ databaseUrl: db.url, prisma: db.prisma, config, logger, backend, handlers: jobHandlers(), workers });
     let port = 0;
     if (opts.http !== false) {
       const app = createApp(context);
@@ -83,6 +88,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     };
   } catch (err) {
     server?.close();
+    await jobs?.stop().catch(() => undefined);
     await db.close();
     throw err;
   }

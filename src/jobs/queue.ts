@@ -1,6 +1,180 @@
-/** Job queue interface (pg-boss implementation lands with the job handlers). */
+/**
+ * The job queue: pg-boss on the service's own Postgres (retries, expiry, many workers on many
+ * machines), plus our `Job` row per job holding the public state and progress that HTTP reads.
+ * A worker killed mid-job leaves the pg-boss job active until it expires (ALIGN_JOB_EXPIRE_SECONDS);
+ * pg-boss then retries it on any live worker. Handlers write their results in one transaction at the
+ * end, so a retried job still ends with exactly one set of results.
+ */
+import { randomUUID } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { BackendInfo } from '../compute/backend';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobProgress, type JobState } from './types';
+
 export interface JobQueue {
-  enqueue(kind: string, data: Record<string, unknown>, opts?: { singletonKey?: string }): Promise<string>;
-  cancel(jobId: string): Promise<void>;
+  /** Queue a job; returns its id (also the id of its Job row). */
+  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }): Promise<string>;
+  /** Cancel a queued or running job; returns its new state. */
+  cancel(jobId: string): Promise<JobState>;
   stop(): Promise<void>;
+}
+
+export interface JobQueueOptions {
+  databaseUrl: string;
+  prisma: Db;
+  config: Config;
+  logger: Logger;
+  backend: BackendInfo;
+  handlers: Partial<Record<JobKind, JobHandler<never>>>;
+  /** Workers per kind in this process (0: enqueue only). */
+  workers: number;
+}
+
+const PROGRESS_WRITE_INTERVAL_MS = 250;
+const CANCEL_POLL_MS = 1000;
+
+export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
+  const { prisma, logger, config } = opts;
+  const boss = new PgBoss({
+    connectionString: opts.databaseUrl,
+    max: 4,
+    maintenanceIntervalSeconds: config.jobMaintenanceSeconds,
+  });
+  boss.on('error', (err) => logger.error({ err }, 'job queue error'));
+  await boss.start();
+  for (const kind of JOB_KINDS) {
+    await boss.createQueue(kind, { name: kind, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds });
+  }
+
+  const controllers = new Map<string, AbortController>();
+  const stopping = new AbortController();
+
+  async function setState(id: string, state: JobState, extra: { error?: string | null; finished?: boolean } = {}) {
+    await prisma.job.update({
+      where: { id },
+      data: { state, ...(extra.error !== undefined ? { error: extra.error } : {}), ...(extra.finished ? { finishedAt: new Date() } : {}) },
+    });
+  }
+
+  async function runOne(kind: JobKind, job: PgBoss.JobWithMetadata<Record<string, unknown>>): Promise<void> {
+    const handler = opts.handlers[kind] as JobHandler<Record<string, unknown>> | undefined;
+    if (!handler) throw new Error(`no handler for job kind ${kind}`);
+    const row = await prisma.job.findUnique({ where: { id: job.id } });
+    if (!row || row.state === 'cancelled' || row.state === 'cancelling') {
+      if (row) {
+        await setState(job.id, 'cancelled', { finished: true });
+        await handler.onCancelled?.(job.data, { prisma, logger });
+      }
+      return;
+    }
+    const controller = new AbortController();
+    controllers.set(job.id, controller);
+    const onStop = () => controller.abort(new JobCancelledError('worker stopping'));
+    stopping.signal.addEventListener('abort', onStop);
+    let lastWrite = 0;
+    let lastStage = '';
+    let pending: JobProgress | null = null;
+    let writing: Promise<unknown> = Promise.resolve();
+    const flush = () => {
+      if (!pending) return;
+      const p = pending;
+      pending = null;
+      lastWrite = Date.now();
+      writing = writing.then(() => prisma.job.update({ where: { id: job.id }, data: { progress: { ...p, updatedAt: new Date().toISOString() } } }).catch(() => undefined));
+    };
+    // Cancellation arrives through the Job row (any process may receive the DELETE).
+    const poll = setInterval(async () => {
+      const r = await prisma.job.findUnique({ where: { id: job.id }, select: { state: true } }).catch(() => null);
+      if (r?.state === 'cancelling') controller.abort(new JobCancelledError('cancelled'));
+    }, CANCEL_POLL_MS);
+    const attempt = job.retryCount + 1;
+    try {
+      await prisma.job.update({ where: { id: job.id }, data: { state: 'running', error: null } });
+      await handler.run(job.data, {
+        jobId: job.id,
+        attempt,
+        prisma,
+        config,
+        logger: logger.child({ jobId: job.id, kind }),
+        backend: opts.backend,
+        signal: controller.signal,
+        progress(p) {
+          pending = p;
+          if (p.stage !== lastStage || Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS || p.done === p.total) {
+            lastStage = p.stage;
+            flush();
+          }
+        },
+      });
+      flush();
+      await writing;
+      await setState(job.id, 'completed', { error: null, finished: true });
+    } catch (err) {
+      flush();
+      await writing;
+      const message = err instanceof Error ? err.message : String(err);
+      if (controller.signal.aborted && !stopping.signal.aborted) {
+        await setState(job.id, 'cancelled', { finished: true });
+        await handler.onCancelled?.(job.data, { prisma, logger });
+        return; // completing the pg-boss job: nothing to retry
+      }
+      if (stopping.signal.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
+      const last = job.retryCount >= job.retryLimit;
+      logger.warn({ jobId: job.id, kind, attempt, err: message, last }, 'job attempt failed');
+      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
+      if (last) await handler.onFailed?.(job.data, message, { prisma, logger });
+      throw err;
+    } finally {
+      clearInterval(poll);
+      stopping.signal.removeEventListener('abort', onStop);
+      controllers.delete(job.id);
+    }
+  }
+
+  if (opts.workers > 0) {
+    for (const kind of JOB_KINDS) {
+      if (!opts.handlers[kind]) continue;
+      for (let w = 0; w < opts.workers; w++) {
+        await boss.work<Record<string, unknown>>(kind, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: config.jobPollSeconds }, async (jobs) => {
+          for (const job of jobs) await runOne(kind, job as unknown as PgBoss.JobWithMetadata<Record<string, unknown>>);
+        });
+      }
+    }
+  }
+
+  return {
+    async enqueue(kind, data, links = {}) {
+      const id = randomUUID();
+      await prisma.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
+      await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds });
+      return id;
+    },
+    async cancel(jobId) {
+      const row = await prisma.job.findUnique({ where: { id: jobId } });
+      if (!row) throw new Error(`job ${jobId} does not exist`);
+      if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return row.state as JobState;
+      if (row.state === 'queued' || row.state === 'retrying') {
+        // Not running anywhere: cancel in pg-boss and finish the domain rows here.
+        await boss.cancel(row.kind, jobId).catch(() => undefined);
+        const updated = await prisma.job.updateMany({ where: { id: jobId, state: { in: ['queued', 'retrying'] } }, data: { state: 'cancelled', finishedAt: new Date() } });
+        if (updated.count === 1) {
+          const handler = opts.handlers[row.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
+          const job = await boss.getJobById<Record<string, unknown>>(row.kind, jobId).catch(() => null);
+          await handler?.onCancelled?.(job?.data ?? {}, { prisma, logger });
+          return 'cancelled';
+        }
+      }
+      // Running (here or on another machine): the worker notices within CANCEL_POLL_MS.
+      await prisma.job.updateMany({ where: { id: jobId, state: 'running' }, data: { state: 'cancelling' } });
+      controllers.get(jobId)?.abort(new JobCancelledError('cancelled'));
+      const now = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true } });
+      return (now?.state ?? 'cancelling') as JobState;
+    },
+    async stop() {
+      stopping.abort();
+      await boss.stop({ graceful: true, timeout: 10_000, wait: true });
+    },
+  };
 }

@@ -2,8 +2,9 @@
 import type { AppContext } from '../context';
 import type { RouteSpec } from '../route';
 import { healthRoutes } from './health';
+import { jobRoutes } from './jobs';
 import { modelRoutes } from './models';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...modelRoutes(ctx)];
+  return [...healthRoutes(ctx), ...modelRoutes(ctx), ...jobRoutes(ctx)];
 }

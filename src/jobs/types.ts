@@ -1,0 +1,44 @@
+/** What a job handler is given and must provide. Handlers live in src/jobs/handlers/, one per kind. */
+import type { Logger } from 'pino';
+import type { BackendInfo } from '../compute/backend';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+
+export const JOB_KINDS = ['alignment', 'train-sae', 'comparison', 'toy'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Public job states (GET /v1/jobs/{id}). */
+export type JobState = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
+export const TERMINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
+
+export interface JobProgress {
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface JobContext {
+  jobId: string;
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
+  prisma: Db;
+  config: Config;
+  logger: Logger;
+  backend: BackendInfo;
+  /** Aborted when the job is cancelled (DELETE /v1/jobs/{id}) or the worker stops. */
+  signal: AbortSignal;
+  /** Record progress (throttled writes; stage changes are written at once). */
+  progress(p: JobProgress): void;
+}
+
+export interface JobHandler<D = Record<string, unknown>> {
+  run(data: D, ctx: JobContext): Promise<void>;
+  /** Bring domain rows (run, SAE) to a terminal state; called once, after the last try. */
+  onFailed?(data: D, error: string, ctx: Pick<JobContext, 'prisma' | 'logger'>): Promise<void>;
+  onCancelled?(data: D, ctx: Pick<JobContext, 'prisma' | 'logger'>): Promise<void>;
+}
+
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError';
+}
