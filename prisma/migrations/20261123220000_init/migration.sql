@@ -139,9 +139,11 @@ CREATE TABLE "Score" (
     "id" BIGSERIAL NOT NULL,
     "runId" UUID NOT NULL,
     "kind" "RunKind" NOT NULL,
+    "datasetId" UUID,
     "modelId" UUID,
     "layerId" UUID,
     "representation" TEXT NOT NULL,
+    "saeId" UUID,
     "method" TEXT NOT NULL,
     "subject" TEXT,
     "atlas" TEXT,
@@ -239,6 +241,9 @@ CREATE INDEX "Score_modelId_subject_atlas_representation_method_idx" ON "Score"(
 
 -- CreateIndex
 CREATE INDEX "Score_layerId_idx" ON "Score"("layerId");
+
+-- CreateIndex
+CREATE INDEX "Score_subject_atlas_target_idx" ON "Score"("subject", "atlas", "target");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Score_runId_target_key" ON "Score"("runId", "target");
