@@ -4,7 +4,9 @@ import type { RouteSpec } from '../route';
 import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
 import { modelRoutes } from './models';
+import { runRoutes } from './runs';
+import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...modelRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...modelRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

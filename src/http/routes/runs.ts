@@ -1,0 +1,132 @@
+import { gzipSync } from 'node:zlib';
+import { encodeNifti1 } from '../../nsd/nifti-write';
+import type { AppContext } from '../context';
+import { z } from '../openapi-registry';
+import { HttpProblem } from '../problem';
+import { defineRoute, type RouteSpec } from '../route';
+import { IdParams, UuidSchema } from '../schemas/common';
+import { runJson, RunSchema } from '../schemas/results';
+
+export const FoldsSchema = z
+  .object({
+    runId: UuidSchema,
+    k: z.number().int(),
+    seed: z.number().int().nullable().openapi({ description: 'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)' }),
+    assignment: z.record(z.string(), z.number().int()).openapi({ description: 'nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run' }),
+    counts: z.array(z.number().int()).openapi({ description: 'Test stimuli per fold' }),
+  })
+  .openapi('Folds');
+
+export const VoxelResultsSchema = z
+  .object({
+    runId: UuidSchema,
+    volumeShape: z.array(z.number().int()).openapi({ description: '(X, Y, Z) of the subject space' }),
+    indices: z.array(z.number().int()).openapi({ description: 'Flat voxel index x + X*(y + Y*z)' }),
+    values: z.array(z.number().nullable()).openapi({ description: 'Mean over folds of the voxel score (null: dropped as dead)' }),
+    roi: z.array(z.string()).openapi({ description: 'ROI of each voxel' }),
+  })
+  .openapi('VoxelResults');
+
+export const VoxelQuery = z.object({
+  format: z.enum(['json', 'nifti']).optional().openapi({ description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.' }),
+});
+
+/** Stored arrays (float32/int32 little-endian bytea) back to typed arrays. */
+function f32(b: Uint8Array): Float32Array {
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+function i32(b: Uint8Array): Int32Array {
+  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+export function runRoutes(ctx: AppContext): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/runs/{id}',
+      operationId: 'getRun',
+      summary: 'A run: status, inputs, backend, versions, timings and per-ROI scores',
+      tags: ['runs'],
+      access: 'read',
+      params: IdParams,
+      responses: { 200: { description: 'The run', schema: RunSchema } },
+      handler: async ({ params }) => {
+        const run = await ctx.prisma.run.findUnique({ where: { id: params.id }, include: { scores: { orderBy: { id: 'asc' } } } });
+        if (!run) throw HttpProblem.notFound('run', params.id);
+        return { body: runJson(run) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/folds',
+      operationId: 'getRunFolds',
+      summary: 'The fold assignment a run used (reusable as an explicit assignment)',
+      tags: ['runs'],
+      access: 'read',
+      params: IdParams,
+      responses: { 200: { description: 'Folds', schema: FoldsSchema } },
+      problems: [409],
+      handler: async ({ params }) => {
+        const run = await ctx.prisma.run.findUnique({ where: { id: params.id }, select: { foldAssignment: true } });
+        if (!run) throw HttpProblem.notFound('run', params.id);
+        const f = run.foldAssignment as { k: number; seed: number | null; nsdIds: number[]; folds: number[] } | null;
+        if (!f) throw new HttpProblem('conflict', 'the run has not assigned its folds yet (it is still queued)');
+        const assignment: Record<string, number> = {};
+        const counts = new Array<number>(f.k).fill(0);
+        f.nsdIds.forEach((id, i) => {
+          assignment[String(id)] = f.folds[i];
+          counts[f.folds[i]] += 1;
+        });
+        return { body: { runId: params.id, k: f.k, seed: f.seed, assignment, counts } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/voxels',
+      operationId: 'getRunVoxels',
+      summary: 'Per-voxel scores of an alignment run, as JSON or as a NIfTI volume in the subject space',
+      tags: ['runs'],
+      access: 'read',
+      params: IdParams,
+      query: VoxelQuery,
+      responses: {
+        200: { description: 'Voxel scores (JSON), or application/gzip (NIfTI-1 .nii.gz)', schema: VoxelResultsSchema },
+      },
+      problems: [406, 409],
+      handler: async ({ params, query, req }) => {
+        const v = await ctx.prisma.runVoxels.findUnique({ where: { runId: params.id } });
+        if (!v) {
+          const exists = await ctx.prisma.run.count({ where: { id: params.id } });
+          if (!exists) throw HttpProblem.notFound('run', params.id);
+          throw new HttpProblem('conflict', 'the run has no voxel results (not finished, or not an alignment run)');
+        }
+        const format = query.format ?? (req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) === 'application/json' ? 'json' : req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) ? 'nifti' : null);
+        if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
+        const indices = i32(v.voxelIndices);
+        const values = f32(v.values);
+        const codes = new Uint16Array(v.roiCodes.buffer.slice(v.roiCodes.byteOffset, v.roiCodes.byteOffset + v.roiCodes.byteLength));
+        if (format === 'json') {
+          return {
+            body: {
+              runId: params.id,
+              volumeShape: v.volumeShape,
+              indices: Array.from(indices),
+              values: Array.from(values, (x) => (Number.isFinite(x) ? x : null)),
+              roi: Array.from(codes, (c) => v.roiNames[c]),
+            },
+          };
+        }
+        const [X, Y, Z] = v.volumeShape;
+        const volume = new Float32Array(X * Y * Z).fill(NaN);
+        indices.forEach((idx, i) => {
+          volume[idx] = values[i];
+        });
+        const body = gzipSync(encodeNifti1(volume, [X, Y, Z]));
+        return {
+          body,
+          headers: { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"` },
+        };
+      },
+    }),
+  ];
+}
