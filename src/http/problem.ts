@@ -78,9 +78,31 @@ export function problemBody(p: HttpProblem, instance?: string, requestId?: strin
   };
 }
 
+type Issue = ZodError['issues'][number];
+
+/**
+ * For a failed union, the branch that got furthest: the one whose issues lie deepest (its type
+ * matched and something inside it failed), so `manifest.space` is reported instead of "Invalid input".
+ */
+function bestUnionBranch(issue: Issue): Issue[] | null {
+  const branches = (issue as { errors?: Issue[][] }).errors;
+  if (issue.code !== 'invalid_union' || !branches?.length) return null;
+  const depth = (b: Issue[]) => Math.min(...b.map((i) => (i.code === 'invalid_type' && i.path.length === 0 ? -1 : i.path.length)));
+  const best = [...branches].sort((a, b) => depth(b) - depth(a))[0];
+  return depth(best) >= 0 ? best : null;
+}
+
+function flattenIssues(issues: Issue[], prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
+  return issues.flatMap((i) => {
+    const branch = bestUnionBranch(i);
+    if (branch) return flattenIssues(branch, [...prefix, ...i.path]);
+    return [{ path: [...prefix, ...i.path], message: i.message }];
+  });
+}
+
 /** Zod issues -> field errors, prefixed with where the value came from (body, query, params). */
 export function zodFieldErrors(err: ZodError, where: string): FieldError[] {
-  return err.issues.map((i) => ({
+  return flattenIssues(err.issues).map((i) => ({
     field: [where, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.').replace(/\.\[/g, '['),
     reason: i.message,
   }));

@@ -30,7 +30,7 @@ interface Started {
 }
 
 async function start(dataDir: string, port: number, pgPort: number): Promise<Started> {
-  const env = { ...process.env, PORT: String(port), ALIGN_DATA_DIR: dataDir, ALIGN_PG_PORT: String(pgPort), ALIGN_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALIGN_DATA_DIR: dataDir, ALIGN_PG_PORT: String(pgPort), ALIGN_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'info' };
   delete env.DATABASE_URL;
   const child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];

@@ -1,12 +1,14 @@
 /** Every route of the API, in documentation order. */
 import type { AppContext } from '../context';
 import type { RouteSpec } from '../route';
+import { datasetRoutes } from './datasets';
 import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
+import { layerRoutes } from './layers';
 import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...modelRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

@@ -1,0 +1,78 @@
+/** Stimulus ids (nsdIds) of activation rows, from .npy, .json, .csv or an HDF5 dataset. */
+import { readFileSync } from 'node:fs';
+import { DataValidationError } from '../nsd/errors';
+import { openH5Dataset, readH5Slab } from '../nsd/hdf5';
+import { parseCsv } from '../nsd/csv';
+import { readNpy } from './npy';
+
+export interface ReadIdsOptions {
+  /** HDF5 dataset holding the ids (for .h5/.hdf5 files). */
+  dataset?: string;
+  /** CSV column (default: "nsdId" if present, else the only column). JSON: key of an object holding the array (default "nsdIds" when the root is an object). */
+  column?: string;
+  field?: string;
+}
+
+function checkedIds(values: ArrayLike<number | bigint | string>, field: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new DataValidationError(`${field}[${i}]`, `stimulus id "${String(values[i])}" is not a non-negative integer`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Read stimulus ids as Int32Array (one per activation row, file order).
+ * .npy: 1-D integer array (or integral floats). .json: array, or object with `column`/"nsdIds".
+ * .csv: column `column`, else "nsdId", else the single column (header optional). HDF5: `dataset`.
+ * @throws DataValidationError (field, or field[i] for a bad entry).
+ */
+export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): Promise<Int32Array> {
+  const field = opts.field ?? 'stimulusIds';
+  const ext = /\.([a-z0-9]+)$/i.exec(file)?.[1]?.toLowerCase();
+  try {
+    if (ext === 'h5' || ext === 'hdf5' || ext === 'hdf') {
+      if (!opts.dataset) throw new DataValidationError(`${field}.dataset`, 'an HDF5 ids file needs a dataset name');
+      const h = await openH5Dataset(file, opts.dataset, field);
+      try {
+        if (h.info.shape.length !== 1) throw new DataValidationError(field, `ids dataset must be 1-D, got [${h.info.shape}]`);
+        return checkedIds(Array.from(readH5Slab(h, [[0, h.info.shape[0]]], field) as ArrayLike<number>), field);
+      } finally {
+        h.close();
+      }
+    }
+    if (ext === 'npy') {
+      const a = readNpy(readFileSync(file));
+      if (a.shape.length !== 1 && !(a.shape.length === 2 && a.shape[1] === 1)) throw new DataValidationError(field, `ids must be 1-D, got shape [${a.shape}]`);
+      return checkedIds(a.data as ArrayLike<number>, field);
+    }
+    const text = readFileSync(file, 'utf8');
+    if (ext === 'json') {
+      const j = JSON.parse(text);
+      const arr = Array.isArray(j) ? j : j?.[opts.column ?? 'nsdIds'];
+      if (!Array.isArray(arr)) throw new DataValidationError(field, 'JSON ids must be an array or an object holding one');
+      return checkedIds(arr, field);
+    }
+    if (ext === 'csv' || ext === 'txt' || ext === 'tsv') {
+      const rows = parseCsv(text).filter((r) => r.some((c) => c.trim() !== ''));
+      if (rows.length === 0) return new Int32Array(0);
+      const header = rows[0].map((c) => c.trim());
+      const hasHeader = header.some((c) => c !== '' && !/^-?\d+(\.0*)?$/.test(c));
+      let col = 0;
+      if (hasHeader) {
+        const want = opts.column ?? (header.includes('nsdId') ? 'nsdId' : header.length === 1 ? header[0] : undefined);
+        col = want === undefined ? -1 : header.indexOf(want);
+        if (col < 0) throw new DataValidationError(`${field}.column`, `CSV has no column ${want ?? '"nsdId"'} (columns: ${header.join(', ')})`);
+      } else if (rows[0].length !== 1) {
+        throw new DataValidationError(field, 'a CSV without header must have one column');
+      }
+      return checkedIds(rows.slice(hasHeader ? 1 : 0).map((r) => (r[col] ?? '').trim()), field);
+    }
+  } catch (e) {
+    if (e instanceof DataValidationError) throw e;
+    throw new DataValidationError(field, `cannot read stimulus ids: ${(e as Error).message}`);
+  }
+  throw new DataValidationError(field, `unsupported ids file type "${ext ?? ''}" (use .npy, .json, .csv or HDF5)`);
+}

@@ -1,0 +1,237 @@
+/**
+ * Layers: a model's activations for NSD stimuli, registered by path (inside ALIGN_DATA_ROOTS) or by
+ * multipart upload (stored under ALIGN_DATA_DIR/uploads). Files are read and checked before any row
+ * is written: a float matrix (stimuli x units), one unique nsdId per row.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Request, Response } from 'express';
+import multer from 'multer';
+import { readActivations } from '../../activations/load';
+import { readStimulusIds } from '../../activations/stimulus-ids';
+import { DataValidationError } from '../../nsd/errors';
+import { resolveDataPath } from '../../nsd/paths';
+import type { AppContext } from '../context';
+import { z } from '../openapi-registry';
+import { HttpProblem } from '../problem';
+import { defineRoute, type RouteSpec } from '../route';
+import { IdParams, UuidSchema } from '../schemas/common';
+
+/** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
+export const NSD_IMAGE_COUNT = 73_000;
+const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+
+const FileRef = z.object({
+  path: z.string().min(1).openapi({ description: 'File path (absolute, or relative to the first data root)' }),
+  dataset: z.string().min(1).optional().openapi({ description: 'HDF5 dataset name (for .h5/.hdf5 files)' }),
+});
+
+export const CreateLayerSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).openapi({ example: 'layer4.2' }),
+    position: z.number().int().min(0).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
+    activations: FileRef.openapi({ description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units' }),
+    stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
+  })
+  .strict()
+  .openapi('CreateLayer');
+
+export const UploadLayerSchema = z
+  .object({
+    name: z.string(),
+    position: z.string().optional(),
+    activations: z.string().openapi({ format: 'binary', description: '.npy file' }),
+    stimulusIds: z.string().openapi({ format: 'binary', description: '.npy, .json or .csv file' }),
+  })
+  .openapi('UploadLayer');
+
+export const LayerSchema = z
+  .object({
+    id: UuidSchema,
+    modelId: UuidSchema,
+    name: z.string(),
+    position: z.number().int(),
+    width: z.number().int(),
+    count: z.number().int(),
+    dtype: z.string(),
+    checksum: z.string().openapi({ description: 'sha256 of the activation file' }),
+    activations: z.object({ path: z.string(), dataset: z.string().nullable() }),
+    stimulusIds: z.object({ path: z.string(), dataset: z.string().nullable() }),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('Layer');
+
+type LayerRow = {
+  id: string;
+  modelId: string;
+  name: string;
+  position: number;
+  width: number;
+  count: number;
+  dtype: string;
+  checksum: string;
+  activationsPath: string;
+  activationsDataset: string | null;
+  stimulusIdsPath: string;
+  stimulusIdsDataset: string | null;
+  createdAt: Date;
+};
+
+export function layerJson(l: LayerRow): z.infer<typeof LayerSchema> {
+  return {
+    id: l.id,
+    modelId: l.modelId,
+    name: l.name,
+    position: l.position,
+    width: l.width,
+    count: l.count,
+    dtype: l.dtype,
+    checksum: l.checksum,
+    activations: { path: l.activationsPath, dataset: l.activationsDataset },
+    stimulusIds: { path: l.stimulusIdsPath, dataset: l.stimulusIdsDataset },
+    createdAt: l.createdAt.toISOString(),
+  };
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Read and check a layer's files; returns what the Layer row needs. */
+export async function inspectLayerFiles(activationsPath: string, activationsDataset: string | undefined, idsPath: string, idsDataset: string | undefined, fieldPrefix: string) {
+  const acts = await readActivations(activationsPath, { dataset: activationsDataset, field: `${fieldPrefix}activations` });
+  const ids = await readStimulusIds(idsPath, { dataset: idsDataset, field: `${fieldPrefix}stimulusIds` });
+  if (ids.length !== acts.rows) {
+    throw new DataValidationError(`${fieldPrefix}stimulusIds`, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
+  }
+  const seen = new Set<number>();
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= NSD_IMAGE_COUNT) throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} is not an NSD image (0..${NSD_IMAGE_COUNT - 1})`);
+    if (seen.has(ids[i])) throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} appears twice`);
+    seen.add(ids[i]);
+  }
+  for (let i = 0; i < acts.data.length; i++) {
+    if (!Number.isFinite(acts.data[i])) {
+      throw new DataValidationError(`${fieldPrefix}activations`, `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`);
+    }
+  }
+  return { width: acts.cols, count: acts.rows, checksum: await sha256File(activationsPath) };
+}
+
+function runMulter(req: Request, res: Response, dir: string): Promise<void> {
+  const upload = multer({ dest: dir, limits: { fileSize: MAX_UPLOAD_BYTES, files: 2, fields: 10 } }).fields([
+    { name: 'activations', maxCount: 1 },
+    { name: 'stimulusIds', maxCount: 1 },
+  ]);
+  return new Promise((resolve, reject) =>
+    upload(req, res, (err: unknown) => {
+      if (!err) return resolve();
+      const e = err as { code?: string; field?: string; message?: string };
+      if (e.code === 'LIMIT_FILE_SIZE') return reject(new HttpProblem('payload-too-large', `upload exceeds ${MAX_UPLOAD_BYTES} bytes`));
+      reject(HttpProblem.invalid(`body.${e.field ?? 'upload'}`, e.message ?? 'bad multipart upload'));
+    }),
+  );
+}
+
+export function layerRoutes(ctx: AppContext): RouteSpec[] {
+  const uploadsDir = () => path.join(ctx.config.dataDir, 'uploads');
+  const rootsForLayers = () => [...ctx.config.dataRoots, uploadsDir()];
+
+  async function createLayer(modelId: string, input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string }, fieldPrefix: string) {
+    const model = await ctx.prisma.model.findUnique({ where: { id: modelId }, select: { id: true, layers: { select: { name: true, position: true } } } });
+    if (!model) throw HttpProblem.notFound('model', modelId);
+    if (model.layers.some((l) => l.name === input.name)) {
+      throw new HttpProblem('conflict', `model already has a layer named "${input.name}"`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
+    }
+    const info = await inspectLayerFiles(input.act, input.actDs, input.ids, input.idsDs, fieldPrefix);
+    const position = input.position ?? (model.layers.length ? Math.max(...model.layers.map((l) => l.position)) + 1 : 0);
+    const row = await ctx.prisma.layer.create({
+      data: {
+        modelId,
+        name: input.name,
+        position,
+        activationsPath: input.act,
+        activationsDataset: input.actDs ?? null,
+        stimulusIdsPath: input.ids,
+        stimulusIdsDataset: input.idsDs ?? null,
+        dtype: 'float32',
+        ...info,
+      },
+    });
+    return { status: 201, body: layerJson(row), headers: { Location: `/v1/layers/${row.id}` } };
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/models/{id}/layers',
+      operationId: 'createLayer',
+      summary: "Register a layer's activations and their NSD stimulus ids (by path, or multipart upload)",
+      description:
+        'JSON body: files by path inside ALIGN_DATA_ROOTS. multipart/form-data: fields name (and position), files activations and stimulusIds. The files are read and checked (shape, finite values, one unique nsdId per row) before the layer is stored.',
+      tags: ['models'],
+      access: 'write',
+      params: IdParams,
+      bodyContentTypes: { 'application/json': CreateLayerSchema, 'multipart/form-data': UploadLayerSchema },
+      responses: { 201: { description: 'Registered', schema: LayerSchema } },
+      problems: [409, 413],
+      handler: async ({ params, req, res }) => {
+        if (req.is('multipart/form-data')) {
+          const dir = path.join(uploadsDir(), randomUUID());
+          await mkdir(dir, { recursive: true });
+          try {
+            await runMulter(req, res, dir);
+            const files = req.files as Record<string, Express.Multer.File[]> | undefined;
+            const fields = req.body as Record<string, string>;
+            const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
+            if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
+            const position = fields.position === undefined ? undefined : Number(fields.position);
+            if (position !== undefined && !(Number.isInteger(position) && position >= 0)) throw HttpProblem.invalid('body.position', 'must be a non-negative integer');
+            const act = files?.activations?.[0];
+            const ids = files?.stimulusIds?.[0];
+            if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
+            if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
+            // Keep the uploaded names' extensions: the readers pick the format from them.
+            const actPath = path.join(dir, `activations${path.extname(act.originalname) || '.npy'}`);
+            const idsPath = path.join(dir, `stimulus-ids${path.extname(ids.originalname) || '.npy'}`);
+            await rename(act.path, actPath);
+            await rename(ids.path, idsPath);
+            return await createLayer(params.id, { name: name.data, position, act: actPath, ids: idsPath }, 'body.');
+          } catch (err) {
+            await rm(dir, { recursive: true, force: true });
+            throw err;
+          }
+        }
+        const parsed = CreateLayerSchema.safeParse(req.body ?? {});
+        if (!parsed.success) {
+          const errors = parsed.error.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), reason: i.message }));
+          throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+        }
+        const b = parsed.data;
+        const base = ctx.config.dataRoots[0];
+        const act = resolveDataPath(base, b.activations.path, rootsForLayers(), 'body.activations.path');
+        const ids = resolveDataPath(base, b.stimulusIds.path, rootsForLayers(), 'body.stimulusIds.path');
+        return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset }, 'body.');
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/layers/{id}',
+      operationId: 'getLayer',
+      summary: 'One layer',
+      tags: ['models'],
+      access: 'read',
+      params: IdParams,
+      responses: { 200: { description: 'The layer', schema: LayerSchema } },
+      handler: async ({ params }) => {
+        const l = await ctx.prisma.layer.findUnique({ where: { id: params.id } });
+        if (!l) throw HttpProblem.notFound('layer', params.id);
+        return { body: layerJson(l) };
+      },
+    }),
+  ];
+}
