@@ -27,6 +27,8 @@ export const ConfigSchema = z.object({
   ALIGN_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
   /** A running job not finished after this long is considered lost (worker killed) and retried. */
   ALIGN_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(4 * 3600),
+  /** A running job without a heartbeat for this long lost its worker and is retried elsewhere. */
+  ALIGN_JOB_STALE_SECONDS: z.coerce.number().min(2).max(86_400).default(120),
   ALIGN_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(2),
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
@@ -48,6 +50,7 @@ export interface Config {
   workers: number;
   jobExpireSeconds: number;
   jobRetries: number;
+  jobStaleSeconds: number;
   jobMaintenanceSeconds: number;
   jobPollSeconds: number;
   backend?: string;
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.ALIGN_WORKERS,
     jobExpireSeconds: e.ALIGN_JOB_EXPIRE_SECONDS,
     jobRetries: e.ALIGN_JOB_RETRIES,
+    jobStaleSeconds: e.ALIGN_JOB_STALE_SECONDS,
     jobMaintenanceSeconds: e.ALIGN_JOB_MAINTENANCE_SECONDS,
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     backend: e.ALIGN_BACKEND,

@@ -1,8 +1,9 @@
 /**
  * The job queue: pg-boss on the service's own Postgres (retries, expiry, many workers on many
  * machines), plus our `Job` row per job holding the public state and progress that HTTP reads.
- * A worker killed mid-job leaves the pg-boss job active until it expires (ALIGN_JOB_EXPIRE_SECONDS);
- * pg-boss then retries it on any live worker. Handlers write their results in one transaction at the
+ * Running jobs send a heartbeat through their Job row; a job whose worker died (killed, machine lost)
+ * is handed back to pg-boss by a reaper in any live process after ALIGN_JOB_STALE_SECONDS and retried
+ * (pg-boss expiry, ALIGN_JOB_EXPIRE_SECONDS, stays as a backstop). Handlers write their results in one transaction at the
  * end, so a retried job still ends with exactly one set of results.
  */
 import { randomUUID } from 'node:crypto';
@@ -84,9 +85,12 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       lastWrite = Date.now();
       writing = writing.then(() => prisma.job.update({ where: { id: job.id }, data: { progress: { ...p, updatedAt: new Date().toISOString() } } }).catch(() => undefined));
     };
-    // Cancellation arrives through the Job row (any process may receive the DELETE).
+    // Heartbeat (updatedAt) so reapers elsewhere know this worker is alive; cancellation arrives through
+    // the same row (any process may receive the DELETE).
     const poll = setInterval(async () => {
-      const r = await prisma.job.findUnique({ where: { id: job.id }, select: { state: true } }).catch(() => null);
+      const r = await prisma.job
+        .update({ where: { id: job.id }, data: { updatedAt: new Date() }, select: { state: true } })
+        .catch(() => null);
       if (r?.state === 'cancelling') controller.abort(new JobCancelledError('cancelled'));
     }, CANCEL_POLL_MS);
     const attempt = job.retryCount + 1;
@@ -133,6 +137,21 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     }
   }
 
+  // Jobs whose worker died (no heartbeat for jobStaleSeconds) go back to pg-boss as failed attempts,
+  // which retries them on any live worker; the UPDATE ... RETURNING claims each stale job exactly once.
+  const reap = async () => {
+    const stale = await prisma.$queryRaw<{ id: string; kind: string }[]>`
+      UPDATE "Job" SET state = 'retrying', error = 'worker stopped responding', "updatedAt" = now()
+      WHERE state IN ('running', 'cancelling') AND "updatedAt" < now() - make_interval(secs => ${config.jobStaleSeconds})
+      RETURNING id::text, kind`.catch(() => []);
+    for (const j of stale) {
+      logger.warn({ jobId: j.id, kind: j.kind }, 'job lost its worker; retrying');
+      await boss.fail(j.kind, j.id, { message: 'worker stopped responding' }).catch((err) => logger.error({ err }, 'could not hand back a stale job'));
+    }
+  };
+  const reaper = setInterval(() => void reap(), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
+  reaper.unref();
+
   if (opts.workers > 0) {
     for (const kind of JOB_KINDS) {
       if (!opts.handlers[kind]) continue;
@@ -173,6 +192,7 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       return (now?.state ?? 'cancelling') as JobState;
     },
     async stop() {
+      clearInterval(reaper);
       stopping.abort();
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });
     },

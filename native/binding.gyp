@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "align_linalg",
+      "sources": ["src/linalg.c", "src/sparse.c"],
+      "cflags": ["-O3", "-std=c11", "-fno-strict-aliasing", "-pthread"],
+      "cflags!": ["-O2"],
+      "libraries": ["-lopenblas", "-llapacke", "-lpthread"],
+      "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"]
+    }
+  ]
+}

@@ -1,0 +1,120 @@
+/**
+ * Optional native addon (native/, N-API over OpenBLAS + LAPACKE), loaded once, never throwing.
+ * The addon is built at postinstall by scripts/build-native.mjs when the Debian headers exist; when the
+ * .node file is missing or fails to load, every linalg function uses its TypeScript / tfjs path instead.
+ * ALIGN_NATIVE=0 disables the addon for the whole process (it is then not even loaded); `setNativeEnabled`
+ * switches it off and on again at run time (tests, benchmarks). The addon is loaded on first use.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Raw addon surface. Matrices are row-major typed arrays; the output arrays are overwritten. */
+export interface NativeAddon {
+  /** C (m x n) = op(A) op(B); lda/ldb are the stored row lengths of A and B. */
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void;
+  dgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): void;
+  /**
+   * C (n x n, f64, zeroed by the caller) = X'X (side 0) or XX' (side 1) for X (rows x cols, f32 or f64),
+   * full matrix filled. f32Products: ssyrk per block of 256 summed indices, blocks summed in f64; otherwise
+   * dsyrk over f64 copies of blocks of X.
+   */
+  gram(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
+    c: Float64Array): void;
+  /** Eigenvalues ascending into w, eigenvectors as COLUMNS of row-major z (n x n); a is not modified. Returns LAPACK info. */
+  dsyevd(a: Float64Array, n: number, w: Float64Array, z: Float64Array): number;
+  /** C (m x n) = A B (transA false; A m x k CSR) or A' B (transA true; A k x m CSR); B row-major f32. */
+  csrMatmulDense(transA: boolean, aRows: number, aCols: number, indptr: Int32Array, indices: Int32Array,
+    values: Float32Array, b: Float32Array, n: number, c: Float32Array): void;
+  /** C (m x nB) = B A' with B dense (m x p, f32) and A CSR (nA x p); c is m x nA f32. */
+  denseMatmulCsrT(b: Float32Array, m: number, p: number, aRows: number, indptr: Int32Array, indices: Int32Array,
+    values: Float32Array, c: Float32Array): void;
+  /** C (mA x mB, f64) = A B' for CSR A (mA x p) and CSR B (mB x p). */
+  csrMatmulCsrT(aRows: number, aIndptr: Int32Array, aIndices: Int32Array, aValues: Float32Array,
+    bRows: number, bIndptr: Int32Array, bIndices: Int32Array, bValues: Float32Array, cols: number,
+    c: Float64Array, symmetric: boolean): void;
+  /** C (p x p, f64) = A'A for CSR A (n x p). */
+  csrGramCols(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array,
+    c: Float64Array): void;
+  /** Same as the synchronous calls, run on the libuv thread pool; resolve to the LAPACK info (0 for BLAS). */
+  sgemmAsync(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): Promise<number>;
+  dgemmAsync(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): Promise<number>;
+  gramAsync(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
+    c: Float64Array): Promise<number>;
+  dsyevdAsync(a: Float64Array, n: number, w: Float64Array, z: Float64Array): Promise<number>;
+  info(): { blas: string; threads: number };
+  setThreads(n: number): void;
+}
+
+export interface LinalgInfo {
+  /** True when the addon is loaded and enabled. */
+  native: boolean;
+  /** OpenBLAS configuration string (when loaded). */
+  blas?: string;
+  /** Threads used by OpenBLAS and the CSR kernels (when loaded). */
+  threads?: number;
+  /** Why the native path is off (missing build, load error, ALIGN_NATIVE=0, disabled at run time). */
+  reason?: string;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/align_linalg.node', import.meta.url));
+
+let addon: NativeAddon | null = null;
+let loadReason: string | undefined;
+let attempted = false;
+const envDisabled = process.env.ALIGN_NATIVE === '0';
+let enabled = true;
+
+function load(): void {
+  if (attempted) return;
+  attempted = true;
+  if (!existsSync(ADDON_PATH)) {
+    loadReason = 'addon not built (native/build/Release/align_linalg.node missing; see scripts/build-native.mjs)';
+    return;
+  }
+  try {
+    const req = createRequire(import.meta.url);
+    addon = req(ADDON_PATH) as NativeAddon;
+  } catch (err) {
+    addon = null;
+    loadReason = `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+}
+
+/** The addon when enabled and loadable, else null. Call per operation (cheap). */
+export function nativeAddon(): NativeAddon | null {
+  if (envDisabled || !enabled) return null;
+  load();
+  return addon;
+}
+
+/** Whether the addon can be used: not disabled by ALIGN_NATIVE=0 and it loads (ignores setNativeEnabled). */
+export function nativeAvailable(): boolean {
+  if (envDisabled) return false;
+  load();
+  return addon !== null;
+}
+
+/**
+ * Enable or disable the native path at run time (tests and benchmarks run both implementations).
+ * Returns the previous setting. Enabling has no effect when the addon did not load or ALIGN_NATIVE=0.
+ */
+export function setNativeEnabled(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+/** Whether the addon is loaded and in use, and why not. */
+export function linalgInfo(): LinalgInfo {
+  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0' };
+  load();
+  if (!addon) return { native: false, reason: loadReason };
+  const { blas, threads } = addon.info();
+  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)' };
+  return { native: true, blas, threads };
+}

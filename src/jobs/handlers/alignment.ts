@@ -1,0 +1,220 @@
+/**
+ * Alignment job: one layer (as neurons or SAE latents) -> every requested ROI of one subject.
+ * Per ROI a cross-validated ridge (paper presets fit each ROI on its own: the row LN and the shared
+ * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
+ * a killed or retried job leaves either no scores or exactly one set.
+ */
+import { createHash } from 'node:crypto';
+import { activeBackend, tf } from '../../compute/backend';
+import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
+import { linalgInfo } from '../../compute/linalg/index';
+import { isCsr, takeCsrRows, takeCols, takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
+import { fitRidgeCv, type RidgePreset } from '../../compute/ridge/index';
+import { SERVICE_VERSION } from '../../version';
+import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
+import type { JobContext, JobHandler } from '../types';
+
+export interface AlignmentInputs {
+  datasetId: string;
+  subject: string;
+  atlas: string;
+  rois: string[];
+  layerId: string;
+  representation: 'neurons' | 'sae';
+  saeId: string | null;
+  preset: RidgePreset;
+  alphas: number[];
+  folds: { k: number; seed: number } | { assignment: Record<string, number> };
+  noiseCeiling?: { minPercent: number };
+}
+
+function mean(xs: number[]): number {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+}
+function median(xs: ArrayLike<number>): number {
+  const f = Array.from(xs).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!f.length) return NaN;
+  const m = f.length >> 1;
+  return f.length % 2 ? f[m] : (f[m - 1] + f[m]) / 2;
+}
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** The images both the betas and the activations have (ascending nsdId) and their rows in each. */
+function commonImages(betaIds: Int32Array, layerIds: Int32Array): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
+  const layerRow = new Map<number, number>();
+  layerIds.forEach((id, r) => layerRow.set(id, r));
+  const ids: number[] = [];
+  const betaRows: number[] = [];
+  const layerRows: number[] = [];
+  betaIds.forEach((id, r) => {
+    const lr = layerRow.get(id);
+    if (lr !== undefined) {
+      ids.push(id);
+      betaRows.push(r);
+      layerRows.push(lr);
+    }
+  });
+  return { ids: Int32Array.from(ids), betaRows: Int32Array.from(betaRows), layerRows: Int32Array.from(layerRows) };
+}
+
+async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
+  const { prisma } = ctx;
+  const runRow = await prisma.run.findUniqueOrThrow({ where: { id: data.runId } });
+  if (runRow.status === 'succeeded') return; // a duplicate delivery after success: nothing to do
+  const inputs = runRow.inputs as unknown as AlignmentInputs;
+  const t0 = performance.now();
+  await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+
+  ctx.progress({ stage: 'loading betas', done: 0, total: 1 });
+  const targets = await loadRoiTargets(prisma, ctx.config, inputs, {
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress({ stage: 'loading betas', done: p.done, total: p.total }),
+  });
+  const tLoad = performance.now();
+  ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
+  const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
+  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer);
+  let common = commonImages(targets.nsdIds, layerIds);
+  let assignment: Int32Array;
+  let seed: number | null = null;
+  if ('assignment' in inputs.folds) {
+    // An explicit assignment also defines the evaluated images: those it names.
+    const map = inputs.folds.assignment;
+    const keep = Array.from(common.ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(common.ids[i])));
+    const unknown = Object.keys(map).filter((id) => !common.ids.includes(Number(id)));
+    if (unknown.length) throw new Error(`folds.assignment names ${unknown.length} images that the subject's betas and the layer do not both have (first: ${unknown.slice(0, 5).join(', ')})`);
+    common = { ids: Int32Array.from(keep, (i) => common.ids[i]), betaRows: Int32Array.from(keep, (i) => common.betaRows[i]), layerRows: Int32Array.from(keep, (i) => common.layerRows[i]) };
+    assignment = assignmentFromMap(common.ids, map);
+  } else {
+    if (common.ids.length < inputs.folds.k * 2) throw new Error(`only ${common.ids.length} images have both betas and activations; too few for ${inputs.folds.k} folds`);
+    assignment = kFoldAssignment(common.ids.length, inputs.folds.k, inputs.folds.seed);
+    seed = inputs.folds.seed;
+  }
+  const k = Math.max(...assignment) + 1;
+  const X0 = takeRows(layerX, common.layerRows);
+  ctx.progress({ stage: 'encoding', done: 0, total: 1 });
+  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal);
+  const Yall = takeRows(targets.betas, common.betaRows);
+  const reps = Uint8Array.from(common.betaRows, (r) => targets.repetitions[r]);
+  const ncAll = noiseCeilingFor(targets.ncsnr, reps);
+  const tPrep = performance.now();
+
+  const scores: {
+    target: string;
+    value: number;
+    sem: number | null;
+    median: number | null;
+    foldValues: number[];
+    nVoxels: number;
+    alphas: number[];
+    noiseCeiling: number | null;
+    normalised: number | null;
+    keptShare: number | null;
+  }[] = [];
+  const voxelIdx: number[] = [];
+  const voxelVal: number[] = [];
+  const voxelRoi: number[] = [];
+  const timings: Record<string, number> = { load: (tLoad - t0) / 1000, prepare: (tPrep - tLoad) / 1000, gram: 0, eigh: 0, alphaSearch: 0, predict: 0 };
+  for (let r = 0; r < targets.rois.length; r++) {
+    const roi = targets.rois[r];
+    ctx.signal.throwIfAborted();
+    ctx.progress({ stage: `fitting ${roi.name}`, done: r, total: targets.rois.length });
+    const Y = takeCols(Yall, roi.columns) as DenseMatrix<Float32Array>;
+    const nc = ncAll ? Float32Array.from(roi.columns, (c) => ncAll[c]) : undefined;
+    const res = fitRidgeCv(X, Y, {
+      preset: inputs.preset,
+      alphas: inputs.alphas,
+      assignment,
+      noiseCeiling: nc,
+      minNoiseCeiling: inputs.noiseCeiling?.minPercent,
+      signal: ctx.signal,
+    });
+    for (const key of ['gram', 'eigh', 'alphaSearch', 'predict'] as const) timings[key] += res.timings[key];
+    const foldValues = res.folds.map((f) => f.meanScore);
+    const alphas = res.folds.map((f) => (Number.isFinite(f.alpha) ? f.alpha : median(f.alphaPerTarget ?? [])));
+    scores.push({
+      target: roi.name,
+      value: res.mean,
+      sem: finiteOrNull(res.sem),
+      median: finiteOrNull(res.median),
+      foldValues,
+      nVoxels: res.targets.kept.length,
+      alphas,
+      noiseCeiling: nc ? finiteOrNull(mean(Array.from(nc))) : null,
+      normalised: res.noiseCeiling ? finiteOrNull(res.noiseCeiling.mean) : null,
+      keptShare: res.noiseCeiling ? finiteOrNull(res.noiseCeiling.share) : null,
+    });
+    roi.columns.forEach((c, j) => {
+      voxelIdx.push(targets.voxelIndices[c]);
+      voxelVal.push(res.targetScores[j]);
+      voxelRoi.push(r);
+    });
+    // Let the event loop breathe between ROIs (HTTP in the same process).
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  ctx.signal.throwIfAborted();
+  ctx.progress({ stage: 'saving', done: targets.rois.length, total: targets.rois.length });
+  timings.total = (performance.now() - t0) / 1000;
+  const backend = activeBackend();
+  const toBytes = (a: Float32Array | Int32Array | Uint16Array) => {
+    const out = new Uint8Array(new ArrayBuffer(a.byteLength));
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return out;
+  };
+  await prisma.$transaction(async (tx) => {
+    await tx.score.deleteMany({ where: { runId: runRow.id } });
+    await tx.score.createMany({
+      data: scores.map((s) => ({
+        ...s,
+        runId: runRow.id,
+        kind: 'alignment' as const,
+        datasetId: inputs.datasetId,
+        modelId: layer.modelId,
+        layerId: layer.id,
+        representation: inputs.representation,
+        saeId: inputs.saeId,
+        method: inputs.preset,
+        subject: inputs.subject,
+        atlas: inputs.atlas,
+      })),
+    });
+    const voxels = {
+      volumeShape: targets.volumeShape,
+      voxelIndices: toBytes(Int32Array.from(voxelIdx)),
+      values: toBytes(Float32Array.from(voxelVal)),
+      roiCodes: toBytes(Uint16Array.from(voxelRoi)),
+      roiNames: targets.rois.map((r) => r.name),
+    };
+    await tx.runVoxels.upsert({ where: { runId: runRow.id }, create: { runId: runRow.id, ...voxels }, update: voxels });
+    await tx.run.update({
+      where: { id: runRow.id },
+      data: {
+        status: 'succeeded',
+        finishedAt: new Date(),
+        backend: backend.name,
+        versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, node: process.version },
+        timings,
+        foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
+        error: null,
+      },
+    });
+  });
+}
+
+export const alignmentHandler: JobHandler<{ runId: string }> = {
+  run,
+  async onFailed(data, error, { prisma }) {
+    await prisma.run.update({ where: { id: data.runId }, data: { status: 'failed', error, finishedAt: new Date() } });
+  },
+  async onCancelled(data, { prisma }) {
+    if (!data.runId) return;
+    await prisma.run.updateMany({ where: { id: data.runId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+  },
+};
+
+/** Canonical hash of a run's inputs: identical requests map to the same run. */
+export function alignmentRequestHash(inputs: AlignmentInputs): string {
+  const canonical = JSON.stringify({ kind: 'alignment', ...inputs, rois: [...inputs.rois].sort() }, Object.keys({ kind: 0, ...inputs }).sort());
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,130 @@
+/**
+ * Loading what jobs compute on: a layer's activations (optionally as SAE latents) and a subject's ROI
+ * betas. Database rows in, typed arrays out; the numerical work stays in compute/ and sae/.
+ */
+import { readActivations } from '../activations/load';
+import { readStimulusIds } from '../activations/stimulus-ids';
+import type { Config } from '../config';
+import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
+import type { Db } from '../db/client';
+import { betasPath, discoverSessions, openNsdDataset, type NsdDataset } from '../nsd/dataset';
+import { readBetasFileShape } from '../nsd/betas-session';
+import { DataValidationError } from '../nsd/errors';
+import { noiseCeiling } from '../nsd/noise-ceiling';
+import { loadRoiMask, type Hemisphere } from '../nsd/rois';
+import { loadSubjectRoiBetas } from '../nsd/subject-betas';
+import { loadNcsnr } from '../nsd/volumes';
+import { encodeSparse } from '../sae/encode';
+import { loadSae } from '../sae/io';
+
+export interface LayerMatrix {
+  ids: Int32Array;
+  X: DenseMatrix<Float32Array>;
+}
+
+type LayerRow = { id: string; activationsPath: string; activationsDataset: string | null; stimulusIdsPath: string; stimulusIdsDataset: string | null };
+
+export async function loadLayerMatrix(layer: LayerRow): Promise<LayerMatrix> {
+  const X = await readActivations(layer.activationsPath, { dataset: layer.activationsDataset ?? undefined, field: 'layer.activations' });
+  const ids = await readStimulusIds(layer.stimulusIdsPath, { dataset: layer.stimulusIdsDataset ?? undefined, field: 'layer.stimulusIds' });
+  if (ids.length !== X.rows) throw new DataValidationError('layer.stimulusIds', `${ids.length} ids for ${X.rows} activation rows`);
+  return { ids, X };
+}
+
+/** The source matrix of a representation: the neurons themselves, or the SAE's sparse latents. */
+export async function representationMatrix(prisma: Db, saeId: string | null, X: DenseMatrix<Float32Array>, signal?: AbortSignal): Promise<DenseMatrix<Float32Array> | CsrMatrix> {
+  if (!saeId) return X;
+  const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId } });
+  if (sae.status !== 'ready' || !sae.weightsPath) throw new Error(`SAE ${saeId} is not ready (status ${sae.status})`);
+  return encodeSparse(await loadSae(sae.weightsPath), X, { signal });
+}
+
+/** "V1v", "lh.V1v" or "rh.V1v" -> label name and hemisphere. */
+export function parseRoiName(name: string): { label: string; hemisphere: Hemisphere } {
+  const m = /^(lh|rh)\.(.+)$/.exec(name);
+  return m ? { label: m[2], hemisphere: m[1] as Hemisphere } : { label: name, hemisphere: 'both' };
+}
+
+export interface RoiTargets {
+  /** Images (ascending nsdId) x union voxels: repetition-averaged, session z-scored betas. */
+  nsdIds: Int32Array;
+  betas: DenseMatrix<Float32Array>;
+  repetitions: Uint8Array;
+  voxelIndices: Int32Array;
+  volumeShape: [number, number, number];
+  /** Columns of `betas` for each requested ROI. */
+  rois: { name: string; columns: Int32Array }[];
+  /** ncsnr per union voxel (null without an ncsnr volume). */
+  ncsnr: Float32Array | null;
+}
+
+export interface RoiTargetRequest {
+  datasetId: string;
+  subject: string;
+  atlas: string;
+  rois: string[];
+}
+
+// Betas loading dominates small runs and is identical for every layer and representation of one
+// request: keep the last selection in memory (one entry bounds memory).
+let cache: { key: string; value: Promise<RoiTargets> } | null = null;
+
+export function subjectNumber(label: string): number {
+  const m = /^subj(\d+)$/.exec(label);
+  if (!m) throw new DataValidationError('subject', `"${label}" is not a subject label like subj01`);
+  return Number(m[1]);
+}
+
+export async function openDataset(prisma: Db, config: Config, datasetId: string): Promise<NsdDataset> {
+  const d = await prisma.dataset.findUniqueOrThrow({ where: { id: datasetId } });
+  return openNsdDataset(d.manifest, d.root, config.dataRoots);
+}
+
+export function loadRoiTargets(
+  prisma: Db,
+  config: Config,
+  req: RoiTargetRequest,
+  opts: { onProgress?: (p: { stage: string; done: number; total: number }) => void; signal?: AbortSignal } = {},
+): Promise<RoiTargets> {
+  const key = JSON.stringify([req.datasetId, req.subject, req.atlas, [...req.rois].sort()]);
+  if (cache?.key === key) return cache.value;
+  const value = (async () => {
+    const ds = await openDataset(prisma, config, req.datasetId);
+    const subject = subjectNumber(req.subject);
+    const format = ds.manifest.betas.format;
+    const sessions = discoverSessions(ds, subject, format);
+    if (sessions.length === 0) throw new DataValidationError('subject', `${req.subject} has no ${format} sessions`);
+    const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
+    const masks = [];
+    for (const name of req.rois) {
+      const { label, hemisphere } = parseRoiName(name);
+      const mask = await loadRoiMask(ds, subject, { atlas: req.atlas, labels: [label], hemisphere }, volumeShape);
+      masks.push({ name, voxels: mask.voxelIndices });
+    }
+    const union = Int32Array.from(new Set(masks.flatMap((m) => Array.from(m.voxels)))).sort();
+    if (union.length === 0) throw new DataValidationError('rois', 'the selected ROIs hold no voxels');
+    const loaded = await loadSubjectRoiBetas(ds, subject, union, { sessions, onProgress: opts.onProgress, signal: opts.signal });
+    const column = new Map<number, number>();
+    loaded.voxelIndices.forEach((v, c) => column.set(v, c));
+    const ncsnr = ds.manifest.ncsnr ? await loadNcsnr(ds, subject, loaded.voxelIndices, volumeShape) : null;
+    return {
+      nsdIds: loaded.nsdIds,
+      betas: loaded.betas,
+      repetitions: loaded.repetitions,
+      voxelIndices: loaded.voxelIndices,
+      volumeShape: [volumeShape[0], volumeShape[1], volumeShape[2]] as [number, number, number],
+      rois: masks.map((m) => ({ name: m.name, columns: Int32Array.from(m.voxels, (v) => column.get(v)!) })),
+      ncsnr,
+    };
+  })();
+  cache = { key, value };
+  value.catch(() => {
+    if (cache?.value === value) cache = null;
+  });
+  return value;
+}
+
+/** Noise ceiling (percent) per voxel for the images actually evaluated (their repetition counts). */
+export function noiseCeilingFor(ncsnr: Float32Array | null, repetitions: Uint8Array): Float32Array | undefined {
+  return ncsnr ? noiseCeiling(ncsnr, repetitions) : undefined;
+}
