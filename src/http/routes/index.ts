@@ -1,6 +1,7 @@
 /** Every route of the API, in documentation order. */
 import type { AppContext } from '../context';
 import type { RouteSpec } from '../route';
+import { alignmentRoutes } from './alignments';
 import { datasetRoutes } from './datasets';
 import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
@@ -10,5 +11,5 @@ import { runRoutes } from './runs';
 import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...alignmentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

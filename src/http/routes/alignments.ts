@@ -1,0 +1,160 @@
+/**
+ * POST /v1/alignments: one run per layer, each a job. Everything the request names is checked before
+ * any row is written; an identical request returns the existing runs (re-queued if they failed or
+ * were cancelled) instead of computing twice.
+ */
+import { PAPER_ALPHAS } from '../../compute/ridge/presets';
+import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
+import type { AppContext } from '../context';
+import { z } from '../openapi-registry';
+import { HttpProblem, type FieldError } from '../problem';
+import { defineRoute, type RouteSpec } from '../route';
+import { UuidSchema } from '../schemas/common';
+import { RunStatusSchema } from '../schemas/results';
+import { enqueueRun } from './run-queue';
+
+export const FoldsSpecSchema = z
+  .union([
+    z.object({ k: z.number().int().min(2).max(100).default(5), seed: z.number().int().min(0).max(2 ** 32 - 1).default(0) }).strict(),
+    z
+      .object({
+        assignment: z
+          .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0))
+          .refine((m) => Object.keys(m).length >= 4, 'give a fold for at least 4 images')
+          .openapi({ description: 'nsdId -> fold (0-based); the run evaluates exactly these images', example: { '2950': 0, '2990': 1 } }),
+      })
+      .strict(),
+  ])
+  .openapi('FoldsSpec', { description: '{k, seed}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order; or an explicit assignment' });
+
+export const CreateAlignmentSchema = z
+  .object({
+    datasetId: UuidSchema,
+    subject: z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]).openapi({ example: 'subj01' }),
+    atlas: z.string().min(1).openapi({ example: 'prf-visualrois' }),
+    rois: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'ROI names ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere); default: every ROI of the atlas with voxels' }),
+    layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
+    representation: z
+      .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
+      .default('neurons')
+      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; or {saeId} (its layer must be in layerIds)' }),
+    preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper'),
+    alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
+    folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
+    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Encoding preset: normalise by the noise ceiling, keeping voxels with NC >= minPercent' }),
+  })
+  .strict()
+  .openapi('CreateAlignment');
+
+export const AlignmentAcceptedSchema = z
+  .object({
+    runs: z.array(
+      z.object({
+        id: UuidSchema,
+        layerId: UuidSchema,
+        saeId: UuidSchema.nullable(),
+        status: RunStatusSchema,
+        jobId: UuidSchema.nullable(),
+        reused: z.boolean().openapi({ description: 'An identical request already existed' }),
+        links: z.object({ run: z.string(), job: z.string().nullable(), events: z.string().nullable() }),
+      }),
+    ),
+  })
+  .openapi('AlignmentAccepted');
+
+export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/alignments',
+      operationId: 'createAlignment',
+      summary: 'Fit a layer (neurons or SAE latents) to the ROIs of one subject: one run and one job per layer',
+      tags: ['runs'],
+      access: 'write',
+      body: CreateAlignmentSchema,
+      responses: { 202: { description: 'Runs queued (or reused)', schema: AlignmentAcceptedSchema } },
+      problems: [503],
+      handler: async ({ body }) => {
+        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        const errors: FieldError[] = [];
+        const subject = typeof body.subject === 'number' ? `subj${String(body.subject).padStart(2, '0')}` : body.subject;
+        const dataset = await ctx.prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
+        if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
+        const subj = await ctx.prisma.subject.findUnique({ where: { datasetId_label: { datasetId: body.datasetId, label: subject } }, select: { id: true } });
+        if (!subj) throw HttpProblem.invalid('body.subject', `dataset has no subject ${subject}`);
+        const atlas = await ctx.prisma.atlas.findUnique({ where: { datasetId_name: { datasetId: body.datasetId, name: body.atlas } }, select: { id: true } });
+        if (!atlas) throw HttpProblem.invalid('body.atlas', `dataset has no atlas "${body.atlas}"`);
+        const roiRows = await ctx.prisma.roi.findMany({ where: { atlasId: atlas.id, subjectId: subj.id }, orderBy: [{ label: 'asc' }] });
+        const available = new Map<string, number>();
+        for (const r of roiRows) available.set(r.hemisphere === 'both' ? r.name : `${r.hemisphere}.${r.name}`, r.voxelCount);
+        const rois = body.rois ?? roiRows.filter((r) => r.hemisphere === 'both' && r.voxelCount > 0).map((r) => r.name);
+        (body.rois ?? []).forEach((name, i) => {
+          const n = available.get(name);
+          if (n === undefined) errors.push({ field: `body.rois[${i}]`, reason: `atlas "${body.atlas}" has no ROI "${name}"` });
+          else if (n === 0) errors.push({ field: `body.rois[${i}]`, reason: `ROI "${name}" has no voxels in ${subject}` });
+        });
+        if (rois.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
+        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true } });
+        const known = new Set(layers.map((l) => l.id));
+        body.layerIds.forEach((id, i) => {
+          if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
+        });
+        if ('assignment' in body.folds) {
+          const folds = new Set(Object.values(body.folds.assignment));
+          if (folds.size < 2) errors.push({ field: 'body.folds.assignment', reason: 'needs at least 2 folds' });
+          const k = Math.max(...folds) + 1;
+          for (let f = 0; f < k; f++) if (!folds.has(f)) errors.push({ field: 'body.folds.assignment', reason: `fold ${f} of 0..${k - 1} has no images` });
+        }
+        // Which SAE each layer uses.
+        const saeOf = new Map<string, string | null>();
+        const rep = body.representation;
+        if (rep === 'neurons') body.layerIds.forEach((id) => saeOf.set(id, null));
+        else if (rep === 'sae') {
+          for (const [i, id] of body.layerIds.entries()) {
+            const sae = await ctx.prisma.sae.findFirst({ where: { layerId: id, status: 'ready' }, orderBy: { createdAt: 'desc' }, select: { id: true } });
+            if (!sae && known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'layer has no ready SAE' });
+            saeOf.set(id, sae?.id ?? null);
+          }
+        } else {
+          const sae = await ctx.prisma.sae.findUnique({ where: { id: rep.saeId }, select: { id: true, layerId: true, status: true } });
+          if (!sae) errors.push({ field: 'body.representation.saeId', reason: 'no such SAE' });
+          else if (sae.status !== 'ready') errors.push({ field: 'body.representation.saeId', reason: `SAE is ${sae.status}, not ready` });
+          else if (body.layerIds.some((id) => id !== sae.layerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${sae.layerId})` });
+          body.layerIds.forEach((id) => saeOf.set(id, sae?.id ?? null));
+        }
+        if (errors.length) throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+
+        const out = [];
+        for (const layerId of [...new Set(body.layerIds)]) {
+          const saeId = saeOf.get(layerId) ?? null;
+          const inputs: AlignmentInputs = {
+            datasetId: body.datasetId,
+            subject,
+            atlas: body.atlas,
+            rois,
+            layerId,
+            representation: saeId ? 'sae' : 'neurons',
+            saeId,
+            preset: body.preset,
+            alphas: body.alphas ?? [...PAPER_ALPHAS],
+            folds: body.folds,
+            ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
+          };
+          const r = await enqueueRun(ctx, 'alignment', alignmentRequestHash(inputs), {
+            kind: 'alignment',
+            inputs: inputs as unknown as object,
+            method: body.preset,
+            datasetId: body.datasetId,
+            subject,
+            atlas: body.atlas,
+            layerId,
+            representation: inputs.representation,
+            saeId,
+          });
+          out.push({ ...r, layerId, saeId });
+        }
+        return { status: 202, body: { runs: out }, headers: { Location: out[0].links.run } };
+      },
+    }),
+  ];
+}
