@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { activeBackend, tf } from '../../compute/backend';
 import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
 import { linalgInfo } from '../../compute/linalg/index';
-import { isCsr, takeCsrRows, takeCols, takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
-import { fitRidgeCv, type RidgePreset } from '../../compute/ridge/index';
+import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
+import type { RidgePreset } from '../../compute/ridge/index';
 import { SERVICE_VERSION } from '../../version';
+import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
 
@@ -100,59 +101,45 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const ncAll = noiseCeilingFor(targets.ncsnr, reps);
   const tPrep = performance.now();
 
-  const scores: {
-    target: string;
-    value: number;
-    sem: number | null;
-    median: number | null;
-    foldValues: number[];
-    nVoxels: number;
-    alphas: number[];
-    noiseCeiling: number | null;
-    normalised: number | null;
-    keptShare: number | null;
-  }[] = [];
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
   const voxelRoi: number[] = [];
   const timings: Record<string, number> = { load: (tLoad - t0) / 1000, prepare: (tPrep - tLoad) / 1000, gram: 0, eigh: 0, alphaSearch: 0, predict: 0 };
-  for (let r = 0; r < targets.rois.length; r++) {
-    const roi = targets.rois[r];
-    ctx.signal.throwIfAborted();
-    ctx.progress({ stage: `fitting ${roi.name}`, done: r, total: targets.rois.length });
-    const Y = takeCols(Yall, roi.columns) as DenseMatrix<Float32Array>;
-    const nc = ncAll ? Float32Array.from(roi.columns, (c) => ncAll[c]) : undefined;
-    const res = fitRidgeCv(X, Y, {
+  const fits = await runInComputeThread(
+    'ridgeRois',
+    {
+      X,
+      Y: Yall,
+      rois: targets.rois,
       preset: inputs.preset,
       alphas: inputs.alphas,
       assignment,
-      noiseCeiling: nc,
+      noiseCeiling: ncAll,
       minNoiseCeiling: inputs.noiseCeiling?.minPercent,
-      signal: ctx.signal,
-    });
-    for (const key of ['gram', 'eigh', 'alphaSearch', 'predict'] as const) timings[key] += res.timings[key];
-    const foldValues = res.folds.map((f) => f.meanScore);
-    const alphas = res.folds.map((f) => (Number.isFinite(f.alpha) ? f.alpha : median(f.alphaPerTarget ?? [])));
-    scores.push({
-      target: roi.name,
-      value: res.mean,
-      sem: finiteOrNull(res.sem),
-      median: finiteOrNull(res.median),
-      foldValues,
-      nVoxels: res.targets.kept.length,
-      alphas,
-      noiseCeiling: nc ? finiteOrNull(mean(Array.from(nc))) : null,
-      normalised: res.noiseCeiling ? finiteOrNull(res.noiseCeiling.mean) : null,
-      keptShare: res.noiseCeiling ? finiteOrNull(res.noiseCeiling.share) : null,
-    });
-    roi.columns.forEach((c, j) => {
+    },
+    { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
+  );
+  const scores = fits.map((f, r) => {
+    for (const key of ['gram', 'eigh', 'alphaSearch', 'predict'] as const) timings[key] += f.timings[key] ?? 0;
+    const cols = targets.rois[r].columns;
+    cols.forEach((c, j) => {
       voxelIdx.push(targets.voxelIndices[c]);
-      voxelVal.push(res.targetScores[j]);
+      voxelVal.push(f.targetScores[j]);
       voxelRoi.push(r);
     });
-    // Let the event loop breathe between ROIs (HTTP in the same process).
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+    return {
+      target: f.name,
+      value: f.mean,
+      sem: finiteOrNull(f.sem),
+      median: finiteOrNull(f.median),
+      foldValues: f.foldMeans,
+      nVoxels: f.nKept,
+      alphas: f.foldAlphas.map((a, i) => (Number.isFinite(a) ? a : median(f.foldAlphaPerTarget[i]))),
+      noiseCeiling: ncAll ? finiteOrNull(mean(Array.from(cols, (c) => ncAll[c]))) : null,
+      normalised: f.normalised ? finiteOrNull(f.normalised.mean) : null,
+      keptShare: f.normalised ? finiteOrNull(f.normalised.share) : null,
+    };
+  });
   ctx.signal.throwIfAborted();
   ctx.progress({ stage: 'saving', done: targets.rois.length, total: targets.rois.length });
   timings.total = (performance.now() - t0) / 1000;

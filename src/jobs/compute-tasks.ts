@@ -1,0 +1,68 @@
+/**
+ * The tasks a compute thread can run: plain functions from typed arrays to plain objects (structured
+ * clone carries them between threads).
+ */
+import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
+import { takeCols } from '../compute/matrix';
+import { fitRidgeCv, type RidgePreset } from '../compute/ridge/index';
+
+export interface RidgeRoisPayload {
+  X: DenseMatrix | CsrMatrix;
+  /** Stimuli x all voxels of the ROIs. */
+  Y: DenseMatrix<Float32Array>;
+  rois: { name: string; columns: Int32Array }[];
+  preset: RidgePreset;
+  alphas: number[];
+  assignment: Int32Array;
+  /** Noise ceiling (percent) per column of Y. */
+  noiseCeiling?: Float32Array;
+  minNoiseCeiling?: number;
+}
+
+export interface RidgeRoiResult {
+  name: string;
+  mean: number;
+  sem: number;
+  median: number;
+  foldMeans: number[];
+  /** Chosen alpha per fold (NaN for per-target presets). */
+  foldAlphas: number[];
+  /** Per-target alphas per fold (encoding preset), else empty. */
+  foldAlphaPerTarget: Float64Array[];
+  nKept: number;
+  /** Per voxel of the ROI: mean score over folds (NaN when dropped). */
+  targetScores: Float32Array;
+  normalised: { mean: number; share: number } | null;
+  timings: Record<string, number>;
+}
+
+/** Cross-validated ridge to each ROI separately (paper presets LN rows and share alphas per ROI). */
+export async function ridgeRois(p: RidgeRoisPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoiResult[]> {
+  const out: RidgeRoiResult[] = [];
+  for (let r = 0; r < p.rois.length; r++) {
+    const roi = p.rois[r];
+    progress({ stage: `fitting ${roi.name}`, done: r, total: p.rois.length });
+    const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
+    const nc = p.noiseCeiling ? Float32Array.from(roi.columns, (c) => p.noiseCeiling![c]) : undefined;
+    const res = fitRidgeCv(p.X, Y, { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: nc, minNoiseCeiling: p.minNoiseCeiling });
+    out.push({
+      name: roi.name,
+      mean: res.mean,
+      sem: res.sem,
+      median: res.median,
+      foldMeans: res.folds.map((f) => f.meanScore),
+      foldAlphas: res.folds.map((f) => f.alpha),
+      foldAlphaPerTarget: res.folds.map((f) => f.alphaPerTarget ?? new Float64Array(0)),
+      nKept: res.targets.kept.length,
+      targetScores: res.targetScores,
+      normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
+      timings: { ...res.timings },
+    });
+  }
+  progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
+  return out;
+}
+
+export const computeTasks = { ridgeRois };
+export type ComputeTasks = typeof computeTasks;
+export type ComputeTaskName = keyof ComputeTasks;

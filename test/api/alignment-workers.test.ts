@@ -1,0 +1,120 @@
+/**
+ * Workers in other processes (as on other machines): a worker killed mid-job (SIGKILL) loses its job
+ * to the reaper and another worker finishes it with exactly one set of scores; a job cancelled over
+ * HTTP while a remote worker runs it ends cancelled with no scores.
+ * The workers run without the native addon and fit a wide layer, so a job lasts long enough to interrupt.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../../src/activations/npy';
+import { Rng } from '../../src/compute/random';
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
+import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+
+let app: TestApp;
+let set: RegisteredSet;
+let wideLayerId: string;
+const workers: ChildProcess[] = [];
+
+function startWorker(): ChildProcess {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: app.db.url,
+    ALIGN_DATA_DIR: app.dataDir,
+    ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
+    ALIGN_NATIVE: '0',
+    ALIGN_BACKEND: 'wasm',
+    ALIGN_JOB_STALE_SECONDS: '3',
+    ALIGN_JOB_POLL_SECONDS: '0.5',
+    LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--worker'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  workers.push(child);
+  return child;
+}
+
+async function waitForStage(jobId: string, pattern: RegExp, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await (await app.request(`/v1/jobs/${jobId}`)).json();
+    if (job.state === 'running' && pattern.test(job.progress?.stage ?? '')) return job;
+    if (['completed', 'failed', 'cancelled'].includes(job.state)) throw new Error(`job ended (${job.state}) before reaching ${pattern}`);
+    if (Date.now() > deadline) throw new Error(`job never reached ${pattern}: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  // This process only serves HTTP and reaps lost jobs; the work happens in child processes.
+  app = await startTestApp({ ALIGN_WORKERS: '0', ALIGN_JOB_STALE_SECONDS: '3' });
+  set = await registerSyntheticSet(app, 'syn-workers', { images: 750, sessions: 2 });
+  // A layer wider than the training set (dual form): each fold's eigendecomposition takes a while in TypeScript.
+  const ids = (await app.db.prisma.layer.findUniqueOrThrow({ where: { id: set.layerIds[0] } })).stimulusIdsPath;
+  const { readStimulusIds } = await import('../../src/activations/stimulus-ids');
+  const stim = await readStimulusIds(ids);
+  const rng = new Rng(7);
+  const width = 1500;
+  const acts = Float32Array.from({ length: stim.length * width }, () => Math.max(0, rng.normal()));
+  await writeFile(path.join(app.dataDir, 'wide.npy'), writeNpy(acts, [stim.length, width]));
+  const res = await app.request(`/v1/models/${set.modelId}/layers`, { method: 'POST', auth: true, json: { name: 'wide', activations: { path: 'wide.npy' }, stimulusIds: { path: ids } } });
+  wideLayerId = (await res.json()).id;
+}, 180_000);
+
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  await app?.close();
+});
+
+describe('workers in separate processes', () => {
+  it('finishes a job whose worker was killed mid-way, with exactly one set of scores', async () => {
+    const first = startWorker();
+    const res = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v'], layerIds: [wideLayerId] },
+    });
+    const run = (await res.json()).runs[0];
+    await waitForStage(run.jobId, /^fitting/);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect((await app.db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe('running');
+
+    startWorker();
+    const job = await waitForJob(app, run.jobId, ['completed', 'failed'], 240_000);
+    expect(job.state).toBe('completed');
+    const done = await (await app.request(`/v1/runs/${run.id}`)).json();
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts).toBe(2);
+    expect(done.scores.map((s: { roi: string }) => s.roi)).toEqual(['V1v', 'V2v']);
+    expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(2);
+  }, 300_000);
+
+  it('cancels a job running in another process: state cancelled, no scores', async () => {
+    const res = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v', 'V3v'], layerIds: [wideLayerId], folds: { k: 4, seed: 1 } },
+    });
+    const run = (await res.json()).runs[0];
+    await waitForStage(run.jobId, /^fitting/);
+    const del = await app.request(`/v1/jobs/${run.jobId}`, { method: 'DELETE', auth: true });
+    expect(del.status).toBe(202);
+    const job = await waitForJob(app, run.jobId, ['cancelled', 'completed', 'failed'], 60_000);
+    expect(job.state).toBe('cancelled');
+    const r = await (await app.request(`/v1/runs/${run.id}`)).json();
+    expect(r.status).toBe('cancelled');
+    expect(r.scores).toEqual([]);
+    expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(0);
+    // A cancelled run can be asked for again and then completes.
+    const again = await (await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v', 'V3v'], layerIds: [wideLayerId], folds: { k: 4, seed: 1 } },
+    })).json();
+    expect(again.runs[0].id).toBe(run.id);
+    expect((await waitForJob(app, again.runs[0].jobId, ['completed', 'failed'], 240_000)).state).toBe('completed');
+    expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(3);
+  }, 300_000);
+});
