@@ -81,15 +81,18 @@ export function problemBody(p: HttpProblem, instance?: string, requestId?: strin
 type Issue = ZodError['issues'][number];
 
 /**
- * For a failed union, the branch that got furthest: the one whose issues lie deepest (its type
- * matched and something inside it failed), so `manifest.space` is reported instead of "Invalid input".
+ * For a failed union, the branch the input was meant for: the fewest signs of a different shape
+ * (missing required fields, unknown keys, a wrong type at the root), then the deepest issues, so
+ * `manifest.space` or `k` is reported instead of "Invalid input".
  */
 function bestUnionBranch(issue: Issue): Issue[] | null {
   const branches = (issue as { errors?: Issue[][] }).errors;
   if (issue.code !== 'invalid_union' || !branches?.length) return null;
-  const depth = (b: Issue[]) => Math.min(...b.map((i) => (i.code === 'invalid_type' && i.path.length === 0 ? -1 : i.path.length)));
-  const best = [...branches].sort((a, b) => depth(b) - depth(a))[0];
-  return depth(best) >= 0 ? best : null;
+  const mismatch = (b: Issue[]) =>
+    b.filter((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && (i.path.length === 0 || /received undefined/.test(i.message)))).length;
+  const depth = (b: Issue[]) => Math.max(...b.map((i) => i.path.length));
+  const best = [...branches].sort((a, b) => mismatch(a) - mismatch(b) || depth(b) - depth(a))[0];
+  return best.some((i) => i.code === 'invalid_type' && i.path.length === 0) ? null : best;
 }
 
 function flattenIssues(issues: Issue[], prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {

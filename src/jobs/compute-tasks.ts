@@ -5,6 +5,10 @@
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { takeCols } from '../compute/matrix';
 import { fitRidgeCv, type RidgePreset } from '../compute/ridge/index';
+import { deserializeSae, serializeSae } from '../sae/io';
+import { evaluateSae, type SaeMetrics } from '../sae/metrics';
+import type { ResolvedSaeTrainSettings, SaeTrainSettingsInput } from '../sae/settings';
+import { trainTopKSae, type SaeCurvePoint, type SaeTrainResult } from '../sae/train';
 
 export interface RidgeRoisPayload {
   X: DenseMatrix | CsrMatrix;
@@ -63,6 +67,39 @@ export async function ridgeRois(p: RidgeRoisPayload, progress: (x: { stage: stri
   return out;
 }
 
-export const computeTasks = { ridgeRois };
+export interface TrainSaePayload {
+  X: DenseMatrix<Float32Array>;
+  settings: SaeTrainSettingsInput;
+}
+
+export interface TrainSaeOutput {
+  /** The trained SAE in this project's safetensors format (saveable as is). */
+  weights: Uint8Array;
+  settings: ResolvedSaeTrainSettings;
+  curves: SaeCurvePoint[];
+  metrics: SaeTrainResult['metrics'];
+}
+
+/** Train a TopK SAE; progress per epoch (and every 50 steps). */
+export async function trainSae(p: TrainSaePayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<TrainSaeOutput> {
+  const res = await trainTopKSae(p.X, p.settings, {
+    onProgress: (e) => {
+      if (e.kind === 'epoch' || e.step % 50 === 0) progress({ stage: `training epoch ${e.epoch}/${e.epochs}`, done: e.step, total: e.totalSteps });
+    },
+  });
+  return { weights: serializeSae(res.sae), settings: res.settings, curves: res.curves, metrics: res.metrics };
+}
+
+export interface EvaluateSaePayload {
+  weights: Uint8Array;
+  X: DenseMatrix<Float32Array>;
+}
+
+/** Metrics of an SAE on a layer's activations (imported SAEs). */
+export async function evaluateSaeOn(p: EvaluateSaePayload): Promise<SaeMetrics> {
+  return evaluateSae(deserializeSae(p.weights), p.X);
+}
+
+export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn };
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

@@ -8,8 +8,9 @@ import { jobRoutes } from './jobs';
 import { layerRoutes } from './layers';
 import { modelRoutes } from './models';
 import { runRoutes } from './runs';
+import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...alignmentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }
