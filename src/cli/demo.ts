@@ -1,5 +1,161 @@
-/** Placeholder until the end-to-end demo lands (issue 6). */
-export async function runDemo(_args: string[]): Promise<number> {
-  console.error('the demo is not built yet (issue 6); run `npm start` for the service');
-  return 1;
+/**
+ * `npm run demo`: the whole study on a synthetic NSD set, through the service's own API.
+ * Starts the service (embedded PostgreSQL unless DATABASE_URL is set), writes the synthetic set (ground
+ * truth known: sparse features in superposition drive the voxels and two models' layers), registers it
+ * and both models' layers, trains an SAE per layer, aligns every layer x {neurons, SAE} to every ROI of
+ * subject 1, prints the layer x ROI table with the SAE-minus-neurons delta (read from
+ * /v1/scores/matrix), and keeps serving the same numbers until Ctrl-C (or exits with --exit).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../config';
+import { writeSyntheticNsd } from '../nsd/synthetic';
+import { startService } from '../server';
+import { ApiClient, ApiError } from './api-client';
+
+const MODELS = [
+  { name: 'demo-net-a', layers: [{ name: 'a.block1', units: 24 }, { name: 'a.block2', units: 32 }, { name: 'a.block3', units: 16 }] },
+  { name: 'demo-net-b', layers: [{ name: 'b.block1', units: 20 }, { name: 'b.block2', units: 28 }] },
+];
+const ATLAS = 'prf-visualrois';
+const SUBJECT = 'subj01';
+const SAE = { expansion: 4, k: 4, epochs: 60, lr: 0.004, batchSize: 64, seed: 0 };
+
+interface Matrix {
+  layers: { id: string; name: string }[];
+  rois: string[];
+  values: (number | null)[][];
+}
+
+/** The table the demo prints: one line per layer, a column per ROI, neurons / SAE / delta blocks. */
+export function formatMatrixTable(title: string, m: Matrix): string {
+  const w = Math.max(8, ...m.rois.map((r) => r.length + 1));
+  const lw = Math.max(10, ...m.layers.map((l) => l.name.length + 1));
+  const head = 'layer'.padEnd(lw) + m.rois.map((r) => r.padStart(w)).join('');
+  const rows = m.layers.map((l, i) => l.name.padEnd(lw) + m.values[i].map((v) => (v === null ? '-' : v.toFixed(4)).padStart(w)).join(''));
+  return [title, head, ...rows].join('\n');
+}
+
+async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undefined>): Promise<T> {
+  const existing = await find();
+  if (existing) return existing;
+  try {
+    return await create();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const again = await find();
+      if (again) return again;
+    }
+    throw err;
+  }
+}
+
+export async function runDemo(args: string[]): Promise<number> {
+  const exitWhenDone = args.includes('--exit');
+  const started = Date.now();
+  const env = { ...process.env };
+  // The demo talks to its own API, so it needs a write key: use the configured one or a one-off.
+  env.ALIGN_ADMIN_KEY ??= `demo-${randomBytes(16).toString('hex')}`;
+  env.LOG_LEVEL ??= 'warn';
+  env.ALIGN_WORKERS ??= '2'; // two cores: two jobs at a time
+  const config = loadConfig(env);
+  const service = await startService(config);
+  const api = new ApiClient(service.url, config.adminKey);
+  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  try {
+    console.log(`service at ${service.url} (docs: ${service.url}/docs); database: ${service.db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; compute: ${service.backend.name}`);
+    const dir = path.join(config.dataDir, 'demo', 'synthetic-nsd');
+    const layers = MODELS.flatMap((m) => m.layers);
+    // Deterministic and cheap (about a second): a second demo rewrites the same files.
+    const syn = await writeSyntheticNsd(dir, { subjects: 1, layers, seed: 7, formats: ['hdf5', 'nifti'] });
+    console.log(`synthetic NSD set at ${syn.root}`);
+
+    const dataset = await ensure(
+      () => api.post('/v1/datasets', { name: 'synthetic-nsd-demo', root: syn.root, manifestPath: syn.manifestPath }),
+      async () => (await api.get('/v1/datasets?limit=1000')).items.find((d: { name: string }) => d.name === 'synthetic-nsd-demo'),
+    );
+    const layerIds: { model: string; id: string; name: string }[] = [];
+    for (const m of MODELS) {
+      const model = await ensure(
+        () => api.post('/v1/models', { name: m.name, description: 'synthetic network (demo)' }),
+        async () => (await api.get('/v1/models?limit=1000')).items.find((x: { name: string }) => x.name === m.name),
+      );
+      for (const l of m.layers) {
+        const file = syn.layers.find((x) => x.name === l.name)!;
+        const layer = await ensure(
+          () => api.post(`/v1/models/${model.id}/layers`, { name: l.name, activations: { path: file.activations }, stimulusIds: { path: file.stimulusIds } }),
+          async () => (await api.get(`/v1/models/${model.id}`)).layers.find((x: { name: string }) => x.name === l.name),
+        );
+        layerIds.push({ model: model.id, id: layer.id, name: l.name });
+      }
+    }
+
+    // SAEs (reuse a ready one trained with the same settings).
+    const jobs: string[] = [];
+    for (const l of layerIds) {
+      const saes = (await api.get(`/v1/layers/${l.id}/saes`)).items as { status: string; settings: Record<string, unknown>; jobId: string | null }[];
+      const same = saes.find((s) => ['ready', 'pending', 'training'].includes(s.status) && JSON.stringify(s.settings) === JSON.stringify(SAE));
+      if (same?.status === 'ready') continue;
+      const jobId = same ? same.jobId : (await api.post(`/v1/layers/${l.id}/saes`, SAE)).jobId;
+      if (jobId) jobs.push(jobId);
+    }
+    bar.start(1, 0, { stage: 'training SAEs' });
+    await followJobs(api, jobs, bar, 'training SAEs');
+
+    const runs: string[] = [];
+    for (const representation of ['neurons', 'sae'] as const) {
+      const res = await api.post('/v1/alignments', { datasetId: dataset.id, subject: SUBJECT, atlas: ATLAS, layerIds: layerIds.map((l) => l.id), representation, preset: 'paper', folds: { k: 5, seed: 0 } });
+      for (const r of res.runs) if (r.jobId && r.status !== 'succeeded') runs.push(r.jobId);
+    }
+    await followJobs(api, runs, bar, 'aligning layers x {neurons, SAE} to ROIs');
+    bar.stop();
+
+    for (const m of MODELS) {
+      const model = (await api.get('/v1/models?limit=1000')).items.find((x: { name: string }) => x.name === m.name);
+      const q = `/v1/scores/matrix?modelId=${model.id}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper`;
+      console.log(`\n${m.name}: ridge (paper preset, cosine, 5-fold CV), ${SUBJECT}, ${ATLAS}`);
+      for (const rep of ['neurons', 'sae', 'difference'] as const) {
+        const matrix = await api.get(`${q}&representation=${rep}`);
+        const title = rep === 'difference' ? 'SAE - neurons' : rep === 'sae' ? 'SAE latents' : 'neurons';
+        console.log('\n' + formatMatrixTable(title, matrix));
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/scores/matrix (docs: ${service.url}/docs).`);
+    if (exitWhenDone) {
+      await service.stop();
+      return 0;
+    }
+    console.log('serving; press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await service.stop();
+    return 0;
+  } catch (err) {
+    bar.stop();
+    await service.stop();
+    throw err;
+  }
+}
+
+/** Wait for jobs, showing their combined progress. */
+async function followJobs(api: ApiClient, jobIds: string[], bar: cliProgress.SingleBar, stage: string): Promise<void> {
+  bar.setTotal(Math.max(1, jobIds.length));
+  bar.update(0, { stage });
+  const pending = new Set(jobIds);
+  while (pending.size) {
+    let fraction = jobIds.length - pending.size;
+    for (const id of [...pending]) {
+      const job = await api.get(`/v1/jobs/${id}`);
+      if (job.state === 'completed') pending.delete(id);
+      else if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${id} (${job.kind}) ${job.state}: ${job.error ?? ''}`);
+      else fraction += job.progress?.fraction ?? 0;
+    }
+    bar.update(Math.min(jobIds.length, pending.size ? fraction : jobIds.length), { stage: `${stage} (${jobIds.length - pending.size}/${jobIds.length} jobs)` });
+    if (pending.size) await new Promise((r) => setTimeout(r, 300));
+  }
 }
