@@ -1,0 +1,118 @@
+/**
+ * Cross-validated model-to-model (or model-to-brain) metrics: semi-matching, soft-matching, RSA, linear CKA.
+ *
+ * For every metric: dead units of X and of Y are removed once for the whole fold scheme (science.md
+ * "Dead units": a unit must be non-zero somewhere in every fold), then each fold k gives a score and the
+ * result is the mean over folds with SEM = sd(fold scores, ddof = 1) / sqrt(K).
+ *  - semi-matching, soft-matching: fitted on the training part (all other folds), scored on fold k.
+ *  - RSA, CKA: nothing is fitted, so the fold score is the metric on fold k's stimuli alone (the test
+ *    fold); the training part is unused. This keeps every metric a mean over the same K held-out sets.
+ */
+import { findLiveColumns } from '../dead-units';
+import { foldCount, foldIndices } from '../folds';
+import type { Matrix } from '../matrix';
+import { denseSubmatrix, type ProductPrecision } from './columns';
+import { type FoldData, semiMatchingFold, softMatchingFold } from './matching';
+import { linearCka, rsaScore } from './similarity';
+
+export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka';
+export const METRIC_NAMES: readonly MetricName[] = ['semi-matching', 'soft-matching', 'rsa', 'cka'];
+
+/** A custom per-fold metric: training and test parts (dead units removed) -> fold score. */
+export type FoldMetric = (fold: FoldData, foldIndex: number) => number;
+
+export interface CrossValidatedScore {
+  /** Score of every fold, in fold order 0..K-1. */
+  foldScores: number[];
+  /** Mean over folds. */
+  mean: number;
+  /** Standard error of the mean across folds: sd(ddof = 1) / sqrt(K). */
+  sem: number;
+  /** Source (X) columns used, ascending. */
+  keptSource: Int32Array;
+  /** Target (Y) columns used, ascending. */
+  keptTarget: Int32Array;
+  droppedSource: number;
+  droppedTarget: number;
+}
+
+export interface CrossValidateOptions {
+  /** Precision of the large products (default 'auto': float64 unless the product is very large). */
+  precision?: ProductPrecision;
+  /** Called after every fold with (folds done, K). */
+  onFold?: (done: number, total: number) => void;
+}
+
+/** Mean and SEM (sd with ddof = 1, divided by sqrt(K)) of the fold scores. */
+export function meanAndSem(scores: readonly number[]): { mean: number; sem: number } {
+  const k = scores.length;
+  const mean = scores.reduce((a, b) => a + b, 0) / k;
+  if (k < 2) return { mean, sem: NaN };
+  let ss = 0;
+  for (const s of scores) ss += (s - mean) * (s - mean);
+  return { mean, sem: Math.sqrt(ss / (k - 1)) / Math.sqrt(k) };
+}
+
+/** The per-fold kernel of a named metric. */
+export function foldMetric(metric: MetricName, precision?: ProductPrecision): FoldMetric {
+  switch (metric) {
+    case 'semi-matching':
+      return (fold) => semiMatchingFold(fold, { precision }).score;
+    case 'soft-matching':
+      return (fold) => softMatchingFold(fold, { precision }).score;
+    case 'rsa':
+      return (fold) => rsaScore(fold.testX, fold.testY).score;
+    case 'cka':
+      return (fold) => linearCka(fold.testX, fold.testY, { precision: precision === 'f32' ? 'f32' : 'f64' });
+    default:
+      throw new RangeError(`unknown metric "${metric as string}"; expected one of ${METRIC_NAMES.join(', ')}`);
+  }
+}
+
+/**
+ * Cross-validate a metric between X (stimuli x source units) and Y (stimuli x target units).
+ * @param metric a metric name or a custom per-fold function.
+ * @param X dense or CSR (e.g. SAE latents), rows aligned with Y and with `assignment`.
+ * @param assignment fold index per stimulus (see folds.ts), K >= 2.
+ * @throws when shapes disagree or when no unit survives dead-unit removal on either side.
+ */
+export function crossValidateMetric(
+  metric: MetricName | FoldMetric,
+  X: Matrix,
+  Y: Matrix,
+  assignment: Int32Array,
+  options: CrossValidateOptions = {},
+): CrossValidatedScore {
+  if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
+  if (assignment.length !== X.rows) {
+    throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
+  }
+  const k = foldCount(assignment);
+  if (k < 2) throw new RangeError(`cross-validation needs at least 2 folds, got ${k}`);
+  const src = findLiveColumns(X, assignment);
+  const tgt = findLiveColumns(Y, assignment);
+  if (src.kept.length === 0) throw new RangeError(`no live source unit: all ${X.cols} are dead in some fold`);
+  if (tgt.kept.length === 0) throw new RangeError(`no live target unit: all ${Y.cols} are dead in some fold`);
+  const kernel = typeof metric === 'function' ? metric : foldMetric(metric, options.precision);
+  const foldScores: number[] = [];
+  for (let f = 0; f < k; f++) {
+    const { train, test } = foldIndices(assignment, f);
+    if (test.length === 0) throw new RangeError(`fold ${f} has no stimuli`);
+    const fold: FoldData = {
+      trainX: denseSubmatrix(X, train, src.kept),
+      trainY: denseSubmatrix(Y, train, tgt.kept),
+      testX: denseSubmatrix(X, test, src.kept),
+      testY: denseSubmatrix(Y, test, tgt.kept),
+    };
+    foldScores.push(kernel(fold, f));
+    options.onFold?.(f + 1, k);
+  }
+  return {
+    foldScores,
+    ...meanAndSem(foldScores),
+    keptSource: src.kept,
+    keptTarget: tgt.kept,
+    droppedSource: src.dropped,
+    droppedTarget: tgt.dropped,
+  };
+}

@@ -1,0 +1,8 @@
+/** Model-to-model / model-to-brain metrics (science.md): per-fold kernels and the cross-validated driver. */
+export { columnDot, crossProduct, denseSubmatrix, standardizeColumnsInPlace, centerColumnsInPlace } from './columns';
+export type { ProductPrecision } from './columns';
+export { semiMatchingFold, softMatchingFold } from './matching';
+export type { FoldData, MatchingOptions } from './matching';
+export { linearCka, pearson, rsaScore } from './similarity';
+export { crossValidateMetric, foldMetric, meanAndSem, METRIC_NAMES } from './cross-validate';
+export type { CrossValidatedScore, CrossValidateOptions, FoldMetric, MetricName } from './cross-validate';

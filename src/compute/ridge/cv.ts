@@ -1,0 +1,369 @@
+/**
+ * Cross-validated ridge from source units (dense neurons or CSR SAE latents) to targets (voxels or units).
+ * One call per ROI, or once over all voxels followed by roiSummary() per ROI: per-target scores are the basis.
+ */
+import { activeBackend } from '../backend';
+import { nanMean, nanMedian, nanSem, columnScores } from '../correlation';
+import { findLiveColumns } from '../dead-units';
+import { foldCount, foldIndices } from '../folds';
+import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
+import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
+import { columnStats } from '../preprocess';
+import { scaleColumnsInPlace, ridgeBasis } from './basis';
+import { looPerTargetAlpha, looSharedAlpha } from './loo';
+import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
+import type { Precision } from './source';
+
+export interface RidgeCvOptions {
+  preset: RidgePreset;
+  /** Alpha grid (default PAPER_ALPHAS, 10^-8..10^8). */
+  alphas?: readonly number[];
+  /** Fold index (0..K-1) per stimulus (row). */
+  assignment: Int32Array;
+  /** Encoding preset: noise ceiling per target (percent, as in NSD), for r^2 / (NC/100). */
+  noiseCeiling?: Float32Array;
+  /** Keep only targets with NC >= this (percent) in the normalised summary. */
+  minNoiseCeiling?: number;
+  /** Encoding preset: 'loo' (default, scikit-learn RidgeCV) or 'gcv' per target. */
+  criterion?: 'loo' | 'gcv';
+  /** dtype of the large products: 'auto' (default: f32 from ~2.7e8 multiply-adds per product), 'f32', 'f64'. */
+  precision?: Precision | 'auto';
+  /** Force the primal or dual form (default: primal when units <= training stimuli). */
+  form?: 'auto' | 'primal' | 'dual';
+  /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
+  returnPredictions?: boolean;
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface RidgeFoldResult {
+  fold: number;
+  nTrain: number;
+  nTest: number;
+  form: 'primal' | 'dual';
+  /** Rank kept by the decomposition. */
+  rank: number;
+  /** Shared presets: the chosen alpha. Encoding: NaN. */
+  alpha: number;
+  /**
+   * LOO mean squared error per alpha (grid order): shared presets, length = alphas; encoding (per-target
+   * alphas), alphas x kept targets row-major (GCV values with criterion 'gcv').
+   */
+  looErrors?: Float64Array;
+  /** Encoding: chosen alpha per ORIGINAL target (length = Y.cols), NaN for dropped targets. */
+  alphaPerTarget?: Float64Array;
+  /**
+   * Score per ORIGINAL target (length = Y.cols): cosine ('paper') or Pearson r; NaN for targets dropped as dead
+   * (and for a kept target whose prediction is identically 0).
+   */
+  scores: Float32Array;
+  /** Mean of the finite scores. */
+  meanScore: number;
+  /** With returnPredictions: Yhat for the test rows (ascending) x kept targets, in the preset's target space. */
+  predictions?: DenseMatrix<Float32Array>;
+}
+
+export interface RidgeCvTimings {
+  preprocess: number;
+  gram: number;
+  eigh: number;
+  basis: number;
+  alphaSearch: number;
+  predict: number;
+  total: number;
+}
+
+export interface RidgeCvResult {
+  preset: RidgePreset;
+  alphas: number[];
+  assignment: Int32Array;
+  nFolds: number;
+  /** Source units kept (ascending original indices) and the number dropped as dead. */
+  source: { total: number; kept: Int32Array; dropped: number; sparse: boolean };
+  /** Targets kept and dropped (dead in some fold's training or test part). */
+  targets: { total: number; kept: Int32Array; dropped: number };
+  folds: RidgeFoldResult[];
+  /** Per original target: mean score over folds (NaN for dropped targets). */
+  targetScores: Float32Array;
+  /** Mean over folds of the fold mean score, and its SEM across folds. */
+  mean: number;
+  sem: number;
+  /** Median over kept targets of targetScores (the ROI median for the encoding preset). */
+  median: number;
+  /** With noiseCeiling: normalised = targetScores^2 / (NC/100) for targets with NC >= minNoiseCeiling. */
+  noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
+  timings: RidgeCvTimings;
+  info: { backend: string | null; linalg: LinalgInfo; precision: Precision };
+}
+
+const now = () => performance.now() / 1000;
+
+/** Columns `kept` of a CSR matrix, renumbered 0..kept.length-1. */
+export function csrSelectColumns(m: CsrMatrix, kept: Int32Array): CsrMatrix {
+  if (kept.length === m.cols) return m;
+  const map = new Int32Array(m.cols).fill(-1);
+  for (let j = 0; j < kept.length; j++) map[kept[j]] = j;
+  const indptr = new Int32Array(m.rows + 1);
+  let nnz = 0;
+  for (let i = 0; i < m.rows; i++) {
+    for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) if (map[m.indices[q]] >= 0) nnz++;
+    indptr[i + 1] = nnz;
+  }
+  const indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let t = 0;
+  for (let i = 0; i < m.rows; i++) {
+    for (let q = m.indptr[i]; q < m.indptr[i + 1]; q++) {
+      const c = map[m.indices[q]];
+      if (c >= 0) {
+        indices[t] = c;
+        values[t++] = m.values[q];
+      }
+    }
+  }
+  return { rows: m.rows, cols: kept.length, indptr, indices, values };
+}
+
+function choosePrecision(opt: RidgeCvOptions['precision'], n: number, p: number, v: number): Precision {
+  if (opt === 'f32' || opt === 'f64') return opt;
+  return n * Math.max(p, Math.min(n, p)) * v >= 2 ** 28 ? 'f32' : 'f64';
+}
+
+/**
+ * Yhat = T diag(s / (s2 + alpha_t)) B for each target t (targets grouped by their alpha index).
+ * @param T n_test x q; @param B q x v; @param alphaIdx per target; returns n_test x v float32.
+ */
+export function predictFromBasis(
+  T: DenseMatrix,
+  s2: Float64Array,
+  B: DenseMatrix,
+  alphas: readonly number[],
+  alphaIdx: Int32Array,
+  precision: Precision,
+): DenseMatrix<Float32Array> {
+  const q = s2.length;
+  const v = B.cols;
+  const out = new Float32Array(T.rows * v);
+  const groups = new Map<number, number[]>();
+  for (let t = 0; t < v; t++) {
+    const g = groups.get(alphaIdx[t]);
+    if (g) g.push(t);
+    else groups.set(alphaIdx[t], [t]);
+  }
+  for (const [k, targets] of groups) {
+    const f = new Float64Array(q);
+    for (let j = 0; j < q; j++) f[j] = Math.sqrt(s2[j]) / (s2[j] + alphas[k]);
+    const Tf: DenseMatrix = { rows: T.rows, cols: q, data: T.data.slice() };
+    scaleColumnsInPlace(Tf, f);
+    const Bg = targets.length === v ? B : takeCols(B, targets);
+    const Yg = matmul(Tf, Bg, { precision });
+    if (targets.length === v) out.set(Yg.data);
+    else {
+      const w = targets.length;
+      for (let i = 0; i < T.rows; i++) for (let c = 0; c < w; c++) out[i * v + targets[c]] = Yg.data[i * w + c];
+    }
+  }
+  return { rows: T.rows, cols: v, data: out };
+}
+
+/**
+ * Cross-validated ridge regression for one preset (science.md, ridge-loo.md).
+ * @param X stimuli x source units: dense (float32/64) or CSR (kept sparse throughout).
+ * @param Y stimuli x targets, float32.
+ * Steps: drop dead source units and targets (dead-units.ts), the preset's whole-set transform, then per fold:
+ * training-statistics transform, one decomposition, exact LOO alpha(s), prediction of the test fold, scores.
+ */
+export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Array>, options: RidgeCvOptions): RidgeCvResult {
+  const t0 = now();
+  const spec = PRESETS[options.preset];
+  if (!spec) throw new Error(`unknown ridge preset "${options.preset}"`);
+  const alphas = [...(options.alphas ?? PAPER_ALPHAS)];
+  if (alphas.length === 0 || alphas.some((a) => !(a > 0))) throw new RangeError('alphas must be positive');
+  const { assignment, signal } = options;
+  if (X.rows !== Y.rows || assignment.length !== X.rows) {
+    throw new RangeError(`X has ${X.rows} rows, Y ${Y.rows}, assignment ${assignment.length}`);
+  }
+  const check = () => signal?.throwIfAborted();
+  const progress = options.onProgress ?? (() => {});
+  const K = foldCount(assignment);
+  const timings: RidgeCvTimings = { preprocess: 0, gram: 0, eigh: 0, basis: 0, alphaSearch: 0, predict: 0, total: 0 };
+
+  progress({ stage: 'preprocess', done: 0, total: 1 });
+  let t = now();
+  const liveX = findLiveColumns(X, assignment);
+  const liveY = findLiveColumns(Y, assignment);
+  const sparse = isCsr(X);
+  const Xk = sparse ? csrSelectColumns(X, liveX.kept) : liveX.dropped ? takeCols(X as DenseMatrix, liveX.kept) : X;
+  const Yk = liveY.dropped ? takeCols(Y, liveY.kept) : Y;
+  const gX = globalSource(Xk, spec);
+  const gY = globalTargets(Yk, spec);
+  timings.preprocess += now() - t;
+  progress({ stage: 'preprocess', done: 1, total: 1 });
+
+  const nAll = Y.cols;
+  const v = Yk.cols;
+  const p = Xk.cols;
+  if (p === 0 || v === 0) {
+    throw new RangeError(`ridge: no live ${p === 0 ? 'source units' : 'targets'} left after dropping dead units`);
+  }
+  // Dense primal without per-fold scaling: X'X over all stimuli once; each fold's training Gram is that minus
+  // the test fold's (float64), halving the Gram work over K folds.
+  let gramAll: DenseMatrix<Float64Array> | null = null;
+  const gramOf = (test: Int32Array, train: Int32Array) => (form: 'primal' | 'dual') => {
+    if (form !== 'primal' || gX.kind !== 'dense' || spec.columns === 'zscore') return null;
+    gramAll ??= gram(gX.x, { side: 'cols' });
+    const G = gram(takeRows(gX.x, test), { side: 'cols' });
+    const g = G.data;
+    const all = gramAll.data;
+    for (let i = 0; i < g.length; i++) g[i] = all[i] - g[i];
+    if (spec.columns === 'centre') {
+      // centred training columns: X'X - n mu mu' with mu the training means
+      const mu = columnStats(gX.x, train).mean;
+      const nt = train.length;
+      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) g[i * p + j] -= nt * mu[i] * mu[j];
+    }
+    return G;
+  };
+  let precisionUsed: Precision = 'f64';
+  const folds: RidgeFoldResult[] = [];
+  for (let f = 0; f < K; f++) {
+    check();
+    progress({ stage: 'fold', done: f, total: K });
+    t = now();
+    const { train, test } = foldIndices(assignment, f);
+    const precision = choosePrecision(options.precision, train.length, p, v);
+    precisionUsed = precision;
+    const src = foldSources(gX, spec, train, test, precision);
+    const tgt = foldTargets(gY, spec, train, test, precision);
+    timings.preprocess += now() - t;
+
+    const basis = ridgeBasis(src.train, src.test, { form: options.form, precision, gram: gramOf(test, train) });
+    timings.gram += basis.seconds.gram;
+    timings.eigh += basis.seconds.eigh;
+    timings.basis += basis.seconds.basis;
+    check();
+
+    t = now();
+    let alphaIdx: Int32Array;
+    let B: DenseMatrix;
+    let looErrors: Float64Array | undefined;
+    let alpha = NaN;
+    let alphaPerTarget: Float64Array | undefined;
+    const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
+    if (spec.alpha === 'shared') {
+      const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+      alphaIdx = new Int32Array(v).fill(r.best);
+      B = r.B;
+      looErrors = r.errors;
+      alpha = alphas[r.best];
+    } else {
+      const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
+      alphaIdx = r.best;
+      B = r.B;
+      looErrors = r.errors;
+      alphaPerTarget = new Float64Array(nAll).fill(NaN);
+      for (let c = 0; c < v; c++) alphaPerTarget[liveY.kept[c]] = alphas[alphaIdx[c]];
+    }
+    timings.alphaSearch += now() - t;
+    check();
+
+    t = now();
+    const Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision);
+    const kScores = columnScores(Yhat, tgt.test, spec.score);
+    const scores = new Float32Array(nAll).fill(NaN);
+    for (let c = 0; c < v; c++) scores[liveY.kept[c]] = kScores[c];
+    timings.predict += now() - t;
+    folds.push({
+      fold: f,
+      nTrain: train.length,
+      nTest: test.length,
+      form: basis.mode,
+      rank: basis.s2.length,
+      alpha,
+      looErrors,
+      alphaPerTarget,
+      scores,
+      meanScore: nanMean(kScores),
+      predictions: options.returnPredictions ? Yhat : undefined,
+    });
+  }
+  progress({ stage: 'fold', done: K, total: K });
+
+  const targetScores = new Float32Array(nAll).fill(NaN);
+  for (const c of liveY.kept) {
+    let s = 0;
+    for (const fr of folds) s += fr.scores[c];
+    targetScores[c] = s / K;
+  }
+  const foldMeans = folds.map((fr) => fr.meanScore);
+  const result: RidgeCvResult = {
+    preset: options.preset,
+    alphas,
+    assignment,
+    nFolds: K,
+    source: { total: X.cols, kept: liveX.kept, dropped: liveX.dropped, sparse },
+    targets: { total: nAll, kept: liveY.kept, dropped: liveY.dropped },
+    folds,
+    targetScores,
+    mean: nanMean(foldMeans),
+    sem: nanSem(foldMeans),
+    median: nanMedian(targetScores),
+    timings,
+    info: { backend: backendName(), linalg: linalgInfo(), precision: precisionUsed },
+  };
+  if (options.noiseCeiling) result.noiseCeiling = normaliseByNoiseCeiling(targetScores, options.noiseCeiling, options.minNoiseCeiling);
+  timings.total = now() - t0;
+  return result;
+}
+
+function backendName(): string | null {
+  try {
+    return activeBackend().name;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Noise-ceiling normalisation (science.md): normalised_t = r_t^2 / (NC_t / 100) for targets with a finite r
+ * and NC_t >= minNc (default: NC_t > 0). share = kept / targets with a finite r.
+ */
+export function normaliseByNoiseCeiling(
+  r: Float32Array,
+  nc: Float32Array,
+  minNc?: number,
+): { normalised: Float32Array; mean: number; median: number; kept: number; share: number } {
+  if (nc.length !== r.length) throw new RangeError(`noise ceiling has ${nc.length} values for ${r.length} targets`);
+  const out = new Float32Array(r.length).fill(NaN);
+  let kept = 0;
+  let finite = 0;
+  for (let t = 0; t < r.length; t++) {
+    if (!Number.isFinite(r[t])) continue;
+    finite++;
+    const ok = minNc !== undefined ? nc[t] >= minNc && nc[t] > 0 : nc[t] > 0;
+    if (!ok) continue;
+    out[t] = (r[t] * r[t]) / (nc[t] / 100);
+    kept++;
+  }
+  return { normalised: out, mean: nanMean(out), median: nanMedian(out), kept, share: finite ? kept / finite : NaN };
+}
+
+/**
+ * Summary over a subset of targets (an ROI inside a fit over all voxels): per-fold mean over the subset, their
+ * mean and SEM across folds, and the mean and median over the subset of the per-target mean scores.
+ */
+export function roiSummary(
+  result: RidgeCvResult,
+  targets: ArrayLike<number>,
+): { foldMeans: number[]; mean: number; sem: number; targetMean: number; targetMedian: number; n: number } {
+  const foldMeans = result.folds.map((fr) => nanMean(Array.from(targets, (t) => fr.scores[t])));
+  const per = Array.from(targets, (t) => result.targetScores[t]);
+  return {
+    foldMeans,
+    mean: nanMean(foldMeans),
+    sem: nanSem(foldMeans),
+    targetMean: nanMean(per),
+    targetMedian: nanMedian(per),
+    n: per.filter(Number.isFinite).length,
+  };
+}

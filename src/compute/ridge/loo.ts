@@ -1,0 +1,344 @@
+/**
+ * Efficient leave-one-out errors of ridge for every alpha from one basis (ridge-loo.md).
+ *
+ * Inputs: U (n x q, orthonormal columns spanning the training design), s2 (q, float64), Y (n x v training
+ * targets). With d_j = a / (s2_j + a), g_j = s2_j / (s2_j + a) and B = U'Y:
+ *   residual  r = Y - U diag(g) B = R0 + U diag(d) B,   R0 = Y - U B (part of Y outside span U),
+ *   leverage  h_i = sum_j U_ij^2 g_j (+ 1/n with an intercept on centred data),
+ *   LOO error e_it = r_it / (1 - h_i).
+ * 1 - h_i is computed as (1 - ||U_i||^2 - [1/n]) + sum_j U_ij^2 d_j (no cancellation in the alpha part) and
+ * clamped below at LOO_DENOM_TOL: a sample with leverage ~1 at a tiny alpha gets a huge (finite) error
+ * instead of 0/0.
+ * Shared alpha: L(a) = sum_i ||r_i||^2 / (1 - h_i)^2 / (n v), the scikit-learn RidgeCV default; per target:
+ * e_t(a) = sum_i r_it^2 / (1 - h_i)^2 / n (RidgeCV alpha_per_target=True), or GCV.
+ * Ties: the first minimum in the given alpha order wins (scikit-learn's strict comparison).
+ */
+import { gram, matmul } from '../linalg/index';
+import type { DenseMatrix, FloatArray } from '../matrix';
+import type { Precision } from './source';
+
+/** Lower clamp of 1 - h_ii. */
+export const LOO_DENOM_TOL = 1e-12;
+
+/** Target columns per block in the direct (residual-forming) paths: bounds memory to n x block floats. */
+const TARGET_BLOCK = 2048;
+
+export interface LooOptions {
+  /** The training data were centred and an intercept is fitted: adds 1/n to every leverage. */
+  intercept?: boolean;
+  /** dtype of the large products ('f64' default). Leverages and error sums are always float64. */
+  precision?: Precision;
+  /** Called between alphas (abort checks). */
+  check?: () => void;
+  /** ||U_i||^2 in float64 when U itself is float32 (RidgeBasis.leverage). */
+  leverage?: Float64Array;
+  /** Shared alpha: force an evaluation path (default 'auto': the cheaper one). */
+  path?: 'auto' | 'weighted-gram' | 'direct';
+}
+
+export interface SharedAlphaResult {
+  /** L(a) per alpha (mean squared LOO error over samples and targets), float64. */
+  errors: Float64Array;
+  /** Index of the chosen alpha (first minimum). */
+  best: number;
+  /** U'Y (q x v), reused for prediction. */
+  B: DenseMatrix;
+  /** Which evaluation was used: 'weighted-gram' (n q^2 per alpha) or 'direct' (n q v per alpha). */
+  path: 'weighted-gram' | 'direct';
+}
+
+export interface PerTargetAlphaResult {
+  /** e_t(a) as alphas x targets, row-major, float64. */
+  errors: Float64Array;
+  /** Chosen alpha index per target. */
+  best: Int32Array;
+  B: DenseMatrix;
+}
+
+function dtypeArray(precision: Precision, n: number): FloatArray {
+  return precision === 'f64' ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** d_j and g_j for one alpha. */
+function shrink(s2: Float64Array, a: number): { d: Float64Array; g: Float64Array } {
+  const q = s2.length;
+  const d = new Float64Array(q);
+  const g = new Float64Array(q);
+  for (let j = 0; j < q; j++) {
+    d[j] = a / (s2[j] + a);
+    g[j] = s2[j] / (s2[j] + a);
+  }
+  return { d, g };
+}
+
+/** 1 - h_i per alpha (alphas x n, float64), clamped at LOO_DENOM_TOL. */
+export function looDenominators(
+  U: DenseMatrix,
+  s2: Float64Array,
+  alphas: readonly number[],
+  intercept: boolean,
+  leverage?: Float64Array,
+): Float64Array {
+  const { rows: n, cols: q, data: u } = U;
+  const m = alphas.length;
+  const base = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let lev = 0;
+    if (leverage) lev = leverage[i];
+    else for (let j = 0; j < q; j++) lev += u[i * q + j] * u[i * q + j];
+    base[i] = Math.max(0, 1 - lev - (intercept ? 1 / n : 0));
+  }
+  // sum_j U_ij^2 d_j(alpha_k) for all alphas at once: (U o U) D' with D' (q x m), one float64 product.
+  const U2 = new Float64Array(n * q);
+  for (let i = 0; i < u.length; i++) U2[i] = u[i] * u[i];
+  const Dt = new Float64Array(q * m);
+  for (let k = 0; k < m; k++) {
+    const { d } = shrink(s2, alphas[k]);
+    for (let j = 0; j < q; j++) Dt[j * m + k] = d[j];
+  }
+  const S = matmul({ rows: n, cols: q, data: U2 }, { rows: q, cols: m, data: Dt }, { precision: 'f64' }).data;
+  const out = new Float64Array(m * n);
+  for (let k = 0; k < m; k++) {
+    for (let i = 0; i < n; i++) out[k * n + i] = Math.max(base[i] + S[i * m + k], LOO_DENOM_TOL);
+  }
+  return out;
+}
+
+/** U diag(f) (n x q) as dtype `precision`. */
+function scaledColumns(U: DenseMatrix, f: Float64Array, precision: Precision): DenseMatrix {
+  const { rows, cols, data } = U;
+  const out = dtypeArray(precision, rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = data[o + j] * f[j];
+  }
+  return { rows, cols, data: out };
+}
+
+/** Columns [c0, c1) of a row-major matrix (copy). */
+export function columnBlock(M: DenseMatrix, c0: number, c1: number): DenseMatrix {
+  const w = c1 - c0;
+  const Ctor = M.data.constructor as { new (n: number): FloatArray };
+  const out = new Ctor(M.rows * w);
+  for (let i = 0; i < M.rows; i++) out.set(M.data.subarray(i * M.cols + c0, i * M.cols + c1), i * w);
+  return { rows: M.rows, cols: w, data: out };
+}
+
+/** In place: A <- A + Bm (same shape). */
+function addInPlace(A: DenseMatrix, Bm: DenseMatrix): void {
+  const a = A.data;
+  const b = Bm.data;
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+}
+
+/** R0 = Y - U B for one target block. */
+function outsideSpan(U: DenseMatrix, Yb: DenseMatrix, Bb: DenseMatrix, precision: Precision): DenseMatrix {
+  const UB = matmul(U, Bb, { precision });
+  const r = UB.data;
+  const y = Yb.data;
+  for (let i = 0; i < r.length; i++) r[i] = y[i] - r[i];
+  return UB;
+}
+
+/**
+ * Shared alpha by exact LOO (scikit-learn RidgeCV, alpha_per_target=False).
+ * B = U'Y (n q v) once, then one of two evaluations:
+ * - 'weighted-gram' (when q <= 2v): with M = BB', C' = Y B' - U M (n x q), r0_i = ||Y_i||^2 - 2 U_i (YB')_i'
+ *   + U_i M U_i' (ridge-loo.md) and w_i = 1 / (1 - h_i)^2, the criterion is
+ *     n v L(a) = sum_i w_i r0_i + 2 sum_j d_j sum_i w_i U_ij C'_ij + sum_jk d_j d_k M_jk Omega_jk,
+ *   Omega = U' diag(w) U: one symmetric rank-n update (n q^2 multiply-adds) per alpha instead of the general
+ *   product (U diag(d)) M (2 n q^2 flops). A full-rank dual basis (q = n) has r0 = 0 and C = 0 exactly.
+ * - 'direct' (q > 2v): residuals R = R0 + U diag(d) B formed block by block, n q v per alpha.
+ * @param U n x q orthonormal columns; @param s2 q; @param Y n x v (float32 or float64).
+ */
+export function looSharedAlpha(
+  U: DenseMatrix,
+  s2: Float64Array,
+  Y: DenseMatrix,
+  alphas: readonly number[],
+  opts: LooOptions = {},
+): SharedAlphaResult {
+  const precision = opts.precision ?? 'f64';
+  const n = U.rows;
+  const q = U.cols;
+  const v = Y.cols;
+  const m = alphas.length;
+  const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
+  const B = matmul(U, Y, { transA: true, precision }); // q x v
+  const errors = new Float64Array(m);
+  const path: 'weighted-gram' | 'direct' =
+    opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * v ? 'weighted-gram' : 'direct';
+  if (path === 'weighted-gram') {
+    const M = gram(B, { side: 'rows', precision }).data; // B B', q x q, float64
+    const fullRank = q === n;
+    // r0 (n) and C' (n x q); both vanish for a full-rank basis (Y lies in span U).
+    const r0 = new Float64Array(n);
+    let ct: FloatArray | null = null;
+    if (!fullRank) {
+      const Mm: DenseMatrix = precision === 'f64' ? { rows: q, cols: q, data: M } : { rows: q, cols: q, data: Float32Array.from(M) };
+      const PT = matmul(Y, B, { transB: true, precision }); // Y B', n x q
+      const UM = matmul(U, Mm, { precision }); // U M, n x q
+      const y = Y.data;
+      const u = U.data;
+      const pt = PT.data;
+      const um = UM.data;
+      for (let i = 0; i < n; i++) {
+        let yn = 0;
+        for (let t = 0; t < v; t++) yn += y[i * v + t] * y[i * v + t];
+        let up = 0;
+        let umu = 0;
+        const o = i * q;
+        for (let j = 0; j < q; j++) {
+          up += u[o + j] * pt[o + j];
+          umu += u[o + j] * um[o + j];
+          pt[o + j] -= um[o + j]; // PT becomes C' = (P - M U')'
+        }
+        r0[i] = Math.max(0, yn - 2 * up + umu);
+      }
+      ct = pt;
+    }
+    const u = U.data;
+    // Alpha-independent parts of the weighted sums, for all alphas in two products:
+    // base_k = sum_i w_ki r0_i and cross_kj = sum_i w_ki U_ij C'_ij, with W (n x m), w_ki = 1/den_ki^2.
+    const W = new Float64Array(n * m);
+    for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) W[i * m + k] = 1 / (den[k * n + i] * den[k * n + i]);
+    const baseAll = new Float64Array(m);
+    for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) baseAll[k] += W[i * m + k] * r0[i];
+    let crossAll: FloatArray | null = null; // m x q
+    if (ct) {
+      const E = dtypeArray(precision, n * q);
+      for (let i = 0; i < E.length; i++) E[i] = u[i] * ct[i];
+      crossAll = matmul({ rows: n, cols: m, data: W }, { rows: n, cols: q, data: E }, { transA: true, precision: 'f64' }).data;
+    }
+    for (let k = 0; k < m; k++) {
+      opts.check?.();
+      const { d } = shrink(s2, alphas[k]);
+      const dk = den.subarray(k * n, (k + 1) * n);
+      // Omega = (W^1/2 U)' (W^1/2 U): rows of U scaled by 1/den, then one symmetric rank-n update.
+      const Us = dtypeArray(precision, n * q);
+      for (let i = 0; i < n; i++) {
+        const sw = 1 / dk[i];
+        const o = i * q;
+        for (let j = 0; j < q; j++) Us[o + j] = u[o + j] * sw;
+      }
+      const Om = gram({ rows: n, cols: q, data: Us }, { side: 'cols', precision }).data;
+      let quad = 0;
+      for (let j = 0; j < q; j++) {
+        const o = j * q;
+        let t = 0;
+        for (let l = 0; l < q; l++) t += d[l] * M[o + l] * Om[o + l];
+        quad += d[j] * t;
+      }
+      let cr = 0;
+      if (crossAll) for (let j = 0; j < q; j++) cr += d[j] * crossAll[k * q + j];
+      errors[k] = Math.max(0, baseAll[k] + 2 * cr + quad) / (n * v);
+    }
+  } else {
+    const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
+    for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
+      const c1 = Math.min(v, c0 + TARGET_BLOCK);
+      const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
+      const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
+      const R0 = outsideSpan(U, Yb, Bb, precision);
+      const w = c1 - c0;
+      for (let k = 0; k < m; k++) {
+        opts.check?.();
+        // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
+        const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
+        addInPlace(R, R0);
+        const r = R.data;
+        for (let i = 0; i < n; i++) {
+          let t = 0;
+          for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
+          rr[k * n + i] += t;
+        }
+      }
+    }
+    for (let k = 0; k < m; k++) {
+      let e = 0;
+      for (let i = 0; i < n; i++) e += rr[k * n + i] / (den[k * n + i] * den[k * n + i]);
+      errors[k] = e / (n * v);
+    }
+  }
+  let best = -1;
+  for (let k = 0; k < m; k++) {
+    if (!Number.isNaN(errors[k]) && (best < 0 || errors[k] < errors[best])) best = k;
+  }
+  return { errors, best: Math.max(best, 0), B, path };
+}
+
+/**
+ * One alpha per target (scikit-learn RidgeCV alpha_per_target=True): per alpha the residuals are formed
+ * block by block (n q v per alpha) and e_t(a) = sum_i r_it^2 / (1 - h_i)^2 / n.
+ * criterion 'gcv' instead uses e_t(a) = (||R0_t||^2 + sum_j d_j^2 B_jt^2) / n / (1 - tr(H)/n)^2, which costs
+ * q v per alpha (no residual matrices).
+ */
+export function looPerTargetAlpha(
+  U: DenseMatrix,
+  s2: Float64Array,
+  Y: DenseMatrix,
+  alphas: readonly number[],
+  opts: LooOptions & { criterion?: 'loo' | 'gcv' } = {},
+): PerTargetAlphaResult {
+  const precision = opts.precision ?? 'f64';
+  const n = U.rows;
+  const q = U.cols;
+  const v = Y.cols;
+  const m = alphas.length;
+  const B = matmul(U, Y, { transA: true, precision }); // q x v
+  const errors = new Float64Array(m * v);
+  if (opts.criterion === 'gcv') {
+    const b = B.data;
+    const y = Y.data;
+    const outside = new Float64Array(v);
+    for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) outside[t] += y[i * v + t] * y[i * v + t];
+    for (let j = 0; j < q; j++) for (let t = 0; t < v; t++) outside[t] -= b[j * v + t] * b[j * v + t];
+    for (let k = 0; k < m; k++) {
+      const { d, g } = shrink(s2, alphas[k]);
+      let tr = opts.intercept ? 1 : 0;
+      for (let j = 0; j < q; j++) tr += g[j];
+      const den = Math.max(1 - tr / n, LOO_DENOM_TOL);
+      const row = errors.subarray(k * v, (k + 1) * v);
+      for (let t = 0; t < v; t++) row[t] = Math.max(0, outside[t]);
+      for (let j = 0; j < q; j++) {
+        const dd = d[j] * d[j];
+        for (let t = 0; t < v; t++) row[t] += dd * b[j * v + t] * b[j * v + t];
+      }
+      for (let t = 0; t < v; t++) row[t] /= n * den * den;
+    }
+  } else {
+    const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
+    for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
+      const c1 = Math.min(v, c0 + TARGET_BLOCK);
+      const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
+      const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
+      const R0 = outsideSpan(U, Yb, Bb, precision);
+      const w = c1 - c0;
+      for (let k = 0; k < m; k++) {
+        opts.check?.();
+        // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
+        const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
+        addInPlace(R, R0);
+        const r = R.data;
+        const row = errors.subarray(k * v + c0, k * v + c1);
+        const acc = new Float64Array(w);
+        for (let i = 0; i < n; i++) {
+          const dd = den[k * n + i];
+          const wi = 1 / (dd * dd);
+          const o = i * w;
+          for (let c = 0; c < w; c++) acc[c] += r[o + c] * r[o + c] * wi;
+        }
+        for (let c = 0; c < w; c++) row[c] = acc[c] / n;
+      }
+    }
+  }
+  const best = new Int32Array(v).fill(-1);
+  for (let t = 0; t < v; t++) {
+    for (let k = 0; k < m; k++) {
+      const e = errors[k * v + t];
+      if (!Number.isNaN(e) && (best[t] < 0 || e < errors[best[t] * v + t])) best[t] = k;
+    }
+    if (best[t] < 0) best[t] = 0;
+  }
+  return { errors, best, B };
+}
