@@ -3,7 +3,8 @@
  * clone carries them between threads).
  */
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
-import { takeCols } from '../compute/matrix';
+import { csrToDense, isCsr, takeCols } from '../compute/matrix';
+import { crossValidateMetric, type MetricName } from '../compute/metrics/index';
 import { fitRidgeCv, type RidgePreset } from '../compute/ridge/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
@@ -100,6 +101,41 @@ export async function evaluateSaeOn(p: EvaluateSaePayload): Promise<SaeMetrics> 
   return evaluateSae(deserializeSae(p.weights), p.X);
 }
 
-export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn };
+export type ComparisonMetric = 'ridge' | MetricName;
+
+export interface CompareLayersPayload {
+  X: DenseMatrix | CsrMatrix;
+  Y: DenseMatrix | CsrMatrix;
+  metric: ComparisonMetric;
+  assignment: Int32Array;
+  /** Ridge only (default paper). */
+  preset?: RidgePreset;
+  alphas?: number[];
+}
+
+export interface CompareLayersResult {
+  foldScores: number[];
+  mean: number;
+  sem: number;
+  /** Ridge: chosen alpha per fold. */
+  alphas: number[];
+  keptSource: number;
+  keptTarget: number;
+}
+
+/** One metric between two representations (model-to-model), cross-validated over the same folds. */
+export async function compareLayers(p: CompareLayersPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<CompareLayersResult> {
+  progress({ stage: p.metric, done: 0, total: 1 });
+  if (p.metric === 'ridge') {
+    // Ridge predicts dense targets; sparse latents as targets are densified (targets are not factorised).
+    const Y = isCsr(p.Y) ? csrToDense(p.Y) : (p.Y as DenseMatrix<Float32Array>);
+    const res = fitRidgeCv(p.X, Y as DenseMatrix<Float32Array>, { preset: p.preset ?? 'paper', alphas: p.alphas, assignment: p.assignment });
+    return { foldScores: res.folds.map((f) => f.meanScore), mean: res.mean, sem: res.sem, alphas: res.folds.map((f) => f.alpha), keptSource: res.source.kept.length, keptTarget: res.targets.kept.length };
+  }
+  const res = crossValidateMetric(p.metric, p.X, p.Y, p.assignment, { onFold: (done, total) => progress({ stage: p.metric, done, total }) });
+  return { foldScores: res.foldScores, mean: res.mean, sem: res.sem, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
+}
+
+export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn, compareLayers };
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

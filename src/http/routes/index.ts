@@ -2,6 +2,7 @@
 import type { AppContext } from '../context';
 import type { RouteSpec } from '../route';
 import { alignmentRoutes } from './alignments';
+import { comparisonRoutes } from './comparisons';
 import { datasetRoutes } from './datasets';
 import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
@@ -12,5 +13,5 @@ import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...comparisonRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

@@ -1,11 +1,13 @@
 /** Job kind -> handler. Each handler file owns one kind. */
 import type { JobHandler, JobKind } from '../types';
 import { alignmentHandler } from './alignment';
+import { comparisonHandler } from './comparison';
 import { trainSaeHandler } from './train-sae';
 
 export function jobHandlers(): Partial<Record<JobKind, JobHandler<never>>> {
   return {
     alignment: alignmentHandler as JobHandler<never>,
     'train-sae': trainSaeHandler as JobHandler<never>,
+    comparison: comparisonHandler as JobHandler<never>,
   };
 }

@@ -1,0 +1,151 @@
+/**
+ * Model-to-model comparisons: one metric between two layers (neurons or SAE latents), as a job; and the
+ * layer-pair matrix between two models (the paper's seed-vs-seed figures).
+ */
+import { comparisonRequestHash, type ComparisonInputs, type ComparisonSide } from '../../jobs/handlers/comparison';
+import type { AppContext } from '../context';
+import { z } from '../openapi-registry';
+import { HttpProblem, type FieldError } from '../problem';
+import { defineRoute, type RouteSpec } from '../route';
+import { UuidSchema } from '../schemas/common';
+import { RunStatusSchema } from '../schemas/results';
+import { FoldsSpecSchema } from './alignments';
+import { enqueueRun } from './run-queue';
+
+const Side = z
+  .object({
+    layerId: UuidSchema,
+    representation: z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]).default('neurons'),
+  })
+  .strict();
+
+export const MetricSchema = z.enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka']).openapi('ComparisonMetric');
+
+export const CreateComparisonSchema = z
+  .object({
+    source: Side,
+    target: Side,
+    metric: MetricSchema,
+    preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper').openapi({ description: 'Ridge only' }),
+    alphas: z.array(z.number().positive()).min(1).max(100).optional(),
+    folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
+  })
+  .strict()
+  .openapi('CreateComparison');
+
+export const ComparisonAcceptedSchema = z
+  .object({
+    id: UuidSchema,
+    status: RunStatusSchema,
+    jobId: UuidSchema.nullable(),
+    reused: z.boolean(),
+    links: z.object({ run: z.string(), job: z.string().nullable(), events: z.string().nullable() }),
+  })
+  .openapi('ComparisonAccepted');
+
+export const ComparisonMatrixQuery = z.object({
+  sourceModelId: UuidSchema,
+  targetModelId: UuidSchema,
+  metric: MetricSchema,
+  representation: z.enum(['neurons', 'sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
+});
+
+export const ComparisonMatrixSchema = z
+  .object({
+    metric: MetricSchema,
+    representation: z.enum(['neurons', 'sae']),
+    sourceLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
+    targetLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
+    values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[source layer][target layer]; null where not computed' }),
+    sem: z.array(z.array(z.number().nullable())),
+  })
+  .openapi('ComparisonMatrix');
+
+export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
+  async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
+    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true } });
+    if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
+    const rep = side.representation;
+    if (rep === 'neurons') return { layerId: side.layerId, representation: 'neurons', saeId: null };
+    const sae =
+      rep === 'sae'
+        ? await ctx.prisma.sae.findFirst({ where: { layerId: side.layerId, status: 'ready' }, orderBy: { createdAt: 'desc' } })
+        : await ctx.prisma.sae.findUnique({ where: { id: rep.saeId } });
+    if (!sae || sae.status !== 'ready') errors.push({ field: `${field}.representation`, reason: rep === 'sae' ? 'layer has no ready SAE' : 'no ready SAE with that id' });
+    else if (sae.layerId !== side.layerId) errors.push({ field: `${field}.representation.saeId`, reason: 'the SAE belongs to another layer' });
+    return { layerId: side.layerId, representation: 'sae', saeId: sae?.id ?? null };
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/comparisons',
+      operationId: 'createComparison',
+      summary: 'Compare two layers (neurons or SAE latents) with ridge, semi-matching, soft-matching, RSA or CKA (a job)',
+      tags: ['comparisons'],
+      access: 'write',
+      body: CreateComparisonSchema,
+      responses: { 202: { description: 'Queued (or reused)', schema: ComparisonAcceptedSchema } },
+      problems: [503],
+      handler: async ({ body }) => {
+        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        const errors: FieldError[] = [];
+        const source = await resolveSide(body.source, 'body.source', errors);
+        const target = await resolveSide(body.target, 'body.target', errors);
+        if (errors.length) throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
+        const r = await enqueueRun(ctx, 'comparison', comparisonRequestHash(inputs), {
+          kind: 'comparison',
+          inputs: inputs as unknown as object,
+          method: body.metric,
+          layerId: source.layerId,
+          representation: source.representation,
+          saeId: source.saeId,
+          targetLayerId: target.layerId,
+          targetRepresentation: target.representation,
+        });
+        return { status: 202, body: r, headers: { Location: r.links.run } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/comparisons/matrix',
+      operationId: 'getComparisonMatrix',
+      summary: 'Layer-pair matrix of one metric between two models (both sides neurons, or both SAE latents)',
+      tags: ['comparisons'],
+      access: 'read',
+      query: ComparisonMatrixQuery,
+      responses: { 200: { description: 'The matrix', schema: ComparisonMatrixSchema } },
+      handler: async ({ query: q }) => {
+        const [sm, tm] = await Promise.all([
+          ctx.prisma.model.findUnique({ where: { id: q.sourceModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
+          ctx.prisma.model.findUnique({ where: { id: q.targetModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
+        ]);
+        if (!sm) throw HttpProblem.invalid('query.sourceModelId', 'no such model');
+        if (!tm) throw HttpProblem.invalid('query.targetModelId', 'no such model');
+        const runs = await ctx.prisma.run.findMany({
+          where: {
+            kind: 'comparison',
+            status: 'succeeded',
+            method: q.metric,
+            representation: q.representation,
+            targetRepresentation: q.representation,
+            layerId: { in: sm.layers.map((l) => l.id) },
+            targetLayerId: { in: tm.layers.map((l) => l.id) },
+          },
+          orderBy: { finishedAt: 'desc' },
+          include: { scores: true },
+        });
+        const cell = new Map<string, { value: number; sem: number | null }>();
+        for (const r of runs) {
+          const key = `${r.layerId}|${r.targetLayerId}`;
+          const s = r.scores[0];
+          if (s && !cell.has(key)) cell.set(key, { value: s.value, sem: s.sem });
+        }
+        const values = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.value ?? null));
+        const sem = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.sem ?? null));
+        return { body: { metric: q.metric, representation: q.representation, sourceLayers: sm.layers, targetLayers: tm.layers, values, sem } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,121 @@
+/**
+ * Comparison job: one metric between two layers (each as neurons or SAE latents) over the stimuli both
+ * have, cross-validated over the same folds; scores written in one transaction at the end.
+ */
+import { createHash } from 'node:crypto';
+import { activeBackend, tf } from '../../compute/backend';
+import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
+import { linalgInfo } from '../../compute/linalg/index';
+import { takeRows } from '../../compute/matrix';
+import type { RidgePreset } from '../../compute/ridge/index';
+import { SERVICE_VERSION } from '../../version';
+import { runInComputeThread } from '../compute-thread';
+import type { ComparisonMetric } from '../compute-tasks';
+import { loadLayerMatrix, representationMatrix } from '../inputs';
+import type { JobContext, JobHandler } from '../types';
+
+export interface ComparisonSide {
+  layerId: string;
+  representation: 'neurons' | 'sae';
+  saeId: string | null;
+}
+
+export interface ComparisonInputs {
+  source: ComparisonSide;
+  target: ComparisonSide;
+  metric: ComparisonMetric;
+  preset: RidgePreset;
+  alphas?: number[];
+  folds: { k: number; seed: number } | { assignment: Record<string, number> };
+}
+
+export function comparisonTargetLabel(target: ComparisonSide, layerName: string): string {
+  return `${layerName}:${target.representation}`;
+}
+
+export function comparisonRequestHash(inputs: ComparisonInputs): string {
+  return createHash('sha256').update(JSON.stringify({ kind: 'comparison', ...inputs })).digest('hex');
+}
+
+async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
+  const { prisma } = ctx;
+  const runRow = await prisma.run.findUniqueOrThrow({ where: { id: data.runId } });
+  if (runRow.status === 'succeeded') return;
+  const inputs = runRow.inputs as unknown as ComparisonInputs;
+  const t0 = performance.now();
+  await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+  ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
+  const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
+  const [src, tgt] = [await loadLayerMatrix(srcLayer), await loadLayerMatrix(tgtLayer)];
+  // Stimuli both layers have, ascending nsdId.
+  const tgtRow = new Map<number, number>();
+  tgt.ids.forEach((id, r) => tgtRow.set(id, r));
+  let ids = Array.from(src.ids).filter((id) => tgtRow.has(id)).sort((a, b) => a - b);
+  let assignment: Int32Array;
+  let seed: number | null = null;
+  if ('assignment' in inputs.folds) {
+    const map = inputs.folds.assignment;
+    ids = ids.filter((id) => Object.prototype.hasOwnProperty.call(map, String(id)));
+    assignment = assignmentFromMap(ids, map);
+  } else {
+    if (ids.length < inputs.folds.k * 2) throw new Error(`the layers share only ${ids.length} stimuli; too few for ${inputs.folds.k} folds`);
+    assignment = kFoldAssignment(ids.length, inputs.folds.k, inputs.folds.seed);
+    seed = inputs.folds.seed;
+  }
+  const srcRow = new Map<number, number>();
+  src.ids.forEach((id, r) => srcRow.set(id, r));
+  const Xn = takeRows(src.X, ids.map((id) => srcRow.get(id)!));
+  const Yn = takeRows(tgt.X, ids.map((id) => tgtRow.get(id)!));
+  ctx.progress({ stage: 'encoding', done: 1, total: 2 });
+  const X = await representationMatrix(prisma, inputs.source.saeId, Xn, ctx.signal);
+  const Y = await representationMatrix(prisma, inputs.target.saeId, Yn, ctx.signal);
+  const res = await runInComputeThread(
+    'compareLayers',
+    { X, Y, metric: inputs.metric, assignment, preset: inputs.preset, alphas: inputs.alphas },
+    { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
+  );
+  const k = Math.max(...assignment) + 1;
+  await prisma.$transaction(async (tx) => {
+    await tx.score.deleteMany({ where: { runId: runRow.id } });
+    await tx.score.create({
+      data: {
+        runId: runRow.id,
+        kind: 'comparison',
+        modelId: srcLayer.modelId,
+        layerId: srcLayer.id,
+        representation: inputs.source.representation,
+        saeId: inputs.source.saeId,
+        method: inputs.metric,
+        target: comparisonTargetLabel(inputs.target, tgtLayer.name),
+        value: res.mean,
+        sem: Number.isFinite(res.sem) ? res.sem : null,
+        foldValues: res.foldScores,
+        alphas: res.alphas,
+        nVoxels: res.keptTarget,
+      },
+    });
+    await tx.run.update({
+      where: { id: runRow.id },
+      data: {
+        status: 'succeeded',
+        finishedAt: new Date(),
+        backend: activeBackend().name,
+        versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, node: process.version },
+        timings: { total: (performance.now() - t0) / 1000 },
+        foldAssignment: { k, seed, nsdIds: ids, folds: Array.from(assignment) },
+        error: null,
+      },
+    });
+  });
+}
+
+export const comparisonHandler: JobHandler<{ runId: string }> = {
+  run,
+  async onFailed(data, error, { prisma }) {
+    await prisma.run.update({ where: { id: data.runId }, data: { status: 'failed', error, finishedAt: new Date() } });
+  },
+  async onCancelled(data, { prisma }) {
+    if (!data.runId) return;
+    await prisma.run.updateMany({ where: { id: data.runId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * Model-to-model comparisons over HTTP. Invariants as the independent check: a layer against an
+ * identical copy of itself scores exactly 1 on CKA, RSA, semi- and soft-matching; a different layer
+ * scores less. (Metric parity with numpy/POT is tested in test/unit/metrics-*.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+
+let app: TestApp;
+let set: RegisteredSet;
+let twinModelId: string;
+let twinLayerIds: string[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp();
+  set = await registerSyntheticSet(app, 'syn-cmp');
+  twinModelId = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'twin' } })).json()).id;
+  for (const l of set.syn.layers) {
+    const res = await app.request(`/v1/models/${twinModelId}/layers`, { method: 'POST', auth: true, json: { name: l.name, activations: { path: l.activations }, stimulusIds: { path: l.stimulusIds } } });
+    twinLayerIds.push((await res.json()).id);
+  }
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+async function compare(source: string, target: string, metric: string) {
+  const res = await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId: source }, target: { layerId: target }, metric, folds: { k: 4, seed: 2 } } });
+  expect(res.status).toBe(202);
+  const body = await res.json();
+  expect((await waitForJob(app, body.jobId)).state).toBe('completed');
+  return (await (await app.request(`/v1/runs/${body.id}`)).json()) as { kind: string; scores: { value: number; foldValues: number[]; roi: string }[] };
+}
+
+describe('POST /v1/comparisons', () => {
+  it('scores a layer against an identical copy as 1 on every similarity metric', async () => {
+    for (const metric of ['cka', 'rsa', 'semi-matching', 'soft-matching']) {
+      const run = await compare(set.layerIds[0], twinLayerIds[0], metric);
+      expect(run.kind).toBe('comparison');
+      expect(run.scores).toHaveLength(1);
+      expect(run.scores[0].foldValues).toHaveLength(4);
+      expect(run.scores[0].value).toBeCloseTo(1, 6);
+      expect(run.scores[0].roi).toBe('layer1:neurons');
+    }
+  }, 120_000);
+
+  it('scores different layers below 1 and fills the layer-pair matrix', async () => {
+    const cross = await compare(set.layerIds[0], twinLayerIds[1], 'soft-matching');
+    expect(cross.scores[0].value).toBeLessThan(0.99);
+    const ridge = await compare(set.layerIds[0], twinLayerIds[1], 'ridge');
+    expect(ridge.scores[0].value).toBeGreaterThan(0);
+    expect(ridge.scores[0].value).toBeLessThan(1);
+    const m = await (await app.request(`/v1/comparisons/matrix?sourceModelId=${set.modelId}&targetModelId=${twinModelId}&metric=soft-matching`)).json();
+    expect(m.sourceLayers.map((l: { name: string }) => l.name)).toEqual(['layer1', 'layer2']);
+    expect(m.values[0][0]).toBeCloseTo(1, 6);
+    expect(m.values[0][1]).toBe(cross.scores[0].value);
+    expect(m.values[1]).toEqual([null, null]);
+  }, 120_000);
+
+  it('rejects unknown metrics, layers and SAEs naming the field', async () => {
+    const post = async (json: object) => (await app.request('/v1/comparisons', { method: 'POST', auth: true, json })).json();
+    expect((await post({ source: { layerId: set.layerIds[0] }, target: { layerId: twinLayerIds[0] }, metric: 'procrustes' })).errors[0].field).toBe('body.metric');
+    expect((await post({ source: { layerId: '00000000-0000-4000-8000-000000000000' }, target: { layerId: twinLayerIds[0] }, metric: 'cka' })).errors[0].field).toBe('body.source.layerId');
+    expect((await post({ source: { layerId: set.layerIds[0] }, target: { layerId: twinLayerIds[0], representation: 'sae' }, metric: 'cka' })).errors[0].field).toBe('body.target.representation');
+  });
+});
