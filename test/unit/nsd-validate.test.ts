@@ -69,7 +69,9 @@ describe('validateDataset', () => {
     const m = fixtureManifest() as any;
     m.atlases.push({ name: 'streams', file: 'nsddata/ppdata/{subject}/{space}/roi/{hemi}streams.nii.gz', hemispheres: true });
     expect(await fieldOf(validateDataset(m, TREE, [FIXTURE_DIR]))).toBe('manifest.atlases[2].file');
-    expect(await fieldOf(validateDataset(fixtureManifest(), TREE, [os.tmpdir()]))).toBe('root');
+    // An empty folder of its own: os.tmpdir() itself may contain this checkout.
+    const elsewhere = makeTempDir('align-elsewhere-');
+    expect(await fieldOf(validateDataset(fixtureManifest(), TREE, [elsewhere]))).toBe('root');
   });
 
   it('resolveDataPath confines paths to the allowed roots', () => {
