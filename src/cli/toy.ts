@@ -1,5 +1,78 @@
-/** Placeholder until the toy experiment CLI lands (issue 7). */
-export async function runToyCli(_args: string[]): Promise<number> {
-  console.error('the toy experiment CLI is not built yet (issue 7)');
-  return 1;
+/**
+ * `npm run toy [-- --steps 10000 --samples 8388608 --hidden 8,16,32 --no-ridge --json]`: the toy model of
+ * superposition (science.md) in this process, with a progress bar, printing per N the matching scores
+ * between the two models' neurons and between their SAE latents, and how close units are to the
+ * ground-truth features. No database needed.
+ */
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
+
+function fmt(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3);
+}
+
+export function formatToyTable(r: ToySuperpositionResult): string {
+  const head = ['N', 'semi neurons', 'semi SAE', 'soft neurons', 'soft SAE', 'ridge neurons', 'ridge SAE', 'GT |r| neurons', 'GT |r| SAE', 'shared features'];
+  const rows = r.results.map((h) => {
+    const ridge = (x: unknown) => (x && typeof x === 'object' && 'mean' in x ? (x as { mean: number }).mean : undefined);
+    const gt = (g: { meanBestAbsCorr: [number, number] }) => (g.meanBestAbsCorr[0] + g.meanBestAbsCorr[1]) / 2;
+    return [
+      String(h.nHidden),
+      fmt(h.neurons.semiMatching.mean),
+      fmt(h.saeLatents.semiMatching.mean),
+      fmt(h.neurons.softMatching.mean),
+      fmt(h.saeLatents.softMatching.mean),
+      fmt(ridge(h.neurons.ridge)),
+      fmt(ridge(h.saeLatents.ridge)),
+      fmt(gt(h.groundTruth.neurons)),
+      fmt(gt(h.groundTruth.saeLatents)),
+      String(h.overlap.shared),
+    ];
+  });
+  const w = head.map((c, i) => Math.max(c.length, ...rows.map((r2) => r2[i].length)) + 2);
+  return [head, ...rows].map((r2) => r2.map((c, i) => c.padStart(w[i])).join('')).join('\n');
+}
+
+export async function runToyCli(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      steps: { type: 'string' },
+      samples: { type: 'string' },
+      hidden: { type: 'string' },
+      seeds: { type: 'string' },
+      'no-ridge': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const options = {
+    ...(values.steps ? { modelSteps: num('steps', values.steps) } : {}),
+    ...(values.samples ? { samples: num('samples', values.samples) } : {}),
+    ...(values.hidden ? { hiddenSizes: values.hidden.split(',').map((s) => num('hidden', s)!) } : {}),
+    ...(values.seeds ? { seeds: values.seeds.split(',').map((s) => Number(s)) as [number, number] } : {}),
+    ...(values['no-ridge'] ? { ridge: false } : {}),
+  };
+  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | N={n} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(1, 0, { n: '-', stage: 'starting' });
+  const started = Date.now();
+  const result = await runToySuperposition(options, (p) => {
+    bar.setTotal(Math.max(1, p.total));
+    bar.update(p.done, { n: p.nHidden, stage: p.stage });
+  });
+  bar.stop();
+  if (values.json) console.log(JSON.stringify(result, null, 1));
+  else {
+    console.log(`\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, seeds ${result.options.seeds.join(' vs ')}, backend ${result.backend})`);
+    console.log('Cross-validated scores between model A and model B (mean over folds); GT |r|: mean best |correlation| of a unit with a ground-truth feature.\n');
+    console.log(formatToyTable(result));
+    console.log(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return 0;
 }

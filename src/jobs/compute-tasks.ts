@@ -7,6 +7,7 @@ import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, type MetricName } from '../compute/metrics/index';
 import { fitRidgeCv, type RidgePreset } from '../compute/ridge/index';
 import { deserializeSae, serializeSae } from '../sae/io';
+import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
 import type { ResolvedSaeTrainSettings, SaeTrainSettingsInput } from '../sae/settings';
 import { trainTopKSae, type SaeCurvePoint, type SaeTrainResult } from '../sae/train';
@@ -136,6 +137,13 @@ export async function compareLayers(p: CompareLayersPayload, progress: (x: { sta
   return { foldScores: res.foldScores, mean: res.mean, sem: res.sem, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
 }
 
-export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn, compareLayers };
+export type ToyPayload = Parameters<typeof runToySuperposition>[0];
+
+/** The toy model of superposition experiment (science.md), progress per hidden size and stage. */
+export async function toySuperposition(p: ToyPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<ToySuperpositionResult> {
+  return runToySuperposition(p, (e) => progress({ stage: `N=${e.nHidden}: ${e.stage}`, done: e.done, total: e.total }));
+}
+
+export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

@@ -4,6 +4,7 @@ import type { RouteSpec } from '../route';
 import { alignmentRoutes } from './alignments';
 import { comparisonRoutes } from './comparisons';
 import { datasetRoutes } from './datasets';
+import { experimentRoutes } from './experiments';
 import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
 import { layerRoutes } from './layers';
@@ -13,5 +14,5 @@ import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...comparisonRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

@@ -2,6 +2,7 @@
 import type { JobHandler, JobKind } from '../types';
 import { alignmentHandler } from './alignment';
 import { comparisonHandler } from './comparison';
+import { toyHandler } from './toy';
 import { trainSaeHandler } from './train-sae';
 
 export function jobHandlers(): Partial<Record<JobKind, JobHandler<never>>> {
@@ -9,5 +10,6 @@ export function jobHandlers(): Partial<Record<JobKind, JobHandler<never>>> {
     alignment: alignmentHandler as JobHandler<never>,
     'train-sae': trainSaeHandler as JobHandler<never>,
     comparison: comparisonHandler as JobHandler<never>,
+    toy: toyHandler as JobHandler<never>,
   };
 }
