@@ -2,6 +2,7 @@
  * Layer activations (stimuli x units) from .npy (float16/32/64, C or Fortran order) or an HDF5 dataset,
  * returned as a float32 row-major DenseMatrix.
  */
+import { halfToFloat } from '../compute/float16';
 import { readFileSync } from 'node:fs';
 import type { DenseMatrix } from '../compute/matrix';
 import { DataValidationError } from '../nsd/errors';
@@ -25,14 +26,6 @@ function toFloat32(data: ArrayLike<number>): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /**
  * Read an activations matrix. `.npy`: any float dtype and order. HDF5: `opts.dataset` must name a 2-D

@@ -3,6 +3,8 @@
  * Reading returns the data in C (row-major) order whatever the file's order, converted to a JS typed
  * array of the stored precision (float16 widens to float32).
  */
+import { halfToFloat } from '../compute/float16';
+
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
 export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
@@ -43,14 +45,6 @@ function parseHeader(text: string): { descr: string; fortranOrder: boolean; shap
   return { descr, fortranOrder: fortran === 'True', shape };
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** Copy `count` elements of dtype from bytes (explicit endianness) into a new typed array. */
 function decode(bytes: Uint8Array, dtype: NpyDtype, little: boolean, count: number): NpyData {

@@ -6,6 +6,7 @@
  * Reading decodes F32, F64, F16 and BF16 to float32/float64 and I32/I64 to int32 (checked range); writing
  * emits F32/F64/I32 with the header padded by spaces to a multiple of 8 bytes.
  */
+import { halfToFloat } from '../compute/float16';
 import { SaeValidationError } from './errors';
 
 export type SafetensorsDtype = 'F16' | 'BF16' | 'F32' | 'F64' | 'I32' | 'I64';
@@ -24,14 +25,6 @@ export interface SafetensorsFile {
 
 const ITEM: Record<SafetensorsDtype, number> = { F16: 2, BF16: 2, F32: 4, F64: 8, I32: 4, I64: 8 };
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** Parse a safetensors file held in memory. Malformed files throw SaeValidationError (field "file" or the tensor name). */
 export function readSafetensors(buf: Uint8Array): SafetensorsFile {

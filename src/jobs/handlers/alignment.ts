@@ -14,6 +14,7 @@ import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
+import { runStatusHooks } from './run-hooks';
 
 export interface AlignmentInputs {
   datasetId: string;
@@ -191,13 +192,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
 
 export const alignmentHandler: JobHandler<{ runId: string }> = {
   run,
-  async onFailed(data, error, { prisma }) {
-    await prisma.run.update({ where: { id: data.runId }, data: { status: 'failed', error, finishedAt: new Date() } });
-  },
-  async onCancelled(data, { prisma }) {
-    if (!data.runId) return;
-    await prisma.run.updateMany({ where: { id: data.runId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
-  },
+  ...runStatusHooks,
 };
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */

@@ -13,6 +13,7 @@ import { runInComputeThread } from '../compute-thread';
 import type { ComparisonMetric } from '../compute-tasks';
 import { loadLayerMatrix, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
+import { runStatusHooks } from './run-hooks';
 
 export interface ComparisonSide {
   layerId: string;
@@ -111,11 +112,5 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
 
 export const comparisonHandler: JobHandler<{ runId: string }> = {
   run,
-  async onFailed(data, error, { prisma }) {
-    await prisma.run.update({ where: { id: data.runId }, data: { status: 'failed', error, finishedAt: new Date() } });
-  },
-  async onCancelled(data, { prisma }) {
-    if (!data.runId) return;
-    await prisma.run.updateMany({ where: { id: data.runId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
-  },
+  ...runStatusHooks,
 };
