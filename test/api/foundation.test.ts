@@ -31,6 +31,7 @@ describe('health', () => {
     expect(body.status).toBe('ok');
     expect(body.database.status).toBe('up');
     expect(body.compute.backend).toBe('wasm');
+    expect(typeof body.compute.native.native).toBe('boolean');
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.uptimeSeconds).toBeGreaterThanOrEqual(0);
   });

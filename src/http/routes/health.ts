@@ -1,3 +1,4 @@
+import { linalgInfo } from '../../compute/linalg/index';
 import { SERVICE_VERSION } from '../../version';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -13,6 +14,9 @@ export const HealthSchema = z
       backend: z.string().openapi({ description: 'Active tensor backend rung: tensorflow-gpu, tensorflow, wasm or cpu' }),
       tfjsVersion: z.string(),
       skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+      native: z
+        .object({ native: z.boolean(), blas: z.string().optional(), threads: z.number().optional(), reason: z.string().optional() })
+        .openapi({ description: 'The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks)' }),
     }),
   })
   .openapi('Health');
@@ -41,7 +45,7 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
           version: SERVICE_VERSION,
           uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
           database,
-          compute: { backend: ctx.backend.name, tfjsVersion: ctx.backend.tfjsVersion, skipped: ctx.backend.skipped },
+          compute: { backend: ctx.backend.name, tfjsVersion: ctx.backend.tfjsVersion, skipped: ctx.backend.skipped, native: linalgInfo() },
         };
         return { status: database.status === 'up' ? 200 : 503, body };
       },
