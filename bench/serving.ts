@@ -8,7 +8,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import type autocannon from 'autocannon';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { startService } from '../src/server';
@@ -51,11 +52,14 @@ async function populate(prisma: Awaited<ReturnType<typeof startService>>['db']['
   return models;
 }
 
+/** autocannon in its own process (a client must not share the server's event loop). */
 function measure(url: string, label: string) {
   return new Promise<void>((resolve, reject) => {
-    autocannon({ url, connections: 100, duration: SECONDS }, (err, r) => {
+    const cli = path.resolve(import.meta.dirname, '../node_modules/autocannon/autocannon.js');
+    execFile(process.execPath, [cli, '-c', '100', '-d', String(SECONDS), '-j', url], { maxBuffer: 64 << 20 }, (err, stdout) => {
       if (err) return reject(err);
-      console.log(JSON.stringify({ bench: 'serving', label, requests: r.requests.total, non2xx: r.non2xx, rps: r.requests.average, latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max } }));
+      const r = JSON.parse(stdout) as autocannon.Result;
+      console.log(JSON.stringify({ bench: 'serving', label, connections: 100, requests: r.requests.total, non2xx: r.non2xx, rps: r.requests.average, latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max } }));
       resolve();
     });
   });

@@ -13,6 +13,8 @@ import type { AppContext } from './http/context';
 import { jobHandlers } from './jobs/handlers';
 import { startJobQueue, type JobQueue } from './jobs/queue';
 import { createLogger } from './logger';
+import { listenForResultChanges, onResultsChanged } from './db/notify';
+import { ResponseCache } from './http/response-cache';
 
 export interface RunningService {
   url: string;
@@ -41,10 +43,14 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   logger.info({ embedded: db.embedded, appliedMigrations: db.appliedMigrations }, 'database ready');
   let server: Server | null = null;
   let jobs: JobQueue | undefined;
+  let stopListening: (() => Promise<void>) | undefined;
   try {
     const backend = await initBackend(config.backend);
     logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
-    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded };
+    const cache = new ResponseCache();
+    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded, cache };
+    stopListening = await listenForResultChanges(db.url, (err) => logger.warn({ err }, 'results notification channel error'));
+    onResultsChanged(() => cache.clear());
     const workers = opts.http === false ? Math.max(1, config.workers) : config.workers;
     jobs = context.jobs = await startJobQueue({ databaseUrl: db.url, prisma: db.prisma, config, logger, backend, handlers: jobHandlers(), workers });
     let port = 0;
@@ -80,6 +86,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
             await closed;
           }
           await context.jobs?.stop();
+          await stopListening?.();
           await db.close();
           logger.info('stopped');
         })();
@@ -89,6 +96,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   } catch (err) {
     server?.close();
     await jobs?.stop().catch(() => undefined);
+    await stopListening?.().catch(() => undefined);
     await db.close();
     throw err;
   }

@@ -19,6 +19,8 @@ export const JSON_BODY_LIMIT = '25mb';
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // ETags are set where they are cheap (cached reads), not hashed for every response.
+  app.set('etag', false);
   app.set('query parser', 'extended');
 
   app.use((req, res, next) => {

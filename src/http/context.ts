@@ -4,6 +4,7 @@ import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { JobQueue } from '../jobs/queue';
+import type { ResponseCache } from './response-cache';
 
 export interface AppContext {
   prisma: Db;
@@ -13,6 +14,8 @@ export interface AppContext {
   /** Job queue (pg-boss); absent only in OpenAPI generation. */
   jobs?: JobQueue;
   startedAt: Date;
+  /** Serialised read responses, emptied when results change. */
+  cache: ResponseCache;
   /** Whether the database is an embedded server started by this process. */
   embeddedDatabase: boolean;
 }

@@ -30,6 +30,8 @@ export interface HandlerContext<P, Q, B> {
 export interface HandlerResult {
   status?: number;
   body?: unknown;
+  /** A body already serialised as JSON (cached responses). */
+  json?: string;
   headers?: Record<string, string>;
 }
 
@@ -84,7 +86,8 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
         if (!result || res.headersSent) return;
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
         const status = result.status ?? 200;
-        if (result.body === undefined) res.status(status).end();
+        if (result.json !== undefined) res.status(status).type('application/json').send(result.json);
+        else if (result.body === undefined) res.status(status).end();
         else if (Buffer.isBuffer(result.body)) res.status(status).send(result.body);
         else res.status(status).json(result.body);
       } catch (err) {

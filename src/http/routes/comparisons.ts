@@ -4,6 +4,7 @@
  */
 import { comparisonRequestHash, type ComparisonInputs, type ComparisonSide } from '../../jobs/handlers/comparison';
 import type { AppContext } from '../context';
+import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
 import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
@@ -116,7 +117,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       query: ComparisonMatrixQuery,
       responses: { 200: { description: 'The matrix', schema: ComparisonMatrixSchema } },
-      handler: async ({ query: q }) => {
+      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
         const [sm, tm] = await Promise.all([
           ctx.prisma.model.findUnique({ where: { id: q.sourceModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
           ctx.prisma.model.findUnique({ where: { id: q.targetModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
@@ -144,8 +145,8 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         }
         const values = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.value ?? null));
         const sem = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.sem ?? null));
-        return { body: { metric: q.metric, representation: q.representation, sourceLayers: sm.layers, targetLayers: tm.layers, values, sem } };
-      },
+        return { metric: q.metric, representation: q.representation, sourceLayers: sm.layers, targetLayers: tm.layers, values, sem };
+      }),
     }),
   ];
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readManifestFile } from '../../nsd/dataset';
 import { nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
 import { validateDataset } from '../../nsd/validate';
+import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -151,6 +152,7 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
           }
           return d.id;
         });
+        await notifyResultsChanged(ctx.prisma);
         const json = await loadDatasetJson(ctx, id);
         return { status: 201, body: json, headers: { Location: `/v1/datasets/${id}` } };
       },

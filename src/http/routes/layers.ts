@@ -13,6 +13,7 @@ import { readActivations } from '../../activations/load';
 import { readStimulusIds } from '../../activations/stimulus-ids';
 import { DataValidationError } from '../../nsd/errors';
 import { resolveDataPath } from '../../nsd/paths';
+import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -162,6 +163,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         ...info,
       },
     });
+    await notifyResultsChanged(ctx.prisma);
     return { status: 201, body: layerJson(row), headers: { Location: `/v1/layers/${row.id}` } };
   }
 

@@ -1,3 +1,4 @@
+import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -63,6 +64,7 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
         const existing = await ctx.prisma.model.findUnique({ where: { name: body.name } });
         if (existing) throw new HttpProblem('conflict', `a model named "${body.name}" already exists (id ${existing.id})`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
         const m = await ctx.prisma.model.create({ data: { name: body.name, description: body.description }, include: { layers: layerSelect } });
+        await notifyResultsChanged(ctx.prisma);
         return { status: 201, body: modelJson(m), headers: { Location: `/v1/models/${m.id}` } };
       },
     }),

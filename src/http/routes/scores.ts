@@ -1,5 +1,6 @@
 import type { Prisma } from '../../generated/prisma/client';
 import type { AppContext } from '../context';
+import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
@@ -99,7 +100,7 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       query: ScoresQuery,
       responses: { 200: { description: 'A page of scores', schema: page(ScoreItemSchema).openapi('ScorePage') } },
-      handler: async ({ query: q }) => {
+      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
         const where: Prisma.ScoreWhereInput = {
           modelId: q.modelId,
           layerId: q.layerId,
@@ -120,7 +121,6 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
         const layers = layerIds.length ? await ctx.prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, name: true } }) : [];
         const layerName = new Map(layers.map((l) => [l.id, l.name]));
         return {
-          body: {
             items: rows.map((r) => ({
               id: String(r.id),
               runId: r.runId,
@@ -147,9 +147,8 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             total,
             limit: q.limit,
             offset: q.offset,
-          },
         };
-      },
+      }),
     }),
     defineRoute({
       method: 'get',
@@ -161,7 +160,7 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
       query: MatrixQuery,
       responses: { 200: { description: 'The matrix', schema: MatrixSchema } },
       problems: [404],
-      handler: async ({ query: q }) => {
+      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
         const model = await ctx.prisma.model.findUnique({
           where: { id: q.modelId },
           include: { layers: { select: { id: true, name: true, position: true }, orderBy: [{ position: 'asc' }, { name: 'asc' }] } },
@@ -218,7 +217,6 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
           sems.push(sRow);
         }
         return {
-          body: {
             modelId: model.id,
             subject: q.subject,
             atlas: q.atlas,
@@ -228,9 +226,8 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             rois,
             values,
             sem: sems,
-          },
         };
-      },
+      }),
     }),
   ];
 }

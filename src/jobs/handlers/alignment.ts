@@ -10,6 +10,7 @@ import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
 import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
+import { notifyResultsChanged } from '../../db/notify';
 import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
@@ -152,6 +153,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   };
   await prisma.$transaction(async (tx) => {
     await tx.score.deleteMany({ where: { runId: runRow.id } });
+    await notifyResultsChanged(tx);
     await tx.score.createMany({
       data: scores.map((s) => ({
         ...s,

@@ -8,6 +8,7 @@ import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
 import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
+import { notifyResultsChanged } from '../../db/notify';
 import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import type { ComparisonMetric } from '../compute-tasks';
@@ -78,6 +79,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const k = Math.max(...assignment) + 1;
   await prisma.$transaction(async (tx) => {
     await tx.score.deleteMany({ where: { runId: runRow.id } });
+    await notifyResultsChanged(tx);
     await tx.score.create({
       data: {
         runId: runRow.id,
