@@ -76,6 +76,11 @@ describe('workers in separate processes', () => {
       json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v'], layerIds: [wideLayerId] },
     });
     const run = (await res.json()).runs[0];
+    // Prime this process's read cache while the job runs elsewhere.
+    const matrixUrl = `/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`;
+    const before = await (await app.request(matrixUrl)).json();
+    const wideRow = before.layers.findIndex((l: { id: string }) => l.id === wideLayerId);
+    expect(before.values[wideRow].every((v: number | null) => v === null)).toBe(true);
     await waitForStage(run.jobId, /^fitting/);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
@@ -89,6 +94,9 @@ describe('workers in separate processes', () => {
     expect(done.attempts).toBe(2);
     expect(done.scores.map((s: { roi: string }) => s.roi)).toEqual(['V1v', 'V2v']);
     expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(2);
+    // The worker process's commit reached this process (NOTIFY) and emptied its cache.
+    const after = await (await app.request(matrixUrl)).json();
+    expect(after.values[wideRow][after.rois.indexOf('V1v')]).toBe(done.scores[0].value);
   }, 300_000);
 
   it('cancels a job running in another process: state cancelled, no scores', async () => {
