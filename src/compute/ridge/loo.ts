@@ -141,6 +141,36 @@ function outsideSpan(U: DenseMatrix, Yb: DenseMatrix, Bb: DenseMatrix, precision
 }
 
 /**
+ * Training residuals R = Y - U diag(g) U'Y for every alpha, by blocks of at most TARGET_BLOCK targets:
+ * yields (alpha index k, first target c0, width w, R as n x w row-major). R = (part of Y outside span U)
+ * + U diag(d) B with B = U'Y; the block of Y is only read once, for its outside-span part.
+ */
+function* residualBlocks(
+  U: DenseMatrix,
+  s2: Float64Array,
+  Y: DenseMatrix,
+  B: DenseMatrix,
+  alphas: readonly number[],
+  precision: Precision,
+  check?: () => void,
+): Generator<{ k: number; c0: number; w: number; r: FloatArray }> {
+  const v = Y.cols;
+  for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
+    const c1 = Math.min(v, c0 + TARGET_BLOCK);
+    const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
+    const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
+    const R0 = outsideSpan(U, Yb, Bb, precision);
+    for (let k = 0; k < alphas.length; k++) {
+      check?.();
+      // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
+      const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
+      addInPlace(R, R0);
+      yield { k, c0, w: c1 - c0, r: R.data };
+    }
+  }
+}
+
+/**
  * Shared alpha by exact LOO (scikit-learn RidgeCV, alpha_per_target=False).
  * B = U'Y (n q v) once, then one of two evaluations:
  * - 'weighted-gram' (when q <= 2v): with M = BB', C' = Y B' - U M (n x q), r0_i = ||Y_i||^2 - 2 U_i (YB')_i'
@@ -235,23 +265,11 @@ export function looSharedAlpha(
     }
   } else {
     const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
-    for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
-      const c1 = Math.min(v, c0 + TARGET_BLOCK);
-      const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
-      const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
-      const R0 = outsideSpan(U, Yb, Bb, precision);
-      const w = c1 - c0;
-      for (let k = 0; k < m; k++) {
-        opts.check?.();
-        // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
-        const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
-        addInPlace(R, R0);
-        const r = R.data;
-        for (let i = 0; i < n; i++) {
-          let t = 0;
-          for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
-          rr[k * n + i] += t;
-        }
+    for (const { k, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
+      for (let i = 0; i < n; i++) {
+        let t = 0;
+        for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
+        rr[k * n + i] += t;
       }
     }
     for (let k = 0; k < m; k++) {
@@ -308,28 +326,16 @@ export function looPerTargetAlpha(
     }
   } else {
     const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
-    for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
-      const c1 = Math.min(v, c0 + TARGET_BLOCK);
-      const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
-      const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
-      const R0 = outsideSpan(U, Yb, Bb, precision);
-      const w = c1 - c0;
-      for (let k = 0; k < m; k++) {
-        opts.check?.();
-        // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
-        const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
-        addInPlace(R, R0);
-        const r = R.data;
-        const row = errors.subarray(k * v + c0, k * v + c1);
-        const acc = new Float64Array(w);
-        for (let i = 0; i < n; i++) {
-          const dd = den[k * n + i];
-          const wi = 1 / (dd * dd);
-          const o = i * w;
-          for (let c = 0; c < w; c++) acc[c] += r[o + c] * r[o + c] * wi;
-        }
-        for (let c = 0; c < w; c++) row[c] = acc[c] / n;
+    for (const { k, c0, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
+      const row = errors.subarray(k * v + c0, k * v + c0 + w);
+      const acc = new Float64Array(w);
+      for (let i = 0; i < n; i++) {
+        const dd = den[k * n + i];
+        const wi = 1 / (dd * dd);
+        const o = i * w;
+        for (let c = 0; c < w; c++) acc[c] += r[o + c] * r[o + c] * wi;
       }
+      for (let c = 0; c < w; c++) row[c] = acc[c] / n;
     }
   }
   const best = new Int32Array(v).fill(-1);
