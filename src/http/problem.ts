@@ -51,6 +51,11 @@ export class HttpProblem extends Error {
     return new HttpProblem('not-found', `${what} ${id} does not exist`);
   }
 
+  /** A validation problem listing every failing field. */
+  static fields(errors: FieldError[]): HttpProblem {
+    return new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+  }
+
   static invalid(field: string, reason: string, kind: ProblemKind = 'validation'): HttpProblem {
     return new HttpProblem(kind, `${field}: ${reason}`, { errors: [{ field, reason }] });
   }

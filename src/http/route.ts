@@ -69,8 +69,7 @@ function parsePart(schema: ZodType | undefined, value: unknown, where: string): 
   if (!schema) return value;
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
-    const errors = zodFieldErrors(r.error, where);
-    throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+    throw HttpProblem.fields(zodFieldErrors(r.error, where));
   }
   return r.data;
 }

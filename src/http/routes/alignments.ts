@@ -4,6 +4,7 @@
  * were cancelled) instead of computing twice.
  */
 import { PAPER_ALPHAS } from '../../compute/ridge/presets';
+import { subjectName } from '../../nsd/paths';
 import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -77,7 +78,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const errors: FieldError[] = [];
-        const subject = typeof body.subject === 'number' ? `subj${String(body.subject).padStart(2, '0')}` : body.subject;
+        const subject = typeof body.subject === 'number' ? subjectName(body.subject) : body.subject;
         const dataset = await ctx.prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
         if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
         const subj = await ctx.prisma.subject.findUnique({ where: { datasetId_label: { datasetId: body.datasetId, label: subject } }, select: { id: true } });
@@ -122,7 +123,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
           else if (body.layerIds.some((id) => id !== sae.layerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${sae.layerId})` });
           body.layerIds.forEach((id) => saeOf.set(id, sae?.id ?? null));
         }
-        if (errors.length) throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+        if (errors.length) throw HttpProblem.fields(errors);
 
         const out = [];
         for (const layerId of [...new Set(body.layerIds)]) {

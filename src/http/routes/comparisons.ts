@@ -93,7 +93,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const errors: FieldError[] = [];
         const source = await resolveSide(body.source, 'body.source', errors);
         const target = await resolveSide(body.target, 'body.target', errors);
-        if (errors.length) throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
+        if (errors.length) throw HttpProblem.fields(errors);
         const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
         const r = await enqueueRun(ctx, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',

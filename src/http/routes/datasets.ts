@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readManifestFile } from '../../nsd/dataset';
 import { nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
+import { subjectName } from '../../nsd/paths';
 import { validateDataset } from '../../nsd/validate';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
@@ -56,10 +57,6 @@ export const DatasetSchema = z
     ),
   })
   .openapi('Dataset');
-
-function subjectLabel(n: number): string {
-  return `subj${String(n).padStart(2, '0')}`;
-}
 
 async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typeof DatasetSchema> | null> {
   const d = await ctx.prisma.dataset.findUnique({
@@ -134,7 +131,7 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
             const subject = await tx.subject.create({
               data: {
                 datasetId: d.id,
-                label: subjectLabel(s.subject),
+                label: subjectName(s.subject),
                 sessions: s.sessions[manifest.betas.format] ?? [],
                 volumeShape: [...s.volumeShape],
                 images: s.images,

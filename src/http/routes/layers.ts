@@ -16,7 +16,7 @@ import { resolveDataPath } from '../../nsd/paths';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
-import { HttpProblem } from '../problem';
+import { HttpProblem, zodFieldErrors } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
@@ -209,10 +209,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
           }
         }
         const parsed = CreateLayerSchema.safeParse(req.body ?? {});
-        if (!parsed.success) {
-          const errors = parsed.error.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), reason: i.message }));
-          throw new HttpProblem('validation', errors.map((e) => `${e.field}: ${e.reason}`).join('; '), { errors });
-        }
+        if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body'));
         const b = parsed.data;
         const base = ctx.config.dataRoots[0];
         const act = resolveDataPath(base, b.activations.path, rootsForLayers(), 'body.activations.path');

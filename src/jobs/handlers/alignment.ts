@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { activeBackend, tf } from '../../compute/backend';
+import { nanMean, nanMedian } from '../../compute/correlation';
 import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
 import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
@@ -31,16 +32,6 @@ export interface AlignmentInputs {
   noiseCeiling?: { minPercent: number };
 }
 
-function mean(xs: number[]): number {
-  const f = xs.filter(Number.isFinite);
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
-}
-function median(xs: ArrayLike<number>): number {
-  const f = Array.from(xs).filter(Number.isFinite).sort((a, b) => a - b);
-  if (!f.length) return NaN;
-  const m = f.length >> 1;
-  return f.length % 2 ? f[m] : (f[m - 1] + f[m]) / 2;
-}
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The images both the betas and the activations have (ascending nsdId) and their rows in each. */
@@ -85,7 +76,8 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
     // An explicit assignment also defines the evaluated images: those it names.
     const map = inputs.folds.assignment;
     const keep = Array.from(common.ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(common.ids[i])));
-    const unknown = Object.keys(map).filter((id) => !common.ids.includes(Number(id)));
+    const available = new Set(common.ids);
+    const unknown = Object.keys(map).filter((id) => !available.has(Number(id)));
     if (unknown.length) throw new Error(`folds.assignment names ${unknown.length} images that the subject's betas and the layer do not both have (first: ${unknown.slice(0, 5).join(', ')})`);
     common = { ids: Int32Array.from(keep, (i) => common.ids[i]), betaRows: Int32Array.from(keep, (i) => common.betaRows[i]), layerRows: Int32Array.from(keep, (i) => common.layerRows[i]) };
     assignment = assignmentFromMap(common.ids, map);
@@ -136,8 +128,8 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       median: finiteOrNull(f.median),
       foldValues: f.foldMeans,
       nVoxels: f.nKept,
-      alphas: f.foldAlphas.map((a, i) => (Number.isFinite(a) ? a : median(f.foldAlphaPerTarget[i]))),
-      noiseCeiling: ncAll ? finiteOrNull(mean(Array.from(cols, (c) => ncAll[c]))) : null,
+      alphas: f.foldAlphas.map((a, i) => (Number.isFinite(a) ? a : nanMedian(f.foldAlphaPerTarget[i]))),
+      noiseCeiling: ncAll ? finiteOrNull(nanMean(Array.from(cols, (c) => ncAll[c]))) : null,
       normalised: f.normalised ? finiteOrNull(f.normalised.mean) : null,
       keptShare: f.normalised ? finiteOrNull(f.normalised.share) : null,
     };
