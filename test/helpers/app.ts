@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { startService, type RunningService } from '../../src/server';
+import { startService, type RunningService, type StartOptions } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -18,7 +18,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'align-test-data-'));
   const config = loadConfig({
@@ -30,7 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ALIGN_BACKEND: 'wasm',
     ...env,
   });
-  const service = await startService(config);
+  const service = await startService(config, opts);
   const url = service.url;
   return {
     service,
