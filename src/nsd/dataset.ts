@@ -30,10 +30,17 @@ export function openNsdDataset(manifest: unknown, root: string, allowedRoots: re
 /** Read a manifest JSON file (itself confined to the allowed roots). */
 export function readManifestFile(file: string, allowedRoots: readonly string[]): unknown {
   const real = resolveDataPath(file, '.', allowedRoots, 'manifest');
+  let text: string;
   try {
-    return JSON.parse(readFileSync(real, 'utf8'));
+    text = readFileSync(real, 'utf8');
   } catch (e) {
-    throw new DataValidationError('manifest', `cannot read manifest JSON: ${(e as Error).message}`);
+    throw new DataValidationError('manifest', `cannot read manifest ${file} (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text; errors never echo file contents.
+    throw new DataValidationError('manifest', `manifest ${file} is not valid JSON`);
   }
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DataValidationError } from './errors';
 
 /** Real path of `p`, or of its nearest existing ancestor joined with the missing tail (for files not yet present). */
-function realpathLenient(p: string): string {
+export function realpathLenient(p: string): string {
   try {
     return realpathSync(p);
   } catch {
@@ -14,7 +14,7 @@ function realpathLenient(p: string): string {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
+export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
