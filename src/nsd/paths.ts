@@ -26,13 +26,15 @@ export function isInside(child: string, parent: string): boolean {
  * @throws DataValidationError (field = `field`, default "path") when the path escapes every allowed root.
  */
 export function resolveDataPath(root: string, relative: string, allowedRoots: readonly string[], field = 'path'): string {
-  if (relative.includes('\0')) throw new DataValidationError(field, 'path contains a NUL byte');
+  // Errors name the path as the client wrote it ("." alone would tell them nothing).
+  const shown = relative === '.' ? root : relative;
+  if (shown.includes('\0')) throw new DataValidationError(field, 'path contains a NUL byte');
   const joined = path.resolve(root, relative);
   const real = realpathLenient(joined);
   for (const allowed of allowedRoots) {
     if (isInside(real, realpathLenient(path.resolve(allowed)))) return real;
   }
-  throw new DataValidationError(field, `"${relative}" resolves outside the allowed data roots`);
+  throw new DataValidationError(field, `"${shown}" resolves outside the allowed data roots`);
 }
 
 /** Values substituted into `{name}` placeholders of manifest path templates. */

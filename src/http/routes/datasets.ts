@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readManifestFile } from '../../nsd/dataset';
 import { nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
-import { subjectName } from '../../nsd/paths';
+import { resolveDataPath, subjectName } from '../../nsd/paths';
 import { validateDataset } from '../../nsd/validate';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
@@ -17,12 +17,12 @@ export const SHIPPED_MANIFESTS_DIR = path.resolve(import.meta.dirname, '../../..
 export const CreateDatasetSchema = z
   .object({
     name: z.string().trim().min(1).max(200).regex(/^[\w.:+-]+$/, 'letters, digits and . _ : + - only').openapi({ example: 'nsd' }),
-    root: z.string().min(1).openapi({ description: 'Dataset root folder (inside ALIGN_DATA_ROOTS)', example: '/data/nsd' }),
+    root: z.string().min(1).openapi({ description: 'Dataset root folder (inside ALIGN_DATA_ROOTS; a relative path is taken from the first data root)', example: '/data/nsd' }),
     manifest: z
       .union([z.string().regex(/^[\w-]+$/).openapi({ description: 'Name of a shipped manifest: "nsd" or "synthetic-nsd"' }), nsdManifestSchema])
       .optional()
       .openapi({ description: 'Inline manifest, or the name of a shipped one' }),
-    manifestPath: z.string().min(1).optional().openapi({ description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS)' }),
+    manifestPath: z.string().min(1).optional().openapi({ description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS; a relative path is taken from the dataset root)' }),
   })
   .strict()
   .refine((b) => (b.manifest === undefined) !== (b.manifestPath === undefined), { message: 'give exactly one of manifest or manifestPath', path: ['manifest'] })
@@ -87,8 +87,8 @@ async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typ
   };
 }
 
-function resolveManifest(ctx: AppContext, body: z.infer<typeof CreateDatasetSchema>): unknown {
-  if (body.manifestPath) return readManifestFile(body.manifestPath, ctx.config.dataRoots);
+function resolveManifest(ctx: AppContext, body: z.infer<typeof CreateDatasetSchema>, root: string): unknown {
+  if (body.manifestPath) return readManifestFile(body.manifestPath, ctx.config.dataRoots, { base: root, field: 'body.manifestPath' });
   if (typeof body.manifest === 'string') {
     const file = path.join(SHIPPED_MANIFESTS_DIR, `${body.manifest}.json`);
     if (!existsSync(file)) throw HttpProblem.invalid('body.manifest', `no shipped manifest named "${body.manifest}"`);
@@ -115,10 +115,12 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
         if (await ctx.prisma.dataset.findUnique({ where: { name: body.name }, select: { id: true } })) {
           throw new HttpProblem('conflict', `a dataset named "${body.name}" already exists`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
         }
-        const manifestInput = resolveManifest(ctx, body);
-        const summary = await validateDataset(manifestInput, body.root, ctx.config.dataRoots);
+        // Relative paths: the root against the first data root (as layer and SAE paths), a manifestPath against the root.
+        const root = path.resolve(ctx.config.dataRoots[0], body.root);
+        resolveDataPath(ctx.config.dataRoots[0], body.root, ctx.config.dataRoots, 'root');
+        const manifestInput = resolveManifest(ctx, body, root);
+        const summary = await validateDataset(manifestInput, root, ctx.config.dataRoots);
         const manifest = parseNsdManifest(manifestInput);
-        const root = path.resolve(body.root);
         const id = await ctx.prisma.$transaction(async (tx) => {
           const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object } });
           const atlasIds = new Map<string, string>();
