@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readManifestFile } from '../../nsd/dataset';
-import { nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
+import { atlasLabels, nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
 import { resolveDataPath, subjectName } from '../../nsd/paths';
 import { validateDataset } from '../../nsd/validate';
 import { notifyResultsChanged } from '../../db/notify';
@@ -36,6 +36,16 @@ export const DatasetRoiSchema = z.object({
   voxelCount: z.number().int(),
 });
 
+export const MissingFileSchema = z
+  .object({
+    kind: z.enum(['atlas']),
+    atlas: z.string(),
+    subject: z.string().openapi({ example: 'subj01' }),
+    path: z.string().openapi({ description: 'Relative to the dataset root' }),
+    reason: z.string(),
+  })
+  .openapi('MissingFile');
+
 export const DatasetSchema = z
   .object({
     id: UuidSchema,
@@ -55,6 +65,7 @@ export const DatasetSchema = z
         rois: z.array(DatasetRoiSchema),
       }),
     ),
+    missing: z.array(MissingFileSchema).openapi({ description: 'Files the manifest names that were not on disk at registration (a partial download); their ROIs are not registered' }),
   })
   .openapi('Dataset');
 
@@ -84,6 +95,7 @@ async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typ
       trials: s.trials,
       rois: s.rois.map((r) => ({ atlas: r.atlas.name, name: r.name, label: r.label, hemisphere: r.hemisphere as 'both' | 'lh' | 'rh', voxelCount: r.voxelCount })),
     })),
+    missing: d.missing as z.infer<typeof MissingFileSchema>[],
   };
 }
 
@@ -105,7 +117,7 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
       operationId: 'createDataset',
       summary: 'Register an NSD-layout dataset (every file is checked before any row is written)',
       description:
-        'Subjects and sessions present on disk are discovered. Checks: betas files exist with int16 data of one volume shape and the manifest trial count (truncated files are caught), ROI/ncsnr/brain-mask volumes match the betas volume, the stimulus table maps trials to images. Any failure is a 400 naming the manifest field; nothing is written.',
+        'Subjects and sessions present on disk are discovered; atlas volumes absent from a partial download are listed in `missing` and their ROIs skipped. Checks: betas files exist with int16 data of one volume shape and the manifest trial count (truncated files are caught), ROI/ncsnr/brain-mask volumes match the betas volume, the stimulus table maps trials to images. Any failure is a 400 naming the manifest field; nothing is written.',
       tags: ['datasets'],
       access: 'write',
       body: CreateDatasetSchema,
@@ -122,11 +134,12 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
         const summary = await validateDataset(manifestInput, root, ctx.config.dataRoots);
         const manifest = parseNsdManifest(manifestInput);
         const id = await ctx.prisma.$transaction(async (tx) => {
-          const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object } });
+          const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object, missing: summary.missing as object[] } });
           const atlasIds = new Map<string, string>();
-          for (const a of manifest.atlases) {
-            const labels = Object.fromEntries((summary.subjects[0]?.atlases.find((x) => x.name === a.name)?.rois ?? []).map((r) => [String(r.value), r.name]));
-            const row = await tx.atlas.create({ data: { datasetId: d.id, name: a.name, labels } });
+          // Atlases with a volume for at least one subject (a partial download may lack some entirely).
+          const present = new Set(summary.subjects.flatMap((s) => s.atlases.map((a) => a.name)));
+          for (const a of manifest.atlases.filter((x) => present.has(x.name))) {
+            const row = await tx.atlas.create({ data: { datasetId: d.id, name: a.name, labels: atlasLabels(a) } });
             atlasIds.set(a.name, row.id);
           }
           for (const s of summary.subjects) {
