@@ -1,4 +1,4 @@
-import { linalgInfo } from '../../compute/linalg/index';
+import { linalgInfo, nativeNotice } from '../../compute/linalg/index';
 import { SERVICE_VERSION } from '../../version';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -15,7 +15,14 @@ export const HealthSchema = z
       tfjsVersion: z.string(),
       skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
       native: z
-        .object({ native: z.boolean(), blas: z.string().optional(), threads: z.number().optional(), reason: z.string().optional() })
+        .object({
+          native: z.boolean(),
+          blas: z.string().optional(),
+          threads: z.number().optional(),
+          reason: z.string().optional(),
+          cause: z.enum(['not-built', 'load-failed', 'env', 'runtime']).optional(),
+          notice: z.string().optional().openapi({ description: 'When the native path is off: the expected slowdown and what to do, in one sentence' }),
+        })
         .openapi({ description: 'The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks)' }),
     }),
   })
@@ -31,7 +38,8 @@ export function hideAbsolutePaths(text: string): string {
 
 function nativeHealth(): z.infer<typeof HealthSchema>['compute']['native'] {
   const info = linalgInfo();
-  return info.reason === undefined ? info : { ...info, reason: hideAbsolutePaths(info.reason) };
+  const notice = nativeNotice(info);
+  return { ...info, ...(info.reason === undefined ? {} : { reason: hideAbsolutePaths(info.reason) }), ...(notice ? { notice } : {}) };
 }
 
 export function healthRoutes(ctx: AppContext): RouteSpec[] {
