@@ -9,7 +9,15 @@ export const HealthSchema = z
     status: z.enum(['ok', 'degraded']),
     version: z.string(),
     uptimeSeconds: z.number(),
-    database: z.object({ status: z.enum(['up', 'down']), embedded: z.boolean(), latencyMs: z.number().nullable(), error: z.string().optional() }),
+    database: z.object({
+      status: z.enum(['up', 'down']),
+      embedded: z.boolean(),
+      mode: z.enum(['external', 'embedded', 'embedded (attached)', 'embedded (restarted orphan)']).openapi({
+        description: 'external (DATABASE_URL); embedded (started by this process); embedded (attached) to the server of another live process on the same data directory; embedded (restarted orphan): a server left by a killed service was stopped and started again',
+      }),
+      latencyMs: z.number().nullable(),
+      error: z.string().optional(),
+    }),
     compute: z.object({
       backend: z.string().openapi({ description: 'Active tensor backend rung: tensorflow-gpu, tensorflow, wasm or cpu' }),
       tfjsVersion: z.string(),
@@ -57,9 +65,9 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
         let database: z.infer<typeof HealthSchema>['database'];
         try {
           await ctx.prisma.$queryRaw`SELECT 1`;
-          database = { status: 'up', embedded: ctx.embeddedDatabase, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
+          database = { status: 'up', embedded: ctx.embeddedDatabase, mode: ctx.databaseMode, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
         } catch (err) {
-          database = { status: 'down', embedded: ctx.embeddedDatabase, latencyMs: null, error: (err as Error).message.split('\n')[0] };
+          database = { status: 'down', embedded: ctx.embeddedDatabase, mode: ctx.databaseMode, latencyMs: null, error: (err as Error).message.split('\n')[0] };
         }
         const body: z.infer<typeof HealthSchema> = {
           status: database.status === 'up' ? 'ok' : 'degraded',
