@@ -68,7 +68,7 @@ describe('native addon', () => {
       encoding: 'utf8',
     });
     const r = JSON.parse(out.trim().split('\n').pop()!);
-    expect(r.info).toEqual({ native: false, reason: 'disabled by ALIGN_NATIVE=0' });
+    expect(r.info).toEqual({ native: false, reason: 'disabled by ALIGN_NATIVE=0', cause: 'env' });
     expect(r.avail).toBe(false);
     expect(r.after.native).toBe(false);
   });
