@@ -126,6 +126,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether `pid` is the PostgreSQL server of `dir` (its command line names the data directory): a stale
+ * postmaster.pid may hold a pid since reused by an unrelated process, which must never be signalled.
+ * Without /proc (not Linux) a server answering on the recorded port counts.
+ */
+async function isServerOf(pid: number, dir: string, url: string): Promise<boolean> {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.some((a) => /postgres$/.test(a)) && args.includes(dir);
+  } catch {
+    return canConnect(url);
+  }
+}
+
 /** Parent pid from /proc (Linux); null where unknown. */
 function parentPid(pid: number): number | null {
   try {
@@ -257,10 +271,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   let mode: EmbeddedMode = 'started';
 
   const running = readPostmaster(dir);
-  if (running && alive(running.pid)) {
+  const runningUrl = running ? urlFor(running.port, database) : '';
+  // (a postmaster.pid whose process is gone, or is not this directory's server, is stale: PostgreSQL clears it)
+  if (running && alive(running.pid) && (await isServerOf(running.pid, dir, runningUrl))) {
     const owner = state.ownerPid;
     const owned = owner !== undefined && alive(owner) && parentPid(running.pid) === owner;
-    const url = urlFor(running.port, database);
+    const url = runningUrl;
     if (owned && (await canConnect(url))) {
       return { url, port: running.port, mode: 'attached', attached: true, async stop() {} };
     }

@@ -7,6 +7,7 @@
  * - 15: as root, a data directory under a folder the postgres system user cannot enter stops the start
  *   with one sentence saying what to do.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -68,6 +69,18 @@ describe('embedded PostgreSQL per data directory', () => {
       expect(ha.database).toMatchObject({ status: 'up', embedded: true, mode: 'embedded' });
       expect(hb.database).toMatchObject({ status: 'up', embedded: true, mode: 'embedded' });
       expect(postmaster(path.join(base, 'a')).port).not.toBe(postmaster(path.join(base, 'b')).port);
+      // The CLI on a running service's data directory attaches to its server and leaves it running.
+      const before = postmaster(path.join(base, 'a'));
+      const env: NodeJS.ProcessEnv = { ...process.env, ALIGN_DATA_DIR: path.join(base, 'a'), LOG_LEVEL: 'silent' };
+      delete env.DATABASE_URL;
+      delete env.ALIGN_PG_PORT;
+      execFileSync('npm', ['run', '--silent', 'cli', '--', 'keys', 'list'], { env, stdio: 'pipe' });
+      expect(postmaster(path.join(base, 'a'))).toEqual(before);
+      expect(alive(before.pid)).toBe(true);
+      expect(a.child.exitCode).toBeNull();
+      // (a keep-alive socket idle through the CLI run may have been closed by the server: one retry)
+      const health = await fetch(`${a.url}/v1/health`).catch(() => fetch(`${a.url}/v1/health`));
+      expect((await health.json()).database.mode).toBe('embedded');
     } finally {
       expect(await stopService(a)).toBe(true);
       expect(await stopService(b)).toBe(true);
