@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { ZodType } from 'zod';
 import type { z } from './openapi-registry';
 import type { OpenAPIRegistry } from './openapi-registry';
-import { HttpProblem, zodFieldErrors } from './problem';
+import { HttpProblem, zodFieldErrors, type FieldError } from './problem';
 import { ProblemSchema } from './schemas/common';
 
 export type Access = 'public' | 'read' | 'write';
@@ -65,7 +65,41 @@ function expressPath(openapiPath: string): string {
   return openapiPath.replace(/\{(\w+)\}/g, ':$1');
 }
 
+/** Deeper than any request this API defines; refused before a recursive reader could overflow its stack. */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * Refuses what no field of this API may hold, in every string and object key of the input: U+0000
+ * (PostgreSQL text cannot store it, error 22021, so it must never reach a query) and nesting deeper
+ * than MAX_INPUT_DEPTH. Iterative, so hostile nesting cannot overflow the stack here either.
+ */
+export function assertSafeInput(value: unknown, where: string): void {
+  const errors: FieldError[] = [];
+  const stack: { v: unknown; field: string; depth: number }[] = [{ v: value, field: where, depth: 0 }];
+  while (stack.length > 0 && errors.length < 20) {
+    const { v, field, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) errors.push({ field, reason: 'must not contain NUL (U+0000) characters' });
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_INPUT_DEPTH) {
+      errors.push({ field, reason: `nested deeper than ${MAX_INPUT_DEPTH} levels` });
+      continue;
+    }
+    for (const [k, child] of Object.entries(v)) {
+      if (k.includes('\u0000')) {
+        errors.push({ field, reason: 'an object key contains NUL (U+0000)' });
+        continue;
+      }
+      stack.push({ v: child, field: Array.isArray(v) ? `${field}[${k}]` : `${field}.${k}`, depth: depth + 1 });
+    }
+  }
+  if (errors.length > 0) throw HttpProblem.fields(errors);
+}
+
 function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  assertSafeInput(value, where);
   if (!schema) return value;
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
@@ -80,7 +114,8 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
       try {
         const params = parsePart(route.params, req.params, 'params');
         const query = parsePart(route.query, req.query, 'query');
-        const body = route.body ? parsePart(route.body, req.body, 'body') : req.body;
+        // Routes with several body types (multipart) validate their own body; the safety check is shared.
+        const body = route.body ? parsePart(route.body, req.body, 'body') : (assertSafeInput(req.body, 'body'), req.body);
         const result = await route.handler({ params, query, body, req, res } as HandlerContext<never, never, never>);
         if (!result || res.headersSent) return;
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);

@@ -17,7 +17,7 @@ import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, zodFieldErrors } from '../problem';
-import { defineRoute, type RouteSpec } from '../route';
+import { assertSafeInput, defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 /** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
@@ -123,6 +123,12 @@ export async function inspectLayerFiles(activationsPath: string, activationsData
   return { width: acts.cols, count: acts.rows, checksum: await sha256File(activationsPath) };
 }
 
+/** The client's file name only picks the reader (.npy, .json, .csv, .h5); anything else is read as .npy. */
+function uploadExtension(name: string): string {
+  const ext = path.extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.npy';
+}
+
 function runMulter(req: Request, res: Response, dir: string): Promise<void> {
   const upload = multer({ dest: dir, limits: { fileSize: MAX_UPLOAD_BYTES, files: 2, fields: 10 } }).fields([
     { name: 'activations', maxCount: 1 },
@@ -189,6 +195,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             await runMulter(req, res, dir);
             const files = req.files as Record<string, Express.Multer.File[]> | undefined;
             const fields = req.body as Record<string, string>;
+            assertSafeInput(fields, 'body');
             const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
             if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
             const position = fields.position === undefined ? undefined : Number(fields.position);
@@ -198,8 +205,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
             if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
             // Keep the uploaded names' extensions: the readers pick the format from them.
-            const actPath = path.join(dir, `activations${path.extname(act.originalname) || '.npy'}`);
-            const idsPath = path.join(dir, `stimulus-ids${path.extname(ids.originalname) || '.npy'}`);
+            const actPath = path.join(dir, `activations${uploadExtension(act.originalname)}`);
+            const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
             await rename(act.path, actPath);
             await rename(ids.path, idsPath);
             return await createLayer(params.id, { name: name.data, position, act: actPath, ids: idsPath }, 'body.');

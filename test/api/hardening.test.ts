@@ -1,0 +1,71 @@
+/**
+ * Regression tests for issue 10, items 4-10: hostile input must get a problem+json 4xx naming the
+ * field, never a 500, and must write nothing. Real app, real PostgreSQL, real HTTP (raw sockets where
+ * fetch cannot send the hostile thing).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { writeNpy } from '../../src/activations/npy';
+import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
+import { rawRequest } from '../helpers/raw-http';
+import { rowCounts } from '../helpers/row-counts';
+
+let app: TestApp;
+let modelId: string;
+const counts = () => rowCounts(app.db.prisma);
+const RANDOM_ID = '3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11';
+
+beforeAll(async () => {
+  app = await startTestApp({ ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: '2', ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: '1.5' });
+  const m = await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'net' } });
+  modelId = (await m.json()).id;
+  await mkdir(path.join(app.dataDir, 'acts'), { recursive: true });
+  await writeFile(path.join(app.dataDir, 'acts/l1.npy'), writeNpy(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]));
+  await writeFile(path.join(app.dataDir, 'acts/ids.npy'), writeNpy(Int32Array.from([5, 17, 3]), [3]));
+  await writeFile(path.join(app.dataDir, 'acts/empty.npy'), writeNpy(new Float32Array(0), [0, 2]));
+  await writeFile(path.join(app.dataDir, 'acts/no-units.npy'), writeNpy(new Float32Array(0), [3, 0]));
+  await writeFile(path.join(app.dataDir, 'acts/ids-empty.npy'), writeNpy(new Int32Array(0), [0]));
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function expectProblem(res: Response, status: number, field?: string | RegExp) {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const body = JSON.parse(text);
+  expect(body.status).toBe(status);
+  expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
+  if (field !== undefined) expect(body.errors?.map((e: { field: string }) => e.field)).toContainEqual(field instanceof RegExp ? expect.stringMatching(field) : field);
+  return body as { type: string; detail: string; errors?: { field: string; reason: string }[] };
+}
+
+function layerBody(extra: Record<string, unknown> = {}) {
+  return { name: 'l', activations: { path: 'acts/l1.npy' }, stimulusIds: { path: 'acts/ids.npy' }, ...extra };
+}
+
+describe('item 4: NUL bytes', () => {
+  it('rejects NUL bytes in query strings, JSON bodies and multipart fields with 400 naming the field', async () => {
+    const before = await counts();
+    for (const name of ['subject', 'atlas', 'roi', 'preset']) {
+      await expectProblem(await app.request(`/v1/scores?${name}=%00`), 400, `query.${name}`);
+    }
+    await expectProblem(await app.request(`/v1/scores/matrix?modelId=${modelId}&subject=subj01&atlas=%00`), 400, 'query.atlas');
+    await expectProblem(await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'n1', description: 'a\u0000b' } }), 400, 'body.description');
+    const alignment = { datasetId: RANDOM_ID, subject: 'subj01', atlas: 'prf\u0000', layerIds: [RANDOM_ID] };
+    await expectProblem(await app.request('/v1/alignments', { method: 'POST', auth: true, json: alignment }), 400, 'body.atlas');
+    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'x\u0000y' }) }), 400, 'body.name');
+    const form = new FormData();
+    form.set('name', 'x\u0000y');
+    form.set('activations', new Blob([await readFile(path.join(app.dataDir, 'acts/l1.npy'))]), 'a.npy');
+    form.set('stimulusIds', new Blob([await readFile(path.join(app.dataDir, 'acts/ids.npy'))]), 'i.npy');
+    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }), 400, 'body.name');
+    // A NUL in an object key is refused as well (it would reach JSON columns).
+    await expectProblem(await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json: { 'a\u0000': 1 } }), 400, /^body/);
+    expect(await counts()).toEqual(before);
+  });
+});
