@@ -23,6 +23,8 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (e?.type === 'entity.parse.failed') return new HttpProblem('invalid-json', `body is not valid JSON: ${e.message ?? ''}`.trim(), { errors: [{ field: 'body', reason: 'not valid JSON' }] });
   if (e?.type === 'entity.too.large') return new HttpProblem('payload-too-large', 'request body exceeds the size limit');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpProblem('unsupported-media-type', e.message ?? 'unsupported encoding');
+  // Malformed percent-encoding anywhere the router or static files decode a path (router marks it 400).
+  if (err instanceof URIError) return HttpProblem.invalid('path', 'malformed percent-encoding');
   if (isFieldError(err)) {
     const kind: ProblemKind = /outside/i.test(err.name + err.reason) ? 'path-outside-roots' : 'invalid-data';
     return new HttpProblem(kind, `${err.field}: ${err.reason}`, { errors: [{ field: err.field, reason: err.reason }] });

@@ -108,7 +108,34 @@ function parsePart(schema: ZodType | undefined, value: unknown, where: string): 
   return r.data;
 }
 
+function decodes(segment: string): boolean {
+  try {
+    decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The router decodes path parameters while matching and throws a bare URIError on malformed
+ * percent-encoding ("/v1/runs/%"); answer it first, naming the parameter of the route the path is for.
+ */
+function malformedPathGuard(routes: RouteSpec[]): RequestHandler {
+  const templates = routes.map((r) => r.path.split('/'));
+  return (req, _res, next) => {
+    if (!req.path.includes('%')) return next();
+    const segments = req.path.split('/');
+    const bad = segments.findIndex((s) => !decodes(s));
+    if (bad < 0) return next();
+    const template = templates.find((t) => t.length === segments.length && t.every((part, i) => part.startsWith('{') || part === segments[i]));
+    const name = /^\{(\w+)\}$/.exec(template?.[bad] ?? '')?.[1];
+    next(HttpProblem.invalid(name ? `params.${name}` : 'path', 'malformed percent-encoding'));
+  };
+}
+
 export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (access: Access) => RequestHandler): void {
+  router.use(malformedPathGuard(routes));
   for (const route of routes) {
     const handler: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
       try {

@@ -69,3 +69,19 @@ describe('item 4: NUL bytes', () => {
     expect(await counts()).toEqual(before);
   });
 });
+
+describe('item 5: malformed percent-encoding', () => {
+  it('answers a malformed percent-encoded path id with 400 problem+json on every id route', async () => {
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const idPaths = Object.entries(spec.paths).filter(([p]) => p.includes('{id}'));
+    expect(idPaths.length).toBeGreaterThan(8);
+    for (const [p, ops] of idPaths) {
+      for (const method of Object.keys(ops)) {
+        for (const bad of ['%', '%E0%A4%A', '%zz']) {
+          const res = await app.request(p.replace('{id}', bad), { method: method.toUpperCase(), auth: true, json: method === 'get' || method === 'delete' ? undefined : {} });
+          await expectProblem(res, 400, 'params.id');
+        }
+      }
+    }
+  });
+});
