@@ -13,6 +13,7 @@ import { HttpProblem, problemBody, type ProblemKind } from './problem';
 import { mountRoutes } from './route';
 import { allRoutes } from './routes';
 import { toHttpProblem } from './error-mapping';
+import { bodyParserProblem } from './body';
 
 export const JSON_BODY_LIMIT = '25mb';
 
@@ -39,7 +40,8 @@ export function createApp(ctx: AppContext): Express {
       autoLogging: { ignore: (req) => req.url === '/v1/health' },
     }),
   );
-  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  const json = express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.use((req, res, next) => json(req, res, (err?: unknown) => next(err ? bodyParserProblem(err, req) : undefined)));
 
   const document = buildOpenApiDocument();
   const yamlText = openApiYaml();

@@ -12,6 +12,7 @@ export interface FieldError {
 
 export const PROBLEM_TYPES = {
   validation: { status: 400, title: 'Request validation failed' },
+  'bad-request': { status: 400, title: 'Malformed HTTP request' },
   'invalid-json': { status: 400, title: 'Request body is not valid JSON' },
   'invalid-data': { status: 400, title: 'Referenced data is invalid' },
   'path-outside-roots': { status: 400, title: 'Path is outside the configured data roots' },

@@ -85,3 +85,22 @@ describe('item 5: malformed percent-encoding', () => {
     }
   });
 });
+
+describe('item 6: bad Content-Encoding', () => {
+  it('answers a body that is not the gzip, deflate or br it claims with 400 problem+json, and an unknown coding with 415', async () => {
+    const before = await counts();
+    for (const enc of ['gzip', 'deflate', 'br']) {
+      const res = await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': enc }, body: '{"name":"enc"}' });
+      const p = await expectProblem(res, 400, 'body');
+      expect(p.errors?.[0].reason).toMatch(new RegExp(enc));
+    }
+    await expectProblem(
+      await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'x-bogus' }, body: '{"name":"enc"}' }),
+      415,
+    );
+    expect(await counts()).toEqual(before);
+    // A real gzip body is still accepted.
+    const ok = await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: gzipSync('{"name":"gz"}') });
+    expect(ok.status).toBe(201);
+  });
+});
