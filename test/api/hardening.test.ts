@@ -104,3 +104,25 @@ describe('item 6: bad Content-Encoding', () => {
     expect(ok.status).toBe(201);
   });
 });
+
+describe('item 7: integers bounded by their 32-bit columns', () => {
+  it('refuses position 2147483648 (JSON and multipart) and other out-of-range integers with 400 naming the field', async () => {
+    const before = await counts();
+    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ position: 2147483648 }) }), 400, 'body.position');
+    const form = new FormData();
+    form.set('name', 'big');
+    form.set('position', '2147483648');
+    form.set('activations', new Blob([await readFile(path.join(app.dataDir, 'acts/l1.npy'))]), 'a.npy');
+    form.set('stimulusIds', new Blob([await readFile(path.join(app.dataDir, 'acts/ids.npy'))]), 'i.npy');
+    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }), 400, 'body.position');
+    await expectProblem(await app.request('/v1/models?offset=1e20'), 400, 'query.offset');
+    await expectProblem(await app.request('/v1/scores?offset=99999999999999999999'), 400, 'query.offset');
+    await expectProblem(await app.request(`/v1/layers/${RANDOM_ID}/saes`, { method: 'POST', auth: true, json: { k: 2 ** 31 } }), 400, 'body.k');
+    await expectProblem(await app.request(`/v1/layers/${RANDOM_ID}/saes`, { method: 'POST', auth: true, json: { k: 4, latents: 2 ** 40 } }), 400, 'body.latents');
+    expect(await counts()).toEqual(before);
+    // The largest value the column holds is accepted.
+    const ok = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'deep', position: 2 ** 31 - 1 }) });
+    expect(ok.status).toBe(201);
+    expect((await ok.json()).position).toBe(2 ** 31 - 1);
+  });
+});

@@ -13,6 +13,7 @@ import { readActivations } from '../../activations/load';
 import { readStimulusIds } from '../../activations/stimulus-ids';
 import { DataValidationError } from '../../nsd/errors';
 import { resolveDataPath } from '../../nsd/paths';
+import { coercedIntColumn, intColumn } from '../../db/columns';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -32,7 +33,7 @@ const FileRef = z.object({
 export const CreateLayerSchema = z
   .object({
     name: z.string().trim().min(1).max(200).openapi({ example: 'layer4.2' }),
-    position: z.number().int().min(0).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
+    position: intColumn({ min: 0 }).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
     activations: FileRef.openapi({ description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units' }),
     stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
   })
@@ -198,8 +199,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             assertSafeInput(fields, 'body');
             const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
             if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
-            const position = fields.position === undefined ? undefined : Number(fields.position);
-            if (position !== undefined && !(Number.isInteger(position) && position >= 0)) throw HttpProblem.invalid('body.position', 'must be a non-negative integer');
+            const position = fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
+            if (position && !position.success) throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
             const act = files?.activations?.[0];
             const ids = files?.stimulusIds?.[0];
             if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
@@ -209,7 +210,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
             await rename(act.path, actPath);
             await rename(ids.path, idsPath);
-            return await createLayer(params.id, { name: name.data, position, act: actPath, ids: idsPath }, 'body.');
+            return await createLayer(params.id, { name: name.data, position: position?.data, act: actPath, ids: idsPath }, 'body.');
           } catch (err) {
             await rm(dir, { recursive: true, force: true });
             throw err;
