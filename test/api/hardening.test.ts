@@ -126,3 +126,22 @@ describe('item 7: integers bounded by their 32-bit columns', () => {
     expect((await ok.json()).position).toBe(2 ** 31 - 1);
   });
 });
+
+describe('item 10: zero-row layers', () => {
+  it('refuses an activation matrix with no rows, or no units, naming the field', async () => {
+    const before = await counts();
+    const empty = await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'empty', activations: { path: 'acts/empty.npy' }, stimulusIds: { path: 'acts/ids-empty.npy' } }) }),
+      400,
+      'body.activations',
+    );
+    expect(empty.errors?.[0].reason).toMatch(/no rows|0 rows/);
+    const noUnits = await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'narrow', activations: { path: 'acts/no-units.npy' } }) }),
+      400,
+      'body.activations',
+    );
+    expect(noUnits.errors?.[0].reason).toMatch(/no units|0 units|columns/);
+    expect(await counts()).toEqual(before);
+  });
+});

@@ -106,6 +106,9 @@ async function sha256File(file: string): Promise<string> {
 /** Read and check a layer's files; returns what the Layer row needs. */
 export async function inspectLayerFiles(activationsPath: string, activationsDataset: string | undefined, idsPath: string, idsDataset: string | undefined, fieldPrefix: string) {
   const acts = await readActivations(activationsPath, { dataset: activationsDataset, field: `${fieldPrefix}activations` });
+  // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
+  if (acts.rows === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`);
+  if (acts.cols === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no units (shape ${acts.rows} x 0 columns)`);
   const ids = await readStimulusIds(idsPath, { dataset: idsDataset, field: `${fieldPrefix}stimulusIds` });
   if (ids.length !== acts.rows) {
     throw new DataValidationError(`${fieldPrefix}stimulusIds`, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
