@@ -13,9 +13,6 @@ import { HttpProblem, problemBody, type ProblemKind } from './problem';
 import { mountRoutes } from './route';
 import { allRoutes } from './routes';
 import { toHttpProblem } from './error-mapping';
-import { bodyParserProblem } from './body';
-
-export const JSON_BODY_LIMIT = '25mb';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -40,8 +37,6 @@ export function createApp(ctx: AppContext): Express {
       autoLogging: { ignore: (req) => req.url === '/v1/health' },
     }),
   );
-  const json = express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
-  app.use((req, res, next) => json(req, res, (err?: unknown) => next(err ? bodyParserProblem(err, req) : undefined)));
 
   const document = buildOpenApiDocument();
   const yamlText = openApiYaml();
@@ -63,6 +58,8 @@ export function createApp(ctx: AppContext): Express {
       return;
     }
     for (const [k, v] of Object.entries(problem.headers ?? {})) res.setHeader(k, v);
+    // A body we refused without reading (401, 413, 415) is not drained: close instead of reading gigabytes.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res
       .status(problem.status)
       .type('application/problem+json')

@@ -3,10 +3,11 @@
  * from that one declaration we get: request validation, TypeScript types for the handler, and the
  * OpenAPI operation. mountRoutes() wires them into express; registerRoutes() into the OpenAPI registry.
  */
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ZodType } from 'zod';
 import type { z } from './openapi-registry';
 import type { OpenAPIRegistry } from './openapi-registry';
+import { bodyParserProblem } from './body';
 import { HttpProblem, zodFieldErrors, type FieldError } from './problem';
 import { ProblemSchema } from './schemas/common';
 
@@ -47,8 +48,10 @@ export interface RouteSpec<P extends ZodType = ZodType, Q extends ZodType = ZodT
   params?: P;
   query?: Q;
   body?: B;
-  /** Other request content types accepted (e.g. multipart/form-data), documented only. */
+  /** Other request content types accepted (e.g. multipart/form-data); the handler reads those itself. */
   bodyContentTypes?: Record<string, ZodType>;
+  /** Largest body per content type in bytes (application/json: JSON_BODY_LIMIT_BYTES unless given). */
+  bodyLimits?: Record<string, number>;
   responses: Record<number, ResponseSpec>;
   /** Extra problem statuses this route can return besides 400/401/404/500. */
   problems?: number[];
@@ -59,6 +62,51 @@ export interface RouteSpec<P extends ZodType = ZodType, Q extends ZodType = ZodT
 // The identity function that gives handlers their inferred types.
 export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
   return spec as unknown as RouteSpec;
+}
+
+/** Default limit of a JSON body: far above any request of this API, far below a memory problem. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Accepted body content types and their limits, or null for a route without a body. */
+export function bodyLimits(route: RouteSpec): Record<string, number> | null {
+  const types = new Set([...(route.body ? ['application/json'] : []), ...Object.keys(route.bodyContentTypes ?? {})]);
+  if (types.size === 0) return null;
+  const limits: Record<string, number> = {};
+  for (const t of types) {
+    const limit = route.bodyLimits?.[t] ?? (t === 'application/json' ? JSON_BODY_LIMIT_BYTES : undefined);
+    if (limit === undefined) throw new Error(`${route.operationId}: bodyLimits must give a limit for ${t}`);
+    limits[t] = limit;
+  }
+  return limits;
+}
+
+function acceptedType(contentType: string | undefined, types: string[]): string | undefined {
+  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return types.find((t) => t === media || (t === 'application/json' && /^application\/[\w.-]+\+json$/.test(media)));
+}
+
+/**
+ * Runs after the key check, so nothing is read for an unauthenticated client: a content type this
+ * route accepts (415 otherwise, also when none is given), a declared Content-Length within the route's
+ * limit (413 at once, without reading the body), then the JSON parser with the same limit for bodies
+ * that declare no length (chunked). Multipart bodies are left to the handler's streaming reader.
+ */
+function bodyGate(route: RouteSpec, limits: Record<string, number>): RequestHandler {
+  const types = Object.keys(limits);
+  const json = limits['application/json'] ? express.json({ limit: limits['application/json'], type: () => true }) : undefined;
+  return (req, res, next) => {
+    const type = acceptedType(req.headers['content-type'], types);
+    if (!type) {
+      const given = req.headers['content-type'] ? `Content-Type ${JSON.stringify(req.headers['content-type'])} is not accepted here` : 'a Content-Type is required';
+      return next(new HttpProblem('unsupported-media-type', `${given}; send ${types.join(' or ')}`, { headers: { 'Accept-Post': types.join(', ') } }));
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > limits[type]) {
+      return next(new HttpProblem('payload-too-large', `Content-Length ${declared} exceeds the limit of ${limits[type]} bytes for ${type} on this route`));
+    }
+    if (type !== 'application/json' || !json) return next();
+    json(req, res, (err?: unknown) => next(err ? bodyParserProblem(err, req) : undefined));
+  };
 }
 
 function expressPath(openapiPath: string): string {
@@ -155,7 +203,8 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
         next(err);
       }
     };
-    router[route.method](expressPath(route.path), authorize(route.access), handler);
+    const limits = bodyLimits(route);
+    router[route.method](expressPath(route.path), authorize(route.access), ...(limits ? [bodyGate(route, limits)] : []), handler);
   }
 }
 
@@ -170,6 +219,16 @@ const STANDARD_PROBLEMS: Record<number, string> = {
   500: 'Internal error (no details leak)',
   503: 'Unavailable',
 };
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (n >= 1024 && n % 1024 === 0 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n} ${units[i]}`;
+}
 
 export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): void {
   registry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -190,6 +249,8 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
     if (route.params || route.query || route.body) problemStatuses.add(400);
     if (route.params) problemStatuses.add(404);
     if (route.access === 'write') problemStatuses.add(401);
+    const limits = bodyLimits(route);
+    if (limits) [413, 415].forEach((s) => problemStatuses.add(s));
     for (const s of problemStatuses) {
       responses[String(s)] ??= { description: STANDARD_PROBLEMS[s] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } };
     }
@@ -204,10 +265,14 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
       description: route.description,
       tags: route.tags,
       security: route.access === 'write' ? [{ bearerAuth: [] }] : [],
+      // Machine-readable body limits (bytes per content type); a larger declared Content-Length gets 413 at once.
+      ...(limits ? { 'x-body-limits': limits } : {}),
       request: {
         ...(route.params ? { params: route.params as never } : {}),
         ...(route.query ? { query: route.query as never } : {}),
-        ...(Object.keys(bodyContent).length > 0 ? { body: { required: true, content: bodyContent } } : {}),
+        ...(limits
+          ? { body: { required: true, description: `Largest body: ${Object.entries(limits).map(([t, n]) => `${t} ${formatBytes(n)}`).join(', ')}.`, content: bodyContent } }
+          : {}),
       },
       responses: responses as never,
     });

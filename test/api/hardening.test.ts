@@ -127,6 +127,72 @@ describe('item 7: integers bounded by their 32-bit columns', () => {
   });
 });
 
+describe('item 8: 415 for a wrong or missing content type', () => {
+  it('answers 415 on every body route for text/plain and for no content type, writing nothing', async () => {
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const bodyOps = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.requestBody).map(([m]) => [m, p.replace('{id}', modelId)] as const));
+    expect(bodyOps.length).toBeGreaterThanOrEqual(7);
+    const before = await counts();
+    for (const [method, p] of bodyOps) {
+      const text = await app.request(p, { method: method.toUpperCase(), auth: true, headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+      const body = await expectProblem(text, 415);
+      expect(body.type).toBe('/problems/unsupported-media-type');
+      expect(body.detail).toMatch(/application\/json/);
+      // No Content-Type at all, with and without a body.
+      await expectProblem(await rawPost(p, '{}', {}), 415);
+      await expectProblem(await app.request(p, { method: method.toUpperCase(), auth: true }), 415);
+    }
+    expect(await counts()).toEqual(before);
+  });
+});
+
+/** fetch always adds a Content-Type for string bodies; node's raw socket does not. */
+async function rawPost(p: string, body: string, headers: Record<string, string>, auth = true): Promise<Response> {
+  const lines = [`POST ${p} HTTP/1.1`, 'Host: x', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  if (auth) lines.push(`Authorization: Bearer ${TEST_ADMIN_KEY}`);
+  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  const r = await rawRequest(app.service.port, `${lines.join('\r\n')}\r\n\r\n${body}`);
+  return new Response(r.body, { status: r.status, headers: r.headers });
+}
+
+describe('item 9: authentication before the body, limits and timeouts', () => {
+  it('answers 401 (not 400) to an invalid JSON body without a key', async () => {
+    await expectProblem(await rawPost('/v1/models', '{"name": ', { 'Content-Type': 'application/json' }, false), 401);
+    await expectProblem(await app.request('/v1/models', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' }), 401);
+  });
+
+  it('answers 413 at once when the declared Content-Length exceeds the route limit, without reading the body', async () => {
+    const before = await counts();
+    const head = (auth: boolean) =>
+      ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2000000000', ...(auth ? [`Authorization: Bearer ${TEST_ADMIN_KEY}`] : []), '', ''].join('\r\n');
+    const big = await rawRequest(app.service.port, head(true), { chunks: ['{"name":'], waitMs: 1500 });
+    expect(big.status).toBe(413);
+    expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(big.body).detail).toMatch(/1048576/);
+    // Without a key: 401 first, also at once.
+    const anon = await rawRequest(app.service.port, head(false), { waitMs: 1500 });
+    expect(anon.status).toBe(401);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('documents each body route limit in openapi.yaml and enforces it on chunked bodies too', async () => {
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; 'x-body-limits'?: Record<string, number> }>> };
+    for (const ops of Object.values(spec.paths)) {
+      for (const op of Object.values(ops)) {
+        if (!op.requestBody) continue;
+        expect(Object.keys(op['x-body-limits'] ?? {}).sort()).toEqual(Object.keys(op.requestBody.content).sort());
+      }
+    }
+    const limit = spec.paths['/v1/models'].post['x-body-limits']!['application/json'];
+    const body = JSON.stringify({ name: 'huge', description: 'x'.repeat(limit) });
+    const res = await rawRequest(app.service.port, ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', `Authorization: Bearer ${TEST_ADMIN_KEY}`, '', ''].join('\r\n'), {
+      chunks: [`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`],
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('item 10: zero-row layers', () => {
   it('refuses an activation matrix with no rows, or no units, naming the field', async () => {
     const before = await counts();

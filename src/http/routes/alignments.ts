@@ -73,6 +73,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       tags: ['runs'],
       access: 'write',
       body: CreateAlignmentSchema,
+      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Runs queued (or reused)', schema: AlignmentAcceptedSchema } },
       problems: [503],
       handler: async ({ body }) => {

@@ -189,6 +189,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
       access: 'write',
       params: IdParams,
       bodyContentTypes: { 'application/json': CreateLayerSchema, 'multipart/form-data': UploadLayerSchema },
+      // Two files of at most MAX_UPLOAD_BYTES each, plus the form fields and boundaries.
+      bodyLimits: { 'multipart/form-data': 2 * MAX_UPLOAD_BYTES + 1024 * 1024 },
       responses: { 201: { description: 'Registered', schema: LayerSchema } },
       problems: [409, 413],
       handler: async ({ params, req, res }) => {
