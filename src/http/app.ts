@@ -42,7 +42,10 @@ export function createApp(ctx: AppContext): Express {
   const yamlText = openApiYaml();
   app.get('/openapi.json', (_req, res) => res.json(document));
   app.get('/openapi.yaml', (_req, res) => res.type('application/yaml').send(yamlText));
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
+  // The page at /docs itself; its assets from swagger-ui's folder; any other /docs path is a 404 problem.
+  app.use('/docs', (req, _res, next) => next(/\/package\.json$/.test(req.path) ? new HttpProblem('not-found', `no such file ${req.originalUrl}`) : undefined));
+  app.use('/docs', swaggerUi.serve);
+  app.get('/docs', swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
 
   const router = express.Router();
   mountRoutes(router, allRoutes(ctx), makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }));

@@ -191,6 +191,39 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
+
+  it('drops a slow body after the request timeout and slow headers after the headers timeout, with 408 problem+json', async () => {
+    const slowBody = await rawRequest(
+      app.service.port,
+      ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 100', `Authorization: Bearer ${TEST_ADMIN_KEY}`, '', ''].join('\r\n'),
+      { chunks: ['{', '"'], chunkDelayMs: 300, waitMs: 10_000 },
+    );
+    expect(slowBody.elapsedMs).toBeLessThan(8000);
+    expect(slowBody.status).toBe(408);
+    expect(slowBody.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const slowHeaders = await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\n', { chunks: ['X-A: 1\r\n'], chunkDelayMs: 500, waitMs: 10_000 });
+    expect(slowHeaders.elapsedMs).toBeLessThan(8000);
+    expect(slowHeaders.status).toBe(408);
+  });
+
+  it("answers Node's own parser errors (431, bad framing) with problem+json", async () => {
+    const huge = await rawRequest(app.service.port, `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge.status).toBe(431);
+    expect(huge.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(huge.body).type).toBe('/problems/header-too-large');
+    for (const framing of ['POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n', 'NOT-HTTP\r\n\r\n']) {
+      const r = await rawRequest(app.service.port, framing);
+      expect(r.status, framing).toBe(400);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(r.body).type).toBe('/problems/bad-request');
+    }
+  });
+
+  it('answers unknown /docs paths with 404 problem+json', async () => {
+    await expectProblem(await app.request('/docs/nothing-here.js'), 404);
+    await expectProblem(await app.request('/docs/../../etc/passwd'), 404);
+    expect((await app.request('/docs/')).status).toBe(200);
+  });
 });
 
 describe('item 10: zero-row layers', () => {
