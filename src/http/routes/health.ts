@@ -17,6 +17,17 @@ export const HealthSchema = z
       native: z
         .object({ native: z.boolean(), blas: z.string().optional(), threads: z.number().optional(), reason: z.string().optional() })
         .openapi({ description: 'The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks)' }),
+      cuda: z
+        .object({
+          available: z.boolean(),
+          reason: z.string().optional(),
+          libs: z.record(z.string(), z.string()).optional(),
+          device: z
+            .object({ name: z.string(), computeCapability: z.string(), memoryBytes: z.number(), runtimeVersion: z.number(), driverVersion: z.number() })
+            .optional(),
+          searched: z.array(z.string()).optional(),
+        })
+        .openapi({ description: 'The GPU path (cuBLAS, cuSOLVER, cuSPARSE opened at run time): the device in use, or why it is not used' }),
     }),
   })
   .openapi('Health');
@@ -40,12 +51,13 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
         } catch (err) {
           database = { status: 'down', embedded: ctx.embeddedDatabase, latencyMs: null, error: (err as Error).message.split('\n')[0] };
         }
+        const { cuda, ...native } = linalgInfo();
         const body: z.infer<typeof HealthSchema> = {
           status: database.status === 'up' ? 'ok' : 'degraded',
           version: SERVICE_VERSION,
           uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
           database,
-          compute: { backend: ctx.backend.name, tfjsVersion: ctx.backend.tfjsVersion, skipped: ctx.backend.skipped, native: linalgInfo() },
+          compute: { backend: ctx.backend.name, tfjsVersion: ctx.backend.tfjsVersion, skipped: ctx.backend.skipped, native, cuda },
         };
         return { status: database.status === 'up' ? 200 : 503, body };
       },
