@@ -11,7 +11,8 @@
  */
 import { initBackend } from '../../src/compute/backend';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { cudaInfo, linalgInfo, matmul, setCudaEnabled } from '../../src/compute/linalg/index';
+import { useCuda } from '../../src/compute/linalg/cuda';
+import { linalgInfo, matmul, setCudaEnabled } from '../../src/compute/linalg/index';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, type RidgeCvResult } from '../../src/compute/ridge/index';
 import { DEFAULT_PREPROCESSING, preprocessRows } from '../../src/sae/index';
@@ -102,7 +103,7 @@ function saeCase(): void {
   for (let j = 0; j < m; j++) w.bEnc[j] = 0.01 * rng.normal();
   const xp = preprocessRows(X, DEFAULT_PREPROCESSING);
   const dev = encode(xp, n, d, w, k);
-  const line: Record<string, unknown> = { case: 'SAE', dryRun: dry, n, inputDim: d, latents: m, k, gemmOn: cudaInfo().available ? 'cuda' : 'cpu', device: dev.seconds };
+  const line: Record<string, unknown> = { case: 'SAE', dryRun: dry, n, inputDim: d, latents: m, k, gemmOn: useCuda({ kind: 'gemm', flops: n * d * m }) ? 'cuda' : 'cpu', device: dev.seconds };
   if (skipCpu.has('SAE')) line.cpu = null;
   else {
     const prev = setCudaEnabled(false);

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,25 +107,42 @@ static const char *LIB_NAMES[4][5] = {
   {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so", NULL},
   {"libcusparse.so.12", "libcusparse.so.13", "libcusparse.so", NULL},
 };
-/* Their own dependencies, opened first (RTLD_GLOBAL) from the same places when present. */
-static const char *DEP_NAMES[] = {"libcublasLt.so.13", "libcublasLt.so.12", "libnvJitLink.so.13", "libnvJitLink.so.12", NULL};
+/* Their own dependencies, opened first from the same folder (a CUDA install has no RUNPATH to find them). */
+static const char *DEP_NAMES[4][4] = {
+  {NULL},
+  {"libcublasLt.so.13", "libcublasLt.so.12", NULL},
+  {"libnvJitLink.so.13", "libnvJitLink.so.12", NULL},
+  {"libnvJitLink.so.13", "libnvJitLink.so.12", NULL},
+};
 
-static void *open_in(char **dirs, int ndirs, const char *const *names, char *found, size_t found_len) {
+static char last_dlerror[512];
+
+/* Library k from the first folder holding one of its names (its dependencies preloaded from there), else by
+ * name through the loader path. */
+static void *open_lib(char **dirs, int ndirs, int k, char *found, size_t found_len) {
   char buf[1200];
   for (int d = 0; d < ndirs; d++) {
-    for (int i = 0; names[i]; i++) {
-      snprintf(buf, sizeof(buf), "%s/%s", dirs[d], names[i]);
+    for (int i = 0; LIB_NAMES[k][i]; i++) {
+      snprintf(buf, sizeof(buf), "%s/%s", dirs[d], LIB_NAMES[k][i]);
+      if (access(buf, R_OK) != 0) continue;
+      for (int j = 0; DEP_NAMES[k][j]; j++) {
+        char dep[1200];
+        snprintf(dep, sizeof(dep), "%s/%s", dirs[d], DEP_NAMES[k][j]);
+        if (access(dep, R_OK) == 0 && dlopen(dep, RTLD_NOW | RTLD_GLOBAL)) break;
+      }
       void *h = dlopen(buf, RTLD_NOW | RTLD_GLOBAL);
       if (h) {
-        if (found) snprintf(found, found_len, "%s", buf);
+        snprintf(found, found_len, "%s", buf);
         return h;
       }
+      const char *e = dlerror();
+      snprintf(last_dlerror, sizeof(last_dlerror), "%.500s", e ? e : buf);
     }
   }
-  for (int i = 0; names[i]; i++) {
-    void *h = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
+  for (int i = 0; LIB_NAMES[k][i]; i++) {
+    void *h = dlopen(LIB_NAMES[k][i], RTLD_NOW | RTLD_GLOBAL);
     if (h) {
-      if (found) snprintf(found, found_len, "%s (loader path)", names[i]);
+      snprintf(found, found_len, "%s (loader path)", LIB_NAMES[k][i]);
       return h;
     }
   }
@@ -140,15 +158,12 @@ static void append(char *dst, size_t cap, const char *fmt, const char *a, const 
 static void load_all(char **dirs, int ndirs) {
   S.tried = 1;
   S.reason[0] = 0;
-  for (int i = 0; DEP_NAMES[i]; i++) {
-    const char *one[2] = {DEP_NAMES[i], NULL};
-    open_in(dirs, ndirs, one, NULL, 0);
-  }
+  last_dlerror[0] = 0;
   void *h[4];
   char searched[1024] = "";
   for (int d = 0; d < ndirs; d++) append(searched, sizeof(searched), "%s%s", d ? ", " : "", dirs[d]);
   for (int k = 0; k < 4; k++) {
-    h[k] = open_in(dirs, ndirs, LIB_NAMES[k], S.path[k], sizeof(S.path[k]));
+    h[k] = open_lib(dirs, ndirs, k, S.path[k], sizeof(S.path[k]));
     if (!h[k]) {
       char what[160];
       snprintf(what, sizeof(what), "lib%s.so (%s)", LIB_KEYS[k], LIB_NAMES[k][0]);
@@ -157,7 +172,8 @@ static void load_all(char **dirs, int ndirs) {
   }
   if (S.reason[0]) {
     char tmp[2048];
-    snprintf(tmp, sizeof(tmp), "%s not found in [%s] nor on the loader path (LD_LIBRARY_PATH, ldconfig)", S.reason, searched);
+    snprintf(tmp, sizeof(tmp), "%s not found in [%s] nor on the loader path (LD_LIBRARY_PATH, ldconfig)%s%s", S.reason, searched,
+             last_dlerror[0] ? "; last load error: " : "", last_dlerror);
     snprintf(S.reason, sizeof(S.reason), "%s", tmp);
     return;
   }
