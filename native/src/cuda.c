@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,10 @@ static struct {
   handle_t blas, solver, solver_params, sparse;
   char err[512];
 } S;
+
+/* One process-wide set of handles (worker threads share the loaded library): every use is serialised, since
+ * a cuBLAS handle's pointer mode is switched around each dot. */
+static pthread_mutex_t gpu_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *LIB_KEYS[4] = {"cudart", "cublas", "cusolver", "cusparse"};
 /* Sonames by CUDA major: cuBLAS/cudart follow CUDA (13, 12); cuSOLVER and cuSPARSE are 12 in CUDA 13, 11/12 in CUDA 12. */
@@ -419,6 +424,7 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arr;
   CHECK(napi_get_cb_info(env, info, &argc, &arr, NULL, NULL));
+  pthread_mutex_lock(&gpu_lock);
   if (!S.tried) {
     uint32_t len = 0;
     bool is_arr = false;
@@ -438,6 +444,7 @@ static napi_value js_load(napi_env env, napi_callback_info info) {
     load_all(dirs, nd);
     for (int i = 0; i < nd; i++) free(dirs[i]);
   }
+  pthread_mutex_unlock(&gpu_lock);
   return status_object(env);
 }
 
@@ -469,6 +476,7 @@ static napi_value gemm_call(napi_env env, napi_callback_info info, napi_typedarr
     return NULL;
   }
   size_t es = ty == napi_float32_array ? 4 : 8;
+  pthread_mutex_lock(&gpu_lock);
   void *dA = c_alloc(NULL, es * (size_t)(aRows * lda)), *dB = c_alloc(NULL, es * (size_t)(bRows * ldb)), *dC = c_alloc(NULL, es * (size_t)(m * n));
   int rc = !dA || !dB || !dC;
   /* Row-major C = op(A) op(B) is column-major C' = op(B)' op(A)'. */
@@ -488,6 +496,7 @@ static napi_value gemm_call(napi_env env, napi_callback_info info, napi_typedarr
   if (dA) L.cudaFree(dA);
   if (dB) L.cudaFree(dB);
   if (dC) L.cudaFree(dC);
+  pthread_mutex_unlock(&gpu_lock);
   if (rc) {
     napi_throw_error(env, NULL, S.err);
     return NULL;
@@ -511,6 +520,7 @@ static napi_value js_dsyevd(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "dsyevd(a, n, w, z): bad arguments");
     return NULL;
   }
+  pthread_mutex_lock(&gpu_lock);
   double *dA = c_alloc(NULL, sizeof(double) * (size_t)(n * n)), *dW = c_alloc(NULL, sizeof(double) * (size_t)n);
   int info_ = -1;
   /* The upper triangle of row-major a is the lower triangle of the same buffer read column-major. */
@@ -521,6 +531,7 @@ static napi_value js_dsyevd(napi_env env, napi_callback_info info) {
   }
   if (dA) L.cudaFree(dA);
   if (dW) L.cudaFree(dW);
+  pthread_mutex_unlock(&gpu_lock);
   if (info_ < 0) {
     napi_throw_error(env, NULL, S.err);
     return NULL;
@@ -540,7 +551,10 @@ static napi_value js_dsyevd(napi_env env, napi_callback_info info) {
 
 static napi_value js_ridge_fold(napi_env env, napi_callback_info info) {
   if (!S.ok) return not_ready(env);
-  return fold_napi_call(env, info, &cuda_ops);
+  pthread_mutex_lock(&gpu_lock);
+  napi_value r = fold_napi_call(env, info, &cuda_ops);
+  pthread_mutex_unlock(&gpu_lock);
+  return r;
 }
 
 static napi_value js_status(napi_env env, napi_callback_info info) {
