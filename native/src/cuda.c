@@ -167,7 +167,11 @@ static void load_all(char **dirs, int ndirs) {
   void *h[4];
   char searched[1024] = "";
   for (int d = 0; d < ndirs; d++) append(searched, sizeof(searched), "%s%s", d ? ", " : "", dirs[d]);
-  for (int k = 0; k < 4; k++) {
+  /* cuSPARSE before cuSOLVER: libcusolver needs libcublas(Lt), libcusparse and libnvJitLink already loaded
+   * where its folder has no RUNPATH (a CUDA install). */
+  static const int ORDER[4] = {0, 1, 3, 2};
+  for (int o = 0; o < 4; o++) {
+    int k = ORDER[o];
     h[k] = open_lib(dirs, ndirs, k, S.path[k], sizeof(S.path[k]));
     if (!h[k]) {
       char what[160];
