@@ -15,6 +15,7 @@ import { useCuda } from '../../src/compute/linalg/cuda';
 import { cudaInfo, matmul, nativeAvailable, setCudaEnabled, symEig } from '../../src/compute/linalg/index';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
+import { randomCsr } from '../helpers/random';
 import { fitRidgeCv } from '../../src/compute/ridge/index';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fake-cuda-'));
@@ -108,21 +109,7 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
     }
   });
 
-  const csr = (n: number, p: number, k: number): CsrMatrix => {
-    const indptr = new Int32Array(n + 1);
-    const indices = new Int32Array(n * k);
-    const values = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) {
-      const s = new Set<number>();
-      while (s.size < k) s.add(Math.floor(rng.uniform() * p));
-      [...s].sort((x, y) => x - y).forEach((c, t) => {
-        indices[i * k + t] = c;
-        values[i * k + t] = Math.abs(rng.normal()) + 0.1;
-      });
-      indptr[i + 1] = (i + 1) * k;
-    }
-    return { rows: n, cols: p, indptr, indices, values };
-  };
+  const csr = (n: number, p: number, k: number): CsrMatrix => randomCsr(rng, n, p, k);
   it.each([
     ['dense primal', () => rand(150, 30), 20],
     ['dense dual', () => rand(80, 120), 10],

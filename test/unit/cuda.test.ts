@@ -13,6 +13,7 @@ import { kFoldAssignment } from '../../src/compute/folds';
 import { cudaInfo, nativeAvailable } from '../../src/compute/linalg/index';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
+import { randomCsr } from '../helpers/random';
 import { fitRidgeCv, type RidgeCvResult } from '../../src/compute/ridge/index';
 import { runDeviceFold } from '../../src/compute/ridge/device-fold';
 
@@ -58,21 +59,7 @@ function dense(n: number, p: number): DenseMatrix<Float32Array> {
   for (let i = 0; i < d.length; i++) d[i] = Math.max(0, rng.normal() + 0.3);
   return { rows: n, cols: p, data: d };
 }
-function csr(n: number, p: number, k: number): CsrMatrix {
-  const indptr = new Int32Array(n + 1);
-  const indices = new Int32Array(n * k);
-  const values = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const s = new Set<number>();
-    while (s.size < k) s.add(Math.floor(rng.uniform() * p));
-    [...s].sort((a, b) => a - b).forEach((c, t) => {
-      indices[i * k + t] = c;
-      values[i * k + t] = Math.abs(rng.normal()) + 0.1;
-    });
-    indptr[i + 1] = (i + 1) * k;
-  }
-  return { rows: n, cols: p, indptr, indices, values };
-}
+const csr = (n: number, p: number, k: number): CsrMatrix => randomCsr(rng, n, p, k);
 /** Y = a few units' linear read-out plus noise. */
 function targets(X: DenseMatrix | CsrMatrix, v: number): DenseMatrix<Float32Array> {
   const Y = new Float32Array(X.rows * v);
