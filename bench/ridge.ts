@@ -94,6 +94,8 @@ async function main(): Promise<void> {
       backend: backend.name,
       linalg: linalgInfo(),
       precision: res.info.precision,
+      engine: res.info.engine,
+      engineReason: res.info.engineReason ?? null,
       form: res.folds[0].form,
       kept: { units: res.source.kept.length, voxels: res.targets.kept.length },
       seconds: {
