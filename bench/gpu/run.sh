@@ -52,7 +52,7 @@ PY
   ALIGN_CUDA_LIB_DIRS=$(echo $dirs | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd: -)
   export ALIGN_CUDA_LIB_DIRS
 fi
-line="{\"case\":\"env\",\"ALIGN_CUDA_LIB_DIRS\":\"${ALIGN_CUDA_LIB_DIRS:-}\",\"nvidiaSmi\":\"$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1 || true)\"}"
+line="{\"case\":\"env\",\"ALIGN_CUDA_LIB_DIRS\":\"${ALIGN_CUDA_LIB_DIRS:-}\",\"glibc\":\"$(ldd --version 2>/dev/null | head -1 | tr -d '"\\\\')\",\"nvidiaSmi\":\"$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1 || true)\"}"
 echo "$line"
 # On the device tool's machine $OUT comes back to the caller: keep the lines there too.
 if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
