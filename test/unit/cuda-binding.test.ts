@@ -17,6 +17,8 @@ import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { randomCsr } from '../helpers/random';
 import { fitRidgeCv } from '../../src/compute/ridge/index';
+import { DEFAULT_PREPROCESSING, encodeSparse, type TopKSae } from '../../src/sae/index';
+import { initTopKSaeWeights } from '../../src/sae/model';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fake-cuda-'));
 const canBuild = nativeAvailable() && existsSync(path.resolve('native/cuda/build/Release/align_cuda.node')) && !existsSync('/dev/nvidiactl') &&
@@ -126,5 +128,20 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
       expect(gpu.folds.map((f) => f.alpha)).toEqual(ref.folds.map((f) => f.alpha));
       for (let t = 0; t < v; t++) expect(Math.abs(gpu.targetScores[t] - ref.targetScores[t])).toBeLessThan(1e-6);
     }
+  });
+
+  it('SAE encoding takes its pre-activations from cublas and selects the same latents as tfjs', async () => {
+    const [n, d, m, k] = [1024, 512, 2048, 16]; // one chunk of 2^30 multiply-adds: the GPU's share
+    expect(useCuda({ kind: 'gemm', flops: n * d * m })).not.toBeNull();
+    const weights = initTopKSaeWeights(d, m, rng);
+    for (let j = 0; j < m; j++) weights.bEnc[j] = 0.01 * rng.normal();
+    const sae: TopKSae = { inputDim: d, latentDim: m, k, preprocessing: { ...DEFAULT_PREPROCESSING }, weights, metadata: {} };
+    const X = rand(n, d);
+    const gpu = await encodeSparse(sae, X);
+    const prev = setCudaEnabled(false);
+    const ref = await encodeSparse(sae, X).finally(() => setCudaEnabled(prev));
+    expect(Array.from(gpu.indptr)).toEqual(Array.from(ref.indptr));
+    expect(Array.from(gpu.indices)).toEqual(Array.from(ref.indices));
+    for (let i = 0; i < ref.values.length; i++) expect(Math.abs(gpu.values[i] - ref.values[i])).toBeLessThan(1e-4);
   });
 });
