@@ -422,7 +422,7 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         return finish('auth', d, true, 401, hasBody && r() < 0.3 ? Buffer.from('{"broken": ') : undefined);
       },
       'oversized-declared': () => {
-        if (!hasBody) return null;
+        if (!hasBody || Object.keys(op.limits).length === 0) return null;
         const d = base();
         const [ct, limit] = pick(Object.entries(op.limits));
         const declared = pick([limit + 1, limit * 2, Math.max(2_000_000_000, limit + 1), 2 ** 40]);
