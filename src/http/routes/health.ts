@@ -32,6 +32,17 @@ export const HealthSchema = z
           notice: z.string().optional().openapi({ description: 'When the native path is off: the expected slowdown and what to do, in one sentence' }),
         })
         .openapi({ description: 'The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks)' }),
+      cuda: z
+        .object({
+          available: z.boolean(),
+          reason: z.string().optional(),
+          libs: z.record(z.string(), z.string()).optional(),
+          device: z
+            .object({ name: z.string(), computeCapability: z.string(), memoryBytes: z.number(), runtimeVersion: z.number(), driverVersion: z.number() })
+            .optional(),
+          searched: z.array(z.string()).optional(),
+        })
+        .openapi({ description: 'The GPU path (cuBLAS, cuSOLVER, cuSPARSE opened at run time): the device in use, or why it is not used' }),
     }),
   })
   .openapi('Health');
@@ -44,10 +55,22 @@ export function hideAbsolutePaths(text: string): string {
   return text.replace(/(?<![\w.])\/(?:[^\s'"/:]+\/)+([^\s'"/:]*)/g, '…/$1');
 }
 
-function nativeHealth(): z.infer<typeof HealthSchema>['compute']['native'] {
-  const info = linalgInfo();
+type Compute = z.infer<typeof HealthSchema>['compute'];
+
+/** The native path without file paths, and with the plain-words notice when it is off. */
+function nativeHealth(info: Compute['native']): Compute['native'] {
   const notice = nativeNotice(info);
   return { ...info, ...(info.reason === undefined ? {} : { reason: hideAbsolutePaths(info.reason) }), ...(notice ? { notice } : {}) };
+}
+
+/** The CUDA libraries found and the folders searched, by name only. */
+function cudaWithoutPaths(info: Compute['cuda']): Compute['cuda'] {
+  return {
+    ...info,
+    ...(info.reason !== undefined ? { reason: hideAbsolutePaths(info.reason) } : {}),
+    ...(info.libs ? { libs: Object.fromEntries(Object.entries(info.libs).map(([k, v]) => [k, hideAbsolutePaths(v)])) } : {}),
+    ...(info.searched ? { searched: info.searched.map(hideAbsolutePaths) } : {}),
+  };
 }
 
 export function healthRoutes(ctx: AppContext): RouteSpec[] {
@@ -69,6 +92,7 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
         } catch (err) {
           database = { status: 'down', embedded: ctx.embeddedDatabase, mode: ctx.databaseMode, latencyMs: null, error: (err as Error).message.split('\n')[0] };
         }
+        const { cuda, ...native } = linalgInfo();
         const body: z.infer<typeof HealthSchema> = {
           status: database.status === 'up' ? 'ok' : 'degraded',
           version: SERVICE_VERSION,
@@ -78,7 +102,8 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
             backend: ctx.backend.name,
             tfjsVersion: ctx.backend.tfjsVersion,
             skipped: ctx.backend.skipped.map((s) => ({ name: s.name, reason: hideAbsolutePaths(s.reason) })),
-            native: nativeHealth(),
+            native: nativeHealth(native),
+            cuda: cudaWithoutPaths(cuda),
           },
         };
         return { status: database.status === 'up' ? 200 : 503, body };
