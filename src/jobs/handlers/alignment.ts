@@ -98,8 +98,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
   const voxelRoi: number[] = [];
-  const timings: Record<string, number> = { load: (tLoad - t0) / 1000, prepare: (tPrep - tLoad) / 1000, gram: 0, eigh: 0, alphaSearch: 0, predict: 0 };
-  const fits = await runInComputeThread(
+  const fitted = await runInComputeThread(
     'ridgeRois',
     {
       X,
@@ -113,8 +112,10 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
     },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
+  const fits = fitted.rois;
+  const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
+  const timings: Record<string, number> = { load: (tLoad - t0) / 1000, prepare: (tPrep - tLoad) / 1000, gram, eigh, basis, alphaSearch, predict };
   const scores = fits.map((f, r) => {
-    for (const key of ['gram', 'eigh', 'alphaSearch', 'predict'] as const) timings[key] += f.timings[key] ?? 0;
     const cols = targets.rois[r].columns;
     cols.forEach((c, j) => {
       voxelIdx.push(targets.voxelIndices[c]);
