@@ -11,12 +11,15 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
-import type { Db } from '../db/client';
+import type { Db, Prisma } from '../db/client';
 import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobProgress, type JobState } from './types';
 
 export interface JobQueue {
-  /** Queue a job; returns its id (also the id of its Job row). */
-  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }): Promise<string>;
+  /**
+   * Queue a job; returns its id (also the id of its Job row). Given `tx`, the Job row and the pg-boss
+   * job are written in that transaction: both exist exactly when the caller's rows commit.
+   */
+  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }, tx?: Prisma.TransactionClient): Promise<string>;
   /** Cancel a queued or running job; returns its new state. */
   cancel(jobId: string): Promise<JobState>;
   stop(): Promise<void>;
@@ -34,6 +37,20 @@ export interface JobQueueOptions {
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 250;
+
+/**
+ * pg-boss's `db` option over a Prisma transaction, so that a job is sent in the same transaction as
+ * the rows that refer to it. pg-boss passes node-postgres style values: JSON objects are sent as text
+ * (its SQL casts them to jsonb) and `undefined` as NULL.
+ */
+function bossDb(tx: Prisma.TransactionClient): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return {
+    async executeSql(text, values = []) {
+      const args = values.map((v) => (v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
+      return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...args) };
+    },
+  };
+}
 const CANCEL_POLL_MS = 1000;
 
 export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
@@ -164,10 +181,14 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   }
 
   return {
-    async enqueue(kind, data, links = {}) {
+    async enqueue(kind, data, links = {}, tx) {
       const id = randomUUID();
-      await prisma.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
-      await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds });
+      const send = async (db: Prisma.TransactionClient) => {
+        await db.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
+        await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds, db: bossDb(db) });
+      };
+      if (tx) await send(tx);
+      else await prisma.$transaction(send);
       return id;
     },
     async cancel(jobId) {
