@@ -35,17 +35,26 @@ export async function createOrReuseRun(
   requestHash: string,
   data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
 ): Promise<QueuedRun> {
-  return prisma.$transaction(async (tx) => {
-    await lockKey(tx, `run:${requestHash}`);
-    const existing = await tx.run.findUnique({ where: { requestHash }, select: { id: true, status: true, jobId: true } });
-    if (existing && existing.status !== 'failed' && existing.status !== 'cancelled') {
-      return { ...existing, reused: true, links: runLinks(existing.id, existing.jobId) };
-    }
-    const run = existing
-      ? await tx.run.update({ where: { id: existing.id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null } })
-      : await tx.run.create({ data: { ...data, requestHash } });
-    const jobId = await jobs.enqueue(kind, { runId: run.id }, { runId: run.id }, tx);
-    await tx.run.update({ where: { id: run.id }, data: { jobId } });
-    return { id: run.id, status: 'queued' as const, jobId, reused: existing !== null, links: runLinks(run.id, jobId) };
-  });
+  return prisma.$transaction((tx) => createOrReuseRunIn(tx, jobs, kind, requestHash, data));
+}
+
+/** createOrReuseRun inside the caller's transaction (a study creates its runs and jobs in one). */
+export async function createOrReuseRunIn(
+  tx: Prisma.TransactionClient,
+  jobs: JobQueue,
+  kind: JobKind,
+  requestHash: string,
+  data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
+): Promise<QueuedRun> {
+  await lockKey(tx, `run:${requestHash}`);
+  const existing = await tx.run.findUnique({ where: { requestHash }, select: { id: true, status: true, jobId: true } });
+  if (existing && existing.status !== 'failed' && existing.status !== 'cancelled') {
+    return { ...existing, reused: true, links: runLinks(existing.id, existing.jobId) };
+  }
+  const run = existing
+    ? await tx.run.update({ where: { id: existing.id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null } })
+    : await tx.run.create({ data: { ...data, requestHash } });
+  const jobId = await jobs.enqueue(kind, { runId: run.id }, { runId: run.id }, tx);
+  await tx.run.update({ where: { id: run.id }, data: { jobId } });
+  return { id: run.id, status: 'queued' as const, jobId, reused: existing !== null, links: runLinks(run.id, jobId) };
 }
