@@ -38,13 +38,17 @@ export async function createOrReuseRun(
   return prisma.$transaction((tx) => createOrReuseRunIn(tx, jobs, kind, requestHash, data));
 }
 
-/** createOrReuseRun inside the caller's transaction (a study creates its runs and jobs in one). */
+/**
+ * createOrReuseRun inside the caller's transaction (a study creates its runs and jobs in one).
+ * @param order queue order among jobs created together (see JobQueue.enqueue).
+ */
 export async function createOrReuseRunIn(
   tx: Prisma.TransactionClient,
   jobs: JobQueue,
   kind: JobKind,
   requestHash: string,
   data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
+  order = 0,
 ): Promise<QueuedRun> {
   await lockKey(tx, `run:${requestHash}`);
   const existing = await tx.run.findUnique({ where: { requestHash }, select: { id: true, status: true, jobId: true } });
@@ -54,7 +58,7 @@ export async function createOrReuseRunIn(
   const run = existing
     ? await tx.run.update({ where: { id: existing.id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null } })
     : await tx.run.create({ data: { ...data, requestHash } });
-  const jobId = await jobs.enqueue(kind, { runId: run.id }, { runId: run.id }, tx);
+  const jobId = await jobs.enqueue(kind, { runId: run.id }, { runId: run.id }, tx, order);
   await tx.run.update({ where: { id: run.id }, data: { jobId } });
   return { id: run.id, status: 'queued' as const, jobId, reused: existing !== null, links: runLinks(run.id, jobId) };
 }

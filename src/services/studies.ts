@@ -142,7 +142,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
       const study = existing ?? (await tx.study.create({ data: { name: inputs.name, requestHash: hash, inputs: inputs as unknown as Prisma.InputJsonValue } }));
       if (existing?.cancelledAt) await tx.study.update({ where: { id: existing.id }, data: { cancelledAt: null } });
       const stored = (existing?.inputs as unknown as StudyInputs | undefined) ?? inputs;
-      for (const cell of stored.cells) {
+      for (const [order, cell] of stored.cells.entries()) {
         const ai = cellInputs(study.id, stored, cell);
         await createOrReuseRunIn(tx, jobs, 'alignment', alignmentRequestHash(ai), {
           kind: 'alignment',
@@ -155,7 +155,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
           representation: ai.representation,
           saeId: ai.saeId,
           studyId: study.id,
-        });
+        }, order);
       }
       return { id: study.id, reused: existing !== null };
     },

@@ -30,12 +30,21 @@ export const FoldsSpecSchema = z
   ])
   .openapi('FoldsSpec', { description: '{k, seed}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order; or an explicit assignment' });
 
+export const RoiUnionSchema = z
+  .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
+  .strict()
+  .openapi('RoiUnion', { description: 'A union of labels declared inline', example: { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] } });
+
 export const CreateAlignmentSchema = z
   .object({
     datasetId: UuidSchema,
     subject: z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]).openapi({ example: 'subj01' }),
     atlas: z.string().min(1).openapi({ example: 'prf-visualrois' }),
-    rois: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'ROI names ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere); default: every ROI of the atlas with voxels' }),
+    rois: z
+      .array(z.union([z.string().min(1), RoiUnionSchema]))
+      .min(1)
+      .optional()
+      .openapi({ description: 'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels' }),
     layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
     representation: z
       .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
