@@ -91,7 +91,8 @@ async function main() {
     let study = created;
     while (study.cells.some((c: { status: string }) => c.status === 'queued' || c.status === 'running')) {
       await new Promise((r) => setTimeout(r, 1000));
-      study = await api.get(`/v1/studies/${created.id}`);
+      // a reset connection under heavy load is not the study's failure: poll again
+      study = await api.get(`/v1/studies/${created.id}`).catch(() => study);
     }
     const wall = (performance.now() - t0) / 1000;
     if (study.state !== 'succeeded') throw new Error(`study ${study.state}: ${JSON.stringify(study.cells.map((c: { error: string }) => c.error))}`);

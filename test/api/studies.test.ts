@@ -150,6 +150,19 @@ describe('POST /v1/studies', () => {
     expect(await app.db.prisma.study.count()).toBe(before);
   });
 
+  it("resolves the manifest's roiGroups and labels only one atlas has", async () => {
+    const manifest = { ...set.syn.manifest, roiGroups: [{ name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }, { name: 'early', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'nsdgeneral/nsdgeneral'] }] };
+    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'syn-groups', root: set.syn.root, manifest } })).json();
+    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: [1], layerIds: [set.layerIds[0]], representations: ['neurons'], rois: ['V1', 'early', 'hV4'] } });
+    expect(res.status).toBe(202);
+    const study = await res.json();
+    const byName = Object.fromEntries(study.inputs.rois.map((r: { name: string }) => [r.name, r]));
+    expect(byName.V1).toMatchObject({ atlas: 'prf-visualrois', members: [{ atlas: 'prf-visualrois', label: 'V1v', hemisphere: 'both' }, { atlas: 'prf-visualrois', label: 'V1d', hemisphere: 'both' }] });
+    expect(byName.early.atlas).toBe('nsdgeneral+prf-visualrois');
+    expect(byName.hV4).toMatchObject({ atlas: 'prf-visualrois', members: [{ label: 'hV4' }] });
+    expect((await app.request(`/v1/studies/${study.id}`, { method: 'DELETE', auth: true })).status).toBe(202);
+  });
+
   it('DELETE cancels what is left and keeps finished cells', async () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
