@@ -28,6 +28,9 @@ export async function lockKey(tx: Prisma.TransactionClient, key: string): Promis
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text`;
 }
 
+/** Transaction limits for request-time creation (see createOrReuseRun). */
+export const TRANSACTION_WAIT = { maxWait: 30_000, timeout: 120_000 } as const;
+
 export async function createOrReuseRun(
   prisma: Db,
   jobs: JobQueue,
@@ -35,7 +38,9 @@ export async function createOrReuseRun(
   requestHash: string,
   data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
 ): Promise<QueuedRun> {
-  return prisma.$transaction((tx) => createOrReuseRunIn(tx, jobs, kind, requestHash, data));
+  // Identical requests queue on the advisory lock while holding a pooled connection: under a burst (and a
+  // busy machine) Prisma's defaults (2 s to get a connection, 5 s per transaction) turn waiting into 500s.
+  return prisma.$transaction((tx) => createOrReuseRunIn(tx, jobs, kind, requestHash, data), TRANSACTION_WAIT);
 }
 
 /**

@@ -13,7 +13,7 @@ import { subjectName } from '../nsd/paths';
 import { foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
-import { createOrReuseRunIn, lockKey } from './runs';
+import { createOrReuseRunIn, lockKey, TRANSACTION_WAIT } from './runs';
 
 export interface StudyRequest {
   name?: string;
@@ -159,7 +159,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
       }
       return { id: study.id, reused: existing !== null };
     },
-    { timeout: 120_000, maxWait: 30_000 },
+    TRANSACTION_WAIT,
   );
 }
 
