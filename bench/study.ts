@@ -124,7 +124,7 @@ async function main() {
     const targets = await loadRoiTargets(service.db.prisma, config, { datasetId: ds.id, subject: 'subj01', rois: resolved });
     (line.sizes as { unionVoxels: number }).unionVoxels = targets.voxelIndices.length;
     const layerRow = await service.db.prisma.layer.findUniqueOrThrow({ where: { id: layer.id } });
-    const { ids, X: acts } = await loadLayerMatrix(layerRow);
+    const { ids, X: acts } = await loadLayerMatrix(layerRow, config);
     const perRoi: Record<string, unknown> = {};
     const anchorIn = mkdtempSync(path.join(tmpdir(), 'bench-d-anchor-'));
     for (const r of runs) {

@@ -7,6 +7,8 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import type { ZodType } from 'zod';
 import type { z } from './openapi-registry';
 import type { OpenAPIRegistry } from './openapi-registry';
+import { bodyGate, bodyLimits } from './body';
+import { assertSafeInput, malformedPathGuard } from './input-safety';
 import { HttpProblem, zodFieldErrors } from './problem';
 import { ProblemSchema } from './schemas/common';
 
@@ -47,8 +49,10 @@ export interface RouteSpec<P extends ZodType = ZodType, Q extends ZodType = ZodT
   params?: P;
   query?: Q;
   body?: B;
-  /** Other request content types accepted (e.g. multipart/form-data), documented only. */
+  /** Other request content types accepted (e.g. multipart/form-data); the handler reads those itself. */
   bodyContentTypes?: Record<string, ZodType>;
+  /** Largest body per content type in bytes (application/json: JSON_BODY_LIMIT_BYTES unless given). */
+  bodyLimits?: Record<string, number>;
   responses: Record<number, ResponseSpec>;
   /** Extra problem statuses this route can return besides 400/401/404/500. */
   problems?: number[];
@@ -66,6 +70,7 @@ function expressPath(openapiPath: string): string {
 }
 
 function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  assertSafeInput(value, where);
   if (!schema) return value;
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
@@ -75,12 +80,14 @@ function parsePart(schema: ZodType | undefined, value: unknown, where: string): 
 }
 
 export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (access: Access) => RequestHandler): void {
+  router.use(malformedPathGuard(routes));
   for (const route of routes) {
     const handler: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = parsePart(route.params, req.params, 'params');
         const query = parsePart(route.query, req.query, 'query');
-        const body = route.body ? parsePart(route.body, req.body, 'body') : req.body;
+        // Routes with several body types (multipart) validate their own body; the safety check is shared.
+        const body = route.body ? parsePart(route.body, req.body, 'body') : (assertSafeInput(req.body, 'body'), req.body);
         const result = await route.handler({ params, query, body, req, res } as HandlerContext<never, never, never>);
         if (!result || res.headersSent) return;
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
@@ -93,7 +100,8 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
         next(err);
       }
     };
-    router[route.method](expressPath(route.path), authorize(route.access), handler);
+    const limits = bodyLimits(route);
+    router[route.method](expressPath(route.path), authorize(route.access), ...(limits ? [bodyGate(limits)] : []), handler);
   }
 }
 
@@ -108,6 +116,16 @@ const STANDARD_PROBLEMS: Record<number, string> = {
   500: 'Internal error (no details leak)',
   503: 'Unavailable',
 };
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (n >= 1024 && n % 1024 === 0 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n} ${units[i]}`;
+}
 
 export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): void {
   registry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -128,6 +146,8 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
     if (route.params || route.query || route.body) problemStatuses.add(400);
     if (route.params) problemStatuses.add(404);
     if (route.access === 'write') problemStatuses.add(401);
+    const limits = bodyLimits(route);
+    if (limits) [413, 415].forEach((s) => problemStatuses.add(s));
     for (const s of problemStatuses) {
       responses[String(s)] ??= { description: STANDARD_PROBLEMS[s] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } };
     }
@@ -142,10 +162,14 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
       description: route.description,
       tags: route.tags,
       security: route.access === 'write' ? [{ bearerAuth: [] }] : [],
+      // Machine-readable body limits (bytes per content type); a larger declared Content-Length gets 413 at once.
+      ...(limits ? { 'x-body-limits': limits } : {}),
       request: {
         ...(route.params ? { params: route.params as never } : {}),
         ...(route.query ? { query: route.query as never } : {}),
-        ...(Object.keys(bodyContent).length > 0 ? { body: { required: true, content: bodyContent } } : {}),
+        ...(limits
+          ? { body: { required: true, description: `Largest body: ${Object.entries(limits).map(([t, n]) => `${t} ${formatBytes(n)}`).join(', ')}.`, content: bodyContent } }
+          : {}),
       },
       responses: responses as never,
     });

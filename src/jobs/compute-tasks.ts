@@ -47,6 +47,8 @@ export interface RidgeRoisOutput {
   timings: Record<string, number>;
   /** Eigendecompositions computed (one per fold when shared; folds x ROIs per ROI). */
   decompositions: number;
+  /** Where the folds ran ('cuda', 'ts' or 'host') and why not on the GPU. */
+  engine: { name: string; reason?: string } | null;
 }
 
 /**
@@ -94,7 +96,8 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
     targetScores: res.targetScores,
     normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
   }));
-  return { rois, timings: { ...timings }, decompositions };
+  const info = fits[0]?.info;
+  return { rois, timings: { ...timings }, decompositions, engine: info ? { name: info.engine, reason: info.engineReason } : null };
 }
 
 export interface TrainSaePayload {

@@ -39,6 +39,12 @@ export interface JobQueueOptions {
 
 const PROGRESS_WRITE_INTERVAL_MS = 250;
 
+/** The message pg-boss stored with a failed job (`{message}` from boss.fail, or a handler's thrown error). */
+function failureMessage(output: unknown): string | null {
+  if (output && typeof output === 'object' && 'message' in output && typeof output.message === 'string') return output.message;
+  return null;
+}
+
 /**
  * pg-boss's `db` option over a Prisma transaction, so that a job is sent in the same transaction as
  * the rows that refer to it. pg-boss passes node-postgres style values: JSON objects are sent as text
@@ -137,16 +143,17 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       flush();
       await writing;
       const message = err instanceof Error ? err.message : String(err);
+      // Domain rows (run, SAE) first, then the job: whoever sees the job ended sees its rows ended too.
       if (controller.signal.aborted && !stopping.signal.aborted) {
-        await setState(job.id, 'cancelled', { finished: true });
         await handler.onCancelled?.(job.data, { prisma, logger });
+        await setState(job.id, 'cancelled', { finished: true });
         return; // completing the pg-boss job: nothing to retry
       }
       if (stopping.signal.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
       const last = job.retryCount >= job.retryLimit;
       logger.warn({ jobId: job.id, kind, attempt, err: message, last }, 'job attempt failed');
-      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
       if (last) await handler.onFailed?.(job.data, message, { prisma, logger });
+      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
       throw err;
     } finally {
       clearInterval(poll);
@@ -167,7 +174,37 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       await boss.fail(j.kind, j.id, { message: 'worker stopped responding' }).catch((err) => logger.error({ err }, 'could not hand back a stale job'));
     }
   };
-  const reaper = setInterval(() => void reap(), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
+
+  // Every terminal state in pg-boss must reach our rows: a job whose last attempt was failed by the
+  // reaper or by pg-boss's expiry, or that was cancelled or completed behind our back, ends here with
+  // the reason. The guarded UPDATE claims each transition once, so one process runs the hooks.
+  const reconcile = async () => {
+    const ended = await prisma.$queryRaw<{ id: string; kind: string; state: 'failed' | 'cancelled' | 'completed'; output: unknown; data: Record<string, unknown> }[]>`
+      SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data
+      FROM "Job" j
+      JOIN (SELECT id, state, output, data FROM pgboss.job UNION ALL SELECT id, state, output, data FROM pgboss.archive) b ON b.id = j.id
+      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch((err) => {
+      logger.error({ err }, 'could not read finished queue jobs');
+      return [];
+    });
+    for (const j of ended) {
+      // A job still running here finishes through runOne; only rows nobody is working on are settled.
+      if (controllers.has(j.id)) continue;
+      const message = failureMessage(j.output) ?? (j.state === 'failed' ? 'failed in the queue' : null);
+      const state: JobState = j.state;
+      const claimed = await prisma.job.updateMany({
+        where: { id: j.id, state: { in: ['queued', 'running', 'retrying', 'cancelling'] } },
+        data: { state, finishedAt: new Date(), ...(state === 'failed' ? { error: message } : {}) },
+      });
+      if (claimed.count !== 1) continue;
+      const handler = opts.handlers[j.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
+      logger.warn({ jobId: j.id, kind: j.kind, state, err: message }, 'job ended in the queue; rows updated');
+      if (state === 'failed') await handler?.onFailed?.(j.data, message ?? 'failed', { prisma, logger });
+      else if (state === 'cancelled') await handler?.onCancelled?.(j.data, { prisma, logger });
+    }
+  };
+
+  const reaper = setInterval(() => void reap().then(reconcile), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
   reaper.unref();
 
   if (opts.workers > 0) {

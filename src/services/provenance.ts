@@ -4,7 +4,7 @@
  */
 import { activeBackend, tf } from '../compute/backend';
 import { linalgInfo } from '../compute/linalg/index';
-import type { Db } from '../db/client';
+import type { Db, Prisma } from '../db/client';
 import { SERVICE_VERSION } from '../version';
 
 /** Mark a run running for a new attempt (clears a previous attempt's error). */
@@ -12,11 +12,11 @@ export async function markRunRunning(prisma: Db, runId: string): Promise<void> {
   await prisma.run.update({ where: { id: runId }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
 }
 
-/** The backend and versions a run's numbers came from (stored with the run's results). */
-export function runProvenance(): { backend: string; versions: { service: string; tfjs: string; linalg: object; node: string } } {
+/** The backend and versions a run's numbers came from (stored with the run's results); `extra` adds entries (the ridge engine). */
+export function runProvenance(extra: Record<string, unknown> = {}): { backend: string; versions: Prisma.InputJsonObject } {
   return {
     backend: activeBackend().name,
-    versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, node: process.version },
+    versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, ...extra, node: process.version } as Prisma.InputJsonObject,
   };
 }
 

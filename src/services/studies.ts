@@ -13,7 +13,8 @@ import { subjectName } from '../nsd/paths';
 import { foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
-import { createOrReuseRunIn, lockKey, TRANSACTION_WAIT } from './runs';
+import { createOrReuseIn, lockKey, TRANSACTION_WAIT } from './idempotent';
+import { runStore } from './runs';
 
 export interface StudyRequest {
   name?: string;
@@ -144,7 +145,8 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
       const stored = (existing?.inputs as unknown as StudyInputs | undefined) ?? inputs;
       for (const [order, cell] of stored.cells.entries()) {
         const ai = cellInputs(study.id, stored, cell);
-        await createOrReuseRunIn(tx, jobs, 'alignment', alignmentRequestHash(ai), {
+        const hash = alignmentRequestHash(ai);
+        await createOrReuseIn(tx, jobs, 'alignment', hash, runStore(hash, {
           kind: 'alignment',
           inputs: ai as unknown as Prisma.InputJsonValue,
           method: ai.preset,
@@ -155,7 +157,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
           representation: ai.representation,
           saeId: ai.saeId,
           studyId: study.id,
-        }, order);
+        }), order);
       }
       return { id: study.id, reused: existing !== null };
     },

@@ -105,3 +105,34 @@ describe('concurrent identical requests', () => {
     expect(await app.db.prisma.job.count({ where: { runId: first.id } })).toBe(2);
   }, 120_000);
 });
+
+describe('SAE training and experiments', () => {
+  it('share one SAE between identical training requests, not between different ones', async () => {
+    const post = async (json: object) => {
+      const res = await app.request(`/v1/layers/${set.layerIds[0]}/saes`, { method: 'POST', auth: true, json });
+      expect(res.status).toBe(202);
+      return (await res.json()) as { id: string; jobId: string };
+    };
+    const a = await post({ k: 4, expansion: 2, epochs: 1, seed: 5 });
+    const b = await post({ seed: 5, epochs: 1, expansion: 2, k: 4 });
+    expect(b.id).toBe(a.id);
+    expect(b.jobId).toBe(a.jobId);
+    expect((await post({ k: 4, expansion: 2, epochs: 1, seed: 6 })).id).not.toBe(a.id);
+    expect((await post({ k: 5, expansion: 2, epochs: 1, seed: 5 })).id).not.toBe(a.id);
+    expect(await app.db.prisma.job.count({ where: { saeId: a.id } })).toBe(1);
+  });
+
+  it('share one toy experiment between identical requests, not between different ones', async () => {
+    const post = async (json: object) => {
+      const res = await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json });
+      expect(res.status).toBe(202);
+      return (await res.json()) as { id: string; jobId: string };
+    };
+    const opts = { hiddenSizes: [8], modelSteps: 10, samples: 4096 };
+    const a = await post(opts);
+    const b = await post({ samples: 4096, modelSteps: 10, hiddenSizes: [8] });
+    expect(b.id).toBe(a.id);
+    expect((await post({ ...opts, seeds: [3, 4] })).id).not.toBe(a.id);
+    expect((await post({ ...opts, hiddenSizes: [16] })).id).not.toBe(a.id);
+  });
+});

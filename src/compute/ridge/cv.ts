@@ -10,6 +10,7 @@ import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
 import { columnStats } from '../preprocess';
 import { type RidgeBasis, type RidgeDecomposition, ridgeDecomposition, ridgeProjection, scaleColumnsInPlace } from './basis';
+import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
 import type { Precision, Source } from './source';
@@ -30,6 +31,11 @@ export interface RidgeCvOptions {
   precision?: Precision | 'auto';
   /** Force the primal or dual form (default: primal when units <= training stimuli). */
   form?: 'auto' | 'primal' | 'dual';
+  /**
+   * Where each fold runs: 'auto' (default: the GPU fold when the CUDA path is usable and the preset shares one
+   * alpha, else TypeScript), 'ts', 'cuda', or 'host' (the GPU fold's orchestration on host BLAS).
+   */
+  engine?: 'auto' | FoldEngine;
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
@@ -93,7 +99,8 @@ export interface RidgeCvResult {
   /** With noiseCeiling: normalised = targetScores^2 / (NC/100) for targets with NC >= minNoiseCeiling. */
   noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
   timings: RidgeCvTimings;
-  info: { backend: string | null; linalg: LinalgInfo; precision: Precision };
+  /** engine: where the folds ran (reason: why not on the GPU). precision: of the TypeScript path's products. */
+  info: { backend: string | null; linalg: LinalgInfo; precision: Precision; engine: FoldEngine; engineReason?: string };
 }
 
 const now = () => performance.now() / 1000;
@@ -297,6 +304,7 @@ export function fitRidgeCvGroups(
   };
   const G = states.length;
   let decompositions = 0;
+  const { engine, reason: engineReason } = chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
   for (let f = 0; f < K; f++) {
     check();
     progress({ stage: 'fold', done: f, total: K });
@@ -306,16 +314,20 @@ export function fitRidgeCvGroups(
     const designs = new Map<Precision, { train: Source; test: Source }>();
     const bases = new Map<Precision, RidgeBasis>();
     let decomposition: RidgeDecomposition | null = null;
+    const designFor = (precision: Precision): { train: Source; test: Source } => {
+      let src = designs.get(precision);
+      if (!src) {
+        t = now();
+        src = foldSources(gX, spec, train, test, precision);
+        designs.set(precision, src);
+        timings.preprocess += now() - t;
+      }
+      return src;
+    };
     const basisFor = (precision: Precision): RidgeBasis => {
       const have = bases.get(precision);
       if (have) return have;
-      t = now();
-      let src = designs.get(precision);
-      if (!src) {
-        src = foldSources(gX, spec, train, test, precision);
-        designs.set(precision, src);
-      }
-      timings.preprocess += now() - t;
+      const src = designFor(precision);
       if (!decomposition) {
         decomposition = ridgeDecomposition(src.train, { form: options.form, gram: gramOf(test, train) });
         timings.gram += decomposition.seconds.gram;
@@ -335,39 +347,64 @@ export function fitRidgeCvGroups(
       const nAll = st.group.columns.length;
       const precision = choosePrecision(options.precision, train.length, p, v);
       st.precision = precision;
-      const basis = basisFor(precision);
 
       t = now();
       const Yg = v === Y.cols ? Y : takeCols(Y, st.yCols);
       const tgt = foldTargets(globalTargets(Yg, spec), spec, train, test, precision);
       st.timings.preprocess += now() - t;
 
-      t = now();
-      let alphaIdx: Int32Array;
-      let B: DenseMatrix;
-      let looErrors: Float64Array | undefined;
       let alpha = NaN;
       let alphaPerTarget: Float64Array | undefined;
-      const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
-      if (spec.alpha === 'shared') {
-        const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
-        alphaIdx = new Int32Array(v).fill(r.best);
-        B = r.B;
-        looErrors = r.errors;
+      let looErrors: Float64Array | undefined;
+      let Yhat: DenseMatrix<Float32Array>;
+      let rank: number;
+      let form: 'primal' | 'dual';
+      if (engine !== 'ts') {
+        // Gram -> eigh -> alpha search -> prediction in one device call per group: the device fuses the
+        // decomposition with the search, so groups do not share it there.
+        const src = designFor(precision);
+        const r = runDeviceFold(engine, src.train, src.test, tgt.train, alphas, options.form);
+        timings.preprocess += r.seconds.upload;
+        timings.gram += r.seconds.gram;
+        timings.eigh += r.seconds.eigh;
+        timings.basis += r.seconds.basis;
+        st.timings.alphaSearch += r.seconds.alphaSearch;
+        st.timings.predict += r.seconds.predict;
+        decompositions++;
+        t = now();
         alpha = alphas[r.best];
-      } else {
-        const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
-        alphaIdx = r.best;
-        B = r.B;
         looErrors = r.errors;
-        alphaPerTarget = new Float64Array(nAll).fill(NaN);
-        for (let c = 0; c < v; c++) alphaPerTarget[st.live.kept[c]] = alphas[alphaIdx[c]];
+        rank = r.rank;
+        form = r.form;
+        Yhat = { rows: test.length, cols: v, data: r.yhat };
+      } else {
+        const basis = basisFor(precision);
+        check();
+        t = now();
+        let alphaIdx: Int32Array;
+        let B: DenseMatrix;
+        const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
+        if (spec.alpha === 'shared') {
+          const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+          alphaIdx = new Int32Array(v).fill(r.best);
+          B = r.B;
+          looErrors = r.errors;
+          alpha = alphas[r.best];
+        } else {
+          const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
+          alphaIdx = r.best;
+          B = r.B;
+          looErrors = r.errors;
+          alphaPerTarget = new Float64Array(nAll).fill(NaN);
+          for (let c = 0; c < v; c++) alphaPerTarget[st.live.kept[c]] = alphas[alphaIdx[c]];
+        }
+        st.timings.alphaSearch += now() - t;
+        check();
+        t = now();
+        Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision) as DenseMatrix<Float32Array>;
+        rank = basis.s2.length;
+        form = basis.mode;
       }
-      st.timings.alphaSearch += now() - t;
-      check();
-
-      t = now();
-      const Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision);
       const kScores = columnScores(Yhat, tgt.test, spec.score);
       const scores = new Float32Array(nAll).fill(NaN);
       for (let c = 0; c < v; c++) scores[st.live.kept[c]] = kScores[c];
@@ -376,8 +413,8 @@ export function fitRidgeCvGroups(
         fold: f,
         nTrain: train.length,
         nTest: test.length,
-        form: basis.mode,
-        rank: basis.s2.length,
+        form,
+        rank,
         alpha,
         looErrors,
         alphaPerTarget,
@@ -389,7 +426,7 @@ export function fitRidgeCvGroups(
   }
   progress({ stage: 'fold', done: K, total: K });
 
-  const info = { backend: backendName(), linalg: linalgInfo() };
+  const info = { backend: backendName(), linalg: linalgInfo(), engine, engineReason };
   const results = states.map((st): RidgeCvResult => {
     const nAll = st.group.columns.length;
     const targetScores = new Float32Array(nAll).fill(NaN);

@@ -76,7 +76,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const tLoad = performance.now();
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
-  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer);
+  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   const shared = commonImages(targets.nsdIds, layerIds);
   const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer");
   const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
@@ -168,7 +168,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       data: {
         status: 'succeeded',
         finishedAt: new Date(),
-        ...runProvenance(),
+        ...runProvenance({ ridgeEngine: fitted.engine }),
         timings,
         foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
         error: null,

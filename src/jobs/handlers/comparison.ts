@@ -46,7 +46,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   await markRunRunning(prisma, runRow.id);
   ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
   const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
-  const [src, tgt] = [await loadLayerMatrix(srcLayer), await loadLayerMatrix(tgtLayer)];
+  const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   // Stimuli both layers have, ascending nsdId.
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));
