@@ -76,7 +76,7 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-d-'));
   chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as another user
   const { DATABASE_URL: _unused, ...rest } = env; // always a fresh embedded database
-  const config = loadConfig({ ...rest, ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: `${dataDir}:${cacheRoot}`, ALIGN_ADMIN_KEY: 'bench-case-d-key-0123456789', ALIGN_WORKERS: '1', PORT: String(await freePort()), ALIGN_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
+  const config = loadConfig({ ...rest, ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: cacheRoot, ALIGN_ADMIN_KEY: 'bench-case-d-key-0123456789', ALIGN_WORKERS: '1', PORT: String(await freePort()), ALIGN_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
   const service = await startService(config);
   try {
     const api = new ApiClient(service.url, config.adminKey);
