@@ -117,6 +117,7 @@ async function main() {
       treeSeconds: round(tree.seconds), studyWallSeconds: round(wall), stages, peakRssMiB,
     };
 
+    console.error(`case D: study done ${JSON.stringify(line)}`); // partial result, in case a later path is cut short
     // The per-ROI path and the paper's pipeline on the same matrices.
     const runPerRoi = env.BENCH_D_PERROI !== '0';
     const runAnchor = env.BENCH_D_ANCHOR !== '0' && spawnSync(PYTHON, ['-c', 'import sklearn, h5py, nibabel'], { stdio: 'ignore' }).status === 0;
@@ -143,6 +144,7 @@ async function main() {
         const mine = study.results.filter((x: { runId: string }) => x.runId === r.id);
         const maxDiff = Math.max(...res.rois.map((x) => Math.abs(x.mean - mine.find((m: { roi: string }) => m.roi === x.name).value)));
         const shared = stages[r.representation];
+        console.error(`case D: per-ROI ${r.representation} ${seconds.toFixed(1)} s`);
         perRoi[r.representation] = { fitSeconds: round(seconds), nDecompositions: res.decompositions, sharedFitSeconds: round(shared.decompositions + shared.alphaSearch + shared.predict), speedup: round(seconds / (shared.decompositions + shared.alphaSearch + shared.predict)), maxAbsDiff: maxDiff };
       }
       if (runAnchor) {
