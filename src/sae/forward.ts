@@ -33,30 +33,6 @@ export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number
   }
 }
 
-/**
- * x W_enc + b_enc from the transposed encoder wEncT (m x d, CPU array) for `rows` preprocessed rows:
- * computed as W_enc^T x^T on the backend (the small x^T is the packed operand, the large, ever-changing
- * weights are streamed), returned row-major rows x m. Used during training, where the weights change each step.
- */
-export function preActivationsFromTransposed(wEncT: Float32Array, bEnc: Float32Array, xp: Float32Array, rows: number, d: number): Float32Array {
-  const m = bEnc.length;
-  const xT = new Float32Array(d * rows);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) xT[i * rows + r] = xp[r * d + i];
-  const res = tf.tidy(() => tf.matMul(tf.tensor2d(wEncT, [m, d], 'float32'), tf.tensor2d(xT, [d, rows], 'float32')));
-  let preT: Float32Array;
-  try {
-    preT = res.dataSync() as Float32Array;
-  } finally {
-    res.dispose();
-  }
-  const pre = new Float32Array(rows * m);
-  for (let j = 0; j < m; j++) {
-    const b = bEnc[j];
-    for (let r = 0; r < rows; r++) pre[r * m + j] = preT[j * rows + r] + b;
-  }
-  return pre;
-}
-
 /** Transpose a row-major rows x cols array (blocked for cache locality). */
 export function transpose(a: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(rows * cols)): Float32Array {
   const T = 64;
