@@ -1,20 +1,27 @@
 /**
  * Shared forward pieces (internal): weights as tfjs tensors, chunked pre-activations, CPU TopK + ReLU.
- * Pre-activations are computed by the active tfjs backend (float32 matmul); the TopK selection runs on the
+ * Pre-activations are float32 products (native sgemm, else the active tfjs backend); the TopK selection runs on the
  * CPU copy so that ties are resolved by the library's rule (lowest index wins) on every backend.
  */
 import { tf } from '../compute/backend';
+import { gemmInto } from '../compute/linalg/matmul';
+import { nativeAvailable } from '../compute/linalg/native';
 import type { SaeWeights } from './model';
 import { topKIndices } from './topk';
 
-/** The encoder as tfjs tensors: wEnc d x m, bEnc m. */
+/** The encoder as tfjs tensors (wEnc d x m, bEnc m) and its CPU arrays (for the native sgemm path). */
 export interface EncoderTensors {
   wEnc: tf.Tensor2D;
   bEnc: tf.Tensor1D;
+  cpu: { wEnc: Float32Array; bEnc: Float32Array; d: number; m: number };
 }
 
 export function toEncoderTensors(w: Pick<SaeWeights, 'wEnc' | 'bEnc'>): EncoderTensors {
-  return { wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'), bEnc: tf.tensor1d(w.bEnc, 'float32') };
+  return {
+    wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'),
+    bEnc: tf.tensor1d(w.bEnc, 'float32'),
+    cpu: { wEnc: w.wEnc.data, bEnc: w.bEnc, d: w.wEnc.rows, m: w.wEnc.cols },
+  };
 }
 
 export function disposeEncoderTensors(t: EncoderTensors): void {
@@ -22,9 +29,18 @@ export function disposeEncoderTensors(t: EncoderTensors): void {
   t.bEnc.dispose();
 }
 
-/** x W_enc + b_enc for `rows` preprocessed rows (row-major rows x d) -> Float32Array rows x m. */
+/**
+ * x W_enc + b_enc for `rows` preprocessed rows (row-major rows x d) -> Float32Array rows x m: native sgemm when
+ * the addon is loaded, else the active tfjs backend.
+ */
 export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number): Float32Array {
-  const d = t.wEnc.shape[0];
+  const { d, m } = t.cpu;
+  if (nativeAvailable()) {
+    const out = new Float32Array(rows * m);
+    gemmInto(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) out[r * m + j] += t.cpu.bEnc[j];
+    return out;
+  }
   const pre = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(xp, [rows, d], 'float32'), t.wEnc), t.bEnc));
   try {
     return pre.dataSync() as Float32Array;

@@ -157,7 +157,6 @@ export function authorsAuxGradients(
 ): { loss: number; auxLoss: number } {
   const { d, m, bDec, wDec } = p;
   const { gx, ga, a, dPre } = buf;
-  const n = rows * d;
   // e = z W_dec + b_dec - x (sparse), kept in gx for now.
   let loss = 0;
   for (let r = 0; r < rows; r++) {
@@ -170,19 +169,24 @@ export function authorsAuxGradients(
     }
     for (let i = 0; i < d; i++) loss += gx[xr + i] * gx[xr + i];
   }
+  // Dense products even when few latents are dead: one native sgemm is ~10x faster than JS loops over the
+  // dead columns (measured on the toy SAE, d = 16, m = 64, batch 1024).
   for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) a[r * m + j] = dead[j] ? pre[r * m + j] : 0;
   gemmInto(false, false, rows, d, m, a, m, wDec, d, ga);
   let auxLoss = 0;
   const cMain = 2 / denom;
   const cAux = (2 * auxKWeight) / denom;
-  for (let q = 0; q < n; q++) {
-    const ea = ga[q] + bDec[q % d] + gx[q];
-    auxLoss += ea * ea;
-    ga[q] = cAux * ea;
-    gx[q] = cMain * gx[q] + ga[q];
-  }
   g.bDec.fill(0);
-  for (let q = 0; q < n; q++) g.bDec[q % d] += gx[q] + ga[q];
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0, q = r * d; i < d; i++, q++) {
+      const ea = ga[q] + bDec[i] + gx[q];
+      auxLoss += ea * ea;
+      const a2 = cAux * ea;
+      ga[q] = a2;
+      gx[q] = cMain * gx[q] + a2;
+      g.bDec[i] += gx[q] + a2;
+    }
+  }
   gemmInto(true, false, m, d, rows, a, m, ga, d, g.wDec);
   gemmInto(false, true, rows, m, d, ga, d, wDec, d, dPre);
   if (!straightThrough) for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) if (!dead[j]) dPre[r * m + j] = 0;

@@ -56,6 +56,7 @@ export function topKIndices(row: Float32Array, n: number, k: number, out: Int32A
     for (let j = 0; j < n; j++) out[j] = j;
     return n;
   }
+  if (k <= 16) return smallTopK(row, n, k, out, scratch);
   const t = kthLargest(row, n, k, scratch);
   let greater = 0;
   for (let j = 0; j < n; j++) if (row[j] > t) greater++;
@@ -70,4 +71,32 @@ export function topKIndices(row: Float32Array, n: number, k: number, out: Int32A
     }
   }
   return c;
+}
+
+/**
+ * Small k (the toy's k = 7 of 64): one pass keeping the k best in a sorted list (value descending, a later index
+ * never displaces an equal earlier one, so ties go to the lowest indices), then the indices in ascending order.
+ */
+function smallTopK(row: Float32Array, n: number, k: number, out: Int32Array, vals: Float32Array): number {
+  let c = 0;
+  for (let j = 0; j < n; j++) {
+    const v = row[j];
+    if (c === k && !(v > vals[k - 1])) continue;
+    let p = c < k ? c++ : k - 1;
+    while (p > 0 && vals[p - 1] < v) {
+      vals[p] = vals[p - 1];
+      out[p] = out[p - 1];
+      p--;
+    }
+    vals[p] = v;
+    out[p] = j;
+  }
+  // ascending index order (insertion sort of k entries)
+  for (let i = 1; i < k; i++) {
+    const x = out[i];
+    let p = i;
+    while (p > 0 && out[p - 1] > x) (out[p] = out[p - 1]), p--;
+    out[p] = x;
+  }
+  return k;
 }

@@ -12,7 +12,8 @@ import { findLiveColumns } from '../dead-units';
 import { foldCount, foldIndices } from '../folds';
 import type { Matrix } from '../matrix';
 import { denseSubmatrix, type ProductPrecision } from './columns';
-import { type FoldData, semiMatchingFold, softMatchingFold } from './matching';
+import { foldPearsonMatrices } from './fold-pearson';
+import { type FoldData, semiMatchingFold, semiMatchingScore, softMatchingFold, softMatchingScore } from './matching';
 import { linearCka, rsaScore } from './similarity';
 
 export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka';
@@ -93,6 +94,23 @@ export function crossValidateMetric(
   const tgt = findLiveColumns(Y, assignment);
   if (src.kept.length === 0) throw new RangeError(`no live source unit: all ${X.cols} are dead in some fold`);
   if (tgt.kept.length === 0) throw new RangeError(`no live target unit: all ${Y.cols} are dead in some fold`);
+  const kept = { keptSource: src.kept, keptTarget: tgt.kept, droppedSource: src.dropped, droppedTarget: tgt.dropped };
+  if (metric === 'semi-matching' || metric === 'soft-matching') {
+    // Both need only Pearson matrices: per-fold moments read every row once (fold-pearson.ts).
+    const counts = new Int32Array(k);
+    for (let i = 0; i < assignment.length; i++) counts[assignment[i]]++;
+    const empty = counts.indexOf(0);
+    if (empty >= 0) throw new RangeError(`fold ${empty} has no stimuli`);
+    const nx = src.kept.length;
+    const ny = tgt.kept.length;
+    const score = metric === 'semi-matching' ? semiMatchingScore : softMatchingScore;
+    const foldScores = foldPearsonMatrices(X, Y, assignment, k, src.kept, tgt.kept).map(({ train, test }, f) => {
+      const s = score(train, (i, j) => test[i * ny + j], nx, ny).score;
+      options.onFold?.(f + 1, k);
+      return s;
+    });
+    return { foldScores, ...meanAndSem(foldScores), ...kept };
+  }
   const kernel = typeof metric === 'function' ? metric : foldMetric(metric, options.precision);
   const foldScores: number[] = [];
   for (let f = 0; f < k; f++) {
@@ -115,4 +133,24 @@ export function crossValidateMetric(
     droppedSource: src.dropped,
     droppedTarget: tgt.dropped,
   };
+}
+
+/**
+ * RSA or (debiased) linear CKA once over ALL stimuli, no folds: the authors' brain RSA (align-interp utils.py
+ * RSA at 96006be is called on the whole stimulus set). Units all-zero over the stimuli are dropped first (their
+ * `torch.any(X != 0, dim=0)`); RSA then drops stimuli dead in X or Y. The cross-validated variant is
+ * crossValidateMetric (one score per test fold).
+ */
+export function wholeSetMetric(metric: 'rsa' | 'cka' | 'cka-debiased', X: Matrix, Y: Matrix): { score: number; keptSource: Int32Array; keptTarget: Int32Array } {
+  if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
+  const all = new Int32Array(X.rows); // one "fold": a unit only has to be non-zero somewhere
+  const src = findLiveColumns(X, all);
+  const tgt = findLiveColumns(Y, all);
+  if (src.kept.length === 0) throw new RangeError(`no live source unit: all ${X.cols} are zero`);
+  if (tgt.kept.length === 0) throw new RangeError(`no live target unit: all ${Y.cols} are zero`);
+  const rows = Int32Array.from({ length: X.rows }, (_, i) => i);
+  const A = denseSubmatrix(X, rows, src.kept);
+  const B = denseSubmatrix(Y, rows, tgt.kept);
+  const score = metric === 'rsa' ? rsaScore(A, B).score : linearCka(A, B, { debiased: metric === 'cka-debiased' });
+  return { score, keptSource: src.kept, keptTarget: tgt.kept };
 }
