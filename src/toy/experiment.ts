@@ -231,6 +231,7 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
   const trainers = models.map(() => new SaeTrainer(initWeights(), settings, B));
   const saeSteps = Math.ceil(nTrain / B);
   const lastLosses: number[][] = [[], []];
+  onProgress?.({ nHidden, stage: 'sae', done: 0, total: saeSteps });
   const x = new Float32Array(B * F);
   const h = new Float32Array(B * nHidden);
   for (let s = 0; s < saeSteps; s++) {

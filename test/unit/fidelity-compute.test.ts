@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { kFoldAssignmentOrdered } from '../../src/compute/folds';
 import { wholeSetMetric } from '../../src/compute/metrics/cross-validate';
 import { linearCka } from '../../src/compute/metrics/similarity';
-import { normaliseByNoiseCeiling } from '../../src/compute/ridge/cv';
+import { kFoldAssignment } from '../../src/compute/folds';
+import { Rng } from '../../src/compute/random';
+import { fitRidgeCv, normaliseByNoiseCeiling } from '../../src/compute/ridge/cv';
 import { ridgeWeightsSummary } from '../../src/compute/ridge/weights';
 
 const load = (p: string) => JSON.parse(readFileSync(join(__dirname, '../fixtures', p), 'utf8'));
@@ -63,6 +65,22 @@ describe('noise-ceiling normalisation keeps the sign: r |r| / (NC / 100)', () =>
     check(normaliseByNoiseCeiling(r, nc, fx.minNc).normalised, fx.normalised);
     check(normaliseByNoiseCeiling(r, nc).normalised, fx.normalisedDefault);
     expect(fx.normalisedDefault.some((v: number | null) => v !== null && v < 0)).toBe(true);
+  });
+});
+
+describe('noise ceiling inside fitRidgeCv', () => {
+  const rng = new Rng(4);
+  const n = 100;
+  const X = { rows: n, cols: 6, data: Float32Array.from({ length: n * 6 }, () => Math.max(0, rng.normal())) };
+  const Y = { rows: n, cols: 3, data: new Float32Array(n * 3) };
+  for (let i = 0; i < n; i++) for (let t = 0; t < 3; t++) Y.data[i * 3 + t] = X.data[i * 6 + t] + X.data[i * 6 + t + 1] + 0.3 * rng.normal();
+  const assignment = kFoldAssignment(n, 5, 0);
+  const nc = Float32Array.from([40, 40, 40]);
+
+  it('Pearson-scored presets are normalised with the sign kept; cosine-scored presets are not', () => {
+    const res = fitRidgeCv(X, Y, { preset: 'encoding', assignment, noiseCeiling: nc });
+    for (let t = 0; t < 3; t++) expect(res.noiseCeiling!.normalised[t]).toBeCloseTo((res.targetScores[t] * Math.abs(res.targetScores[t])) / 0.4, 5);
+    expect(fitRidgeCv(X, Y, { preset: 'paper', assignment, noiseCeiling: nc }).noiseCeiling).toBeUndefined();
   });
 });
 
