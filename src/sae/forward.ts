@@ -89,11 +89,11 @@ export class TopKRelu {
   run(pre: Float32Array, rows: number): void {
     const { m, k, sel, scratch } = this;
     for (let r = 0; r < rows; r++) {
-      const row = pre.subarray(r * m, (r + 1) * m);
-      const c = topKIndices(row, m, k, sel, scratch);
+      const o = r * m;
+      const c = topKIndices(pre, m, k, sel, scratch, o);
       let p = r * k;
       for (let i = 0; i < c; i++) {
-        const v = row[sel[i]];
+        const v = pre[o + sel[i]];
         if (v > 0) {
           this.idx[p] = sel[i];
           this.val[p] = v;

@@ -18,7 +18,7 @@ import { initBackend } from '../compute/backend';
 import { kFoldAssignment } from '../compute/folds';
 import { linalgInfo, nativeAddon } from '../compute/linalg/native';
 import { csrToDense, isCsr, type CsrMatrix, type DenseMatrix, type Matrix } from '../compute/matrix';
-import { crossValidateMetric } from '../compute/metrics/cross-validate';
+import { crossValidateMatching } from '../compute/metrics/cross-validate';
 import { Rng } from '../compute/random';
 import { fitRidgeCv } from '../compute/ridge/index';
 import { encodeSparse } from '../sae/encode';
@@ -275,17 +275,19 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
   const zRandom = await encodeSparse(toySae(initWeights(), settings.k, json), H[0], { signal: o.signal, batchSize: 1 << 14 });
 
   const assignment = kFoldAssignment(nTest, o.folds, o.foldSeed);
-  const soft = (A: Matrix, Bm: Matrix) => summary(crossValidateMetric('soft-matching', A, Bm, assignment));
-  const compare = (A: Matrix, Bm: Matrix) => ({
-    semiMatching: summary(crossValidateMetric('semi-matching', A, Bm, assignment)),
-    softMatching: soft(A, Bm),
-    ...(o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {}),
-  });
+  const compare = (A: Matrix, Bm: Matrix) => {
+    const m = crossValidateMatching(A, Bm, assignment);
+    return {
+      semiMatching: summary(m['semi-matching']),
+      softMatching: summary(m['soft-matching']),
+      ...(o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {}),
+    };
+  };
   const neurons = compare(H[0], H[1]);
   checkAbort(o.signal);
   const saeLatents = compare(Z[0], Z[1]);
   checkAbort(o.signal);
-  const randomSae = { softMatching: soft(zRandom, Z[1]) };
+  const randomSae = { softMatching: summary(crossValidateMatching(zRandom, Z[1], assignment)['soft-matching']) };
   const groundTruth = {
     neurons: groundTruthReport(data, nTrain, H[0], H[1]),
     saeLatents: groundTruthReport(data, nTrain, Z[0], Z[1]),
