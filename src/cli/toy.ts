@@ -12,24 +12,27 @@ function fmt(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3);
 }
 
+/** One line per N: the paper's numbers (feature overlap, shared features, soft-matching neurons vs SAE) first. */
 export function formatToyTable(r: ToySuperpositionResult): string {
-  const head = ['N', 'semi neurons', 'semi SAE', 'soft neurons', 'soft SAE', 'ridge neurons', 'ridge SAE', 'GT |r| neurons', 'GT |r| SAE', 'shared features'];
-  const rows = r.results.map((h) => {
-    const ridge = (x: unknown) => (x && typeof x === 'object' && 'mean' in x ? (x as { mean: number }).mean : undefined);
-    const gt = (g: { meanBestAbsCorr: [number, number] }) => (g.meanBestAbsCorr[0] + g.meanBestAbsCorr[1]) / 2;
-    return [
-      String(h.nHidden),
-      fmt(h.neurons.semiMatching.mean),
-      fmt(h.saeLatents.semiMatching.mean),
-      fmt(h.neurons.softMatching.mean),
-      fmt(h.saeLatents.softMatching.mean),
-      fmt(ridge(h.neurons.ridge)),
-      fmt(ridge(h.saeLatents.ridge)),
-      fmt(gt(h.groundTruth.neurons)),
-      fmt(gt(h.groundTruth.saeLatents)),
-      String(h.overlap.shared),
-    ];
-  });
+  const head = ['N', 'shared', 'overlap', 'soft neurons', 'soft SAE', 'soft randSAE', 'semi neurons', 'semi SAE', 'ridge neurons', 'ridge SAE', 'GT max r/feat N', 'GT max r/feat SAE', 'GT |r|/unit N', 'GT |r|/unit SAE'];
+  const ridge = (x: unknown) => (x && typeof x === 'object' && 'mean' in x ? (x as { mean: number }).mean : undefined);
+  const avg = (p: [number, number]) => (p[0] + p[1]) / 2;
+  const rows = r.results.map((h) => [
+    String(h.nHidden),
+    String(h.overlap.shared),
+    fmt(h.overlap.mean),
+    fmt(h.neurons.softMatching.mean),
+    fmt(h.saeLatents.softMatching.mean),
+    fmt(h.randomSae.softMatching.mean),
+    fmt(h.neurons.semiMatching.mean),
+    fmt(h.saeLatents.semiMatching.mean),
+    fmt(ridge(h.neurons.ridge)),
+    fmt(ridge(h.saeLatents.ridge)),
+    fmt(avg(h.groundTruth.neurons.meanPerFeatureMax)),
+    fmt(avg(h.groundTruth.saeLatents.meanPerFeatureMax)),
+    fmt(avg(h.groundTruth.neurons.meanPerUnitBestAbs)),
+    fmt(avg(h.groundTruth.saeLatents.meanPerUnitBestAbs)),
+  ]);
   const w = head.map((c, i) => Math.max(c.length, ...rows.map((r2) => r2[i].length)) + 2);
   return [head, ...rows].map((r2) => r2.map((c, i) => c.padStart(w[i])).join('')).join('\n');
 }
@@ -70,9 +73,11 @@ export async function runToyCli(args: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(result, null, 1));
   else {
     console.log(`\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, seeds ${result.options.seeds.join(' vs ')}, backend ${result.backend})`);
-    console.log('Cross-validated scores between model A and model B (mean over folds); GT |r|: mean best |correlation| of a unit with a ground-truth feature.\n');
+    console.log('shared: features with ||W_A,i|| ||W_B,i|| >= 1; overlap: its mean. soft/semi/ridge: cross-validated A -> B (mean over folds); randSAE: untrained SAE of A -> SAE of B.');
+    console.log('GT max r/feat: per feature the max signed Pearson r over units (the paper\'s statistic); GT |r|/unit: per unit the best |r| over features (mean of models A and B).\n');
     console.log(formatToyTable(result));
-    console.log(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`\ndata set ${result.dataSeconds.toFixed(1)} s; per N: ${result.results.map((h) => `${h.nHidden}: ${h.seconds.toFixed(1)} s`).join(', ')}`);
+    console.log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return 0;
 }

@@ -157,3 +157,47 @@ export function foldIndices(assignment: Int32Array, fold: number): { train: Int3
   }
   return { train, test };
 }
+
+/** How KFold orders the stimuli before shuffling (see kFoldAssignmentOrdered). */
+export type FoldOrder = 'nsdId' | 'activations';
+
+/**
+ * Fold per evaluated stimulus (in the order of `evaluatedIds`), KFold(n_splits=k, shuffle=True, random_state=seed):
+ * - 'nsdId' (this project's default): over the evaluated stimuli in ascending id order, so that the folds do
+ *   not depend on how an activation file happens to be ordered;
+ * - 'activations' (the authors: align-interp utils.py at 96006be splits the rows of their activation array,
+ *   `KFold(n_splits=5, shuffle=True, random_state=42).split(X)`): over the evaluated stimuli in the order their
+ *   rows appear in the activation file (`activationIds`, file order; ids not evaluated are skipped).
+ * @throws when an evaluated id has no activation row.
+ */
+export function kFoldAssignmentOrdered(
+  evaluatedIds: ArrayLike<number>,
+  activationIds: ArrayLike<number>,
+  k: number,
+  seed: number,
+  order: FoldOrder,
+): Int32Array {
+  const n = evaluatedIds.length;
+  const sorted = Array.from(evaluatedIds).sort((a, b) => a - b);
+  let ordered: number[];
+  if (order === 'nsdId') ordered = sorted;
+  else {
+    const wanted = new Set(sorted);
+    ordered = [];
+    const seen = new Set<number>();
+    for (let r = 0; r < activationIds.length; r++) {
+      const id = activationIds[r];
+      if (wanted.has(id) && !seen.has(id)) (ordered.push(id), seen.add(id));
+    }
+    if (ordered.length !== wanted.size) {
+      const missing = sorted.find((id) => !seen.has(id));
+      throw new Error(`fold order 'activations': stimulus id ${missing} has no row in the activation file`);
+    }
+  }
+  const folds = kFoldAssignment(ordered.length, k, seed);
+  const foldOf = new Map<number, number>();
+  ordered.forEach((id, i) => foldOf.set(id, folds[i]));
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = foldOf.get(evaluatedIds[i])!;
+  return out;
+}

@@ -1,23 +1,28 @@
 /**
  * Shared forward pieces (internal): weights as tfjs tensors, chunked pre-activations, CPU TopK + ReLU.
- * Pre-activations are computed by cuBLAS when the GPU path takes the product (linalg/cuda.ts useCuda), else by
- * the active tfjs backend (float32 matmul); the TopK selection runs on the CPU copy so that ties are resolved
- * by the library's rule (lowest index wins) on every backend.
+ * Pre-activations are float32 products (native sgemm, else the active tfjs backend); the TopK selection runs on the
+ * CPU copy so that ties are resolved by the library's rule (lowest index wins) on every backend.
  */
 import { tf } from '../compute/backend';
 import { useCuda } from '../compute/linalg/cuda';
+import { gemmInto } from '../compute/linalg/matmul';
+import { nativeAvailable } from '../compute/linalg/native';
 import type { SaeWeights } from './model';
 import { topKIndices } from './topk';
 
-/** The encoder as tfjs tensors: wEnc d x m, bEnc m (and the host arrays, for the GPU path). */
+/** The encoder as tfjs tensors (wEnc d x m, bEnc m) and its CPU arrays (for the native sgemm path). */
 export interface EncoderTensors {
   wEnc: tf.Tensor2D;
   bEnc: tf.Tensor1D;
-  host: Pick<SaeWeights, 'wEnc' | 'bEnc'>;
+  cpu: { wEnc: Float32Array; bEnc: Float32Array; d: number; m: number };
 }
 
 export function toEncoderTensors(w: Pick<SaeWeights, 'wEnc' | 'bEnc'>): EncoderTensors {
-  return { wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'), bEnc: tf.tensor1d(w.bEnc, 'float32'), host: w };
+  return {
+    wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'),
+    bEnc: tf.tensor1d(w.bEnc, 'float32'),
+    cpu: { wEnc: w.wEnc.data, bEnc: w.bEnc, d: w.wEnc.rows, m: w.wEnc.cols },
+  };
 }
 
 export function disposeEncoderTensors(t: EncoderTensors): void {
@@ -25,17 +30,19 @@ export function disposeEncoderTensors(t: EncoderTensors): void {
   t.bEnc.dispose();
 }
 
-/** x W_enc + b_enc for `rows` preprocessed rows (row-major rows x d) -> Float32Array rows x m. */
+/**
+ * x W_enc + b_enc for `rows` preprocessed rows (row-major rows x d) -> Float32Array rows x m: native sgemm when
+ * the addon is loaded, else the active tfjs backend.
+ */
 export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number): Float32Array {
-  const d = t.wEnc.shape[0];
-  const m = t.wEnc.shape[1];
+  const { d, m } = t.cpu;
   const gpu = useCuda({ kind: 'gemm', flops: rows * d * m });
-  if (gpu) {
-    const pre = new Float32Array(rows * m);
-    gpu.sgemm(false, false, rows, m, d, xp, d, t.host.wEnc.data, m, pre);
-    const b = t.host.bEnc;
-    for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) pre[r * m + j] += b[j];
-    return pre;
+  if (gpu || nativeAvailable()) {
+    const out = new Float32Array(rows * m);
+    if (gpu) gpu.sgemm(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
+    else gemmInto(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) out[r * m + j] += t.cpu.bEnc[j];
+    return out;
   }
   const pre = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(xp, [rows, d], 'float32'), t.wEnc), t.bEnc));
   try {
@@ -43,30 +50,6 @@ export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number
   } finally {
     pre.dispose();
   }
-}
-
-/**
- * x W_enc + b_enc from the transposed encoder wEncT (m x d, CPU array) for `rows` preprocessed rows:
- * computed as W_enc^T x^T on the backend (the small x^T is the packed operand, the large, ever-changing
- * weights are streamed), returned row-major rows x m. Used during training, where the weights change each step.
- */
-export function preActivationsFromTransposed(wEncT: Float32Array, bEnc: Float32Array, xp: Float32Array, rows: number, d: number): Float32Array {
-  const m = bEnc.length;
-  const xT = new Float32Array(d * rows);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) xT[i * rows + r] = xp[r * d + i];
-  const res = tf.tidy(() => tf.matMul(tf.tensor2d(wEncT, [m, d], 'float32'), tf.tensor2d(xT, [d, rows], 'float32')));
-  let preT: Float32Array;
-  try {
-    preT = res.dataSync() as Float32Array;
-  } finally {
-    res.dispose();
-  }
-  const pre = new Float32Array(rows * m);
-  for (let j = 0; j < m; j++) {
-    const b = bEnc[j];
-    for (let r = 0; r < rows; r++) pre[r * m + j] = preT[j * rows + r] + b;
-  }
-  return pre;
 }
 
 /** Transpose a row-major rows x cols array (blocked for cache locality). */
@@ -109,11 +92,11 @@ export class TopKRelu {
   run(pre: Float32Array, rows: number): void {
     const { m, k, sel, scratch } = this;
     for (let r = 0; r < rows; r++) {
-      const row = pre.subarray(r * m, (r + 1) * m);
-      const c = topKIndices(row, m, k, sel, scratch);
+      const o = r * m;
+      const c = topKIndices(pre, m, k, sel, scratch, o);
       let p = r * k;
       for (let i = 0; i < c; i++) {
-        const v = row[sel[i]];
+        const v = pre[o + sel[i]];
         if (v > 0) {
           this.idx[p] = sel[i];
           this.val[p] = v;

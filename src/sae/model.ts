@@ -141,21 +141,53 @@ export function preprocessRows(X: DenseMatrix, p: SaePreprocessing): Float32Arra
 }
 
 /**
- * Kaiming-uniform weights (bound sqrt(6 / fan_in), the ReLU gain; fan_in = d for W_enc and m for W_dec)
- * and zero biases, drawn from `rng` in a fixed order (W_enc row-major, then W_dec), so that the same seed
- * gives the same SAE on every backend.
+ * Initial weights with zero biases, drawn from `rng` in a fixed order (W_enc row-major, then W_dec), so that the
+ * same seed gives the same SAE on every backend.
+ * - 'kaiming-uniform' (default): as align-interp sae.py (96006be) calls torch.nn.init.kaiming_uniform_ on
+ *   W_enc created d x m and W_dec created m x d. torch takes fan_in = tensor.size(1) and gain sqrt(2), so
+ *   W_enc ~ U(+-sqrt(6 / m)) and W_dec ~ U(+-sqrt(6 / d)).
+ * - 'xavier-normal': as toy_models.py ToySAE (xavier_normal_ on both): N(0, 2 / (d + m)).
+ * - decoderNorm 'unit' (Gao et al.): decoder rows scaled to unit norm and W_enc = W_dec^T.
  */
-export function initTopKSaeWeights(d: number, m: number, rng: Rng): SaeWeights {
+export function initTopKSaeWeights(
+  d: number,
+  m: number,
+  rng: Rng,
+  init: 'kaiming-uniform' | 'xavier-normal' = 'kaiming-uniform',
+  decoderNorm: 'none' | 'unit' = 'none',
+): SaeWeights {
   const wEnc = new Float32Array(d * m);
   const wDec = new Float32Array(m * d);
-  const bEncBound = Math.sqrt(6 / d);
-  for (let i = 0; i < wEnc.length; i++) wEnc[i] = (2 * rng.uniform() - 1) * bEncBound;
-  const bDecBound = Math.sqrt(6 / m);
-  for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * bDecBound;
+  if (init === 'xavier-normal') {
+    const std = Math.sqrt(2 / (d + m));
+    for (let i = 0; i < wEnc.length; i++) wEnc[i] = rng.normal() * std;
+    for (let i = 0; i < wDec.length; i++) wDec[i] = rng.normal() * std;
+  } else {
+    const encBound = Math.sqrt(6 / m);
+    for (let i = 0; i < wEnc.length; i++) wEnc[i] = (2 * rng.uniform() - 1) * encBound;
+    const decBound = Math.sqrt(6 / d);
+    for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * decBound;
+  }
+  if (decoderNorm === 'unit') {
+    normalizeRows(wDec, m, d);
+    for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) wEnc[i * m + j] = wDec[j * d + i];
+  }
   return {
     wEnc: { rows: d, cols: m, data: wEnc },
     bEnc: new Float32Array(m),
     wDec: { rows: m, cols: d, data: wDec },
     bDec: new Float32Array(d),
   };
+}
+
+/** Scale every row of a rows x cols matrix to unit Euclidean norm (zero rows stay zero). */
+export function normalizeRows(a: Float32Array, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += a[r * cols + c] ** 2;
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let c = 0; c < cols; c++) a[r * cols + c] *= inv;
+    }
+  }
 }

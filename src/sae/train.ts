@@ -1,18 +1,9 @@
 /**
- * Training a TopK SAE with the AuxK auxiliary loss (Gao et al. 2024), Adam or AdamW, explicit gradients.
- *
- * Per step, on a batch X (B x d, preprocessed):
- *   z    = ReLU(TopK_k(X W_enc + b_enc))              (CPU selection, ties -> lowest index, as in encoding)
- *   X^   = z W_dec + b_dec,  e = X^ - X
- *   L    = sum(e^2) / B                               (per-sample squared error summed over units, batch mean)
- *   dead = latents that have not fired for `deadSteps` steps (counted before this step)
- *   z_a  = ReLU(TopK_kAux over dead latents of X W_enc + b_enc)   (none when no latent is dead)
- *   L_a  = sum((z_a W_dec - (X - X^))^2) / B         (reconstruct the residual; X^ is treated as a constant)
- *   loss = L + auxKWeight * L_a
- * Parameters live on the CPU. Per step only X W_enc runs on the tfjs backend (dense matmul); the TopK
- * selection, the sparse forward/backward (gradients.ts, O(B (k + kAux) d)) and Adam/AdamW (optim.ts, PyTorch
- * semantics) run in plain loops. (Measured on wasm, d=2048, m=8192: transposed tfjs matmuls take seconds and
- * elementwise ops on 16M floats ~100 ms each, so a tensor-only step took ~8 s; this design avoids both.)
+ * Training a TopK SAE on a layer's activations, epoch by epoch, with the step of trainer.ts (AuxK variants,
+ * losses and optimisers there). As align-interp train_sae.py (96006be): every sample trains (no held-out split
+ * unless heldOutFraction > 0, and then the split is returned and stored in the SAE's metadata), rows are
+ * reshuffled every epoch and the last partial batch is dropped (DataLoader shuffle=True, drop_last=True);
+ * dropLast: false keeps it.
  * Reproducible: init, split and shuffles come from Rng(seed); the same seed on the same backend gives
  * bit-identical weights.
  */
@@ -21,13 +12,11 @@ import { takeRows, type DenseMatrix } from '../compute/matrix';
 import { Rng } from '../compute/random';
 import { checkInput } from './encode';
 import { SaeAbortError } from './errors';
-import { preActivationsFromTransposed, TopKRelu, transpose, yieldToEventLoop } from './forward';
-import { sparseTopKGradients, zeroGrads, type CpuSaeParams, type SelectedLatents } from './gradients';
+import { yieldToEventLoop } from './forward';
 import { evaluatePreprocessed, type SaeMetrics } from './metrics';
-import { initTopKSaeWeights, preprocessRows, type SaeWeights, type TopKSae } from './model';
-import { adamMoments, adamStep, type AdamConfig } from './optim';
+import { initTopKSaeWeights, preprocessRows, type TopKSae } from './model';
 import { resolveTrainSettings, type ResolvedSaeTrainSettings, type SaeTrainSettingsInput } from './settings';
-import { topKIndices } from './topk';
+import { SaeTrainer } from './trainer';
 
 export interface SaeCurvePoint {
   /** 1-based epoch. */
@@ -100,122 +89,70 @@ export async function trainTopKSae(X: DenseMatrix, settingsInput: SaeTrainSettin
   const s = resolveTrainSettings(settingsInput, n, d);
   checkInput(X, d);
   await initBackend();
-  const { k, latents: m, kAux, batchSize: B } = s;
+  const { k, latents: m, batchSize: B } = s;
   const { signal, onProgress } = options;
 
   const split = splitRows(n, s.heldOutRows, s.seed, s.split);
   const xTrain = preprocessRows(takeRows(X, split.train), s.preprocessing);
   const xHeld = s.heldOutRows > 0 ? preprocessRows(takeRows(X, split.heldOut), s.preprocessing) : null;
   const nTrain = split.train.length;
-  const stepsPerEpoch = Math.ceil(nTrain / B);
+  const stepsPerEpoch = s.dropLast ? Math.floor(nTrain / B) : Math.ceil(nTrain / B);
   const totalSteps = stepsPerEpoch * s.epochs;
 
-  const init = initTopKSaeWeights(d, m, new Rng(s.seed));
-  const params: CpuSaeParams = { d, m, wEncT: transpose(init.wEnc.data, d, m), bEnc: init.bEnc, wDec: init.wDec.data, bDec: init.bDec };
-  // W_enc (d x m) refreshed from params.wEncT before each evaluation; the other arrays are shared.
-  const weightsView: SaeWeights = init;
-  const syncEncoder = () => transpose(params.wEncT, m, d, init.wEnc.data);
-  const grads = zeroGrads(d, m);
-  const moments = { wEncT: adamMoments(d * m), bEnc: adamMoments(m), wDec: adamMoments(m * d), bDec: adamMoments(d) };
-  const adam: AdamConfig = { optimizer: s.optimizer, lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.adamEps, weightDecay: s.weightDecay };
-
+  const trainer = new SaeTrainer(initTopKSaeWeights(d, m, new Rng(s.seed), s.init, s.decoderNorm), s, B);
   const shuffleRng = new Rng(s.seed ^ 0x0badcafe);
   const order = Int32Array.from({ length: nTrain }, (_, i) => i);
   const xb = new Float32Array(B * d);
-  const select = new TopKRelu(B, m, k);
-  const main: SelectedLatents = { stride: k, idx: select.idx, val: select.val, count: select.count };
-  const aux: SelectedLatents = { stride: kAux, idx: new Int32Array(B * kAux), val: new Float32Array(B * kAux), count: new Int32Array(B) };
-  const scratch = new Float32Array(2 * B * d);
-  const sinceFired = new Int32Array(m);
-  const deadIdx = new Int32Array(m);
-  const deadPre = new Float32Array(m);
-  const auxSel = new Int32Array(kAux);
-  const auxScratch = new Float32Array(m);
   const curves: SaeCurvePoint[] = [];
-  let step = 0;
+  const evalOpts = { batchSize: options.evalBatchSize, signal };
 
   for (let epoch = 1; epoch <= s.epochs; epoch++) {
     if (s.shuffle) shuffleRng.shuffle(order);
     let lossSum = 0;
     let auxSum = 0;
+    let seen = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
       if (signal?.aborted) throw new SaeAbortError(signal.reason);
       const start = b * B;
       const rows = Math.min(B, nTrain - start);
       for (let r = 0; r < rows; r++) xb.set(xTrain.subarray(order[start + r] * d, (order[start + r] + 1) * d), r * d);
-      const xbRows = xb.subarray(0, rows * d);
-
-      // Dense pre-activations on the tensor backend, TopK on the CPU.
-      const pre = preActivationsFromTransposed(params.wEncT, params.bEnc, xbRows, rows, d);
-      select.run(pre, rows);
-
-      // AuxK over latents dead before this step.
-      let nDead = 0;
-      for (let j = 0; j < m; j++) if (sinceFired[j] >= s.deadSteps) deadIdx[nDead++] = j;
-      const useAux = nDead > 0 && s.auxKWeight > 0;
-      if (useAux) {
-        const ka = Math.min(kAux, nDead);
-        for (let r = 0; r < rows; r++) {
-          for (let q = 0; q < nDead; q++) deadPre[q] = pre[r * m + deadIdx[q]];
-          const c = topKIndices(deadPre, nDead, ka, auxSel, auxScratch);
-          let p = r * kAux;
-          for (let i = 0; i < c; i++) {
-            const v = deadPre[auxSel[i]];
-            if (v > 0) {
-              aux.idx[p] = deadIdx[auxSel[i]];
-              aux.val[p] = v;
-              p++;
-            }
-          }
-          aux.count[r] = p - r * kAux;
-        }
-      }
-      // Firing statistics.
-      for (let j = 0; j < m; j++) sinceFired[j]++;
-      for (let r = 0; r < rows; r++) for (let q = r * k; q < r * k + select.count[r]; q++) sinceFired[select.idx[q]] = 0;
-
-      const { loss, auxLoss } = sparseTopKGradients(params, xbRows, rows, main, useAux ? aux : null, s.auxKWeight, grads, scratch);
-      step++;
-      adamStep(params.wEncT, grads.wEncT, moments.wEncT, step, adam);
-      adamStep(params.bEnc, grads.bEnc, moments.bEnc, step, adam);
-      adamStep(params.wDec, grads.wDec, moments.wDec, step, adam);
-      adamStep(params.bDec, grads.bDec, moments.bDec, step, adam);
+      const { loss, auxLoss } = trainer.step(xb.subarray(0, rows * d), rows);
       lossSum += loss * rows;
       auxSum += auxLoss * rows;
-      onProgress?.({ kind: 'step', epoch, epochs: s.epochs, step, totalSteps, batchLoss: loss });
+      seen += rows;
+      onProgress?.({ kind: 'step', epoch, epochs: s.epochs, step: trainer.steps, totalSteps, batchLoss: loss });
       await yieldToEventLoop();
     }
-    let deadNow = 0;
-    for (let j = 0; j < m; j++) if (sinceFired[j] >= s.deadSteps) deadNow++;
-    if (xHeld) syncEncoder();
-    const held = xHeld ? await evaluatePreprocessed(weightsView, k, xHeld, s.heldOutRows, { batchSize: options.evalBatchSize, signal }) : null;
+    const held = xHeld ? await evaluatePreprocessed(trainer.weights(), k, xHeld, s.heldOutRows, evalOpts) : null;
     const point: SaeCurvePoint = {
       epoch,
-      loss: lossSum / nTrain,
-      auxLoss: auxSum / nTrain,
+      loss: lossSum / seen,
+      auxLoss: auxSum / seen,
       heldOutFvu: held ? held.fvu : null,
       heldOutMeanL0: held ? held.meanL0 : null,
       heldOutDeadShare: held ? held.deadShare : null,
-      trainDeadShare: deadNow / m,
+      trainDeadShare: trainer.deadCount() / m,
     };
     curves.push(point);
-    onProgress?.({ kind: 'epoch', epoch, epochs: s.epochs, step, totalSteps, curve: point });
+    onProgress?.({ kind: 'epoch', epoch, epochs: s.epochs, step: trainer.steps, totalSteps, curve: point });
   }
 
-  syncEncoder();
+  const weights = trainer.weights();
   const final = xHeld
-    ? { ...(await evaluatePreprocessed(weightsView, k, xHeld, s.heldOutRows, { batchSize: options.evalBatchSize, signal })), evaluatedOn: 'heldOut' as const }
-    : { ...(await evaluatePreprocessed(weightsView, k, xTrain, nTrain, { batchSize: options.evalBatchSize, signal })), evaluatedOn: 'train' as const };
+    ? { ...(await evaluatePreprocessed(weights, k, xHeld, s.heldOutRows, evalOpts)), evaluatedOn: 'heldOut' as const }
+    : { ...(await evaluatePreprocessed(weights, k, xTrain, nTrain, evalOpts)), evaluatedOn: 'train' as const };
   const sae: TopKSae = {
     inputDim: d,
     latentDim: m,
     k,
     preprocessing: s.preprocessing,
-    weights: weightsView,
+    weights,
     metadata: {
       training: JSON.stringify(s),
       metrics: JSON.stringify(final),
       backend: tf.getBackend(),
+      // The held-out rows (indices into the layer's activation rows) travel with the SAE when a split was asked for.
+      ...(xHeld ? { heldOutRows: JSON.stringify(Array.from(split.heldOut)) } : {}),
     },
   };
   return { sae, settings: s, curves, metrics: final, trainIndices: split.train, heldOutIndices: split.heldOut };

@@ -1,23 +1,26 @@
 /**
- * Toy model of superposition (science.md): h = ReLU(x W), out = ReLU(h W^T + b), W of F x N,
- * importance-weighted MSE mean_{batch, features} imp_f (x_f - out_f)^2, AdamW. Gradients are written out
- * by hand (a few matrix products per step on the active tfjs backend).
+ * Toy model of superposition, as align-interp toy_models.py (96006be) Model / train_model:
+ *   h = ReLU(x W), out = ReLU(h W^T + b), W of F x N (xavier_normal_), b = 0,
+ *   loss = mean_{batch, features} importance_f (|x_f| - out_f)^2, AdamW (lr 1e-3, torch defaults otherwise),
+ *   one pass over the data set in order (DataLoader shuffle=False), batch 1024.
+ * The seed sets only the initialisation (torch.manual_seed(seed) before Model(...)); the data set is shared.
+ * Each step is four float32 products through gemmInto (native sgemm when loaded) and a few passes over the
+ * B x F batch; AdamW is src/sae/optim.ts.
  */
-import { tf } from '../compute/backend';
+import { gemmInto } from '../compute/linalg/matmul';
 import { Rng } from '../compute/random';
-import { AdamW } from './adamw';
-import { featureImportance, sampleFeatures } from './data';
+import { adamMoments, adamStep, type AdamConfig } from '../sae/optim';
+import { denseRows, type ToyDataset } from './data';
 
 export interface ToyModelOptions {
-  nFeatures: number;
   nHidden: number;
-  featureProb: number;
   steps: number;
   batchSize: number;
   lr: number;
   weightDecay: number;
-  /** Seeds the initialisation and the training data. */
+  /** Seeds the initialisation only. */
   seed: number;
+  importance: Float32Array;
 }
 
 export interface ToyModel {
@@ -31,92 +34,104 @@ export interface ToyModel {
   finalLoss: number;
 }
 
-/** Train one toy model; `onStep(step, steps)` is called every 100 steps and at the end. */
-export function trainToyModel(o: ToyModelOptions, onStep?: (step: number, steps: number) => void): ToyModel {
-  const F = o.nFeatures;
-  const N = o.nHidden;
-  const rng = new Rng(o.seed);
-  // Xavier-normal init (as in the toy-models reference code), zero bias.
+/** Xavier-normal W (torch xavier_normal_: sd sqrt(2 / (fan_in + fan_out))), zero b. */
+export function initToyModel(F: number, N: number, seed: number): ToyModel {
+  const rng = new Rng(seed);
   const std = Math.sqrt(2 / (F + N));
-  const w0 = new Float32Array(F * N);
-  for (let i = 0; i < w0.length; i++) w0[i] = rng.normal() * std;
-  const W = tf.variable(tf.tensor2d(w0, [F, N])) as tf.Variable<tf.Rank.R2>;
-  const b = tf.variable(tf.zeros([F])) as tf.Variable<tf.Rank.R1>;
-  const imp = tf.tensor1d(featureImportance(F));
-  const opt = new AdamW([W, b], { lr: o.lr, weightDecay: o.weightDecay });
-  const B = o.batchSize;
-  let recent = 0;
-  let recentCount = 0;
-  for (let step = 0; step < o.steps; step++) {
-    const xData = sampleFeatures(rng, B, F, o.featureProb);
-    const lossT = tf.tidy(() => {
-      const g = toyModelGradients(tf.tensor2d(xData, [B, F]), W, b, imp);
-      opt.step([g.dW, g.db]);
-      return tf.keep(g.loss);
-    });
-    if (step >= o.steps - 100) {
-      recent += lossT.dataSync()[0];
-      recentCount++;
-    }
-    lossT.dispose();
-    if (onStep && ((step + 1) % 100 === 0 || step + 1 === o.steps)) onStep(step + 1, o.steps);
+  const W = new Float32Array(F * N);
+  for (let i = 0; i < W.length; i++) W[i] = rng.normal() * std;
+  return { nFeatures: F, nHidden: N, W, b: new Float32Array(F), finalLoss: NaN };
+}
+
+/** Work buffers of toyModelGradients for batches of up to B rows. */
+export class ToyModelBuffers {
+  readonly hPre: Float32Array;
+  readonly h: Float32Array;
+  readonly o: Float32Array;
+  readonly dH: Float32Array;
+  readonly dWdec: Float32Array;
+  readonly dW: Float32Array;
+  readonly db: Float32Array;
+  constructor(B: number, F: number, N: number) {
+    this.hPre = new Float32Array(B * N);
+    this.h = new Float32Array(B * N);
+    this.o = new Float32Array(B * F);
+    this.dH = new Float32Array(B * N);
+    this.dWdec = new Float32Array(F * N);
+    this.dW = new Float32Array(F * N);
+    this.db = new Float32Array(F);
   }
-  const result: ToyModel = {
-    nFeatures: F,
-    nHidden: N,
-    W: W.dataSync() as Float32Array,
-    b: b.dataSync() as Float32Array,
-    finalLoss: recentCount ? recent / recentCount : NaN,
-  };
-  opt.dispose();
-  W.dispose();
-  b.dispose();
-  imp.dispose();
-  return result;
 }
 
 /**
- * Importance-weighted MSE mean_{rows, features} imp_f (x - ReLU(ReLU(x W) W^T + b))^2 and its gradients with
- * respect to W (both uses: encoder and tied decoder) and b. Call inside tf.tidy.
+ * Loss and gradients (into buf.dW, buf.db) of one dense batch x (B x F):
+ *   dOPre = 2/(B F) imp (out - |x|) [oPre > 0];  db = sum_rows dOPre
+ *   dW = dOPre^T h (decoder use) + x^T (dOPre W ⊙ [hPre > 0]) (encoder use)
  */
-export function toyModelGradients(
-  x: tf.Tensor2D,
-  W: tf.Tensor2D,
-  b: tf.Tensor1D,
-  imp: tf.Tensor1D,
-): { loss: tf.Scalar; dW: tf.Tensor2D; db: tf.Tensor1D } {
-  const [B, F] = x.shape;
-  const hPre = tf.matMul(x, W);
-  const h = tf.relu(hPre);
-  const oPre = tf.add(tf.matMul(h, W, false, true), b);
-  const out = tf.relu(oPre);
-  const diff = tf.sub(out, x);
-  const loss = tf.mean(tf.mul(tf.square(diff), imp)) as tf.Scalar;
-  const dOut = tf.mul(tf.mul(diff, imp), 2 / (B * F));
-  const dOPre = tf.mul(dOut, tf.step(oPre, 0));
-  const db = tf.sum(dOPre, 0) as tf.Tensor1D;
-  const dWdec = tf.matMul(dOPre, h, true, false); // F x N
-  const dH = tf.matMul(dOPre, W); // B x N
-  const dHPre = tf.mul(dH, tf.step(hPre, 0));
-  const dWenc = tf.matMul(x, dHPre, true, false); // F x N
-  return { loss, dW: tf.add(dWdec, dWenc) as tf.Tensor2D, db };
+export function toyModelGradients(model: ToyModel, x: Float32Array, B: number, imp: Float32Array, buf: ToyModelBuffers): number {
+  const { nFeatures: F, nHidden: N, W, b } = model;
+  const { hPre, h, o, dH, dWdec, dW, db } = buf;
+  gemmInto(false, false, B, N, F, x, F, W, N, hPre);
+  for (let q = 0; q < B * N; q++) h[q] = hPre[q] > 0 ? hPre[q] : 0;
+  gemmInto(false, true, B, F, N, h, N, W, N, o);
+  let loss = 0;
+  const c = 2 / (B * F);
+  db.fill(0);
+  for (let r = 0; r < B; r++) {
+    const ro = r * F;
+    for (let f = 0; f < F; f++) {
+      const pre = o[ro + f] + b[f];
+      const out = pre > 0 ? pre : 0;
+      const diff = out - Math.abs(x[ro + f]);
+      loss += imp[f] * diff * diff;
+      const g = pre > 0 ? c * imp[f] * diff : 0;
+      o[ro + f] = g; // o now holds dOPre
+      db[f] += g;
+    }
+  }
+  gemmInto(true, false, F, N, B, o, F, h, N, dWdec);
+  gemmInto(false, false, B, N, F, o, F, W, N, dH);
+  for (let q = 0; q < B * N; q++) if (!(hPre[q] > 0)) dH[q] = 0;
+  gemmInto(true, false, F, N, B, x, F, dH, N, dW);
+  for (let q = 0; q < F * N; q++) dW[q] += dWdec[q];
+  return loss / (B * F);
 }
 
-/** Hidden activations h = ReLU(x W) (rows x N, float32) of a trained toy model, in plain loops. */
-export function hiddenActivations(model: ToyModel, x: Float32Array, rows: number): Float32Array {
-  const F = model.nFeatures;
-  const N = model.nHidden;
-  const h = new Float32Array(rows * N);
-  for (let r = 0; r < rows; r++) {
-    const xo = r * F;
-    const ho = r * N;
-    for (let f = 0; f < F; f++) {
-      const v = x[xo + f];
-      if (v === 0) continue;
-      const wo = f * N;
-      for (let j = 0; j < N; j++) h[ho + j] += v * model.W[wo + j];
+/**
+ * Train one toy model on `data`, batch s = rows s*B .. s*B + B - 1 (wrapping past the end when steps x B exceeds
+ * the data set). `onStep(step, steps)` every 100 steps and at the end.
+ */
+export function trainToyModel(data: ToyDataset, o: ToyModelOptions, onStep?: (step: number, steps: number) => void): ToyModel {
+  const F = data.nFeatures;
+  const N = o.nHidden;
+  const B = o.batchSize;
+  const model = initToyModel(F, N, o.seed);
+  const buf = new ToyModelBuffers(B, F, N);
+  const x = new Float32Array(B * F);
+  const mW = adamMoments(F * N);
+  const mb = adamMoments(F);
+  const adam: AdamConfig = { optimizer: 'adamw', lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay };
+  let recent = 0;
+  let recentCount = 0;
+  for (let step = 0; step < o.steps; step++) {
+    denseRows(data, (step * B) % data.rows, B, x);
+    const loss = toyModelGradients(model, x, B, o.importance, buf);
+    adamStep(model.W, buf.dW, mW, step + 1, adam);
+    adamStep(model.b, buf.db, mb, step + 1, adam);
+    if (step >= o.steps - 100) {
+      recent += loss;
+      recentCount++;
     }
-    for (let j = 0; j < N; j++) if (h[ho + j] < 0) h[ho + j] = 0;
+    if (onStep && ((step + 1) % 100 === 0 || step + 1 === o.steps)) onStep(step + 1, o.steps);
   }
-  return h;
+  model.finalLoss = recentCount ? recent / recentCount : NaN;
+  return model;
+}
+
+/** Hidden activations ReLU(x W) of `rows` dense rows x (rows x F) into out (rows x N). */
+export function hiddenActivations(model: ToyModel, x: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * model.nHidden)): Float32Array {
+  const { nFeatures: F, nHidden: N } = model;
+  gemmInto(false, false, rows, N, F, x, F, model.W, N, out);
+  for (let q = 0; q < rows * N; q++) if (!(out[q] > 0)) out[q] = 0;
+  return out;
 }

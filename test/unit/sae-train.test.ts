@@ -94,7 +94,7 @@ describe('trainTopKSae on superposed synthetic data', () => {
     const { features, neurons } = superposed(n, 32, 16, 0.05, 1);
     const before = tf.memory().numTensors;
     const epochs: number[] = [];
-    const res = await trainTopKSae(neurons, { k: 3, expansion: 4, epochs: 30, lr: 4e-3, seed: 1 }, { onProgress: (p) => p.kind === 'epoch' && epochs.push(p.epoch) });
+    const res = await trainTopKSae(neurons, { k: 3, expansion: 4, epochs: 30, lr: 4e-3, seed: 1, heldOutFraction: 0.1 }, { onProgress: (p) => p.kind === 'epoch' && epochs.push(p.epoch) });
     expect(tf.memory().numTensors).toBe(before);
     expect(epochs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(res.sae.latentDim).toBe(64);
@@ -105,6 +105,8 @@ describe('trainTopKSae on superposed synthetic data', () => {
     expect(res.metrics.evaluatedOn).toBe('heldOut');
     expect(res.metrics.fvu).toBeLessThan(0.2);
     expect(res.metrics.meanL0).toBeLessThanOrEqual(3);
+    // the split travels with the SAE
+    expect(JSON.parse(res.sae.metadata.heldOutRows)).toEqual(Array.from(res.heldOutIndices));
 
     // final metrics = evaluateSae on the held-out rows
     const held = { rows: 400, cols: 16, data: new Float32Array(400 * 16) };
@@ -116,16 +118,17 @@ describe('trainTopKSae on superposed synthetic data', () => {
     const z = csrToDense(await encodeSparse(res.sae, neurons));
     const neuronScore = meanBestAbsCorrelation(features, 32, neurons.data, 16, n);
     const latentScore = meanBestAbsCorrelation(features, 32, z.data, 64, n);
-    // Measured (wasm backend): neurons 0.433, latents 0.746, held-out FVU 0.116.
+    // Measured (native path, authors' AuxK and init): neurons 0.433, latents 0.652, held-out FVU 0.127
+    // (0.746 with the earlier swapped init scales and the Gao AuxK).
     console.log(`superposed toy: neurons ${neuronScore.toFixed(3)}, SAE latents ${latentScore.toFixed(3)}, held-out FVU ${res.metrics.fvu.toFixed(3)}`);
     expect(neuronScore).toBeLessThan(0.5);
-    expect(latentScore).toBeGreaterThan(0.65);
+    expect(latentScore).toBeGreaterThan(0.6);
     expect(latentScore - neuronScore).toBeGreaterThan(0.2);
   });
 
   it('same seed gives identical weights; another seed does not', async () => {
     const { neurons } = superposed(600, 32, 16, 0.05, 2);
-    const settings = { k: 3, expansion: 2, epochs: 3, lr: 4e-3, seed: 7, auxKWeight: 0.1, deadSteps: 2 };
+    const settings = { k: 3, expansion: 2, epochs: 3, lr: 4e-3, seed: 7, auxKWeight: 0.1, deadSteps: 2, heldOutFraction: 0.1 };
     const a = await trainTopKSae(neurons, settings);
     const b = await trainTopKSae(neurons, settings);
     const c = await trainTopKSae(neurons, { ...settings, seed: 8 });

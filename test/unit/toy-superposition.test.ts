@@ -1,59 +1,38 @@
+/**
+ * The toy experiment's design (align-interp toy_models.py toy_align, 96006be) at reduced size: one shared data set,
+ * models that differ only by initialisation, the same SAE seed for both. The paper-sized numbers come from
+ * `npm run toy` (src/toy/README.md); at these sizes SAEs are undertrained, so no claim about SAE vs neurons here.
+ */
 import { describe, expect, it } from 'vitest';
-import { featureImportance, sampleFeatures } from '../../src/toy/data';
-import { runToySuperposition, type ToySuperpositionResult } from '../../src/toy/experiment';
-import { Rng } from '../../src/compute/random';
+import { runToySuperposition } from '../../src/toy/experiment';
 
-describe('toy data', () => {
-  it('importance (1 + 2i/64)^-2 and activity probability', () => {
-    const imp = featureImportance(64);
-    expect(imp[0]).toBe(1);
-    expect(imp[1]).toBeCloseTo(1 / (1 + 2 / 64) ** 2, 7);
-    expect(imp[63]).toBeCloseTo(1 / (1 + 126 / 64) ** 2, 7);
-    const x = sampleFeatures(new Rng(1), 20000, 64, 0.1);
-    let active = 0;
-    let sum = 0;
-    for (const v of x) if (v !== 0) (active++, (sum += v), expect(v).toBeLessThan(1));
-    expect(active / x.length).toBeGreaterThan(0.097);
-    expect(active / x.length).toBeLessThan(0.103);
-    expect(sum / active).toBeCloseTo(0.5, 2);
-  });
-});
+const small = { hiddenSizes: [8], modelSteps: 200, samples: 1 << 16, ridge: false };
 
-describe('toy superposition experiment (reduced: 1,000 model steps, 600k samples, SAE lr 1e-2)', () => {
-  let result: ToySuperpositionResult;
+describe('toy superposition experiment as designed', () => {
+  it('same initialisation seed for both models -> identical neurons and SAE latents (nothing else differs)', async () => {
+    const r = (await runToySuperposition({ ...small, seeds: [3, 3] })).results[0];
+    expect(r.modelLoss[0]).toBe(r.modelLoss[1]);
+    expect(r.neurons.softMatching.mean).toBeCloseTo(1, 6);
+    expect(r.saeLatents.softMatching.mean).toBeCloseTo(1, 6);
+    expect(r.groundTruth.neurons.perFeatureMax[0]).toEqual(r.groundTruth.neurons.perFeatureMax[1]);
+  }, 120_000);
 
-  it(
-    'SAE latents align across seeds better than neurons and sit closer to the ground-truth features',
-    async () => {
-      result = await runToySuperposition({
-        hiddenSizes: [16, 32],
-        modelSteps: 1000,
-        samples: 600_000,
-        ridge: false,
-        sae: { lr: 1e-2 },
-      });
-      expect(result.results.map((r) => r.nHidden)).toEqual([16, 32]);
-      for (const r of result.results) {
-        // The paper's finding: soft-matching between SAE latents clearly above that between neurons.
-        expect(r.saeLatents.softMatching.mean).toBeGreaterThan(r.neurons.softMatching.mean + 0.05);
-        expect(r.saeLatents.semiMatching.mean).toBeGreaterThan(r.neurons.semiMatching.mean);
-        for (const m of [0, 1]) {
-          expect(r.groundTruth.saeLatents.meanBestAbsCorr[m]).toBeGreaterThan(r.groundTruth.neurons.meanBestAbsCorr[m]);
-        }
-        // Sanity of the pieces.
-        expect(r.neurons.softMatching.foldScores.length).toBe(5);
-        expect(r.neurons.softMatching.droppedSource).toBe(0);
-        for (const s of r.sae) {
-          expect(s.meanL0).toBeLessThanOrEqual(7);
-          expect(s.fvu).toBeLessThan(0.3);
-        }
-        expect(r.overlap.perFeature.length).toBe(64);
-        expect(r.overlap.shared).toBe(r.overlap.perFeature.filter((v) => v >= 1).length);
-        expect(r.neurons.ridge).toBeUndefined();
-      }
-      // More hidden neurons: the models represent more features.
-      expect(result.results[1].overlap.shared).toBeGreaterThan(result.results[0].overlap.shared);
-    },
-    300_000,
-  );
+  it('different seeds: different models on the same data; statistics have their documented shapes', async () => {
+    const res = await runToySuperposition({ ...small, seeds: [0, 1] });
+    const r = res.results[0];
+    expect(r.modelLoss[0]).not.toBe(r.modelLoss[1]);
+    expect(r.neurons.softMatching.mean).toBeLessThan(0.99);
+    expect(r.neurons.softMatching.foldScores).toHaveLength(5);
+    for (const g of [r.groundTruth.neurons, r.groundTruth.saeLatents]) {
+      // per feature: max SIGNED r over units, one value per ground-truth feature
+      expect(g.perFeatureMax[0]).toHaveLength(64);
+      for (const v of g.perFeatureMax[0]) expect(v).toBeLessThanOrEqual(1);
+    }
+    expect(r.groundTruth.neurons.perUnitBestAbs[0]).toHaveLength(8);
+    expect(r.groundTruth.saeLatents.perUnitBestAbs[0]).toHaveLength(64);
+    for (const s of r.sae) expect(s.meanL0).toBeLessThanOrEqual(7);
+    expect(r.overlap.shared).toBe(r.overlap.perFeature.filter((v) => v >= 1).length);
+    expect(Number.isFinite(r.randomSae.softMatching.mean)).toBe(true);
+    expect(res.options.sae).toMatchObject({ auxK: 'authors-toy', init: 'xavier-normal', decoderNorm: 'none', auxWeight: 0.1, seed: 0 });
+  }, 120_000);
 });

@@ -5,7 +5,7 @@
  * else to the tfjs backend (float32 products) or TypeScript loops (float64). The ...Async variants run the
  * native dense operations on the libuv thread pool so that the event loop (HTTP) stays responsive.
  */
-export { matmul, matmulAsync, gram, gramAsync, tfAvailable } from './matmul';
+export { matmul, matmulAsync, gemmInto, gram, gramAsync, tfAvailable } from './matmul';
 export type { MatmulOptions, GramOptions } from './matmul';
 export { symEig, symEigAsync } from './eig';
 export type { SymEig, EigImpl } from './eig';

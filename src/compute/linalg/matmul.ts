@@ -101,6 +101,28 @@ export function matmul(A: DenseMatrix, B: DenseMatrix, opts: MatmulOptions = {})
 }
 
 /**
+ * C (m x n, float32, overwritten) = op(A) op(B) with op(A) m x k and op(B) k x n; lda/ldb are the stored row
+ * lengths. For inner loops that call small products thousands of times (SAE and toy training steps): no
+ * allocation on the native path (sgemm straight into c); otherwise matmul()'s tfjs/TypeScript paths, copied.
+ */
+export function gemmInto(transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0, 0, m * n);
+    return;
+  }
+  const nat = nativeAddon();
+  if (nat) {
+    nat.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c);
+    return;
+  }
+  const A: DenseMatrix = { rows: transA ? k : m, cols: lda, data: a.subarray(0, (transA ? k : m) * lda) };
+  const B: DenseMatrix = { rows: transB ? n : k, cols: ldb, data: b.subarray(0, (transB ? n : k) * ldb) };
+  c.set(matmul(A, B, { transA, transB }).data as Float32Array, 0);
+}
+
+/**
  * matmul off the main thread: with the addon the product runs on the libuv thread pool (the event loop stays
  * free; do not modify A or B until the promise settles); without it, the synchronous paths.
  */

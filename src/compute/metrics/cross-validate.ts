@@ -12,7 +12,8 @@ import { findLiveColumns } from '../dead-units';
 import { foldCount, foldIndices } from '../folds';
 import type { Matrix } from '../matrix';
 import { denseSubmatrix, type ProductPrecision } from './columns';
-import { type FoldData, semiMatchingFold, softMatchingFold } from './matching';
+import { foldPearsonMatrices } from './fold-pearson';
+import { type FoldData, semiMatchingFold, semiMatchingScore, softMatchingFold, softMatchingScore } from './matching';
 import { linearCka, rsaScore } from './similarity';
 
 export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka';
@@ -83,6 +84,8 @@ export function crossValidateMetric(
   assignment: Int32Array,
   options: CrossValidateOptions = {},
 ): CrossValidatedScore {
+  // Semi- and soft-matching need only Pearson matrices: per-fold moments, every row read once.
+  if (metric === 'semi-matching' || metric === 'soft-matching') return crossValidateMatching(X, Y, assignment, options.onFold)[metric];
   if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
   if (assignment.length !== X.rows) {
     throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
@@ -115,4 +118,61 @@ export function crossValidateMetric(
     droppedSource: src.dropped,
     droppedTarget: tgt.dropped,
   };
+}
+
+/**
+ * RSA or (debiased) linear CKA once over ALL stimuli, no folds: the authors' brain RSA (align-interp utils.py
+ * RSA at 96006be is called on the whole stimulus set). Units all-zero over the stimuli are dropped first (their
+ * `torch.any(X != 0, dim=0)`); RSA then drops stimuli dead in X or Y. The cross-validated variant is
+ * crossValidateMetric (one score per test fold).
+ */
+export function wholeSetMetric(metric: 'rsa' | 'cka' | 'cka-debiased', X: Matrix, Y: Matrix): { score: number; keptSource: Int32Array; keptTarget: Int32Array } {
+  if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
+  const all = new Int32Array(X.rows); // one "fold": a unit only has to be non-zero somewhere
+  const src = findLiveColumns(X, all);
+  const tgt = findLiveColumns(Y, all);
+  if (src.kept.length === 0) throw new RangeError(`no live source unit: all ${X.cols} are zero`);
+  if (tgt.kept.length === 0) throw new RangeError(`no live target unit: all ${Y.cols} are zero`);
+  const rows = Int32Array.from({ length: X.rows }, (_, i) => i);
+  const A = denseSubmatrix(X, rows, src.kept);
+  const B = denseSubmatrix(Y, rows, tgt.kept);
+  const score = metric === 'rsa' ? rsaScore(A, B).score : linearCka(A, B, { debiased: metric === 'cka-debiased' });
+  return { score, keptSource: src.kept, keptTarget: tgt.kept };
+}
+
+/**
+ * Semi- and soft-matching together from one set of per-fold Pearson matrices (fold-pearson.ts: every row read
+ * once); crossValidateMetric serves either name through this, and callers needing both (the toy experiment) save
+ * the second pass.
+ */
+export function crossValidateMatching(
+  X: Matrix,
+  Y: Matrix,
+  assignment: Int32Array,
+  onFold?: (done: number, total: number) => void,
+): Record<'semi-matching' | 'soft-matching', CrossValidatedScore> {
+  if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
+  if (assignment.length !== X.rows) throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
+  const k = foldCount(assignment);
+  if (k < 2) throw new RangeError(`cross-validation needs at least 2 folds, got ${k}`);
+  const counts = new Int32Array(k);
+  for (let i = 0; i < assignment.length; i++) counts[assignment[i]]++;
+  const empty = counts.indexOf(0);
+  if (empty >= 0) throw new RangeError(`fold ${empty} has no stimuli`);
+  const src = findLiveColumns(X, assignment);
+  const tgt = findLiveColumns(Y, assignment);
+  if (src.kept.length === 0) throw new RangeError(`no live source unit: all ${X.cols} are dead in some fold`);
+  if (tgt.kept.length === 0) throw new RangeError(`no live target unit: all ${Y.cols} are dead in some fold`);
+  const nx = src.kept.length;
+  const ny = tgt.kept.length;
+  const semi: number[] = [];
+  const soft: number[] = [];
+  foldPearsonMatrices(X, Y, assignment, k, src.kept, tgt.kept).forEach(({ train, test }, f) => {
+    const corr = (i: number, j: number) => test[i * ny + j];
+    semi.push(semiMatchingScore(train, corr, nx, ny).score);
+    soft.push(softMatchingScore(train, corr, nx, ny).score); // overwrites train with the cost: keep it last
+    onFold?.(f + 1, k);
+  });
+  const kept = { keptSource: src.kept, keptTarget: tgt.kept, droppedSource: src.dropped, droppedTarget: tgt.dropped };
+  return { 'semi-matching': { foldScores: semi, ...meanAndSem(semi), ...kept }, 'soft-matching': { foldScores: soft, ...meanAndSem(soft), ...kept } };
 }

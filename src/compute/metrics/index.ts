@@ -4,5 +4,5 @@ export type { ProductPrecision } from './columns';
 export { semiMatchingFold, softMatchingFold } from './matching';
 export type { FoldData, MatchingOptions } from './matching';
 export { linearCka, pearson, rsaScore } from './similarity';
-export { crossValidateMetric, foldMetric, meanAndSem, METRIC_NAMES } from './cross-validate';
+export { crossValidateMatching, crossValidateMetric, foldMetric, meanAndSem, METRIC_NAMES, wholeSetMetric } from './cross-validate';
 export type { CrossValidatedScore, CrossValidateOptions, FoldMetric, MetricName } from './cross-validate';

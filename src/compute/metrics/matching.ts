@@ -37,8 +37,11 @@ function prepare(fold: FoldData, precision: ProductPrecision | undefined) {
  */
 export function semiMatchingFold(fold: FoldData, options: MatchingOptions = {}): { score: number; match: Int32Array } {
   const { C, testX, testY } = prepare(fold, options.precision);
-  const nx = fold.trainX.cols;
-  const ny = fold.trainY.cols;
+  return semiMatchingScore(C, (i, j) => columnDot(testX, i, testY, j), fold.trainX.cols, fold.trainY.cols);
+}
+
+/** Semi-matching from the training Pearson matrix C (nx x ny) and the test correlation of a pair. */
+export function semiMatchingScore(C: Float64Array, testCorr: (i: number, j: number) => number, nx: number, ny: number): { score: number; match: Int32Array } {
   const match = new Int32Array(ny);
   for (let j = 0; j < ny; j++) {
     let best = -Infinity;
@@ -50,7 +53,7 @@ export function semiMatchingFold(fold: FoldData, options: MatchingOptions = {}):
     match[j] = arg;
   }
   let total = 0;
-  for (let j = 0; j < ny; j++) total += columnDot(testX, match[j], testY, j);
+  for (let j = 0; j < ny; j++) total += testCorr(match[j], j);
   return { score: total / ny, match };
 }
 
@@ -61,12 +64,15 @@ export function semiMatchingFold(fold: FoldData, options: MatchingOptions = {}):
  */
 export function softMatchingFold(fold: FoldData, options: MatchingOptions = {}): { score: number; plan: TransportPlan } {
   const { C, testX, testY } = prepare(fold, options.precision);
-  const nx = fold.trainX.cols;
-  const ny = fold.trainY.cols;
-  const cost = C; // reuse the buffer: cost = 1 - C
+  return softMatchingScore(C, (i, j) => columnDot(testX, i, testY, j), fold.trainX.cols, fold.trainY.cols);
+}
+
+/** Soft-matching from the training Pearson matrix C (nx x ny; overwritten with the cost 1 - C). */
+export function softMatchingScore(C: Float64Array, testCorr: (i: number, j: number) => number, nx: number, ny: number): { score: number; plan: TransportPlan } {
+  const cost = C;
   for (let k = 0; k < cost.length; k++) cost[k] = 1 - cost[k];
   const plan = emdUniform(cost, nx, ny);
   let score = 0;
-  for (let k = 0; k < plan.mass.length; k++) score += plan.mass[k] * columnDot(testX, plan.rows[k], testY, plan.cols[k]);
+  for (let k = 0; k < plan.mass.length; k++) score += plan.mass[k] * testCorr(plan.rows[k], plan.cols[k]);
   return { score, plan };
 }

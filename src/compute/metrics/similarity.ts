@@ -95,7 +95,7 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function linearCka(
   X: DenseMatrix<Float64Array>,
   Y: DenseMatrix<Float64Array>,
-  options: { precision?: ProductPrecision; form?: 'auto' | 'units' | 'stimuli' } = {},
+  options: { precision?: ProductPrecision; form?: 'auto' | 'units' | 'stimuli'; debiased?: boolean } = {},
 ): number {
   if (X.rows !== Y.rows) throw new RangeError(`CKA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
   const xc = centerColumnsInPlace({ rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) });
@@ -123,7 +123,31 @@ export function linearCka(
     xx = dot(gx, gx);
     yy = dot(gy, gy);
   }
+  if (options.debiased) {
+    // Unbiased HSIC (Song et al. 2012) in feature space, as Kornblith et al.'s feature_space_linear_cka(debiased=True):
+    // HSIC_u ~ ||Xc'Yc||^2 - n/(n-2) <r_x, r_y> + |Xc|^2 |Yc|^2 / ((n-1)(n-2)), r = squared row norms (the common
+    // factor 1/(n(n-3)) cancels in the ratio). The biased estimate grows with the number of units when n is small.
+    if (n < 4) return NaN;
+    const rx = rowSquaredNorms(xc);
+    const ry = rowSquaredNorms(yc);
+    const sx = rx.reduce((a, b) => a + b, 0);
+    const sy = ry.reduce((a, b) => a + b, 0);
+    const unbiased = (xty: number, a: Float64Array, b: Float64Array, na: number, nb: number) => xty - (n / (n - 2)) * dot(a, b) + (na * nb) / ((n - 1) * (n - 2));
+    cross = unbiased(cross, rx, ry, sx, sy);
+    xx = unbiased(xx, rx, rx, sx, sx);
+    yy = unbiased(yy, ry, ry, sy, sy);
+  }
   return xx > 0 && yy > 0 ? cross / Math.sqrt(xx * yy) : NaN;
+}
+
+function rowSquaredNorms(M: DenseMatrix<Float64Array>): Float64Array {
+  const out = new Float64Array(M.rows);
+  for (let r = 0; r < M.rows; r++) {
+    let s = 0;
+    for (let c = 0; c < M.cols; c++) s += M.data[r * M.cols + c] ** 2;
+    out[r] = s;
+  }
+  return out;
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

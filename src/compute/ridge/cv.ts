@@ -21,7 +21,7 @@ export interface RidgeCvOptions {
   alphas?: readonly number[];
   /** Fold index (0..K-1) per stimulus (row). */
   assignment: Int32Array;
-  /** Encoding preset: noise ceiling per target (percent, as in NSD), for r^2 / (NC/100). */
+  /** Pearson-scored presets: noise ceiling per target (percent, as in NSD), for r |r| / (NC/100). */
   noiseCeiling?: Float32Array;
   /** Keep only targets with NC >= this (percent) in the normalised summary. */
   minNoiseCeiling?: number;
@@ -96,7 +96,7 @@ export interface RidgeCvResult {
   sem: number;
   /** Median over kept targets of targetScores (the ROI median for the encoding preset). */
   median: number;
-  /** With noiseCeiling: normalised = targetScores^2 / (NC/100) for targets with NC >= minNoiseCeiling. */
+  /** With noiseCeiling and a Pearson-scored preset: normalised = r |r| / (NC/100) for targets with NC >= minNoiseCeiling. */
   noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
   timings: RidgeCvTimings;
   /** engine: where the folds ran (reason: why not on the GPU). precision: of the TypeScript path's products. */
@@ -431,9 +431,11 @@ export function fitRidgeCvGroups(
     const nAll = st.group.columns.length;
     const targetScores = new Float32Array(nAll).fill(NaN);
     for (const c of st.live.kept) {
+      // Mean over the folds where the score exists (a target constant on one test fold has no Pearson r there).
       let s = 0;
-      for (const fr of st.folds) s += fr.scores[c];
-      targetScores[c] = s / K;
+      let m = 0;
+      for (const fr of st.folds) if (Number.isFinite(fr.scores[c])) (s += fr.scores[c]), m++;
+      targetScores[c] = m ? s / m : NaN;
     }
     const foldMeans = st.folds.map((fr) => fr.meanScore);
     const result: RidgeCvResult = {
@@ -451,7 +453,8 @@ export function fitRidgeCvGroups(
       timings: st.timings,
       info: { ...info, precision: st.precision },
     };
-    if (options.noiseCeiling) {
+    // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
+    if (options.noiseCeiling && spec.score === 'pearson') {
       const nc = options.noiseCeiling;
       result.noiseCeiling = normaliseByNoiseCeiling(targetScores, Float32Array.from(st.group.columns, (c) => nc[c]), options.minNoiseCeiling);
     }
@@ -472,8 +475,10 @@ function backendName(): string | null {
 }
 
 /**
- * Noise-ceiling normalisation (science.md): normalised_t = r_t^2 / (NC_t / 100) for targets with a finite r
- * and NC_t >= minNc (default: NC_t > 0). share = kept / targets with a finite r.
+ * Noise-ceiling normalisation (science.md): normalised_t = r_t |r_t| / (NC_t / 100) (the explained-variance share
+ * r^2 of the ceiling, with r's sign kept so that anti-correlated targets do not count as explained) for targets
+ * with a finite r and NC_t >= minNc. Default minNc: none, i.e. every NC_t > 0 (a target with NC 0 has nothing to
+ * explain). share = kept / targets with a finite r.
  */
 export function normaliseByNoiseCeiling(
   r: Float32Array,
@@ -489,7 +494,7 @@ export function normaliseByNoiseCeiling(
     finite++;
     const ok = minNc !== undefined ? nc[t] >= minNc && nc[t] > 0 : nc[t] > 0;
     if (!ok) continue;
-    out[t] = (r[t] * r[t]) / (nc[t] / 100);
+    out[t] = (r[t] * Math.abs(r[t])) / (nc[t] / 100);
     kept++;
   }
   return { normalised: out, mean: nanMean(out), median: nanMedian(out), kept, share: finite ? kept / finite : NaN };

@@ -1,4 +1,5 @@
 /** The toy model of superposition (the paper's first experiment) as a job with one JSON result. */
+import { AUXK_VARIANTS } from '../../sae/settings';
 import { DEFAULT_TOY_OPTIONS } from '../../toy/experiment';
 import { Prisma } from '../../db/client';
 import { createOrReuse } from '../../services/idempotent';
@@ -18,9 +19,10 @@ export const ToyOptionsSchema = z
     nFeatures: z.number().int().min(2).max(256).default(d.nFeatures),
     featureProb: z.number().gt(0).max(1).default(d.featureProb),
     modelSteps: z.number().int().min(1).max(50_000).default(d.modelSteps).openapi({ description: 'AdamW steps per toy model (paper: 10,000)' }),
-    samples: z.number().int().min(1024).max(1 << 24).default(d.samples).openapi({ description: 'Inputs through both models; the first 80% train the SAEs, the rest evaluate' }),
-    seeds: z.tuple([z.number().int(), z.number().int()]).default(d.seeds).openapi({ description: 'Seeds of the two models (everything else identical)' }),
-    dataSeed: z.number().int().default(d.dataSeed),
+    samples: z.number().int().min(1024).max(1 << 24).default(d.samples).openapi({ description: 'Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest' }),
+    seeds: z.tuple([z.number().int(), z.number().int()]).default(d.seeds).openapi({ description: 'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)' }),
+    dataSeed: z.number().int().default(d.dataSeed).openapi({ description: 'Seed of the one data set shared by every model' }),
+    importance: z.enum(['powerlaw', 'uniform']).default(d.importance).openapi({ description: "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)" }),
     sae: z
       .object({
         latents: z.number().int().min(2).max(1024),
@@ -28,9 +30,10 @@ export const ToyOptionsSchema = z
         auxWeight: z.number().min(0),
         lr: z.number().positive(),
         batchSize: z.number().int().min(1),
-        deadAfterSteps: z.number().int().min(1),
-        seed: z.number().int(),
-        unitNormDecoder: z.boolean(),
+        seed: z.number().int().openapi({ description: 'Initialisation seed of both SAEs (the authors reseed with 0 before each)' }),
+        auxK: z.enum(AUXK_VARIANTS),
+        init: z.enum(['kaiming-uniform', 'xavier-normal']),
+        decoderNorm: z.enum(['none', 'unit']),
       })
       .partial()
       .strict()
