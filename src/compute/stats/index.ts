@@ -16,3 +16,5 @@ export { pairedCell, bootstrapDifferences, stimulusDifferences, PERMUTATION_SEED
 export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
 export { acrossSubjects } from './across-subjects';
 export type { AcrossSubjects } from './across-subjects';
+export { ridgeHeldOutFolds, pairedRoiCells } from './ridge-held-out';
+export type { RoiTargets } from './ridge-held-out';

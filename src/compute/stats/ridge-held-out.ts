@@ -1,0 +1,73 @@
+/**
+ * From two cross-validated ridge fits of the same targets (e.g. a layer's neurons and its SAE latents, both run
+ * with returnPredictions) to the paired cells of pairedCell, one per ROI. Both fits must share the fold
+ * assignment and the kept targets (target dead-ness depends only on Y and the folds, so they do when Y and the
+ * folds are the same). The test targets are rebuilt in the preset's target space exactly as fitRidgeCv builds
+ * them (dead targets dropped, the whole-set transform, then the fold's training-statistics transform).
+ */
+import { foldIndices } from '../folds';
+import { type DenseMatrix, takeCols } from '../matrix';
+import type { RidgeCvResult } from '../ridge/cv';
+import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
+import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
+
+/** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
+export function ridgeHeldOutFolds(Y: DenseMatrix<Float32Array>, a: RidgeCvResult, b: RidgeCvResult): { folds: HeldOutFold[]; kept: Int32Array } {
+  if (a.preset !== b.preset) throw new RangeError(`presets differ: ${a.preset} and ${b.preset}`);
+  if (a.assignment.length !== b.assignment.length || a.assignment.some((f, i) => f !== b.assignment[i])) {
+    throw new RangeError('the two fits use different fold assignments');
+  }
+  const kept = a.targets.kept;
+  if (kept.length !== b.targets.kept.length || kept.some((t, i) => t !== b.targets.kept[i])) {
+    throw new RangeError('the two fits kept different targets');
+  }
+  const spec = PRESETS[a.preset];
+  const gY = globalTargets(kept.length === Y.cols ? Y : takeCols(Y, kept), spec);
+  const folds = a.folds.map((fa, k) => {
+    const pa = fa.predictions;
+    const pb = b.folds[k].predictions;
+    if (!pa || !pb) throw new RangeError('both fits need returnPredictions');
+    const { train, test } = foldIndices(a.assignment, fa.fold);
+    return { a: pa, b: pb, y: foldTargets(gY, spec, train, test, 'f64').test };
+  });
+  return { folds, kept };
+}
+
+/** The columns (positions among the kept targets) of an ROI given by original target indices. */
+function roiColumns(kept: Int32Array, targets: ArrayLike<number>): number[] {
+  const pos = new Map<number, number>();
+  kept.forEach((t, i) => pos.set(t, i));
+  const cols: number[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const c = pos.get(targets[i]);
+    if (c !== undefined) cols.push(c);
+  }
+  return cols;
+}
+
+export interface RoiTargets {
+  name: string;
+  /** Original target (voxel) indices of the ROI. */
+  targets: ArrayLike<number>;
+}
+
+/**
+ * pairedCell for every ROI (a ROI with no kept target gets null). Seeds: options.seed + ROI position, so each
+ * cell's resamples are reproducible on their own.
+ */
+export function pairedRoiCells(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+  rois: readonly RoiTargets[],
+  options: Omit<PairedCellOptions, 'kind' | 'resamples'> = {},
+): { roi: string; cell: PairedCell | null }[] {
+  const { folds, kept } = ridgeHeldOutFolds(Y, a, b);
+  const kind = PRESETS[a.preset].score;
+  return rois.map((r, i) => {
+    const cols = roiColumns(kept, r.targets);
+    if (cols.length === 0) return { roi: r.name, cell: null };
+    const roiFolds = folds.map((f) => ({ a: takeCols(f.a, cols), b: takeCols(f.b, cols), y: takeCols(f.y, cols) }));
+    return { roi: r.name, cell: pairedCell(roiFolds, { ...options, kind, seed: ((options.seed ?? 0) + i) >>> 0 }) };
+  });
+}
