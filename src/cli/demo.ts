@@ -26,15 +26,29 @@ interface Matrix {
   layers: { id: string; name: string }[];
   rois: string[];
   values: (number | null)[][];
+  /** Difference view: BH q-values across the matrix's cells. */
+  q?: (number | null)[][];
 }
 
-/** The table the demo prints: one line per layer, a column per ROI, neurons / SAE / delta blocks. */
+/** q below which a difference cell is marked with '*'. */
+export const Q_MARK = 0.05;
+
+/**
+ * The table the demo prints: one line per layer, a column per ROI, neurons / SAE / delta blocks. With q-values
+ * (the difference view), cells with q < 0.05 carry a '*' and a legend line follows.
+ */
 export function formatMatrixTable(title: string, m: Matrix): string {
-  const w = Math.max(8, ...m.rois.map((r) => r.length + 1));
+  const marks = m.q !== undefined;
+  const w = Math.max(8, ...m.rois.map((r) => r.length + 1)) + (marks ? 1 : 0);
   const lw = Math.max(10, ...m.layers.map((l) => l.name.length + 1));
-  const head = 'layer'.padEnd(lw) + m.rois.map((r) => r.padStart(w)).join('');
-  const rows = m.layers.map((l, i) => l.name.padEnd(lw) + m.values[i].map((v) => (v === null ? '-' : v.toFixed(4)).padStart(w)).join(''));
-  return [title, head, ...rows].join('\n');
+  const cell = (v: number | null, q: number | null | undefined) => {
+    const text = v === null ? '-' : v.toFixed(4);
+    return (marks ? text + (q != null && q < Q_MARK ? '*' : ' ') : text).padStart(w);
+  };
+  const head = 'layer'.padEnd(lw) + m.rois.map((r) => (marks ? r + ' ' : r).padStart(w)).join('');
+  const rows = m.layers.map((l, i) => l.name.padEnd(lw) + m.values[i].map((v, j) => cell(v, m.q?.[i]?.[j])).join(''));
+  const legend = marks ? [`* q < ${Q_MARK} (Benjamini-Hochberg across this table's cells; t-test over the per-fold differences)`] : [];
+  return [title, head, ...rows, ...legend].join('\n');
 }
 
 async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undefined>): Promise<T> {

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
 
 
-/** Printed tables: model -> representation -> layer -> ROI -> value. */
-function parseTables(out: string): Map<string, Map<string, Map<string, Map<string, number | null>>>> {
+/** Printed tables: model -> representation -> layer -> ROI -> value; `marked` collects the '*' (q < 0.05) cells. */
+function parseTables(out: string, marked = new Set<string>()): Map<string, Map<string, Map<string, Map<string, number | null>>>> {
   const result = new Map<string, Map<string, Map<string, Map<string, number | null>>>>();
   let model = '';
   let rep = '';
@@ -34,7 +34,9 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
       continue;
     }
     if (model && rep && rois.length && cells.length === rois.length + 1 && /^[ab]\.block\d$/.test(cells[0])) {
-      result.get(model)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1])])));
+      rois.forEach((r, i) => cells[i + 1].endsWith('*') && marked.add(`${model}|${rep}|${cells[0]}|${r}`));
+      const num = (c: string) => (c === '-' ? null : Number(c.replace(/\*$/, '')));
+      result.get(model)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, num(cells[i + 1])])));
     }
   }
   return result;
@@ -69,7 +71,8 @@ describe('npm run demo', () => {
     }
     try {
       expect(out).toMatch(/demo finished in [\d.]+ s/);
-      const tables = parseTables(out);
+      const marked = new Set<string>();
+      const tables = parseTables(out, marked);
       expect([...tables.keys()]).toEqual(['demo-net-a', 'demo-net-b']);
       const url = `http://127.0.0.1:${port}`;
       const models = (await (await fetch(`${url}/v1/models`)).json()).items as { id: string; name: string }[];
@@ -84,6 +87,8 @@ describe('npm run demo', () => {
               const printed = layers.get(l.name)!.get(roi);
               expect(printed).not.toBeNull();
               expect(Math.abs((printed as number) - m.values[i][j])).toBeLessThanOrEqual(5e-5);
+              // the difference table marks exactly the cells the API gives q < 0.05
+              expect(marked.has(`${name}|${rep}|${l.name}|${roi}`)).toBe(rep === 'difference' && m.q[i][j] !== null && m.q[i][j] < 0.05);
               cells++;
             });
           });

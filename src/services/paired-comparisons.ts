@@ -1,0 +1,176 @@
+/**
+ * Paired comparisons of two representations (b - a, e.g. SAE latents - neurons) as the API reports them:
+ * per (subject, layer, ROI) cell and per layer x ROI across subjects, with multiple-comparison adjustment
+ * across the cells of one table. The statistics themselves are in src/compute/stats; this module only
+ * arranges them into rows (no HTTP, no database).
+ *
+ * Two sources of a cell:
+ * - stored fold scores only (today's Score rows): the difference of the fold means, the t interval over the
+ *   K per-fold differences and the fold t-test p (foldDifference);
+ * - held-out predictions of both representations (pairedRoiCells in src/compute/stats): additionally the
+ *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
+ */
+import { type PairedCell, acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+
+export type Adjustment = 'bh' | 'holm';
+
+export interface FoldDifference {
+  /** Mean over folds of b - a (= difference of the fold means). */
+  value: number;
+  /** SEM of the per-fold differences. */
+  sem: number | null;
+  /** 95% t interval over the per-fold differences (null with fewer than 2 folds). */
+  lower: number | null;
+  upper: number | null;
+  /** Two-sided one-sample t-test of the per-fold differences. */
+  p: number | null;
+  nFolds: number;
+}
+
+const orNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** The fold-paired difference of two stored fold-score lists; null when they cannot be paired. */
+export function foldDifference(aFolds: readonly number[], bFolds: readonly number[], level = 0.95): FoldDifference | null {
+  if (aFolds.length !== bFolds.length || aFolds.length === 0) return null;
+  const d = bFolds.map((v, k) => v - aFolds[k]);
+  const s = tSummary(d, level);
+  return { value: s.mean, sem: orNull(s.sem), lower: orNull(s.lower), upper: orNull(s.upper), p: orNull(s.p), nFolds: s.n };
+}
+
+/** BH q-values (default) or Holm adjusted p over the non-null p-values, same order. */
+export function adjustPValues(p: readonly (number | null)[], method: Adjustment = 'bh'): (number | null)[] {
+  const x = p.map((v) => (v === null ? NaN : v));
+  const adj = method === 'holm' ? holmAdjusted(x) : bhQValues(x);
+  return Array.from(adj, orNull);
+}
+
+/** A layer x ROI matrix of fold differences as chart-ready grids: t interval, p, and BH q across its cells. */
+export function differenceGrids(diffs: readonly (readonly (FoldDifference | null)[])[]): {
+  lower: (number | null)[][];
+  upper: (number | null)[][];
+  p: (number | null)[][];
+  q: (number | null)[][];
+} {
+  const p = diffs.map((row) => row.map((d) => d?.p ?? null));
+  const flat = adjustPValues(p.flat());
+  let o = 0;
+  const q = p.map((row) => row.map(() => flat[o++]));
+  return { lower: diffs.map((row) => row.map((d) => d?.lower ?? null)), upper: diffs.map((row) => row.map((d) => d?.upper ?? null)), p, q };
+}
+
+/** One (subject, layer, ROI) cell of a comparison table. */
+export interface ComparisonCell {
+  subject: string;
+  layerId: string;
+  layerName: string;
+  roi: string;
+  a: number;
+  b: number;
+  difference: number;
+  foldCi: { lower: number | null; upper: number | null; sem: number | null; p: number | null; nFolds: number };
+  /** Null when the held-out predictions were not kept (stored fold scores only). */
+  bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
+  /** The permutation p when available, else the fold t-test p. */
+  p: number | null;
+  pMethod: 'sign-flip permutation over stimuli' | 'fold t-test';
+  /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p). */
+  q: number | null;
+  nStimuli: number | null;
+}
+
+export interface CellInput {
+  subject: string;
+  layerId: string;
+  layerName: string;
+  roi: string;
+  aFolds: readonly number[];
+  bFolds: readonly number[];
+  /** The stimulus-level statistics when both representations' held-out predictions were available. */
+  paired?: PairedCell;
+}
+
+/** Cells with p and adjusted q; inputs whose fold lists cannot be paired are left out. */
+export function comparisonCells(inputs: readonly CellInput[], method: Adjustment = 'bh'): ComparisonCell[] {
+  const cells: ComparisonCell[] = [];
+  for (const c of inputs) {
+    const fd = foldDifference(c.aFolds, c.bFolds);
+    if (!fd) continue;
+    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+    const pc = c.paired;
+    cells.push({
+      subject: c.subject,
+      layerId: c.layerId,
+      layerName: c.layerName,
+      roi: c.roi,
+      a: pc ? pc.a : mean(c.aFolds),
+      b: pc ? pc.b : mean(c.bFolds),
+      difference: pc ? pc.difference : fd.value,
+      foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
+      bootstrapCi: pc
+        ? { lower: pc.bootstrapCi.lower, upper: pc.bootstrapCi.upper, se: pc.bootstrapCi.se, nResamples: pc.bootstrapCi.nResamples, seed: pc.bootstrapCi.seed }
+        : null,
+      p: pc ? orNull(pc.p) : fd.p,
+      pMethod: pc ? 'sign-flip permutation over stimuli' : 'fold t-test',
+      q: null,
+      nStimuli: pc ? pc.nStimuli : null,
+    });
+  }
+  adjustPValues(cells.map((c) => c.p), method).forEach((q, i) => (cells[i].q = q));
+  return cells;
+}
+
+/** One layer x ROI across subjects. */
+export interface AcrossSubjectsRow {
+  layerId: string;
+  layerName: string;
+  roi: string;
+  nSubjects: number;
+  mean: number;
+  sem: number | null;
+  lower: number | null;
+  upper: number | null;
+  t: number | null;
+  df: number;
+  p: number | null;
+  wilcoxon: { statistic: number; p: number | null; method: string };
+  /** Subjects where b - a > 0, < 0 and = 0. */
+  wins: number;
+  losses: number;
+  ties: number;
+  /** Adjusted across the rows of the table (from the t-test p). */
+  q: number | null;
+}
+
+/** Per layer x ROI (in first-seen order) over the subjects' cell differences. */
+export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Adjustment = 'bh'): AcrossSubjectsRow[] {
+  const groups = new Map<string, ComparisonCell[]>();
+  for (const c of cells) {
+    const key = `${c.layerId}|${c.roi}`;
+    const g = groups.get(key);
+    if (g) g.push(c);
+    else groups.set(key, [c]);
+  }
+  const rows: AcrossSubjectsRow[] = [...groups.values()].map((g) => {
+    const r = acrossSubjects(g.map((c) => c.difference));
+    return {
+      layerId: g[0].layerId,
+      layerName: g[0].layerName,
+      roi: g[0].roi,
+      nSubjects: r.summary.n,
+      mean: r.summary.mean,
+      sem: orNull(r.summary.sem),
+      lower: orNull(r.summary.lower),
+      upper: orNull(r.summary.upper),
+      t: orNull(r.summary.t),
+      df: r.summary.df,
+      p: orNull(r.summary.p),
+      wilcoxon: { statistic: r.wilcoxon.statistic, p: orNull(r.wilcoxon.p), method: r.wilcoxon.method },
+      wins: r.wins,
+      losses: r.losses,
+      ties: r.ties,
+      q: null,
+    };
+  });
+  adjustPValues(rows.map((r) => r.p), method).forEach((q, i) => (rows[i].q = q));
+  return rows;
+}
