@@ -13,20 +13,18 @@ interface ColumnMoments {
   sbb: Float64Array;
 }
 
-function columnMoments(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson', rows?: ArrayLike<number>): ColumnMoments {
+function columnMoments(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): ColumnMoments {
   if (A.rows !== B.rows || A.cols !== B.cols) {
     throw new RangeError(`columnScores: shapes ${A.rows}x${A.cols} and ${B.rows}x${B.cols} differ`);
   }
-  const cols = A.cols;
-  const n = rows ? rows.length : A.rows;
-  const row = rows ? (i: number) => rows[i] : (i: number) => i;
+  const { rows: n, cols } = A;
   const a = A.data;
   const b = B.data;
   const ma = new Float64Array(cols);
   const mb = new Float64Array(cols);
   if (kind === 'pearson' && n > 0) {
     for (let i = 0; i < n; i++) {
-      const o = row(i) * cols;
+      const o = i * cols;
       for (let j = 0; j < cols; j++) {
         ma[j] += a[o + j];
         mb[j] += b[o + j];
@@ -41,7 +39,7 @@ function columnMoments(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson
   const saa = new Float64Array(cols);
   const sbb = new Float64Array(cols);
   for (let i = 0; i < n; i++) {
-    const o = row(i) * cols;
+    const o = i * cols;
     for (let j = 0; j < cols; j++) {
       const x = a[o + j] - ma[j];
       const y = b[o + j] - mb[j];
@@ -58,17 +56,11 @@ function columnMoments(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson
  * - 'cosine': <a_j, b_j> / (||a_j|| ||b_j||) (columns scaled to unit norm, not centred);
  * - 'pearson': the same on columns centred by their own means (Pearson r).
  * A column where either side has zero norm (after centring for 'pearson') scores NaN.
- * @param rows optional row indices (repeats allowed: a bootstrap resample) used instead of all rows, without
- *   copying the matrices.
+ * (Bootstrap resamples score the same sums as one matrix product: stats/bootstrap-scores.ts.)
  * @returns Float32Array of length cols.
  */
-export function columnScores(
-  A: DenseMatrix,
-  B: DenseMatrix,
-  kind: 'cosine' | 'pearson',
-  rows?: ArrayLike<number>,
-): Float32Array {
-  const { sab, saa, sbb } = columnMoments(A, B, kind, rows);
+export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): Float32Array {
+  const { sab, saa, sbb } = columnMoments(A, B, kind);
   const out = new Float32Array(A.cols);
   for (let j = 0; j < A.cols; j++) {
     const d = Math.sqrt(saa[j]) * Math.sqrt(sbb[j]);

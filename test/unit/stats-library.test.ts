@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { columnScores, nanMean } from '../../src/compute/correlation';
 import { type DenseMatrix, takeRows } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
-import { acrossSubjects, bootstrapResamples, pairedCell, signFlipTest, type HeldOutFold } from '../../src/compute/stats/index';
+import { acrossSubjects, bootstrapDifferences, bootstrapResamples, pairedCell, signFlipTest, type HeldOutFold } from '../../src/compute/stats/index';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, shift = 0): DenseMatrix<Float32Array> {
   const data = new Float32Array(rows * cols);
@@ -26,15 +26,24 @@ function randomFolds(seed: number, sizes: number[], t: number): HeldOutFold[] {
 }
 
 describe('stats library', () => {
-  it('columnScores over resampled rows equals columnScores of the copied rows', () => {
-    const rng = new Rng(3);
-    const A = randomMatrix(rng, 30, 5, 0.5);
-    const B = randomMatrix(rng, 30, 5, -0.2);
-    const rows = Int32Array.from({ length: 30 }, () => rng.int(30));
+  it('bootstrapDifferences (moment sums as one GEMM) equals columnScores on the copied resampled rows', () => {
+    const folds = randomFolds(8, [30, 25], 5).map((f) => {
+      // shifted columns (exercise the Pearson centring) and one constant prediction column (NaN score)
+      const a = { ...f.a, data: f.a.data.map((v) => v + 3) };
+      for (let i = 0; i < a.rows; i++) a.data[i * a.cols + 4] = 1;
+      return { ...f, a };
+    });
+    const resamples = [...bootstrapResamples([30, 25], 15, 5)];
     for (const kind of ['cosine', 'pearson'] as const) {
-      const direct = columnScores(A, B, kind, rows);
-      const copied = columnScores(takeRows(A, rows), takeRows(B, rows), kind);
-      expect(Array.from(direct)).toEqual(Array.from(copied));
+      const got = bootstrapDifferences(folds, kind, resamples);
+      resamples.forEach((rs, r) => {
+        let want = 0;
+        folds.forEach((f, k) => {
+          const y = takeRows(f.y, rs[k]);
+          want += nanMean(columnScores(takeRows(f.b, rs[k]), y, kind)) - nanMean(columnScores(takeRows(f.a, rs[k]), y, kind));
+        });
+        expect(got[r]).toBeCloseTo(want / folds.length, 6);
+      });
     }
   });
 

@@ -7,7 +7,7 @@
  * - foldCi: Student-t interval over the K per-fold differences (and the fold t-test p). The K training sets
  *   overlap, so this interval ignores that dependence (Nadeau & Bengio 2003): read it as descriptive.
  * - bootstrapCi: percentile interval of the difference over stimulus resamples (bootstrap.ts), both
- *   representations rescored on the same resample with the same columnScores.
+ *   representations rescored on the same resample (bootstrap-scores.ts: columnScores' sums as one GEMM).
  * - p: sign-flip permutation test over stimuli (sign-flip.ts) of w_i = (c^b_i - c^a_i) / K, where c_i is
  *   stimulus i's share of its fold's score (rowContributions), so sum_i w_i = difference. H0: the two
  *   representations' per-stimulus contributions are exchangeable (the fold's normalising norms held fixed).
@@ -15,6 +15,7 @@
 import { columnScores, nanMean, rowContributions } from '../correlation';
 import type { DenseMatrix } from '../matrix';
 import { type Resample, bootstrapResamples, percentileInterval } from './bootstrap';
+import { bootstrapDifferences } from './bootstrap-scores';
 import { signFlipTest } from './sign-flip';
 import { type TSummary, tSummary } from './t-interval';
 
@@ -60,8 +61,8 @@ export interface PairedCell {
 /** Keeps the permutation stream apart from the bootstrap stream of the same seed. */
 export const PERMUTATION_SEED_SALT = 0x5bd1e995;
 
-function foldScore(pred: DenseMatrix, y: DenseMatrix, kind: ScoreKind, rows?: Int32Array): number {
-  return nanMean(columnScores(pred, y, kind, rows));
+function foldScore(pred: DenseMatrix, y: DenseMatrix, kind: ScoreKind): number {
+  return nanMean(columnScores(pred, y, kind));
 }
 
 function checkFolds(folds: readonly HeldOutFold[]): void {
@@ -74,21 +75,6 @@ function checkFolds(folds: readonly HeldOutFold[]): void {
       }
     }
   }
-}
-
-/** Per-resample differences (mean over folds of b - a fold scores on the resampled test rows). */
-export function bootstrapDifferences(folds: readonly HeldOutFold[], kind: ScoreKind, resamples: Iterable<Resample>): Float64Array {
-  const out: number[] = [];
-  for (const rs of resamples) {
-    if (rs.length !== folds.length) throw new RangeError(`resample has ${rs.length} folds, expected ${folds.length}`);
-    let s = 0;
-    for (let k = 0; k < folds.length; k++) {
-      const f = folds[k];
-      s += foldScore(f.b, f.y, kind, rs[k]) - foldScore(f.a, f.y, kind, rs[k]);
-    }
-    out.push(s / folds.length);
-  }
-  return Float64Array.from(out);
 }
 
 /** Per-stimulus terms w_i (folds in order, test rows in order) whose sum is the cell difference. */
