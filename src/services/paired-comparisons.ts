@@ -174,3 +174,32 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
   adjustPValues(rows.map((r) => r.p), method).forEach((q, i) => (rows[i].q = q));
   return rows;
 }
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break; null as empty. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Comparison cells as CSV (one row per cell, header first). */
+export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
+  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli'];
+  const rows = cells.map((c) => [
+    c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
+    c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
+    c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
+    c.p, c.pMethod, c.q, c.nStimuli,
+  ]);
+  return [head, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Across-subjects rows as CSV (one row per layer x ROI, header first). */
+export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
+  const head = ['layer', 'layerId', 'roi', 'nSubjects', 'mean', 'sem', 'lower', 'upper', 't', 'df', 'p', 'q', 'wilcoxonStatistic', 'wilcoxonP', 'wilcoxonMethod', 'wins', 'losses', 'ties'];
+  const body = rows.map((r) => [
+    r.layerName, r.layerId, r.roi, r.nSubjects, r.mean, r.sem, r.lower, r.upper, r.t, r.df, r.p, r.q,
+    r.wilcoxon.statistic, r.wilcoxon.p, r.wilcoxon.method, r.wins, r.losses, r.ties,
+  ]);
+  return [head, ...body].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
