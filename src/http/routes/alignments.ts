@@ -12,7 +12,7 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { enqueueRun } from './run-queue';
+import { createOrReuseRun } from '../../services/runs';
 
 export const FoldsSpecSchema = z
   .union([
@@ -141,7 +141,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             folds: body.folds,
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
           };
-          const r = await enqueueRun(ctx, 'alignment', alignmentRequestHash(inputs), {
+          const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
             method: body.preset,

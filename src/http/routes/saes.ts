@@ -11,6 +11,9 @@ import { resolveTrainSettings, SaePreprocessingSchema, SaeTrainSettingsSchema } 
 import { runInComputeThread } from '../../jobs/compute-thread';
 import { saeWeightsPath } from '../../jobs/handlers/train-sae';
 import { loadLayerMatrix } from '../../jobs/inputs';
+import { Prisma } from '../../db/client';
+import { createOrReuse } from '../../services/idempotent';
+import { requestHash } from '../../services/request-hash';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -162,20 +165,28 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
         }
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(body, layer.count, layer.width));
-        const row = await ctx.prisma.sae.create({
-          data: {
-            layerId: layer.id,
-            origin: 'trained',
-            status: 'pending',
-            settings: body as object,
-            k: resolved.k,
-            latents: resolved.latents,
-            preprocessing: resolved.preprocessing as object,
-          },
+        // Training is deterministic given the resolved settings (seed included): identical requests share one SAE.
+        const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
+        const { row: queued } = await createOrReuse(ctx.prisma, ctx.jobs, 'train-sae', hash, {
+          find: (tx) => tx.sae.findUnique({ where: { requestHash: hash } }),
+          create: (tx) =>
+            tx.sae.create({
+              data: {
+                layerId: layer.id,
+                origin: 'trained',
+                status: 'pending',
+                settings: body as object,
+                k: resolved.k,
+                latents: resolved.latents,
+                preprocessing: resolved.preprocessing as object,
+                requestHash: hash,
+              },
+            }),
+          reset: (tx, id) => tx.sae.update({ where: { id }, data: { status: 'pending', error: null, metrics: Prisma.DbNull, curves: Prisma.DbNull, weightsPath: null } }),
+          attachJob: (tx, id, jobId) => tx.sae.update({ where: { id }, data: { jobId } }),
+          job: (r) => ({ data: { saeId: r.id }, links: { saeId: r.id } }),
         });
-        const jobId = await ctx.jobs.enqueue('train-sae', { saeId: row.id }, { saeId: row.id });
-        const queued = await ctx.prisma.sae.update({ where: { id: row.id }, data: { jobId } });
-        return { status: 202, body: saeJson(queued), headers: { Location: `/v1/saes/${row.id}` } };
+        return { status: 202, body: saeJson(queued), headers: { Location: `/v1/saes/${queued.id}` } };
       },
     }),
     defineRoute({
