@@ -76,6 +76,8 @@ export interface ComparisonCell {
   /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p). */
   q: number | null;
   nStimuli: number | null;
+  /** Noise-ceiling-normalised values (null where the preset or the data give none): no interval. */
+  normalised: { a: number | null; b: number | null; difference: number | null };
 }
 
 export interface CellInput {
@@ -87,6 +89,15 @@ export interface CellInput {
   bFolds: readonly number[];
   /** The stimulus-level statistics when both representations' held-out predictions were available. */
   paired?: PairedCell;
+  /** Noise-ceiling-normalised ROI values, where the preset gives them (reported beside the raw ones). */
+  aNormalised?: number | null;
+  bNormalised?: number | null;
+}
+
+function normalisedPair(a: number | null | undefined, b: number | null | undefined): ComparisonCell['normalised'] {
+  const x = a ?? null;
+  const y = b ?? null;
+  return { a: x, b: y, difference: x !== null && y !== null ? y - x : null };
 }
 
 /** Cells with p and adjusted q; inputs whose fold lists cannot be paired are left out. */
@@ -113,6 +124,7 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       pMethod: pc ? 'sign-flip permutation over stimuli' : 'fold t-test',
       q: null,
       nStimuli: pc ? pc.nStimuli : null,
+      normalised: normalisedPair(c.aNormalised, c.bNormalised),
     });
   }
   adjustPValues(cells.map((c) => c.p), method).forEach((q, i) => (cells[i].q = q));
@@ -184,12 +196,12 @@ function csvField(v: unknown): string {
 
 /** Comparison cells as CSV (one row per cell, header first). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
-  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli'];
+  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
   const rows = cells.map((c) => [
     c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
     c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
     c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
-    c.p, c.pMethod, c.q, c.nStimuli,
+    c.p, c.pMethod, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
   ]);
   return [head, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
@@ -202,4 +214,73 @@ export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
     r.wilcoxon.statistic, r.wilcoxon.p, r.wilcoxon.method, r.wins, r.losses, r.ties,
   ]);
   return [head, ...body].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A stored result row of one representation in one (subject, layer, ROI) cell (a study's tidy results). */
+export interface ResultRow {
+  subject: string;
+  layer: string;
+  layerId: string;
+  representation: string;
+  saeId: string | null;
+  roi: string;
+  foldValues: number[];
+  normalised: number | null;
+}
+
+/** 'neurons', 'sae' (the layer's one SAE in these rows) or an SAE id. */
+export type RepresentationSelector = string;
+
+function matches(row: ResultRow, sel: RepresentationSelector): boolean {
+  if (sel === 'neurons' || sel === 'sae') return row.representation === sel;
+  return row.saeId === sel;
+}
+
+export class SelectorError extends Error {
+  constructor(
+    readonly field: 'a' | 'b',
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/**
+ * Pair a's and b's rows by (subject, layer, ROI) into comparison cells (b - a) and the across-subjects table.
+ * Throws SelectorError when a selector matches no row, or 'sae' is ambiguous (several SAEs of one layer).
+ */
+export function compareResultRows(
+  rows: readonly ResultRow[],
+  a: RepresentationSelector,
+  b: RepresentationSelector,
+  method: Adjustment = 'bh',
+): { cells: ComparisonCell[]; acrossSubjects: AcrossSubjectsRow[] } {
+  const pick = (sel: RepresentationSelector, field: 'a' | 'b') => {
+    const chosen = rows.filter((r) => matches(r, sel));
+    if (chosen.length === 0) throw new SelectorError(field, `no results of representation "${sel}" in this study`);
+    const saes = new Map<string, Set<string | null>>();
+    for (const r of chosen) (saes.get(r.layerId) ?? saes.set(r.layerId, new Set()).get(r.layerId)!).add(r.saeId);
+    const several = [...saes.entries()].find(([, ids]) => ids.size > 1);
+    if (several) throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
+    return new Map(chosen.map((r) => [`${r.subject}|${r.layerId}|${r.roi}`, r]));
+  };
+  const A = pick(a, 'a');
+  const B = pick(b, 'b');
+  const inputs: CellInput[] = [];
+  for (const [key, ra] of A) {
+    const rb = B.get(key);
+    if (!rb) continue;
+    inputs.push({
+      subject: ra.subject,
+      layerId: ra.layerId,
+      layerName: ra.layer,
+      roi: ra.roi,
+      aFolds: ra.foldValues,
+      bFolds: rb.foldValues,
+      aNormalised: ra.normalised,
+      bNormalised: rb.normalised,
+    });
+  }
+  const cells = comparisonCells(inputs, method);
+  return { cells, acrossSubjects: acrossSubjectsTable(cells, method) };
 }

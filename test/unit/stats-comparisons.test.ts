@@ -12,7 +12,10 @@ import {
   adjustPValues,
   comparisonCells,
   comparisonCellsCsv,
+  compareResultRows,
   differenceGrids,
+  SelectorError,
+  type ResultRow,
   foldDifference,
   type CellInput,
 } from '../../src/services/paired-comparisons';
@@ -86,5 +89,21 @@ describe('paired-comparisons service', () => {
     expect(cell.bootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
     const csv = comparisonCellsCsv([cell]).split('\r\n');
     expect(csv[1].startsWith('s,"l,1",l,V1v,')).toBe(true);
+  });
+
+  it('pairs stored result rows by subject, layer and ROI; selectors by name or SAE id', () => {
+    const rows: ResultRow[] = inputs().flatMap((c) => [
+      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'neurons', saeId: null, roi: c.roi, foldValues: [...c.aFolds], normalised: 0.5 },
+      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'sae', saeId: `sae-${c.layerName}`, roi: c.roi, foldValues: [...c.bFolds], normalised: null },
+    ]);
+    const { cells, acrossSubjects } = compareResultRows(rows, 'neurons', 'sae');
+    expect(cells).toEqual(comparisonCells(inputs().map((c) => ({ ...c, aNormalised: 0.5, bNormalised: null }))));
+    expect(cells[0].normalised).toEqual({ a: 0.5, b: null, difference: null });
+    expect(acrossSubjects).toHaveLength(4);
+    // b by SAE id: only layer l1's SAE -> only l1 cells
+    expect(compareResultRows(rows, 'neurons', 'sae-l1').cells.every((c) => c.layerName === 'l1')).toBe(true);
+    expect(() => compareResultRows(rows, 'neurons', 'nope')).toThrow(SelectorError);
+    const twoSaes = [...rows, { ...rows[1], saeId: 'other' }];
+    expect(() => compareResultRows(twoSaes, 'neurons', 'sae')).toThrow(/several SAEs/);
   });
 });
