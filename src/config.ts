@@ -33,6 +33,9 @@ export const ConfigSchema = z.object({
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
+  /** Longest a client may take to send a whole request (headers and body), and its headers alone. */
+  ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
+  ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(20),
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -55,6 +58,8 @@ export interface Config {
   jobPollSeconds: number;
   backend?: string;
   logLevel: string;
+  httpRequestTimeoutSeconds: number;
+  httpHeadersTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -92,5 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     backend: e.ALIGN_BACKEND,
     logLevel: e.LOG_LEVEL,
+    httpRequestTimeoutSeconds: e.ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS,
+    httpHeadersTimeoutSeconds: e.ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS,
   };
 }

@@ -15,6 +15,7 @@ import { startJobQueue, type JobQueue } from './jobs/queue';
 import { createLogger } from './logger';
 import { listenForResultChanges, onResultsChanged } from './db/notify';
 import { ResponseCache } from './http/response-cache';
+import { answerClientErrors, httpServerOptions } from './http/server-options';
 
 export interface RunningService {
   url: string;
@@ -57,7 +58,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     if (opts.http !== false) {
       const app = createApp(context);
       // (express 5's app.listen calls back on errors too; listen on a plain http server instead)
-      const httpServer = createServer(app);
+      const httpServer = createServer(httpServerOptions(config), app);
+      answerClientErrors(httpServer);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

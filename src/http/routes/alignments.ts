@@ -20,7 +20,7 @@ export const FoldsSpecSchema = z
     z
       .object({
         assignment: z
-          .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0))
+          .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0).max(99))
           .refine((m) => Object.keys(m).length >= 4, 'give a fold for at least 4 images')
           .openapi({ description: 'nsdId -> fold (0-based); the run evaluates exactly these images', example: { '2950': 0, '2990': 1 } }),
       })
@@ -73,6 +73,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       tags: ['runs'],
       access: 'write',
       body: CreateAlignmentSchema,
+      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Runs queued (or reused)', schema: AlignmentAcceptedSchema } },
       problems: [503],
       handler: async ({ body }) => {

@@ -86,6 +86,8 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       tags: ['comparisons'],
       access: 'write',
       body: CreateComparisonSchema,
+      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Queued (or reused)', schema: ComparisonAcceptedSchema } },
       problems: [503],
       handler: async ({ body }) => {

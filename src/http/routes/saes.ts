@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { INT_COLUMN_RANGE, intColumn } from '../../db/columns';
 import { resolveDataPath } from '../../nsd/paths';
 import { importSae } from '../../sae/import';
 import { serializeSae } from '../../sae/io';
@@ -29,7 +30,7 @@ export const ImportSaeSchema = z
         applyDecoderBiasToInput: z.boolean().default(false).openapi({ description: 'The SAE subtracts b_dec from its input before encoding (SAELens/OpenAI style)' }),
       })
       .strict(),
-    k: z.number().int().positive().optional().openapi({ description: 'TopK k (default: from the file)' }),
+    k: intColumn({ min: 1 }).optional().openapi({ description: 'TopK k (default: from the file)' }),
     preprocessing: SaePreprocessingSchema.optional(),
   })
   .strict()
@@ -165,6 +166,7 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
         }
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(body, layer.count, layer.width));
+        if (resolved.latents > INT_COLUMN_RANGE.max) throw HttpProblem.invalid('body.expansion', `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`);
         // Training is deterministic given the resolved settings (seed included): identical requests share one SAE.
         const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
         const { row: queued } = await createOrReuse(ctx.prisma, ctx.jobs, 'train-sae', hash, {
