@@ -8,7 +8,8 @@ import { kFoldAssignment } from '../../src/compute/folds';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, roiSummary } from '../../src/compute/ridge/index';
-import { pairedRoiCells } from '../../src/compute/stats/index';
+import { pairedFitCell, pairedRoiCells } from '../../src/compute/stats/index';
+import { takeCols } from '../../src/compute/matrix';
 
 function data(seed: number, n: number, p: number, v: number) {
   const rng = new Rng(seed);
@@ -65,6 +66,19 @@ describe('pairedRoiCells from fitRidgeCv', () => {
       }
     });
   }
+
+  it('pairedFitCell: one ROI fitted on its own (paper preset: row LN over the ROI)', () => {
+    const { X, S, Y } = data(5, 80, 8, 10);
+    const cols = [1, 4, 7];
+    const Yr = takeCols(Y, cols);
+    const assignment = kFoldAssignment(80, 5, 2);
+    const a = fitRidgeCv(X, Yr, { preset: 'paper', assignment, returnPredictions: true });
+    const b = fitRidgeCv(S, Yr, { preset: 'paper', assignment, returnPredictions: true });
+    const cell = pairedFitCell(Yr, a, b, { nResamples: 50, seed: 1 });
+    a.folds.forEach((f, k) => expect(cell.foldA[k]).toBeCloseTo(f.meanScore, 5));
+    b.folds.forEach((f, k) => expect(cell.foldB[k]).toBeCloseTo(f.meanScore, 5));
+    expect(cell.difference).toBeCloseTo(b.mean - a.mean, 5);
+  });
 
   it('refuses fits with different folds', () => {
     const { X, S, Y } = data(2, 60, 8, 4);

@@ -33,6 +33,19 @@ export function ridgeHeldOutFolds(Y: DenseMatrix<Float32Array>, a: RidgeCvResult
   return { folds, kept };
 }
 
+/**
+ * The paired cell of two fits of the same targets (one ROI fitted on its own, as the alignment jobs do for the
+ * paper presets, whose row LN and shared alpha are per ROI): Y is that ROI's columns.
+ */
+export function pairedFitCell(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+  options: Omit<PairedCellOptions, 'kind'> = {},
+): PairedCell {
+  return pairedCell(ridgeHeldOutFolds(Y, a, b).folds, { ...options, kind: PRESETS[a.preset].score });
+}
+
 /** The columns (positions among the kept targets) of an ROI given by original target indices. */
 function roiColumns(kept: Int32Array, targets: ArrayLike<number>): number[] {
   const pos = new Map<number, number>();
@@ -52,7 +65,9 @@ export interface RoiTargets {
 }
 
 /**
- * pairedCell for every ROI (a ROI with no kept target gets null). Seeds: options.seed + ROI position, so each
+ * pairedCell for every ROI of one fit over all targets (a ROI with no kept target gets null), as roiSummary
+ * summarises such a fit: right for the encoding preset (no row LN, per-target alphas); for the paper presets
+ * fit each ROI on its own and use pairedFitCell. Seeds: options.seed + ROI position, so each
  * cell's resamples are reproducible on their own.
  */
 export function pairedRoiCells(
