@@ -149,8 +149,7 @@ function runMulter(req: Request, res: Response, dir: string): Promise<void> {
 }
 
 export function layerRoutes(ctx: AppContext): RouteSpec[] {
-  const uploadsDir = () => path.join(ctx.config.dataDir, 'uploads');
-  const rootsForLayers = () => [...ctx.config.dataRoots, uploadsDir()];
+  const uploadsDir = () => ctx.config.privateDirs.uploads;
 
   async function createLayer(modelId: string, input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string }, fieldPrefix: string) {
     const model = await ctx.prisma.model.findUnique({ where: { id: modelId }, select: { id: true, layers: { select: { name: true, position: true } } } });
@@ -225,8 +224,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body'));
         const b = parsed.data;
         const base = ctx.config.dataRoots[0];
-        const act = resolveDataPath(base, b.activations.path, rootsForLayers(), 'body.activations.path');
-        const ids = resolveDataPath(base, b.stimulusIds.path, rootsForLayers(), 'body.stimulusIds.path');
+        const act = resolveDataPath(base, b.activations.path, ctx.config.dataRoots, 'body.activations.path');
+        const ids = resolveDataPath(base, b.stimulusIds.path, ctx.config.dataRoots, 'body.stimulusIds.path');
         return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset }, 'body.');
       },
     }),

@@ -144,7 +144,7 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
           );
           if (sae.inputDim !== layer.width) throw HttpProblem.invalid('body.weights.path', `SAE input width ${sae.inputDim} differs from the layer width ${layer.width}`, 'invalid-data');
           const weights = serializeSae(sae);
-          const { X } = await loadLayerMatrix(layer);
+          const { X } = await loadLayerMatrix(layer, ctx.config);
           const metrics = await runInComputeThread('evaluateSaeOn', { weights, X });
           const row = await ctx.prisma.sae.create({
             data: {

@@ -68,7 +68,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const tLoad = performance.now();
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
-  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer);
+  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   let common = commonImages(targets.nsdIds, layerIds);
   let assignment: Int32Array;
   let seed: number | null = null;

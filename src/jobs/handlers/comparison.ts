@@ -48,7 +48,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
   ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
   const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
-  const [src, tgt] = [await loadLayerMatrix(srcLayer), await loadLayerMatrix(tgtLayer)];
+  const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   // Stimuli both layers have, ascending nsdId.
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));
