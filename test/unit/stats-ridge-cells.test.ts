@@ -8,7 +8,7 @@ import { kFoldAssignment } from '../../src/compute/folds';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, roiSummary } from '../../src/compute/ridge/index';
-import { pairedFitCell, pairedRoiCells } from '../../src/compute/stats/index';
+import { pairedFitCell, pairedRidgeRois, pairedRoiCells } from '../../src/compute/stats/index';
 import { takeCols } from '../../src/compute/matrix';
 
 function data(seed: number, n: number, p: number, v: number) {
@@ -78,6 +78,28 @@ describe('pairedRoiCells from fitRidgeCv', () => {
     a.folds.forEach((f, k) => expect(cell.foldA[k]).toBeCloseTo(f.meanScore, 5));
     b.folds.forEach((f, k) => expect(cell.foldB[k]).toBeCloseTo(f.meanScore, 5));
     expect(cell.difference).toBeCloseTo(b.mean - a.mean, 5);
+  });
+
+  it('pairedRidgeRois: per ROI both fits and the cell, predictions dropped afterwards', () => {
+    const { X, S, Y } = data(6, 80, 8, 10);
+    const assignment = kFoldAssignment(80, 5, 3);
+    const rois = [
+      { name: 'r1', columns: [0, 2, 4] },
+      { name: 'r2', columns: [5, 6, 7, 8] },
+    ];
+    const out = pairedRidgeRois(X, S, Y, rois, { preset: 'paper', assignment, stats: { nResamples: 40, seed: 10 } });
+    expect(out.map((o) => o.roi)).toEqual(['r1', 'r2']);
+    out.forEach((o, i) => {
+      const Yr = takeCols(Y, rois[i].columns);
+      const a = fitRidgeCv(X, Yr, { preset: 'paper', assignment, returnPredictions: true });
+      const b = fitRidgeCv(S, Yr, { preset: 'paper', assignment, returnPredictions: true });
+      const want = pairedFitCell(Yr, a, b, { nResamples: 40, seed: 10 + i });
+      expect(o.cell.difference).toBe(want.difference);
+      expect(o.cell.bootstrapCi).toEqual(want.bootstrapCi);
+      expect(o.cell.p).toBe(want.p);
+      expect(o.a.mean).toBe(a.mean);
+      expect(o.a.folds.every((f) => f.predictions === undefined)).toBe(true);
+    });
   });
 
   it('refuses fits with different folds', () => {

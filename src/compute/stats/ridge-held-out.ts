@@ -7,7 +7,8 @@
  */
 import { foldIndices } from '../folds';
 import { type DenseMatrix, takeCols } from '../matrix';
-import type { RidgeCvResult } from '../ridge/cv';
+import { type RidgeCvOptions, type RidgeCvResult, fitRidgeCv } from '../ridge/cv';
+import type { CsrMatrix } from '../matrix';
 import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
 import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
 
@@ -84,5 +85,36 @@ export function pairedRoiCells(
     if (cols.length === 0) return { roi: r.name, cell: null };
     const roiFolds = folds.map((f) => ({ a: takeCols(f.a, cols), b: takeCols(f.b, cols), y: takeCols(f.y, cols) }));
     return { roi: r.name, cell: pairedCell(roiFolds, { ...options, kind, seed: ((options.seed ?? 0) + i) >>> 0 }) };
+  });
+}
+
+export interface PairedRidgeOptions extends Omit<RidgeCvOptions, 'returnPredictions' | 'onProgress'> {
+  stats?: Omit<PairedCellOptions, 'kind' | 'resamples'>;
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+}
+
+/**
+ * The unit a study job runs to get stimulus-level statistics: per ROI (fitted on its own, as the alignment
+ * jobs do), both representations' cross-validated ridge on the same folds with their held-out predictions,
+ * the paired cell, then the predictions are dropped, so memory holds one ROI's predictions at a time
+ * (2 x stimuli x ROI voxels float32, plus the test targets). Returns both fits (without predictions: their
+ * scores are what an alignment run stores) and the cell. Cell seeds: stats.seed + ROI position.
+ */
+export function pairedRidgeRois(
+  Xa: DenseMatrix | CsrMatrix,
+  Xb: DenseMatrix | CsrMatrix,
+  Y: DenseMatrix<Float32Array>,
+  rois: readonly { name: string; columns: ArrayLike<number> }[],
+  options: PairedRidgeOptions,
+): { roi: string; a: RidgeCvResult; b: RidgeCvResult; cell: PairedCell }[] {
+  const { stats, onProgress, ...ridge } = options;
+  return rois.map((r, i) => {
+    onProgress?.({ stage: 'paired ridge', done: i, total: rois.length });
+    const Yr = takeCols(Y, r.columns);
+    const a = fitRidgeCv(Xa, Yr, { ...ridge, returnPredictions: true });
+    const b = fitRidgeCv(Xb, Yr, { ...ridge, returnPredictions: true });
+    const cell = pairedFitCell(Yr, a, b, { ...stats, seed: ((stats?.seed ?? 0) + i) >>> 0 });
+    for (const f of [...a.folds, ...b.folds]) delete f.predictions;
+    return { roi: r.name, a, b, cell };
   });
 }
