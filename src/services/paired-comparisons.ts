@@ -6,7 +6,7 @@
  *
  * Two sources of a cell:
  * - stored fold scores only (today's Score rows): the difference of the fold means, the t interval over the
- *   K per-fold differences and the fold t-test p (foldDifference);
+ *   K per-fold differences, plain and Nadeau-Bengio corrected, and the corrected fold t-test p (foldDifference);
  * - held-out predictions of both representations (pairedRoiCells in src/compute/stats): additionally the
  *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
  */
@@ -14,17 +14,24 @@ import { type PairedCell, acrossSubjects, bhQValues, holmAdjusted, tSummary } fr
 
 export type Adjustment = 'bh' | 'holm';
 
-export interface FoldDifference {
-  /** Mean over folds of b - a (= difference of the fold means). */
-  value: number;
-  /** SEM of the per-fold differences. */
+export interface FoldInterval {
   sem: number | null;
-  /** 95% t interval over the per-fold differences (null with fewer than 2 folds). */
+  /** 95% t interval (null with fewer than 2 folds). */
   lower: number | null;
   upper: number | null;
-  /** Two-sided one-sample t-test of the per-fold differences. */
+  /** Two-sided one-sample t-test against 0. */
   p: number | null;
+}
+
+export interface FoldDifference extends FoldInterval {
+  /** Mean over folds of b - a (= difference of the fold means). */
+  value: number;
   nFolds: number;
+  /**
+   * Nadeau-Bengio corrected resampled t (variance factor 1/K + n_test/n_train, here 1/(K-1) for equal folds):
+   * the interval and p that account for folds sharing training data (compute/stats/t-interval.ts).
+   */
+  corrected: FoldInterval;
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
@@ -33,8 +40,11 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 export function foldDifference(aFolds: readonly number[], bFolds: readonly number[], level = 0.95): FoldDifference | null {
   if (aFolds.length !== bFolds.length || aFolds.length === 0) return null;
   const d = bFolds.map((v, k) => v - aFolds[k]);
+  const K = d.length;
   const s = tSummary(d, level);
-  return { value: s.mean, sem: orNull(s.sem), lower: orNull(s.lower), upper: orNull(s.upper), p: orNull(s.p), nFolds: s.n };
+  const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
+  const interval = (x: typeof s): FoldInterval => ({ sem: orNull(x.sem), lower: orNull(x.lower), upper: orNull(x.upper), p: orNull(x.p) });
+  return { value: s.mean, nFolds: s.n, ...interval(s), corrected: interval(c) };
 }
 
 /** BH q-values (default) or Holm adjusted p over the non-null p-values, same order. */
@@ -44,18 +54,22 @@ export function adjustPValues(p: readonly (number | null)[], method: Adjustment 
   return Array.from(adj, orNull);
 }
 
-/** A layer x ROI matrix of fold differences as chart-ready grids: t interval, p, and BH q across its cells. */
+/**
+ * A layer x ROI matrix of fold differences as chart-ready grids: the corrected (Nadeau-Bengio) t interval and
+ * p, and BH q of that p across the matrix's cells.
+ */
 export function differenceGrids(diffs: readonly (readonly (FoldDifference | null)[])[]): {
   lower: (number | null)[][];
   upper: (number | null)[][];
   p: (number | null)[][];
   q: (number | null)[][];
 } {
-  const p = diffs.map((row) => row.map((d) => d?.p ?? null));
+  const p = diffs.map((row) => row.map((d) => d?.corrected.p ?? null));
   const flat = adjustPValues(p.flat());
   let o = 0;
   const q = p.map((row) => row.map(() => flat[o++]));
-  return { lower: diffs.map((row) => row.map((d) => d?.lower ?? null)), upper: diffs.map((row) => row.map((d) => d?.upper ?? null)), p, q };
+  const grid = (k: 'lower' | 'upper') => diffs.map((row) => row.map((d) => d?.corrected[k] ?? null));
+  return { lower: grid('lower'), upper: grid('upper'), p, q };
 }
 
 /** One (subject, layer, ROI) cell of a comparison table. */
@@ -67,12 +81,15 @@ export interface ComparisonCell {
   a: number;
   b: number;
   difference: number;
-  foldCi: { lower: number | null; upper: number | null; sem: number | null; p: number | null; nFolds: number };
+  /** Plain t over the K per-fold differences (too narrow: folds share training data). */
+  foldCi: FoldInterval & { nFolds: number };
+  /** Nadeau-Bengio corrected t over the per-fold differences. */
+  foldCiCorrected: FoldInterval;
   /** Null when the held-out predictions were not kept (stored fold scores only). */
   bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
-  /** The permutation p when available, else the fold t-test p. */
+  /** The permutation p when available, else the corrected fold t-test p. */
   p: number | null;
-  pMethod: 'sign-flip permutation over stimuli' | 'fold t-test';
+  pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
   /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p). */
   q: number | null;
   nStimuli: number | null;
@@ -117,11 +134,12 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       b: pc ? pc.b : mean(c.bFolds),
       difference: pc ? pc.difference : fd.value,
       foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
+      foldCiCorrected: fd.corrected,
       bootstrapCi: pc
         ? { lower: pc.bootstrapCi.lower, upper: pc.bootstrapCi.upper, se: pc.bootstrapCi.se, nResamples: pc.bootstrapCi.nResamples, seed: pc.bootstrapCi.seed }
         : null,
-      p: pc ? orNull(pc.p) : fd.p,
-      pMethod: pc ? 'sign-flip permutation over stimuli' : 'fold t-test',
+      p: pc ? orNull(pc.p) : fd.corrected.p,
+      pMethod: pc ? 'sign-flip permutation over stimuli' : 'corrected fold t-test',
       q: null,
       nStimuli: pc ? pc.nStimuli : null,
       normalised: normalisedPair(c.aNormalised, c.bNormalised),
@@ -196,10 +214,11 @@ function csvField(v: unknown): string {
 
 /** Comparison cells as CSV (one row per cell, header first). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
-  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
+  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
   const rows = cells.map((c) => [
     c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
     c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
+    c.foldCiCorrected.lower, c.foldCiCorrected.upper, c.foldCiCorrected.sem, c.foldCiCorrected.p,
     c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
     c.p, c.pMethod, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
   ]);

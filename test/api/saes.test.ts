@@ -97,11 +97,12 @@ describe('SAE latents vs neurons', () => {
       const expected = s.scores.find((x: { roi: string }) => x.roi === roi).value - n.scores.find((x: { roi: string }) => x.roi === roi).value;
       expect(m.values[row][col]).toBeCloseTo(expected, 12);
       expect(m.sem[row][col]).toBeGreaterThanOrEqual(0);
-      // interval and p of the per-fold differences, from the stored fold scores
+      // interval and p of the per-fold differences, from the stored fold scores:
       const folds = async (runId: string) =>
         (await app.db.prisma.score.findFirstOrThrow({ where: { runId, target: roi }, select: { foldValues: true } })).foldValues;
       const [fa, fb] = [await folds(neurons.id), await folds(sae.id)];
-      const t = tSummary(fb.map((v, k) => v - fa[k]));
+      // Nadeau-Bengio corrected t over the K per-fold differences (n_test / n_train = 1 / (K - 1))
+      const t = tSummary(fb.map((v, k) => v - fa[k]), 0.95, 1 / (fa.length - 1));
       expect(m.lower[row][col]).toBeCloseTo(t.lower, 12);
       expect(m.upper[row][col]).toBeCloseTo(t.upper, 12);
       expect(m.p[row][col]).toBeCloseTo(t.p, 12);

@@ -36,12 +36,16 @@ function inputs(): CellInput[] {
 }
 
 describe('paired-comparisons service', () => {
-  it('fold differences: t interval and p of b - a, null when folds do not pair', () => {
+  it('fold differences: plain and corrected t interval and p of b - a, null when folds do not pair', () => {
     const d = foldDifference([0.1, 0.2, 0.3], [0.15, 0.22, 0.36])!;
     const t = tSummary([0.05, 0.02, 0.06]);
     expect(d.value).toBeCloseTo(t.mean, 14);
     expect(d.lower).toBeCloseTo(t.lower, 14);
     expect(d.p).toBeCloseTo(t.p, 14);
+    const c = tSummary([0.05, 0.02, 0.06], 0.95, 1 / 2); // K = 3: n_test / n_train = 1/2
+    expect(d.corrected.lower).toBeCloseTo(c.lower, 14);
+    expect(d.corrected.p).toBeCloseTo(c.p, 14);
+    expect(d.corrected.upper! - d.corrected.lower!).toBeGreaterThan(d.upper! - d.lower!);
     expect(foldDifference([0.1, 0.2], [0.1])).toBeNull();
     expect(foldDifference([0.1], [0.2])).toMatchObject({ value: expect.closeTo(0.1, 12), lower: null, p: null });
   });
@@ -53,12 +57,14 @@ describe('paired-comparisons service', () => {
     const grids = differenceGrids([[foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]), null]]);
     expect(grids.q[0][1]).toBeNull();
     expect(grids.q[0][0]).toBe(grids.p[0][0]); // one test: q = p
+    expect(grids.p[0][0]).toBe(foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41])!.corrected.p);
   });
 
   it('cells take q across all cells; the across-subjects table summarises per layer x ROI', () => {
     const cells = comparisonCells(inputs());
     expect(cells).toHaveLength(16);
-    expect(cells.every((c) => c.pMethod === 'fold t-test' && c.bootstrapCi === null)).toBe(true);
+    expect(cells.every((c) => c.pMethod === 'corrected fold t-test' && c.bootstrapCi === null)).toBe(true);
+    cells.forEach((c) => expect(c.p).toBe(c.foldCiCorrected.p));
     const q = bhQValues(cells.map((c) => c.p!));
     cells.forEach((c, i) => expect(c.q).toBeCloseTo(q[i], 14));
     const rows = acrossSubjectsTable(cells);

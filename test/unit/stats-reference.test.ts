@@ -34,7 +34,7 @@ function folds(c: { folds: { a: number[][]; b: number[][]; y: number[][] }[] }):
   return c.folds.map((f) => ({ a: matrix(f.a), b: matrix(f.b), y: matrix(f.y) }));
 }
 
-describe('tSummary vs scipy.stats.ttest_1samp', () => {
+describe('tSummary vs scipy.stats.ttest_1samp (and the Nadeau-Bengio formula with scipy t)', () => {
   for (const c of fx.tSummary) {
     it(`n=${c.x.length}`, () => {
       const s = tSummary(c.x);
@@ -48,6 +48,12 @@ describe('tSummary vs scipy.stats.ttest_1samp', () => {
       close(s.upper, c.upper, 1e-9, hw);
       close(s.t, c.t);
       close(s.p, c.p);
+      const cc = tSummary(c.x, 0.95, c.corrected.correction);
+      close(cc.sem, c.corrected.sem);
+      close(cc.lower, c.corrected.lower, 1e-9, hw);
+      close(cc.upper, c.corrected.upper, 1e-9, hw);
+      close(cc.t, c.corrected.t);
+      close(cc.p, c.corrected.p);
       const s90 = tSummary(c.x, 0.9);
       close(s90.lower, c.lower90, 1e-9, hw);
       close(s90.upper, c.upper90, 1e-9, hw);
@@ -111,6 +117,9 @@ describe('paired cell vs numpy', () => {
         close(cell.foldCi.lower, e.foldLower, 1e-5, 1e-7);
         close(cell.foldCi.upper, e.foldUpper, 1e-5, 1e-7);
         close(cell.foldCi.p, e.foldP, 1e-5, 1e-7);
+        close(cell.foldCiCorrected.lower, e.foldCorrectedLower, 1e-5, 1e-7);
+        close(cell.foldCiCorrected.upper, e.foldCorrectedUpper, 1e-5, 1e-7);
+        close(cell.foldCiCorrected.p, e.foldCorrectedP, 1e-5, 1e-7);
         close(cell.bootstrapCi.lower, e.bootLower, 1e-6, 1e-7);
         close(cell.bootstrapCi.upper, e.bootUpper, 1e-6, 1e-7);
         close(cell.bootstrapCi.se, e.bootSe, 1e-5, 1e-7);

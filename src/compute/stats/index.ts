@@ -12,7 +12,7 @@ export { wilcoxonSignedRank } from './wilcoxon';
 export type { WilcoxonResult } from './wilcoxon';
 export { bootstrapResamples, empiricalQuantile, percentileInterval } from './bootstrap';
 export type { Resample, BootstrapInterval } from './bootstrap';
-export { pairedCell, stimulusDifferences, PERMUTATION_SEED_SALT } from './paired';
+export { pairedCell, stimulusDifferences, testTrainRatio, PERMUTATION_SEED_SALT } from './paired';
 export { bootstrapDifferences } from './bootstrap-scores';
 export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
 export { acrossSubjects } from './across-subjects';

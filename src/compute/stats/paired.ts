@@ -5,7 +5,8 @@
  * Fold score of a representation: the mean over the ROI's targets of columnScores(yhat, y, kind) on the fold's
  * test stimuli (what fitRidgeCv reports per fold); cell score: the mean over folds. difference = b - a.
  * - foldCi: Student-t interval over the K per-fold differences (and the fold t-test p). The K training sets
- *   overlap, so this interval ignores that dependence (Nadeau & Bengio 2003): read it as descriptive.
+ *   overlap, which this interval ignores (too narrow); foldCiCorrected is Nadeau & Bengio's corrected
+ *   resampled t with n_test / n_train averaged over the folds (t-interval.ts).
  * - bootstrapCi: percentile interval of the difference over stimulus resamples (bootstrap.ts), both
  *   representations rescored on the same resample (bootstrap-scores.ts: columnScores' sums as one GEMM).
  * - p: sign-flip permutation test over stimuli (sign-flip.ts) of w_i = (c^b_i - c^a_i) / K, where c_i is
@@ -50,6 +51,7 @@ export interface PairedCell {
   foldB: number[];
   foldDifferences: number[];
   foldCi: TSummary;
+  foldCiCorrected: TSummary;
   bootstrapCi: { lower: number; upper: number; level: number; se: number; nResamples: number; seed: number | null };
   /** Two-sided sign-flip permutation p over stimuli. */
   p: number;
@@ -91,6 +93,12 @@ export function stimulusDifferences(folds: readonly HeldOutFold[], kind: ScoreKi
   return w;
 }
 
+/** Mean over folds of n_test / n_train (1 / (K - 1) for equal folds). */
+export function testTrainRatio(foldSizes: readonly number[]): number {
+  const n = foldSizes.reduce((s, m) => s + m, 0);
+  return foldSizes.reduce((s, m) => s + m / (n - m), 0) / foldSizes.length;
+}
+
 export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOptions): PairedCell {
   checkFolds(folds);
   const { kind } = options;
@@ -116,6 +124,7 @@ export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOpt
     foldB,
     foldDifferences,
     foldCi: tSummary(foldDifferences, level),
+    foldCiCorrected: tSummary(foldDifferences, level, testTrainRatio(sizes)),
     bootstrapCi: {
       lower: boot.lower,
       upper: boot.upper,

@@ -70,9 +70,9 @@ export const MatrixSchema = z
     rois: z.array(z.string()),
     values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[layer][roi]; null where no score exists' }),
     sem: z.array(z.array(z.number().nullable())).openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
-    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% t interval over the per-fold differences' }),
-    upper: Grid.optional().openapi({ description: 'difference only: upper end of the 95% t interval over the per-fold differences' }),
-    p: Grid.optional().openapi({ description: 'difference only: two-sided one-sample t-test of the per-fold differences (folds share training data: descriptive)' }),
+    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% interval over the per-fold differences (Nadeau-Bengio corrected t: folds share training data)' }),
+    upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
+    p: Grid.optional().openapi({ description: 'difference only: two-sided corrected t-test of the per-fold differences' }),
     q: Grid.optional().openapi({ description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix' }),
   })
   .openapi('ScoreMatrix');
