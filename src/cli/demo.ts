@@ -47,7 +47,7 @@ export function formatMatrixTable(title: string, m: Matrix): string {
   };
   const head = 'layer'.padEnd(lw) + m.rois.map((r) => (marks ? r + ' ' : r).padStart(w)).join('');
   const rows = m.layers.map((l, i) => l.name.padEnd(lw) + m.values[i].map((v, j) => cell(v, m.q?.[i]?.[j])).join(''));
-  const legend = marks ? [`* q < ${Q_MARK} (Benjamini-Hochberg across this table's cells; t-test over the per-fold differences)`] : [];
+  const legend = marks ? [`* q < ${Q_MARK} (Benjamini-Hochberg across this table's cells; Nadeau-Bengio corrected t-test over the per-fold differences)`] : [];
   return [title, head, ...rows, ...legend].join('\n');
 }
 
