@@ -133,6 +133,7 @@ export async function runDemo(args: string[]): Promise<number> {
         const matrix = await api.get(`${q}&representation=${rep}`);
         const title = rep === 'difference' ? 'SAE - neurons' : rep === 'sae' ? 'SAE latents' : 'neurons';
         console.log('\n' + formatMatrixTable(title, matrix));
+        if (rep === 'difference') console.log('\n' + formatMatrixTable('q (BH), SAE - neurons', { ...matrix, values: matrix.q, q: undefined }));
       }
     }
     const seconds = (Date.now() - started) / 1000;

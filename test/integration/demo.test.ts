@@ -23,8 +23,8 @@ function parseTables(out: string, marked = new Set<string>()): Map<string, Map<s
       result.set(model, new Map());
       continue;
     }
-    if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons') {
-      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference' }[line]!;
+    if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons' || line === 'q (BH), SAE - neurons') {
+      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference', 'q (BH), SAE - neurons': 'q' }[line]!;
       result.get(model)!.set(rep, new Map());
       continue;
     }
@@ -80,6 +80,7 @@ describe('npm run demo', () => {
       for (const [name, reps] of tables) {
         const model = models.find((m) => m.name === name)!;
         for (const [rep, layers] of reps) {
+          if (rep === 'q') continue; // checked with the difference table below
           const m = await (await fetch(`${url}/v1/scores/matrix?modelId=${model.id}&subject=subj01&atlas=prf-visualrois&representation=${rep}`)).json();
           expect([...layers.keys()]).toEqual(m.layers.map((l: { name: string }) => l.name));
           m.layers.forEach((l: { name: string }, i: number) => {
@@ -89,12 +90,18 @@ describe('npm run demo', () => {
               expect(Math.abs((printed as number) - m.values[i][j])).toBeLessThanOrEqual(5e-5);
               // the difference table marks exactly the cells the API gives q < 0.05
               expect(marked.has(`${name}|${rep}|${l.name}|${roi}`)).toBe(rep === 'difference' && m.q[i][j] !== null && m.q[i][j] < 0.05);
+              // and prints the q-values themselves (4 decimals)
+              if (rep === 'difference') {
+                const q = reps.get('q')!.get(l.name)!.get(roi) ?? null;
+                expect(q === null ? null : Math.abs(q - m.q[i][j]) <= 5e-5).toBe(m.q[i][j] === null ? null : true);
+              }
               cells++;
             });
           });
         }
       }
       expect(cells).toBe(3 * 5 * 7);
+      expect([...tables.values()].every((reps) => reps.has('q'))).toBe(true);
     } finally {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
