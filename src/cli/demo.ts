@@ -15,7 +15,7 @@ import { linalgInfo, nativeNotice } from '../compute/linalg/index';
 import { writeSyntheticNsd } from '../nsd/synthetic';
 import { startService } from '../server';
 import { ApiClient, ApiError } from './api-client';
-import { followStudy, formatStudyTables } from './study';
+import { comparisonQ, followStudy, formatStudyTables } from './study';
 
 const MODELS = [
   { name: 'demo-net-a', layers: [{ name: 'a.block1', units: 24 }, { name: 'a.block2', units: 32 }, { name: 'a.block3', units: 16 }] },
@@ -108,7 +108,7 @@ export async function runDemo(args: string[]): Promise<number> {
     bar.stop();
     if (done.state !== 'succeeded') throw new Error(`study ${study.id} ${done.state}: ${done.cells.map((c) => c.error).filter(Boolean).join('; ')}`);
     console.log(`\nstudy ${study.id}\n`);
-    console.log(formatStudyTables(done));
+    console.log(formatStudyTables(done, await comparisonQ(api, study.id)));
     const seconds = (Date.now() - started) / 1000;
     console.log(`\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${study.id} (docs: ${service.url}/docs).`);
     if (exitWhenDone) {

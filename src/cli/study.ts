@@ -65,16 +65,33 @@ export async function followStudy(api: ApiClient, id: string, bar: cliProgress.S
   }
 }
 
-function table(title: string, layers: string[], rois: string[], value: (layer: string, roi: string) => number | null): string {
-  const w = Math.max(8, ...rois.map((r) => r.length + 1));
+/** q below which an SAE - neurons cell is marked '*'. */
+export const Q_MARK = 0.05;
+
+function table(title: string, layers: string[], rois: string[], value: (layer: string, roi: string) => number | null, marked?: (layer: string, roi: string) => boolean): string {
+  const w = Math.max(8, ...rois.map((r) => r.length + 1)) + (marked ? 1 : 0);
   const lw = Math.max(10, ...layers.map((l) => l.length + 1));
-  const head = 'layer'.padEnd(lw) + rois.map((r) => r.padStart(w)).join('');
-  const rows = layers.map((l) => l.padEnd(lw) + rois.map((r) => value(l, r)).map((v) => (v === null ? '-' : v.toFixed(4)).padStart(w)).join(''));
+  const head = 'layer'.padEnd(lw) + rois.map((r) => (marked ? r + ' ' : r).padStart(w)).join('');
+  const cell = (l: string, r: string) => {
+    const v = value(l, r);
+    const text = v === null ? '-' : v.toFixed(4);
+    return (marked ? text + (marked(l, r) ? '*' : ' ') : text).padStart(w);
+  };
+  const rows = layers.map((l) => l.padEnd(lw) + rois.map((r) => cell(l, r)).join(''));
   return [title, head, ...rows].join('\n');
 }
 
-/** Per subject: the layer x ROI tables of neurons, SAE latents and SAE - neurons (layers in request order). */
-export function formatStudyTables(s: StudyJson): string {
+/** The q-values of GET /v1/studies/{id}/comparisons (SAE - neurons), keyed subject|layer name|ROI. */
+export async function comparisonQ(api: ApiClient, id: string): Promise<Map<string, number | null>> {
+  const c = await api.get(`/v1/studies/${id}/comparisons?a=neurons&b=sae`);
+  return new Map((c.cells as { subject: string; layerName: string; roi: string; q: number | null }[]).map((x) => [`${x.subject}|${x.layerName}|${x.roi}`, x.q]));
+}
+
+/**
+ * Per subject: the layer x ROI tables of neurons, SAE latents and SAE - neurons (layers in request order); with
+ * the comparisons' q-values, SAE - neurons cells with q < 0.05 carry a '*'.
+ */
+export function formatStudyTables(s: StudyJson, q?: Map<string, number | null>): string {
   const rois = s.inputs.rois.map((r) => r.name);
   const names = new Map(s.results.map((r) => [r.layerId, r.layer]));
   const layers = s.inputs.layerIds.map((id) => names.get(id) ?? id);
@@ -88,8 +105,10 @@ export function formatStudyTables(s: StudyJson): string {
     };
     const folds = s.inputs.folds.k ? `${s.inputs.folds.k}-fold CV` : 'explicit folds';
     out.push(`${subject}: ridge (${s.inputs.preset} preset, ${folds}), layer x ROI`);
-    out.push(table('neurons', layers, rois, get('neurons')), table('SAE latents', layers, rois, get('sae')), table('SAE - neurons', layers, rois, diff));
+    const mark = q ? (layer: string, roi: string) => (q.get(`${subject}|${layer}|${roi}`) ?? 1) < Q_MARK : undefined;
+    out.push(table('neurons', layers, rois, get('neurons')), table('SAE latents', layers, rois, get('sae')), table('SAE - neurons', layers, rois, diff, mark));
   }
+  if (q) out.push(`* q < ${Q_MARK}: Benjamini-Hochberg across the study's cells of the Nadeau-Bengio corrected t-test over the per-fold differences (GET /v1/studies/{id}/comparisons)`);
   return out.join('\n\n');
 }
 
@@ -107,7 +126,8 @@ export async function runStudyCli(args: string[]): Promise<number> {
   bar.start(Math.max(1, created.progress.total), 0, { stage: 'queued' });
   const s = await followStudy(api, created.id, bar);
   bar.stop();
-  console.log('\n' + formatStudyTables(s));
+  const q = s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons') ? await comparisonQ(api, s.id) : undefined;
+  console.log('\n' + formatStudyTables(s, q));
   for (const c of s.cells.filter((x) => x.status === 'failed')) console.error(`failed: ${c.subject} ${c.layerId} ${c.representation}: ${c.error}`);
   console.log(`\nstudy ${s.state}; the table as CSV: curl -H 'Accept: text/csv' ${api.baseUrl}/v1/studies/${s.id}`);
   return s.state === 'succeeded' ? 0 : 1;

@@ -4,24 +4,26 @@
  */
 import type { DenseMatrix } from './matrix';
 
-/**
- * Per-column score between A and B (same shape, samples x columns):
- * - 'cosine': <a_j, b_j> / (||a_j|| ||b_j||) (columns scaled to unit norm, not centred);
- * - 'pearson': the same on columns centred by their own means (Pearson r).
- * A column where either side has zero norm (after centring for 'pearson') scores NaN.
- * @returns Float32Array of length cols.
- */
-export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): Float32Array {
+/** Column sums behind columnScores: means (0 for 'cosine'), cross products and squared norms, in float64. */
+interface ColumnMoments {
+  ma: Float64Array;
+  mb: Float64Array;
+  sab: Float64Array;
+  saa: Float64Array;
+  sbb: Float64Array;
+}
+
+function columnMoments(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): ColumnMoments {
   if (A.rows !== B.rows || A.cols !== B.cols) {
     throw new RangeError(`columnScores: shapes ${A.rows}x${A.cols} and ${B.rows}x${B.cols} differ`);
   }
-  const { rows, cols } = A;
+  const { rows: n, cols } = A;
   const a = A.data;
   const b = B.data;
   const ma = new Float64Array(cols);
   const mb = new Float64Array(cols);
-  if (kind === 'pearson' && rows > 0) {
-    for (let i = 0; i < rows; i++) {
+  if (kind === 'pearson' && n > 0) {
+    for (let i = 0; i < n; i++) {
       const o = i * cols;
       for (let j = 0; j < cols; j++) {
         ma[j] += a[o + j];
@@ -29,14 +31,14 @@ export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'p
       }
     }
     for (let j = 0; j < cols; j++) {
-      ma[j] /= rows;
-      mb[j] /= rows;
+      ma[j] /= n;
+      mb[j] /= n;
     }
   }
   const sab = new Float64Array(cols);
   const saa = new Float64Array(cols);
   const sbb = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i < n; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) {
       const x = a[o + j] - ma[j];
@@ -46,10 +48,51 @@ export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'p
       sbb[j] += y * y;
     }
   }
-  const out = new Float32Array(cols);
-  for (let j = 0; j < cols; j++) {
+  return { ma, mb, sab, saa, sbb };
+}
+
+/**
+ * Per-column score between A and B (same shape, samples x columns):
+ * - 'cosine': <a_j, b_j> / (||a_j|| ||b_j||) (columns scaled to unit norm, not centred);
+ * - 'pearson': the same on columns centred by their own means (Pearson r).
+ * A column where either side has zero norm (after centring for 'pearson') scores NaN.
+ * (Bootstrap resamples score the same sums as one matrix product: stats/bootstrap-scores.ts.)
+ * @returns Float32Array of length cols.
+ */
+export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): Float32Array {
+  const { sab, saa, sbb } = columnMoments(A, B, kind);
+  const out = new Float32Array(A.cols);
+  for (let j = 0; j < A.cols; j++) {
     const d = Math.sqrt(saa[j]) * Math.sqrt(sbb[j]);
     out[j] = d > 0 ? sab[j] / d : NaN;
+  }
+  return out;
+}
+
+/**
+ * Each row's share of the mean column score: c_i = (1/m) sum_j (a_ij - ma_j)(b_ij - mb_j) / (||a_j|| ||b_j||)
+ * over the m columns with a finite score, so that sum_i c_i = nanMean(columnScores(A, B, kind)) (up to rounding).
+ * The norms (and means) are those of all rows, held fixed: the per-stimulus terms a sign-flip test permutes.
+ */
+export function rowContributions(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'pearson'): Float64Array {
+  const { ma, mb, saa, sbb } = columnMoments(A, B, kind);
+  const { rows, cols } = A;
+  const inv = new Float64Array(cols);
+  let m = 0;
+  for (let j = 0; j < cols; j++) {
+    const d = Math.sqrt(saa[j]) * Math.sqrt(sbb[j]);
+    if (d > 0) {
+      inv[j] = 1 / d;
+      m++;
+    }
+  }
+  const out = new Float64Array(rows);
+  if (m === 0) return out.fill(NaN);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += (A.data[o + j] - ma[j]) * (B.data[o + j] - mb[j]) * inv[j];
+    out[i] = s / m;
   }
   return out;
 }

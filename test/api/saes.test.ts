@@ -6,6 +6,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/activations/npy';
+import { bhQValues, tSummary } from '../../src/compute/stats/index';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
 
@@ -96,6 +97,24 @@ describe('SAE latents vs neurons', () => {
       const expected = s.scores.find((x: { roi: string }) => x.roi === roi).value - n.scores.find((x: { roi: string }) => x.roi === roi).value;
       expect(m.values[row][col]).toBeCloseTo(expected, 12);
       expect(m.sem[row][col]).toBeGreaterThanOrEqual(0);
+      // interval and p of the per-fold differences, from the stored fold scores:
+      const folds = async (runId: string) =>
+        (await app.db.prisma.score.findFirstOrThrow({ where: { runId, target: roi }, select: { foldValues: true } })).foldValues;
+      const [fa, fb] = [await folds(neurons.id), await folds(sae.id)];
+      // Nadeau-Bengio corrected t over the K per-fold differences (n_test / n_train = 1 / (K - 1))
+      const t = tSummary(fb.map((v, k) => v - fa[k]), 0.95, 1 / (fa.length - 1));
+      expect(m.lower[row][col]).toBeCloseTo(t.lower, 12);
+      expect(m.upper[row][col]).toBeCloseTo(t.upper, 12);
+      expect(m.p[row][col]).toBeCloseTo(t.p, 12);
+      expect(m.lower[row][col]).toBeLessThanOrEqual(m.values[row][col]);
+      expect(m.upper[row][col]).toBeGreaterThanOrEqual(m.values[row][col]);
     }
+    // q: Benjamini-Hochberg over every cell of the matrix that has a p
+    const p = (m.p as (number | null)[][]).flat();
+    const q = bhQValues(p.map((v) => v ?? NaN));
+    (m.q as (number | null)[][]).flat().forEach((v, i) => (p[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(q[i], 12)));
+    // the neurons view carries no difference statistics
+    const plain = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`)).json();
+    expect(plain.q).toBeUndefined();
   }, 120_000);
 });

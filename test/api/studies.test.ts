@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+import { bhQValues, tSummary } from '../../src/compute/stats/index';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -117,6 +118,28 @@ describe('POST /v1/studies', () => {
     const first = lines[1].split(',');
     expect(Number(first[8])).toBe(rows[0].value);
     expect(first[10]).toBe(rows[0].foldValues.join(';'));
+
+    // SAE - neurons per cell (corrected fold t, BH q across the 12 cells) and per layer x ROI across subjects
+    const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=sae`)).json();
+    expect(cmp.cells).toHaveLength(12);
+    for (const c of cmp.cells) {
+      const pick = (rep: string) => rows.find((r) => r.subject === c.subject && r.layerId === c.layerId && r.roi === c.roi && r.representation === rep)!;
+      const [n, s] = [pick('neurons'), pick('sae')];
+      expect(c.difference).toBeCloseTo(s.value - n.value, 10);
+      const t = tSummary(s.foldValues.map((v, k) => v - n.foldValues[k]), 0.95, 1 / 3);
+      expect(c.foldCiCorrected.p).toBeCloseTo(t.p, 12);
+      expect(c.p).toBe(c.foldCiCorrected.p);
+    }
+    const q = bhQValues(cmp.cells.map((c: { p: number }) => c.p));
+    cmp.cells.forEach((c: { q: number }, i: number) => expect(c.q).toBeCloseTo(q[i], 12));
+    expect(cmp.acrossSubjects).toHaveLength(6);
+    expect(cmp.acrossSubjects.every((r: { nSubjects: number; wilcoxon: { method: string } }) => r.nSubjects === 2 && r.wilcoxon.method === 'exact')).toBe(true);
+    const cmpCsv = await app.request(`/v1/studies/${created.id}/comparisons?format=csv&table=subjects`);
+    expect(cmpCsv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await cmpCsv.text()).trim().split('\r\n')).toHaveLength(7);
+    const bad = await app.request(`/v1/studies/${created.id}/comparisons?b=${created.id}`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors[0].field).toBe('query.b');
 
     const list = await (await app.request('/v1/studies')).json();
     expect(list.items.map((s: { id: string }) => s.id)).toContain(created.id);

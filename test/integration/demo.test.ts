@@ -34,7 +34,8 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
       continue;
     }
     if (subject && rep && rois.length && cells.length === rois.length + 1 && /^[ab]\.block\d$/.test(cells[0])) {
-      result.get(subject)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1])])));
+      // '*' marks SAE - neurons cells with q < 0.05
+      result.get(subject)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1].replace(/\*$/, ''))])));
     }
   }
   return result;
@@ -69,6 +70,7 @@ describe('npm run demo', () => {
     }
     try {
       expect(out).toMatch(/demo finished in [\d.]+ s/);
+      expect(out).toContain("* q < 0.05: Benjamini-Hochberg");
       const tables = parseTables(out);
       expect([...tables.keys()]).toEqual(['subj01', 'subj02']);
       const url = `http://127.0.0.1:${port}`;

@@ -12,8 +12,9 @@ import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
+import { studyComparisonRoutes } from './study-comparisons';
 import { studyRoutes } from './studies';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...studyRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...studyRoutes(ctx), ...studyComparisonRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

@@ -5,6 +5,7 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
+import { differenceGrids, foldDifference, type FoldDifference } from '../../services/paired-comparisons';
 
 export const ScoreItemSchema = z
   .object({
@@ -56,6 +57,8 @@ export const MatrixQuery = z.object({
   saeId: UuidSchema.optional().openapi({ description: 'Restrict SAE scores to one SAE (default: the newest score per layer and ROI)' }),
 });
 
+const Grid = z.array(z.array(z.number().nullable()));
+
 export const MatrixSchema = z
   .object({
     modelId: UuidSchema,
@@ -67,6 +70,10 @@ export const MatrixSchema = z
     rois: z.array(z.string()),
     values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[layer][roi]; null where no score exists' }),
     sem: z.array(z.array(z.number().nullable())).openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
+    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% interval over the per-fold differences (Nadeau-Bengio corrected t: folds share training data)' }),
+    upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
+    p: Grid.optional().openapi({ description: 'difference only: two-sided corrected t-test of the per-fold differences' }),
+    q: Grid.optional().openapi({ description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix' }),
   })
   .openapi('ScoreMatrix');
 
@@ -78,14 +85,6 @@ const SORT: Record<string, Prisma.ScoreOrderByWithRelationInput[]> = {
   createdAt: [{ createdAt: 'asc' }, { id: 'asc' }],
   '-createdAt': [{ createdAt: 'desc' }, { id: 'desc' }],
 };
-
-function sem(values: number[]): number | null {
-  const n = values.length;
-  if (n < 2) return null;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return Math.sqrt(v / n);
-}
 
 type Cell = { value: number; sem: number | null; foldValues: number[] };
 
@@ -192,9 +191,11 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
         const rois = await orderRois(ctx, q.datasetId, q.atlas, roiOrder);
         const values: (number | null)[][] = [];
         const sems: (number | null)[][] = [];
+        const diffs: (FoldDifference | null)[][] = [];
         for (const layer of model.layers) {
           const vRow: (number | null)[] = [];
           const sRow: (number | null)[] = [];
+          const dRow: (FoldDifference | null)[] = [];
           for (const roi of rois) {
             if (q.representation !== 'difference') {
               const c = cells.get(`${layer.id}|${q.representation}|${roi}`);
@@ -204,18 +205,17 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             }
             const n = cells.get(`${layer.id}|neurons|${roi}`);
             const s = cells.get(`${layer.id}|sae|${roi}`);
-            if (!n || !s) {
-              vRow.push(null);
-              sRow.push(null);
-              continue;
-            }
-            vRow.push(s.value - n.value);
-            const paired = n.foldValues.length === s.foldValues.length && n.foldValues.length > 1;
-            sRow.push(paired ? sem(s.foldValues.map((v, i) => v - n.foldValues[i])) : null);
+            const d = n && s ? foldDifference(n.foldValues, s.foldValues) : null;
+            // Unpairable folds (different K): the difference of the values, without fold statistics.
+            vRow.push(n && s ? s.value - n.value : null);
+            sRow.push(d?.sem ?? null);
+            dRow.push(d);
           }
           values.push(vRow);
           sems.push(sRow);
+          diffs.push(dRow);
         }
+        const stats = q.representation === 'difference' ? differenceGrids(diffs) : {};
         return {
             modelId: model.id,
             subject: q.subject,
@@ -226,6 +226,7 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             rois,
             values,
             sem: sems,
+            ...stats,
         };
       }),
     }),

@@ -1,0 +1,21 @@
+/**
+ * Statistics for paired comparisons of representations (typed arrays in and out; no HTTP, no database).
+ * Distributions come from @stdlib through distributions.ts only.
+ */
+export { tCdf, tQuantile, normalCdf, signrankCdf } from './distributions';
+export { tSummary } from './t-interval';
+export type { TSummary } from './t-interval';
+export { bhQValues, holmAdjusted } from './multiple';
+export { signFlipTest } from './sign-flip';
+export type { SignFlipOptions, SignFlipResult } from './sign-flip';
+export { wilcoxonSignedRank } from './wilcoxon';
+export type { WilcoxonResult } from './wilcoxon';
+export { bootstrapResamples, empiricalQuantile, percentileInterval } from './bootstrap';
+export type { Resample, BootstrapInterval } from './bootstrap';
+export { pairedCell, stimulusDifferences, testTrainRatio, PERMUTATION_SEED_SALT } from './paired';
+export { bootstrapDifferences } from './bootstrap-scores';
+export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
+export { acrossSubjects } from './across-subjects';
+export type { AcrossSubjects } from './across-subjects';
+export { ridgeHeldOutFolds, pairedFitCell, pairedRoiCells, pairedRidgeRois } from './ridge-held-out';
+export type { RoiTargets, PairedRidgeOptions } from './ridge-held-out';

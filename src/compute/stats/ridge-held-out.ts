@@ -1,0 +1,120 @@
+/**
+ * From two cross-validated ridge fits of the same targets (e.g. a layer's neurons and its SAE latents, both run
+ * with returnPredictions) to the paired cells of pairedCell, one per ROI. Both fits must share the fold
+ * assignment and the kept targets (target dead-ness depends only on Y and the folds, so they do when Y and the
+ * folds are the same). The test targets are rebuilt in the preset's target space exactly as fitRidgeCv builds
+ * them (dead targets dropped, the whole-set transform, then the fold's training-statistics transform).
+ */
+import { foldIndices } from '../folds';
+import { type DenseMatrix, takeCols } from '../matrix';
+import { type RidgeCvOptions, type RidgeCvResult, fitRidgeCv } from '../ridge/cv';
+import type { CsrMatrix } from '../matrix';
+import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
+import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
+
+/** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
+export function ridgeHeldOutFolds(Y: DenseMatrix<Float32Array>, a: RidgeCvResult, b: RidgeCvResult): { folds: HeldOutFold[]; kept: Int32Array } {
+  if (a.preset !== b.preset) throw new RangeError(`presets differ: ${a.preset} and ${b.preset}`);
+  if (a.assignment.length !== b.assignment.length || a.assignment.some((f, i) => f !== b.assignment[i])) {
+    throw new RangeError('the two fits use different fold assignments');
+  }
+  const kept = a.targets.kept;
+  if (kept.length !== b.targets.kept.length || kept.some((t, i) => t !== b.targets.kept[i])) {
+    throw new RangeError('the two fits kept different targets');
+  }
+  const spec = PRESETS[a.preset];
+  const gY = globalTargets(kept.length === Y.cols ? Y : takeCols(Y, kept), spec);
+  const folds = a.folds.map((fa, k) => {
+    const pa = fa.predictions;
+    const pb = b.folds[k].predictions;
+    if (!pa || !pb) throw new RangeError('both fits need returnPredictions');
+    const { train, test } = foldIndices(a.assignment, fa.fold);
+    return { a: pa, b: pb, y: foldTargets(gY, spec, train, test, 'f64').test };
+  });
+  return { folds, kept };
+}
+
+/**
+ * The paired cell of two fits of the same targets (one ROI fitted on its own, as the alignment jobs do for the
+ * paper presets, whose row LN and shared alpha are per ROI): Y is that ROI's columns.
+ */
+export function pairedFitCell(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+  options: Omit<PairedCellOptions, 'kind'> = {},
+): PairedCell {
+  return pairedCell(ridgeHeldOutFolds(Y, a, b).folds, { ...options, kind: PRESETS[a.preset].score });
+}
+
+/** The columns (positions among the kept targets) of an ROI given by original target indices. */
+function roiColumns(kept: Int32Array, targets: ArrayLike<number>): number[] {
+  const pos = new Map<number, number>();
+  kept.forEach((t, i) => pos.set(t, i));
+  const cols: number[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const c = pos.get(targets[i]);
+    if (c !== undefined) cols.push(c);
+  }
+  return cols;
+}
+
+export interface RoiTargets {
+  name: string;
+  /** Original target (voxel) indices of the ROI. */
+  targets: ArrayLike<number>;
+}
+
+/**
+ * pairedCell for every ROI of one fit over all targets (a ROI with no kept target gets null), as roiSummary
+ * summarises such a fit: right for the encoding preset (no row LN, per-target alphas); for the paper presets
+ * fit each ROI on its own and use pairedFitCell. Seeds: options.seed + ROI position, so each
+ * cell's resamples are reproducible on their own.
+ */
+export function pairedRoiCells(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+  rois: readonly RoiTargets[],
+  options: Omit<PairedCellOptions, 'kind' | 'resamples'> = {},
+): { roi: string; cell: PairedCell | null }[] {
+  const { folds, kept } = ridgeHeldOutFolds(Y, a, b);
+  const kind = PRESETS[a.preset].score;
+  return rois.map((r, i) => {
+    const cols = roiColumns(kept, r.targets);
+    if (cols.length === 0) return { roi: r.name, cell: null };
+    const roiFolds = folds.map((f) => ({ a: takeCols(f.a, cols), b: takeCols(f.b, cols), y: takeCols(f.y, cols) }));
+    return { roi: r.name, cell: pairedCell(roiFolds, { ...options, kind, seed: ((options.seed ?? 0) + i) >>> 0 }) };
+  });
+}
+
+export interface PairedRidgeOptions extends Omit<RidgeCvOptions, 'returnPredictions' | 'onProgress'> {
+  stats?: Omit<PairedCellOptions, 'kind' | 'resamples'>;
+  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+}
+
+/**
+ * The unit a study job runs to get stimulus-level statistics: per ROI (fitted on its own, as the alignment
+ * jobs do), both representations' cross-validated ridge on the same folds with their held-out predictions,
+ * the paired cell, then the predictions are dropped, so memory holds one ROI's predictions at a time
+ * (2 x stimuli x ROI voxels float32, plus the test targets). Returns both fits (without predictions: their
+ * scores are what an alignment run stores) and the cell. Cell seeds: stats.seed + ROI position.
+ */
+export function pairedRidgeRois(
+  Xa: DenseMatrix | CsrMatrix,
+  Xb: DenseMatrix | CsrMatrix,
+  Y: DenseMatrix<Float32Array>,
+  rois: readonly { name: string; columns: ArrayLike<number> }[],
+  options: PairedRidgeOptions,
+): { roi: string; a: RidgeCvResult; b: RidgeCvResult; cell: PairedCell }[] {
+  const { stats, onProgress, ...ridge } = options;
+  return rois.map((r, i) => {
+    onProgress?.({ stage: 'paired ridge', done: i, total: rois.length });
+    const Yr = takeCols(Y, r.columns);
+    const a = fitRidgeCv(Xa, Yr, { ...ridge, returnPredictions: true });
+    const b = fitRidgeCv(Xb, Yr, { ...ridge, returnPredictions: true });
+    const cell = pairedFitCell(Yr, a, b, { ...stats, seed: ((stats?.seed ?? 0) + i) >>> 0 });
+    for (const f of [...a.folds, ...b.folds]) delete f.predictions;
+    return { roi: r.name, a, b, cell };
+  });
+}

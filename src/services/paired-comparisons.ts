@@ -1,0 +1,305 @@
+/**
+ * Paired comparisons of two representations (b - a, e.g. SAE latents - neurons) as the API reports them:
+ * per (subject, layer, ROI) cell and per layer x ROI across subjects, with multiple-comparison adjustment
+ * across the cells of one table. The statistics themselves are in src/compute/stats; this module only
+ * arranges them into rows (no HTTP, no database).
+ *
+ * Two sources of a cell:
+ * - stored fold scores only (today's Score rows): the difference of the fold means, the t interval over the
+ *   K per-fold differences, plain and Nadeau-Bengio corrected, and the corrected fold t-test p (foldDifference);
+ * - held-out predictions of both representations (pairedRoiCells in src/compute/stats): additionally the
+ *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
+ */
+import { type PairedCell, acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+
+export type Adjustment = 'bh' | 'holm';
+
+export interface FoldInterval {
+  sem: number | null;
+  /** 95% t interval (null with fewer than 2 folds). */
+  lower: number | null;
+  upper: number | null;
+  /** Two-sided one-sample t-test against 0. */
+  p: number | null;
+}
+
+export interface FoldDifference extends FoldInterval {
+  /** Mean over folds of b - a (= difference of the fold means). */
+  value: number;
+  nFolds: number;
+  /**
+   * Nadeau-Bengio corrected resampled t (variance factor 1/K + n_test/n_train, here 1/(K-1) for equal folds):
+   * the interval and p that account for folds sharing training data (compute/stats/t-interval.ts).
+   */
+  corrected: FoldInterval;
+}
+
+const orNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** The fold-paired difference of two stored fold-score lists; null when they cannot be paired. */
+export function foldDifference(aFolds: readonly number[], bFolds: readonly number[], level = 0.95): FoldDifference | null {
+  if (aFolds.length !== bFolds.length || aFolds.length === 0) return null;
+  const d = bFolds.map((v, k) => v - aFolds[k]);
+  const K = d.length;
+  const s = tSummary(d, level);
+  const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
+  const interval = (x: typeof s): FoldInterval => ({ sem: orNull(x.sem), lower: orNull(x.lower), upper: orNull(x.upper), p: orNull(x.p) });
+  return { value: s.mean, nFolds: s.n, ...interval(s), corrected: interval(c) };
+}
+
+/** BH q-values (default) or Holm adjusted p over the non-null p-values, same order. */
+export function adjustPValues(p: readonly (number | null)[], method: Adjustment = 'bh'): (number | null)[] {
+  const x = p.map((v) => (v === null ? NaN : v));
+  const adj = method === 'holm' ? holmAdjusted(x) : bhQValues(x);
+  return Array.from(adj, orNull);
+}
+
+/**
+ * A layer x ROI matrix of fold differences as chart-ready grids: the corrected (Nadeau-Bengio) t interval and
+ * p, and BH q of that p across the matrix's cells.
+ */
+export function differenceGrids(diffs: readonly (readonly (FoldDifference | null)[])[]): {
+  lower: (number | null)[][];
+  upper: (number | null)[][];
+  p: (number | null)[][];
+  q: (number | null)[][];
+} {
+  const p = diffs.map((row) => row.map((d) => d?.corrected.p ?? null));
+  const flat = adjustPValues(p.flat());
+  let o = 0;
+  const q = p.map((row) => row.map(() => flat[o++]));
+  const grid = (k: 'lower' | 'upper') => diffs.map((row) => row.map((d) => d?.corrected[k] ?? null));
+  return { lower: grid('lower'), upper: grid('upper'), p, q };
+}
+
+/** One (subject, layer, ROI) cell of a comparison table. */
+export interface ComparisonCell {
+  subject: string;
+  layerId: string;
+  layerName: string;
+  roi: string;
+  a: number;
+  b: number;
+  difference: number;
+  /** Plain t over the K per-fold differences (too narrow: folds share training data). */
+  foldCi: FoldInterval & { nFolds: number };
+  /** Nadeau-Bengio corrected t over the per-fold differences. */
+  foldCiCorrected: FoldInterval;
+  /** Null when the held-out predictions were not kept (stored fold scores only). */
+  bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
+  /** The permutation p when available, else the corrected fold t-test p. */
+  p: number | null;
+  pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
+  /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p). */
+  q: number | null;
+  nStimuli: number | null;
+  /** Noise-ceiling-normalised values (null where the preset or the data give none): no interval. */
+  normalised: { a: number | null; b: number | null; difference: number | null };
+}
+
+export interface CellInput {
+  subject: string;
+  layerId: string;
+  layerName: string;
+  roi: string;
+  aFolds: readonly number[];
+  bFolds: readonly number[];
+  /** The stimulus-level statistics when both representations' held-out predictions were available. */
+  paired?: PairedCell;
+  /** Noise-ceiling-normalised ROI values, where the preset gives them (reported beside the raw ones). */
+  aNormalised?: number | null;
+  bNormalised?: number | null;
+}
+
+function normalisedPair(a: number | null | undefined, b: number | null | undefined): ComparisonCell['normalised'] {
+  const x = a ?? null;
+  const y = b ?? null;
+  return { a: x, b: y, difference: x !== null && y !== null ? y - x : null };
+}
+
+/** Cells with p and adjusted q; inputs whose fold lists cannot be paired are left out. */
+export function comparisonCells(inputs: readonly CellInput[], method: Adjustment = 'bh'): ComparisonCell[] {
+  const cells: ComparisonCell[] = [];
+  for (const c of inputs) {
+    const fd = foldDifference(c.aFolds, c.bFolds);
+    if (!fd) continue;
+    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+    const pc = c.paired;
+    cells.push({
+      subject: c.subject,
+      layerId: c.layerId,
+      layerName: c.layerName,
+      roi: c.roi,
+      a: pc ? pc.a : mean(c.aFolds),
+      b: pc ? pc.b : mean(c.bFolds),
+      difference: pc ? pc.difference : fd.value,
+      foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
+      foldCiCorrected: fd.corrected,
+      bootstrapCi: pc
+        ? { lower: pc.bootstrapCi.lower, upper: pc.bootstrapCi.upper, se: pc.bootstrapCi.se, nResamples: pc.bootstrapCi.nResamples, seed: pc.bootstrapCi.seed }
+        : null,
+      p: pc ? orNull(pc.p) : fd.corrected.p,
+      pMethod: pc ? 'sign-flip permutation over stimuli' : 'corrected fold t-test',
+      q: null,
+      nStimuli: pc ? pc.nStimuli : null,
+      normalised: normalisedPair(c.aNormalised, c.bNormalised),
+    });
+  }
+  adjustPValues(cells.map((c) => c.p), method).forEach((q, i) => (cells[i].q = q));
+  return cells;
+}
+
+/** One layer x ROI across subjects. */
+export interface AcrossSubjectsRow {
+  layerId: string;
+  layerName: string;
+  roi: string;
+  nSubjects: number;
+  mean: number;
+  sem: number | null;
+  lower: number | null;
+  upper: number | null;
+  t: number | null;
+  df: number;
+  p: number | null;
+  wilcoxon: { statistic: number; p: number | null; method: string };
+  /** Subjects where b - a > 0, < 0 and = 0. */
+  wins: number;
+  losses: number;
+  ties: number;
+  /** Adjusted across the rows of the table (from the t-test p). */
+  q: number | null;
+}
+
+/** Per layer x ROI (in first-seen order) over the subjects' cell differences. */
+export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Adjustment = 'bh'): AcrossSubjectsRow[] {
+  const groups = new Map<string, ComparisonCell[]>();
+  for (const c of cells) {
+    const key = `${c.layerId}|${c.roi}`;
+    const g = groups.get(key);
+    if (g) g.push(c);
+    else groups.set(key, [c]);
+  }
+  const rows: AcrossSubjectsRow[] = [...groups.values()].map((g) => {
+    const r = acrossSubjects(g.map((c) => c.difference));
+    return {
+      layerId: g[0].layerId,
+      layerName: g[0].layerName,
+      roi: g[0].roi,
+      nSubjects: r.summary.n,
+      mean: r.summary.mean,
+      sem: orNull(r.summary.sem),
+      lower: orNull(r.summary.lower),
+      upper: orNull(r.summary.upper),
+      t: orNull(r.summary.t),
+      df: r.summary.df,
+      p: orNull(r.summary.p),
+      wilcoxon: { statistic: r.wilcoxon.statistic, p: orNull(r.wilcoxon.p), method: r.wilcoxon.method },
+      wins: r.wins,
+      losses: r.losses,
+      ties: r.ties,
+      q: null,
+    };
+  });
+  adjustPValues(rows.map((r) => r.p), method).forEach((q, i) => (rows[i].q = q));
+  return rows;
+}
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break; null as empty. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Comparison cells as CSV (one row per cell, header first). */
+export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
+  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
+  const rows = cells.map((c) => [
+    c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
+    c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
+    c.foldCiCorrected.lower, c.foldCiCorrected.upper, c.foldCiCorrected.sem, c.foldCiCorrected.p,
+    c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
+    c.p, c.pMethod, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
+  ]);
+  return [head, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Across-subjects rows as CSV (one row per layer x ROI, header first). */
+export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
+  const head = ['layer', 'layerId', 'roi', 'nSubjects', 'mean', 'sem', 'lower', 'upper', 't', 'df', 'p', 'q', 'wilcoxonStatistic', 'wilcoxonP', 'wilcoxonMethod', 'wins', 'losses', 'ties'];
+  const body = rows.map((r) => [
+    r.layerName, r.layerId, r.roi, r.nSubjects, r.mean, r.sem, r.lower, r.upper, r.t, r.df, r.p, r.q,
+    r.wilcoxon.statistic, r.wilcoxon.p, r.wilcoxon.method, r.wins, r.losses, r.ties,
+  ]);
+  return [head, ...body].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A stored result row of one representation in one (subject, layer, ROI) cell (a study's tidy results). */
+export interface ResultRow {
+  subject: string;
+  layer: string;
+  layerId: string;
+  representation: string;
+  saeId: string | null;
+  roi: string;
+  foldValues: number[];
+  normalised: number | null;
+}
+
+/** 'neurons', 'sae' (the layer's one SAE in these rows) or an SAE id. */
+export type RepresentationSelector = string;
+
+function matches(row: ResultRow, sel: RepresentationSelector): boolean {
+  if (sel === 'neurons' || sel === 'sae') return row.representation === sel;
+  return row.saeId === sel;
+}
+
+export class SelectorError extends Error {
+  constructor(
+    readonly field: 'a' | 'b',
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/**
+ * Pair a's and b's rows by (subject, layer, ROI) into comparison cells (b - a) and the across-subjects table.
+ * Throws SelectorError when a selector matches no row, or 'sae' is ambiguous (several SAEs of one layer).
+ */
+export function compareResultRows(
+  rows: readonly ResultRow[],
+  a: RepresentationSelector,
+  b: RepresentationSelector,
+  method: Adjustment = 'bh',
+): { cells: ComparisonCell[]; acrossSubjects: AcrossSubjectsRow[] } {
+  const pick = (sel: RepresentationSelector, field: 'a' | 'b') => {
+    const chosen = rows.filter((r) => matches(r, sel));
+    if (chosen.length === 0) throw new SelectorError(field, `no results of representation "${sel}" in this study`);
+    const saes = new Map<string, Set<string | null>>();
+    for (const r of chosen) (saes.get(r.layerId) ?? saes.set(r.layerId, new Set()).get(r.layerId)!).add(r.saeId);
+    const several = [...saes.entries()].find(([, ids]) => ids.size > 1);
+    if (several) throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
+    return new Map(chosen.map((r) => [`${r.subject}|${r.layerId}|${r.roi}`, r]));
+  };
+  const A = pick(a, 'a');
+  const B = pick(b, 'b');
+  const inputs: CellInput[] = [];
+  for (const [key, ra] of A) {
+    const rb = B.get(key);
+    if (!rb) continue;
+    inputs.push({
+      subject: ra.subject,
+      layerId: ra.layerId,
+      layerName: ra.layer,
+      roi: ra.roi,
+      aFolds: ra.foldValues,
+      bFolds: rb.foldValues,
+      aNormalised: ra.normalised,
+      bNormalised: rb.normalised,
+    });
+  }
+  const cells = comparisonCells(inputs, method);
+  return { cells, acrossSubjects: acrossSubjectsTable(cells, method) };
+}

@@ -1,0 +1,115 @@
+/**
+ * services/paired-comparisons: cells from stored fold scores or held-out predictions, q across a table's
+ * cells, the across-subjects table and the CSV forms.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DenseMatrix } from '../../src/compute/matrix';
+import { Rng } from '../../src/compute/random';
+import { bhQValues, holmAdjusted, pairedCell, tSummary, wilcoxonSignedRank } from '../../src/compute/stats/index';
+import {
+  acrossSubjectsCsv,
+  acrossSubjectsTable,
+  adjustPValues,
+  comparisonCells,
+  comparisonCellsCsv,
+  compareResultRows,
+  differenceGrids,
+  SelectorError,
+  type ResultRow,
+  foldDifference,
+  type CellInput,
+} from '../../src/services/paired-comparisons';
+
+function inputs(): CellInput[] {
+  const rng = new Rng(17);
+  const out: CellInput[] = [];
+  for (const subject of ['subj01', 'subj02', 'subj05', 'subj07']) {
+    for (const [layer, gain] of [['l1', 0.02], ['l2', 0]] as const) {
+      for (const roi of ['V1v', 'FFA-1']) {
+        const aFolds = Array.from({ length: 5 }, () => 0.3 + 0.01 * rng.normal());
+        const bFolds = aFolds.map((v) => v + gain + 0.005 * rng.normal());
+        out.push({ subject, layerId: `id-${layer}`, layerName: layer, roi, aFolds, bFolds });
+      }
+    }
+  }
+  return out;
+}
+
+describe('paired-comparisons service', () => {
+  it('fold differences: plain and corrected t interval and p of b - a, null when folds do not pair', () => {
+    const d = foldDifference([0.1, 0.2, 0.3], [0.15, 0.22, 0.36])!;
+    const t = tSummary([0.05, 0.02, 0.06]);
+    expect(d.value).toBeCloseTo(t.mean, 14);
+    expect(d.lower).toBeCloseTo(t.lower, 14);
+    expect(d.p).toBeCloseTo(t.p, 14);
+    const c = tSummary([0.05, 0.02, 0.06], 0.95, 1 / 2); // K = 3: n_test / n_train = 1/2
+    expect(d.corrected.lower).toBeCloseTo(c.lower, 14);
+    expect(d.corrected.p).toBeCloseTo(c.p, 14);
+    expect(d.corrected.upper! - d.corrected.lower!).toBeGreaterThan(d.upper! - d.lower!);
+    expect(foldDifference([0.1, 0.2], [0.1])).toBeNull();
+    expect(foldDifference([0.1], [0.2])).toMatchObject({ value: expect.closeTo(0.1, 12), lower: null, p: null });
+  });
+
+  it('adjusts p across the table, BH by default, Holm on request, nulls kept', () => {
+    const p = [0.01, null, 0.04, 0.02];
+    expect(adjustPValues(p)).toEqual(Array.from(bhQValues([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)));
+    expect(adjustPValues(p, 'holm')).toEqual(Array.from(holmAdjusted([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)));
+    const grids = differenceGrids([[foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]), null]]);
+    expect(grids.q[0][1]).toBeNull();
+    expect(grids.q[0][0]).toBe(grids.p[0][0]); // one test: q = p
+    expect(grids.p[0][0]).toBe(foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41])!.corrected.p);
+  });
+
+  it('cells take q across all cells; the across-subjects table summarises per layer x ROI', () => {
+    const cells = comparisonCells(inputs());
+    expect(cells).toHaveLength(16);
+    expect(cells.every((c) => c.pMethod === 'corrected fold t-test' && c.bootstrapCi === null)).toBe(true);
+    cells.forEach((c) => expect(c.p).toBe(c.foldCiCorrected.p));
+    const q = bhQValues(cells.map((c) => c.p!));
+    cells.forEach((c, i) => expect(c.q).toBeCloseTo(q[i], 14));
+    const rows = acrossSubjectsTable(cells);
+    expect(rows.map((r) => `${r.layerName}/${r.roi}`)).toEqual(['l1/V1v', 'l1/FFA-1', 'l2/V1v', 'l2/FFA-1']);
+    for (const r of rows) {
+      const d = cells.filter((c) => c.layerName === r.layerName && c.roi === r.roi).map((c) => c.difference);
+      expect(r.nSubjects).toBe(4);
+      expect(r.mean).toBeCloseTo(tSummary(d).mean, 14);
+      expect(r.p).toBeCloseTo(tSummary(d).p, 14);
+      expect(r.wilcoxon).toMatchObject({ statistic: wilcoxonSignedRank(d).statistic, method: 'exact' });
+      expect(r.wins).toBe(d.filter((v) => v > 0).length);
+    }
+    // l1 is built to win in every subject
+    expect(rows[0].wins).toBe(4);
+    expect(rows[0].lower!).toBeGreaterThan(0);
+    const csv = acrossSubjectsCsv(rows).split('\r\n');
+    expect(csv[0]).toBe('layer,layerId,roi,nSubjects,mean,sem,lower,upper,t,df,p,q,wilcoxonStatistic,wilcoxonP,wilcoxonMethod,wins,losses,ties');
+    expect(csv).toHaveLength(6); // header, 4 rows, trailing empty
+  });
+
+  it('a cell with held-out predictions reports the stimulus statistics and the permutation p', () => {
+    const rng = new Rng(2);
+    const mk = (m: number): DenseMatrix<Float32Array> => ({ rows: m, cols: 3, data: Float32Array.from({ length: m * 3 }, () => rng.normal()) });
+    const folds = [0, 1, 2].map(() => ({ a: mk(12), b: mk(12), y: mk(12) }));
+    const paired = pairedCell(folds, { kind: 'cosine', nResamples: 50, seed: 9 });
+    const [cell] = comparisonCells([{ subject: 's', layerId: 'l', layerName: 'l,1', roi: 'V1v', aFolds: paired.foldA, bFolds: paired.foldB, paired }]);
+    expect(cell).toMatchObject({ p: paired.p, pMethod: 'sign-flip permutation over stimuli', nStimuli: 36, q: paired.p });
+    expect(cell.bootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
+    const csv = comparisonCellsCsv([cell]).split('\r\n');
+    expect(csv[1].startsWith('s,"l,1",l,V1v,')).toBe(true);
+  });
+
+  it('pairs stored result rows by subject, layer and ROI; selectors by name or SAE id', () => {
+    const rows: ResultRow[] = inputs().flatMap((c) => [
+      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'neurons', saeId: null, roi: c.roi, foldValues: [...c.aFolds], normalised: 0.5 },
+      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'sae', saeId: `sae-${c.layerName}`, roi: c.roi, foldValues: [...c.bFolds], normalised: null },
+    ]);
+    const { cells, acrossSubjects } = compareResultRows(rows, 'neurons', 'sae');
+    expect(cells).toEqual(comparisonCells(inputs().map((c) => ({ ...c, aNormalised: 0.5, bNormalised: null }))));
+    expect(cells[0].normalised).toEqual({ a: 0.5, b: null, difference: null });
+    expect(acrossSubjects).toHaveLength(4);
+    // b by SAE id: only layer l1's SAE -> only l1 cells
+    expect(compareResultRows(rows, 'neurons', 'sae-l1').cells.every((c) => c.layerName === 'l1')).toBe(true);
+    expect(() => compareResultRows(rows, 'neurons', 'nope')).toThrow(SelectorError);
+    const twoSaes = [...rows, { ...rows[1], saeId: 'other' }];
+    expect(() => compareResultRows(twoSaes, 'neurons', 'sae')).toThrow(/several SAEs/);
+  });
+});
