@@ -18,6 +18,8 @@ export interface NiftiWriteOptions {
   /** scl_slope / scl_inter (default 1 / 0). */
   sclSlope?: number;
   sclInter?: number;
+  /** intent_code (1002 = NIFTI_INTENT_LABEL: viewers draw the volume as labels, e.g. NiiVue's outlines). */
+  intentCode?: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export function encodeNifti1(data: NiftiWritable, shape: number[], opts: NiftiWr
   v.setInt16(40, shape.length, true);
   shape.forEach((d, i) => v.setInt16(42 + 2 * i, d, true));
   for (let i = shape.length; i < 7; i++) v.setInt16(42 + 2 * i, 1, true);
+  v.setInt16(68, opts.intentCode ?? 0, true);
   v.setInt16(70, code, true);
   v.setInt16(72, bitpix, true);
   v.setFloat32(76, 1, true); // qfac

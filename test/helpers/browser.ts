@@ -67,6 +67,8 @@ export async function launchBrowser(): Promise<Browser> {
 export async function distinctColours(page: Page, selector: string): Promise<number> {
   const png = await page.locator(selector).screenshot();
   return page.evaluate(async (b64) => {
+    // Runs in the page (DOM types are not in the Node tsconfig).
+    const { createImageBitmap, OffscreenCanvas } = globalThis as any;
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
     const c = new OffscreenCanvas(bmp.width, bmp.height);

@@ -158,6 +158,7 @@ export interface Run {
   kind: string;
   status: string;
   method: string;
+  datasetId: string | null;
   subject: string | null;
   atlas: string | null;
   layerId: string | null;

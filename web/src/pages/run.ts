@@ -16,9 +16,6 @@ interface Voxels {
   roi: string[];
 }
 
-/** Okabe-Ito colours for ROI outlines (label 0 = background). */
-const ROI_COLOURS = ['#000000', '#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#999999', '#ffffff'];
-
 export async function render(root: HTMLElement, params: URLSearchParams, id: string | undefined, signal: AbortSignal): Promise<void> {
   if (!id) throw new Error('no run id');
   const run = await get<Run>(`/v1/runs/${id}`, signal);
@@ -92,14 +89,16 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
 }
 
 async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi: string | null, signal: AbortSignal): Promise<void> {
-  const [vox, base] = await Promise.all([
+  const [vox, base, mask] = await Promise.all([
     get<Voxels>(`/v1/runs/${run.id}/voxels?format=json`, signal),
     minus ? get<Voxels>(`/v1/runs/${minus.id}/voxels?format=json`, signal) : getBytes(`/v1/runs/${run.id}/voxels?format=nifti`),
+    // The subject's brain mask as the grey background (absent when the manifest declares none).
+    run.datasetId && run.subject ? getBytes(`/v1/datasets/${run.datasetId}/subjects/${run.subject}/brainmask`).catch(() => null) : null,
   ]);
   const shape = vox.volumeShape;
   const n = shape[0] * shape[1] * shape[2];
 
-  // ROI labels from the voxel table, as a label volume for outlines.
+  // ROI labels from the voxel table, as a label volume (NiiVue outlines label volumes).
   const roiNames = [...new Set(vox.roi)];
   const labels = new Uint8Array(n);
   vox.indices.forEach((idx, i) => (labels[idx] = roiNames.indexOf(vox.roi[i]) + 1));
@@ -108,9 +107,8 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   let scores: ArrayBuffer;
   let range: [number, number];
   if (minus) {
-    const other = new Map<number, number | null>();
     const b = base as Voxels;
-    b.indices.forEach((idx, i) => other.set(idx, b.values[i]));
+    const other = new Map<number, number | null>(b.indices.map((idx, i) => [idx, b.values[i]]));
     const vol = new Float32Array(n).fill(NaN);
     vox.indices.forEach((idx, i) => {
       const a = vox.values[i];
@@ -130,52 +128,73 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   const legend = h(
     'ul',
     { class: 'roi-legend' },
-    ...roiNames.map((r, i) => h('li', {}, h('span', { class: 'swatch', style: `background:${ROI_COLOURS[(i % 9) + 1]}` }), `${r} (${vox.roi.filter((x) => x === r).length} voxels)`)),
+    ...roiNames.map((r, i) => h('li', {}, h('span', { class: 'swatch', style: `background:${roiColour(i + 1)}` }), `${r} (${vox.roi.filter((x) => x === r).length} voxels)`)),
   );
   const where = h('p', { class: 'muted', id: 'where' }, 'Click or drag on a slice to move; scroll to change slices.');
-  const views = h('div', { class: 'tools' }, ...(
-    [['multiplanar', SLICE_TYPE.MULTIPLANAR], ['axial', SLICE_TYPE.AXIAL], ['coronal', SLICE_TYPE.CORONAL], ['sagittal', SLICE_TYPE.SAGITTAL]] as const
-  ).map(([name, t]) => h('button', { type: 'button', onclick: () => nv.setSliceType(t) }, name)));
-  el.append(views, h('div', { class: 'canvas-box' }, canvas), legend, where);
+  const nv = new Niivue({ backColor: [0.08, 0.08, 0.1, 1], show3Dcrosshair: false, crosshairColor: [1, 0, 0, 1], crosshairWidth: 0, isColorbar: true, dragAndDropEnabled: false });
+  // Outlines mark a label's border voxels; in a small volume (the synthetic sets) every ROI voxel is a
+  // border voxel and would hide the scores, so they start hidden there.
+  const outlines = h('input', { type: 'checkbox', checked: Math.min(...shape) >= 24, onchange: () => nv.setOpacity(2, outlines.checked ? 1 : 0) });
+  const views = h(
+    'div',
+    { class: 'tools' },
+    ...([['multiplanar', SLICE_TYPE.MULTIPLANAR], ['axial', SLICE_TYPE.AXIAL], ['coronal', SLICE_TYPE.CORONAL], ['sagittal', SLICE_TYPE.SAGITTAL]] as const).map(([name, t]) =>
+      h('button', { type: 'button', onclick: () => nv.setSliceType(t) }, name),
+    ),
+    h('label', {}, outlines, ' ROI outlines'),
+  );
+  el.append(
+    h('p', { class: 'muted' }, minus
+      ? 'Per voxel: the SAE-latent score minus the neuron score (orange: SAE higher; blue: neurons higher), on the brain mask.'
+      : 'Per voxel: the voxel score (mean over folds), on the brain mask; outlines: ROIs.'),
+    views,
+    h('div', { class: 'canvas-box' }, canvas),
+    legend,
+    where,
+  );
 
-  const nv = new Niivue({ backColor: [0.08, 0.08, 0.1, 1], show3Dcrosshair: false, crosshairColor: [1, 1, 1, 0.5], isColorbar: true, dragAndDropEnabled: false });
   await nv.attachToCanvas(canvas);
   nv.setInterpolation(true);
+  // Layers: background (brain mask, or the ROI voxels when the dataset has no mask), scores, ROI labels.
+  const background = mask ?? encodeNifti1(Uint8Array.from(labels, (l) => (l ? 1 : 0)), shape).slice().buffer;
+  await nv.loadFromArrayBuffer(background, mask ? 'brainmask.nii.gz' : 'rois-mask.nii');
   await nv.loadFromArrayBuffer(scores, minus ? 'difference.nii' : 'scores.nii.gz');
-  await nv.loadFromArrayBuffer(encodeNifti1(labels, shape).slice().buffer, 'rois.nii');
-  const [sv, lv] = nv.volumes;
+  await nv.loadFromArrayBuffer(encodeNifti1(labels, shape, { intentCode: 1002 }).slice().buffer, 'rois.nii');
+  const [bg, sv, lv] = nv.volumes;
+  bg.colormap = 'gray';
+  bg.cal_min = 0;
+  bg.cal_max = 2.5;
+  bg.colorbarVisible = false;
   if (minus) {
     sv.colormap = 'warm';
     sv.colormapNegative = 'winter';
     sv.cal_min = 0;
     sv.cal_max = range[1];
-    sv.cal_minNeg = 0;
-    sv.cal_maxNeg = range[0];
+    sv.cal_minNeg = range[0];
+    sv.cal_maxNeg = 0;
   } else {
     sv.colormap = 'viridis';
-    sv.cal_min = range[0];
+    sv.cal_min = range[0] - 1e-6;
     sv.cal_max = range[1];
   }
-  const rgb = ['', ...roiNames].map((_, i) => ROI_COLOURS[i ? ((i - 1) % 9) + 1 : 0]);
-  const channel = (k: number) => rgb.map((c) => parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16));
-  lv.setColormapLabel({ R: channel(0), G: channel(1), B: channel(2), A: rgb.map((_, i) => (i ? 255 : 0)), I: rgb.map((_, i) => i), labels: ['', ...roiNames] });
+  const colours = ['#000000', ...roiNames.map((_, i) => roiColour(i + 1))];
+  const channel = (k: number) => colours.map((c) => parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16));
+  lv.setColormapLabel({ R: channel(0), G: channel(1), B: channel(2), A: colours.map((_, i) => (i ? 255 : 0)), I: colours.map((_, i) => i), labels: ['', ...roiNames] });
   lv.colorbarVisible = false;
-  nv.setOpacity(1, 1);
   nv.setAtlasOutline(1);
+  nv.setOpacity(2, outlines.checked ? 1 : 0);
   nv.updateGLVolume();
   nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
 
-  // Centre the crosshair on the ROI the user clicked (or the best voxel).
-  let target = -1;
-  vox.indices.forEach((idx, i) => {
-    if (focusRoi && vox.roi[i] !== focusRoi) return;
+  // Centre the crosshair on the best voxel (of the ROI whose cell was clicked, if any).
+  let best = -1;
+  vox.indices.forEach((_, i) => {
     const v = vox.values[i];
-    if (v !== null && (target < 0 || v > (vox.values[vox.indices.indexOf(target)] ?? -Infinity))) target = idx;
+    if ((!focusRoi || vox.roi[i] === focusRoi) && v !== null && (best < 0 || v > vox.values[best]!)) best = i;
   });
-  if (target >= 0) {
-    const x = target % shape[0];
-    const y = Math.floor(target / shape[0]) % shape[1];
-    const z = Math.floor(target / (shape[0] * shape[1]));
+  if (best >= 0) {
+    const idx = vox.indices[best];
+    const [x, y, z] = [idx % shape[0], Math.floor(idx / shape[0]) % shape[1], Math.floor(idx / (shape[0] * shape[1]))];
     nv.scene.crosshairPos = [(x + 0.5) / shape[0], (y + 0.5) / shape[1], (z + 0.5) / shape[2]];
     nv.drawScene();
   }
@@ -184,4 +203,9 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   };
   canvas.dataset.ready = '1';
   signal.addEventListener('abort', () => nv.gl?.getExtension('WEBGL_lose_context')?.loseContext());
+}
+
+/** Okabe-Ito colours for ROI outlines (colour-blind safe), cycling after eight. */
+function roiColour(label: number): string {
+  return ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#999999'][(label - 1) % 8];
 }
