@@ -102,7 +102,7 @@ export function heatmapSpec(o: { rows: string[]; cols: string[]; rowTitle: strin
       tooltip: tooltip as never,
     },
     layer: [
-      { mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 }, encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } } },
+      { name: 'rects', mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 }, encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } } },
       { name: 'cells', mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'label' }, color: { condition: { test: "datum.ink === '#fff'", value: '#fff' }, value: '#111' } } },
     ],
     config: { view: { stroke: null }, axis: { domain: false, ticks: false } },

@@ -19,6 +19,8 @@ let current: AbortController | null = null;
 async function route(): Promise<void> {
   current?.abort();
   const ctrl = (current = new AbortController());
+  // A chart tooltip open when the page changes would float over the next page.
+  document.getElementById('vg-tooltip-element')?.classList.remove('visible');
   const [pathPart, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
   const [name, arg] = pathPart.split('/');
   const root = document.getElementById('page')!;
