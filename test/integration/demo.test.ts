@@ -72,6 +72,11 @@ describe('npm run demo', () => {
       const tables = parseTables(out);
       expect([...tables.keys()]).toEqual(['demo-net-a', 'demo-net-b']);
       const url = `http://127.0.0.1:${port}`;
+      // The dashboard's address is printed and serves the built page.
+      expect(out).toContain(`dashboard: ${url}/`);
+      const home = await fetch(`${url}/`);
+      expect(home.headers.get('content-type')).toContain('text/html');
+      expect(await home.text()).toContain('<main id="page"');
       const models = (await (await fetch(`${url}/v1/models`)).json()).items as { id: string; name: string }[];
       let cells = 0;
       for (const [name, reps] of tables) {
