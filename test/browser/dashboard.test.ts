@@ -165,7 +165,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       const seen: string[] = (g.seen = []);
       new g.MutationObserver(() => {
         const row = g.document.querySelector('.job');
-        if (row?.dataset.state && seen.at(-1) !== `${row.dataset.state}:${row.dataset.fraction}`) seen.push(`${row.dataset.state}:${row.dataset.fraction}`);
+        const now = row?.dataset.state && `${row.dataset.state}:${row.dataset.fraction}:${row.querySelector('.stage')?.textContent}`;
+        if (now && seen.at(-1) !== now) seen.push(now);
       }).observe(g.document.body, { subtree: true, attributes: true, childList: true });
     });
     await page.click('#submit-form button[type=submit]');
@@ -174,10 +175,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const result = page.locator('.result[data-run]');
     await result.waitFor({ timeout: 120_000 });
     const seen = await page.evaluate(() => (globalThis as { seen?: string[] }).seen!);
-    const fractions = seen.map((s) => Number(s.split(':')[1]));
-    expect(seen[0]).toBe('queued:0');
-    expect(seen.at(-1)).toBe('completed:1');
-    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    // queued, then running through the job's stages, then completed (the API's fraction is per stage).
+    const states = seen.map((x) => x.split(':')[0]);
+    const rank = (x: string) => ['queued', 'running', 'completed'].indexOf(x);
+    expect(states[0]).toBe('queued');
+    expect(seen.at(-1)).toMatch(/^completed:1:/);
+    expect(states.map(rank)).toEqual(states.map(rank).sort((a, b) => a - b));
+    const stages = new Set(seen.filter((x) => x.startsWith('running:')).map((x) => x.split(':')[2]));
+    expect(stages.size).toBeGreaterThanOrEqual(2);
     // Same page (no reload), and the result table holds the run's scores.
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(42);
     const run = await json(`/v1/runs/${await result.getAttribute('data-run')}`);

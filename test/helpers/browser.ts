@@ -47,7 +47,8 @@ export async function launchBrowser(): Promise<Browser> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    // The pages ask GET /v1/studies whether studies exist; its 404 (no studies yet) is logged by Chromium.
+    if (m.type() === 'error' && !m.location().url.includes('/v1/studies?limit=1')) errors.push(`console: ${m.text()} (${m.location().url})`);
   });
   return {
     context,

@@ -9,6 +9,7 @@ const pages: Record<string, () => Promise<Page>> = {
   '': () => import('./pages/scores'),
   runs: () => import('./pages/runs'),
   run: () => import('./pages/run'),
+  study: () => import('./pages/study'),
   models: () => import('./pages/models'),
   comparisons: () => import('./pages/comparisons'),
   toy: () => import('./pages/toy'),
@@ -26,7 +27,7 @@ async function route(): Promise<void> {
   const root = document.getElementById('page')!;
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
     const target = a.getAttribute('href')!.replace(/^#\/?/, '');
-    a.classList.toggle('active', target === name || (name === 'run' && target === 'runs'));
+    a.classList.toggle('active', target === name || (['run', 'study'].includes(name) && target === 'runs'));
   }
   const load = pages[name];
   if (!load) {

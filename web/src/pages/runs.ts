@@ -6,6 +6,7 @@ import { ApiError, get, send, type Dataset, type Job, type Model, type Run, type
 import { clear, fmt, h, select, table } from '../dom';
 import { checks, FieldRows } from '../form';
 import { jobRow } from '../jobs';
+import { haveStudies, type Study } from '../studies';
 
 /** Jobs submitted from this tab, so a reload keeps following them. */
 const TRACKED = 'brain-align.jobs';
@@ -34,15 +35,22 @@ export async function render(root: HTMLElement, _params: URLSearchParams, _arg: 
     );
   };
 
-  root.append(h('h2', {}, 'Submit an alignment'));
+  const studies = await haveStudies(signal);
   if (!datasets.items.length || !models.items.length) {
     root.append(h('p', { class: 'muted' }, 'Register a dataset and a model with layers first (see the API docs at /docs).'));
   } else {
-    root.append(await alignmentForm(models.items, datasets.items, signal, (submitted) => {
+    const align = await alignmentForm(models.items, datasets.items, signal, (submitted) => {
       tracked.add(submitted);
       for (const t of submitted) follow(t);
-    }));
+    });
+    if (studies) {
+      root.append(h('h2', {}, 'Submit a study'), await studyForm(models.items, datasets.items, signal));
+      root.append(h('details', { class: 'more' }, h('summary', {}, 'or one alignment (one subject, one atlas)'), align));
+    } else {
+      root.append(h('h2', {}, 'Submit an alignment'), align);
+    }
   }
+  if (studies) root.append(await studyList(models.items, signal));
   root.append(live, results);
   const mine = tracked.list();
   if (!mine.length) live.append(h('p', { class: 'muted', id: 'no-jobs' }, 'Nothing submitted from this tab yet.'));
@@ -144,4 +152,84 @@ async function recentRuns(models: Model[], signal: AbortSignal): Promise<HTMLEle
     h('h2', {}, 'Recent runs'),
     rows.length ? table(['layer', 'representation', 'subject', 'atlas', 'preset', 'ROIs', 'mean score', 'finished'], rows) : h('p', { class: 'muted' }, 'No finished runs yet.'),
   );
+}
+
+async function studyList(models: Model[], signal: AbortSignal): Promise<HTMLElement> {
+  const list = await get<{ items: Study[] }>('/v1/studies?limit=100', signal);
+  const layerModel = new Map(models.flatMap((m) => m.layers.map((l) => [l.id, m.name] as const)));
+  const rows = list.items.map((s) => [
+    h('a', { href: `#/study/${s.id}` }, s.name ?? s.id.slice(0, 8)),
+    s.state,
+    h('span', {}, h('progress', { max: s.progress.total || 1, value: s.progress.done }), ` ${s.progress.done}/${s.progress.total}`),
+    s.inputs.subjects.join(', '),
+    [...new Set(s.inputs.layerIds.map((id) => layerModel.get(id) ?? '?'))].join(', '),
+    String(s.inputs.rois.length),
+    new Date(s.createdAt).toLocaleString(),
+  ]);
+  return h(
+    'section',
+    { id: 'studies' },
+    h('h2', {}, 'Studies'),
+    rows.length ? table(['study', 'state', 'cells done', 'subjects', 'models', 'ROIs', 'created'], rows) : h('p', { class: 'muted' }, 'No studies yet.'),
+  );
+}
+
+async function studyForm(models: Model[], datasets: { id: string; name: string }[], signal: AbortSignal): Promise<HTMLElement> {
+  const form = h('form', { class: 'submit', novalidate: true, id: 'study-form' });
+  const rows = new FieldRows();
+  const name = h('input', { type: 'text', name: 'name', id: 's-name', placeholder: 'optional' });
+  const dsSelect = select('datasetId', datasets.map((d) => ({ value: d.id, label: d.name })), datasets[0].id, { id: 's-dataset' });
+  const subjectsBox = h('div', {});
+  const roisBox = h('div', {});
+  let subjects = checks('subjects', []);
+  let rois = checks('rois', []);
+  const fill = async () => {
+    const ds = await get<Dataset>(`/v1/datasets/${dsSelect.value}`, signal);
+    subjects = checks('subjects', ds.subjects.map((s, i) => ({ value: s.label, label: s.label, checked: i === 0 })));
+    const names = [...new Set(ds.subjects.flatMap((s) => s.rois.filter((r) => r.hemisphere === 'both' && r.voxelCount > 0).map((r) => `${r.atlas}/${r.name}`)))];
+    rois = checks('rois', names.map((n) => ({ value: n, label: n })));
+    clear(subjectsBox, subjects.el);
+    clear(roisBox, rois.el);
+  };
+  dsSelect.addEventListener('change', () => void fill());
+  await fill();
+  const extraRois = h('input', { type: 'text', name: 'extraRois', id: 's-rois', placeholder: 'e.g. FFA (a roiGroup of the manifest)' });
+  const layers = checks('layerIds', models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` }))));
+  const reps = checks('representations', [{ value: 'neurons', label: 'neurons', checked: true }, { value: 'sae', label: 'SAE latents', checked: true }]);
+  const preset = select('preset', ['paper', 'paper-centred', 'encoding'].map((p) => ({ value: p, label: p })), 'paper', { id: 's-preset' });
+  const k = h('input', { type: 'number', name: 'k', id: 's-k', value: '5', style: 'width:5rem' });
+  const seed = h('input', { type: 'number', name: 'seed', id: 's-seed', value: '0', style: 'width:7rem' });
+  rows.row(form, 'Name', 'name', name);
+  rows.row(form, 'Dataset', 'datasetId', dsSelect);
+  rows.row(form, 'Subjects', 'subjects', subjectsBox);
+  rows.row(form, 'Layers', 'layerIds', layers.el);
+  rows.row(form, 'Representations', 'representations', reps.el);
+  rows.row(form, 'ROIs', 'rois', h('div', {}, roisBox, extraRois), 'atlas/label; more names (ROI groups) comma-separated');
+  rows.row(form, 'Preset', 'preset', preset);
+  rows.row(form, 'Folds', 'folds', h('span', {}, 'k ', k, '  seed ', seed));
+  const submit = h('button', { type: 'submit' }, 'Submit study');
+  form.append(h('span'), h('div', {}, submit, rows.general));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    rows.clear();
+    submit.disabled = true;
+    try {
+      const study = await send<Study>('POST', '/v1/studies', {
+        ...(name.value.trim() ? { name: name.value.trim() } : {}),
+        datasetId: dsSelect.value,
+        subjects: subjects.value(),
+        layerIds: layers.value(),
+        representations: reps.value(),
+        rois: [...rois.value(), ...extraRois.value.split(',').map((r) => r.trim()).filter(Boolean)],
+        preset: preset.value,
+        folds: { k: k.valueAsNumber, seed: seed.valueAsNumber },
+      });
+      location.hash = `#/study/${study.id}`;
+    } catch (err) {
+      rows.show(err);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
 }
