@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isInside, realpathLenient } from './nsd/paths';
 
 const booleanFlag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
@@ -17,7 +18,10 @@ export const ConfigSchema = z.object({
   ALIGN_DATA_DIR: z.string().min(1).default('./data'),
   /** Port of the embedded Postgres (only used when DATABASE_URL is unset). */
   ALIGN_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
-  /** Folders the service may read data from, separated by ":" (path.delimiter). Defaults to ALIGN_DATA_DIR. */
+  /**
+   * Folders the service may read data from, separated by ":" (path.delimiter). Defaults to
+   * ALIGN_DATA_DIR/datasets; a root may not hold (or lie in) the service's private folders.
+   */
   ALIGN_DATA_ROOTS: z.string().optional(),
   /** A key accepted as admin for automation (scripts, CI); stored nowhere. */
   ALIGN_ADMIN_KEY: z.string().min(16, 'ALIGN_ADMIN_KEY must be at least 16 characters').optional(),
@@ -33,6 +37,9 @@ export const ConfigSchema = z.object({
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
+  /** Longest a client may take to send a whole request (headers and body), and its headers alone. */
+  ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
+  ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(20),
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -45,6 +52,8 @@ export interface Config {
   pgDir: string;
   pgPort: number;
   dataRoots: string[];
+  /** Service-private folders (database, uploads, SAE weights): never inside a data root. */
+  privateDirs: { pg: string; uploads: string; saes: string };
   adminKey?: string;
   readsRequireKey: boolean;
   workers: number;
@@ -55,6 +64,8 @@ export interface Config {
   jobPollSeconds: number;
   backend?: string;
   logLevel: string;
+  httpRequestTimeoutSeconds: number;
+  httpHeadersTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -70,18 +81,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.ALIGN_DATA_DIR);
-  const roots = (e.ALIGN_DATA_ROOTS ?? dataDir)
+  const privateDirs = { pg: path.join(dataDir, 'pg'), uploads: path.join(dataDir, 'uploads'), saes: path.join(dataDir, 'saes') };
+  const roots = (e.ALIGN_DATA_ROOTS ?? defaultDataRoot(dataDir))
     .split(path.delimiter)
     .filter((s) => s.length > 0)
     .map((s) => path.resolve(s));
+  checkRootsArePublic(roots, privateDirs);
   return {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir,
-    pgDir: path.join(dataDir, 'pg'),
+    pgDir: privateDirs.pg,
     pgPort: e.ALIGN_PG_PORT,
     dataRoots: roots,
+    privateDirs,
     adminKey: e.ALIGN_ADMIN_KEY,
     readsRequireKey: e.ALIGN_READS_REQUIRE_KEY,
     workers: e.ALIGN_WORKERS,
@@ -92,5 +106,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     backend: e.ALIGN_BACKEND,
     logLevel: e.LOG_LEVEL,
+    httpRequestTimeoutSeconds: e.ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS,
+    httpHeadersTimeoutSeconds: e.ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS,
   };
+}
+
+/** The readable root when ALIGN_DATA_ROOTS is unset: a folder beside (not above) the private ones. */
+export function defaultDataRoot(dataDir: string): string {
+  return path.join(dataDir, 'datasets');
+}
+
+const PRIVATE_WHAT = { pg: 'the embedded database', uploads: 'uploaded files', saes: 'SAE weights' } as const;
+
+/**
+ * A root that holds a private folder (or lies inside one) would let any key holder read the database's
+ * files through a dataset manifest or an SAE import; refuse it at start, with the way out.
+ * Compared both as written and with symlinks resolved.
+ */
+function checkRootsArePublic(roots: readonly string[], privateDirs: Config['privateDirs']): void {
+  for (const root of roots) {
+    for (const [k, dir] of Object.entries(privateDirs) as [keyof typeof PRIVATE_WHAT, string][]) {
+      const pairs: [string, string][] = [[root, dir], [realpathLenient(root), realpathLenient(dir)]];
+      if (pairs.some(([r, d]) => isInside(d, r) || isInside(r, d))) {
+        throw new ConfigError(
+          `invalid configuration: ALIGN_DATA_ROOTS entry ${root} overlaps ${dir}, which holds ${PRIVATE_WHAT[k]}; list only the folders holding your datasets and activations (the default is ALIGN_DATA_DIR/datasets)`,
+        );
+      }
+    }
+  }
 }

@@ -2,11 +2,12 @@
  * Starts everything a process needs (database, compute backend, HTTP, workers) and stops it in
  * reverse order. Used by main.ts, the CLI demo and the API tests, so they all run the same code.
  */
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { initBackend, type BackendInfo } from './compute/backend';
-import type { Config } from './config';
+import { defaultDataRoot, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createApp } from './http/app';
 import type { AppContext } from './http/context';
@@ -15,6 +16,7 @@ import { startJobQueue, type JobQueue } from './jobs/queue';
 import { createLogger } from './logger';
 import { listenForResultChanges, onResultsChanged } from './db/notify';
 import { ResponseCache } from './http/response-cache';
+import { answerClientErrors, httpServerOptions } from './http/server-options';
 
 export interface RunningService {
   url: string;
@@ -34,6 +36,9 @@ export interface StartOptions {
 
 export async function startService(config: Config, opts: StartOptions = {}): Promise<RunningService> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // The default data root exists from the first start, so a newcomer sees where datasets go.
+  const defaultRoot = defaultDataRoot(config.dataDir);
+  if (config.dataRoots.includes(defaultRoot)) await mkdir(defaultRoot, { recursive: true });
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgDir: config.pgDir,
@@ -57,7 +62,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     if (opts.http !== false) {
       const app = createApp(context);
       // (express 5's app.listen calls back on errors too; listen on a plain http server instead)
-      const httpServer = createServer(app);
+      const httpServer = createServer(httpServerOptions(config), app);
+      answerClientErrors(httpServer);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -25,13 +25,16 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const ITEM_SIZE: Record<NpyDtype, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
 
+const UNSUPPORTED_DTYPE = 'unsupported .npy dtype (use float16/32/64, signed or unsigned integers, or bool)';
+
 function parseHeader(text: string): { descr: string; fortranOrder: boolean; shape: number[] } {
   // The header is a Python dict literal, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyFormatError(`unreadable .npy header: ${text.trim().slice(0, 120)}`);
+    // Never quote the header: errors must not echo file contents.
+    throw new NpyFormatError('unreadable .npy header (not a dict with descr, fortran_order and shape)');
   }
   const shape = shapeText
     .split(',')
@@ -39,7 +42,7 @@ function parseHeader(text: string): { descr: string; fortranOrder: boolean; shap
     .filter((s) => s.length > 0)
     .map((s) => {
       const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw new NpyFormatError(`bad .npy shape entry "${s}"`);
+      if (!Number.isInteger(v) || v < 0) throw new NpyFormatError('bad .npy shape entry (not a non-negative integer)');
       return v;
     });
   return { descr, fortranOrder: fortran === 'True', shape };
@@ -149,9 +152,9 @@ export function readNpy(buf: Uint8Array): NpyArray {
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(offset, offset + headerLen));
   const { descr, fortranOrder, shape } = parseHeader(header);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
-  if (!m) throw new NpyFormatError(`unsupported .npy dtype "${descr}"`);
+  if (!m) throw new NpyFormatError(UNSUPPORTED_DTYPE);
   const dtype = `${m[2]}${m[3]}` as NpyDtype;
-  if (!(dtype in ITEM_SIZE)) throw new NpyFormatError(`unsupported .npy dtype "${descr}"`);
+  if (!(dtype in ITEM_SIZE)) throw new NpyFormatError(UNSUPPORTED_DTYPE);
   const little = m[1] !== '>';
   const count = shape.reduce((a, b) => a * b, 1);
   let data = decode(buf.subarray(offset + headerLen), dtype, little, count);

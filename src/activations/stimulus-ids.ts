@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DataValidationError } from '../nsd/errors';
 import { openH5Dataset, readH5Slab } from '../nsd/hdf5';
 import { parseCsv } from '../nsd/csv';
-import { readNpy } from './npy';
+import { NpyFormatError, readNpy } from './npy';
 
 export interface ReadIdsOptions {
   /** HDF5 dataset holding the ids (for .h5/.hdf5 files). */
@@ -17,7 +17,7 @@ function checkedIds(values: ArrayLike<number | bigint | string>, field: string):
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
-    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new DataValidationError(`${field}[${i}]`, `stimulus id "${String(values[i])}" is not a non-negative integer`);
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new DataValidationError(`${field}[${i}]`, 'stimulus id is not a non-negative integer');
     out[i] = v;
   }
   return out;
@@ -64,7 +64,7 @@ export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): 
       if (hasHeader) {
         const want = opts.column ?? (header.includes('nsdId') ? 'nsdId' : header.length === 1 ? header[0] : undefined);
         col = want === undefined ? -1 : header.indexOf(want);
-        if (col < 0) throw new DataValidationError(`${field}.column`, `CSV has no column ${want ?? '"nsdId"'} (columns: ${header.join(', ')})`);
+        if (col < 0) throw new DataValidationError(`${field}.column`, `CSV has no column ${opts.column === undefined ? '"nsdId"' : 'named by column'} among its ${header.length} columns`);
       } else if (rows[0].length !== 1) {
         throw new DataValidationError(field, 'a CSV without header must have one column');
       }
@@ -72,7 +72,9 @@ export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): 
     }
   } catch (e) {
     if (e instanceof DataValidationError) throw e;
-    throw new DataValidationError(field, `cannot read stimulus ids: ${(e as Error).message}`);
+    // JSON.parse and the .npy reader's messages may quote the file; name only the kind of failure.
+    const reason = e instanceof SyntaxError ? 'the file is not valid JSON' : e instanceof NpyFormatError ? e.message : `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'read error'})`;
+    throw new DataValidationError(field, `cannot read stimulus ids: ${reason}`);
   }
   throw new DataValidationError(field, `unsupported ids file type "${ext ?? ''}" (use .npy, .json, .csv or HDF5)`);
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../config';
+import { defaultDataRoot, loadConfig } from '../config';
 import { writeSyntheticNsd } from '../nsd/synthetic';
 import { startService } from '../server';
 import { ApiClient, ApiError } from './api-client';
@@ -65,7 +65,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
   try {
     console.log(`service at ${service.url} (docs: ${service.url}/docs); database: ${service.db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; compute: ${service.backend.name}`);
-    const dir = path.join(config.dataDir, 'demo', 'synthetic-nsd');
+    const dir = path.join(defaultDataRoot(config.dataDir), 'demo', 'synthetic-nsd');
     const layers = MODELS.flatMap((m) => m.layers);
     // Deterministic and cheap (about a second): a second demo rewrites the same files.
     const syn = await writeSyntheticNsd(dir, { subjects: 1, layers, seed: 7, formats: ['hdf5', 'nifti'] });

@@ -15,8 +15,6 @@ import { allRoutes } from './routes';
 import { toHttpProblem } from './error-mapping';
 import { dashboardRouter } from './dashboard';
 
-export const JSON_BODY_LIMIT = '25mb';
-
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -40,13 +38,15 @@ export function createApp(ctx: AppContext): Express {
       autoLogging: { ignore: (req) => req.url === '/v1/health' },
     }),
   );
-  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   const document = buildOpenApiDocument();
   const yamlText = openApiYaml();
   app.get('/openapi.json', (_req, res) => res.json(document));
   app.get('/openapi.yaml', (_req, res) => res.type('application/yaml').send(yamlText));
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
+  // The page at /docs itself; its assets from swagger-ui's folder; any other /docs path is a 404 problem.
+  app.use('/docs', (req, _res, next) => next(/\/package\.json$/.test(req.path) ? new HttpProblem('not-found', `no such file ${req.originalUrl}`) : undefined));
+  app.use('/docs', swaggerUi.serve);
+  app.get('/docs', swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
 
   const router = express.Router();
   mountRoutes(router, allRoutes(ctx), makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }));
@@ -63,6 +63,8 @@ export function createApp(ctx: AppContext): Express {
       return;
     }
     for (const [k, v] of Object.entries(problem.headers ?? {})) res.setHeader(k, v);
+    // A body we refused without reading (401, 413, 415) is not drained: close instead of reading gigabytes.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res
       .status(problem.status)
       .type('application/problem+json')

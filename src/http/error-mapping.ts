@@ -3,7 +3,7 @@
  * `field` and `reason` (duck-typed here so those rooms stay free of HTTP code).
  */
 import { Prisma } from '../db/client';
-import { HttpProblem, type ProblemKind } from './problem';
+import { HttpProblem, PROBLEM_TYPES, type ProblemKind } from './problem';
 
 interface FieldCarryingError {
   field: string;
@@ -19,10 +19,8 @@ function isFieldError(err: unknown): err is FieldCarryingError {
 export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   const e = err as { type?: string; status?: number; statusCode?: number; code?: string; name?: string; message?: string };
-  // body-parser errors
-  if (e?.type === 'entity.parse.failed') return new HttpProblem('invalid-json', `body is not valid JSON: ${e.message ?? ''}`.trim(), { errors: [{ field: 'body', reason: 'not valid JSON' }] });
-  if (e?.type === 'entity.too.large') return new HttpProblem('payload-too-large', 'request body exceeds the size limit');
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new HttpProblem('unsupported-media-type', e.message ?? 'unsupported encoding');
+  // Malformed percent-encoding anywhere the router or static files decode a path (router marks it 400).
+  if (err instanceof URIError) return HttpProblem.invalid('path', 'malformed percent-encoding');
   if (isFieldError(err)) {
     const kind: ProblemKind = /outside/i.test(err.name + err.reason) ? 'path-outside-roots' : 'invalid-data';
     return new HttpProblem(kind, `${err.field}: ${err.reason}`, { errors: [{ field: err.field, reason: err.reason }] });
@@ -30,6 +28,13 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
     if (err.code === 'P2002') return new HttpProblem('conflict', 'a resource with the same unique key already exists');
     if (err.code === 'P2025') return new HttpProblem('not-found', 'the resource does not exist');
+  }
+  // Other client errors raised by express's own middleware (http-errors with a 4xx status, e.g. static
+  // files under /docs): keep the status; their messages are written for clients.
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const kind = status === 400 ? 'bad-request' : ((Object.keys(PROBLEM_TYPES) as ProblemKind[]).find((k) => PROBLEM_TYPES[k].status === status) ?? 'bad-request');
+    return new HttpProblem(kind, e.message ?? 'bad request', { status });
   }
   return new HttpProblem('internal', 'internal error; see the server log for this request id');
 }

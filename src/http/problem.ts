@@ -12,6 +12,7 @@ export interface FieldError {
 
 export const PROBLEM_TYPES = {
   validation: { status: 400, title: 'Request validation failed' },
+  'bad-request': { status: 400, title: 'Malformed HTTP request' },
   'invalid-json': { status: 400, title: 'Request body is not valid JSON' },
   'invalid-data': { status: 400, title: 'Referenced data is invalid' },
   'path-outside-roots': { status: 400, title: 'Path is outside the configured data roots' },
@@ -19,7 +20,9 @@ export const PROBLEM_TYPES = {
   forbidden: { status: 403, title: 'This key may not do that' },
   'not-found': { status: 404, title: 'Resource not found' },
   conflict: { status: 409, title: 'Conflicts with the current state' },
+  'request-timeout': { status: 408, title: 'Request not received in time' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
+  'header-too-large': { status: 431, title: 'Request headers too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   unavailable: { status: 503, title: 'Service unavailable' },

@@ -10,6 +10,7 @@ import type { Db } from '../db/client';
 import { betasPath, discoverSessions, openNsdDataset, type NsdDataset } from '../nsd/dataset';
 import { readBetasFileShape } from '../nsd/betas-session';
 import { DataValidationError } from '../nsd/errors';
+import { resolveDataPath } from '../nsd/paths';
 import { noiseCeiling } from '../nsd/noise-ceiling';
 import { loadRoiMask, type Hemisphere } from '../nsd/rois';
 import { loadSubjectRoiBetas } from '../nsd/subject-betas';
@@ -24,9 +25,21 @@ export interface LayerMatrix {
 
 type LayerRow = { id: string; activationsPath: string; activationsDataset: string | null; stimulusIdsPath: string; stimulusIdsDataset: string | null };
 
-export async function loadLayerMatrix(layer: LayerRow): Promise<LayerMatrix> {
-  const X = await readActivations(layer.activationsPath, { dataset: layer.activationsDataset ?? undefined, field: 'layer.activations' });
-  const ids = await readStimulusIds(layer.stimulusIdsPath, { dataset: layer.stimulusIdsDataset ?? undefined, field: 'layer.stimulusIds' });
+/** Where a registered layer's files may be: the data roots, and the uploads folder the service wrote itself. */
+export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): string[] {
+  return [...config.dataRoots, config.privateDirs.uploads];
+}
+
+/**
+ * Read a layer's activations and ids. The stored paths are checked against the roots again, symlinks
+ * resolved, at every open: a file swapped for a link leading elsewhere after registration is refused.
+ */
+export async function loadLayerMatrix(layer: LayerRow, config: Pick<Config, 'dataRoots' | 'privateDirs'>): Promise<LayerMatrix> {
+  const roots = layerRoots(config);
+  const actsFile = resolveDataPath(layer.activationsPath, '.', roots, 'layer.activations');
+  const idsFile = resolveDataPath(layer.stimulusIdsPath, '.', roots, 'layer.stimulusIds');
+  const X = await readActivations(actsFile, { dataset: layer.activationsDataset ?? undefined, field: 'layer.activations' });
+  const ids = await readStimulusIds(idsFile, { dataset: layer.stimulusIdsDataset ?? undefined, field: 'layer.stimulusIds' });
   if (ids.length !== X.rows) throw new DataValidationError('layer.stimulusIds', `${ids.length} ids for ${X.rows} activation rows`);
   return { ids, X };
 }

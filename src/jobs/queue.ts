@@ -11,12 +11,15 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
-import type { Db } from '../db/client';
+import type { Db, Prisma } from '../db/client';
 import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobProgress, type JobState } from './types';
 
 export interface JobQueue {
-  /** Queue a job; returns its id (also the id of its Job row). */
-  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }): Promise<string>;
+  /**
+   * Queue a job; returns its id (also the id of its Job row). Given `tx`, the Job row and the pg-boss
+   * job are written in that transaction: both exist exactly when the caller's rows commit.
+   */
+  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }, tx?: Prisma.TransactionClient): Promise<string>;
   /** Cancel a queued or running job; returns its new state. */
   cancel(jobId: string): Promise<JobState>;
   stop(): Promise<void>;
@@ -34,6 +37,26 @@ export interface JobQueueOptions {
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 250;
+
+/** The message pg-boss stored with a failed job (`{message}` from boss.fail, or a handler's thrown error). */
+function failureMessage(output: unknown): string | null {
+  if (output && typeof output === 'object' && 'message' in output && typeof output.message === 'string') return output.message;
+  return null;
+}
+
+/**
+ * pg-boss's `db` option over a Prisma transaction, so that a job is sent in the same transaction as
+ * the rows that refer to it. pg-boss passes node-postgres style values: JSON objects are sent as text
+ * (its SQL casts them to jsonb) and `undefined` as NULL.
+ */
+function bossDb(tx: Prisma.TransactionClient): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return {
+    async executeSql(text, values = []) {
+      const args = values.map((v) => (v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
+      return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...args) };
+    },
+  };
+}
 const CANCEL_POLL_MS = 1000;
 
 export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
@@ -149,7 +172,37 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       await boss.fail(j.kind, j.id, { message: 'worker stopped responding' }).catch((err) => logger.error({ err }, 'could not hand back a stale job'));
     }
   };
-  const reaper = setInterval(() => void reap(), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
+
+  // Every terminal state in pg-boss must reach our rows: a job whose last attempt was failed by the
+  // reaper or by pg-boss's expiry, or that was cancelled or completed behind our back, ends here with
+  // the reason. The guarded UPDATE claims each transition once, so one process runs the hooks.
+  const reconcile = async () => {
+    const ended = await prisma.$queryRaw<{ id: string; kind: string; state: 'failed' | 'cancelled' | 'completed'; output: unknown; data: Record<string, unknown> }[]>`
+      SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data
+      FROM "Job" j
+      JOIN (SELECT id, state, output, data FROM pgboss.job UNION ALL SELECT id, state, output, data FROM pgboss.archive) b ON b.id = j.id
+      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch((err) => {
+      logger.error({ err }, 'could not read finished queue jobs');
+      return [];
+    });
+    for (const j of ended) {
+      // A job still running here finishes through runOne; only rows nobody is working on are settled.
+      if (controllers.has(j.id)) continue;
+      const message = failureMessage(j.output) ?? (j.state === 'failed' ? 'failed in the queue' : null);
+      const state: JobState = j.state;
+      const claimed = await prisma.job.updateMany({
+        where: { id: j.id, state: { in: ['queued', 'running', 'retrying', 'cancelling'] } },
+        data: { state, finishedAt: new Date(), ...(state === 'failed' ? { error: message } : {}) },
+      });
+      if (claimed.count !== 1) continue;
+      const handler = opts.handlers[j.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
+      logger.warn({ jobId: j.id, kind: j.kind, state, err: message }, 'job ended in the queue; rows updated');
+      if (state === 'failed') await handler?.onFailed?.(j.data, message ?? 'failed', { prisma, logger });
+      else if (state === 'cancelled') await handler?.onCancelled?.(j.data, { prisma, logger });
+    }
+  };
+
+  const reaper = setInterval(() => void reap().then(reconcile), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
   reaper.unref();
 
   if (opts.workers > 0) {
@@ -164,10 +217,14 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   }
 
   return {
-    async enqueue(kind, data, links = {}) {
+    async enqueue(kind, data, links = {}, tx) {
       const id = randomUUID();
-      await prisma.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
-      await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds });
+      const send = async (db: Prisma.TransactionClient) => {
+        await db.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
+        await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds, db: bossDb(db) });
+      };
+      if (tx) await send(tx);
+      else await prisma.$transaction(send);
       return id;
     },
     async cancel(jobId) {

@@ -27,13 +27,24 @@ export function openNsdDataset(manifest: unknown, root: string, allowedRoots: re
   return { manifest: m, root: realRoot, allowedRoots };
 }
 
-/** Read a manifest JSON file (itself confined to the allowed roots). */
-export function readManifestFile(file: string, allowedRoots: readonly string[]): unknown {
-  const real = resolveDataPath(file, '.', allowedRoots, 'manifest');
+/**
+ * Read a manifest JSON file (itself confined to the allowed roots). A relative `file` is read from
+ * `base` (the dataset root); errors name `field` and the path as given.
+ */
+export function readManifestFile(file: string, allowedRoots: readonly string[], opts: { base?: string; field?: string } = {}): unknown {
+  const field = opts.field ?? 'manifest';
+  const real = resolveDataPath(opts.base ?? file, opts.base ? file : '.', allowedRoots, field);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(real, 'utf8'));
+    text = readFileSync(real, 'utf8');
   } catch (e) {
-    throw new DataValidationError('manifest', `cannot read manifest JSON: ${(e as Error).message}`);
+    throw new DataValidationError(field, `cannot read manifest "${file}" (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text; errors never echo file contents.
+    throw new DataValidationError(field, `manifest "${file}" is not valid JSON`);
   }
 }
 

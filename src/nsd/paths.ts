@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DataValidationError } from './errors';
 
 /** Real path of `p`, or of its nearest existing ancestor joined with the missing tail (for files not yet present). */
-function realpathLenient(p: string): string {
+export function realpathLenient(p: string): string {
   try {
     return realpathSync(p);
   } catch {
@@ -14,7 +14,7 @@ function realpathLenient(p: string): string {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
+export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
@@ -26,13 +26,15 @@ function isInside(child: string, parent: string): boolean {
  * @throws DataValidationError (field = `field`, default "path") when the path escapes every allowed root.
  */
 export function resolveDataPath(root: string, relative: string, allowedRoots: readonly string[], field = 'path'): string {
-  if (relative.includes('\0')) throw new DataValidationError(field, 'path contains a NUL byte');
+  // Errors name the path as the client wrote it ("." alone would tell them nothing).
+  const shown = relative === '.' ? root : relative;
+  if (shown.includes('\0')) throw new DataValidationError(field, 'path contains a NUL byte');
   const joined = path.resolve(root, relative);
   const real = realpathLenient(joined);
   for (const allowed of allowedRoots) {
     if (isInside(real, realpathLenient(path.resolve(allowed)))) return real;
   }
-  throw new DataValidationError(field, `"${relative}" resolves outside the allowed data roots`);
+  throw new DataValidationError(field, `"${shown}" resolves outside the allowed data roots`);
 }
 
 /** Values substituted into `{name}` placeholders of manifest path templates. */

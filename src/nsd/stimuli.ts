@@ -40,7 +40,7 @@ export function parseStimulusTable(text: string, field = 'stimuli'): StimulusTab
   const seen = new Set<number>();
   nsdCol.forEach((s, i) => {
     const v = Number(s);
-    if (!Number.isInteger(v) || v < 0 || v >= NSD_IMAGES) throw new DataValidationError(field, `row ${i + 1}: nsdId "${s}" is not an integer in 0..${NSD_IMAGES - 1}`);
+    if (!Number.isInteger(v) || v < 0 || v >= NSD_IMAGES) throw new DataValidationError(field, `row ${i + 1}: nsdId is not an integer in 0..${NSD_IMAGES - 1}`);
     if (seen.has(v)) throw new DataValidationError(field, `row ${i + 1}: duplicate nsdId ${v}`);
     seen.add(v);
     nsdIds[i] = v;
@@ -63,7 +63,7 @@ export function readStimulusTable(file: string, field = 'stimuli'): StimulusTabl
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new DataValidationError(field, `cannot read stimulus table: ${(e as Error).message}`);
+    throw new DataValidationError(field, `cannot read stimulus table (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
   }
   return parseStimulusTable(text, field);
 }

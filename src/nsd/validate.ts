@@ -4,6 +4,7 @@
  * betas files whole; ROI volumes are read (small) to count voxels per label and hemisphere.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { DataValidationError } from './errors';
 import { atlasLabels, type BetasFormat } from './manifest';
 import { atlasPath, betasPath, datasetPath, discoverSessions, discoverSubjects, openNsdDataset, stimuliPath, type NsdDataset } from './dataset';
@@ -37,12 +38,24 @@ export interface SubjectSummary {
   atlases: AtlasSummary[];
 }
 
+/** A file the manifest names that the root lacks (a partial download); what it would have given is skipped. */
+export interface MissingFile {
+  kind: 'atlas';
+  atlas: string;
+  subject: string;
+  /** Relative to the dataset root. */
+  path: string;
+  reason: string;
+}
+
 export interface DatasetSummary {
   name?: string;
   space: string;
   betasVersion: string;
   trialsPerSession: number;
   subjects: SubjectSummary[];
+  /** Atlas volumes not on disk; their ROIs are not registered (others are). */
+  missing: MissingFile[];
 }
 
 const INT_DTYPES = new Set(['<h', '>h', 'int16']);
@@ -73,6 +86,7 @@ export async function validateDataset(manifest: unknown, root: string, allowedRo
   const subjects = discoverSubjects(ds);
   if (subjects.length === 0) throw new DataValidationError(`manifest.betas.${m.betas.format}`, 'no subject has betas files under the root');
   const out: SubjectSummary[] = [];
+  const missing: MissingFile[] = [];
   for (const subject of subjects) {
     let shape: VolumeShape | null = null;
     const sessions: SubjectSummary['sessions'] = {};
@@ -94,25 +108,32 @@ export async function validateDataset(manifest: unknown, root: string, allowedRo
       for (let g = (s - 1) * T; g < s * T && g < trialImages.length; g++) if (trialImages[g] >= 0) { seen.add(trialImages[g]); trials++; }
     }
 
+    // People sync NSD partially (some ROI files): an absent atlas volume is listed in `missing` and its
+    // ROIs skipped; a present one must still be readable and of the betas shape.
     const atlases: AtlasSummary[] = [];
     for (let ai = 0; ai < m.atlases.length; ai++) {
       const a = m.atlases[ai];
       const field = `manifest.atlases[${ai}].file`;
       const read = async (hemi: '' | 'lh' | 'rh') => {
         const f = atlasPath(ds, a.name, subject, hemi);
-        if (!existsSync(f)) throw new DataValidationError(field, `missing file ${f}`);
+        if (!existsSync(f)) {
+          missing.push({ kind: 'atlas', atlas: a.name, subject: subjectName(subject), path: path.relative(ds.root, f), reason: 'file not found' });
+          return undefined;
+        }
         return labelCounts((await readRoiVolume(f, field, shape!)).labels);
       };
       const both = await read('');
       const lh = a.hemispheres ? await read('lh') : undefined;
       const rh = a.hemispheres ? await read('rh') : undefined;
+      // The bilateral volume defines the atlas for this subject; hemisphere volumes add their rows.
+      if (!both) continue;
       const rois = Object.entries(atlasLabels(a)).map(([v, name]) => {
         const value = Number(v);
-        return { value, name, voxels: { both: both.get(value) ?? 0, ...(lh ? { lh: lh.get(value) ?? 0, rh: rh!.get(value) ?? 0 } : {}) } };
+        return { value, name, voxels: { both: both.get(value) ?? 0, ...(lh ? { lh: lh.get(value) ?? 0 } : {}), ...(rh ? { rh: rh.get(value) ?? 0 } : {}) } };
       }).sort((x, y) => x.value - y.value);
       atlases.push({ name: a.name, rois });
     }
     out.push({ subject, volumeShape: shape, sessions, images: seen.size, trials, atlases });
   }
-  return { name: m.name, space: m.space, betasVersion: m.betas.version, trialsPerSession: m.trialsPerSession, subjects: out };
+  return { name: m.name, space: m.space, betasVersion: m.betas.version, trialsPerSession: m.trialsPerSession, subjects: out, missing };
 }

@@ -124,7 +124,7 @@ export function readWeightArchive(bytes: Uint8Array, format?: 'safetensors' | 'n
   try {
     entries = unzipSync(bytes);
   } catch (err) {
-    throw new SaeValidationError('file', `not a readable .npz (zip) file: ${err instanceof Error ? err.message : String(err)}`);
+    throw new SaeValidationError('file', 'not a readable .npz (zip) file');
   }
   const arrays: Record<string, RawArray> = {};
   for (const [name, buf] of Object.entries(entries)) {

@@ -46,14 +46,14 @@ export function readSafetensors(buf: Uint8Array): SafetensorsFile {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object') throw new SaeValidationError('__metadata__', 'must be an object of strings');
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new SaeValidationError('__metadata__', `value of "${k}" is not a string`);
+        if (typeof v !== 'string') throw new SaeValidationError('__metadata__', 'every value must be a string');
         metadata[k] = v;
       }
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype as SafetensorsDtype;
-    if (!(typeof dtype === 'string' && dtype in ITEM)) throw new SaeValidationError(name, `unsupported dtype ${String(e?.dtype)}`);
+    if (!(typeof dtype === 'string' && dtype in ITEM)) throw new SaeValidationError(name, `unsupported dtype (use one of ${Object.keys(ITEM).join(', ')})`);
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) throw new SaeValidationError(name, 'bad shape');
     const offs = e.data_offsets;

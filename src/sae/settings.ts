@@ -3,6 +3,7 @@
  * the data (latent count, kAux, deadSteps, split sizes). Bad values throw SaeValidationError naming the field.
  */
 import { z } from 'zod';
+import { intColumn } from '../db/columns';
 import { SaeValidationError } from './errors';
 import { DEFAULT_PREPROCESSING, type SaePreprocessing } from './model';
 
@@ -19,9 +20,9 @@ export const SaePreprocessingSchema = z
 
 export const SaeTrainSettingsSchema = z
   .object({
-    k: z.number().int().positive().describe('latents kept per sample (TopK)'),
+    k: intColumn({ min: 1 }).describe('latents kept per sample (TopK)'),
     expansion: z.number().min(1).default(2).describe('latents = round(expansion x input width); paper 2 or 4'),
-    latents: z.number().int().positive().optional().describe('explicit latent count (overrides expansion; must be >= input width)'),
+    latents: intColumn({ min: 1 }).optional().describe('explicit latent count (overrides expansion; must be >= input width)'),
     kAux: z.number().int().positive().optional().describe('AuxK: dead latents used to model the residual; default min(latents, max(1, floor(d / 2)), 512)'),
     auxKWeight: z.number().min(0).default(1e-4).describe('AuxK loss weight (paper: 1e-4 DNN layers, 0.1 toy)'),
     deadSteps: z.number().int().positive().optional().describe('a latent is dead after this many steps without firing; default one epoch of steps'),

@@ -22,7 +22,8 @@ function startWorker(): ChildProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: app.db.url,
-    ALIGN_DATA_DIR: app.dataDir,
+    ALIGN_DATA_DIR: app.serviceDir,
+    ALIGN_DATA_ROOTS: app.dataDir,
     ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
     ALIGN_NATIVE: '0',
     ALIGN_BACKEND: 'wasm',

@@ -1,9 +1,9 @@
 /** The real service (startService) on a test database and a free port, with an admin key for writes. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { startService, type RunningService } from '../../src/server';
+import { startService, type RunningService, type StartOptions } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -12,31 +12,39 @@ export interface TestApp {
   service: RunningService;
   db: TestDatabase;
   url: string;
+  /** The readable data root (ALIGN_DATA_ROOTS): tests put their dataset and activation files here. */
   dataDir: string;
+  /** The service's private folder (ALIGN_DATA_DIR: uploads, SAE weights), outside every data root. */
+  serviceDir: string;
   /** fetch against the app; `auth: true` adds the admin key. */
   request(pathname: string, init?: RequestInit & { auth?: boolean; json?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'align-test-data-'));
+  const base = await mkdtemp(path.join(os.tmpdir(), 'align-test-data-'));
+  const dataDir = path.join(base, 'data');
+  const serviceDir = path.join(base, 'service');
+  await mkdir(dataDir);
   const config = loadConfig({
     PORT: '0',
     DATABASE_URL: db.url,
-    ALIGN_DATA_DIR: dataDir,
+    ALIGN_DATA_DIR: serviceDir,
+    ALIGN_DATA_ROOTS: dataDir,
     ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: 'silent',
     ALIGN_BACKEND: 'wasm',
     ...env,
   });
-  const service = await startService(config);
+  const service = await startService(config, opts);
   const url = service.url;
   return {
     service,
     db,
     url,
     dataDir,
+    serviceDir,
     request(pathname, init = {}) {
       const headers = new Headers(init.headers);
       if (init.auth) headers.set('Authorization', `Bearer ${TEST_ADMIN_KEY}`);

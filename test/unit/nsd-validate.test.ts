@@ -65,10 +65,12 @@ describe('validateDataset', () => {
     expect(await fieldOf(validateDataset(fixtureManifest(), path.join(dir, 'tree'), [dir]))).toBe('manifest.atlases[1].file');
   });
 
-  it('detects a missing atlas file and a root outside the allowed roots', async () => {
+  it('lists a missing atlas file (a partial download) and refuses a root outside the allowed roots', async () => {
     const m = fixtureManifest() as any;
     m.atlases.push({ name: 'streams', file: 'nsddata/ppdata/{subject}/{space}/roi/{hemi}streams.nii.gz', hemispheres: true });
-    expect(await fieldOf(validateDataset(m, TREE, [FIXTURE_DIR]))).toBe('manifest.atlases[2].file');
+    const summary = await validateDataset(m, TREE, [FIXTURE_DIR]);
+    expect(summary.missing.map((x) => x.path)).toEqual(['', 'lh.', 'rh.'].map((h) => `nsddata/ppdata/subj01/func1pt8mm/roi/${h}streams.nii.gz`));
+    expect(summary.subjects[0].atlases.map((a) => a.name)).toEqual(['prf-visualrois', 'nsdgeneral']);
     // An empty folder of its own: os.tmpdir() itself may contain this checkout.
     const elsewhere = makeTempDir('align-elsewhere-');
     expect(await fieldOf(validateDataset(fixtureManifest(), TREE, [elsewhere]))).toBe('root');

@@ -12,7 +12,7 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { enqueueRun } from './run-queue';
+import { createOrReuseRun } from '../../services/runs';
 
 export const FoldsSpecSchema = z
   .union([
@@ -20,7 +20,7 @@ export const FoldsSpecSchema = z
     z
       .object({
         assignment: z
-          .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0))
+          .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0).max(99))
           .refine((m) => Object.keys(m).length >= 4, 'give a fold for at least 4 images')
           .openapi({ description: 'nsdId -> fold (0-based); the run evaluates exactly these images', example: { '2950': 0, '2990': 1 } }),
       })
@@ -73,6 +73,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       tags: ['runs'],
       access: 'write',
       body: CreateAlignmentSchema,
+      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Runs queued (or reused)', schema: AlignmentAcceptedSchema } },
       problems: [503],
       handler: async ({ body }) => {
@@ -141,7 +143,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             folds: body.folds,
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
           };
-          const r = await enqueueRun(ctx, 'alignment', alignmentRequestHash(inputs), {
+          const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
             method: body.preset,

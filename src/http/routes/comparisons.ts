@@ -11,7 +11,7 @@ import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { FoldsSpecSchema } from './alignments';
-import { enqueueRun } from './run-queue';
+import { createOrReuseRun } from '../../services/runs';
 
 const Side = z
   .object({
@@ -86,6 +86,8 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       tags: ['comparisons'],
       access: 'write',
       body: CreateComparisonSchema,
+      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Queued (or reused)', schema: ComparisonAcceptedSchema } },
       problems: [503],
       handler: async ({ body }) => {
@@ -95,7 +97,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const target = await resolveSide(body.target, 'body.target', errors);
         if (errors.length) throw HttpProblem.fields(errors);
         const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
-        const r = await enqueueRun(ctx, 'comparison', comparisonRequestHash(inputs), {
+        const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,
           method: body.metric,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readManifestFile } from '../../nsd/dataset';
-import { nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
-import { subjectName } from '../../nsd/paths';
+import { atlasLabels, nsdManifestSchema, parseNsdManifest } from '../../nsd/manifest';
+import { resolveDataPath, subjectName } from '../../nsd/paths';
 import { validateDataset } from '../../nsd/validate';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
@@ -17,12 +17,12 @@ export const SHIPPED_MANIFESTS_DIR = path.resolve(import.meta.dirname, '../../..
 export const CreateDatasetSchema = z
   .object({
     name: z.string().trim().min(1).max(200).regex(/^[\w.:+-]+$/, 'letters, digits and . _ : + - only').openapi({ example: 'nsd' }),
-    root: z.string().min(1).openapi({ description: 'Dataset root folder (inside ALIGN_DATA_ROOTS)', example: '/data/nsd' }),
+    root: z.string().min(1).openapi({ description: 'Dataset root folder (inside ALIGN_DATA_ROOTS; a relative path is taken from the first data root)', example: '/data/nsd' }),
     manifest: z
       .union([z.string().regex(/^[\w-]+$/).openapi({ description: 'Name of a shipped manifest: "nsd" or "synthetic-nsd"' }), nsdManifestSchema])
       .optional()
       .openapi({ description: 'Inline manifest, or the name of a shipped one' }),
-    manifestPath: z.string().min(1).optional().openapi({ description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS)' }),
+    manifestPath: z.string().min(1).optional().openapi({ description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS; a relative path is taken from the dataset root)' }),
   })
   .strict()
   .refine((b) => (b.manifest === undefined) !== (b.manifestPath === undefined), { message: 'give exactly one of manifest or manifestPath', path: ['manifest'] })
@@ -35,6 +35,16 @@ export const DatasetRoiSchema = z.object({
   hemisphere: z.enum(['both', 'lh', 'rh']),
   voxelCount: z.number().int(),
 });
+
+export const MissingFileSchema = z
+  .object({
+    kind: z.enum(['atlas']),
+    atlas: z.string(),
+    subject: z.string().openapi({ example: 'subj01' }),
+    path: z.string().openapi({ description: 'Relative to the dataset root' }),
+    reason: z.string(),
+  })
+  .openapi('MissingFile');
 
 export const DatasetSchema = z
   .object({
@@ -55,6 +65,7 @@ export const DatasetSchema = z
         rois: z.array(DatasetRoiSchema),
       }),
     ),
+    missing: z.array(MissingFileSchema).openapi({ description: 'Files the manifest names that were not on disk at registration (a partial download); their ROIs are not registered' }),
   })
   .openapi('Dataset');
 
@@ -84,11 +95,12 @@ async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typ
       trials: s.trials,
       rois: s.rois.map((r) => ({ atlas: r.atlas.name, name: r.name, label: r.label, hemisphere: r.hemisphere as 'both' | 'lh' | 'rh', voxelCount: r.voxelCount })),
     })),
+    missing: d.missing as z.infer<typeof MissingFileSchema>[],
   };
 }
 
-function resolveManifest(ctx: AppContext, body: z.infer<typeof CreateDatasetSchema>): unknown {
-  if (body.manifestPath) return readManifestFile(body.manifestPath, ctx.config.dataRoots);
+function resolveManifest(ctx: AppContext, body: z.infer<typeof CreateDatasetSchema>, root: string): unknown {
+  if (body.manifestPath) return readManifestFile(body.manifestPath, ctx.config.dataRoots, { base: root, field: 'body.manifestPath' });
   if (typeof body.manifest === 'string') {
     const file = path.join(SHIPPED_MANIFESTS_DIR, `${body.manifest}.json`);
     if (!existsSync(file)) throw HttpProblem.invalid('body.manifest', `no shipped manifest named "${body.manifest}"`);
@@ -105,7 +117,7 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
       operationId: 'createDataset',
       summary: 'Register an NSD-layout dataset (every file is checked before any row is written)',
       description:
-        'Subjects and sessions present on disk are discovered. Checks: betas files exist with int16 data of one volume shape and the manifest trial count (truncated files are caught), ROI/ncsnr/brain-mask volumes match the betas volume, the stimulus table maps trials to images. Any failure is a 400 naming the manifest field; nothing is written.',
+        'Subjects and sessions present on disk are discovered; atlas volumes absent from a partial download are listed in `missing` and their ROIs skipped. Checks: betas files exist with int16 data of one volume shape and the manifest trial count (truncated files are caught), ROI/ncsnr/brain-mask volumes match the betas volume, the stimulus table maps trials to images. Any failure is a 400 naming the manifest field; nothing is written.',
       tags: ['datasets'],
       access: 'write',
       body: CreateDatasetSchema,
@@ -115,16 +127,19 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
         if (await ctx.prisma.dataset.findUnique({ where: { name: body.name }, select: { id: true } })) {
           throw new HttpProblem('conflict', `a dataset named "${body.name}" already exists`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
         }
-        const manifestInput = resolveManifest(ctx, body);
-        const summary = await validateDataset(manifestInput, body.root, ctx.config.dataRoots);
+        // Relative paths: the root against the first data root (as layer and SAE paths), a manifestPath against the root.
+        const root = path.resolve(ctx.config.dataRoots[0], body.root);
+        resolveDataPath(ctx.config.dataRoots[0], body.root, ctx.config.dataRoots, 'root');
+        const manifestInput = resolveManifest(ctx, body, root);
+        const summary = await validateDataset(manifestInput, root, ctx.config.dataRoots);
         const manifest = parseNsdManifest(manifestInput);
-        const root = path.resolve(body.root);
         const id = await ctx.prisma.$transaction(async (tx) => {
-          const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object } });
+          const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object, missing: summary.missing as object[] } });
           const atlasIds = new Map<string, string>();
-          for (const a of manifest.atlases) {
-            const labels = Object.fromEntries((summary.subjects[0]?.atlases.find((x) => x.name === a.name)?.rois ?? []).map((r) => [String(r.value), r.name]));
-            const row = await tx.atlas.create({ data: { datasetId: d.id, name: a.name, labels } });
+          // Atlases with a volume for at least one subject (a partial download may lack some entirely).
+          const present = new Set(summary.subjects.flatMap((s) => s.atlases.map((a) => a.name)));
+          for (const a of manifest.atlases.filter((x) => present.has(x.name))) {
+            const row = await tx.atlas.create({ data: { datasetId: d.id, name: a.name, labels: atlasLabels(a) } });
             atlasIds.set(a.name, row.id);
           }
           for (const s of summary.subjects) {

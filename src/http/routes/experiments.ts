@@ -1,5 +1,8 @@
 /** The toy model of superposition (the paper's first experiment) as a job with one JSON result. */
 import { DEFAULT_TOY_OPTIONS } from '../../toy/experiment';
+import { Prisma } from '../../db/client';
+import { createOrReuse } from '../../services/idempotent';
+import { requestHash } from '../../services/request-hash';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -87,10 +90,16 @@ export function experimentRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const exp = await ctx.prisma.experiment.create({ data: { kind: 'toy-superposition', options: body as object } });
-        const jobId = await ctx.jobs.enqueue('toy', { experimentId: exp.id });
-        const row = await ctx.prisma.experiment.update({ where: { id: exp.id }, data: { jobId } });
-        return { status: 202, body: experimentJson(row), headers: { Location: `/v1/experiments/${exp.id}` } };
+        // The experiment is deterministic given its options (seeds included): identical requests share one result.
+        const hash = requestHash('toy-superposition', body);
+        const { row } = await createOrReuse(ctx.prisma, ctx.jobs, 'toy', hash, {
+          find: (tx) => tx.experiment.findUnique({ where: { requestHash: hash } }),
+          create: (tx) => tx.experiment.create({ data: { kind: 'toy-superposition', options: body as object, requestHash: hash } }),
+          reset: (tx, id) => tx.experiment.update({ where: { id }, data: { status: 'queued', error: null, result: Prisma.DbNull, finishedAt: null } }),
+          attachJob: (tx, id, jobId) => tx.experiment.update({ where: { id }, data: { jobId } }),
+          job: (r) => ({ data: { experimentId: r.id }, links: {} }),
+        });
+        return { status: 202, body: experimentJson(row), headers: { Location: `/v1/experiments/${row.id}` } };
       },
     }),
     defineRoute({

@@ -21,6 +21,19 @@ export const HealthSchema = z
   })
   .openapi('Health');
 
+/**
+ * Health is public: it must not map the server's disk. Absolute paths in load errors (module resolution,
+ * dlopen) are cut to their last segment; the logs keep the full text for operators.
+ */
+export function hideAbsolutePaths(text: string): string {
+  return text.replace(/(?<![\w.])\/(?:[^\s'"/:]+\/)+([^\s'"/:]*)/g, '…/$1');
+}
+
+function nativeHealth(): z.infer<typeof HealthSchema>['compute']['native'] {
+  const info = linalgInfo();
+  return info.reason === undefined ? info : { ...info, reason: hideAbsolutePaths(info.reason) };
+}
+
 export function healthRoutes(ctx: AppContext): RouteSpec[] {
   return [
     defineRoute({
@@ -45,7 +58,12 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
           version: SERVICE_VERSION,
           uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
           database,
-          compute: { backend: ctx.backend.name, tfjsVersion: ctx.backend.tfjsVersion, skipped: ctx.backend.skipped, native: linalgInfo() },
+          compute: {
+            backend: ctx.backend.name,
+            tfjsVersion: ctx.backend.tfjsVersion,
+            skipped: ctx.backend.skipped.map((s) => ({ name: s.name, reason: hideAbsolutePaths(s.reason) })),
+            native: nativeHealth(),
+          },
         };
         return { status: database.status === 'up' ? 200 : 503, body };
       },

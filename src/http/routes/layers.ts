@@ -13,11 +13,12 @@ import { readActivations } from '../../activations/load';
 import { readStimulusIds } from '../../activations/stimulus-ids';
 import { DataValidationError } from '../../nsd/errors';
 import { resolveDataPath } from '../../nsd/paths';
+import { coercedIntColumn, intColumn } from '../../db/columns';
 import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, zodFieldErrors } from '../problem';
-import { defineRoute, type RouteSpec } from '../route';
+import { assertSafeInput, defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 /** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
@@ -32,7 +33,7 @@ const FileRef = z.object({
 export const CreateLayerSchema = z
   .object({
     name: z.string().trim().min(1).max(200).openapi({ example: 'layer4.2' }),
-    position: z.number().int().min(0).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
+    position: intColumn({ min: 0 }).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
     activations: FileRef.openapi({ description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units' }),
     stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
   })
@@ -105,6 +106,9 @@ async function sha256File(file: string): Promise<string> {
 /** Read and check a layer's files; returns what the Layer row needs. */
 export async function inspectLayerFiles(activationsPath: string, activationsDataset: string | undefined, idsPath: string, idsDataset: string | undefined, fieldPrefix: string) {
   const acts = await readActivations(activationsPath, { dataset: activationsDataset, field: `${fieldPrefix}activations` });
+  // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
+  if (acts.rows === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`);
+  if (acts.cols === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no units (shape ${acts.rows} x 0 columns)`);
   const ids = await readStimulusIds(idsPath, { dataset: idsDataset, field: `${fieldPrefix}stimulusIds` });
   if (ids.length !== acts.rows) {
     throw new DataValidationError(`${fieldPrefix}stimulusIds`, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
@@ -123,6 +127,12 @@ export async function inspectLayerFiles(activationsPath: string, activationsData
   return { width: acts.cols, count: acts.rows, checksum: await sha256File(activationsPath) };
 }
 
+/** The client's file name only picks the reader (.npy, .json, .csv, .h5); anything else is read as .npy. */
+function uploadExtension(name: string): string {
+  const ext = path.extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.npy';
+}
+
 function runMulter(req: Request, res: Response, dir: string): Promise<void> {
   const upload = multer({ dest: dir, limits: { fileSize: MAX_UPLOAD_BYTES, files: 2, fields: 10 } }).fields([
     { name: 'activations', maxCount: 1 },
@@ -139,8 +149,7 @@ function runMulter(req: Request, res: Response, dir: string): Promise<void> {
 }
 
 export function layerRoutes(ctx: AppContext): RouteSpec[] {
-  const uploadsDir = () => path.join(ctx.config.dataDir, 'uploads');
-  const rootsForLayers = () => [...ctx.config.dataRoots, uploadsDir()];
+  const uploadsDir = () => ctx.config.privateDirs.uploads;
 
   async function createLayer(modelId: string, input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string }, fieldPrefix: string) {
     const model = await ctx.prisma.model.findUnique({ where: { id: modelId }, select: { id: true, layers: { select: { name: true, position: true } } } });
@@ -179,6 +188,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
       access: 'write',
       params: IdParams,
       bodyContentTypes: { 'application/json': CreateLayerSchema, 'multipart/form-data': UploadLayerSchema },
+      // Two files of at most MAX_UPLOAD_BYTES each, plus the form fields and boundaries.
+      bodyLimits: { 'multipart/form-data': 2 * MAX_UPLOAD_BYTES + 1024 * 1024 },
       responses: { 201: { description: 'Registered', schema: LayerSchema } },
       problems: [409, 413],
       handler: async ({ params, req, res }) => {
@@ -189,20 +200,21 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             await runMulter(req, res, dir);
             const files = req.files as Record<string, Express.Multer.File[]> | undefined;
             const fields = req.body as Record<string, string>;
+            assertSafeInput(fields, 'body');
             const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
             if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
-            const position = fields.position === undefined ? undefined : Number(fields.position);
-            if (position !== undefined && !(Number.isInteger(position) && position >= 0)) throw HttpProblem.invalid('body.position', 'must be a non-negative integer');
+            const position = fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
+            if (position && !position.success) throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
             const act = files?.activations?.[0];
             const ids = files?.stimulusIds?.[0];
             if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
             if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
             // Keep the uploaded names' extensions: the readers pick the format from them.
-            const actPath = path.join(dir, `activations${path.extname(act.originalname) || '.npy'}`);
-            const idsPath = path.join(dir, `stimulus-ids${path.extname(ids.originalname) || '.npy'}`);
+            const actPath = path.join(dir, `activations${uploadExtension(act.originalname)}`);
+            const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
             await rename(act.path, actPath);
             await rename(ids.path, idsPath);
-            return await createLayer(params.id, { name: name.data, position, act: actPath, ids: idsPath }, 'body.');
+            return await createLayer(params.id, { name: name.data, position: position?.data, act: actPath, ids: idsPath }, 'body.');
           } catch (err) {
             await rm(dir, { recursive: true, force: true });
             throw err;
@@ -212,8 +224,8 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body'));
         const b = parsed.data;
         const base = ctx.config.dataRoots[0];
-        const act = resolveDataPath(base, b.activations.path, rootsForLayers(), 'body.activations.path');
-        const ids = resolveDataPath(base, b.stimulusIds.path, rootsForLayers(), 'body.stimulusIds.path');
+        const act = resolveDataPath(base, b.activations.path, ctx.config.dataRoots, 'body.activations.path');
+        const ids = resolveDataPath(base, b.stimulusIds.path, ctx.config.dataRoots, 'body.stimulusIds.path');
         return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset }, 'body.');
       },
     }),

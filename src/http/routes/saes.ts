@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { INT_COLUMN_RANGE, intColumn } from '../../db/columns';
 import { resolveDataPath } from '../../nsd/paths';
 import { importSae } from '../../sae/import';
 import { serializeSae } from '../../sae/io';
@@ -11,6 +12,9 @@ import { resolveTrainSettings, SaePreprocessingSchema, SaeTrainSettingsSchema } 
 import { runInComputeThread } from '../../jobs/compute-thread';
 import { saeWeightsPath } from '../../jobs/handlers/train-sae';
 import { loadLayerMatrix } from '../../jobs/inputs';
+import { Prisma } from '../../db/client';
+import { createOrReuse } from '../../services/idempotent';
+import { requestHash } from '../../services/request-hash';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -26,7 +30,7 @@ export const ImportSaeSchema = z
         applyDecoderBiasToInput: z.boolean().default(false).openapi({ description: 'The SAE subtracts b_dec from its input before encoding (SAELens/OpenAI style)' }),
       })
       .strict(),
-    k: z.number().int().positive().optional().openapi({ description: 'TopK k (default: from the file)' }),
+    k: intColumn({ min: 1 }).optional().openapi({ description: 'TopK k (default: from the file)' }),
     preprocessing: SaePreprocessingSchema.optional(),
   })
   .strict()
@@ -140,7 +144,7 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
           );
           if (sae.inputDim !== layer.width) throw HttpProblem.invalid('body.weights.path', `SAE input width ${sae.inputDim} differs from the layer width ${layer.width}`, 'invalid-data');
           const weights = serializeSae(sae);
-          const { X } = await loadLayerMatrix(layer);
+          const { X } = await loadLayerMatrix(layer, ctx.config);
           const metrics = await runInComputeThread('evaluateSaeOn', { weights, X });
           const row = await ctx.prisma.sae.create({
             data: {
@@ -162,20 +166,29 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
         }
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(body, layer.count, layer.width));
-        const row = await ctx.prisma.sae.create({
-          data: {
-            layerId: layer.id,
-            origin: 'trained',
-            status: 'pending',
-            settings: body as object,
-            k: resolved.k,
-            latents: resolved.latents,
-            preprocessing: resolved.preprocessing as object,
-          },
+        if (resolved.latents > INT_COLUMN_RANGE.max) throw HttpProblem.invalid('body.expansion', `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`);
+        // Training is deterministic given the resolved settings (seed included): identical requests share one SAE.
+        const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
+        const { row: queued } = await createOrReuse(ctx.prisma, ctx.jobs, 'train-sae', hash, {
+          find: (tx) => tx.sae.findUnique({ where: { requestHash: hash } }),
+          create: (tx) =>
+            tx.sae.create({
+              data: {
+                layerId: layer.id,
+                origin: 'trained',
+                status: 'pending',
+                settings: body as object,
+                k: resolved.k,
+                latents: resolved.latents,
+                preprocessing: resolved.preprocessing as object,
+                requestHash: hash,
+              },
+            }),
+          reset: (tx, id) => tx.sae.update({ where: { id }, data: { status: 'pending', error: null, metrics: Prisma.DbNull, curves: Prisma.DbNull, weightsPath: null } }),
+          attachJob: (tx, id, jobId) => tx.sae.update({ where: { id }, data: { jobId } }),
+          job: (r) => ({ data: { saeId: r.id }, links: { saeId: r.id } }),
         });
-        const jobId = await ctx.jobs.enqueue('train-sae', { saeId: row.id }, { saeId: row.id });
-        const queued = await ctx.prisma.sae.update({ where: { id: row.id }, data: { jobId } });
-        return { status: 202, body: saeJson(queued), headers: { Location: `/v1/saes/${row.id}` } };
+        return { status: 202, body: saeJson(queued), headers: { Location: `/v1/saes/${queued.id}` } };
       },
     }),
     defineRoute({

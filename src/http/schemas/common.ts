@@ -1,4 +1,5 @@
 /** Schemas shared by several resources. */
+import { coercedIntColumn } from '../../db/columns';
 import { z } from '../openapi-registry';
 
 export const UuidSchema = z.string().uuid().openapi({ example: '3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11' });
@@ -19,8 +20,8 @@ export const ProblemSchema = z
   .openapi('Problem', { description: 'RFC 9457 problem details' });
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Page size' }),
-  offset: z.coerce.number().int().min(0).default(0).openapi({ description: 'Rows to skip' }),
+  limit: coercedIntColumn({ min: 1, max: 1000 }).default(100).openapi({ description: 'Page size' }),
+  offset: coercedIntColumn({ min: 0 }).default(0).openapi({ description: 'Rows to skip' }),
 });
 
 export function page<T extends z.ZodTypeAny>(item: T) {

@@ -4,7 +4,6 @@
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
  */
-import { createHash } from 'node:crypto';
 import { activeBackend, tf } from '../../compute/backend';
 import { nanMean, nanMedian } from '../../compute/correlation';
 import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
@@ -12,6 +11,7 @@ import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
+import { requestHash } from '../../services/request-hash';
 import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
@@ -68,7 +68,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const tLoad = performance.now();
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
-  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer);
+  const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   let common = commonImages(targets.nsdIds, layerIds);
   let assignment: Int32Array;
   let seed: number | null = null;
@@ -191,6 +191,5 @@ export const alignmentHandler: JobHandler<{ runId: string }> = {
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
 export function alignmentRequestHash(inputs: AlignmentInputs): string {
-  const canonical = JSON.stringify({ kind: 'alignment', ...inputs, rois: [...inputs.rois].sort() }, Object.keys({ kind: 0, ...inputs }).sort());
-  return createHash('sha256').update(canonical).digest('hex');
+  return requestHash('alignment', { ...inputs, rois: [...inputs.rois].sort() });
 }

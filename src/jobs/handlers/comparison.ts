@@ -2,13 +2,13 @@
  * Comparison job: one metric between two layers (each as neurons or SAE latents) over the stimuli both
  * have, cross-validated over the same folds; scores written in one transaction at the end.
  */
-import { createHash } from 'node:crypto';
 import { activeBackend, tf } from '../../compute/backend';
 import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
 import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
+import { requestHash } from '../../services/request-hash';
 import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import type { ComparisonMetric } from '../compute-tasks';
@@ -36,7 +36,7 @@ export function comparisonTargetLabel(target: ComparisonSide, layerName: string)
 }
 
 export function comparisonRequestHash(inputs: ComparisonInputs): string {
-  return createHash('sha256').update(JSON.stringify({ kind: 'comparison', ...inputs })).digest('hex');
+  return requestHash('comparison', inputs);
 }
 
 async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
@@ -48,7 +48,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
   ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
   const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
-  const [src, tgt] = [await loadLayerMatrix(srcLayer), await loadLayerMatrix(tgtLayer)];
+  const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   // Stimuli both layers have, ascending nsdId.
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));

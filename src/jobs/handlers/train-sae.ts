@@ -16,7 +16,7 @@ async function run(data: { saeId: string }, ctx: JobContext): Promise<void> {
   if (sae.status === 'ready') return;
   await prisma.sae.update({ where: { id: sae.id }, data: { status: 'training', error: null } });
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
-  const { X } = await loadLayerMatrix(sae.layer);
+  const { X } = await loadLayerMatrix(sae.layer, ctx.config);
   const out = await runInComputeThread(
     'trainSae',
     { X, settings: sae.settings as unknown as SaeTrainSettingsInput },

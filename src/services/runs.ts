@@ -1,0 +1,36 @@
+/** Alignment and comparison runs: created or reused by request hash, each with the job that computes it. */
+import type { Db, Prisma } from '../db/client';
+import type { JobQueue } from '../jobs/queue';
+import type { JobKind } from '../jobs/types';
+import { createOrReuse } from './idempotent';
+
+export interface QueuedRun {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  jobId: string | null;
+  reused: boolean;
+  links: { run: string; job: string | null; events: string | null };
+}
+
+export function runLinks(runId: string, jobId: string | null): QueuedRun['links'] {
+  return { run: `/v1/runs/${runId}`, job: jobId ? `/v1/jobs/${jobId}` : null, events: jobId ? `/v1/jobs/${jobId}/events` : null };
+}
+
+const select = { id: true, status: true, jobId: true } as const;
+
+export async function createOrReuseRun(
+  prisma: Db,
+  jobs: JobQueue,
+  kind: JobKind,
+  requestHash: string,
+  data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
+): Promise<QueuedRun> {
+  const { row, reused } = await createOrReuse(prisma, jobs, kind, requestHash, {
+    find: (tx) => tx.run.findUnique({ where: { requestHash }, select }),
+    create: (tx) => tx.run.create({ data: { ...data, requestHash }, select }),
+    reset: (tx, id) => tx.run.update({ where: { id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null }, select }),
+    attachJob: (tx, id, jobId) => tx.run.update({ where: { id }, data: { jobId }, select }),
+    job: (r) => ({ data: { runId: r.id }, links: { runId: r.id } }),
+  });
+  return { ...row, reused, links: runLinks(row.id, row.jobId) };
+}
