@@ -1,7 +1,8 @@
 /** Model-to-model comparisons: the layer-pair matrix per metric for neurons, SAE latents and SAE - neurons. */
-import { get, type Model } from '../api';
+import { get, send, type Model } from '../api';
 import { figure, heatCells, heatmapSpec } from '../charts';
 import { h, select } from '../dom';
+import { jobRow } from '../jobs';
 
 interface CMatrix {
   sourceLayers: { id: string; name: string }[];
@@ -33,7 +34,7 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
       h('label', {}, 'target ', select('target', opts, state.target)),
       h('label', {}, 'metric ', select('metric', METRICS.map((m) => ({ value: m, label: m })), state.metric)),
     ),
-    h('p', { class: 'muted' }, 'Rows: source layers; columns: target layers. Cells: cross-validated score (mean over folds), hover for the sem. Submit comparisons with POST /v1/comparisons.'),
+    h('p', { class: 'muted' }, 'Rows: source layers; columns: target layers. Cells: cross-validated score (mean over folds), hover for the sem.'),
   );
   const q = (rep: string) => `/v1/comparisons/matrix?${new URLSearchParams({ sourceModelId: state.source, targetModelId: state.target, metric: state.metric, representation: rep })}`;
   const [n, s] = await Promise.all([get<CMatrix>(q('neurons'), signal), get<CMatrix>(q('sae'), signal)]);
@@ -41,6 +42,30 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
   const cols = n.targetLayers.map((l) => l.name);
   const diff = n.values.map((r, i) => r.map((v, j) => (v === null || s.values[i]?.[j] == null ? null : s.values[i][j]! - v)));
   const noSem = diff.map((r) => r.map(() => null));
+  // Submit the cells this matrix lacks (every layer pair, neurons and SAE latents; identical requests are reused).
+  const missing = (['neurons', 'sae'] as const).flatMap((rep) =>
+    n.sourceLayers.flatMap((sl, i) => n.targetLayers.map((tl, j) => ((rep === 'neurons' ? n : s).values[i]?.[j] == null ? { rep, source: sl.id, target: tl.id, label: `${sl.name} vs ${tl.name} · ${rep}` } : null))),
+  ).filter((x) => x !== null);
+  if (missing.length) {
+    const jobs = h('div', { id: 'comparison-jobs' });
+    const button = h('button', { type: 'button' }, `Compute the ${missing.length} missing cells`);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      let pending = 0;
+      for (const c of missing) {
+        try {
+          const res = await send<{ jobId: string | null; status: string }>('POST', '/v1/comparisons', { source: { layerId: c.source, representation: c.rep }, target: { layerId: c.target, representation: c.rep }, metric: state.metric });
+          if (!res.jobId || res.status === 'succeeded') continue;
+          pending++;
+          jobs.append(jobRow(res.jobId, c.label, signal, () => --pending === 0 && window.dispatchEvent(new HashChangeEvent('hashchange'))));
+        } catch (e) {
+          jobs.append(h('p', { class: 'error' }, `${c.label}: ${(e as Error).message}`));
+        }
+      }
+      if (!pending) window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    root.append(h('p', {}, button), jobs);
+  }
   const grid = h('div', { class: 'heatmaps' });
   root.append(grid);
   const name = (id: string) => models.find((m) => m.id === id)?.name ?? id;
