@@ -74,7 +74,8 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
     ['SAE latents', s.values, s.sem, false],
     ['SAE - neurons', diff, noSem, true],
   ] as const) {
-    const { cells, domain } = heatCells(rows, cols, values as (number | null)[][], sems as (number | null)[][], diverging);
+    // neurons and SAE latents on one colour scale; the difference centred at 0.
+    const { cells, domain } = heatCells(rows, cols, values as (number | null)[][], sems as (number | null)[][], diverging, () => ({}), diverging ? [] : [...n.values, ...s.values]);
     const section = h('section', { class: 'heat' }, h('h2', {}, title));
     grid.append(section);
     if (!cells.length) {
