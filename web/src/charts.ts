@@ -145,19 +145,19 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
 }
 
 /** Grouped bars with +-1 sem error bars (toy experiment, comparisons summaries). */
-export function barsSpec(rows: Row[], o: { x: string; xTitle: string; y: string; yTitle: string; group: string; column?: string }): TopLevelSpec {
+export function barsSpec(rows: Row[], o: { x: string; xTitle: string; y: string; yTitle: string; group: string; column?: string; columnSort?: string[] }): TopLevelSpec {
   const color = { field: o.group, type: 'nominal', title: null, scale: { domain: Object.keys(REP_COLOURS), range: Object.values(REP_COLOURS) } };
   const inner = {
     width: 220,
     height: 180,
-    encoding: { x: { field: o.x, type: 'ordinal', title: o.xTitle }, xOffset: { field: o.group }, color },
+    encoding: { x: { field: o.x, type: 'ordinal', title: o.xTitle, axis: { labelAngle: 0 } }, xOffset: { field: o.group, sort: Object.keys(REP_COLOURS) }, color },
     layer: [
       { mark: 'bar', encoding: { y: { field: o.y, type: 'quantitative', title: o.yTitle }, tooltip: [{ field: o.x }, { field: o.group }, { field: o.y, type: 'quantitative', format: '.4f' }, { field: 'sem', type: 'quantitative', format: '.4f' }] } },
       { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'lo', type: 'quantitative', title: o.yTitle }, y2: { field: 'hi' }, color: { value: '#333' } } },
     ],
   };
   return (o.column
-    ? { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, facet: { field: o.column, type: 'nominal', title: null }, spec: inner, resolve: { scale: { y: 'independent' } } }
+    ? { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, facet: { field: o.column, type: 'nominal', title: null, sort: o.columnSort }, spec: inner, resolve: { scale: { y: 'independent' } } }
     : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, ...inner }) as TopLevelSpec;
 }
 

@@ -61,7 +61,7 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
       }
     }
   }
-  const fig = await figure(`toy-${exp.id.slice(0, 8)}-matching`, 'Model A vs model B per hidden size N: neurons vs SAE latents (mean over folds ± 1 sem)', barsSpec(bars, { x: 'N', xTitle: 'hidden neurons N', y: 'value', yTitle: 'score', group: 'representation', column: 'metric' }), {
+  const fig = await figure(`toy-${exp.id.slice(0, 8)}-matching`, 'Model A vs model B per hidden size N: neurons vs SAE latents (mean over folds ± 1 sem)', barsSpec(bars, { x: 'N', xTitle: 'hidden neurons N', y: 'value', yTitle: 'score', group: 'representation', column: 'metric', columnSort: ['soft-matching', 'semi-matching'] }), {
     head: ['N', 'metric', 'representation', 'value', 'sem'],
     rows: bars,
   });
