@@ -122,6 +122,11 @@ export interface Matrix {
   rois: string[];
   values: (number | null)[][];
   sem: (number | null)[][];
+  /** Difference view, once the service computes statistics: the 95% interval, p and BH q per cell. */
+  lower?: (number | null)[][];
+  upper?: (number | null)[][];
+  p?: (number | null)[][];
+  q?: (number | null)[][];
 }
 export interface Job {
   id: string;

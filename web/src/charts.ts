@@ -6,7 +6,7 @@ import embed, { type Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';
 import { csv, download, h } from './dom';
 
-export type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | boolean | null>;
 
 export interface Figure {
   el: HTMLElement;
@@ -103,6 +103,10 @@ export function heatmapSpec(o: { rows: string[]; cols: string[]; rowTitle: strin
     },
     layer: [
       { name: 'rects', mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 }, encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } } },
+      // Significant cells (q < 0.05 where the service reports q-values) get a black outline.
+      ...(o.cells.some((c) => c.sig)
+        ? [{ mark: { type: 'rect', fill: null, stroke: '#000', strokeWidth: 2.5 }, transform: [{ filter: 'datum.sig' }] }]
+        : []),
       { name: 'cells', mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'label' }, color: { condition: { test: "datum.ink === '#fff'", value: '#fff' }, value: '#111' } } },
     ],
     config: { view: { stroke: null }, axis: { domain: false, ticks: false } },

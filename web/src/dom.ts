@@ -53,8 +53,8 @@ export function download(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function csv(head: string[], rows: (string | number | null | undefined)[][]): Blob {
-  const cell = (v: string | number | null | undefined) => {
+export function csv(head: string[], rows: (string | number | boolean | null | undefined)[][]): Blob {
+  const cell = (v: string | number | boolean | null | undefined) => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };

@@ -24,7 +24,14 @@ export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { nam
     const sems = layers.map((_, i) => rois.map((r) => m.sem[i]?.[m.rois.indexOf(r)] ?? null));
     // neurons and SAE latents share one colour scale; the difference has its own, centred at 0.
     const shared = diverging ? [] : matrices.slice(0, 2).flatMap((x) => x.values);
-    const { cells, domain } = heatCells(layers, rois, values, sems, diverging, (i) => ({ layerId: m.layers[i].id }), shared);
+    const at = (g: (number | null)[][] | undefined, i: number, r: string) => g?.[i]?.[m.rois.indexOf(r)] ?? null;
+    // Statistics of the difference when the service has them: its interval replaces value ± 1.96 sem.
+    const stats = (i: number, j: number): Row => {
+      if (!m.q) return { layerId: m.layers[i].id };
+      const [lo, hi, p, q] = [at(m.lower, i, rois[j]), at(m.upper, i, rois[j]), at(m.p, i, rois[j]), at(m.q, i, rois[j])];
+      return { layerId: m.layers[i].id, lo, hi, p, q, sig: q !== null && q < 0.05 };
+    };
+    const { cells, domain } = heatCells(layers, rois, values, sems, diverging, stats, shared);
     const section = h('section', { class: 'heat', id: `heat-${rep}`, 'data-rep': rep });
     grid.append(section);
     if (!cells.length) {
@@ -33,9 +40,12 @@ export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { nam
     }
     const fig = await figure(
       `${o.name}-${rep}`,
-      `${title} (${o.scope})`,
-      heatmapSpec({ rows: layers, cols: rois, rowTitle: 'layer', colTitle: 'ROI', cells, domain, diverging, legend: diverging ? 'SAE - neurons' : 'score' }),
-      { head: ['row', 'col', 'value', 'sem', 'lo', 'hi'], rows: cells },
+      `${title} (${o.scope})${m.q ? '; outlined: q < 0.05 (Benjamini-Hochberg)' : ''}`,
+      heatmapSpec({
+        rows: layers, cols: rois, rowTitle: 'layer', colTitle: 'ROI', cells, domain, diverging, legend: diverging ? 'SAE - neurons' : 'score',
+        tooltip: m.q ? [{ field: 'p', title: 'p', type: 'quantitative', format: '.3g' }, { field: 'q', title: 'q (BH)', type: 'quantitative', format: '.3g' }] : undefined,
+      }),
+      { head: ['row', 'col', 'value', 'sem', 'lo', 'hi', ...(m.q ? ['p', 'q'] : [])], rows: cells },
       o.onCell ? (d) => o.onCell!(String(d.layerId), String(d.col), rep) : undefined,
     );
     section.append(h('h2', {}, title), fig.el);
