@@ -41,6 +41,10 @@ export const ConfigSchema = z.object({
   ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
   ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(20),
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  /** CUDA path (cuBLAS/cuSOLVER/cuSPARSE loaded at run time): 'auto' uses it when a GPU answers, '0' never. */
+  ALIGN_CUDA: z.enum(['auto', '0']).default('auto'),
+  /** Extra folders (":"-separated) searched first for libcudart, libcublas, libcusolver and libcusparse. */
+  ALIGN_CUDA_LIB_DIRS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +74,29 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+export interface CudaSettings {
+  /** 'auto': use the GPU when the libraries load and a device answers; 'off': never (ALIGN_CUDA=0). */
+  mode: 'auto' | 'off';
+  /** ALIGN_CUDA_LIB_DIRS, split; searched before the usual places. */
+  libDirs: string[];
+  /** Python environments whose site-packages may hold NVIDIA's library wheels (VIRTUAL_ENV, CONDA_PREFIX). */
+  pythonPrefixes: string[];
+}
+
+/**
+ * The CUDA settings alone, for the compute core (worker threads too), which never needs the rest of the
+ * configuration. An invalid ALIGN_CUDA is reported by loadConfig() at start; here it reads as 'auto'.
+ */
+export function cudaSettings(env: NodeJS.ProcessEnv = process.env): CudaSettings {
+  const parsed = ConfigSchema.pick({ ALIGN_CUDA: true, ALIGN_CUDA_LIB_DIRS: true }).safeParse(env);
+  const e = parsed.success ? parsed.data : { ALIGN_CUDA: 'auto' as const, ALIGN_CUDA_LIB_DIRS: undefined };
+  return {
+    mode: e.ALIGN_CUDA === '0' ? 'off' : 'auto',
+    libDirs: (e.ALIGN_CUDA_LIB_DIRS ?? '').split(path.delimiter).filter((s) => s.length > 0).map((s) => path.resolve(s)),
+    pythonPrefixes: [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((s): s is string => !!s),
+  };
 }
 
 /** Parse and validate the environment; throws ConfigError naming each bad variable. */

@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "common.h"
+#include "fold.h"
 
 extern int openblas_get_num_threads(void);
 extern void openblas_set_num_threads(int);
@@ -21,22 +22,6 @@ static int g_threads = 0; /* 0: follow OpenBLAS */
 int align_threads(void) {
   int t = g_threads > 0 ? g_threads : openblas_get_num_threads();
   return t < 1 ? 1 : t;
-}
-
-bool get_typed(napi_env env, napi_value v, typed_arg *out) {
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_value ab;
-  size_t off;
-  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &ab, &off) == napi_ok;
-}
-
-bool get_i64(napi_env env, napi_value v, int64_t *out) {
-  return napi_get_value_int64(env, v, out) == napi_ok;
-}
-
-bool get_bool(napi_env env, napi_value v, bool *out) {
-  return napi_get_value_bool(env, v, out) == napi_ok;
 }
 
 static napi_value range_error(napi_env env, const char *msg) {
@@ -374,6 +359,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"denseMatmulCsrT", NULL, js_dense_matmul_csrt, NULL, NULL, NULL, napi_default, NULL},
     {"csrMatmulCsrT", NULL, js_csr_matmul_csrt, NULL, NULL, NULL, napi_default, NULL},
     {"csrGramCols", NULL, js_csr_gram_cols, NULL, NULL, NULL, napi_default, NULL},
+    {"ridgeFoldHost", NULL, js_ridge_fold_host, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -3,12 +3,13 @@
  * from that one declaration we get: request validation, TypeScript types for the handler, and the
  * OpenAPI operation. mountRoutes() wires them into express; registerRoutes() into the OpenAPI registry.
  */
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { ZodType } from 'zod';
 import type { z } from './openapi-registry';
 import type { OpenAPIRegistry } from './openapi-registry';
-import { bodyParserProblem } from './body';
-import { HttpProblem, zodFieldErrors, type FieldError } from './problem';
+import { bodyGate, bodyLimits } from './body';
+import { assertSafeInput, malformedPathGuard } from './input-safety';
+import { HttpProblem, zodFieldErrors } from './problem';
 import { ProblemSchema } from './schemas/common';
 
 export type Access = 'public' | 'read' | 'write';
@@ -64,86 +65,8 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   return spec as unknown as RouteSpec;
 }
 
-/** Default limit of a JSON body: far above any request of this API, far below a memory problem. */
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
-
-/** Accepted body content types and their limits, or null for a route without a body. */
-export function bodyLimits(route: RouteSpec): Record<string, number> | null {
-  const types = new Set([...(route.body ? ['application/json'] : []), ...Object.keys(route.bodyContentTypes ?? {})]);
-  if (types.size === 0) return null;
-  const limits: Record<string, number> = {};
-  for (const t of types) {
-    const limit = route.bodyLimits?.[t] ?? (t === 'application/json' ? JSON_BODY_LIMIT_BYTES : undefined);
-    if (limit === undefined) throw new Error(`${route.operationId}: bodyLimits must give a limit for ${t}`);
-    limits[t] = limit;
-  }
-  return limits;
-}
-
-function acceptedType(contentType: string | undefined, types: string[]): string | undefined {
-  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return types.find((t) => t === media || (t === 'application/json' && /^application\/[\w.-]+\+json$/.test(media)));
-}
-
-/**
- * Runs after the key check, so nothing is read for an unauthenticated client: a content type this
- * route accepts (415 otherwise, also when none is given), a declared Content-Length within the route's
- * limit (413 at once, without reading the body), then the JSON parser with the same limit for bodies
- * that declare no length (chunked). Multipart bodies are left to the handler's streaming reader.
- */
-function bodyGate(route: RouteSpec, limits: Record<string, number>): RequestHandler {
-  const types = Object.keys(limits);
-  const json = limits['application/json'] ? express.json({ limit: limits['application/json'], type: () => true }) : undefined;
-  return (req, res, next) => {
-    const type = acceptedType(req.headers['content-type'], types);
-    if (!type) {
-      const given = req.headers['content-type'] ? `Content-Type ${JSON.stringify(req.headers['content-type'])} is not accepted here` : 'a Content-Type is required';
-      return next(new HttpProblem('unsupported-media-type', `${given}; send ${types.join(' or ')}`, { headers: { 'Accept-Post': types.join(', ') } }));
-    }
-    const declared = Number(req.headers['content-length']);
-    if (declared > limits[type]) {
-      return next(new HttpProblem('payload-too-large', `Content-Length ${declared} exceeds the limit of ${limits[type]} bytes for ${type} on this route`));
-    }
-    if (type !== 'application/json' || !json) return next();
-    json(req, res, (err?: unknown) => next(err ? bodyParserProblem(err, req) : undefined));
-  };
-}
-
 function expressPath(openapiPath: string): string {
   return openapiPath.replace(/\{(\w+)\}/g, ':$1');
-}
-
-/** Deeper than any request this API defines; refused before a recursive reader could overflow its stack. */
-export const MAX_INPUT_DEPTH = 32;
-
-/**
- * Refuses what no field of this API may hold, in every string and object key of the input: U+0000
- * (PostgreSQL text cannot store it, error 22021, so it must never reach a query) and nesting deeper
- * than MAX_INPUT_DEPTH. Iterative, so hostile nesting cannot overflow the stack here either.
- */
-export function assertSafeInput(value: unknown, where: string): void {
-  const errors: FieldError[] = [];
-  const stack: { v: unknown; field: string; depth: number }[] = [{ v: value, field: where, depth: 0 }];
-  while (stack.length > 0 && errors.length < 20) {
-    const { v, field, depth } = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) errors.push({ field, reason: 'must not contain NUL (U+0000) characters' });
-      continue;
-    }
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_INPUT_DEPTH) {
-      errors.push({ field, reason: `nested deeper than ${MAX_INPUT_DEPTH} levels` });
-      continue;
-    }
-    for (const [k, child] of Object.entries(v)) {
-      if (k.includes('\u0000')) {
-        errors.push({ field, reason: 'an object key contains NUL (U+0000)' });
-        continue;
-      }
-      stack.push({ v: child, field: Array.isArray(v) ? `${field}[${k}]` : `${field}.${k}`, depth: depth + 1 });
-    }
-  }
-  if (errors.length > 0) throw HttpProblem.fields(errors);
 }
 
 function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
@@ -154,32 +77,6 @@ function parsePart(schema: ZodType | undefined, value: unknown, where: string): 
     throw HttpProblem.fields(zodFieldErrors(r.error, where));
   }
   return r.data;
-}
-
-function decodes(segment: string): boolean {
-  try {
-    decodeURIComponent(segment);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The router decodes path parameters while matching and throws a bare URIError on malformed
- * percent-encoding ("/v1/runs/%"); answer it first, naming the parameter of the route the path is for.
- */
-function malformedPathGuard(routes: RouteSpec[]): RequestHandler {
-  const templates = routes.map((r) => r.path.split('/'));
-  return (req, _res, next) => {
-    if (!req.path.includes('%')) return next();
-    const segments = req.path.split('/');
-    const bad = segments.findIndex((s) => !decodes(s));
-    if (bad < 0) return next();
-    const template = templates.find((t) => t.length === segments.length && t.every((part, i) => part.startsWith('{') || part === segments[i]));
-    const name = /^\{(\w+)\}$/.exec(template?.[bad] ?? '')?.[1];
-    next(HttpProblem.invalid(name ? `params.${name}` : 'path', 'malformed percent-encoding'));
-  };
 }
 
 export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (access: Access) => RequestHandler): void {
@@ -204,7 +101,7 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
       }
     };
     const limits = bodyLimits(route);
-    router[route.method](expressPath(route.path), authorize(route.access), ...(limits ? [bodyGate(route, limits)] : []), handler);
+    router[route.method](expressPath(route.path), authorize(route.access), ...(limits ? [bodyGate(limits)] : []), handler);
   }
 }
 

@@ -22,6 +22,7 @@ export function httpServerOptions(config: Pick<Config, 'httpRequestTimeoutSecond
 function clientErrorProblem(code: string | undefined): HttpProblem {
   if (code === 'HPE_HEADER_OVERFLOW') return new HttpProblem('header-too-large', 'the request headers exceed the server limit');
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new HttpProblem('request-timeout', 'the request was not received in time');
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return new HttpProblem('payload-too-large', 'chunk extensions exceed the server limit');
   return new HttpProblem('bad-request', 'malformed HTTP request (request line, headers or body framing)');
 }
 

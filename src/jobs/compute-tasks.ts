@@ -40,6 +40,8 @@ export interface RidgeRoiResult {
   targetScores: Float32Array;
   normalised: { mean: number; share: number } | null;
   timings: Record<string, number>;
+  /** Where the folds ran ('cuda', 'ts' or 'host') and why not on the GPU. */
+  engine: { name: string; reason?: string };
 }
 
 /** Cross-validated ridge to each ROI separately (paper presets LN rows and share alphas per ROI). */
@@ -63,6 +65,7 @@ export async function ridgeRois(p: RidgeRoisPayload, progress: (x: { stage: stri
       targetScores: res.targetScores,
       normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
       timings: { ...res.timings },
+      engine: { name: res.info.engine, reason: res.info.engineReason },
     });
   }
   progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });

@@ -142,16 +142,17 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       flush();
       await writing;
       const message = err instanceof Error ? err.message : String(err);
+      // Domain rows (run, SAE) first, then the job: whoever sees the job ended sees its rows ended too.
       if (controller.signal.aborted && !stopping.signal.aborted) {
-        await setState(job.id, 'cancelled', { finished: true });
         await handler.onCancelled?.(job.data, { prisma, logger });
+        await setState(job.id, 'cancelled', { finished: true });
         return; // completing the pg-boss job: nothing to retry
       }
       if (stopping.signal.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
       const last = job.retryCount >= job.retryLimit;
       logger.warn({ jobId: job.id, kind, attempt, err: message, last }, 'job attempt failed');
-      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
       if (last) await handler.onFailed?.(job.data, message, { prisma, logger });
+      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
       throw err;
     } finally {
       clearInterval(poll);

@@ -1,20 +1,23 @@
 /**
  * Shared forward pieces (internal): weights as tfjs tensors, chunked pre-activations, CPU TopK + ReLU.
- * Pre-activations are computed by the active tfjs backend (float32 matmul); the TopK selection runs on the
- * CPU copy so that ties are resolved by the library's rule (lowest index wins) on every backend.
+ * Pre-activations are computed by cuBLAS when the GPU path takes the product (linalg/cuda.ts useCuda), else by
+ * the active tfjs backend (float32 matmul); the TopK selection runs on the CPU copy so that ties are resolved
+ * by the library's rule (lowest index wins) on every backend.
  */
 import { tf } from '../compute/backend';
+import { useCuda } from '../compute/linalg/cuda';
 import type { SaeWeights } from './model';
 import { topKIndices } from './topk';
 
-/** The encoder as tfjs tensors: wEnc d x m, bEnc m. */
+/** The encoder as tfjs tensors: wEnc d x m, bEnc m (and the host arrays, for the GPU path). */
 export interface EncoderTensors {
   wEnc: tf.Tensor2D;
   bEnc: tf.Tensor1D;
+  host: Pick<SaeWeights, 'wEnc' | 'bEnc'>;
 }
 
 export function toEncoderTensors(w: Pick<SaeWeights, 'wEnc' | 'bEnc'>): EncoderTensors {
-  return { wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'), bEnc: tf.tensor1d(w.bEnc, 'float32') };
+  return { wEnc: tf.tensor2d(w.wEnc.data, [w.wEnc.rows, w.wEnc.cols], 'float32'), bEnc: tf.tensor1d(w.bEnc, 'float32'), host: w };
 }
 
 export function disposeEncoderTensors(t: EncoderTensors): void {
@@ -25,6 +28,15 @@ export function disposeEncoderTensors(t: EncoderTensors): void {
 /** x W_enc + b_enc for `rows` preprocessed rows (row-major rows x d) -> Float32Array rows x m. */
 export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number): Float32Array {
   const d = t.wEnc.shape[0];
+  const m = t.wEnc.shape[1];
+  const gpu = useCuda({ kind: 'gemm', flops: rows * d * m });
+  if (gpu) {
+    const pre = new Float32Array(rows * m);
+    gpu.sgemm(false, false, rows, m, d, xp, d, t.host.wEnc.data, m, pre);
+    const b = t.host.bEnc;
+    for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) pre[r * m + j] += b[j];
+    return pre;
+  }
   const pre = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(xp, [rows, d], 'float32'), t.wEnc), t.bEnc));
   try {
     return pre.dataSync() as Float32Array;

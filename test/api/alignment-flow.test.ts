@@ -45,6 +45,11 @@ describe('POST /v1/alignments', () => {
     expect(run.status).toBe('succeeded');
     expect(run.backend).toBe('wasm');
     expect(run.timings.total).toBeGreaterThan(0);
+    // Provenance says where the folds ran and why not on the GPU (no GPU on these machines).
+    if (!run.versions.linalg.cuda.available) {
+      expect(run.versions.linalg.cuda.reason).toBeTruthy();
+      expect(run.versions.ridgeEngine).toEqual({ name: 'ts', reason: 'no GPU path (see linalg.cuda.reason)' });
+    } else expect(run.versions.ridgeEngine.name).toBe('cuda');
     expect(run.scores.map((s: { roi: string }) => s.roi)).toEqual(['V1v', 'V1d', 'V2v', 'V2d', 'V3v', 'V3d', 'hV4']);
     for (const s of run.scores) {
       // The generator drives every ROI from features the layers also carry: clearly positive cosine scores.

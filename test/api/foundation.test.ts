@@ -32,6 +32,10 @@ describe('health', () => {
     expect(body.database.status).toBe('up');
     expect(body.compute.backend).toBe('wasm');
     expect(typeof body.compute.native.native).toBe('boolean');
+    // The GPU path: in use with its device, or the reason it is not (no GPU on these machines).
+    expect(typeof body.compute.cuda.available).toBe('boolean');
+    if (body.compute.cuda.available) expect(body.compute.cuda.device.name).toBeTruthy();
+    else expect(body.compute.cuda.reason).toMatch(/^(cuda: |addon not built|disabled)/);
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(body.uptimeSeconds).toBeGreaterThanOrEqual(0);
   });

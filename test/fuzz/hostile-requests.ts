@@ -422,7 +422,7 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         return finish('auth', d, true, 401, hasBody && r() < 0.3 ? Buffer.from('{"broken": ') : undefined);
       },
       'oversized-declared': () => {
-        if (!hasBody) return null;
+        if (!hasBody || Object.keys(op.limits).length === 0) return null;
         const d = base();
         const [ct, limit] = pick(Object.entries(op.limits));
         const declared = pick([limit + 1, limit * 2, Math.max(2_000_000_000, limit + 1), 2 ** 40]);
@@ -522,6 +522,15 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         // Unknown query parameters are ignored by design (reads); a write must still be refused for its broken body.
         return finish('extra-query', { ...d, body: hasBody ? { ...(typeof d.body === 'object' && d.body ? d.body : {}), __extra__: 1 } : undefined }, hasBody);
       },
+      // Paths the service must refuse to read: outside the roots, special files, folders, the wrong kind of file.
+      'file-junk': () => {
+        const { d, ls } = bodyLeaves();
+        const paths = ls.filter((l) => typeof l.value === 'string' && /path|root/i.test(String(l.path[l.path.length - 1])));
+        if (paths.length === 0) return null;
+        const l = pick(paths);
+        const v = pick(['.', '..', '/', 'acts', 'acts/', 'acts/../..', '/dev/zero', '/dev/urandom', '/proc/self/environ', '/proc/self/mem', 'acts/l1.npy/x', 'acts/missing.npy', '\\\\server\\share\\x', 'C:\\x.npy', '~/x.npy', 'acts/%2e%2e/x', 'acts/ids.npy', 'acts/l1.npy', 'x'.repeat(5000)]);
+        return finish('file-junk', { ...d, body: setAt(d.body, l.path, v) }, true);
+      },
       'wrong-method': () => {
         const d = base();
         const m = pick(['PUT', 'PATCH', ...(op.method === 'GET' ? ['DELETE', 'POST'] : ['GET']), 'OPTIONS', 'TRACE']);
@@ -552,8 +561,9 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
       },
     };
 
-    // Every mutation once, the multipart ones (one route, many shapes) six times.
-    const names = Object.keys(mutations).flatMap((n) => (n === 'multipart' ? Array(6).fill(n) : [n]));
+    // Every mutation once; multipart (one route, many shapes) and file paths (few fields, much risk) more often.
+    const weight: Record<string, number> = { multipart: 6, 'file-junk': 5 };
+    const names = Object.keys(mutations).flatMap((n) => Array(weight[n] ?? 1).fill(n));
     let made = 0;
     let attempts = 0;
     while (made < perOp && attempts < perOp * 50) {

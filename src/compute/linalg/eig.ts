@@ -1,6 +1,7 @@
 /**
  * Symmetric eigendecomposition, dispatched once per call:
- *   native LAPACKE_dsyevd (float64, divide and conquer; lwork queried in float64)
+ *   cuSOLVER cusolverDnXsyevd (float64) from n = 1024 when the GPU path is usable (cuda.ts useCuda)
+ *   -> native LAPACKE_dsyevd (float64, divide and conquer; lwork queried in float64)
  *   -> TensorFlow's SelfAdjointEigV2 kernel on the tensorflow tfjs backends (float32 only: tfjs has no float64)
  *   -> TypeScript Householder + implicit QL in float64 (eig-ts.ts).
  * Only the upper triangle of A (row-major) is read on every path.
@@ -8,6 +9,7 @@
 import { activeBackend, tf } from '../backend';
 import type { DenseMatrix } from '../matrix';
 import { symEigTs } from './eig-ts';
+import { useCuda } from './cuda';
 import { nativeAddon } from './native';
 import { tfAvailable } from './matmul';
 
@@ -33,6 +35,14 @@ export function symEig(A: DenseMatrix<Float64Array>, impl: EigImpl = 'auto'): Sy
   if (A.cols !== n) throw new RangeError(`symEig: matrix is ${A.rows}x${A.cols}, not square`);
   const a = A.data instanceof Float64Array ? A.data : Float64Array.from(A.data as ArrayLike<number>);
   const nat = nativeAddon();
+  const gpu = impl === 'auto' ? useCuda({ kind: 'eigh', n }) : null;
+  if (gpu) {
+    const w = new Float64Array(n);
+    const z = new Float64Array(n * n);
+    const info = gpu.dsyevd(a, n, w, z);
+    if (info !== 0) throw new Error(`symEig: cusolverDnXsyevd failed, info = ${info}`);
+    return { values: w, vectors: { rows: n, cols: n, data: z } };
+  }
   if (impl === 'native' || (impl === 'auto' && nat)) {
     if (!nat) throw new Error('symEig: native addon not available');
     const w = new Float64Array(n);

@@ -1,8 +1,9 @@
 /**
  * Linear algebra for the compute core: dense products, Gram matrices, the symmetric eigendecomposition and
- * CSR products, each on the native OpenBLAS/LAPACKE addon when it loaded (see linalgInfo()), else on the tfjs
- * backend (float32 products) or TypeScript loops (float64). The ...Async variants run the native dense
- * operations on the libuv thread pool so that the event loop (HTTP) stays responsive during long calls.
+ * CSR products. Large products and eigendecompositions go to the GPU when the CUDA path is usable (cuda.ts,
+ * the one place that decides), else to the native OpenBLAS/LAPACKE addon when it loaded (see linalgInfo()),
+ * else to the tfjs backend (float32 products) or TypeScript loops (float64). The ...Async variants run the
+ * native dense operations on the libuv thread pool so that the event loop (HTTP) stays responsive.
  */
 export { matmul, matmulAsync, gram, gramAsync, tfAvailable } from './matmul';
 export type { MatmulOptions, GramOptions } from './matmul';
@@ -11,3 +12,5 @@ export type { SymEig, EigImpl } from './eig';
 export { csrMatmulDense, denseMatmulCsrT, csrMatmulCsrT, csrGram } from './sparse';
 export { linalgInfo, setNativeEnabled, nativeAvailable } from './native';
 export type { LinalgInfo } from './native';
+export { cudaInfo, cudaLibraryDirs, setCudaEnabled } from './cuda';
+export type { CudaInfo } from './cuda';

@@ -1,11 +1,13 @@
 /**
  * Dense products: matmul (C = op(A) op(B)) and gram (X'X or XX').
- * Dispatch per call: native addon (OpenBLAS sgemm/dgemm/dsyrk) when loaded, else the active tfjs backend for
+ * Dispatch per call: cuBLAS for large synchronous products when the GPU path is usable (cuda.ts useCuda),
+ * native addon (OpenBLAS sgemm/dgemm/dsyrk) when loaded, else the active tfjs backend for
  * float32 work (chunked to bound memory), else cache-blocked TypeScript loops.
  */
 import { activeBackend, tf } from '../backend';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { gemmAcc, symmetrizeFromUpper, transposeInto } from './kernels';
+import { useCuda } from './cuda';
 import { nativeAddon } from './native';
 
 export interface MatmulOptions {
@@ -58,7 +60,8 @@ function opShapes(A: DenseMatrix, B: DenseMatrix, transA: boolean, transB: boole
 
 /**
  * C = op(A) op(B) (m x n, row-major).
- * - precision 'f32' (default) -> Float32Array: native sgemm, else tfjs matMul on the active backend in blocks of
+ * - precision 'f32' (default) -> Float32Array: cuBLAS sgemm from 2^30 multiply-adds when the GPU path is usable,
+ *   native sgemm, else tfjs matMul on the active backend in blocks of
  *   at most 2^25 elements, else the TypeScript loop in float32.
  * - precision 'f64' -> Float64Array: native dgemm, else the TypeScript loop in float64.
  * Inputs of the other element type are converted (copied); inputs are never modified.
@@ -71,6 +74,17 @@ export function matmul(A: DenseMatrix, B: DenseMatrix, opts: MatmulOptions = {})
   const nat = nativeAddon();
   if (m === 0 || n === 0 || k === 0) {
     return { rows: m, cols: n, data: f64 ? new Float64Array(m * n) : new Float32Array(m * n) };
+  }
+  const gpu = useCuda({ kind: 'gemm', flops: m * n * k });
+  if (gpu) {
+    if (f64) {
+      const c = new Float64Array(m * n);
+      gpu.dgemm(transA, transB, m, n, k, toF64(A.data), A.cols, toF64(B.data), B.cols, c);
+      return { rows: m, cols: n, data: c };
+    }
+    const c = new Float32Array(m * n);
+    gpu.sgemm(transA, transB, m, n, k, toF32(A.data), A.cols, toF32(B.data), B.cols, c);
+    return { rows: m, cols: n, data: c };
   }
   if (nat) {
     if (f64) {

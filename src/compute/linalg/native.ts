@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cudaInfo, type CudaInfo, type FoldRun, type FoldSpec } from './cuda';
 
 /** Raw addon surface. Matrices are row-major typed arrays; the output arrays are overwritten. */
 export interface NativeAddon {
@@ -46,6 +47,8 @@ export interface NativeAddon {
   gramAsync(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
     c: Float64Array): Promise<number>;
   dsyevdAsync(a: Float64Array, n: number, w: Float64Array, z: Float64Array): Promise<number>;
+  /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
+  ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };
   setThreads(n: number): void;
 }
@@ -59,6 +62,8 @@ export interface LinalgInfo {
   threads?: number;
   /** Why the native path is off (missing build, load error, ALIGN_NATIVE=0, disabled at run time). */
   reason?: string;
+  /** The GPU path (cuBLAS/cuSOLVER/cuSPARSE): whether it is used, the device, or why not. */
+  cuda: CudaInfo;
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/align_linalg.node', import.meta.url));
@@ -109,12 +114,13 @@ export function setNativeEnabled(on: boolean): boolean {
   return prev;
 }
 
-/** Whether the addon is loaded and in use, and why not. */
+/** Whether the addon is loaded and in use, and why not; and the same for the GPU path. */
 export function linalgInfo(): LinalgInfo {
-  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0' };
+  const cuda = cudaInfo();
+  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0', cuda };
   load();
-  if (!addon) return { native: false, reason: loadReason };
+  if (!addon) return { native: false, reason: loadReason, cuda };
   const { blas, threads } = addon.info();
-  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)' };
-  return { native: true, blas, threads };
+  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)', cuda };
+  return { native: true, blas, threads, cuda };
 }

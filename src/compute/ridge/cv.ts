@@ -10,6 +10,7 @@ import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
 import { columnStats } from '../preprocess';
 import { scaleColumnsInPlace, ridgeBasis } from './basis';
+import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
 import type { Precision } from './source';
@@ -30,6 +31,11 @@ export interface RidgeCvOptions {
   precision?: Precision | 'auto';
   /** Force the primal or dual form (default: primal when units <= training stimuli). */
   form?: 'auto' | 'primal' | 'dual';
+  /**
+   * Where each fold runs: 'auto' (default: the GPU fold when the CUDA path is usable and the preset shares one
+   * alpha, else TypeScript), 'ts', 'cuda', or 'host' (the GPU fold's orchestration on host BLAS).
+   */
+  engine?: 'auto' | FoldEngine;
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
@@ -93,7 +99,8 @@ export interface RidgeCvResult {
   /** With noiseCeiling: normalised = targetScores^2 / (NC/100) for targets with NC >= minNoiseCeiling. */
   noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
   timings: RidgeCvTimings;
-  info: { backend: string | null; linalg: LinalgInfo; precision: Precision };
+  /** engine: where the folds ran (reason: why not on the GPU). precision: of the TypeScript path's products. */
+  info: { backend: string | null; linalg: LinalgInfo; precision: Precision; engine: FoldEngine; engineReason?: string };
 }
 
 const now = () => performance.now() / 1000;
@@ -225,6 +232,7 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
     return G;
   };
   let precisionUsed: Precision = 'f64';
+  const { engine, reason: engineReason } = chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
   const folds: RidgeFoldResult[] = [];
   for (let f = 0; f < K; f++) {
     check();
@@ -237,38 +245,60 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
     const tgt = foldTargets(gY, spec, train, test, precision);
     timings.preprocess += now() - t;
 
-    const basis = ridgeBasis(src.train, src.test, { form: options.form, precision, gram: gramOf(test, train) });
-    timings.gram += basis.seconds.gram;
-    timings.eigh += basis.seconds.eigh;
-    timings.basis += basis.seconds.basis;
-    check();
-
-    t = now();
-    let alphaIdx: Int32Array;
-    let B: DenseMatrix;
-    let looErrors: Float64Array | undefined;
     let alpha = NaN;
     let alphaPerTarget: Float64Array | undefined;
-    const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
-    if (spec.alpha === 'shared') {
-      const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
-      alphaIdx = new Int32Array(v).fill(r.best);
-      B = r.B;
-      looErrors = r.errors;
+    let looErrors: Float64Array | undefined;
+    let Yhat: DenseMatrix<Float32Array>;
+    let rank: number;
+    let form: 'primal' | 'dual';
+    if (engine !== 'ts') {
+      // Gram -> eigh -> alpha search -> prediction in one call, the data kept in the device's memory.
+      const r = runDeviceFold(engine, src.train, src.test, tgt.train, alphas, options.form);
+      timings.preprocess += r.seconds.upload;
+      timings.gram += r.seconds.gram;
+      timings.eigh += r.seconds.eigh;
+      timings.basis += r.seconds.basis;
+      timings.alphaSearch += r.seconds.alphaSearch;
+      t = now();
       alpha = alphas[r.best];
-    } else {
-      const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
-      alphaIdx = r.best;
-      B = r.B;
       looErrors = r.errors;
-      alphaPerTarget = new Float64Array(nAll).fill(NaN);
-      for (let c = 0; c < v; c++) alphaPerTarget[liveY.kept[c]] = alphas[alphaIdx[c]];
-    }
-    timings.alphaSearch += now() - t;
-    check();
+      rank = r.rank;
+      form = r.form;
+      Yhat = { rows: test.length, cols: v, data: r.yhat };
+      timings.predict += r.seconds.predict;
+    } else {
+      const basis = ridgeBasis(src.train, src.test, { form: options.form, precision, gram: gramOf(test, train) });
+      timings.gram += basis.seconds.gram;
+      timings.eigh += basis.seconds.eigh;
+      timings.basis += basis.seconds.basis;
+      check();
 
-    t = now();
-    const Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision);
+      t = now();
+      let alphaIdx: Int32Array;
+      let B: DenseMatrix;
+      const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
+      if (spec.alpha === 'shared') {
+        const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+        alphaIdx = new Int32Array(v).fill(r.best);
+        B = r.B;
+        looErrors = r.errors;
+        alpha = alphas[r.best];
+      } else {
+        const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
+        alphaIdx = r.best;
+        B = r.B;
+        looErrors = r.errors;
+        alphaPerTarget = new Float64Array(nAll).fill(NaN);
+        for (let c = 0; c < v; c++) alphaPerTarget[liveY.kept[c]] = alphas[alphaIdx[c]];
+      }
+      timings.alphaSearch += now() - t;
+      check();
+
+      t = now();
+      Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision);
+      rank = basis.s2.length;
+      form = basis.mode;
+    }
     const kScores = columnScores(Yhat, tgt.test, spec.score);
     const scores = new Float32Array(nAll).fill(NaN);
     for (let c = 0; c < v; c++) scores[liveY.kept[c]] = kScores[c];
@@ -277,8 +307,8 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
       fold: f,
       nTrain: train.length,
       nTest: test.length,
-      form: basis.mode,
-      rank: basis.s2.length,
+      form,
+      rank,
       alpha,
       looErrors,
       alphaPerTarget,
@@ -309,7 +339,7 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
     sem: nanSem(foldMeans),
     median: nanMedian(targetScores),
     timings,
-    info: { backend: backendName(), linalg: linalgInfo(), precision: precisionUsed },
+    info: { backend: backendName(), linalg: linalgInfo(), precision: precisionUsed, engine, engineReason },
   };
   if (options.noiseCeiling) result.noiseCeiling = normaliseByNoiseCeiling(targetScores, options.noiseCeiling, options.minNoiseCeiling);
   timings.total = now() - t0;

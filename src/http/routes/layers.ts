@@ -18,7 +18,8 @@ import { notifyResultsChanged } from '../../db/notify';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, zodFieldErrors } from '../problem';
-import { assertSafeInput, defineRoute, type RouteSpec } from '../route';
+import { assertSafeInput } from '../input-safety';
+import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 /** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */

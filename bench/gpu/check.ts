@@ -1,0 +1,146 @@
+/**
+ * GPU device check (bench/gpu/README.md): Cases A, B and C of the ridge bench and an SAE encoding
+ * (9,841 x 2,048 -> 8,192 latents, k = 32), each on the GPU path and on the CPU path of the same process, on
+ * the same generated data. One JSON line per case: per-stage seconds of both paths, their ratio, every
+ * fold's alpha on both and the largest per-target score difference.
+ *
+ * --dry-run: small sizes (BENCH_SCALE, default 0.03), and the "device" side is the GPU fold's orchestration
+ * on host BLAS (engine 'host'): it checks the script, the bundle and the comparison on machines without a GPU.
+ * Environment: BENCH_CASES=A,B,C,SAE (default all)  BENCH_SCALE  GPU_CHECK_SKIP_CPU=B (skip the CPU side of
+ * these cases when time is short; their line then has cpu: null).
+ */
+import { initBackend } from '../../src/compute/backend';
+import { kFoldAssignment } from '../../src/compute/folds';
+import { useCuda } from '../../src/compute/linalg/cuda';
+import { linalgInfo, matmul, setCudaEnabled } from '../../src/compute/linalg/index';
+import { Rng } from '../../src/compute/random';
+import { fitRidgeCv, type RidgeCvResult } from '../../src/compute/ridge/index';
+import { DEFAULT_PREPROCESSING, preprocessRows } from '../../src/sae/index';
+import { TopKRelu } from '../../src/sae/forward';
+import { initTopKSaeWeights } from '../../src/sae/model';
+import { denseUnits, ridgeCases, sparseLatents, targets } from '../ridge-data';
+
+const dry = process.argv.includes('--dry-run');
+const scale = Number(process.env.BENCH_SCALE ?? (dry ? '0.03' : '1'));
+const wanted = (process.env.BENCH_CASES ?? 'A,B,C,SAE').split(',').map((s) => s.trim().toUpperCase());
+const skipCpu = new Set((process.env.GPU_CHECK_SKIP_CPU ?? '').split(',').map((s) => s.trim().toUpperCase()));
+const round = (x: number, d = 4) => Number(x.toFixed(d));
+const now = () => performance.now() / 1000;
+
+function emit(line: Record<string, unknown>): void {
+  console.log(JSON.stringify(line));
+}
+
+function stageSeconds(r: RidgeCvResult): Record<string, number> {
+  return Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v, 3)]));
+}
+
+/** Largest |score difference| over every fold and target (NaN on one side only counts as Infinity). */
+function maxScoreDiff(a: RidgeCvResult, b: RidgeCvResult): number {
+  let m = 0;
+  a.folds.forEach((fa, f) => {
+    const fb = b.folds[f];
+    for (let t = 0; t < fa.scores.length; t++) {
+      const x = fa.scores[t];
+      const y = fb.scores[t];
+      if (Number.isNaN(x) && Number.isNaN(y)) continue;
+      m = Math.max(m, Number.isFinite(x - y) ? Math.abs(x - y) : Infinity);
+    }
+  });
+  return m;
+}
+
+async function ridgeCase(c: ReturnType<typeof ridgeCases>[number], engine: 'cuda' | 'host'): Promise<void> {
+  const rng = new Rng(1000 + c.name.charCodeAt(0));
+  let t = now();
+  const X = c.k ? sparseLatents(rng, c.n, c.p, c.k) : denseUnits(rng, c.n, c.p);
+  const Y = targets(rng, X, c.v);
+  const assignment = kFoldAssignment(c.n, 5, 0);
+  const generate = now() - t;
+  const line: Record<string, unknown> = { case: c.name, dryRun: dry, n: c.n, units: c.p, voxels: c.v, nonZerosPerRow: c.k ?? null, generateSeconds: round(generate, 2) };
+  t = now();
+  const dev = fitRidgeCv(X, Y, { preset: 'paper', assignment, engine });
+  const devTotal = now() - t;
+  line.device = { engine: dev.info.engine, form: dev.folds[0].form, rank: dev.folds.map((f) => f.rank), seconds: stageSeconds(dev), wall: round(devTotal, 3), foldAlphas: dev.folds.map((f) => f.alpha), foldScores: dev.folds.map((f) => round(f.meanScore, 6)) };
+  if (skipCpu.has(c.name)) {
+    line.cpu = null;
+  } else {
+    const prev = setCudaEnabled(false);
+    t = now();
+    const cpu = fitRidgeCv(X, Y, { preset: 'paper', assignment, engine: 'ts' });
+    const cpuTotal = now() - t;
+    setCudaEnabled(prev);
+    line.cpu = { engine: cpu.info.engine, precision: cpu.info.precision, form: cpu.folds[0].form, seconds: stageSeconds(cpu), wall: round(cpuTotal, 3), foldAlphas: cpu.folds.map((f) => f.alpha), foldScores: cpu.folds.map((f) => round(f.meanScore, 6)) };
+    line.sameAlphas = cpu.folds.every((f, i) => f.alpha === dev.folds[i].alpha);
+    line.maxAbsScoreDiff = maxScoreDiff(cpu, dev);
+    line.ridgeCoreSeconds = { device: round(dev.timings.total - dev.timings.preprocess, 3), cpu: round(cpu.timings.total - cpu.timings.preprocess, 3) };
+    line.cpuOverDevice = round(cpuTotal / devTotal, 2);
+  }
+  emit(line);
+}
+
+/** Pre-activations X W_enc + b by matmul (cuBLAS when the GPU path is on), then the library's TopK + ReLU. */
+function encode(xp: Float32Array, n: number, d: number, w: ReturnType<typeof initTopKSaeWeights>, k: number) {
+  const m = w.bEnc.length;
+  let t = now();
+  const pre = matmul({ rows: n, cols: d, data: xp }, w.wEnc).data as Float32Array;
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) pre[i * m + j] += w.bEnc[j];
+  const gemm = now() - t;
+  t = now();
+  const sel = new TopKRelu(n, m, k);
+  sel.run(pre, n);
+  return { pre, sel, seconds: { gemm: round(gemm, 3), topk: round(now() - t, 3) } };
+}
+
+function saeCase(): void {
+  const n = Math.max(16, Math.round(9841 * scale));
+  const d = Math.max(16, Math.round(2048 * scale));
+  const m = Math.max(32, Math.round(8192 * scale));
+  const k = Math.min(32, m);
+  const rng = new Rng(2024);
+  const X = denseUnits(rng, n, d);
+  const w = initTopKSaeWeights(d, m, rng);
+  for (let j = 0; j < m; j++) w.bEnc[j] = 0.01 * rng.normal();
+  const xp = preprocessRows(X, DEFAULT_PREPROCESSING);
+  const dev = encode(xp, n, d, w, k);
+  const line: Record<string, unknown> = { case: 'SAE', dryRun: dry, n, inputDim: d, latents: m, k, gemmOn: useCuda({ kind: 'gemm', flops: n * d * m }) ? 'cuda' : 'cpu', device: dev.seconds };
+  if (skipCpu.has('SAE')) line.cpu = null;
+  else {
+    const prev = setCudaEnabled(false);
+    const cpu = encode(xp, n, d, w, k);
+    setCudaEnabled(prev);
+    let maxPre = 0;
+    for (let i = 0; i < cpu.pre.length; i++) maxPre = Math.max(maxPre, Math.abs(cpu.pre[i] - dev.pre[i]));
+    let sameRows = 0;
+    for (let r = 0; r < n; r++) {
+      const c = cpu.sel.count[r];
+      let same = c === dev.sel.count[r];
+      for (let i = 0; same && i < c; i++) same = cpu.sel.idx[r * k + i] === dev.sel.idx[r * k + i];
+      if (same) sameRows++;
+    }
+    line.cpu = cpu.seconds;
+    line.maxAbsPreActivationDiff = maxPre;
+    line.rowsWithSameLatents = sameRows / n;
+    line.cpuOverDevice = round(cpu.seconds.gemm / Math.max(dev.seconds.gemm, 1e-9), 2);
+  }
+  emit(line);
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  const info = linalgInfo();
+  const engine = dry ? 'host' : 'cuda';
+  emit({ case: 'info', dryRun: dry, scale, node: process.version, backend: backend.name, native: info.native, blas: info.blas, threads: info.threads, cuda: info.cuda });
+  if (!dry && !info.cuda.available) {
+    emit({ case: 'error', error: `no GPU path: ${info.cuda.reason}` });
+    process.exitCode = 2;
+    return;
+  }
+  for (const c of ridgeCases(scale).filter((x) => wanted.includes(x.name))) await ridgeCase(c, engine);
+  if (wanted.includes('SAE')) saeCase();
+}
+
+main().catch((err) => {
+  emit({ case: 'error', error: err instanceof Error ? err.message : String(err) });
+  process.exitCode = 1;
+});

@@ -1,0 +1,179 @@
+/**
+ * The GPU path: the align_cuda addon (native/cuda), built without CUDA headers, opens libcudart, libcublas,
+ * libcusolver and libcusparse at run time. Absence is the normal case (no GPU, no libraries, addon not built):
+ * every caller then keeps its CPU path, and cudaInfo() says why (health, run provenance, benchmarks).
+ *
+ * Library search order: ALIGN_CUDA_LIB_DIRS, the CUDA installs (/usr/local/cuda*), the NVIDIA wheels of Python
+ * environments (site-packages/nvidia/<lib>/lib and nvidia/cu13|cu12/lib), then the loader's own path
+ * (LD_LIBRARY_PATH, ldconfig). The libraries are opened once per process, on first use.
+ *
+ * The choice of GPU or CPU for each operation is made here only (useCuda).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cudaSettings } from '../../config';
+
+export interface CudaDevice {
+  name: string;
+  computeCapability: string;
+  memoryBytes: number;
+  runtimeVersion: number;
+  driverVersion: number;
+}
+
+export interface CudaInfo {
+  /** True when the libraries loaded, a device answered and the GPU path is enabled. */
+  available: boolean;
+  /** Why the GPU path is not used. */
+  reason?: string;
+  /** Libraries opened (path per library). */
+  libs?: Record<string, string>;
+  device?: CudaDevice;
+  /** Folders searched, in order, before the loader path. */
+  searched?: string[];
+}
+
+/** A design matrix for ridgeFold: dense row-major, or CSR with a row shift u and a column shift w. */
+export interface FoldDesign {
+  rows: number;
+  cols: number;
+  dense?: Float32Array | Float64Array;
+  indptr?: Int32Array;
+  indices?: Int32Array;
+  values?: Float32Array;
+  u?: Float64Array | null;
+  w?: Float64Array | null;
+}
+
+export interface FoldSpec {
+  train: FoldDesign;
+  test: FoldDesign;
+  /** Training targets, row-major train.rows x targets. */
+  y: Float32Array | Float64Array;
+  targets: number;
+  alphas: Float64Array;
+  /** 0 auto, 1 primal, 2 dual. */
+  form: 0 | 1 | 2;
+}
+
+export interface FoldRun {
+  /** LOO mean squared error per alpha. */
+  errors: Float64Array;
+  best: number;
+  rank: number;
+  form: 'primal' | 'dual';
+  path: 'weighted-gram' | 'direct';
+  /** Test predictions at the chosen alpha, row-major test.rows x targets. */
+  yhat: Float32Array;
+  seconds: { upload: number; gram: number; eigh: number; basis: number; alphaSearch: number; predict: number };
+}
+
+/** Raw addon surface (row-major host arrays, as the OpenBLAS addon). */
+export interface CudaAddon {
+  load(dirs: string[]): { ok: boolean; reason?: string; libs: Record<string, string>; device?: CudaDevice };
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void;
+  dgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): void;
+  dsyevd(a: Float64Array, n: number, w: Float64Array, z: Float64Array): number;
+  ridgeFold(spec: FoldSpec): FoldRun;
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../../native/cuda/build/Release/align_cuda.node', import.meta.url));
+
+let state: { addon: CudaAddon | null; info: CudaInfo } | null = null;
+let enabled = true;
+
+/** Sub-folders of `dir` (sorted, newest version names first), or [] when unreadable. */
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name).sort().reverse();
+  } catch {
+    return [];
+  }
+}
+
+/** Where NVIDIA's Python wheels put their libraries under one site-packages folder. */
+function wheelDirs(site: string): string[] {
+  const nv = path.join(site, 'nvidia');
+  return subdirs(nv).map((d) => path.join(nv, d, 'lib')).filter((d) => existsSync(d));
+}
+
+/** The folders searched for the CUDA libraries, in order (see the file comment). */
+export function cudaLibraryDirs(settings = cudaSettings()): string[] {
+  const out: string[] = [...settings.libDirs];
+  for (const cuda of ['cuda', ...subdirs('/usr/local').filter((d) => d.startsWith('cuda-'))]) {
+    for (const lib of ['lib64', 'lib', 'targets/x86_64-linux/lib']) out.push(path.join('/usr/local', cuda, lib));
+  }
+  const prefixes = [...settings.pythonPrefixes, '/usr/local', '/usr', '/opt/conda', path.join(homedir(), '.local')];
+  for (const prefix of prefixes) {
+    for (const lib of ['lib', 'lib64']) {
+      for (const py of subdirs(path.join(prefix, lib)).filter((d) => /^python3/.test(d))) {
+        for (const site of ['site-packages', 'dist-packages']) out.push(...wheelDirs(path.join(prefix, lib, py, site)));
+      }
+    }
+  }
+  out.push(...wheelDirs('/usr/lib/python3/dist-packages'));
+  return [...new Set(out)].filter((d) => existsSync(d));
+}
+
+function load(): { addon: CudaAddon | null; info: CudaInfo } {
+  if (state) return state;
+  const settings = cudaSettings();
+  if (settings.mode === 'off') return (state = { addon: null, info: { available: false, reason: 'disabled by ALIGN_CUDA=0' } });
+  if (!existsSync(ADDON_PATH)) {
+    return (state = { addon: null, info: { available: false, reason: 'addon not built (native/cuda/build/Release/align_cuda.node missing; see scripts/build-native.mjs)' } });
+  }
+  let addon: CudaAddon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as CudaAddon;
+  } catch (err) {
+    return (state = { addon: null, info: { available: false, reason: `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } });
+  }
+  const searched = cudaLibraryDirs(settings);
+  // Folders named in ALIGN_CUDA_LIB_DIRS are reported even when they do not exist.
+  const dirs = [...new Set([...settings.libDirs, ...searched])];
+  const st = addon.load(dirs);
+  const info: CudaInfo = { available: st.ok, libs: st.libs, searched: dirs };
+  if (st.ok) info.device = st.device;
+  else info.reason = `cuda: ${st.reason}`;
+  return (state = { addon: st.ok ? addon : null, info });
+}
+
+/** Whether the GPU path is usable (libraries, device) and enabled, and why not. */
+export function cudaInfo(): CudaInfo {
+  const { info } = load();
+  if (info.available && !enabled) return { ...info, available: false, reason: 'disabled at run time (setCudaEnabled)' };
+  return info;
+}
+
+/** Switch the GPU path off and on at run time (benchmarks compare both paths). Returns the previous setting. */
+export function setCudaEnabled(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+/** Work that may go to the GPU, with its size: multiply-adds for gemm, the order for eigh. */
+export type CudaWork = { kind: 'gemm'; flops: number } | { kind: 'eigh'; n: number } | { kind: 'ridge-fold' };
+
+/**
+ * The one place that decides GPU or CPU: the addon when it is loaded, enabled and the work is large enough to
+ * pay for the transfers (gemm from 2^30 multiply-adds, eigh from n = 1024; a ridge fold always), else null.
+ */
+export function useCuda(work: CudaWork): CudaAddon | null {
+  if (!enabled) return null;
+  const { addon } = load();
+  if (!addon) return null;
+  switch (work.kind) {
+    case 'gemm':
+      return work.flops >= 2 ** 30 ? addon : null;
+    case 'eigh':
+      return work.n >= 1024 ? addon : null;
+    default:
+      return addon;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * One ridge fold as a single native call that keeps the fold's data in one memory space from the Gram matrix
+ * to the prediction (native/src/fold.c): on the GPU ('cuda': cuBLAS, cuSOLVER, cuSPARSE) or, with the same
+ * orchestration, on host BLAS ('host': the OpenBLAS addon; tests and the GPU bench's dry run).
+ * Scope: the shared-alpha presets ('paper', 'paper-centred': exact LOO, no intercept). The per-target
+ * 'encoding' preset stays on the TypeScript path.
+ * Precision: float64 products and eigensolve on the device (the inputs are float32 or float64); parity target
+ * with the CPU path: the same alpha in every fold and scores within 1e-4.
+ */
+import { useCuda, type FoldDesign, type FoldRun } from '../linalg/cuda';
+import { nativeAddon } from '../linalg/native';
+import type { DenseMatrix } from '../matrix';
+import type { PresetSpec } from './presets';
+import type { Source } from './source';
+
+export type FoldEngine = 'ts' | 'cuda' | 'host';
+
+/** Which engine runs the folds, and why not the GPU. 'auto': cuda when useCuda says so, else ts. */
+export function chooseFoldEngine(
+  requested: 'auto' | FoldEngine,
+  spec: PresetSpec,
+  criterion: 'loo' | 'gcv' | undefined,
+): { engine: FoldEngine; reason?: string } {
+  if (requested === 'ts') return { engine: 'ts', reason: 'requested' };
+  const supported = spec.alpha === 'shared' && !spec.intercept && (criterion ?? 'loo') === 'loo';
+  if (!supported) {
+    if (requested !== 'auto') throw new Error(`ridge fold engine '${requested}' supports the shared-alpha presets only`);
+    return { engine: 'ts', reason: 'per-target alphas (encoding preset) run on the CPU path' };
+  }
+  if (requested === 'host') {
+    if (!nativeAddon()) throw new Error("ridge fold engine 'host' needs the native OpenBLAS addon");
+    return { engine: 'host' };
+  }
+  const gpu = useCuda({ kind: 'ridge-fold' });
+  if (gpu) return { engine: 'cuda' };
+  if (requested === 'cuda') throw new Error("ridge fold engine 'cuda' requested but the GPU path is not available");
+  return { engine: 'ts', reason: 'no GPU path (see linalg.cuda.reason)' };
+}
+
+function design(s: Source): FoldDesign {
+  if (s.kind === 'dense') return { rows: s.x.rows, cols: s.x.cols, dense: s.x.data };
+  return { rows: s.s.rows, cols: s.s.cols, indptr: s.s.indptr, indices: s.s.indices, values: s.s.values, u: s.u, w: s.w };
+}
+
+/** Run one fold on `engine` ('cuda' or 'host'): training/test designs after the preset's transforms, Y training. */
+export function runDeviceFold(
+  engine: 'cuda' | 'host',
+  train: Source,
+  test: Source,
+  Y: DenseMatrix,
+  alphas: readonly number[],
+  form: 'auto' | 'primal' | 'dual' = 'auto',
+): FoldRun {
+  const spec = {
+    train: design(train),
+    test: design(test),
+    y: Y.data,
+    targets: Y.cols,
+    alphas: Float64Array.from(alphas),
+    form: (form === 'primal' ? 1 : form === 'dual' ? 2 : 0) as 0 | 1 | 2,
+  };
+  if (engine === 'cuda') {
+    const gpu = useCuda({ kind: 'ridge-fold' });
+    if (!gpu) throw new Error('ridge fold: the GPU path is not available');
+    return gpu.ridgeFold(spec);
+  }
+  const host = nativeAddon();
+  if (!host) throw new Error('ridge fold: the native OpenBLAS addon is not available');
+  return host.ridgeFoldHost(spec);
+}
