@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { writeNpy } from '../src/activations/npy';
 import { initBackend } from '../src/compute/backend';
 import { kFoldAssignment } from '../src/compute/folds';
-import { linalgInfo } from '../src/compute/linalg/index';
+import { linalgInfo, nativeNotice } from '../src/compute/linalg/index';
 import type { CsrMatrix, DenseMatrix } from '../src/compute/matrix';
 import { Rng } from '../src/compute/random';
 import { fitRidgeCv } from '../src/compute/ridge/index';
@@ -67,6 +67,9 @@ const round = (x: number, d = 4) => Number(x.toFixed(d));
 
 async function main(): Promise<void> {
   const backend = await initBackend();
+  // On stderr: stdout stays one JSON line per case.
+  const notice = nativeNotice(linalgInfo());
+  if (notice) console.error(`warning: ${notice}`);
   const wanted = (process.env.BENCH_CASES ?? 'A,B,C').split(',').map((s) => s.trim().toUpperCase());
   const skipAnchor = new Set((process.env.BENCH_SKIP_ANCHOR ?? '').split(',').map((s) => s.trim().toUpperCase()));
   const anchorOn = process.env.BENCH_ANCHOR !== '0' && sklearnAvailable();

@@ -16,8 +16,11 @@ export const ConfigSchema = z.object({
   /** Postgres connection string; when unset an embedded server is started under ALIGN_DATA_DIR/pg. */
   DATABASE_URL: z.string().url().optional(),
   ALIGN_DATA_DIR: z.string().min(1).default('./data'),
-  /** Port of the embedded Postgres (only used when DATABASE_URL is unset). */
-  ALIGN_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /**
+   * Port of the embedded Postgres (only used when DATABASE_URL is unset). Unset: each data directory's
+   * server gets a free port at first start, recorded beside it (ALIGN_DATA_DIR/pg.json) and reused.
+   */
+  ALIGN_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /**
    * Folders the service may read data from, separated by ":" (path.delimiter). Defaults to
    * ALIGN_DATA_DIR/datasets; a root may not hold (or lie in) the service's private folders.
@@ -54,7 +57,7 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   pgDir: string;
-  pgPort: number;
+  pgPort?: number;
   dataRoots: string[];
   /** Service-private folders (database, uploads, SAE weights): never inside a data root. */
   privateDirs: { pg: string; uploads: string; saes: string };

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT: in-flight requests finish, workers stop, database closes, embedded server stops.
  */
 import { ConfigError, loadConfig } from './config';
+import { EmbeddedPostgresError } from './db/embedded';
 import { startService } from './server';
 
 async function main(): Promise<void> {
@@ -36,6 +37,14 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   if (err instanceof ConfigError) console.error(err.message);
-  else console.error(`failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  else console.error(`failed to start: ${startErrorSentence(err)}`);
   process.exit(1);
 });
+
+/** One line for the person starting the service: our errors are sentences already; others lose their stack. */
+function startErrorSentence(err: unknown): string {
+  if (err instanceof EmbeddedPostgresError) return err.message;
+  const message = err instanceof Error ? err.message : err === undefined || err === null ? '' : String(err);
+  const first = message.split('\n')[0].trim();
+  return first ? `${first} (LOG_LEVEL=debug shows more)` : 'an unexplained error (LOG_LEVEL=debug shows more)';
+}

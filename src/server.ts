@@ -45,7 +45,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     pgPort: config.pgPort,
     log: (line) => logger.debug({ component: 'postgres' }, line),
   });
-  logger.info({ embedded: db.embedded, appliedMigrations: db.appliedMigrations }, 'database ready');
+  logger.info({ embedded: db.embedded, mode: db.mode, appliedMigrations: db.appliedMigrations }, 'database ready');
   let server: Server | null = null;
   let jobs: JobQueue | undefined;
   let stopListening: (() => Promise<void>) | undefined;
@@ -53,7 +53,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     const backend = await initBackend(config.backend);
     logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
     const cache = new ResponseCache();
-    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded, cache };
+    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded, databaseMode: db.mode, cache };
     stopListening = await listenForResultChanges(db.url, (err) => logger.warn({ err }, 'results notification channel error'));
     onResultsChanged(() => cache.clear());
     const workers = opts.http === false ? Math.max(1, config.workers) : config.workers;

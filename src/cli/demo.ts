@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { defaultDataRoot, loadConfig } from '../config';
+import { linalgInfo, nativeNotice } from '../compute/linalg/index';
 import { writeSyntheticNsd } from '../nsd/synthetic';
 import { startService } from '../server';
 import { ApiClient, ApiError } from './api-client';
@@ -65,6 +66,8 @@ export async function runDemo(args: string[]): Promise<number> {
   const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
   try {
     console.log(`service at ${service.url} (docs: ${service.url}/docs); database: ${service.db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; compute: ${service.backend.name}`);
+    const notice = nativeNotice(linalgInfo());
+    if (notice) console.log(`warning: ${notice}`);
     const dir = path.join(defaultDataRoot(config.dataDir), 'demo', 'synthetic-nsd');
     const layers = MODELS.flatMap((m) => m.layers);
     // Deterministic and cheap (about a second): a second demo rewrites the same files.

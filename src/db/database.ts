@@ -3,13 +3,19 @@
  * then applies migrations. close() disconnects and stops the embedded server.
  */
 import { createPrismaClient, type Db } from './client';
-import { startEmbeddedPostgres, type EmbeddedServer } from './embedded';
+import { startEmbeddedPostgres, type EmbeddedMode, type EmbeddedServer } from './embedded';
 import { applyMigrations } from './migrate';
+
+/** How this process reaches its database, as /v1/health reports it. */
+export type DatabaseMode = 'external' | 'embedded' | 'embedded (attached)' | 'embedded (restarted orphan)';
+
+const MODE: Record<EmbeddedMode, DatabaseMode> = { started: 'embedded', attached: 'embedded (attached)', 'restarted-orphan': 'embedded (restarted orphan)' };
 
 export interface Database {
   url: string;
   prisma: Db;
   embedded: boolean;
+  mode: DatabaseMode;
   appliedMigrations: string[];
   close(): Promise<void>;
 }
@@ -17,7 +23,7 @@ export interface Database {
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   pgDir: string;
-  pgPort: number;
+  pgPort?: number;
   log?: (line: string) => void;
 }
 
@@ -35,6 +41,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       url,
       prisma,
       embedded: server !== null,
+      mode: server ? MODE[server.mode] : 'external',
       appliedMigrations,
       async close() {
         await prisma.$disconnect();

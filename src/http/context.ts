@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
+import type { DatabaseMode } from '../db/database';
 import type { JobQueue } from '../jobs/queue';
 import type { ResponseCache } from './response-cache';
 
@@ -18,4 +19,6 @@ export interface AppContext {
   cache: ResponseCache;
   /** Whether the database is an embedded server started by this process. */
   embeddedDatabase: boolean;
+  /** external, embedded, or how an embedded server was found (attached, restarted orphan). */
+  databaseMode: DatabaseMode;
 }

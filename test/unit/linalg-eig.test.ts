@@ -68,8 +68,8 @@ describe('native addon', () => {
       encoding: 'utf8',
     });
     const r = JSON.parse(out.trim().split('\n').pop()!);
-    expect(r.info).toMatchObject({ native: false, reason: 'disabled by ALIGN_NATIVE=0' });
-    expect(Object.keys(r.info).sort()).toEqual(['cuda', 'native', 'reason']);
+    expect(r.info).toMatchObject({ native: false, reason: 'disabled by ALIGN_NATIVE=0', cause: 'env' });
+    expect(Object.keys(r.info).sort()).toEqual(['cause', 'cuda', 'native', 'reason']);
     expect(r.avail).toBe(false);
     expect(r.after.native).toBe(false);
   });

@@ -10,7 +10,7 @@ export type { MatmulOptions, GramOptions } from './matmul';
 export { symEig, symEigAsync } from './eig';
 export type { SymEig, EigImpl } from './eig';
 export { csrMatmulDense, denseMatmulCsrT, csrMatmulCsrT, csrGram } from './sparse';
-export { linalgInfo, setNativeEnabled, nativeAvailable } from './native';
+export { linalgInfo, nativeNotice, setNativeEnabled, nativeAvailable } from './native';
 export type { LinalgInfo } from './native';
 export { cudaInfo, cudaLibraryDirs, setCudaEnabled } from './cuda';
 export type { CudaInfo } from './cuda';

@@ -64,12 +64,41 @@ export interface LinalgInfo {
   reason?: string;
   /** The GPU path (cuBLAS/cuSOLVER/cuSPARSE): whether it is used, the device, or why not. */
   cuda: CudaInfo;
+  /** The same as a code: what the user can do about it differs. */
+  cause?: 'not-built' | 'load-failed' | 'env' | 'runtime';
+}
+
+/**
+ * How much slower ridge fits run on the TypeScript/TensorFlow.js fallbacks, measured with `npm run bench`
+ * on 2 shared cores, ALIGN_NATIVE=1 vs 0: Case A (dense units, BENCH_SCALE=0.25) 12.2 s vs 55.9 s (4.6x),
+ * Case B (SAE latents, BENCH_SCALE=0.1) 17.5 s vs 163 s (9.3x).
+ */
+export const NATIVE_SLOWDOWN = 'about 4-9x';
+
+/**
+ * One plain sentence for people (demo, bench, /v1/health) when the native path is off: what it costs
+ * and what to do; null when it is on. A missing build is the usual case on a fresh machine.
+ */
+export function nativeNotice(info: Pick<LinalgInfo, 'native' | 'cause'>): string | null {
+  if (info.native) return null;
+  const cost = `ridge fits run ${NATIVE_SLOWDOWN} slower`;
+  switch (info.cause) {
+    case 'env':
+      return `native OpenBLAS addon disabled by ALIGN_NATIVE=0: ${cost}; unset ALIGN_NATIVE to use it`;
+    case 'runtime':
+      return `native OpenBLAS addon disabled at run time: ${cost}`;
+    case 'load-failed':
+      return `native OpenBLAS addon failed to load: ${cost}; reinstall libopenblas-dev liblapacke-dev and rerun npm ci`;
+    default:
+      return `native OpenBLAS addon not built: ${cost}; install libopenblas-dev liblapacke-dev (apt-get install -y libopenblas-dev liblapacke-dev) and rerun npm ci`;
+  }
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/align_linalg.node', import.meta.url));
 
 let addon: NativeAddon | null = null;
 let loadReason: string | undefined;
+let loadCause: LinalgInfo['cause'];
 let attempted = false;
 const envDisabled = process.env.ALIGN_NATIVE === '0';
 let enabled = true;
@@ -79,6 +108,7 @@ function load(): void {
   attempted = true;
   if (!existsSync(ADDON_PATH)) {
     loadReason = 'addon not built (native/build/Release/align_linalg.node missing; see scripts/build-native.mjs)';
+    loadCause = 'not-built';
     return;
   }
   try {
@@ -87,6 +117,7 @@ function load(): void {
   } catch (err) {
     addon = null;
     loadReason = `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    loadCause = 'load-failed';
   }
 }
 
@@ -117,10 +148,10 @@ export function setNativeEnabled(on: boolean): boolean {
 /** Whether the addon is loaded and in use, and why not; and the same for the GPU path. */
 export function linalgInfo(): LinalgInfo {
   const cuda = cudaInfo();
-  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0', cuda };
+  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0', cause: 'env', cuda };
   load();
-  if (!addon) return { native: false, reason: loadReason, cuda };
+  if (!addon) return { native: false, reason: loadReason, cause: loadCause, cuda };
   const { blas, threads } = addon.info();
-  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)', cuda };
+  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)', cause: 'runtime', cuda };
   return { native: true, blas, threads, cuda };
 }

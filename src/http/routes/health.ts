@@ -1,4 +1,4 @@
-import { linalgInfo } from '../../compute/linalg/index';
+import { linalgInfo, nativeNotice } from '../../compute/linalg/index';
 import { SERVICE_VERSION } from '../../version';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -9,13 +9,28 @@ export const HealthSchema = z
     status: z.enum(['ok', 'degraded']),
     version: z.string(),
     uptimeSeconds: z.number(),
-    database: z.object({ status: z.enum(['up', 'down']), embedded: z.boolean(), latencyMs: z.number().nullable(), error: z.string().optional() }),
+    database: z.object({
+      status: z.enum(['up', 'down']),
+      embedded: z.boolean(),
+      mode: z.enum(['external', 'embedded', 'embedded (attached)', 'embedded (restarted orphan)']).openapi({
+        description: 'external (DATABASE_URL); embedded (started by this process); embedded (attached) to the server of another live process on the same data directory; embedded (restarted orphan): a server left by a killed service was stopped and started again',
+      }),
+      latencyMs: z.number().nullable(),
+      error: z.string().optional(),
+    }),
     compute: z.object({
       backend: z.string().openapi({ description: 'Active tensor backend rung: tensorflow-gpu, tensorflow, wasm or cpu' }),
       tfjsVersion: z.string(),
       skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
       native: z
-        .object({ native: z.boolean(), blas: z.string().optional(), threads: z.number().optional(), reason: z.string().optional() })
+        .object({
+          native: z.boolean(),
+          blas: z.string().optional(),
+          threads: z.number().optional(),
+          reason: z.string().optional(),
+          cause: z.enum(['not-built', 'load-failed', 'env', 'runtime']).optional(),
+          notice: z.string().optional().openapi({ description: 'When the native path is off: the expected slowdown and what to do, in one sentence' }),
+        })
         .openapi({ description: 'The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks)' }),
       cuda: z
         .object({
@@ -42,8 +57,10 @@ export function hideAbsolutePaths(text: string): string {
 
 type Compute = z.infer<typeof HealthSchema>['compute'];
 
-function withoutPaths(info: Compute['native']): Compute['native'] {
-  return info.reason === undefined ? info : { ...info, reason: hideAbsolutePaths(info.reason) };
+/** The native path without file paths, and with the plain-words notice when it is off. */
+function nativeHealth(info: Compute['native']): Compute['native'] {
+  const notice = nativeNotice(info);
+  return { ...info, ...(info.reason === undefined ? {} : { reason: hideAbsolutePaths(info.reason) }), ...(notice ? { notice } : {}) };
 }
 
 /** The CUDA libraries found and the folders searched, by name only. */
@@ -71,9 +88,9 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
         let database: z.infer<typeof HealthSchema>['database'];
         try {
           await ctx.prisma.$queryRaw`SELECT 1`;
-          database = { status: 'up', embedded: ctx.embeddedDatabase, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
+          database = { status: 'up', embedded: ctx.embeddedDatabase, mode: ctx.databaseMode, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
         } catch (err) {
-          database = { status: 'down', embedded: ctx.embeddedDatabase, latencyMs: null, error: (err as Error).message.split('\n')[0] };
+          database = { status: 'down', embedded: ctx.embeddedDatabase, mode: ctx.databaseMode, latencyMs: null, error: (err as Error).message.split('\n')[0] };
         }
         const { cuda, ...native } = linalgInfo();
         const body: z.infer<typeof HealthSchema> = {
@@ -85,7 +102,7 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
             backend: ctx.backend.name,
             tfjsVersion: ctx.backend.tfjsVersion,
             skipped: ctx.backend.skipped.map((s) => ({ name: s.name, reason: hideAbsolutePaths(s.reason) })),
-            native: withoutPaths(native),
+            native: nativeHealth(native),
             cuda: cudaWithoutPaths(cuda),
           },
         };
