@@ -1,10 +1,11 @@
 /**
- * `npm run demo`: the whole study on a synthetic NSD set, through the service's own API.
+ * `npm run demo`: a small study on a synthetic NSD set, through the service's own API.
  * Starts the service (embedded PostgreSQL unless DATABASE_URL is set), writes the synthetic set (ground
  * truth known: sparse features in superposition drive the voxels and two models' layers), registers it
- * and both models' layers, trains an SAE per layer, aligns every layer x {neurons, SAE} to every ROI of
- * subject 1, prints the layer x ROI table with the SAE-minus-neurons delta (read from
- * /v1/scores/matrix), and keeps serving the same numbers until Ctrl-C (or exits with --exit).
+ * and both models' layers, trains an SAE per layer, then submits one study: two subjects x every layer x
+ * {neurons, SAE} x ROIs of two atlases (one a union); prints per subject the layer x ROI tables with the
+ * SAE-minus-neurons delta (read from /v1/studies/{id}), and keeps serving the same numbers until Ctrl-C
+ * (or exits with --exit).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -14,29 +15,16 @@ import { linalgInfo, nativeNotice } from '../compute/linalg/index';
 import { writeSyntheticNsd } from '../nsd/synthetic';
 import { startService } from '../server';
 import { ApiClient, ApiError } from './api-client';
+import { followStudy, formatStudyTables } from './study';
 
 const MODELS = [
   { name: 'demo-net-a', layers: [{ name: 'a.block1', units: 24 }, { name: 'a.block2', units: 32 }, { name: 'a.block3', units: 16 }] },
   { name: 'demo-net-b', layers: [{ name: 'b.block1', units: 20 }, { name: 'b.block2', units: 28 }] },
 ];
-const ATLAS = 'prf-visualrois';
-const SUBJECT = 'subj01';
+const SUBJECTS = ['subj01', 'subj02'];
+/** Two atlases, one ROI a union of two labels. */
+const ROIS = ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'prf-visualrois/V3v', 'prf-visualrois/hV4', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }, 'nsdgeneral/nsdgeneral'];
 const SAE = { expansion: 4, k: 4, epochs: 60, lr: 0.004, batchSize: 64, seed: 0 };
-
-interface Matrix {
-  layers: { id: string; name: string }[];
-  rois: string[];
-  values: (number | null)[][];
-}
-
-/** The table the demo prints: one line per layer, a column per ROI, neurons / SAE / delta blocks. */
-export function formatMatrixTable(title: string, m: Matrix): string {
-  const w = Math.max(8, ...m.rois.map((r) => r.length + 1));
-  const lw = Math.max(10, ...m.layers.map((l) => l.name.length + 1));
-  const head = 'layer'.padEnd(lw) + m.rois.map((r) => r.padStart(w)).join('');
-  const rows = m.layers.map((l, i) => l.name.padEnd(lw) + m.values[i].map((v) => (v === null ? '-' : v.toFixed(4)).padStart(w)).join(''));
-  return [title, head, ...rows].join('\n');
-}
 
 async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undefined>): Promise<T> {
   const existing = await find();
@@ -71,7 +59,7 @@ export async function runDemo(args: string[]): Promise<number> {
     const dir = path.join(defaultDataRoot(config.dataDir), 'demo', 'synthetic-nsd');
     const layers = MODELS.flatMap((m) => m.layers);
     // Deterministic and cheap (about a second): a second demo rewrites the same files.
-    const syn = await writeSyntheticNsd(dir, { subjects: 1, layers, seed: 7, formats: ['hdf5', 'nifti'] });
+    const syn = await writeSyntheticNsd(dir, { subjects: SUBJECTS.length, layers, seed: 7, formats: ['hdf5', 'nifti'] });
     console.log(`synthetic NSD set at ${syn.root}`);
 
     const dataset = await ensure(
@@ -106,26 +94,23 @@ export async function runDemo(args: string[]): Promise<number> {
     bar.start(1, 0, { stage: 'training SAEs' });
     await followJobs(api, jobs, bar, 'training SAEs');
 
-    const runs: string[] = [];
-    for (const representation of ['neurons', 'sae'] as const) {
-      const res = await api.post('/v1/alignments', { datasetId: dataset.id, subject: SUBJECT, atlas: ATLAS, layerIds: layerIds.map((l) => l.id), representation, preset: 'paper', folds: { k: 5, seed: 0 } });
-      for (const r of res.runs) if (r.jobId && r.status !== 'succeeded') runs.push(r.jobId);
-    }
-    await followJobs(api, runs, bar, 'aligning layers x {neurons, SAE} to ROIs');
+    const study = await api.post('/v1/studies', {
+      name: 'demo',
+      datasetId: dataset.id,
+      subjects: SUBJECTS,
+      layerIds: layerIds.map((l) => l.id),
+      representations: ['neurons', 'sae'],
+      rois: ROIS,
+      preset: 'paper',
+      folds: { k: 5, seed: 0 },
+    });
+    const done = await followStudy(api, study.id, bar);
     bar.stop();
-
-    for (const m of MODELS) {
-      const model = (await api.get('/v1/models?limit=1000')).items.find((x: { name: string }) => x.name === m.name);
-      const q = `/v1/scores/matrix?modelId=${model.id}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper`;
-      console.log(`\n${m.name}: ridge (paper preset, cosine, 5-fold CV), ${SUBJECT}, ${ATLAS}`);
-      for (const rep of ['neurons', 'sae', 'difference'] as const) {
-        const matrix = await api.get(`${q}&representation=${rep}`);
-        const title = rep === 'difference' ? 'SAE - neurons' : rep === 'sae' ? 'SAE latents' : 'neurons';
-        console.log('\n' + formatMatrixTable(title, matrix));
-      }
-    }
+    if (done.state !== 'succeeded') throw new Error(`study ${study.id} ${done.state}: ${done.cells.map((c) => c.error).filter(Boolean).join('; ')}`);
+    console.log(`\nstudy ${study.id}\n`);
+    console.log(formatStudyTables(done));
     const seconds = (Date.now() - started) / 1000;
-    console.log(`\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/scores/matrix (docs: ${service.url}/docs).`);
+    console.log(`\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${study.id} (docs: ${service.url}/docs).`);
     if (exitWhenDone) {
       await service.stop();
       return 0;

@@ -4,6 +4,7 @@
  *   keys list              list keys (prefixes only)
  *   keys revoke <id|prefix>
  *   openapi                print the OpenAPI document (YAML)
+ *   study <study.json>     submit a study to a running service and print its tables
  * Uses the same configuration as the service (DATABASE_URL, or the embedded server under ALIGN_DATA_DIR).
  */
 import { ConfigError, loadConfig } from '../config';
@@ -16,6 +17,7 @@ const USAGE = `usage: npm run cli -- <command>
   keys list                 list API keys
   keys revoke <id|prefix>   revoke a key
   openapi                   print the OpenAPI document
+  study <study.json>        submit a study (ALIGN_URL, ALIGN_API_KEY) and print its tables
   demo                      run the end-to-end demo (npm run demo)
   toy                       run the toy superposition experiment (npm run toy)`;
 
@@ -55,6 +57,10 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('./demo');
       return runDemo(argv.slice(1));
+    }
+    case 'study': {
+      const { runStudyCli } = await import('./study');
+      return runStudyCli(argv.slice(1));
     }
     case 'toy': {
       const { runToyCli } = await import('./toy');

@@ -2,6 +2,7 @@
  * Loading what jobs compute on: a layer's activations (optionally as SAE latents) and a subject's ROI
  * betas. Database rows in, typed arrays out; the numerical work stays in compute/ and sae/.
  */
+import { createHash } from 'node:crypto';
 import { readActivations } from '../activations/load';
 import { readStimulusIds } from '../activations/stimulus-ids';
 import type { Config } from '../config';
@@ -12,7 +13,8 @@ import { readBetasFileShape } from '../nsd/betas-session';
 import { DataValidationError } from '../nsd/errors';
 import { resolveDataPath } from '../nsd/paths';
 import { noiseCeiling } from '../nsd/noise-ceiling';
-import { loadRoiMask, type Hemisphere } from '../nsd/rois';
+import { loadRoiMask } from '../nsd/rois';
+import type { ResolvedRoi } from '../services/rois';
 import { loadSubjectRoiBetas } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
@@ -52,12 +54,6 @@ export async function representationMatrix(prisma: Db, saeId: string | null, X: 
   return encodeSparse(await loadSae(sae.weightsPath), X, { signal });
 }
 
-/** "V1v", "lh.V1v" or "rh.V1v" -> label name and hemisphere. */
-export function parseRoiName(name: string): { label: string; hemisphere: Hemisphere } {
-  const m = /^(lh|rh)\.(.+)$/.exec(name);
-  return m ? { label: m[2], hemisphere: m[1] as Hemisphere } : { label: name, hemisphere: 'both' };
-}
-
 export interface RoiTargets {
   /** Images (ascending nsdId) x union voxels: repetition-averaged, session z-scored betas. */
   nsdIds: Int32Array;
@@ -74,13 +70,21 @@ export interface RoiTargets {
 export interface RoiTargetRequest {
   datasetId: string;
   subject: string;
-  atlas: string;
-  rois: string[];
+  rois: ResolvedRoi[];
 }
 
-// Betas loading dominates small runs and is identical for every layer and representation of one
-// request: keep the last selection in memory (one entry bounds memory).
-let cache: { key: string; value: Promise<RoiTargets> } | null = null;
+// Betas loading dominates small runs and is identical for every layer and representation of one subject:
+// keep the last selection in memory, keyed by subject and voxel union (one entry bounds memory; the jobs of
+// a study are queued subject by subject, so a worker loads each subject once for all of them).
+let cache: { key: string; value: Promise<LoadedBetas> } | null = null;
+let betasLoads = 0;
+
+/** How many times this process has read betas from disk (cache misses). */
+export function betasLoadCount(): number {
+  return betasLoads;
+}
+
+type LoadedBetas = Awaited<ReturnType<typeof loadSubjectRoiBetas>>;
 
 export function subjectNumber(label: string): number {
   const m = /^subj(\d+)$/.exec(label);
@@ -93,48 +97,54 @@ export async function openDataset(prisma: Db, config: Config, datasetId: string)
   return openNsdDataset(d.manifest, d.root, config.dataRoots);
 }
 
-export function loadRoiTargets(
+export async function loadRoiTargets(
   prisma: Db,
   config: Config,
   req: RoiTargetRequest,
   opts: { onProgress?: (p: { stage: string; done: number; total: number }) => void; signal?: AbortSignal } = {},
-): Promise<RoiTargets> {
-  const key = JSON.stringify([req.datasetId, req.subject, req.atlas, [...req.rois].sort()]);
-  if (cache?.key === key) return cache.value;
-  const value = (async () => {
-    const ds = await openDataset(prisma, config, req.datasetId);
-    const subject = subjectNumber(req.subject);
-    const format = ds.manifest.betas.format;
-    const sessions = discoverSessions(ds, subject, format);
-    if (sessions.length === 0) throw new DataValidationError('subject', `${req.subject} has no ${format} sessions`);
-    const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
-    const masks = [];
-    for (const name of req.rois) {
-      const { label, hemisphere } = parseRoiName(name);
-      const mask = await loadRoiMask(ds, subject, { atlas: req.atlas, labels: [label], hemisphere }, volumeShape);
-      masks.push({ name, voxels: mask.voxelIndices });
+): Promise<RoiTargets & { fromCache: boolean }> {
+  const ds = await openDataset(prisma, config, req.datasetId);
+  const subject = subjectNumber(req.subject);
+  const format = ds.manifest.betas.format;
+  const sessions = discoverSessions(ds, subject, format);
+  if (sessions.length === 0) throw new DataValidationError('subject', `${req.subject} has no ${format} sessions`);
+  const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
+  // Masks are small label volumes: read them each time; only the betas are cached.
+  const masks = [];
+  for (const roi of req.rois) {
+    const voxels = new Set<number>();
+    for (const m of roi.members) {
+      const mask = await loadRoiMask(ds, subject, { atlas: m.atlas, labels: [m.label], hemisphere: m.hemisphere }, volumeShape);
+      for (const v of mask.voxelIndices) voxels.add(v);
     }
-    const union = Int32Array.from(new Set(masks.flatMap((m) => Array.from(m.voxels)))).sort();
-    if (union.length === 0) throw new DataValidationError('rois', 'the selected ROIs hold no voxels');
-    const loaded = await loadSubjectRoiBetas(ds, subject, union, { sessions, onProgress: opts.onProgress, signal: opts.signal });
-    const column = new Map<number, number>();
-    loaded.voxelIndices.forEach((v, c) => column.set(v, c));
-    const ncsnr = ds.manifest.ncsnr ? await loadNcsnr(ds, subject, loaded.voxelIndices, volumeShape) : null;
-    return {
-      nsdIds: loaded.nsdIds,
-      betas: loaded.betas,
-      repetitions: loaded.repetitions,
-      voxelIndices: loaded.voxelIndices,
-      volumeShape: [volumeShape[0], volumeShape[1], volumeShape[2]] as [number, number, number],
-      rois: masks.map((m) => ({ name: m.name, columns: Int32Array.from(m.voxels, (v) => column.get(v)!) })),
-      ncsnr,
-    };
-  })();
-  cache = { key, value };
-  value.catch(() => {
-    if (cache?.value === value) cache = null;
-  });
-  return value;
+    masks.push({ name: roi.name, voxels: Int32Array.from(voxels).sort() });
+  }
+  const union = Int32Array.from(new Set(masks.flatMap((m) => Array.from(m.voxels)))).sort();
+  if (union.length === 0) throw new DataValidationError('rois', 'the selected ROIs hold no voxels');
+  const key = `${req.datasetId}/${req.subject}/${createHash('sha256').update(new Uint8Array(union.buffer)).digest('hex')}`;
+  const fromCache = cache?.key === key;
+  if (!fromCache) {
+    betasLoads++;
+    const value = loadSubjectRoiBetas(ds, subject, union, { sessions, onProgress: opts.onProgress, signal: opts.signal });
+    cache = { key, value };
+    value.catch(() => {
+      if (cache?.value === value) cache = null;
+    });
+  }
+  const loaded = await cache!.value;
+  const column = new Map<number, number>();
+  loaded.voxelIndices.forEach((v, c) => column.set(v, c));
+  const ncsnr = ds.manifest.ncsnr ? await loadNcsnr(ds, subject, loaded.voxelIndices, volumeShape) : null;
+  return {
+    nsdIds: loaded.nsdIds,
+    betas: loaded.betas,
+    repetitions: loaded.repetitions,
+    voxelIndices: loaded.voxelIndices,
+    volumeShape: [volumeShape[0], volumeShape[1], volumeShape[2]] as [number, number, number],
+    rois: masks.map((m) => ({ name: m.name, columns: Int32Array.from(m.voxels, (v) => column.get(v)!) })),
+    ncsnr,
+    fromCache,
+  };
 }
 
 /** Noise ceiling (percent) per voxel for the images actually evaluated (their repetition counts). */

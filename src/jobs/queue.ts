@@ -18,8 +18,9 @@ export interface JobQueue {
   /**
    * Queue a job; returns its id (also the id of its Job row). Given `tx`, the Job row and the pg-boss
    * job are written in that transaction: both exist exactly when the caller's rows commit.
+   * `order`: among jobs queued at once (one transaction), lower runs first (a study's cells subject by subject).
    */
-  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }, tx?: Prisma.TransactionClient): Promise<string>;
+  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }, tx?: Prisma.TransactionClient, order?: number): Promise<string>;
   /** Cancel a queued or running job; returns its new state. */
   cancel(jobId: string): Promise<JobState>;
   stop(): Promise<void>;
@@ -218,11 +219,12 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   }
 
   return {
-    async enqueue(kind, data, links = {}, tx) {
+    async enqueue(kind, data, links = {}, tx, order = 0) {
       const id = randomUUID();
       const send = async (db: Prisma.TransactionClient) => {
         await db.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
-        await boss.send(kind, data, { id, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds, db: bossDb(db) });
+        // pg-boss fetches by priority, then creation time (equal inside one transaction), then random id.
+        await boss.send(kind, data, { id, priority: -order, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds, db: bossDb(db) });
       };
       if (tx) await send(tx);
       else await prisma.$transaction(send);

@@ -41,6 +41,13 @@ export const atlasSchema = z
   })
   .describe('One ROI atlas');
 
+export const roiGroupSchema = z
+  .object({
+    name: z.string().regex(/^[^/]+$/, 'a group name has no "/"').describe('Name used in requests, e.g. FFA'),
+    members: z.array(z.string().min(1)).min(1).describe('Atlas-qualified labels ("floc-faces/FFA-1"; "lh."/"rh." prefix on the label for one hemisphere); the group is their union'),
+  })
+  .describe('A named ROI: the union of atlas labels');
+
 export const nsdManifestSchema = z
   .object({
     name: z.string().min(1).optional().describe('Human-readable dataset name'),
@@ -52,6 +59,7 @@ export const nsdManifestSchema = z
     ncsnr: pathTemplate.optional().describe('Noise-ceiling SNR volume (float NIfTI, same shape as the betas volume)'),
     brainMask: pathTemplate.optional().describe('Brain mask volume (NIfTI, nonzero = brain)'),
     atlases: z.array(atlasSchema).default([]).describe('ROI atlases'),
+    roiGroups: z.array(roiGroupSchema).default([]).describe('Named ROIs over atlas labels (unions); a request may name them like any ROI'),
     stimuli: pathTemplate.describe('Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId)'),
   })
   .describe('NSD-layout dataset manifest');

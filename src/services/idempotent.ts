@@ -32,6 +32,13 @@ export interface ResultStore<Row extends { id: string; status: string }> {
 
 const RETRYABLE = new Set(['failed', 'cancelled']);
 
+/**
+ * Transaction limits for request-time creation: identical requests queue on the advisory lock while holding a
+ * pooled connection, and under a burst (and a busy machine) Prisma's defaults (2 s to get a connection, 5 s
+ * per transaction) would turn that waiting into 500s.
+ */
+export const TRANSACTION_WAIT = { maxWait: 30_000, timeout: 120_000 } as const;
+
 export async function createOrReuse<Row extends { id: string; status: string }>(
   prisma: Db,
   jobs: JobQueue,
@@ -39,13 +46,26 @@ export async function createOrReuse<Row extends { id: string; status: string }>(
   requestHash: string,
   store: ResultStore<Row>,
 ): Promise<{ row: Row; reused: boolean }> {
-  return prisma.$transaction(async (tx) => {
-    await lockKey(tx, `${kind}:${requestHash}`);
-    const existing = await store.find(tx);
-    if (existing && !RETRYABLE.has(existing.status)) return { row: existing, reused: true };
-    const row = existing ? await store.reset(tx, existing.id) : await store.create(tx);
-    const { data, links } = store.job(row);
-    const jobId = await jobs.enqueue(kind, data, links, tx);
-    return { row: await store.attachJob(tx, row.id, jobId), reused: existing !== null };
-  });
+  return prisma.$transaction((tx) => createOrReuseIn(tx, jobs, kind, requestHash, store), TRANSACTION_WAIT);
+}
+
+/**
+ * createOrReuse inside the caller's transaction (a study creates all its runs and jobs in one).
+ * @param order queue order among jobs created together (see JobQueue.enqueue).
+ */
+export async function createOrReuseIn<Row extends { id: string; status: string }>(
+  tx: Tx,
+  jobs: JobQueue,
+  kind: JobKind,
+  requestHash: string,
+  store: ResultStore<Row>,
+  order = 0,
+): Promise<{ row: Row; reused: boolean }> {
+  await lockKey(tx, `${kind}:${requestHash}`);
+  const existing = await store.find(tx);
+  if (existing && !RETRYABLE.has(existing.status)) return { row: existing, reused: true };
+  const row = existing ? await store.reset(tx, existing.id) : await store.create(tx);
+  const { data, links } = store.job(row);
+  const jobId = await jobs.enqueue(kind, data, links, tx, order);
+  return { row: await store.attachJob(tx, row.id, jobId), reused: existing !== null };
 }

@@ -2,7 +2,7 @@
 import type { Db, Prisma } from '../db/client';
 import type { JobQueue } from '../jobs/queue';
 import type { JobKind } from '../jobs/types';
-import { createOrReuse } from './idempotent';
+import { createOrReuse, type ResultStore } from './idempotent';
 
 export interface QueuedRun {
   id: string;
@@ -25,12 +25,17 @@ export async function createOrReuseRun(
   requestHash: string,
   data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
 ): Promise<QueuedRun> {
-  const { row, reused } = await createOrReuse(prisma, jobs, kind, requestHash, {
+  const { row, reused } = await createOrReuse(prisma, jobs, kind, requestHash, runStore(requestHash, data));
+  return { ...row, reused, links: runLinks(row.id, row.jobId) };
+}
+
+/** How the Run table stores an idempotent result (also used by studies for their cells). */
+export function runStore(requestHash: string, data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>): ResultStore<{ id: string; status: QueuedRun['status']; jobId: string | null }> {
+  return {
     find: (tx) => tx.run.findUnique({ where: { requestHash }, select }),
     create: (tx) => tx.run.create({ data: { ...data, requestHash }, select }),
     reset: (tx, id) => tx.run.update({ where: { id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null }, select }),
     attachJob: (tx, id, jobId) => tx.run.update({ where: { id }, data: { jobId }, select }),
     job: (r) => ({ data: { runId: r.id }, links: { runId: r.id } }),
-  });
-  return { ...row, reused, links: runLinks(row.id, row.jobId) };
+  };
 }

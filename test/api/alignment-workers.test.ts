@@ -1,7 +1,8 @@
 /**
  * Workers in other processes (as on other machines): a worker killed mid-job (SIGKILL) loses its job
  * to the reaper and another worker finishes it with exactly one set of scores; a job cancelled over
- * HTTP while a remote worker runs it ends cancelled with no scores.
+ * HTTP while a remote worker runs it ends cancelled with no scores; a study whose worker is killed mid-way
+ * still completes with exactly one result per cell.
  * The workers run without the native addon and fit a wide layer, so a job lasts long enough to interrupt.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -125,5 +126,37 @@ describe('workers in separate processes', () => {
     expect(again.runs[0].id).toBe(run.id);
     expect((await waitForJob(app, again.runs[0].jobId, ['completed', 'failed'], 240_000)).state).toBe('completed');
     expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(3);
+  }, 300_000);
+
+  it('completes a study whose worker was killed mid-way, with exactly one result per cell', async () => {
+    const rois = ['prf-visualrois/V1v', 'nsdgeneral/nsdgeneral', { name: 'V12', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v'] }];
+    const res = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: { datasetId: set.datasetId, subjects: ['subj01'], layerIds: [wideLayerId, set.layerIds[0]], representations: ['neurons'], rois, folds: { k: 3, seed: 5 } },
+    });
+    expect(res.status).toBe(202);
+    const study = await res.json();
+    const first = study.cells.find((c: { layerId: string }) => c.layerId === wideLayerId);
+    await waitForStage(first.jobId, /^fitting/);
+    const live = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    expect(live).toHaveLength(1);
+    live[0].kill('SIGKILL');
+    await new Promise((r) => live[0].once('exit', r));
+    startWorker();
+    const deadline = Date.now() + 240_000;
+    let s = study;
+    while (!['succeeded', 'failed', 'cancelled'].includes(s.state)) {
+      if (Date.now() > deadline) throw new Error(`study still ${s.state}`);
+      await new Promise((r) => setTimeout(r, 300));
+      s = await (await app.request(`/v1/studies/${study.id}`)).json();
+    }
+    expect(s.state).toBe('succeeded');
+    expect(s.results).toHaveLength(2 * 3);
+    const runs = await app.db.prisma.run.findMany({ where: { studyId: study.id } });
+    expect(runs).toHaveLength(2);
+    expect(runs.find((r) => r.layerId === wideLayerId)!.attempts).toBe(2);
+    for (const r of runs) expect(await app.db.prisma.score.count({ where: { runId: r.id } })).toBe(3);
+    expect(new Set(s.results.map((r: { runId: string; roi: string }) => `${r.runId}/${r.roi}`)).size).toBe(6);
   }, 300_000);
 });

@@ -1,6 +1,6 @@
 /**
- * `npm run demo` on the embedded database (the README's first command): it finishes, prints the
- * layer x ROI tables, and keeps serving exactly those numbers at /v1/scores/matrix.
+ * `npm run demo` on the embedded database (the README's first command): it finishes, prints per subject
+ * the layer x ROI tables of its study, and keeps serving exactly those numbers at /v1/studies/{id}.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -10,22 +10,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
 
 
-/** Printed tables: model -> representation -> layer -> ROI -> value. */
+/** Printed tables: subject -> representation -> layer -> ROI -> value. */
 function parseTables(out: string): Map<string, Map<string, Map<string, Map<string, number | null>>>> {
   const result = new Map<string, Map<string, Map<string, Map<string, number | null>>>>();
-  let model = '';
+  let subject = '';
   let rep = '';
   let rois: string[] = [];
   for (const line of out.split('\n')) {
-    const m = /^(demo-net-\w+): ridge/.exec(line);
+    const m = /^(subj\d\d): ridge/.exec(line);
     if (m) {
-      model = m[1];
-      result.set(model, new Map());
+      subject = m[1];
+      result.set(subject, new Map());
       continue;
     }
     if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons') {
       rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference' }[line]!;
-      result.get(model)!.set(rep, new Map());
+      result.get(subject)!.set(rep, new Map());
       continue;
     }
     const cells = line.trim().split(/\s+/);
@@ -33,8 +33,8 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
       rois = cells.slice(1);
       continue;
     }
-    if (model && rep && rois.length && cells.length === rois.length + 1 && /^[ab]\.block\d$/.test(cells[0])) {
-      result.get(model)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1])])));
+    if (subject && rep && rois.length && cells.length === rois.length + 1 && /^[ab]\.block\d$/.test(cells[0])) {
+      result.get(subject)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1])])));
     }
   }
   return result;
@@ -59,7 +59,7 @@ describe('npm run demo', () => {
     child.stdout!.on('data', (d) => (out += String(d)));
     child.stderr!.on('data', (d) => (out += String(d)));
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const deadline = Date.now() + 240_000;
+    const deadline = Date.now() + 420_000; // generous: the machine may be shared; the demo itself takes about a minute
     while (!out.includes('serving; press Ctrl-C')) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill("SIGKILL");
@@ -70,36 +70,42 @@ describe('npm run demo', () => {
     try {
       expect(out).toMatch(/demo finished in [\d.]+ s/);
       const tables = parseTables(out);
-      expect([...tables.keys()]).toEqual(['demo-net-a', 'demo-net-b']);
+      expect([...tables.keys()]).toEqual(['subj01', 'subj02']);
       const url = `http://127.0.0.1:${port}`;
       // The dashboard's address is printed and serves the built page.
       expect(out).toContain(`dashboard: ${url}/`);
       const home = await fetch(`${url}/`);
       expect(home.headers.get('content-type')).toContain('text/html');
       expect(await home.text()).toContain('<main id="page"');
-      const models = (await (await fetch(`${url}/v1/models`)).json()).items as { id: string; name: string }[];
+      const studyId = /study ([0-9a-f-]{36})\n/.exec(out)![1];
+      const study = await (await fetch(`${url}/v1/studies/${studyId}`)).json();
+      expect(study.state).toBe('succeeded');
+      type Row = { subject: string; layer: string; representation: string; roi: string; value: number };
+      const served = (subject: string, layer: string, rep: string, roi: string) =>
+        study.results.find((r: Row) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi)?.value as number;
+      // ROIs of two atlases, one a union
+      expect(new Set(study.results.map((r: { atlas: string }) => r.atlas))).toEqual(new Set(['prf-visualrois', 'nsdgeneral']));
       let cells = 0;
-      for (const [name, reps] of tables) {
-        const model = models.find((m) => m.name === name)!;
+      for (const [subject, reps] of tables) {
         for (const [rep, layers] of reps) {
-          const m = await (await fetch(`${url}/v1/scores/matrix?modelId=${model.id}&subject=subj01&atlas=prf-visualrois&representation=${rep}`)).json();
-          expect([...layers.keys()]).toEqual(m.layers.map((l: { name: string }) => l.name));
-          m.layers.forEach((l: { name: string }, i: number) => {
-            m.rois.forEach((roi: string, j: number) => {
-              const printed = layers.get(l.name)!.get(roi);
+          expect([...layers.keys()]).toEqual(['a.block1', 'a.block2', 'a.block3', 'b.block1', 'b.block2']);
+          for (const [layer, rois] of layers) {
+            expect([...rois.keys()]).toEqual(['V1v', 'V2v', 'V3v', 'hV4', 'V1', 'nsdgeneral']);
+            for (const [roi, printed] of rois) {
+              const want = rep === 'difference' ? served(subject, layer, 'sae', roi) - served(subject, layer, 'neurons', roi) : served(subject, layer, rep, roi);
               expect(printed).not.toBeNull();
-              expect(Math.abs((printed as number) - m.values[i][j])).toBeLessThanOrEqual(5e-5);
+              expect(Math.abs((printed as number) - want)).toBeLessThanOrEqual(5e-5 + 1e-9);
               cells++;
-            });
-          });
+            }
+          }
         }
       }
-      expect(cells).toBe(3 * 5 * 7);
+      expect(cells).toBe(2 * 3 * 5 * 6);
     } finally {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await closed;
       clearTimeout(killer);
     }
-  }, 300_000);
+  }, 480_000);
 });

@@ -55,3 +55,24 @@ describe('NSD manifests', () => {
     expect(js.properties.atlases.description).toBe('ROI atlases');
   });
 });
+
+describe('roiGroups', () => {
+  it("the shipped NSD manifest declares the paper's ROI set over labels its atlases have", () => {
+    const m = parseNsdManifest(JSON.parse(readFileSync(path.join(MANIFESTS, 'nsd.json'), 'utf8')));
+    expect(m.roiGroups.map((g) => g.name)).toEqual(['V1v', 'V2v', 'V3v', 'hV4', 'FFA', 'ventral']);
+    expect(m.roiGroups.find((g) => g.name === 'FFA')!.members).toEqual(['floc-faces/FFA-1', 'floc-faces/FFA-2']);
+    for (const g of m.roiGroups) {
+      for (const ref of g.members) {
+        const [atlasName, label] = ref.split('/');
+        const atlas = m.atlases.find((a) => a.name === atlasName);
+        expect(atlas, ref).toBeDefined();
+        expect(Object.values(atlasLabels(atlas!)), ref).toContain(label);
+      }
+    }
+  });
+
+  it('rejects a group name with "/" naming the field', () => {
+    const base = JSON.parse(readFileSync(path.join(MANIFESTS, 'nsd.json'), 'utf8'));
+    expect(() => parseNsdManifest({ ...base, roiGroups: [{ name: 'a/b', members: ['streams/ventral'] }] })).toThrow(/manifest\.roiGroups\[0\]\.name/);
+  });
+});

@@ -80,24 +80,30 @@ export function scaleColumnsInPlace(M: DenseMatrix, f: Float64Array): void {
   }
 }
 
+/** The precision-independent part of a basis: the Gram's eigendecomposition and the kept directions. */
+export interface RidgeDecomposition {
+  mode: 'primal' | 'dual';
+  /** Eigenvectors (float64): p x m (primal) or n_train x m (dual). */
+  vectors: DenseMatrix<Float64Array>;
+  s2: Float64Array;
+  /** Columns of `vectors` kept, matching s2. */
+  cols: Int32Array;
+  seconds: { gram: number; eigh: number };
+}
+
 /**
- * Decompose the training design once and project the test design (see the file comment).
- * @param train training design (n_train x p), already transformed for the preset.
- * @param test test design (n_test x p), transformed with the same (training) statistics.
+ * Gram of the training design for the chosen form and its eigendecomposition: everything of a basis that
+ * depends only on X (shared by every target group and both precisions).
  * @param opts.form 'auto' (default): primal when p <= n_train, else dual.
- * @param opts.precision dtype of U and T and of the products that form them ('f64' default).
  */
-export function ridgeBasis(
+export function ridgeDecomposition(
   train: Source,
-  test: Source,
   opts: {
     form?: 'auto' | 'primal' | 'dual';
-    precision?: Precision;
     /** Precomputed Gram of the training design for the chosen form (X'X primal, XX' dual), float64. */
     gram?: (form: 'primal' | 'dual') => DenseMatrix<Float64Array> | null;
   } = {},
-): RidgeBasis {
-  const precision = opts.precision ?? 'f64';
+): RidgeDecomposition {
   const n = sourceRows(train);
   const p = sourceCols(train);
   const form = opts.form && opts.form !== 'auto' ? opts.form : p <= n ? 'primal' : 'dual';
@@ -107,34 +113,60 @@ export function ridgeBasis(
   t = now();
   const eig = symEig(G);
   const tEig = now() - t;
-  t = now();
   const { s2, cols } = keptDirections(eig.values);
+  return { mode: form, vectors: eig.vectors, s2, cols, seconds: { gram: tGram, eigh: tEig } };
+}
+
+/**
+ * U, T (and dual leverages) of a decomposition at one precision (see the file comment).
+ * @param train training design (n_train x p), already transformed for the preset.
+ * @param test test design (n_test x p), transformed with the same (training) statistics.
+ */
+export function ridgeProjection(d: RidgeDecomposition, train: Source, test: Source, precision: Precision): RidgeBasis {
+  const t = now();
+  const { s2, cols } = d;
   const q = s2.length;
+  const n = sourceRows(train);
   const invS = new Float64Array(q);
   for (let k = 0; k < q; k++) invS[k] = 1 / Math.sqrt(s2[k]);
   let U: DenseMatrix;
   let T: DenseMatrix;
   let leverage: Float64Array | undefined;
-  if (form === 'primal') {
-    const V = pickColumns(eig.vectors, cols, null, precision); // p x q
+  if (d.mode === 'primal') {
+    const V = pickColumns(d.vectors, cols, null, precision); // p x q
     U = sourceTimes(train, V, precision);
     scaleColumnsInPlace(U, invS);
     T = sourceTimes(test, V, precision);
   } else {
-    U = pickColumns(eig.vectors, cols, null, precision); // n x q
+    U = pickColumns(d.vectors, cols, null, precision); // n x q
     leverage = new Float64Array(n);
-    const ev = eig.vectors.data;
-    const m = eig.vectors.cols;
+    const ev = d.vectors.data;
+    const m = d.vectors.cols;
     for (let i = 0; i < n; i++) {
-      let t = 0;
-      for (let k = 0; k < q; k++) t += ev[i * m + cols[k]] * ev[i * m + cols[k]];
-      leverage[i] = t;
+      let l = 0;
+      for (let k = 0; k < q; k++) l += ev[i * m + cols[k]] * ev[i * m + cols[k]];
+      leverage[i] = l;
     }
     const Kt = sourceCross(test, train); // n_test x n, float64
     const KtP = precision === 'f64' ? Kt : { rows: Kt.rows, cols: Kt.cols, data: Float32Array.from(Kt.data) };
     T = matmul(KtP, U, { precision });
     scaleColumnsInPlace(T, invS);
   }
-  return { mode: form, U, s2, T, leverage, seconds: { gram: tGram, eigh: tEig, basis: now() - t } };
+  return { mode: d.mode, U, s2, T, leverage, seconds: { ...d.seconds, basis: now() - t } };
 }
 
+/**
+ * Decompose the training design once and project the test design (see the file comment).
+ * @param opts.precision dtype of U and T and of the products that form them ('f64' default).
+ */
+export function ridgeBasis(
+  train: Source,
+  test: Source,
+  opts: {
+    form?: 'auto' | 'primal' | 'dual';
+    precision?: Precision;
+    gram?: (form: 'primal' | 'dual') => DenseMatrix<Float64Array> | null;
+  } = {},
+): RidgeBasis {
+  return ridgeProjection(ridgeDecomposition(train, opts), train, test, opts.precision ?? 'f64');
+}

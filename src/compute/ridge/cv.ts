@@ -1,6 +1,6 @@
 /**
  * Cross-validated ridge from source units (dense neurons or CSR SAE latents) to targets (voxels or units).
- * One call per ROI, or once over all voxels followed by roiSummary() per ROI: per-target scores are the basis.
+ * fitRidgeCvGroups fits many ROIs over one shared decomposition per fold; fitRidgeCv is its one-group case.
  */
 import { activeBackend } from '../backend';
 import { nanMean, nanMedian, nanSem, columnScores } from '../correlation';
@@ -9,11 +9,11 @@ import { foldCount, foldIndices } from '../folds';
 import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
 import { columnStats } from '../preprocess';
-import { scaleColumnsInPlace, ridgeBasis } from './basis';
+import { type RidgeBasis, type RidgeDecomposition, ridgeDecomposition, ridgeProjection, scaleColumnsInPlace } from './basis';
 import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
-import type { Precision } from './source';
+import type { Precision, Source } from './source';
 
 export interface RidgeCvOptions {
   preset: RidgePreset;
@@ -173,6 +173,25 @@ export function predictFromBasis(
   return { rows: T.rows, cols: v, data: out };
 }
 
+/** One target group (an ROI): columns of Y fitted together (row LN, shared alpha and scores are per group). */
+export interface TargetGroup {
+  name: string;
+  /** Columns of Y (ascending or not; the group's targets in this order). */
+  columns: Int32Array;
+}
+
+export interface RidgeCvGroupsResult {
+  /** One result per group, in the order given; each equals fitRidgeCv on that group's columns alone. */
+  groups: RidgeCvResult[];
+  /**
+   * Whole-call timings: gram/eigh/basis are the shared decompositions (once per fold and precision), the rest
+   * sums the groups. Each group's own timings hold only its target work (gram/eigh/basis 0).
+   */
+  timings: RidgeCvTimings;
+  /** Eigendecompositions computed (one per fold). */
+  decompositions: number;
+}
+
 /**
  * Cross-validated ridge regression for one preset (science.md, ridge-loo.md).
  * @param X stimuli x source units: dense (float32/64) or CSR (kept sparse throughout).
@@ -181,6 +200,40 @@ export function predictFromBasis(
  * training-statistics transform, one decomposition, exact LOO alpha(s), prediction of the test fold, scores.
  */
 export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Array>, options: RidgeCvOptions): RidgeCvResult {
+  const all = Int32Array.from({ length: Y.cols }, (_, j) => j);
+  const r = fitRidgeCvGroups(X, Y, [{ name: 'all', columns: all }], options);
+  return { ...r.groups[0], timings: r.timings };
+}
+
+/** The per-group state kept across folds: live targets and fold results (the targets themselves are re-read per fold). */
+interface GroupState {
+  group: TargetGroup;
+  live: { kept: Int32Array; dropped: number };
+  /** Columns of Y of the live targets. */
+  yCols: Int32Array;
+  folds: RidgeFoldResult[];
+  timings: RidgeCvTimings;
+  precision: Precision;
+}
+
+const zeroTimings = (): RidgeCvTimings => ({ preprocess: 0, gram: 0, eigh: 0, basis: 0, alphaSearch: 0, predict: 0, total: 0 });
+
+/**
+ * fitRidgeCv for several target groups over one source: everything that depends only on X (dead units, the
+ * global transform, per fold the training/test designs, the Gram, its eigendecomposition and the U/T
+ * projections) is computed once per fold and shared; everything that depends on the group (row LN of its
+ * targets, alpha(s) by LOO, prediction, scores) is computed per group exactly as fitRidgeCv does alone, so
+ * results (alphas and scores) are identical to one fitRidgeCv per group.
+ * Memory: one fold at a time holds the designs, the float64 Gram and eigenvectors and U/T (per precision in
+ * use); groups are streamed (one group's targets and LOO products at a time).
+ * @param options.noiseCeiling per column of Y (each group takes its columns).
+ */
+export function fitRidgeCvGroups(
+  X: DenseMatrix | CsrMatrix,
+  Y: DenseMatrix<Float32Array>,
+  groups: readonly TargetGroup[],
+  options: RidgeCvOptions,
+): RidgeCvGroupsResult {
   const t0 = now();
   const spec = PRESETS[options.preset];
   if (!spec) throw new Error(`unknown ridge preset "${options.preset}"`);
@@ -190,29 +243,47 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
   if (X.rows !== Y.rows || assignment.length !== X.rows) {
     throw new RangeError(`X has ${X.rows} rows, Y ${Y.rows}, assignment ${assignment.length}`);
   }
+  if (options.noiseCeiling && options.noiseCeiling.length !== Y.cols) {
+    throw new RangeError(`noise ceiling has ${options.noiseCeiling.length} values for ${Y.cols} targets`);
+  }
   const check = () => signal?.throwIfAborted();
   const progress = options.onProgress ?? (() => {});
   const K = foldCount(assignment);
-  const timings: RidgeCvTimings = { preprocess: 0, gram: 0, eigh: 0, basis: 0, alphaSearch: 0, predict: 0, total: 0 };
+  const timings = zeroTimings();
 
   progress({ stage: 'preprocess', done: 0, total: 1 });
   let t = now();
   const liveX = findLiveColumns(X, assignment);
-  const liveY = findLiveColumns(Y, assignment);
   const sparse = isCsr(X);
   const Xk = sparse ? csrSelectColumns(X, liveX.kept) : liveX.dropped ? takeCols(X as DenseMatrix, liveX.kept) : X;
-  const Yk = liveY.dropped ? takeCols(Y, liveY.kept) : Y;
   const gX = globalSource(Xk, spec);
-  const gY = globalTargets(Yk, spec);
+  const p = Xk.cols;
+  if (p === 0) throw new RangeError('ridge: no live source units left after dropping dead units');
+  // Dead targets are a per-column property: one scan over Y serves every group.
+  const liveAll = findLiveColumns(Y, assignment);
+  const isLive = new Uint8Array(Y.cols);
+  for (const c of liveAll.kept) isLive[c] = 1;
+  const states: GroupState[] = groups.map((group) => {
+    const kept: number[] = [];
+    group.columns.forEach((c, j) => {
+      if (isLive[c]) kept.push(j);
+    });
+    if (kept.length === 0) {
+      throw new RangeError(`ridge: no live targets left after dropping dead units${groups.length > 1 ? ` in ${group.name}` : ''}`);
+    }
+    const k = Int32Array.from(kept);
+    return {
+      group,
+      live: { kept: k, dropped: group.columns.length - k.length },
+      yCols: Int32Array.from(k, (j) => group.columns[j]),
+      folds: [],
+      timings: zeroTimings(),
+      precision: 'f64' as Precision,
+    };
+  });
   timings.preprocess += now() - t;
   progress({ stage: 'preprocess', done: 1, total: 1 });
 
-  const nAll = Y.cols;
-  const v = Yk.cols;
-  const p = Xk.cols;
-  if (p === 0 || v === 0) {
-    throw new RangeError(`ridge: no live ${p === 0 ? 'source units' : 'targets'} left after dropping dead units`);
-  }
   // Dense primal without per-fold scaling: X'X over all stimuli once; each fold's training Gram is that minus
   // the test fold's (float64), halving the Gram work over K folds.
   let gramAll: DenseMatrix<Float64Array> | null = null;
@@ -231,119 +302,165 @@ export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Arr
     }
     return G;
   };
-  let precisionUsed: Precision = 'f64';
+  const G = states.length;
+  let decompositions = 0;
   const { engine, reason: engineReason } = chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
-  const folds: RidgeFoldResult[] = [];
   for (let f = 0; f < K; f++) {
     check();
     progress({ stage: 'fold', done: f, total: K });
-    t = now();
     const { train, test } = foldIndices(assignment, f);
-    const precision = choosePrecision(options.precision, train.length, p, v);
-    precisionUsed = precision;
-    const src = foldSources(gX, spec, train, test, precision);
-    const tgt = foldTargets(gY, spec, train, test, precision);
-    timings.preprocess += now() - t;
-
-    let alpha = NaN;
-    let alphaPerTarget: Float64Array | undefined;
-    let looErrors: Float64Array | undefined;
-    let Yhat: DenseMatrix<Float32Array>;
-    let rank: number;
-    let form: 'primal' | 'dual';
-    if (engine !== 'ts') {
-      // Gram -> eigh -> alpha search -> prediction in one call, the data kept in the device's memory.
-      const r = runDeviceFold(engine, src.train, src.test, tgt.train, alphas, options.form);
-      timings.preprocess += r.seconds.upload;
-      timings.gram += r.seconds.gram;
-      timings.eigh += r.seconds.eigh;
-      timings.basis += r.seconds.basis;
-      timings.alphaSearch += r.seconds.alphaSearch;
-      t = now();
-      alpha = alphas[r.best];
-      looErrors = r.errors;
-      rank = r.rank;
-      form = r.form;
-      Yhat = { rows: test.length, cols: v, data: r.yhat };
-      timings.predict += r.seconds.predict;
-    } else {
-      const basis = ridgeBasis(src.train, src.test, { form: options.form, precision, gram: gramOf(test, train) });
-      timings.gram += basis.seconds.gram;
-      timings.eigh += basis.seconds.eigh;
-      timings.basis += basis.seconds.basis;
-      check();
-
-      t = now();
-      let alphaIdx: Int32Array;
-      let B: DenseMatrix;
-      const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
-      if (spec.alpha === 'shared') {
-        const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
-        alphaIdx = new Int32Array(v).fill(r.best);
-        B = r.B;
-        looErrors = r.errors;
-        alpha = alphas[r.best];
-      } else {
-        const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
-        alphaIdx = r.best;
-        B = r.B;
-        looErrors = r.errors;
-        alphaPerTarget = new Float64Array(nAll).fill(NaN);
-        for (let c = 0; c < v; c++) alphaPerTarget[liveY.kept[c]] = alphas[alphaIdx[c]];
+    // The design's dtype and the projections follow each group's precision (as fitRidgeCv alone would
+    // choose for that group's size); the decomposition itself is float64 and shared by both.
+    const designs = new Map<Precision, { train: Source; test: Source }>();
+    const bases = new Map<Precision, RidgeBasis>();
+    let decomposition: RidgeDecomposition | null = null;
+    const designFor = (precision: Precision): { train: Source; test: Source } => {
+      let src = designs.get(precision);
+      if (!src) {
+        t = now();
+        src = foldSources(gX, spec, train, test, precision);
+        designs.set(precision, src);
+        timings.preprocess += now() - t;
       }
-      timings.alphaSearch += now() - t;
+      return src;
+    };
+    const basisFor = (precision: Precision): RidgeBasis => {
+      const have = bases.get(precision);
+      if (have) return have;
+      const src = designFor(precision);
+      if (!decomposition) {
+        decomposition = ridgeDecomposition(src.train, { form: options.form, gram: gramOf(test, train) });
+        timings.gram += decomposition.seconds.gram;
+        timings.eigh += decomposition.seconds.eigh;
+        decompositions++;
+      }
+      const basis = ridgeProjection(decomposition, src.train, src.test, precision);
+      timings.basis += basis.seconds.basis;
+      bases.set(precision, basis);
+      return basis;
+    };
+    for (let g = 0; g < G; g++) {
       check();
+      const st = states[g];
+      if (G > 1) progress({ stage: `fold ${f + 1}/${K}: ${st.group.name}`, done: f * G + g, total: K * G });
+      const v = st.yCols.length;
+      const nAll = st.group.columns.length;
+      const precision = choosePrecision(options.precision, train.length, p, v);
+      st.precision = precision;
 
       t = now();
-      Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision);
-      rank = basis.s2.length;
-      form = basis.mode;
+      const Yg = v === Y.cols ? Y : takeCols(Y, st.yCols);
+      const tgt = foldTargets(globalTargets(Yg, spec), spec, train, test, precision);
+      st.timings.preprocess += now() - t;
+
+      let alpha = NaN;
+      let alphaPerTarget: Float64Array | undefined;
+      let looErrors: Float64Array | undefined;
+      let Yhat: DenseMatrix<Float32Array>;
+      let rank: number;
+      let form: 'primal' | 'dual';
+      if (engine !== 'ts') {
+        // Gram -> eigh -> alpha search -> prediction in one device call per group: the device fuses the
+        // decomposition with the search, so groups do not share it there.
+        const src = designFor(precision);
+        const r = runDeviceFold(engine, src.train, src.test, tgt.train, alphas, options.form);
+        timings.preprocess += r.seconds.upload;
+        timings.gram += r.seconds.gram;
+        timings.eigh += r.seconds.eigh;
+        timings.basis += r.seconds.basis;
+        st.timings.alphaSearch += r.seconds.alphaSearch;
+        st.timings.predict += r.seconds.predict;
+        decompositions++;
+        t = now();
+        alpha = alphas[r.best];
+        looErrors = r.errors;
+        rank = r.rank;
+        form = r.form;
+        Yhat = { rows: test.length, cols: v, data: r.yhat };
+      } else {
+        const basis = basisFor(precision);
+        check();
+        t = now();
+        let alphaIdx: Int32Array;
+        let B: DenseMatrix;
+        const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
+        if (spec.alpha === 'shared') {
+          const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+          alphaIdx = new Int32Array(v).fill(r.best);
+          B = r.B;
+          looErrors = r.errors;
+          alpha = alphas[r.best];
+        } else {
+          const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
+          alphaIdx = r.best;
+          B = r.B;
+          looErrors = r.errors;
+          alphaPerTarget = new Float64Array(nAll).fill(NaN);
+          for (let c = 0; c < v; c++) alphaPerTarget[st.live.kept[c]] = alphas[alphaIdx[c]];
+        }
+        st.timings.alphaSearch += now() - t;
+        check();
+        t = now();
+        Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision) as DenseMatrix<Float32Array>;
+        rank = basis.s2.length;
+        form = basis.mode;
+      }
+      const kScores = columnScores(Yhat, tgt.test, spec.score);
+      const scores = new Float32Array(nAll).fill(NaN);
+      for (let c = 0; c < v; c++) scores[st.live.kept[c]] = kScores[c];
+      st.timings.predict += now() - t;
+      st.folds.push({
+        fold: f,
+        nTrain: train.length,
+        nTest: test.length,
+        form,
+        rank,
+        alpha,
+        looErrors,
+        alphaPerTarget,
+        scores,
+        meanScore: nanMean(kScores),
+        predictions: options.returnPredictions ? Yhat : undefined,
+      });
     }
-    const kScores = columnScores(Yhat, tgt.test, spec.score);
-    const scores = new Float32Array(nAll).fill(NaN);
-    for (let c = 0; c < v; c++) scores[liveY.kept[c]] = kScores[c];
-    timings.predict += now() - t;
-    folds.push({
-      fold: f,
-      nTrain: train.length,
-      nTest: test.length,
-      form,
-      rank,
-      alpha,
-      looErrors,
-      alphaPerTarget,
-      scores,
-      meanScore: nanMean(kScores),
-      predictions: options.returnPredictions ? Yhat : undefined,
-    });
   }
   progress({ stage: 'fold', done: K, total: K });
 
-  const targetScores = new Float32Array(nAll).fill(NaN);
-  for (const c of liveY.kept) {
-    let s = 0;
-    for (const fr of folds) s += fr.scores[c];
-    targetScores[c] = s / K;
-  }
-  const foldMeans = folds.map((fr) => fr.meanScore);
-  const result: RidgeCvResult = {
-    preset: options.preset,
-    alphas,
-    assignment,
-    nFolds: K,
-    source: { total: X.cols, kept: liveX.kept, dropped: liveX.dropped, sparse },
-    targets: { total: nAll, kept: liveY.kept, dropped: liveY.dropped },
-    folds,
-    targetScores,
-    mean: nanMean(foldMeans),
-    sem: nanSem(foldMeans),
-    median: nanMedian(targetScores),
-    timings,
-    info: { backend: backendName(), linalg: linalgInfo(), precision: precisionUsed, engine, engineReason },
-  };
-  if (options.noiseCeiling) result.noiseCeiling = normaliseByNoiseCeiling(targetScores, options.noiseCeiling, options.minNoiseCeiling);
+  const info = { backend: backendName(), linalg: linalgInfo(), engine, engineReason };
+  const results = states.map((st): RidgeCvResult => {
+    const nAll = st.group.columns.length;
+    const targetScores = new Float32Array(nAll).fill(NaN);
+    for (const c of st.live.kept) {
+      let s = 0;
+      for (const fr of st.folds) s += fr.scores[c];
+      targetScores[c] = s / K;
+    }
+    const foldMeans = st.folds.map((fr) => fr.meanScore);
+    const result: RidgeCvResult = {
+      preset: options.preset,
+      alphas,
+      assignment,
+      nFolds: K,
+      source: { total: X.cols, kept: liveX.kept, dropped: liveX.dropped, sparse },
+      targets: { total: nAll, kept: st.live.kept, dropped: st.live.dropped },
+      folds: st.folds,
+      targetScores,
+      mean: nanMean(foldMeans),
+      sem: nanSem(foldMeans),
+      median: nanMedian(targetScores),
+      timings: st.timings,
+      info: { ...info, precision: st.precision },
+    };
+    if (options.noiseCeiling) {
+      const nc = options.noiseCeiling;
+      result.noiseCeiling = normaliseByNoiseCeiling(targetScores, Float32Array.from(st.group.columns, (c) => nc[c]), options.minNoiseCeiling);
+    }
+    for (const key of ['preprocess', 'alphaSearch', 'predict'] as const) timings[key] += st.timings[key];
+    st.timings.total = st.timings.preprocess + st.timings.alphaSearch + st.timings.predict;
+    return result;
+  });
   timings.total = now() - t0;
-  return result;
+  return { groups: results, timings, decompositions };
 }
 
 function backendName(): string | null {

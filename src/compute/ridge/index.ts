@@ -2,10 +2,10 @@
  * Ridge regression for brain alignment: exact efficient LOO for every alpha from one decomposition per fold
  * (ridge-loo.md), the science.md presets, and the cross-validated driver.
  */
-export { fitRidgeCv, predictFromBasis, normaliseByNoiseCeiling, roiSummary, csrSelectColumns } from './cv';
-export type { RidgeCvOptions, RidgeCvResult, RidgeFoldResult, RidgeCvTimings } from './cv';
-export { ridgeBasis, EIG_REL_TOL } from './basis';
-export type { RidgeBasis } from './basis';
+export { fitRidgeCv, fitRidgeCvGroups, predictFromBasis, normaliseByNoiseCeiling, roiSummary, csrSelectColumns } from './cv';
+export type { RidgeCvOptions, RidgeCvResult, RidgeFoldResult, RidgeCvTimings, RidgeCvGroupsResult, TargetGroup } from './cv';
+export { ridgeBasis, ridgeDecomposition, ridgeProjection, EIG_REL_TOL } from './basis';
+export type { RidgeBasis, RidgeDecomposition } from './basis';
 export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } from './loo';
 export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
 export { PAPER_ALPHAS, PRESETS, csrRowLayerNorm, foldSources, foldTargets, globalSource, globalTargets } from './presets';

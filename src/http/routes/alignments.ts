@@ -12,6 +12,8 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
+import { foldsSpecErrors } from '../../services/folds';
+import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
 
 export const FoldsSpecSchema = z
@@ -28,12 +30,21 @@ export const FoldsSpecSchema = z
   ])
   .openapi('FoldsSpec', { description: '{k, seed}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order; or an explicit assignment' });
 
+export const RoiUnionSchema = z
+  .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
+  .strict()
+  .openapi('RoiUnion', { description: 'A union of labels declared inline', example: { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] } });
+
 export const CreateAlignmentSchema = z
   .object({
     datasetId: UuidSchema,
     subject: z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]).openapi({ example: 'subj01' }),
     atlas: z.string().min(1).openapi({ example: 'prf-visualrois' }),
-    rois: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'ROI names ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere); default: every ROI of the atlas with voxels' }),
+    rois: z
+      .array(z.union([z.string().min(1), RoiUnionSchema]))
+      .min(1)
+      .optional()
+      .openapi({ description: 'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels' }),
     layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
     representation: z
       .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
@@ -87,27 +98,17 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         if (!subj) throw HttpProblem.invalid('body.subject', `dataset has no subject ${subject}`);
         const atlas = await ctx.prisma.atlas.findUnique({ where: { datasetId_name: { datasetId: body.datasetId, name: body.atlas } }, select: { id: true } });
         if (!atlas) throw HttpProblem.invalid('body.atlas', `dataset has no atlas "${body.atlas}"`);
-        const roiRows = await ctx.prisma.roi.findMany({ where: { atlasId: atlas.id, subjectId: subj.id }, orderBy: [{ label: 'asc' }] });
-        const available = new Map<string, number>();
-        for (const r of roiRows) available.set(r.hemisphere === 'both' ? r.name : `${r.hemisphere}.${r.name}`, r.voxelCount);
-        const rois = body.rois ?? roiRows.filter((r) => r.hemisphere === 'both' && r.voxelCount > 0).map((r) => r.name);
-        (body.rois ?? []).forEach((name, i) => {
-          const n = available.get(name);
-          if (n === undefined) errors.push({ field: `body.rois[${i}]`, reason: `atlas "${body.atlas}" has no ROI "${name}"` });
-          else if (n === 0) errors.push({ field: `body.rois[${i}]`, reason: `ROI "${name}" has no voxels in ${subject}` });
-        });
-        if (rois.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
+        const names = body.rois ?? (await ctx.prisma.roi.findMany({ where: { atlasId: atlas.id, subjectId: subj.id, hemisphere: 'both', voxelCount: { gt: 0 } }, orderBy: [{ label: 'asc' }], select: { name: true } })).map((r) => r.name);
+        const resolved = await resolveRois(ctx.prisma, body.datasetId, [subject], names, { atlas: body.atlas, field: 'body.rois' });
+        errors.push(...resolved.errors);
+        const rois = resolved.rois;
+        if (names.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
         const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true } });
         const known = new Set(layers.map((l) => l.id));
         body.layerIds.forEach((id, i) => {
           if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
         });
-        if ('assignment' in body.folds) {
-          const folds = new Set(Object.values(body.folds.assignment));
-          if (folds.size < 2) errors.push({ field: 'body.folds.assignment', reason: 'needs at least 2 folds' });
-          const k = Math.max(...folds) + 1;
-          for (let f = 0; f < k; f++) if (!folds.has(f)) errors.push({ field: 'body.folds.assignment', reason: `fold ${f} of 0..${k - 1} has no images` });
-        }
+        errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
         // Which SAE each layer uses.
         const saeOf = new Map<string, string | null>();
         const rep = body.representation;

@@ -10,6 +10,7 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
+import { foldsSpecErrors } from '../../services/folds';
 import { FoldsSpecSchema } from './alignments';
 import { createOrReuseRun } from '../../services/runs';
 
@@ -95,6 +96,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const errors: FieldError[] = [];
         const source = await resolveSide(body.source, 'body.source', errors);
         const target = await resolveSide(body.target, 'body.target', errors);
+        errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
         if (errors.length) throw HttpProblem.fields(errors);
         const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {

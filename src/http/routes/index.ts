@@ -12,8 +12,9 @@ import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
+import { studyRoutes } from './studies';
 import { volumeRoutes } from './volumes';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...volumeRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...volumeRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...studyRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
 }

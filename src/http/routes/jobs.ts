@@ -4,6 +4,7 @@ import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
+import { streamPolled } from '../sse';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 export const JobStateSchema = z.enum(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelling', 'cancelled']).openapi('JobState');
@@ -52,36 +53,13 @@ export function jobJson(j: JobRow): z.infer<typeof JobSchema> {
   };
 }
 
-const SSE_POLL_MS = 300;
-const SSE_KEEPALIVE_MS = 15_000;
-
-async function streamJobEvents(ctx: AppContext, id: string, req: Request, res: Response): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-  res.write('retry: 2000\n\n');
-  let last = '';
-  let closed = false;
-  req.on('close', () => {
-    closed = true;
-  });
-  let lastSent = Date.now();
-  while (!closed) {
+function streamJobEvents(ctx: AppContext, id: string, req: Request, res: Response): Promise<void> {
+  return streamPolled(req, res, async () => {
     const row = await ctx.prisma.job.findUnique({ where: { id } });
-    if (!row) break;
+    if (!row) return null;
     const body = jobJson(row);
-    const text = JSON.stringify(body);
-    if (text !== last) {
-      last = text;
-      const terminal = TERMINAL_STATES.includes(body.state);
-      res.write(`event: ${terminal ? 'end' : 'progress'}\nid: ${Date.now()}\ndata: ${text}\n\n`);
-      lastSent = Date.now();
-      if (terminal) break;
-    } else if (Date.now() - lastSent > SSE_KEEPALIVE_MS) {
-      res.write(': keep-alive\n\n');
-      lastSent = Date.now();
-    }
-    await new Promise((r) => setTimeout(r, SSE_POLL_MS));
-  }
-  res.end();
+    return { body, terminal: TERMINAL_STATES.includes(body.state) };
+  });
 }
 
 export function jobRoutes(ctx: AppContext): RouteSpec[] {

@@ -4,15 +4,14 @@
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
  */
-import { activeBackend, tf } from '../../compute/backend';
 import { nanMean, nanMedian } from '../../compute/correlation';
-import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
-import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
 import { requestHash } from '../../services/request-hash';
-import { SERVICE_VERSION } from '../../version';
+import { resolveFolds, type FoldsSpec } from '../../services/folds';
+import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
+import { atlasRois, type ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
@@ -21,18 +20,26 @@ import { runStatusHooks } from './run-hooks';
 export interface AlignmentInputs {
   datasetId: string;
   subject: string;
+  /** The atlas of the ROIs ("a+b" for a study cell over several atlases). */
   atlas: string;
-  rois: string[];
+  /** Target groups (runs stored before ROI groups existed hold plain names of `atlas`). */
+  rois: (ResolvedRoi | string)[];
   layerId: string;
   representation: 'neurons' | 'sae';
   saeId: string | null;
   preset: RidgePreset;
   alphas: number[];
-  folds: { k: number; seed: number } | { assignment: Record<string, number> };
+  folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** A study's cell: the study it belongs to (its runs are its own). */
+  studyId?: string;
 }
 
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+function inputRois(inputs: AlignmentInputs): ResolvedRoi[] {
+  return inputs.rois.map((r) => (typeof r === 'string' ? atlasRois(inputs.atlas, [r])[0] : r));
+}
 
 /** The images both the betas and the activations have (ascending nsdId) and their rows in each. */
 function commonImages(betaIds: Int32Array, layerIds: Int32Array): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
@@ -58,10 +65,11 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   if (runRow.status === 'succeeded') return; // a duplicate delivery after success: nothing to do
   const inputs = runRow.inputs as unknown as AlignmentInputs;
   const t0 = performance.now();
-  await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+  await markRunRunning(prisma, runRow.id);
+  const rois = inputRois(inputs);
 
   ctx.progress({ stage: 'loading betas', done: 0, total: 1 });
-  const targets = await loadRoiTargets(prisma, ctx.config, inputs, {
+  const targets = await loadRoiTargets(prisma, ctx.config, { datasetId: inputs.datasetId, subject: inputs.subject, rois }, {
     signal: ctx.signal,
     onProgress: (p) => ctx.progress({ stage: 'loading betas', done: p.done, total: p.total }),
   });
@@ -69,24 +77,10 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
-  let common = commonImages(targets.nsdIds, layerIds);
-  let assignment: Int32Array;
-  let seed: number | null = null;
-  if ('assignment' in inputs.folds) {
-    // An explicit assignment also defines the evaluated images: those it names.
-    const map = inputs.folds.assignment;
-    const keep = Array.from(common.ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(common.ids[i])));
-    const available = new Set(common.ids);
-    const unknown = Object.keys(map).filter((id) => !available.has(Number(id)));
-    if (unknown.length) throw new Error(`folds.assignment names ${unknown.length} images that the subject's betas and the layer do not both have (first: ${unknown.slice(0, 5).join(', ')})`);
-    common = { ids: Int32Array.from(keep, (i) => common.ids[i]), betaRows: Int32Array.from(keep, (i) => common.betaRows[i]), layerRows: Int32Array.from(keep, (i) => common.layerRows[i]) };
-    assignment = assignmentFromMap(common.ids, map);
-  } else {
-    if (common.ids.length < inputs.folds.k * 2) throw new Error(`only ${common.ids.length} images have both betas and activations; too few for ${inputs.folds.k} folds`);
-    assignment = kFoldAssignment(common.ids.length, inputs.folds.k, inputs.folds.seed);
-    seed = inputs.folds.seed;
-  }
-  const k = Math.max(...assignment) + 1;
+  const shared = commonImages(targets.nsdIds, layerIds);
+  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer");
+  const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
+  const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows);
   ctx.progress({ stage: 'encoding', done: 0, total: 1 });
   const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal);
@@ -98,8 +92,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
   const voxelRoi: number[] = [];
-  const timings: Record<string, number> = { load: (tLoad - t0) / 1000, prepare: (tPrep - tLoad) / 1000, gram: 0, eigh: 0, alphaSearch: 0, predict: 0 };
-  const fits = await runInComputeThread(
+  const fitted = await runInComputeThread(
     'ridgeRois',
     {
       X,
@@ -113,8 +106,10 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
     },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
+  const fits = fitted.rois;
+  const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
+  const timings: Record<string, number | boolean> = { load: (tLoad - t0) / 1000, betasFromCache: targets.fromCache, decompositions: fitted.decompositions, prepare: (tPrep - tLoad) / 1000, gram, eigh, basis, alphaSearch, predict };
   const scores = fits.map((f, r) => {
-    for (const key of ['gram', 'eigh', 'alphaSearch', 'predict'] as const) timings[key] += f.timings[key] ?? 0;
     const cols = targets.rois[r].columns;
     cols.forEach((c, j) => {
       voxelIdx.push(targets.voxelIndices[c]);
@@ -136,8 +131,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   });
   ctx.signal.throwIfAborted();
   ctx.progress({ stage: 'saving', done: targets.rois.length, total: targets.rois.length });
-  timings.total = (performance.now() - t0) / 1000;
-  const backend = activeBackend();
+  timings.total = secondsSince(t0);
   const toBytes = (a: Float32Array | Int32Array | Uint16Array) => {
     const out = new Uint8Array(new ArrayBuffer(a.byteLength));
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
@@ -147,7 +141,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
     await tx.score.deleteMany({ where: { runId: runRow.id } });
     await notifyResultsChanged(tx);
     await tx.score.createMany({
-      data: scores.map((s) => ({
+      data: scores.map((s, r) => ({
         ...s,
         runId: runRow.id,
         kind: 'alignment' as const,
@@ -158,7 +152,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         saeId: inputs.saeId,
         method: inputs.preset,
         subject: inputs.subject,
-        atlas: inputs.atlas,
+        atlas: rois[r].atlas,
       })),
     });
     const voxels = {
@@ -174,14 +168,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       data: {
         status: 'succeeded',
         finishedAt: new Date(),
-        backend: backend.name,
-        versions: {
-          service: SERVICE_VERSION,
-          tfjs: tf.version_core,
-          linalg: linalgInfo() as object,
-          ridgeEngine: fits[0]?.engine ?? null,
-          node: process.version,
-        },
+        ...runProvenance({ ridgeEngine: fitted.engine }),
         timings,
         foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
         error: null,
@@ -197,5 +184,6 @@ export const alignmentHandler: JobHandler<{ runId: string }> = {
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
 export function alignmentRequestHash(inputs: AlignmentInputs): string {
-  return requestHash('alignment', { ...inputs, rois: [...inputs.rois].sort() });
+  const name = (r: ResolvedRoi | string) => (typeof r === 'string' ? r : r.name);
+  return requestHash('alignment', { ...inputs, rois: [...inputs.rois].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0)) });
 }

@@ -2,14 +2,12 @@
  * Comparison job: one metric between two layers (each as neurons or SAE latents) over the stimuli both
  * have, cross-validated over the same folds; scores written in one transaction at the end.
  */
-import { activeBackend, tf } from '../../compute/backend';
-import { assignmentFromMap, kFoldAssignment } from '../../compute/folds';
-import { linalgInfo } from '../../compute/linalg/index';
 import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
+import { resolveFolds } from '../../services/folds';
+import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
 import { requestHash } from '../../services/request-hash';
-import { SERVICE_VERSION } from '../../version';
 import { runInComputeThread } from '../compute-thread';
 import type { ComparisonMetric } from '../compute-tasks';
 import { loadLayerMatrix, representationMatrix } from '../inputs';
@@ -45,25 +43,17 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   if (runRow.status === 'succeeded') return;
   const inputs = runRow.inputs as unknown as ComparisonInputs;
   const t0 = performance.now();
-  await prisma.run.update({ where: { id: runRow.id }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+  await markRunRunning(prisma, runRow.id);
   ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
   const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
   const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   // Stimuli both layers have, ascending nsdId.
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));
-  let ids = Array.from(src.ids).filter((id) => tgtRow.has(id)).sort((a, b) => a - b);
-  let assignment: Int32Array;
-  let seed: number | null = null;
-  if ('assignment' in inputs.folds) {
-    const map = inputs.folds.assignment;
-    ids = ids.filter((id) => Object.prototype.hasOwnProperty.call(map, String(id)));
-    assignment = assignmentFromMap(ids, map);
-  } else {
-    if (ids.length < inputs.folds.k * 2) throw new Error(`the layers share only ${ids.length} stimuli; too few for ${inputs.folds.k} folds`);
-    assignment = kFoldAssignment(ids.length, inputs.folds.k, inputs.folds.seed);
-    seed = inputs.folds.seed;
-  }
+  const shared = Int32Array.from(Array.from(src.ids).filter((id) => tgtRow.has(id)).sort((a, b) => a - b));
+  const folds = resolveFolds(shared, inputs.folds, 'both layers');
+  const ids = Array.from(folds.rows, (r) => shared[r]);
+  const { assignment, seed } = folds;
   const srcRow = new Map<number, number>();
   src.ids.forEach((id, r) => srcRow.set(id, r));
   const Xn = takeRows(src.X, ids.map((id) => srcRow.get(id)!));
@@ -76,7 +66,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
     { X, Y, metric: inputs.metric, assignment, preset: inputs.preset, alphas: inputs.alphas },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
-  const k = Math.max(...assignment) + 1;
+  const { k } = folds;
   await prisma.$transaction(async (tx) => {
     await tx.score.deleteMany({ where: { runId: runRow.id } });
     await notifyResultsChanged(tx);
@@ -102,9 +92,8 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       data: {
         status: 'succeeded',
         finishedAt: new Date(),
-        backend: activeBackend().name,
-        versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, node: process.version },
-        timings: { total: (performance.now() - t0) / 1000 },
+        ...runProvenance(),
+        timings: { total: secondsSince(t0) },
         foldAssignment: { k, seed, nsdIds: ids, folds: Array.from(assignment) },
         error: null,
       },

@@ -1,0 +1,193 @@
+/**
+ * Studies: the paper's grid (subjects x layers x {neurons, SAE} x ROIs of several atlases) in one request.
+ * Validation and shaping here; creation, progress, results and cancellation in services/studies.ts.
+ */
+import { cancelStudy, createStudy, getStudy, listStudies, resultsCsv } from '../../services/studies';
+import type { AppContext } from '../context';
+import { z } from '../openapi-registry';
+import { HttpProblem } from '../problem';
+import { defineRoute, type RouteSpec } from '../route';
+import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
+import { RunStatusSchema } from '../schemas/results';
+import { streamPolled } from '../sse';
+import { CreateAlignmentSchema, FoldsSpecSchema, RoiUnionSchema } from './alignments';
+
+const RoiRequestSchema = z
+  .union([
+    z.string().min(1).openapi({ description: '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has' }),
+    RoiUnionSchema,
+  ])
+  .openapi('StudyRoi');
+
+export const CreateStudySchema = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    datasetId: UuidSchema,
+    subjects: z.array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)])).min(1).max(50).openapi({ example: ['subj01', 'subj02'] }),
+    layerIds: z.array(UuidSchema).min(1).max(200),
+    representations: z
+      .array(z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]))
+      .min(1)
+      .max(10)
+      .default(['neurons', 'sae'])
+      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer' }),
+    rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
+    preset: CreateAlignmentSchema.shape.preset,
+    alphas: CreateAlignmentSchema.shape.alphas,
+    folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
+    noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
+  })
+  .strict()
+  .openapi('CreateStudy');
+
+const StudyStateSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).openapi('StudyState');
+
+export const StudyResultRowSchema = z
+  .object({
+    subject: z.string(),
+    model: z.string(),
+    layer: z.string(),
+    layerId: UuidSchema,
+    representation: z.string(),
+    saeId: UuidSchema.nullable(),
+    roi: z.string(),
+    atlas: z.string().nullable(),
+    value: z.number(),
+    sem: z.number().nullable(),
+    foldValues: z.array(z.number()),
+    alphas: z.array(z.number()),
+    nVoxels: z.number().int().nullable(),
+    noiseCeiling: z.number().nullable(),
+    normalised: z.number().nullable(),
+    runId: UuidSchema,
+  })
+  .openapi('StudyResultRow');
+
+const ResolvedRoiSchema = z.object({ name: z.string(), atlas: z.string(), members: z.array(z.object({ atlas: z.string(), label: z.string(), hemisphere: z.string() })) });
+
+export const StudySchema = z
+  .object({
+    id: UuidSchema,
+    name: z.string().nullable(),
+    state: StudyStateSchema,
+    createdAt: z.string().datetime(),
+    cancelledAt: z.string().datetime().nullable(),
+    inputs: z.object({
+      name: z.string().nullable(),
+      datasetId: UuidSchema,
+      subjects: z.array(z.string()),
+      layerIds: z.array(UuidSchema),
+      cells: z.array(z.object({ subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable() })),
+      rois: z.array(ResolvedRoiSchema),
+      preset: z.string(),
+      alphas: z.array(z.number()),
+      folds: z.unknown(),
+      noiseCeiling: z.object({ minPercent: z.number() }).optional(),
+    }),
+    progress: z.object({
+      done: z.number().int(),
+      total: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+      running: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), stage: z.string().nullable(), fraction: z.number() })),
+    }),
+    cells: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable(), status: RunStatusSchema, error: z.string().nullable() })),
+    results: z.array(StudyResultRowSchema).openapi({ description: 'One row per subject x layer x representation x ROI of every finished cell' }),
+    links: z.object({ self: z.string(), events: z.string() }),
+  })
+  .openapi('Study');
+
+const links = (id: string) => ({ self: `/v1/studies/${id}`, events: `/v1/studies/${id}/events` });
+
+export function studyRoutes(ctx: AppContext): RouteSpec[] {
+  const find = async (id: string, results = true) => {
+    const view = await getStudy(ctx.prisma, id, { results });
+    if (!view) throw HttpProblem.notFound('study', id);
+    return { ...view, links: links(id) };
+  };
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/studies',
+      operationId: 'createStudy',
+      summary: 'A grid of alignments: one run and job per subject x layer x representation, each fitting every ROI over one shared decomposition per fold',
+      tags: ['studies'],
+      access: 'write',
+      body: CreateStudySchema,
+      responses: { 202: { description: 'The study (new, or the identical earlier one)', schema: StudySchema } },
+      problems: [503],
+      handler: async ({ body }) => {
+        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        const { id } = await createStudy(ctx.prisma, ctx.jobs, body);
+        return { status: 202, body: await find(id, false), headers: { Location: `/v1/studies/${id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/studies',
+      operationId: 'listStudies',
+      summary: 'Studies, newest first, with state and progress (no results)',
+      tags: ['studies'],
+      access: 'read',
+      query: PageQuery,
+      responses: { 200: { description: 'Studies', schema: page(StudySchema).openapi('StudyPage') } },
+      handler: async ({ query }) => {
+        const [items, total] = await Promise.all([listStudies(ctx.prisma, query), ctx.prisma.study.count()]);
+        return { body: { items: items.map((s) => ({ ...s, links: links(s.id) })), total, limit: query.limit, offset: query.offset } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/studies/{id}',
+      operationId: 'getStudy',
+      summary: 'State, progress over its jobs and the tidy results table (as CSV with Accept: text/csv)',
+      tags: ['studies'],
+      access: 'read',
+      params: IdParams,
+      responses: { 200: { description: 'The study (JSON), or its results as text/csv', schema: StudySchema } },
+      handler: async ({ params, req }) => {
+        const view = await find(params.id);
+        if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+          return { body: Buffer.from(resultsCsv(view.results)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
+        }
+        return { body: view };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/studies/{id}/events',
+      operationId: 'streamStudyEvents',
+      summary: 'Server-sent events: `progress` on every change of state or progress, `end` at a final state (data: state and progress)',
+      tags: ['studies'],
+      access: 'read',
+      params: IdParams,
+      responses: { 200: { description: 'text/event-stream of {id, state, progress}', contentType: 'text/event-stream' } },
+      handler: async ({ params, req, res }) => {
+        await find(params.id, false);
+        await streamPolled(req, res, async () => {
+          const v = await getStudy(ctx.prisma, params.id, { results: false });
+          if (!v) return null;
+          const open = v.cells.some((c) => c.status === 'queued' || c.status === 'running');
+          return { body: { id: v.id, state: v.state, progress: v.progress }, terminal: !open };
+        });
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/studies/{id}',
+      operationId: 'cancelStudy',
+      summary: 'Cancel what is left of a study; finished cells and their results stay (state cancelled)',
+      tags: ['studies'],
+      access: 'write',
+      params: IdParams,
+      responses: { 202: { description: 'Cancellation accepted', schema: StudySchema } },
+      problems: [503],
+      handler: async ({ params }) => {
+        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        if (!(await cancelStudy(ctx.prisma, ctx.jobs, params.id))) throw HttpProblem.notFound('study', params.id);
+        return { status: 202, body: await find(params.id) };
+      },
+    }),
+  ];
+}

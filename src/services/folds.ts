@@ -1,0 +1,50 @@
+/**
+ * Fold resolution shared by every cross-validated job (alignments, study cells, comparisons): which images a
+ * run evaluates and the fold of each. One rule: `{k, seed}` splits every image the inputs share; an explicit
+ * assignment evaluates exactly the images it names, and naming an image the inputs do not all have is an
+ * error (never silently dropped).
+ */
+import { assignmentFromMap, kFoldAssignment } from '../compute/folds';
+import { DataValidationError } from '../nsd/errors';
+
+export type FoldsSpec = { k: number; seed: number } | { assignment: Record<string, number> };
+
+export interface ResolvedFolds {
+  /** Positions (into the `ids` given) of the evaluated images, ascending nsdId. */
+  rows: Int32Array;
+  /** Fold per evaluated image. */
+  assignment: Int32Array;
+  k: number;
+  seed: number | null;
+}
+
+/**
+ * @param ids the images every input has, ascending nsdId.
+ * @param what what those images are, for messages ("the subject's betas and the layer").
+ */
+export function resolveFolds(ids: Int32Array, folds: FoldsSpec, what: string): ResolvedFolds {
+  if ('assignment' in folds) {
+    const map = folds.assignment;
+    const available = new Set(ids);
+    const unknown = Object.keys(map).filter((id) => !available.has(Number(id)));
+    if (unknown.length) {
+      throw new DataValidationError('folds.assignment', `names ${unknown.length} images that ${what} do not all have (first: ${unknown.slice(0, 5).join(', ')})`);
+    }
+    const rows = Int32Array.from(Array.from(ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(ids[i]))));
+    const assignment = assignmentFromMap(Int32Array.from(rows, (r) => ids[r]), map);
+    return { rows, assignment, k: Math.max(...assignment) + 1, seed: null };
+  }
+  if (ids.length < folds.k * 2) throw new DataValidationError('folds.k', `only ${ids.length} images are shared by ${what}; too few for ${folds.k} folds`);
+  return { rows: Int32Array.from(ids.keys()), assignment: kFoldAssignment(ids.length, folds.k, folds.seed), k: folds.k, seed: folds.seed };
+}
+
+/** Request-time checks of an explicit assignment (no data needed): field errors, empty when fine. */
+export function foldsSpecErrors(folds: FoldsSpec, field: string): { field: string; reason: string }[] {
+  if (!('assignment' in folds)) return [];
+  const errors: { field: string; reason: string }[] = [];
+  const used = new Set(Object.values(folds.assignment));
+  if (used.size < 2) errors.push({ field: `${field}.assignment`, reason: 'needs at least 2 folds' });
+  const k = Math.max(...used) + 1;
+  for (let f = 0; f < k; f++) if (!used.has(f)) errors.push({ field: `${field}.assignment`, reason: `fold ${f} of 0..${k - 1} has no images` });
+  return errors;
+}

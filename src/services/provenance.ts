@@ -1,0 +1,24 @@
+/**
+ * What every job that owns a Run records the same way: the run marked running (attempt counted), and on
+ * success its provenance (compute backend, versions) beside its timings.
+ */
+import { activeBackend, tf } from '../compute/backend';
+import { linalgInfo } from '../compute/linalg/index';
+import type { Db, Prisma } from '../db/client';
+import { SERVICE_VERSION } from '../version';
+
+/** Mark a run running for a new attempt (clears a previous attempt's error). */
+export async function markRunRunning(prisma: Db, runId: string): Promise<void> {
+  await prisma.run.update({ where: { id: runId }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+}
+
+/** The backend and versions a run's numbers came from (stored with the run's results); `extra` adds entries (the ridge engine). */
+export function runProvenance(extra: Record<string, unknown> = {}): { backend: string; versions: Prisma.InputJsonObject } {
+  return {
+    backend: activeBackend().name,
+    versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, ...extra, node: process.version } as Prisma.InputJsonObject,
+  };
+}
+
+/** Seconds since `t0` (a performance.now() value). */
+export const secondsSince = (t0: number) => (performance.now() - t0) / 1000;

@@ -1,0 +1,231 @@
+/**
+ * Studies over HTTP. A 2 subjects x 2 layers x {neurons, SAE} grid over ROIs of two atlases (one an inline
+ * union) runs as one study: every value equals the per-ROI path (one /v1/alignments run per single ROI: its
+ * own decomposition) within 1e-6, with the same alphas; each subject's betas are read once for all its
+ * jobs; the results table is also served as CSV; identical requests return the same study; bad ROI names
+ * are 400s naming the ROI and the atlases. On the fixture NSD tree, a study reproduces scikit-learn RidgeCV
+ * (test/fixtures/alignment/gen_reference.py) within 1e-3. DELETE cancels what is left and keeps the rest.
+ */
+import { copyFile, cp, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+
+let app: TestApp;
+let set: RegisteredSet;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  set = await registerSyntheticSet(app, 'syn-study', { subjects: 2, images: 600, sessions: 2 });
+  for (const layerId of set.layerIds) {
+    const sae = await (await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 } })).json();
+    expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
+  }
+}, 240_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+type Row = { subject: string; layerId: string; representation: string; roi: string; atlas: string; value: number; sem: number; foldValues: number[]; alphas: number[]; nVoxels: number; runId: string };
+
+async function waitForStudy(id: string, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await (await app.request(`/v1/studies/${id}`)).json();
+    if (['succeeded', 'failed', 'cancelled'].includes(s.state)) return s;
+    if (Date.now() > deadline) throw new Error(`study ${id} still ${s.state}: ${JSON.stringify(s.progress)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const UNION = { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] };
+
+describe('POST /v1/studies', () => {
+  it('runs the grid as one study; every value equals the per-ROI path', async () => {
+    const body = {
+      name: 'grid',
+      datasetId: set.datasetId,
+      subjects: ['subj01', 2],
+      layerIds: set.layerIds,
+      representations: ['neurons', 'sae'],
+      rois: ['prf-visualrois/V2v', 'nsdgeneral/nsdgeneral', UNION],
+      folds: { k: 4, seed: 3 },
+    };
+    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: body });
+    expect(res.status).toBe(202);
+    const created = await res.json();
+    expect(res.headers.get('location')).toBe(`/v1/studies/${created.id}`);
+    expect(created.progress.total).toBe(8); // 2 subjects x 2 layers x 2 representations
+    expect(created.inputs.subjects).toEqual(['subj01', 'subj02']);
+    expect(created.inputs.rois.map((r: { name: string; atlas: string }) => [r.name, r.atlas])).toEqual([['V2v', 'prf-visualrois'], ['nsdgeneral', 'nsdgeneral'], ['V1', 'prf-visualrois']]);
+    // identical request (keys in another order): the same study, no new runs
+    const again = await (await app.request('/v1/studies', { method: 'POST', auth: true, json: { ...body, folds: { seed: 3, k: 4 }, subjects: ['subj01', 'subj02'] } })).json();
+    expect(again.id).toBe(created.id);
+
+    const study = await waitForStudy(created.id);
+    expect(study.state).toBe('succeeded');
+    expect(study.progress).toMatchObject({ done: 8, total: 8, failed: 0 });
+    const rows: Row[] = study.results;
+    expect(rows).toHaveLength(8 * 3);
+    const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
+    expect(cells.size).toBe(24);
+    expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
+
+    // One decomposition per fold per job, and each subject's betas read once for its four jobs.
+    const runs = await app.db.prisma.run.findMany({ where: { studyId: created.id }, orderBy: { finishedAt: 'asc' } });
+    for (const r of runs) expect((r.timings as { decompositions: number }).decompositions).toBe(4);
+    for (const subject of ['subj01', 'subj02']) {
+      const loads = runs.filter((r) => r.subject === subject && !(r.timings as { betasFromCache: boolean }).betasFromCache);
+      expect(loads).toHaveLength(1);
+    }
+
+    // The per-ROI path: one alignment run per single ROI (a decomposition of its own per fold).
+    for (const subject of ['subj01', 'subj02']) {
+      for (const representation of ['neurons', 'sae']) {
+        for (const roi of ['V2v', 'nsdgeneral', UNION]) {
+          const atlas = typeof roi === 'string' && roi === 'nsdgeneral' ? 'nsdgeneral' : 'prf-visualrois';
+          const r = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subject, atlas, rois: [roi], layerIds: set.layerIds, representation, folds: { k: 4, seed: 3 } } });
+          expect(r.status).toBe(202);
+          for (const q of (await r.json()).runs) {
+            expect((await waitForJob(app, q.jobId)).state).toBe('completed');
+            const run = await (await app.request(`/v1/runs/${q.id}`)).json();
+            const ref = run.scores[0];
+            const got = rows.find((x) => x.subject === subject && x.layerId === q.layerId && x.representation === representation && x.roi === ref.roi)!;
+            expect(got).toBeDefined();
+            expect(got.alphas).toEqual(ref.alphas);
+            expect(got.nVoxels).toBe(ref.nVoxels);
+            expect(Math.abs(got.value - ref.value)).toBeLessThan(1e-6);
+            expect(Math.abs(got.sem - ref.sem)).toBeLessThan(1e-6);
+            got.foldValues.forEach((v, k) => expect(Math.abs(v - ref.foldValues[k])).toBeLessThan(1e-6));
+          }
+        }
+      }
+    }
+    // the union is its members' voxels together, fitted as one ROI (row LN over all of them)
+    const v1 = rows.find((r) => r.roi === 'V1' && r.subject === 'subj01')!;
+    const counts = await app.db.prisma.roi.findMany({ where: { name: { in: ['V1v', 'V1d'] }, hemisphere: 'both', subject: { label: 'subj01', datasetId: set.datasetId } } });
+    expect(v1.nVoxels).toBeLessThanOrEqual(counts.reduce((t, c) => t + c.voxelCount, 0));
+    expect(v1.nVoxels).toBeGreaterThan(Math.max(...counts.map((c) => c.voxelCount)));
+
+    // CSV: the same table
+    const csv = await app.request(`/v1/studies/${created.id}`, { headers: { Accept: 'text/csv' } });
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toBe('subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,runId');
+    expect(lines).toHaveLength(25);
+    const first = lines[1].split(',');
+    expect(Number(first[8])).toBe(rows[0].value);
+    expect(first[10]).toBe(rows[0].foldValues.join(';'));
+
+    const list = await (await app.request('/v1/studies')).json();
+    expect(list.items.map((s: { id: string }) => s.id)).toContain(created.id);
+
+    // events: a finished study ends at once with its final state
+    const ev = await (await app.request(`/v1/studies/${created.id}/events`)).text();
+    expect(ev).toMatch(/event: end\n/);
+    expect(ev).toContain('"state":"succeeded"');
+  }, 600_000);
+
+  it('rejects unknown ROIs naming the ROI and the atlases, writing nothing', async () => {
+    const before = await app.db.prisma.study.count();
+    const post = (rois: unknown[]) => app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subjects: ['subj01'], layerIds: [set.layerIds[0]], representations: ['neurons'], rois } });
+    let res = await post(['prf-visualrois/V9x']);
+    expect(res.status).toBe(400);
+    let p = await res.json();
+    expect(p.errors[0].field).toBe('body.rois[0]');
+    expect(p.errors[0].reason).toMatch(/"V9x".*"nsdgeneral", "prf-visualrois"/);
+    res = await post(['floc-faces/FFA-1']);
+    p = await res.json();
+    expect(p.errors[0].reason).toMatch(/no atlas "floc-faces" \(atlases: "nsdgeneral", "prf-visualrois"\)/);
+    res = await post(['FFA']);
+    p = await res.json();
+    expect(p.errors[0].reason).toMatch(/no atlas has an ROI "FFA"/);
+    res = await post([{ name: 'U', members: ['prf-visualrois/V1v', 'prf-visualrois/nope'] }]);
+    p = await res.json();
+    expect(p.errors[0].field).toBe('body.rois[0].members[1]');
+    res = await post(['V1v', 'prf-visualrois/V1v']);
+    p = await res.json();
+    expect(p.errors[0].reason).toMatch(/two ROIs are named "V1v"/);
+    expect(await app.db.prisma.study.count()).toBe(before);
+  });
+
+  it("resolves the manifest's roiGroups and labels only one atlas has", async () => {
+    const manifest = { ...set.syn.manifest, roiGroups: [{ name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }, { name: 'early', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'nsdgeneral/nsdgeneral'] }] };
+    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'syn-groups', root: set.syn.root, manifest } })).json();
+    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: [1], layerIds: [set.layerIds[0]], representations: ['neurons'], rois: ['V1', 'early', 'hV4'] } });
+    expect(res.status).toBe(202);
+    const study = await res.json();
+    const byName = Object.fromEntries(study.inputs.rois.map((r: { name: string }) => [r.name, r]));
+    expect(byName.V1).toMatchObject({ atlas: 'prf-visualrois', members: [{ atlas: 'prf-visualrois', label: 'V1v', hemisphere: 'both' }, { atlas: 'prf-visualrois', label: 'V1d', hemisphere: 'both' }] });
+    expect(byName.early.atlas).toBe('nsdgeneral+prf-visualrois');
+    expect(byName.hV4).toMatchObject({ atlas: 'prf-visualrois', members: [{ label: 'hV4' }] });
+    expect((await app.request(`/v1/studies/${study.id}`, { method: 'DELETE', auth: true })).status).toBe(202);
+  });
+
+  it('DELETE cancels what is left and keeps finished cells', async () => {
+    const res = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: { datasetId: set.datasetId, subjects: ['subj01', 'subj02'], layerIds: set.layerIds, representations: ['neurons'], rois: ['V1v', 'V2v', 'hV4'], folds: { k: 3, seed: 11 } },
+    });
+    const study = await res.json();
+    // wait until the first cell finished, then cancel the rest
+    const deadline = Date.now() + 120_000;
+    let s = study;
+    while (s.progress.done < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await (await app.request(`/v1/studies/${study.id}`)).json();
+    }
+    const del = await app.request(`/v1/studies/${study.id}`, { method: 'DELETE', auth: true });
+    expect(del.status).toBe(202);
+    expect((await del.json()).state).toBe('cancelled');
+    const deadline2 = Date.now() + 60_000;
+    for (;;) {
+      s = await (await app.request(`/v1/studies/${study.id}`)).json();
+      if (!s.cells.some((c: { status: string }) => c.status === 'queued' || c.status === 'running')) break;
+      if (Date.now() > deadline2) throw new Error('cells still open after cancel');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(s.state).toBe('cancelled');
+    const done = s.cells.filter((c: { status: string }) => c.status === 'succeeded');
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(s.cells.filter((c: { status: string }) => c.status === 'cancelled').length + done.length).toBe(4);
+    expect(s.results).toHaveLength(done.length * 3);
+  }, 180_000);
+});
+
+describe('a study on the fixture NSD tree', () => {
+  it('matches scikit-learn RidgeCV per ROI and fold within 1e-3', async () => {
+    const FIX = 'test/fixtures/alignment';
+    const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as { rois: Record<string, { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }> };
+    const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
+    await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
+    await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
+    await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
+    const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
+    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
+    const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
+    const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
+    const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
+    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois, preset: 'paper', folds: { assignment: folds } } });
+    expect(res.status).toBe(202);
+    const study = await waitForStudy((await res.json()).id);
+    expect(study.state).toBe('succeeded');
+    expect(study.results).toHaveLength(rois.length);
+    for (const got of study.results as Row[]) {
+      const ref = reference.rois[got.roi];
+      expect(got.atlas).toBe(ref.atlas);
+      expect(got.nVoxels).toBe(ref.voxels);
+      expect(got.alphas).toEqual(ref.alphas);
+      got.foldValues.forEach((v, k) => expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-3));
+      expect(Math.abs(got.value - ref.mean)).toBeLessThan(1e-3);
+    }
+    // an assignment naming images the subject does not have is an error of the request's folds
+    const bad = { ...folds, '999999': 0 };
+    const r2 = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois: rois.slice(0, 1), folds: { assignment: bad } } });
+    const failed = await waitForStudy((await r2.json()).id);
+    expect(failed.state).toBe('failed');
+    expect(failed.cells[0].error).toMatch(/folds.assignment.*999999/);
+  }, 240_000);
+});
