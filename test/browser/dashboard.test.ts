@@ -25,6 +25,13 @@ interface Matrix {
   sem: (number | null)[][];
 }
 
+/** The alignment form (folded under the study form when the service has studies). */
+async function openAlignmentForm(page: Browser['page']): Promise<void> {
+  await page.locator('#submit-form').waitFor({ state: 'attached' });
+  await page.evaluate(() => (globalThis as any).document.querySelector('details.more')?.setAttribute('open', ''));
+  await page.locator('#submit-form').waitFor();
+}
+
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let app: TestApp;
   let set: RegisteredSet;
@@ -148,12 +155,15 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const blockers = await busyAlignments();
     for (const j of blockers) await waitForJob(app, j, ['running']);
     await page.goto(`${app.url}/#/runs`);
-    await page.locator('#submit-form').waitFor();
+    await openAlignmentForm(page);
+    const refilled = page.waitForResponse((r) => r.url().endsWith(`/v1/datasets/${set.datasetId}`));
+    await page.selectOption('#f-dataset', set.datasetId);
+    await refilled;
     await page.fill('#key input', TEST_ADMIN_KEY);
     await page.click('#key button');
     await page.evaluate(() => ((globalThis as { marker?: number }).marker = 42));
     await page.selectOption('#f-atlas', ATLAS);
-    await page.check(`input[name=layerIds][value="${set.layerIds[1]}"]`);
+    await page.check(`#submit-form input[name=layerIds][value="${set.layerIds[1]}"]`);
     // A new request (an identical one would return the finished run): two ROIs, other folds.
     await page.fill('#f-rois', 'V1v, hV4');
     await page.fill('#f-k', '3');
@@ -214,10 +224,13 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   it('shows the API\'s field error next to an invalid field', async () => {
     const page = browser.page;
     await page.goto(`${app.url}/#/runs`);
-    await page.locator('#submit-form').waitFor();
+    await openAlignmentForm(page);
+    const refilled = page.waitForResponse((r) => r.url().endsWith(`/v1/datasets/${set.datasetId}`));
+    await page.selectOption('#f-dataset', set.datasetId);
+    await refilled;
     await page.evaluate((k) => (globalThis as any).sessionStorage.setItem('brain-align.apiKey', k), TEST_ADMIN_KEY);
     await page.selectOption('#f-atlas', ATLAS);
-    await page.check(`input[name=layerIds][value="${set.layerIds[0]}"]`);
+    await page.check(`#submit-form input[name=layerIds][value="${set.layerIds[0]}"]`);
     await page.fill('#f-k', '1');
     await page.fill('#f-rois', 'V1v, NotAnRoi');
     const jobsBefore = await page.locator('.job').count();
@@ -229,7 +242,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const problem = (await res.json()) as { errors: { field: string; reason: string }[] };
     const folds = problem.errors.find((e) => e.field.startsWith('body.folds'));
     expect(folds).toBeDefined();
-    const shown = page.locator('[data-error-for="folds"]');
+    const shown = page.locator('#submit-form [data-error-for="folds"]');
     await expect.poll(() => shown.textContent(), { timeout: 10_000 }).toContain(folds!.reason);
     expect(await page.locator('.job').count()).toBe(jobsBefore);
   });
