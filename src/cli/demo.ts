@@ -115,6 +115,7 @@ export async function runDemo(args: string[]): Promise<number> {
       await service.stop();
       return 0;
     }
+    console.log(`dashboard: ${service.url}/#/study/${study.id} (heatmaps, voxel maps on the brain, live jobs)`);
     console.log('serving; press Ctrl-C to stop.');
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

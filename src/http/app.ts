@@ -13,6 +13,7 @@ import { HttpProblem, problemBody, type ProblemKind } from './problem';
 import { mountRoutes } from './route';
 import { allRoutes } from './routes';
 import { toHttpProblem } from './error-mapping';
+import { dashboardRouter } from './dashboard';
 
 export function createApp(ctx: AppContext): Express {
   const app = express();
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext): Express {
   const router = express.Router();
   mountRoutes(router, allRoutes(ctx), makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }));
   app.use(router);
+  app.use(dashboardRouter());
 
   app.use((req, _res, next) => next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`)));
 

@@ -74,6 +74,11 @@ describe('npm run demo', () => {
       const tables = parseTables(out);
       expect([...tables.keys()]).toEqual(['subj01', 'subj02']);
       const url = `http://127.0.0.1:${port}`;
+      // The dashboard's address is printed and serves the built page.
+      expect(out).toContain(`dashboard: ${url}/`);
+      const home = await fetch(`${url}/`);
+      expect(home.headers.get('content-type')).toContain('text/html');
+      expect(await home.text()).toContain('<main id="page"');
       const studyId = /study ([0-9a-f-]{36})\n/.exec(out)![1];
       const study = await (await fetch(`${url}/v1/studies/${studyId}`)).json();
       expect(study.state).toBe('succeeded');
