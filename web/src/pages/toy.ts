@@ -14,13 +14,20 @@ interface Cv {
   mean: number;
   sem: number;
 }
+/** Per model [A, B]: the mean over features of the max signed r over units (the paper's statistic), and the per-unit best |r|. */
+interface GroundTruth {
+  meanPerFeatureMax: [number, number];
+  meanPerUnitBestAbs: [number, number];
+}
 interface ToyResult {
   results: {
     nHidden: number;
     sae: { fvu: number; meanL0: number; deadFraction: number }[];
     neurons: { semiMatching: Cv; softMatching: Cv };
     saeLatents: { semiMatching: Cv; softMatching: Cv };
-    groundTruth: { neurons: { meanBestAbsCorr: number[] }; saeLatents: { meanBestAbsCorr: number[] } };
+    /** Untrained SAE of model A -> trained SAE of model B (the authors' "Rand SAE" control); older results lack it. */
+    randomSae?: { softMatching: Cv };
+    groundTruth: { neurons: GroundTruth; saeLatents: GroundTruth };
     overlap: { mean: number; median: number; shared: number; perFeature: number[] };
   }[];
 }
@@ -60,6 +67,8 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
         bars.push({ N: r.nHidden, metric, representation: rep, value: cv.mean, sem: cv.sem, lo: cv.mean - cv.sem, hi: cv.mean + cv.sem });
       }
     }
+    const rand = r.randomSae?.softMatching;
+    if (rand) bars.push({ N: r.nHidden, metric: 'soft-matching', representation: 'Rand SAE -> SAE', value: rand.mean, sem: rand.sem, lo: rand.mean - rand.sem, hi: rand.mean + rand.sem });
   }
   const fig = await figure(`toy-${exp.id.slice(0, 8)}-matching`, 'Model A vs model B per hidden size N: neurons vs SAE latents (mean over folds ± 1 sem)', barsSpec(bars, { x: 'N', xTitle: 'hidden neurons N', y: 'value', yTitle: 'score', group: 'representation', column: 'metric', columnSort: ['soft-matching', 'semi-matching'] }), {
     head: ['N', 'metric', 'representation', 'value', 'sem'],
@@ -69,13 +78,15 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
   root.append(
     h('h2', {}, 'Shared features and ground truth'),
     table(
-      ['N', 'features shared by both SAEs', 'mean overlap', 'best |r| with ground truth: neurons A / B', 'SAE latents A / B', 'SAE FVU A / B', 'SAE L0 A / B'],
+      ['N', 'features shared by both models', 'mean overlap', 'ground truth, per feature max r: neurons A / B', 'SAE latents A / B', 'per unit best |r|: neurons A / B', 'SAE latents A / B', 'SAE FVU A / B', 'SAE L0 A / B'],
       res.map((r) => [
         String(r.nHidden),
         `${r.overlap.shared} of ${r.overlap.perFeature.length}`,
         fmt(r.overlap.mean),
-        r.groundTruth.neurons.meanBestAbsCorr.map((v) => fmt(v)).join(' / '),
-        r.groundTruth.saeLatents.meanBestAbsCorr.map((v) => fmt(v)).join(' / '),
+        r.groundTruth.neurons.meanPerFeatureMax.map((v) => fmt(v)).join(' / '),
+        r.groundTruth.saeLatents.meanPerFeatureMax.map((v) => fmt(v)).join(' / '),
+        r.groundTruth.neurons.meanPerUnitBestAbs.map((v) => fmt(v)).join(' / '),
+        r.groundTruth.saeLatents.meanPerUnitBestAbs.map((v) => fmt(v)).join(' / '),
         r.sae.map((s) => fmt(s.fvu)).join(' / '),
         r.sae.map((s) => fmt(s.meanL0, 2)).join(' / '),
       ]),
