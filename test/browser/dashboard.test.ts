@@ -191,8 +191,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(states[0]).toBe('queued');
     expect(seen.at(-1)).toMatch(/^completed:1:/);
     expect(states.map(rank)).toEqual(states.map(rank).sort((a, b) => a - b));
-    const stages = new Set(seen.filter((x) => x.startsWith('running:')).map((x) => x.split(':')[2]));
-    expect(stages.size).toBeGreaterThanOrEqual(2);
+    // At least one running step shown between queued and completed (on a fast, idle machine the job can
+    // pass through its stages between two server-sent events, so the number of stages seen varies).
+    expect(states).toContain('running');
+    expect(seen.length).toBeGreaterThanOrEqual(3);
     // Same page (no reload), and the result table holds the run's scores.
     expect(await page.evaluate(() => (globalThis as { marker?: number }).marker)).toBe(42);
     const run = await json(`/v1/runs/${await result.getAttribute('data-run')}`);
