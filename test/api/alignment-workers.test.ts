@@ -5,14 +5,11 @@
  * still completes with exactly one result per cell.
  * The workers run without the native addon and fit a wide layer, so a job lasts long enough to interrupt.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
-import { Rng } from '../../src/compute/random';
-import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
+import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+import { registerWideLayer, startRemoteWorker, waitForStage as waitForJobStage } from '../helpers/remote-workers';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -20,48 +17,18 @@ let wideLayerId: string;
 const workers: ChildProcess[] = [];
 
 function startWorker(): ChildProcess {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: app.db.url,
-    ALIGN_DATA_DIR: app.serviceDir,
-    ALIGN_DATA_ROOTS: app.dataDir,
-    ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
-    ALIGN_NATIVE: '0',
-    ALIGN_BACKEND: 'wasm',
-    ALIGN_JOB_STALE_SECONDS: '3',
-    ALIGN_JOB_POLL_SECONDS: '0.5',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--worker'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = startRemoteWorker(app);
   workers.push(child);
   return child;
 }
 
-async function waitForStage(jobId: string, pattern: RegExp, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await (await app.request(`/v1/jobs/${jobId}`)).json();
-    if (job.state === 'running' && pattern.test(job.progress?.stage ?? '')) return job;
-    if (['completed', 'failed', 'cancelled'].includes(job.state)) throw new Error(`job ended (${job.state}) before reaching ${pattern}`);
-    if (Date.now() > deadline) throw new Error(`job never reached ${pattern}: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForStage = (jobId: string, pattern: RegExp, timeoutMs?: number) => waitForJobStage(app, jobId, pattern, timeoutMs);
 
 beforeAll(async () => {
   // This process only serves HTTP and reaps lost jobs; the work happens in child processes.
   app = await startTestApp({ ALIGN_WORKERS: '0', ALIGN_JOB_STALE_SECONDS: '3' });
   set = await registerSyntheticSet(app, 'syn-workers', { images: 750, sessions: 2 });
-  // A layer wider than the training set (dual form): each fold's eigendecomposition takes a while in TypeScript.
-  const ids = (await app.db.prisma.layer.findUniqueOrThrow({ where: { id: set.layerIds[0] } })).stimulusIdsPath;
-  const { readStimulusIds } = await import('../../src/activations/stimulus-ids');
-  const stim = await readStimulusIds(ids);
-  const rng = new Rng(7);
-  const width = 1500;
-  const acts = Float32Array.from({ length: stim.length * width }, () => Math.max(0, rng.normal()));
-  await writeFile(path.join(app.dataDir, 'wide.npy'), writeNpy(acts, [stim.length, width]));
-  const res = await app.request(`/v1/models/${set.modelId}/layers`, { method: 'POST', auth: true, json: { name: 'wide', activations: { path: 'wide.npy' }, stimulusIds: { path: ids } } });
-  wideLayerId = (await res.json()).id;
+  wideLayerId = await registerWideLayer(app, set, 7);
 }, 180_000);
 
 afterAll(async () => {

@@ -3,15 +3,11 @@
  * exhausted (ALIGN_JOB_RETRIES=0), a worker killed with SIGKILL leaves a job that pg-boss marks failed;
  * the Job and its Run must end failed with the reason, and the same request can then be retried.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
-import { readStimulusIds } from '../../src/activations/stimulus-ids';
-import { Rng } from '../../src/compute/random';
-import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
+import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+import { registerWideLayer, startRemoteWorker, waitForStage } from '../helpers/remote-workers';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -20,45 +16,15 @@ const workers: ChildProcess[] = [];
 const QUEUE_ENV = { ALIGN_JOB_STALE_SECONDS: '3', ALIGN_JOB_RETRIES: '0', ALIGN_JOB_MAINTENANCE_SECONDS: '2' };
 
 function startWorker(): ChildProcess {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...QUEUE_ENV,
-    DATABASE_URL: app.db.url,
-    ALIGN_DATA_DIR: app.serviceDir,
-    ALIGN_DATA_ROOTS: app.dataDir,
-    ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
-    ALIGN_NATIVE: '0',
-    ALIGN_BACKEND: 'wasm',
-    ALIGN_JOB_POLL_SECONDS: '0.5',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--worker'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = startRemoteWorker(app, QUEUE_ENV);
   workers.push(child);
   return child;
-}
-
-async function waitForRunning(jobId: string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await (await app.request(`/v1/jobs/${jobId}`)).json();
-    if (job.state === 'running' && /^fitting/.test(job.progress?.stage ?? '')) return;
-    if (Date.now() > deadline) throw new Error(`job never started fitting: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {
   app = await startTestApp({ ALIGN_WORKERS: '0', ...QUEUE_ENV });
   set = await registerSyntheticSet(app, 'syn-terminal', { images: 750, sessions: 2 });
-  // Wider than the training set (dual form, TypeScript eigensolver): a fit lasts long enough to kill.
-  const idsPath = (await app.db.prisma.layer.findUniqueOrThrow({ where: { id: set.layerIds[0] } })).stimulusIdsPath;
-  const stim = await readStimulusIds(idsPath);
-  const rng = new Rng(11);
-  const width = 1500;
-  const acts = Float32Array.from({ length: stim.length * width }, () => Math.max(0, rng.normal()));
-  await writeFile(path.join(app.dataDir, 'wide.npy'), writeNpy(acts, [stim.length, width]));
-  const res = await app.request(`/v1/models/${set.modelId}/layers`, { method: 'POST', auth: true, json: { name: 'wide', activations: { path: 'wide.npy' }, stimulusIds: { path: idsPath } } });
-  wideLayerId = (await res.json()).id;
+  wideLayerId = await registerWideLayer(app, set, 11);
 }, 180_000);
 
 afterAll(async () => {
@@ -71,7 +37,7 @@ describe('terminal states reach the Job and Run rows', () => {
     const request = { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v'], layerIds: [wideLayerId] };
     const worker = startWorker();
     const run = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json: request })).json()).runs[0];
-    await waitForRunning(run.jobId);
+    await waitForStage(app, run.jobId, /^fitting/, 90_000);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
 
