@@ -7,6 +7,7 @@ import { kFoldAssignment } from '../../src/compute/folds';
 import { type CsrMatrix, type DenseMatrix, csrToDense } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, normaliseByNoiseCeiling, roiSummary } from '../../src/compute/ridge/index';
+import { randomCsr } from '../helpers/random';
 
 function problem(seed: number, n: number, p: number, v: number) {
   const rng = new Rng(seed);
@@ -77,19 +78,7 @@ describe('fitRidgeCv', () => {
     const n = 70;
     const p = 90;
     const k = 5;
-    const indptr = new Int32Array(n + 1);
-    const indices = new Int32Array(n * k);
-    const values = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) {
-      const cols = new Set<number>();
-      while (cols.size < k) cols.add(rng.int(p));
-      [...cols].sort((a, b) => a - b).forEach((c, j) => {
-        indices[i * k + j] = c;
-        values[i * k + j] = Math.abs(rng.normal()) + 0.1;
-      });
-      indptr[i + 1] = (i + 1) * k;
-    }
-    const S: CsrMatrix = { rows: n, cols: p, indptr, indices, values };
+    const S = randomCsr(rng, n, p, k);
     const D = csrToDense(S);
     const Y: DenseMatrix<Float32Array> = { rows: n, cols: 4, data: new Float32Array(n * 4) };
     for (let i = 0; i < n; i++) for (let t = 0; t < 4; t++) Y.data[i * 4 + t] = D.data[i * p + t] + D.data[i * p + t + 7] + 0.2 * rng.normal();

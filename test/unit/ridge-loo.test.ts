@@ -10,6 +10,7 @@ import { Rng } from '../../src/compute/random';
 import { LOO_DENOM_TOL, looDenominators, looPerTargetAlpha, looSharedAlpha, ridgeBasis } from '../../src/compute/ridge/index';
 import { csrRowLayerNorm, foldSources, PRESETS } from '../../src/compute/ridge/presets';
 import { type Source, sourceCross, sourceGramCols, sourceTimes } from '../../src/compute/ridge/source';
+import { randomCsr } from '../helpers/random';
 
 const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
 
@@ -177,22 +178,6 @@ describe('exact LOO vs brute-force refits', () => {
     }
   });
 });
-
-function randomCsr(rng: Rng, n: number, p: number, k: number): CsrMatrix {
-  const indptr = new Int32Array(n + 1);
-  const indices = new Int32Array(n * k);
-  const values = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const cols = new Set<number>();
-    while (cols.size < k) cols.add(rng.int(p));
-    [...cols].sort((a, b) => a - b).forEach((c, j) => {
-      indices[i * k + j] = c;
-      values[i * k + j] = Math.abs(rng.normal()) + 0.1;
-    });
-    indptr[i + 1] = (i + 1) * k;
-  }
-  return { rows: n, cols: p, indptr, indices, values };
-}
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
