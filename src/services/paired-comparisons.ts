@@ -11,6 +11,7 @@
  *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
  */
 import { type PairedCell, acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+import { csvText } from './csv';
 
 export type Adjustment = 'bh' | 'holm';
 
@@ -205,13 +206,6 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
   return rows;
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; null as empty. */
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Comparison cells as CSV (one row per cell, header first). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
   const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
@@ -222,7 +216,7 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
     c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
     c.p, c.pMethod, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
   ]);
-  return [head, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return csvText([head, ...rows]);
 }
 
 /** Across-subjects rows as CSV (one row per layer x ROI, header first). */
@@ -232,7 +226,7 @@ export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
     r.layerName, r.layerId, r.roi, r.nSubjects, r.mean, r.sem, r.lower, r.upper, r.t, r.df, r.p, r.q,
     r.wilcoxon.statistic, r.wilcoxon.p, r.wilcoxon.method, r.wins, r.losses, r.ties,
   ]);
-  return [head, ...body].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return csvText([head, ...body]);
 }
 
 /** A stored result row of one representation in one (subject, layer, ROI) cell (a study's tidy results). */

@@ -15,6 +15,7 @@ import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT } from './idempotent';
 import { runStore } from './runs';
+import { csvText } from './csv';
 
 export interface StudyRequest {
   name?: string;
@@ -277,11 +278,8 @@ async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], r
 
 /** The tidy results as CSV (RFC 4180; list columns joined by ";"). */
 export function resultsCsv(rows: StudyResultRow[]): string {
-  const cell = (v: unknown) => {
-    const t = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(';') : String(v);
-    return /[",\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
-  };
-  return [RESULT_COLUMNS.join(','), ...rows.map((r) => RESULT_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+  const cells = rows.map((r) => RESULT_COLUMNS.map((c) => (Array.isArray(r[c]) ? r[c].join(';') : r[c])));
+  return csvText([RESULT_COLUMNS, ...cells], '\n');
 }
 
 export async function listStudies(prisma: Db, opts: { limit: number; offset: number }): Promise<StudyView[]> {
