@@ -5,7 +5,7 @@
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, type MetricName } from '../compute/metrics/index';
-import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset } from '../compute/ridge/index';
+import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset, type RidgeScore } from '../compute/ridge/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
@@ -18,6 +18,7 @@ export interface RidgeRoisPayload {
   Y: DenseMatrix<Float32Array>;
   rois: { name: string; columns: Int32Array }[];
   preset: RidgePreset;
+  score?: RidgeScore;
   alphas: number[];
   assignment: Int32Array;
   /** Noise ceiling (percent) per column of Y. */
@@ -57,7 +58,7 @@ export interface RidgeRoisOutput {
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
 export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
-  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
   let decompositions = 0;

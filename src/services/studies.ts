@@ -8,9 +8,9 @@ import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
-import { PAPER_ALPHAS, type RidgePreset } from '../compute/ridge/presets';
+import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
-import { foldsSpecErrors, type FoldsSpec } from './folds';
+import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT } from './idempotent';
@@ -25,6 +25,7 @@ export interface StudyRequest {
   representations: ('neurons' | 'sae' | { saeId: string })[];
   rois: RoiRequest[];
   preset: RidgePreset;
+  score?: RidgeScore;
   alphas?: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -39,6 +40,8 @@ export interface StudyInputs {
   cells: { subject: string; layerId: string; representation: 'neurons' | 'sae'; saeId: string | null }[];
   rois: ResolvedRoi[];
   preset: RidgePreset;
+  /** Fold score when not the preset's default. */
+  score?: RidgeScore;
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -85,6 +88,8 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   const resolved = await resolveRois(prisma, body.datasetId, subjects.filter((s) => known.has(s)), body.rois, { field: 'body.rois' });
   errors.push(...resolved.errors);
   errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
+  const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
+  if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
   if (errors.length) throw HttpProblem.fields(errors);
   // Subject-major order: the queue hands a worker one subject's cells in a row (one betas load).
   const seen = new Set<string>();
@@ -106,8 +111,9 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     cells,
     rois: resolved.rois,
     preset: body.preset,
+    ...nonDefaultScore(body.preset, body.score),
     alphas: body.alphas ?? [...PAPER_ALPHAS],
-    folds: body.folds,
+    folds: canonicalFolds(body.folds),
     ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
   };
 }
@@ -123,6 +129,7 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
     representation: cell.representation,
     saeId: cell.saeId,
     preset: s.preset,
+    ...(s.score ? { score: s.score } : {}),
     alphas: s.alphas,
     folds: s.folds,
     ...(s.noiseCeiling ? { noiseCeiling: s.noiseCeiling } : {}),
@@ -136,7 +143,7 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
  */
 export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
-  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name });
+  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds });
   return prisma.$transaction(
     async (tx) => {
       await lockKey(tx, `study:${hash}`);

@@ -67,6 +67,11 @@ export function presetScoreError(preset: RidgePreset, score: RidgeScore): string
     : `preset ${preset} scores by ${spec.score} only`;
 }
 
+/** `{score}` when it is not the preset's default, else `{}`: what a run stores, so that equal requests hash equal. */
+export function nonDefaultScore(preset: RidgePreset, score?: RidgeScore): { score?: RidgeScore } {
+  return score && score !== PRESETS[preset].score ? { score } : {};
+}
+
 /** The score a fit uses: the requested one (checked against the preset) or the preset's default. */
 export function resolveScore(preset: RidgePreset, score?: RidgeScore): RidgeScore {
   if (score === undefined) return PRESETS[preset].score;

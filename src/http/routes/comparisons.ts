@@ -10,8 +10,8 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { foldsSpecErrors } from '../../services/folds';
-import { FoldsSpecSchema } from './alignments';
+import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
+import { FoldsSpecSchema, RidgePresetSchema } from './alignments';
 import { createOrReuseRun } from '../../services/runs';
 
 const Side = z
@@ -28,7 +28,7 @@ export const CreateComparisonSchema = z
     source: Side,
     target: Side,
     metric: MetricSchema,
-    preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper').openapi({ description: 'Ridge only' }),
+    preset: RidgePresetSchema.default('paper').openapi({ description: 'Ridge only' }),
     alphas: z.array(z.number().positive()).min(1).max(100).optional(),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
   })
@@ -98,7 +98,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const target = await resolveSide(body.target, 'body.target', errors);
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
         if (errors.length) throw HttpProblem.fields(errors);
-        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
+        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: canonicalFolds(body.folds) };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,

@@ -33,6 +33,7 @@ export const CreateStudySchema = z
       .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer' }),
     rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
     preset: CreateAlignmentSchema.shape.preset,
+    score: CreateAlignmentSchema.shape.score,
     alphas: CreateAlignmentSchema.shape.alphas,
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,

@@ -6,7 +6,7 @@
  */
 import { nanMean, nanMedian } from '../../compute/correlation';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
-import type { RidgePreset } from '../../compute/ridge/index';
+import type { RidgePreset, RidgeScore } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
 import { requestHash } from '../../services/request-hash';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
@@ -28,6 +28,8 @@ export interface AlignmentInputs {
   representation: 'neurons' | 'sae';
   saeId: string | null;
   preset: RidgePreset;
+  /** Fold score when not the preset's default. */
+  score?: RidgeScore;
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -78,7 +80,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   const shared = commonImages(targets.nsdIds, layerIds);
-  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer");
+  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer", layerIds);
   const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
   const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows);
@@ -99,6 +101,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       Y: Yall,
       rois: targets.rois,
       preset: inputs.preset,
+      score: inputs.score,
       alphas: inputs.alphas,
       assignment,
       noiseCeiling: ncAll,
