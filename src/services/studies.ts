@@ -4,6 +4,7 @@
  * all the ROIs (fitRidgeCvGroups). Cells are queued subject by subject, so a worker's betas cache
  * (jobs/inputs.ts) serves every job of a subject from one load.
  */
+import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
@@ -37,6 +38,8 @@ export interface StudyInputs {
   datasetId: string;
   subjects: string[];
   layerIds: string[];
+  /** Preprocessing of the layers that have one (stored with the layer; every cell's run reports it). */
+  layerPreprocessing?: Record<string, LayerPreprocessing>;
   cells: { subject: string; layerId: string; representation: 'neurons' | 'sae'; saeId: string | null }[];
   rois: ResolvedRoi[];
   preset: RidgePreset;
@@ -63,7 +66,9 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     if (!known.has(label)) errors.push({ field: `body.subjects[${i}]`, reason: `dataset has no subject ${label}` });
   });
   const layerIds = unique(body.layerIds);
-  const layers = new Set((await prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true } })).map((l) => l.id));
+  const layerRows = await prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, preprocessing: true } });
+  const layers = new Set(layerRows.map((l) => l.id));
+  const layerPreprocessing = Object.fromEntries(layerRows.flatMap((l) => (layerPreprocessingOf(l.preprocessing) ? [[l.id, layerPreprocessingOf(l.preprocessing)!]] : [])));
   body.layerIds.forEach((id, i) => {
     if (!layers.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
   });
@@ -108,6 +113,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     datasetId: body.datasetId,
     subjects,
     layerIds,
+    ...(Object.keys(layerPreprocessing).length ? { layerPreprocessing } : {}),
     cells,
     rois: resolved.rois,
     preset: body.preset,
@@ -126,6 +132,7 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
     atlas: unique(s.rois.flatMap((r) => r.atlas.split('+'))).sort().join('+'),
     rois: s.rois,
     layerId: cell.layerId,
+    ...(s.layerPreprocessing?.[cell.layerId] ? { preprocessing: s.layerPreprocessing[cell.layerId] } : {}),
     representation: cell.representation,
     saeId: cell.saeId,
     preset: s.preset,
@@ -192,6 +199,8 @@ export interface StudyResultRow {
   noiseCeiling: number | null;
   normalised: number | null;
   runId: string;
+  /** The layer's preprocessing (null: none). */
+  preprocessing: LayerPreprocessing | null;
 }
 
 export interface StudyView {
@@ -259,7 +268,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
 
 async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], rank: (r: { subject: string | null; layerId: string | null; saeId: string | null }) => number): Promise<StudyResultRow[]> {
   const scores = await prisma.score.findMany({ where: { runId: { in: runIds } } });
-  const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, model: { select: { name: true } } } });
+  const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } } });
   const layerOf = new Map(layers.map((l) => [l.id, l]));
   const roiRank = new Map(inputs.rois.map((r, i) => [r.name, i]));
   scores.sort((a, b) => rank(a) - rank(b) || (roiRank.get(a.target) ?? 0) - (roiRank.get(b.target) ?? 0));
@@ -280,6 +289,7 @@ async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], r
     noiseCeiling: s.noiseCeiling,
     normalised: s.normalised,
     runId: s.runId,
+    preprocessing: layerPreprocessingOf(layerOf.get(s.layerId!)?.preprocessing),
   }));
 }
 

@@ -4,6 +4,7 @@
  * were cancelled) instead of computing twice.
  */
 import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError } from '../../compute/ridge/presets';
+import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
 import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
@@ -124,7 +125,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         errors.push(...resolved.errors);
         const rois = resolved.rois;
         if (names.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
-        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true } });
+        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true, preprocessing: true } });
+        const preprocessingOf = new Map(layers.map((l) => [l.id, layerPreprocessingOf(l.preprocessing)]));
         const known = new Set(layers.map((l) => l.id));
         body.layerIds.forEach((id, i) => {
           if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
@@ -160,6 +162,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             atlas: body.atlas,
             rois,
             layerId,
+            ...(preprocessingOf.get(layerId) ? { preprocessing: preprocessingOf.get(layerId)! } : {}),
             representation: saeId ? 'sae' : 'neurons',
             saeId,
             preset: body.preset,

@@ -2,6 +2,7 @@
  * Model-to-model comparisons: one metric between two layers (neurons or SAE latents), as a job; and the
  * layer-pair matrix between two models (the paper's seed-vs-seed figures).
  */
+import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { comparisonRequestHash, type ComparisonInputs, type ComparisonSide } from '../../jobs/handlers/comparison';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';
@@ -65,17 +66,19 @@ export const ComparisonMatrixSchema = z
 
 export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
   async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
-    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true } });
+    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true, preprocessing: true } });
     if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
+    const pre = layerPreprocessingOf(layer?.preprocessing);
+    const withPre = <T extends object>(s: T) => (pre ? { ...s, preprocessing: pre } : s);
     const rep = side.representation;
-    if (rep === 'neurons') return { layerId: side.layerId, representation: 'neurons', saeId: null };
+    if (rep === 'neurons') return withPre({ layerId: side.layerId, representation: 'neurons' as const, saeId: null });
     const sae =
       rep === 'sae'
         ? await ctx.prisma.sae.findFirst({ where: { layerId: side.layerId, status: 'ready' }, orderBy: { createdAt: 'desc' } })
         : await ctx.prisma.sae.findUnique({ where: { id: rep.saeId } });
     if (!sae || sae.status !== 'ready') errors.push({ field: `${field}.representation`, reason: rep === 'sae' ? 'layer has no ready SAE' : 'no ready SAE with that id' });
     else if (sae.layerId !== side.layerId) errors.push({ field: `${field}.representation.saeId`, reason: 'the SAE belongs to another layer' });
-    return { layerId: side.layerId, representation: 'sae', saeId: sae?.id ?? null };
+    return withPre({ layerId: side.layerId, representation: 'sae' as const, saeId: sae?.id ?? null });
   }
 
   return [

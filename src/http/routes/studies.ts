@@ -11,6 +11,7 @@ import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
 import { CreateAlignmentSchema, FoldsSpecSchema, RoiUnionSchema } from './alignments';
+import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
   .union([
@@ -61,6 +62,7 @@ export const StudyResultRowSchema = z
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
     runId: UuidSchema,
+    preprocessing: LayerPreprocessingSchema.nullable().openapi({ description: "The layer's preprocessing (null: none)" }),
   })
   .openapi('StudyResultRow');
 
@@ -78,9 +80,11 @@ export const StudySchema = z
       datasetId: UuidSchema,
       subjects: z.array(z.string()),
       layerIds: z.array(UuidSchema),
+      layerPreprocessing: z.record(z.string(), LayerPreprocessingSchema).optional().openapi({ description: 'layerId -> preprocessing, for the layers that have one' }),
       cells: z.array(z.object({ subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable() })),
       rois: z.array(ResolvedRoiSchema),
       preset: z.string(),
+      score: z.enum(['cosine', 'pearson']).optional(),
       alphas: z.array(z.number()),
       folds: z.unknown(),
       noiseCeiling: z.object({ minPercent: z.number() }).optional(),

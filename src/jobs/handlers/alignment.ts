@@ -4,6 +4,7 @@
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
  */
+import type { LayerPreprocessing } from '../../activations/preprocessing';
 import { nanMean, nanMedian } from '../../compute/correlation';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
 import type { RidgePreset, RidgeScore } from '../../compute/ridge/index';
@@ -25,6 +26,8 @@ export interface AlignmentInputs {
   /** Target groups (runs stored before ROI groups existed hold plain names of `atlas`). */
   rois: (ResolvedRoi | string)[];
   layerId: string;
+  /** The layer's preprocessing (applied where its activations are read), when it has one. */
+  preprocessing?: LayerPreprocessing;
   representation: 'neurons' | 'sae';
   saeId: string | null;
   preset: RidgePreset;

@@ -2,6 +2,7 @@
  * Comparison job: one metric between two layers (each as neurons or SAE latents) over the stimuli both
  * have, cross-validated over the same folds; scores written in one transaction at the end.
  */
+import type { LayerPreprocessing } from '../../activations/preprocessing';
 import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
@@ -18,6 +19,8 @@ export interface ComparisonSide {
   layerId: string;
   representation: 'neurons' | 'sae';
   saeId: string | null;
+  /** The layer's preprocessing (applied where its activations are read), when it has one. */
+  preprocessing?: LayerPreprocessing;
 }
 
 export interface ComparisonInputs {
