@@ -9,7 +9,7 @@ import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
-import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
+import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
@@ -164,7 +164,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
         await createOrReuseIn(tx, jobs, 'alignment', hash, runStore(hash, {
           kind: 'alignment',
           inputs: ai as unknown as Prisma.InputJsonValue,
-          method: ai.preset,
+          method: scoreMethod(ai.preset, ai.score),
           datasetId: ai.datasetId,
           subject: ai.subject,
           atlas: ai.atlas,

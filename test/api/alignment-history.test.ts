@@ -129,6 +129,10 @@ describe("the authors' folds and ridge variants through the API", () => {
     const [rc, rp] = [await (await app.request(`/v1/runs/${cosine.id}`)).json(), await (await app.request(`/v1/runs/${pearson.id}`)).json()];
     expect(rc.inputs.score).toBeUndefined();
     expect(rp.inputs.score).toBe('pearson');
+    // filed apart in the scores tables: cosine and Pearson values never mix
+    expect([rc.method, rp.method]).toEqual(['paper', 'paper:pearson']);
+    const listed = await (await app.request(`/v1/scores?layerId=${layerId}&preset=paper:pearson`)).json();
+    expect(listed.items.map((s: { runId: string }) => s.runId)).toEqual([pearson.id]);
     expect(rp.scores[0].alphas).toEqual(rc.scores[0].alphas); // same fit, another score
     expect(rp.scores[0].value).not.toBeCloseTo(rc.scores[0].value, 6);
   }, 120_000);

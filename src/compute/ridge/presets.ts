@@ -72,6 +72,14 @@ export function nonDefaultScore(preset: RidgePreset, score?: RidgeScore): { scor
   return score && score !== PRESETS[preset].score ? { score } : {};
 }
 
+/**
+ * The method a run's scores are filed under (the `preset` filter of /v1/scores): the preset, or "preset:score" when
+ * the score is not the preset's default, so that cosine and Pearson values never mix in one table.
+ */
+export function scoreMethod(preset: RidgePreset, score?: RidgeScore): string {
+  return score && score !== PRESETS[preset].score ? `${preset}:${score}` : preset;
+}
+
 /** The score a fit uses: the requested one (checked against the preset) or the preset's default. */
 export function resolveScore(preset: RidgePreset, score?: RidgeScore): RidgeScore {
   if (score === undefined) return PRESETS[preset].score;

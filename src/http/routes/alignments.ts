@@ -3,7 +3,7 @@
  * any row is written; an identical request returns the existing runs (re-queued if they failed or
  * were cancelled) instead of computing twice.
  */
-import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError } from '../../compute/ridge/presets';
+import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, scoreMethod } from '../../compute/ridge/presets';
 import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
 import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
@@ -174,7 +174,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
-            method: body.preset,
+            method: scoreMethod(body.preset, body.score),
             datasetId: body.datasetId,
             subject,
             atlas: body.atlas,

@@ -7,7 +7,7 @@
 import type { LayerPreprocessing } from '../../activations/preprocessing';
 import { nanMean, nanMedian } from '../../compute/correlation';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
-import type { RidgePreset, RidgeScore } from '../../compute/ridge/index';
+import { scoreMethod, type RidgePreset, type RidgeScore } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
 import { requestHash } from '../../services/request-hash';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
@@ -156,7 +156,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         layerId: layer.id,
         representation: inputs.representation,
         saeId: inputs.saeId,
-        method: inputs.preset,
+        method: scoreMethod(inputs.preset, inputs.score),
         subject: inputs.subject,
         atlas: rois[r].atlas,
       })),
