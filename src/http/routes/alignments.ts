@@ -75,7 +75,7 @@ export const CreateAlignmentSchema = z
     score: RidgeScoreSchema.optional(),
     alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
-    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Encoding preset: normalise by the noise ceiling, keeping voxels with NC >= minPercent' }),
+    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)' }),
   })
   .strict()
   .openapi('CreateAlignment');
