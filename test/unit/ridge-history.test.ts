@@ -9,32 +9,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/compute/linalg/index';
-import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
-import { fitRidgeCv, fitRidgeCvGroups, presetScoreError, type RidgeCvOptions, type RidgeCvResult, type RidgePreset, type RidgeScore } from '../../src/compute/ridge/index';
+import { fixtureSource, type RidgeFixtureCase } from '../helpers/ridge-fixture';
+import { fitRidgeCv, fitRidgeCvGroups, presetScoreError, type RidgeCvOptions, type RidgeCvResult, type RidgeScore } from '../../src/compute/ridge/index';
 
-interface Case {
-  name: string;
-  preset: RidgePreset;
+interface Case extends RidgeFixtureCase {
   score: RidgeScore;
-  n: number;
-  p: number;
-  v: number;
-  X?: number[];
-  csr?: { indptr: number[]; indices: number[]; values: number[] };
-  Y: number[];
-  assignment: number[];
-  alphas: number[];
-  keptX: number[];
-  keptY: number[];
   folds: { alpha: number; pred: number[]; scores: number[]; mean: number }[];
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/ridge/history.json', import.meta.url), 'utf8')) as { sklearn: string; cases: Case[] };
 
-function sourceOf(c: Case): DenseMatrix<Float32Array> | CsrMatrix {
-  if (c.csr) return { rows: c.n, cols: c.p, indptr: Int32Array.from(c.csr.indptr), indices: Int32Array.from(c.csr.indices), values: Float32Array.from(c.csr.values) };
-  return { rows: c.n, cols: c.p, data: Float32Array.from(c.X!) };
-}
+const sourceOf = fixtureSource;
 
 const targetsOf = (c: Case) => ({ rows: c.n, cols: c.v, data: Float32Array.from(c.Y) });
 const optionsOf = (c: Case): RidgeCvOptions => ({ preset: c.preset, score: c.score, alphas: c.alphas, assignment: Int32Array.from(c.assignment) });
