@@ -189,6 +189,15 @@ function csrColumnStats(s: CsrMatrix, u: Float64Array | null, idx: Int32Array): 
   return { mean, sd };
 }
 
+/** Column statistics of a part and the number of rows they were taken over. */
+type PartStats = { mean: Float64Array; sd: Float64Array; n: number };
+
+/** The statistics each part is transformed with: the training part's for both, or (testStats 'own') each its own. */
+function partStats(stats: (rows: Int32Array) => { mean: Float64Array; sd: Float64Array }, spec: PresetSpec, train: Int32Array, test: Int32Array): [PartStats, PartStats] {
+  const tr = { ...stats(train), n: train.length };
+  return [tr, spec.testStats === 'own' ? { ...stats(test), n: test.length } : tr];
+}
+
 /**
  * Training and test designs of one fold: the preset's column transform with the training statistics, the test
  * part with the training statistics or (testStats 'own') with its own.
@@ -205,20 +214,18 @@ export function foldSources(
     if (spec.columns === 'none') {
       return { train: { kind: 'dense', x: takeRows(g.x, train) }, test: { kind: 'dense', x: takeRows(g.x, test) } };
     }
-    const part = (rows: Int32Array, statRows: Int32Array): Source => {
-      const st = columnStats(g.x, statRows);
-      return { kind: 'dense', x: applyColumnAffine(g.x, st.mean, foldColumnScale(spec, st, statRows.length), rows, dtype) };
-    };
-    return { train: part(train, train), test: part(test, spec.testStats === 'own' ? test : train) };
+    const [stTrain, stTest] = partStats((rows) => columnStats(g.x, rows), spec, train, test);
+    const part = (rows: Int32Array, st: PartStats): Source => ({ kind: 'dense', x: applyColumnAffine(g.x, st.mean, foldColumnScale(spec, st, st.n), rows, dtype) });
+    return { train: part(train, stTrain), test: part(test, stTest) };
   }
   if (spec.columns === 'none') {
     const part = (rows: Int32Array): Source => ({ kind: 'sparse', s: takeCsrRows(g.s, rows), u: pick(g.u, rows), w: null });
     return { train: part(train), test: part(test) };
   }
   // (S + u1' - 1 mean') diag(c): c folds into the values and w = -mean c; u is null when columns are scaled.
-  const stTrain = csrColumnStats(g.s, g.u, train);
-  const part = (rows: Int32Array, st: { mean: Float64Array; sd: Float64Array }, n: number): Source => {
-    const c = foldColumnScale(spec, st, n);
+  const [stTrain, stTest] = partStats((rows) => csrColumnStats(g.s, g.u, rows), spec, train, test);
+  const part = (rows: Int32Array, st: PartStats): Source => {
+    const c = foldColumnScale(spec, st, st.n);
     if (c && g.u) throw new Error('foldSources: scaling columns after a row shift is not supported for sparse sources');
     const w = Float64Array.from(st.mean, (m, j) => -m * (c ? c[j] : 1));
     let s = takeCsrRows(g.s, rows);
@@ -229,8 +236,7 @@ export function foldSources(
     }
     return { kind: 'sparse', s, u: pick(g.u, rows), w };
   };
-  const own = spec.testStats === 'own';
-  return { train: part(train, stTrain, train.length), test: part(test, own ? csrColumnStats(g.s, g.u, test) : stTrain, own ? test.length : train.length) };
+  return { train: part(train, stTrain), test: part(test, stTest) };
 }
 
 /** Training and test targets of one fold (float32 or float64 as given), transformed as foldSources does X. */
@@ -242,9 +248,7 @@ export function foldTargets(
   dtype: 'f32' | 'f64' = 'f32',
 ): { train: DenseMatrix; test: DenseMatrix } {
   if (spec.columns === 'none') return { train: takeRows(Y, train), test: takeRows(Y, test) };
-  const part = (rows: Int32Array, statRows: Int32Array) => {
-    const st = columnStats(Y, statRows);
-    return applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, statRows.length), rows, dtype);
-  };
-  return { train: part(train, train), test: part(test, spec.testStats === 'own' ? test : train) };
+  const [stTrain, stTest] = partStats((rows) => columnStats(Y, rows), spec, train, test);
+  const part = (rows: Int32Array, st: PartStats) => applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, st.n), rows, dtype);
+  return { train: part(train, stTrain), test: part(test, stTest) };
 }
