@@ -23,6 +23,8 @@ export interface RidgeRoisPayload {
   /** Noise ceiling (percent) per column of Y. */
   noiseCeiling?: Float32Array;
   minNoiseCeiling?: number;
+  /** Per ROI: mean |beta| per source unit over the ROI's voxels, per fold (fitRidgeCvGroups unitWeights). */
+  unitWeights?: boolean;
 }
 
 export interface RidgeRoiResult {
@@ -39,6 +41,8 @@ export interface RidgeRoiResult {
   /** Per voxel of the ROI: mean score over folds (NaN when dropped). */
   targetScores: Float32Array;
   normalised: { mean: number; share: number } | null;
+  /** With unitWeights: original source unit indices and, per fold, mean |beta| per unit (float32). */
+  unitWeights?: { units: Int32Array; perFold: Float32Array[] };
 }
 
 export interface RidgeRoisOutput {
@@ -57,7 +61,7 @@ export interface RidgeRoisOutput {
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
 export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
-  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, unitWeights: p.unitWeights };
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
   let decompositions = 0;
@@ -95,6 +99,7 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
     nKept: res.targets.kept.length,
     targetScores: res.targetScores,
     normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
+    ...(res.unitWeights ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.perFold.map((f) => Float32Array.from(f)) } } : {}),
   }));
   const info = fits[0]?.info;
   return { rois, timings: { ...timings }, decompositions, engine: info ? { name: info.engine, reason: info.engineReason } : null };

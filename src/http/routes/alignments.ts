@@ -54,6 +54,7 @@ export const CreateAlignmentSchema = z
     alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Encoding preset: normalise by the noise ceiling, keeping voxels with NC >= minPercent' }),
+    ridgeWeights: z.boolean().default(false).openapi({ description: 'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI' }),
   })
   .strict()
   .openapi('CreateAlignment');
@@ -143,6 +144,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             alphas: body.alphas ?? [...PAPER_ALPHAS],
             folds: body.folds,
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
+            ...(body.ridgeWeights ? { ridgeWeights: true as const } : {}),
           };
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',

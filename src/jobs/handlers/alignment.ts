@@ -16,6 +16,7 @@ import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
+import { saveRunWeights } from '../../services/run-weights';
 
 export interface AlignmentInputs {
   datasetId: string;
@@ -31,6 +32,8 @@ export interface AlignmentInputs {
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Keep per ROI the mean |beta| per source unit (GET /v1/runs/{id}/weights); absent = false. */
+  ridgeWeights?: true;
   /** A study's cell: the study it belongs to (its runs are its own). */
   studyId?: string;
 }
@@ -103,6 +106,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       assignment,
       noiseCeiling: ncAll,
       minNoiseCeiling: inputs.noiseCeiling?.minPercent,
+      unitWeights: inputs.ridgeWeights === true,
     },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
@@ -162,6 +166,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       roiCodes: toBytes(Uint16Array.from(voxelRoi)),
       roiNames: targets.rois.map((r) => r.name),
     };
+    await saveRunWeights(tx, runRow.id, fits);
     await tx.runVoxels.upsert({ where: { runId: runRow.id }, create: { runId: runRow.id, ...voxels }, update: voxels });
     await tx.run.update({
       where: { id: runRow.id },
