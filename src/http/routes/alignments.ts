@@ -15,6 +15,8 @@ import { RunStatusSchema } from '../schemas/results';
 import { foldsSpecErrors } from '../../services/folds';
 import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
+import { resolveRepresentation, type RepresentationKind } from '../../services/representations';
+import { storedMethod } from '../../jobs/compute-tasks';
 
 export const FoldsSpecSchema = z
   .union([
@@ -29,6 +31,31 @@ export const FoldsSpecSchema = z
       .strict(),
   ])
   .openapi('FoldsSpec', { description: '{k, seed}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order; or an explicit assignment' });
+
+export const RepresentationSchema = z
+  .union([z.literal('neurons'), z.literal('sae'), z.literal('random-sae'), z.object({ saeId: UuidSchema }).strict(), z.object({ randomSaeOf: UuidSchema }).strict()])
+  .openapi('Representation', {
+    description:
+      '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE (its own layer); "random-sae" / {randomSaeOf: saeId} = the untrained twin of a trained SAE (same d, latents, k, preprocessing, seed and initialisation): the control every SAE gain is read against',
+  });
+
+export const BrainMetricSchema = z.enum(['ridge', 'rsa', 'semi-matching', 'soft-matching']).openapi('BrainMetric', {
+  description:
+    'ridge (the preset decides the rest); rsa (RDM = 1 - Pearson r between stimulus patterns, Pearson r between RDMs), semi-matching (per voxel the best unit on the training folds, scored by Pearson r on the test fold), soft-matching (optimal transport on the training Pearson matrix): units against the ROI voxels over the same folds',
+});
+
+/** Field errors of the metric options (cv: false for rsa only; ridge weights for ridge only). */
+export function metricOptionErrors(body: { metric: string; cv: boolean; ridgeWeights?: boolean }): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!body.cv && body.metric !== 'rsa') errors.push({ field: 'body.cv', reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)` });
+  if (body.ridgeWeights && body.metric !== 'ridge') errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
+  return errors;
+}
+
+/** The metric fields of an alignment's inputs: absent for ridge and for cv: true (earlier runs keep their hash). */
+export function metricInputs(body: { metric: 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching'; cv: boolean }): Pick<AlignmentInputs, 'metric' | 'cv'> {
+  return { ...(body.metric !== 'ridge' ? { metric: body.metric } : {}), ...(body.cv ? {} : { cv: false as const }) };
+}
 
 export const RoiUnionSchema = z
   .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
@@ -46,14 +73,13 @@ export const CreateAlignmentSchema = z
       .optional()
       .openapi({ description: 'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels' }),
     layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
-    representation: z
-      .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
-      .default('neurons')
-      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; or {saeId} (its layer must be in layerIds)' }),
+    representation: RepresentationSchema.default('neurons'),
     preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper'),
     alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Encoding preset: normalise by the noise ceiling, keeping voxels with NC >= minPercent' }),
+    metric: BrainMetricSchema.default('ridge'),
+    cv: z.boolean().default(true).openapi({ description: 'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA' }),
     ridgeWeights: z.boolean().default(false).openapi({ description: 'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI' }),
   })
   .strict()
@@ -110,22 +136,23 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
           if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
         });
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
-        // Which SAE each layer uses.
+        errors.push(...metricOptionErrors(body));
+        // Which SAE each layer uses (for 'random-sae': whose untrained twin).
         const saeOf = new Map<string, string | null>();
         const rep = body.representation;
-        if (rep === 'neurons') body.layerIds.forEach((id) => saeOf.set(id, null));
-        else if (rep === 'sae') {
+        const kind: RepresentationKind = rep === 'neurons' ? 'neurons' : rep === 'random-sae' || (typeof rep === 'object' && 'randomSaeOf' in rep) ? 'random-sae' : 'sae';
+        if (typeof rep === 'string') {
           for (const [i, id] of body.layerIds.entries()) {
-            const sae = await ctx.prisma.sae.findFirst({ where: { layerId: id, status: 'ready' }, orderBy: { createdAt: 'desc' }, select: { id: true } });
-            if (!sae && known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'layer has no ready SAE' });
-            saeOf.set(id, sae?.id ?? null);
+            if (!known.has(id)) continue;
+            const r = await resolveRepresentation(ctx.prisma, rep, [id], `body.layerIds[${i}]`);
+            errors.push(...r.errors);
+            saeOf.set(id, r.resolved[0]?.saeId ?? null);
           }
         } else {
-          const sae = await ctx.prisma.sae.findUnique({ where: { id: rep.saeId }, select: { id: true, layerId: true, status: true } });
-          if (!sae) errors.push({ field: 'body.representation.saeId', reason: 'no such SAE' });
-          else if (sae.status !== 'ready') errors.push({ field: 'body.representation.saeId', reason: `SAE is ${sae.status}, not ready` });
-          else if (body.layerIds.some((id) => id !== sae.layerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${sae.layerId})` });
-          body.layerIds.forEach((id) => saeOf.set(id, sae?.id ?? null));
+          const r = await resolveRepresentation(ctx.prisma, rep, body.layerIds, 'body.representation');
+          errors.push(...r.errors);
+          if (r.saeLayerId && body.layerIds.some((id) => id !== r.saeLayerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${r.saeLayerId})` });
+          body.layerIds.forEach((id) => saeOf.set(id, r.resolved[0]?.saeId ?? null));
         }
         if (errors.length) throw HttpProblem.fields(errors);
 
@@ -138,18 +165,19 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             atlas: body.atlas,
             rois,
             layerId,
-            representation: saeId ? 'sae' : 'neurons',
+            representation: kind,
             saeId,
             preset: body.preset,
             alphas: body.alphas ?? [...PAPER_ALPHAS],
             folds: body.folds,
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
             ...(body.ridgeWeights ? { ridgeWeights: true as const } : {}),
+            ...metricInputs(body),
           };
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
-            method: body.preset,
+            method: body.metric === 'ridge' ? body.preset : storedMethod(body.metric, body.cv),
             datasetId: body.datasetId,
             subject,
             atlas: body.atlas,

@@ -11,17 +11,21 @@ import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { foldsSpecErrors } from '../../services/folds';
-import { FoldsSpecSchema } from './alignments';
 import { createOrReuseRun } from '../../services/runs';
+import { resolveRepresentation } from '../../services/representations';
+import { storedMethod, WHOLE_SET_METRICS } from '../../jobs/compute-tasks';
+import { FoldsSpecSchema, RepresentationSchema } from './alignments';
 
 const Side = z
   .object({
     layerId: UuidSchema,
-    representation: z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]).default('neurons'),
+    representation: RepresentationSchema.default('neurons'),
   })
   .strict();
 
-export const MetricSchema = z.enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka']).openapi('ComparisonMetric');
+export const MetricSchema = z
+  .enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'])
+  .openapi('ComparisonMetric', { description: "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units" });
 
 export const CreateComparisonSchema = z
   .object({
@@ -31,6 +35,10 @@ export const CreateComparisonSchema = z
     preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper').openapi({ description: 'Ridge only' }),
     alphas: z.array(z.number().positive()).min(1).max(100).optional(),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
+    cv: z
+      .boolean()
+      .default(true)
+      .openapi({ description: 'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)' }),
   })
   .strict()
   .openapi('CreateComparison');
@@ -49,13 +57,14 @@ export const ComparisonMatrixQuery = z.object({
   sourceModelId: UuidSchema,
   targetModelId: UuidSchema,
   metric: MetricSchema,
-  representation: z.enum(['neurons', 'sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
+  representation: z.enum(['neurons', 'sae', 'random-sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
+  cv: z.enum(['true', 'false']).default('true').openapi({ description: 'rsa / cka: cross-validated runs (true) or runs over all stimuli (false)' }),
 });
 
 export const ComparisonMatrixSchema = z
   .object({
     metric: MetricSchema,
-    representation: z.enum(['neurons', 'sae']),
+    representation: z.enum(['neurons', 'sae', 'random-sae']),
     sourceLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
     targetLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
     values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[source layer][target layer]; null where not computed' }),
@@ -67,15 +76,11 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
   async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
     const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true } });
     if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
-    const rep = side.representation;
-    if (rep === 'neurons') return { layerId: side.layerId, representation: 'neurons', saeId: null };
-    const sae =
-      rep === 'sae'
-        ? await ctx.prisma.sae.findFirst({ where: { layerId: side.layerId, status: 'ready' }, orderBy: { createdAt: 'desc' } })
-        : await ctx.prisma.sae.findUnique({ where: { id: rep.saeId } });
-    if (!sae || sae.status !== 'ready') errors.push({ field: `${field}.representation`, reason: rep === 'sae' ? 'layer has no ready SAE' : 'no ready SAE with that id' });
-    else if (sae.layerId !== side.layerId) errors.push({ field: `${field}.representation.saeId`, reason: 'the SAE belongs to another layer' });
-    return { layerId: side.layerId, representation: 'sae', saeId: sae?.id ?? null };
+    const r = await resolveRepresentation(ctx.prisma, side.representation, layer ? [side.layerId] : [], `${field}.representation`);
+    errors.push(...r.errors);
+    if (r.saeLayerId && r.saeLayerId !== side.layerId) errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
+    const kind = r.resolved[0]?.representation ?? (side.representation === 'neurons' ? 'neurons' : 'sae');
+    return { layerId: side.layerId, representation: kind, saeId: r.resolved[0]?.saeId ?? null };
   }
 
   return [
@@ -97,12 +102,14 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const source = await resolveSide(body.source, 'body.source', errors);
         const target = await resolveSide(body.target, 'body.target', errors);
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
+        if (!body.cv && !WHOLE_SET_METRICS.includes(body.metric)) errors.push({ field: 'body.cv', reason: `${body.metric} is fitted on training folds; cv: false applies to ${WHOLE_SET_METRICS.join(', ')}` });
         if (errors.length) throw HttpProblem.fields(errors);
-        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
+        // cv enters the inputs (and the request hash) only when false, so earlier runs keep their hash.
+        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds, ...(body.cv ? {} : { cv: false as const }) };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,
-          method: body.metric,
+          method: storedMethod(body.metric, body.cv),
           layerId: source.layerId,
           representation: source.representation,
           saeId: source.saeId,
@@ -132,7 +139,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
           where: {
             kind: 'comparison',
             status: 'succeeded',
-            method: q.metric,
+            method: storedMethod(q.metric, q.cv === 'true'),
             representation: q.representation,
             targetRepresentation: q.representation,
             layerId: { in: sm.layers.map((l) => l.id) },

@@ -10,7 +10,7 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
-import { CreateAlignmentSchema, FoldsSpecSchema, RoiUnionSchema } from './alignments';
+import { CreateAlignmentSchema, FoldsSpecSchema, RepresentationSchema, RoiUnionSchema } from './alignments';
 
 const RoiRequestSchema = z
   .union([
@@ -26,11 +26,11 @@ export const CreateStudySchema = z
     subjects: z.array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)])).min(1).max(50).openapi({ example: ['subj01', 'subj02'] }),
     layerIds: z.array(UuidSchema).min(1).max(200),
     representations: z
-      .array(z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]))
+      .array(RepresentationSchema)
       .min(1)
       .max(10)
       .default(['neurons', 'sae'])
-      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer' }),
+      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)' }),
     rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
     preset: CreateAlignmentSchema.shape.preset,
     alphas: CreateAlignmentSchema.shape.alphas,

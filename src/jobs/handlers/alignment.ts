@@ -17,6 +17,9 @@ import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix 
 import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
 import { saveRunWeights } from '../../services/run-weights';
+import type { RepresentationKind } from '../../services/representations';
+import type { ComparisonMetric } from '../compute-tasks';
+import { runAlignmentMetric } from './alignment-metric';
 
 export interface AlignmentInputs {
   datasetId: string;
@@ -26,12 +29,17 @@ export interface AlignmentInputs {
   /** Target groups (runs stored before ROI groups existed hold plain names of `atlas`). */
   rois: (ResolvedRoi | string)[];
   layerId: string;
-  representation: 'neurons' | 'sae';
+  /** 'random-sae': the untrained twin of SAE saeId. */
+  representation: RepresentationKind;
   saeId: string | null;
   preset: RidgePreset;
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Brain metric other than ridge (absent = ridge; then preset and alphas apply). */
+  metric?: ComparisonMetric;
+  /** rsa / cka: false = once over all evaluated stimuli (absent = per test fold). */
+  cv?: false;
   /** Keep per ROI the mean |beta| per source unit (GET /v1/runs/{id}/weights); absent = false. */
   ridgeWeights?: true;
   /** A study's cell: the study it belongs to (its runs are its own). */
@@ -86,11 +94,15 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows);
   ctx.progress({ stage: 'encoding', done: 0, total: 1 });
-  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal);
+  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal, { untrained: inputs.representation === 'random-sae' });
   const Yall = takeRows(targets.betas, common.betaRows);
   const reps = Uint8Array.from(common.betaRows, (r) => targets.repetitions[r]);
   const ncAll = noiseCeilingFor(targets.ncsnr, reps);
   const tPrep = performance.now();
+  if (inputs.metric && inputs.metric !== 'ridge') {
+    const folds = { assignment, k, seed, nsdIds: common.ids };
+    return runAlignmentMetric({ runId: runRow.id, inputs, layer, rois, targets, X, Y: Yall, noiseCeiling: ncAll, folds, t0 }, ctx);
+  }
 
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
