@@ -6,7 +6,7 @@
  */
 import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
-import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
+import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
 import { PAPER_ALPHAS, type RidgePreset } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
@@ -29,6 +29,9 @@ export interface StudyRequest {
   alphas?: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Brain metric (default ridge) and, for rsa, cv: false (once over all stimuli). */
+  metric?: 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching';
+  cv?: boolean;
 }
 
 /** What a study stores: the request with every name resolved. */
@@ -43,6 +46,9 @@ export interface StudyInputs {
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Absent: ridge, per fold (as before these options existed). */
+  metric?: AlignmentInputs['metric'];
+  cv?: false;
 }
 
 export type StudyState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -100,6 +106,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     alphas: body.alphas ?? [...PAPER_ALPHAS],
     folds: body.folds,
     ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
+    ...metricFields(body),
   };
 }
 
@@ -117,6 +124,7 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
     alphas: s.alphas,
     folds: s.folds,
     ...(s.noiseCeiling ? { noiseCeiling: s.noiseCeiling } : {}),
+    ...metricFields(s),
     studyId,
   };
 }
@@ -127,7 +135,8 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
  */
 export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
-  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name });
+  const { metric: _m, cv: _c, ...request } = body;
+  const hash = requestHash('study', { ...request, ...metricFields(body), subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name });
   return prisma.$transaction(
     async (tx) => {
       await lockKey(tx, `study:${hash}`);
@@ -141,7 +150,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
         await createOrReuseIn(tx, jobs, 'alignment', hash, runStore(hash, {
           kind: 'alignment',
           inputs: ai as unknown as Prisma.InputJsonValue,
-          method: ai.preset,
+          method: alignmentMethod(ai),
           datasetId: ai.datasetId,
           subject: ai.subject,
           atlas: ai.atlas,

@@ -5,7 +5,7 @@
  */
 import { PAPER_ALPHAS } from '../../compute/ridge/presets';
 import { subjectName } from '../../nsd/paths';
-import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
+import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, type FieldError } from '../problem';
@@ -16,7 +16,6 @@ import { foldsSpecErrors } from '../../services/folds';
 import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
 import { resolveRepresentation, type RepresentationKind } from '../../services/representations';
-import { storedMethod } from '../../jobs/compute-tasks';
 
 export const FoldsSpecSchema = z
   .union([
@@ -50,11 +49,6 @@ export function metricOptionErrors(body: { metric: string; cv: boolean; ridgeWei
   if (!body.cv && body.metric !== 'rsa') errors.push({ field: 'body.cv', reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)` });
   if (body.ridgeWeights && body.metric !== 'ridge') errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
   return errors;
-}
-
-/** The metric fields of an alignment's inputs: absent for ridge and for cv: true (earlier runs keep their hash). */
-export function metricInputs(body: { metric: 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching'; cv: boolean }): Pick<AlignmentInputs, 'metric' | 'cv'> {
-  return { ...(body.metric !== 'ridge' ? { metric: body.metric } : {}), ...(body.cv ? {} : { cv: false as const }) };
 }
 
 export const RoiUnionSchema = z
@@ -172,12 +166,12 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             folds: body.folds,
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
             ...(body.ridgeWeights ? { ridgeWeights: true as const } : {}),
-            ...metricInputs(body),
+            ...metricFields(body),
           };
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
-            method: body.metric === 'ridge' ? body.preset : storedMethod(body.metric, body.cv),
+            method: alignmentMethod(inputs),
             datasetId: body.datasetId,
             subject,
             atlas: body.atlas,

@@ -10,7 +10,7 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
-import { CreateAlignmentSchema, FoldsSpecSchema, RepresentationSchema, RoiUnionSchema } from './alignments';
+import { CreateAlignmentSchema, FoldsSpecSchema, metricOptionErrors, RepresentationSchema, RoiUnionSchema } from './alignments';
 
 const RoiRequestSchema = z
   .union([
@@ -36,6 +36,8 @@ export const CreateStudySchema = z
     alphas: CreateAlignmentSchema.shape.alphas,
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
+    metric: CreateAlignmentSchema.shape.metric,
+    cv: CreateAlignmentSchema.shape.cv,
   })
   .strict()
   .openapi('CreateStudy');
@@ -118,6 +120,8 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        const bad = metricOptionErrors(body);
+        if (bad.length) throw HttpProblem.fields(bad);
         const { id } = await createStudy(ctx.prisma, ctx.jobs, body);
         return { status: 202, body: await find(id, false), headers: { Location: `/v1/studies/${id}` } };
       },

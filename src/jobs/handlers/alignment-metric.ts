@@ -11,9 +11,8 @@ import { notifyResultsChanged } from '../../db/notify';
 import { runProvenance, secondsSince } from '../../services/provenance';
 import type { ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
-import { storedMethod } from '../compute-tasks';
 import type { JobContext } from '../types';
-import type { AlignmentInputs } from './alignment';
+import { alignmentMethod, type AlignmentInputs } from './alignment';
 
 export interface MetricRunData {
   runId: string;
@@ -57,7 +56,7 @@ export async function runAlignmentMetric(d: MetricRunData, ctx: JobContext): Pro
         layerId: d.layer.id,
         representation: inputs.representation,
         saeId: inputs.saeId,
-        method: storedMethod(metric, cv),
+        method: alignmentMethod(inputs),
         subject: inputs.subject,
         atlas: d.rois[r].atlas,
         target: f.name,

@@ -18,7 +18,7 @@ import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
 import { saveRunWeights } from '../../services/run-weights';
 import type { RepresentationKind } from '../../services/representations';
-import type { ComparisonMetric } from '../compute-tasks';
+import { storedMethod, type ComparisonMetric } from '../compute-tasks';
 import { runAlignmentMetric } from './alignment-metric';
 
 export interface AlignmentInputs {
@@ -198,6 +198,16 @@ export const alignmentHandler: JobHandler<{ runId: string }> = {
   run,
   ...runStatusHooks,
 };
+
+/** The metric fields of inputs: absent for the defaults (ridge; cv true), so earlier runs and studies keep their hash. */
+export function metricFields(body: { metric?: AlignmentInputs['metric']; cv?: boolean }): Pick<AlignmentInputs, 'metric' | 'cv'> {
+  return { ...(body.metric && body.metric !== 'ridge' ? { metric: body.metric } : {}), ...(body.cv === false ? { cv: false as const } : {}) };
+}
+
+/** What a run's scores are stored under (Score.method, Run.method): the preset for ridge, else the metric. */
+export function alignmentMethod(i: Pick<AlignmentInputs, 'metric' | 'cv' | 'preset'>): string {
+  return i.metric && i.metric !== 'ridge' ? storedMethod(i.metric, i.cv !== false) : i.preset;
+}
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
 export function alignmentRequestHash(inputs: AlignmentInputs): string {
