@@ -4,11 +4,10 @@
  * over all evaluated stimuli (the authors' brain RSA). Checked per ROI and fold against numpy/scipy/POT
  * (test/fixtures/alignment/gen_brain_metrics.py: same NSD fixture tree, layer and folds as the ridge parity test).
  */
-import { copyFile, cp, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForJob } from '../helpers/flow';
+import { registerAlignmentFixture, waitForJob, waitForStudy } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 type RoiRef = { voxels: number; rsaWhole: number } & Record<'rsa' | 'semi-matching' | 'soft-matching', number[]>;
@@ -22,13 +21,7 @@ let datasetId: string;
 let layerId: string;
 beforeAll(async () => {
   app = await startTestApp();
-  await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-  await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
-  await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
-  const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-  datasetId = (await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json()).id;
-  const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-  layerId = (await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json()).id;
+  ({ datasetId, layerId } = await registerAlignmentFixture(app));
 });
 afterAll(async () => {
   await app?.close();
@@ -80,13 +73,7 @@ describe('alignment runs with brain metrics other than ridge', () => {
       json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois: ROIS.map((r) => `prf-visualrois/${r}`), metric: 'rsa', cv: false, folds: { assignment: folds } },
     });
     expect(res.status).toBe(202);
-    const created = await res.json();
-    const deadline = Date.now() + 120_000;
-    let s = created;
-    while (!['succeeded', 'failed', 'cancelled'].includes(s.state) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 300));
-      s = await (await app.request(`/v1/studies/${created.id}`)).json();
-    }
+    const s = await waitForStudy(app, (await res.json()).id, 120_000);
     expect(s.state).toBe('succeeded');
     for (const roi of ROIS) {
       const row = s.results.find((r: { roi: string }) => r.roi === `prf-visualrois/${roi}` || r.roi === roi);

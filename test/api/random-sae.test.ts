@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -58,12 +58,7 @@ describe('random-SAE control', () => {
     expect(res.status).toBe(202);
     const created = await res.json();
     expect(created.progress.total).toBe(3);
-    const deadline = Date.now() + 240_000;
-    let s = created;
-    while (!['succeeded', 'failed', 'cancelled'].includes(s.state) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 300));
-      s = await (await app.request(`/v1/studies/${created.id}`)).json();
-    }
+    const s = await waitForStudy(app, created.id);
     expect(s.state).toBe('succeeded');
     expect(s.results.map((r: { representation: string }) => r.representation).sort()).toEqual(['neurons', 'random-sae', 'sae']);
     const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=random-sae&b=sae`)).json();

@@ -3,11 +3,10 @@
  * per source unit in every fold, equal to scikit-learn's RidgeCV coef_ on the paper preset
  * (test/fixtures/alignment/gen_weights.py, same tree, layer and folds as the parity test); JSON and CSV.
  */
-import { copyFile, cp, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForJob } from '../helpers/flow';
+import { registerAlignmentFixture, waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 const reference = JSON.parse(await readFile(`${FIX}/weights.json`, 'utf8')) as Record<string, { units: number[]; folds: number[][] }>;
@@ -18,13 +17,7 @@ let datasetId: string;
 let layerId: string;
 beforeAll(async () => {
   app = await startTestApp();
-  await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-  await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
-  await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
-  const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-  datasetId = (await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json()).id;
-  const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-  layerId = (await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json()).id;
+  ({ datasetId, layerId } = await registerAlignmentFixture(app));
 });
 afterAll(async () => {
   await app?.close();
