@@ -16,6 +16,12 @@ export interface ResolvedRepresentation {
   saeId: string | null;
 }
 
+/** The kind a request names (before any SAE is looked up). */
+export function representationKind(rep: RepresentationRequest): RepresentationKind {
+  if (rep === 'neurons') return 'neurons';
+  return rep === 'random-sae' || (typeof rep === 'object' && 'randomSaeOf' in rep) ? 'random-sae' : 'sae';
+}
+
 /**
  * Resolve one representation for `layerIds`. 'sae' / 'random-sae': the newest ready SAE of each layer (an
  * untrained twin needs a trained SAE: an imported one has no seed); {saeId} / {randomSaeOf}: that SAE, for its
@@ -29,8 +35,8 @@ export async function resolveRepresentation(
 ): Promise<{ resolved: ResolvedRepresentation[]; errors: FieldError[]; saeLayerId?: string }> {
   const errors: FieldError[] = [];
   if (rep === 'neurons') return { resolved: layerIds.map((layerId) => ({ layerId, representation: 'neurons', saeId: null })), errors };
-  const random = rep === 'random-sae' || (typeof rep === 'object' && 'randomSaeOf' in rep);
-  const representation: RepresentationKind = random ? 'random-sae' : 'sae';
+  const representation = representationKind(rep);
+  const random = representation === 'random-sae';
   const untrainable = (origin: string) => random && origin !== 'trained';
   if (rep === 'sae' || rep === 'random-sae') {
     const resolved: ResolvedRepresentation[] = [];

@@ -15,7 +15,7 @@ import { RunStatusSchema } from '../schemas/results';
 import { foldsSpecErrors } from '../../services/folds';
 import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
-import { resolveRepresentation, type RepresentationKind } from '../../services/representations';
+import { representationKind, resolveRepresentation } from '../../services/representations';
 
 export const FoldsSpecSchema = z
   .union([
@@ -134,7 +134,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         // Which SAE each layer uses (for 'random-sae': whose untrained twin).
         const saeOf = new Map<string, string | null>();
         const rep = body.representation;
-        const kind: RepresentationKind = rep === 'neurons' ? 'neurons' : rep === 'random-sae' || (typeof rep === 'object' && 'randomSaeOf' in rep) ? 'random-sae' : 'sae';
+        const kind = representationKind(rep);
         if (typeof rep === 'string') {
           for (const [i, id] of body.layerIds.entries()) {
             if (!known.has(id)) continue;

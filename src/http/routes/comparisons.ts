@@ -12,7 +12,7 @@ import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { foldsSpecErrors } from '../../services/folds';
 import { createOrReuseRun } from '../../services/runs';
-import { resolveRepresentation } from '../../services/representations';
+import { representationKind, resolveRepresentation } from '../../services/representations';
 import { storedMethod, WHOLE_SET_METRICS } from '../../jobs/compute-tasks';
 import { FoldsSpecSchema, RepresentationSchema } from './alignments';
 
@@ -79,8 +79,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
     const r = await resolveRepresentation(ctx.prisma, side.representation, layer ? [side.layerId] : [], `${field}.representation`);
     errors.push(...r.errors);
     if (r.saeLayerId && r.saeLayerId !== side.layerId) errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
-    const kind = r.resolved[0]?.representation ?? (side.representation === 'neurons' ? 'neurons' : 'sae');
-    return { layerId: side.layerId, representation: kind, saeId: r.resolved[0]?.saeId ?? null };
+    return { layerId: side.layerId, representation: representationKind(side.representation), saeId: r.resolved[0]?.saeId ?? null };
   }
 
   return [
