@@ -41,8 +41,8 @@ export interface RidgeRoiResult {
   /** Per voxel of the ROI: mean score over folds (NaN when dropped). */
   targetScores: Float32Array;
   normalised: { mean: number; share: number } | null;
-  /** With unitWeights: original source unit indices and, per fold, mean |beta| per unit (float32). */
-  unitWeights?: { units: Int32Array; perFold: Float32Array[] };
+  /** With unitWeights: original source unit indices and, per fold, mean |beta| and L2 norm per unit (float32). */
+  unitWeights?: { units: Int32Array; perFold: Float32Array[]; perFoldL2: Float32Array[] };
 }
 
 export interface RidgeRoisOutput {
@@ -99,7 +99,9 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
     nKept: res.targets.kept.length,
     targetScores: res.targetScores,
     normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
-    ...(res.unitWeights ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.perFold.map((f) => Float32Array.from(f)) } } : {}),
+    ...(res.unitWeights
+      ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.meanAbs.perFold.map((f) => Float32Array.from(f)), perFoldL2: res.unitWeights.l2.perFold.map((f) => Float32Array.from(f)) } }
+      : {}),
   }));
   const info = fits[0]?.info;
   return { rois, timings: { ...timings }, decompositions, engine: info ? { name: info.engine, reason: info.engineReason } : null };

@@ -1,6 +1,6 @@
 /**
  * Ridge weights on a run (issue 12 item 11): an alignment with ridgeWeights: true keeps per ROI the mean |beta|
- * per source unit in every fold, equal to scikit-learn's RidgeCV coef_ on the paper preset
+ * (and the authors' L2 norm) per source unit in every fold, equal to scikit-learn's RidgeCV coef_ on the paper preset
  * (test/fixtures/alignment/gen_weights.py, same tree, layer and folds as the parity test); JSON and CSV.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { registerAlignmentFixture, waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
-const reference = JSON.parse(await readFile(`${FIX}/weights.json`, 'utf8')) as Record<string, { units: number[]; folds: number[][] }>;
+const reference = JSON.parse(await readFile(`${FIX}/weights.json`, 'utf8')) as Record<string, { units: number[]; folds: number[][]; foldsL2: number[][] }>;
 const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
 
 let app: TestApp;
@@ -36,14 +36,17 @@ async function runAlignment(extra: object): Promise<string> {
 }
 
 describe('ridge weights on a run', () => {
-  it('equal scikit-learn RidgeCV coef_ (mean |beta| per unit over the ROI) per fold, as JSON and CSV', async () => {
+  it('equal scikit-learn RidgeCV coef_ (mean |beta| and L2 norm per unit over the ROI) per fold, as JSON and CSV', async () => {
     const runId = await runAlignment({ ridgeWeights: true });
     for (const [roi, ref] of Object.entries(reference)) {
-      const w = await (await app.request(`/v1/runs/${runId}/weights?roi=${roi}`)).json();
-      expect(w.units).toEqual(ref.units);
-      expect(w.folds).toHaveLength(5);
-      w.folds.forEach((f: number[], k: number) => f.forEach((x, i) => expect(Math.abs(x - ref.folds[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref.folds[k][i])))));
-      ref.units.forEach((_, i) => expect(w.mean[i]).toBeCloseTo(ref.folds.reduce((s, f) => s + f[i], 0) / 5, 4));
+      for (const [stat, want] of [['meanAbs', ref.folds], ['l2', ref.foldsL2]] as const) {
+        const w = await (await app.request(`/v1/runs/${runId}/weights?roi=${roi}${stat === 'l2' ? '&stat=l2' : ''}`)).json();
+        expect(w.stat).toBe(stat);
+        expect(w.units).toEqual(ref.units);
+        expect(w.folds).toHaveLength(5);
+        w.folds.forEach((f: number[], k: number) => f.forEach((x, i) => expect(Math.abs(x - want[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[k][i])))));
+        ref.units.forEach((_, i) => expect(w.mean[i]).toBeCloseTo(want.reduce((s, f) => s + f[i], 0) / 5, 4));
+      }
       const csv = await app.request(`/v1/runs/${runId}/weights?roi=${roi}`, { headers: { Accept: 'text/csv' } });
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       const lines = (await csv.text()).trim().split('\r\n');

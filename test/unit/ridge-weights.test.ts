@@ -21,13 +21,23 @@ describe('ridge unit weights: one statistic whatever the path', () => {
     it(`${preset}: dense primal = dense dual = sparse, per fold`, () => {
       const fit = (X: Parameters<typeof fitRidgeCv>[0], form: 'primal' | 'dual') => fitRidgeCv(X, Y, { preset, assignment, form, unitWeights: true, precision: 'f64' });
       const ref = fit(D, 'primal');
-      expect(ref.unitWeights!.perFold).toHaveLength(4);
-      expect(ref.unitWeights!.mean.length).toBe(ref.source.kept.length);
-      for (const other of [fit(D, 'dual'), fit(S, 'primal'), fit(S, 'dual')]) {
-        expect(Array.from(other.source.kept)).toEqual(Array.from(ref.source.kept));
-        other.unitWeights!.perFold.forEach((f, k) => f.forEach((x, u) => expect(Math.abs(x - ref.unitWeights!.perFold[k][u])).toBeLessThan(1e-4 * Math.max(1e-3, ref.unitWeights!.perFold[k][u]))));
+      for (const stat of ['meanAbs', 'l2'] as const) {
+        const want = ref.unitWeights![stat];
+        expect(want.perFold).toHaveLength(4);
+        expect(want.mean.length).toBe(ref.source.kept.length);
+        for (const other of [fit(D, 'dual'), fit(S, 'primal'), fit(S, 'dual')]) {
+          expect(Array.from(other.source.kept)).toEqual(Array.from(ref.source.kept));
+          other.unitWeights![stat].perFold.forEach((f, k) => f.forEach((x, u) => expect(Math.abs(x - want.perFold[k][u])).toBeLessThan(1e-4 * Math.max(1e-3, want.perFold[k][u]))));
+        }
+        expect(want.mean.every((x) => x > 0)).toBe(true);
       }
-      expect(ref.unitWeights!.mean.every((x) => x > 0)).toBe(true);
+      // Over v targets sum|b| / sqrt(v) <= ||b||_2 <= sum|b|, i.e. sqrt(v) meanAbs <= l2 <= v meanAbs, for any coefficients.
+      const v = Y.cols;
+      ref.unitWeights!.l2.perFold[0].forEach((l2, u) => {
+        const ma = ref.unitWeights!.meanAbs.perFold[0][u];
+        expect(l2).toBeGreaterThanOrEqual(ma * Math.sqrt(v) - 1e-12);
+        expect(l2).toBeLessThanOrEqual(ma * v + 1e-12);
+      });
       expect(fitRidgeCv(D, Y, { preset, assignment }).unitWeights).toBeUndefined();
     });
   }

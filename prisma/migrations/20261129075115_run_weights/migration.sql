@@ -4,6 +4,7 @@ CREATE TABLE "RunWeights" (
     "target" TEXT NOT NULL,
     "units" BYTEA NOT NULL,
     "folds" BYTEA NOT NULL,
+    "foldsL2" BYTEA NOT NULL,
     "nFolds" INTEGER NOT NULL,
 
     CONSTRAINT "RunWeights_pkey" PRIMARY KEY ("runId","target")

@@ -14,7 +14,7 @@ import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold'
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
 import type { Precision, Source } from './source';
-import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds } from './weights';
+import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds, type WeightsStat } from './weights';
 
 export interface RidgeCvOptions {
   preset: RidgePreset;
@@ -40,7 +40,8 @@ export interface RidgeCvOptions {
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
   /**
-   * Per group, per fold and kept source unit: the mean |beta| over the group's kept targets (weights.ts). Costs
+   * Per group, per fold and kept source unit: the mean |beta| and the L2 norm of beta over the group's kept
+   * targets (weights.ts). Costs
    * one more units x n_train x targets product per fold and group, so only when asked; runs the TypeScript fold.
    */
   unitWeights?: boolean;
@@ -97,8 +98,8 @@ export interface RidgeCvResult {
   folds: RidgeFoldResult[];
   /** Per original target: mean score over folds (NaN for dropped targets). */
   targetScores: Float32Array;
-  /** With unitWeights: per kept source unit (source.kept order), mean |beta| over the kept targets, per fold and averaged. */
-  unitWeights?: RidgeWeightsSummary;
+  /** With unitWeights: per kept source unit (source.kept order), mean |beta| and L2 norm over the kept targets, per fold and averaged. */
+  unitWeights?: Record<WeightsStat, RidgeWeightsSummary>;
   /** Mean over folds of the fold mean score, and its SEM across folds. */
   mean: number;
   sem: number;
@@ -220,8 +221,8 @@ interface GroupState {
   /** Columns of Y of the live targets. */
   yCols: Int32Array;
   folds: RidgeFoldResult[];
-  /** With unitWeights: one per-unit array per fold. */
-  unitWeights: Float64Array[];
+  /** With unitWeights: per fold, one per-unit array per statistic. */
+  unitWeights: Record<WeightsStat, Float64Array>[];
   timings: RidgeCvTimings;
   precision: Precision;
 }
@@ -466,7 +467,7 @@ export function fitRidgeCvGroups(
       median: nanMedian(targetScores),
       timings: st.timings,
       info: { ...info, precision: st.precision },
-      ...(options.unitWeights ? { unitWeights: summariseFolds(st.unitWeights) } : {}),
+      ...(options.unitWeights ? { unitWeights: { meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)), l2: summariseFolds(st.unitWeights.map((w) => w.l2)) } } : {}),
     };
     // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
     if (options.noiseCeiling && spec.score === 'pearson') {

@@ -5,7 +5,7 @@
  * - 'meanAbs' (default): mean over the ROI's voxels of |beta|, comparable across ROIs of different sizes;
  * - 'l2': the authors' magnitude, sqrt(sum over the ROI's voxels of beta^2).
  * ridgeWeightsSummary reads scikit-learn's coef_ layout (targets x units, one matrix per fold);
- * ridgeFoldUnitWeights computes the same per-unit statistic from a fold's factorised fit without ever holding
+ * ridgeFoldUnitWeights computes the same per-unit statistics from a fold's factorised fit without ever holding
  * all of units x targets at once.
  */
 import { matmul } from '../linalg/matmul';
@@ -68,11 +68,11 @@ export function ridgeWeightsSummary(
 const BLOCK_ENTRIES = 2 ** 24;
 
 /**
- * One fold's per-unit statistic of the ridge coefficients over all targets of a fit, from its factorisation
+ * One fold's per-unit statistics of the ridge coefficients over all targets of a fit, from its factorisation
  * (basis.ts): with the training design X = U S V', beta = V diag(s / (s2 + alpha)) U'Y = X' U diag(1 / (s2 + alpha)) B
  * for B = U'Y (q x targets), in either form. Targets are processed in blocks (memory: units x block), each with
- * its own alpha (alphaIdx per target). beta is in the preset's transformed space (scikit-learn's coef_ after the
- * same transforms; an intercept is not a unit weight).
+ * its own alpha (alphaIdx per target); both statistics come from the same blocks. beta is in the preset's
+ * transformed space (scikit-learn's coef_ after the same transforms; an intercept is not a unit weight).
  * @param train the fold's training design (transformed), n_train x units.
  */
 export function ridgeFoldUnitWeights(
@@ -82,12 +82,11 @@ export function ridgeFoldUnitWeights(
   B: DenseMatrix,
   alphas: readonly number[],
   alphaIdx: Int32Array,
-  stat: WeightsStat = 'meanAbs',
-): Float64Array {
+): Record<WeightsStat, Float64Array> {
   const q = s2.length;
   const v = B.cols;
   const p = train.kind === 'dense' ? train.x.cols : train.s.cols;
-  const out = new Float64Array(p);
+  const out: Record<WeightsStat, Float64Array> = { meanAbs: new Float64Array(p), l2: new Float64Array(p) };
   const block = Math.max(1, Math.min(v, Math.floor(BLOCK_ENTRIES / Math.max(p, U.rows))));
   for (let t0 = 0; t0 < v; t0 += block) {
     const b = Math.min(block, v - t0);
@@ -97,7 +96,12 @@ export function ridgeFoldUnitWeights(
     }
     const M = matmul(U, { rows: q, cols: b, data: Bs }, { precision: 'f64' }); // n_train x b
     const beta = sourceTransTimes(train, M).data; // units x b
-    for (let u = 0; u < p; u++) for (let c = 0; c < b; c++) addMagnitude(out, u, beta[u * b + c], stat);
+    for (let u = 0; u < p; u++) {
+      for (let c = 0; c < b; c++) {
+        addMagnitude(out.meanAbs, u, beta[u * b + c], 'meanAbs');
+        addMagnitude(out.l2, u, beta[u * b + c], 'l2');
+      }
+    }
   }
-  return finish(out, v, stat);
+  return { meanAbs: finish(out.meanAbs, v, 'meanAbs'), l2: finish(out.l2, v, 'l2') };
 }

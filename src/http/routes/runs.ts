@@ -34,6 +34,7 @@ export const VoxelQuery = z.object({
 
 export const RunWeightsQuery = z.object({
   roi: z.string().min(1).openapi({ description: 'ROI name, as in the run scores' }),
+  stat: z.enum(['meanAbs', 'l2']).default('meanAbs').openapi({ description: "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them" }),
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: as Accept: text/csv' }),
 });
 
@@ -41,7 +42,7 @@ export const RunWeightsSchema = z
   .object({
     runId: UuidSchema,
     roi: z.string(),
-    stat: z.literal('meanAbs').openapi({ description: 'Mean |beta| over the ROI voxels kept in the fit' }),
+    stat: z.enum(['meanAbs', 'l2']).openapi({ description: 'Over the ROI voxels kept in the fit: mean |beta|, or the L2 norm of beta' }),
     units: z.array(z.number().int()).openapi({ description: 'Source unit (neuron or SAE latent) indices; dead units are absent' }),
     mean: z.array(z.number()).openapi({ description: 'Mean over folds, per unit' }),
     folds: z.array(z.array(z.number())).openapi({ description: 'folds[k][i]: fold k, unit units[i]' }),
@@ -149,7 +150,7 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/v1/runs/{id}/weights',
       operationId: 'getRunWeights',
-      summary: 'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
+      summary: 'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
       tags: ['runs'],
       access: 'read',
       params: IdParams,
@@ -157,7 +158,7 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema } },
       problems: [409],
       handler: async ({ params, query, req }) => {
-        const r = await runWeights(ctx.prisma, params.id, query.roi);
+        const r = await runWeights(ctx.prisma, params.id, query.roi, query.stat);
         if (r.kind === 'no-run') throw HttpProblem.notFound('run', params.id);
         if (r.kind === 'none') throw new HttpProblem('conflict', r.reason);
         if (r.kind === 'no-roi') throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
