@@ -4,7 +4,7 @@
  */
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
-import { crossValidateMetric, type MetricName } from '../compute/metrics/index';
+import { crossValidateMetric, wholeSetMetric, type MetricName } from '../compute/metrics/index';
 import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset, type RidgeScore } from '../compute/ridge/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
@@ -24,6 +24,8 @@ export interface RidgeRoisPayload {
   /** Noise ceiling (percent) per column of Y. */
   noiseCeiling?: Float32Array;
   minNoiseCeiling?: number;
+  /** Per ROI: mean |beta| per source unit over the ROI's voxels, per fold (fitRidgeCvGroups unitWeights). */
+  unitWeights?: boolean;
 }
 
 export interface RidgeRoiResult {
@@ -40,6 +42,8 @@ export interface RidgeRoiResult {
   /** Per voxel of the ROI: mean score over folds (NaN when dropped). */
   targetScores: Float32Array;
   normalised: { mean: number; share: number } | null;
+  /** With unitWeights: original source unit indices and, per fold, mean |beta| and L2 norm per unit (float32). */
+  unitWeights?: { units: Int32Array; perFold: Float32Array[]; perFoldL2: Float32Array[] };
 }
 
 export interface RidgeRoisOutput {
@@ -58,7 +62,7 @@ export interface RidgeRoisOutput {
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
 export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
-  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, unitWeights: p.unitWeights };
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
   let decompositions = 0;
@@ -96,6 +100,9 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
     nKept: res.targets.kept.length,
     targetScores: res.targetScores,
     normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
+    ...(res.unitWeights
+      ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.meanAbs.perFold.map((f) => Float32Array.from(f)), perFoldL2: res.unitWeights.l2.perFold.map((f) => Float32Array.from(f)) } }
+      : {}),
   }));
   const info = fits[0]?.info;
   return { rois, timings: { ...timings }, decompositions, engine: info ? { name: info.engine, reason: info.engineReason } : null };
@@ -136,6 +143,9 @@ export async function evaluateSaeOn(p: EvaluateSaePayload): Promise<SaeMetrics> 
 
 export type ComparisonMetric = 'ridge' | MetricName;
 
+/** Metrics that fit nothing, so they also run once over all stimuli (cv: false; the authors' RSA). */
+export const WHOLE_SET_METRICS: readonly ComparisonMetric[] = ['rsa', 'cka', 'cka-debiased'];
+
 export interface CompareLayersPayload {
   X: DenseMatrix | CsrMatrix;
   Y: DenseMatrix | CsrMatrix;
@@ -144,6 +154,8 @@ export interface CompareLayersPayload {
   /** Ridge only (default paper). */
   preset?: RidgePreset;
   alphas?: number[];
+  /** false: rsa / cka once over all rows (no fold scores, sem NaN). */
+  cv?: boolean;
 }
 
 export interface CompareLayersResult {
@@ -165,8 +177,53 @@ export async function compareLayers(p: CompareLayersPayload, progress: (x: { sta
     const res = fitRidgeCv(p.X, Y as DenseMatrix<Float32Array>, { preset: p.preset ?? 'paper', alphas: p.alphas, assignment: p.assignment });
     return { foldScores: res.folds.map((f) => f.meanScore), mean: res.mean, sem: res.sem, alphas: res.folds.map((f) => f.alpha), keptSource: res.source.kept.length, keptTarget: res.targets.kept.length };
   }
+  if (p.cv === false) {
+    if (!WHOLE_SET_METRICS.includes(p.metric)) throw new RangeError(`${p.metric} is fitted on training folds: it has no whole-set form`);
+    const res = wholeSetMetric(p.metric as 'rsa' | 'cka' | 'cka-debiased', p.X, p.Y);
+    return { foldScores: [], mean: res.score, sem: NaN, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
+  }
   const res = crossValidateMetric(p.metric, p.X, p.Y, p.assignment, { onFold: (done, total) => progress({ stage: p.metric, done, total }) });
   return { foldScores: res.foldScores, mean: res.mean, sem: res.sem, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
+}
+
+/** The name a metric's scores are stored under (Score.method): cv: false runs are a different quantity. */
+export function storedMethod(metric: ComparisonMetric, cv: boolean): string {
+  return cv ? metric : `${metric}-whole-set`;
+}
+
+export interface MetricRoisPayload {
+  X: DenseMatrix | CsrMatrix;
+  /** Stimuli x all voxels of the ROIs. */
+  Y: DenseMatrix<Float32Array>;
+  rois: { name: string; columns: Int32Array }[];
+  metric: MetricName;
+  assignment: Int32Array;
+  /** false: rsa / cka once over all rows. */
+  cv: boolean;
+}
+
+export interface MetricRoiResult {
+  name: string;
+  /** Per test fold (empty for cv: false). */
+  foldScores: number[];
+  mean: number;
+  sem: number;
+  /** Voxels kept (live). */
+  nKept: number;
+}
+
+/** A layer against every ROI's voxels with a metric other than ridge (brain RSA, semi- / soft-matching, CKA). */
+export async function metricRois(p: MetricRoisPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<MetricRoiResult[]> {
+  return p.rois.map((roi, r) => {
+    progress({ stage: `${p.metric} ${roi.name}`, done: r, total: p.rois.length });
+    const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
+    if (!p.cv) {
+      const res = wholeSetMetric(p.metric as 'rsa' | 'cka' | 'cka-debiased', p.X, Y);
+      return { name: roi.name, foldScores: [], mean: res.score, sem: NaN, nKept: res.keptTarget.length };
+    }
+    const res = crossValidateMetric(p.metric, p.X, Y, p.assignment);
+    return { name: roi.name, foldScores: res.foldScores, mean: res.mean, sem: res.sem, nKept: res.keptTarget.length };
+  });
 }
 
 export type ToyPayload = Parameters<typeof runToySuperposition>[0];
@@ -176,6 +233,6 @@ export async function toySuperposition(p: ToyPayload, progress: (x: { stage: str
   return runToySuperposition(p, (e) => progress({ stage: `N=${e.nHidden}: ${e.stage}`, done: e.done, total: e.total }));
 }
 
-export const computeTasks = { ridgeRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
+export const computeTasks = { ridgeRois, metricRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

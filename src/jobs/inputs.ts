@@ -20,6 +20,7 @@ import { loadSubjectRoiBetas } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
 import { loadSae } from '../sae/io';
+import { type InitSettings, untrainedTwin } from '../sae/untrained';
 
 export interface LayerMatrix {
   ids: Int32Array;
@@ -48,12 +49,22 @@ export async function loadLayerMatrix(layer: LayerRow, config: Pick<Config, 'dat
   return { ids, X: applyLayerPreprocessingInPlace(X, layerPreprocessingOf(layer.preprocessing)) };
 }
 
-/** The source matrix of a representation: the neurons themselves, or the SAE's sparse latents. */
-export async function representationMatrix(prisma: Db, saeId: string | null, X: DenseMatrix<Float32Array>, signal?: AbortSignal): Promise<DenseMatrix<Float32Array> | CsrMatrix> {
+/**
+ * The source matrix of a representation: the neurons themselves, or the SAE's sparse latents; with `untrained`
+ * (representation 'random-sae') the latents of the SAE's untrained twin (its training run's initialisation).
+ */
+export async function representationMatrix(
+  prisma: Db,
+  saeId: string | null,
+  X: DenseMatrix<Float32Array>,
+  signal?: AbortSignal,
+  options: { untrained?: boolean } = {},
+): Promise<DenseMatrix<Float32Array> | CsrMatrix> {
   if (!saeId) return X;
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId } });
   if (sae.status !== 'ready' || !sae.weightsPath) throw new Error(`SAE ${saeId} is not ready (status ${sae.status})`);
-  return encodeSparse(await loadSae(sae.weightsPath), X, { signal });
+  const trained = await loadSae(sae.weightsPath);
+  return encodeSparse(options.untrained ? untrainedTwin(trained, sae.settings as unknown as InitSettings) : trained, X, { signal });
 }
 
 export interface RoiTargets {

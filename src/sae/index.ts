@@ -21,4 +21,5 @@ export {
   type ResolvedSaeTrainSettings,
   type SaeTrainSettingsInput,
 } from './settings';
+export { initialSaeWeights, untrainedTwin } from './untrained';
 export { splitRows, trainTopKSae, type SaeCurvePoint, type SaeTrainOptions, type SaeTrainProgress, type SaeTrainResult } from './train';

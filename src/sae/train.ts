@@ -14,7 +14,8 @@ import { checkInput } from './encode';
 import { SaeAbortError } from './errors';
 import { yieldToEventLoop } from './forward';
 import { evaluatePreprocessed, type SaeMetrics } from './metrics';
-import { initTopKSaeWeights, preprocessRows, type TopKSae } from './model';
+import { preprocessRows, type TopKSae } from './model';
+import { initialSaeWeights } from './untrained';
 import { resolveTrainSettings, type ResolvedSaeTrainSettings, type SaeTrainSettingsInput } from './settings';
 import { SaeTrainer } from './trainer';
 
@@ -99,7 +100,7 @@ export async function trainTopKSae(X: DenseMatrix, settingsInput: SaeTrainSettin
   const stepsPerEpoch = s.dropLast ? Math.floor(nTrain / B) : Math.ceil(nTrain / B);
   const totalSteps = stepsPerEpoch * s.epochs;
 
-  const trainer = new SaeTrainer(initTopKSaeWeights(d, m, new Rng(s.seed), s.init, s.decoderNorm), s, B);
+  const trainer = new SaeTrainer(initialSaeWeights(d, s), s, B);
   const shuffleRng = new Rng(s.seed ^ 0x0badcafe);
   const order = Int32Array.from({ length: nTrain }, (_, i) => i);
   const xb = new Float32Array(B * d);

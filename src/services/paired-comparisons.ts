@@ -241,12 +241,12 @@ export interface ResultRow {
   normalised: number | null;
 }
 
-/** 'neurons', 'sae' (the layer's one SAE in these rows) or an SAE id. */
+/** 'neurons', 'sae' (the layer's one SAE in these rows), 'random-sae' (its untrained twin) or an SAE id (trained latents). */
 export type RepresentationSelector = string;
 
 function matches(row: ResultRow, sel: RepresentationSelector): boolean {
-  if (sel === 'neurons' || sel === 'sae') return row.representation === sel;
-  return row.saeId === sel;
+  if (sel === 'neurons' || sel === 'sae' || sel === 'random-sae') return row.representation === sel;
+  return row.saeId === sel && row.representation === 'sae';
 }
 
 export class SelectorError extends Error {

@@ -7,7 +7,7 @@
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
-import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
+import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
 import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
@@ -17,19 +17,23 @@ import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT } from './idempotent';
 import { runStore } from './runs';
 import { csvText } from './csv';
+import { resolveRepresentation, type RepresentationKind, type RepresentationRequest, type ResolvedRepresentation } from './representations';
 
 export interface StudyRequest {
   name?: string;
   datasetId: string;
   subjects: (string | number)[];
   layerIds: string[];
-  representations: ('neurons' | 'sae' | { saeId: string })[];
+  representations: RepresentationRequest[];
   rois: RoiRequest[];
   preset: RidgePreset;
   score?: RidgeScore;
   alphas?: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Brain metric (default ridge) and, for rsa, cv: false (once over all stimuli). */
+  metric?: 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching';
+  cv?: boolean;
 }
 
 /** What a study stores: the request with every name resolved. */
@@ -40,7 +44,7 @@ export interface StudyInputs {
   layerIds: string[];
   /** Preprocessing of the layers that have one (stored with the layer; every cell's run reports it). */
   layerPreprocessing?: Record<string, LayerPreprocessing>;
-  cells: { subject: string; layerId: string; representation: 'neurons' | 'sae'; saeId: string | null }[];
+  cells: { subject: string; layerId: string; representation: RepresentationKind; saeId: string | null }[];
   rois: ResolvedRoi[];
   preset: RidgePreset;
   /** Fold score when not the preset's default. */
@@ -48,6 +52,9 @@ export interface StudyInputs {
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Absent: ridge, per fold (as before these options existed). */
+  metric?: AlignmentInputs['metric'];
+  cv?: false;
 }
 
 export type StudyState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -72,23 +79,13 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   body.layerIds.forEach((id, i) => {
     if (!layers.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
   });
-  const pairs: { layerId: string; representation: 'neurons' | 'sae'; saeId: string | null }[] = [];
+  const pairs: ResolvedRepresentation[] = [];
   for (const [i, rep] of body.representations.entries()) {
     const field = `body.representations[${i}]`;
-    if (rep === 'neurons') layerIds.forEach((layerId) => pairs.push({ layerId, representation: 'neurons', saeId: null }));
-    else if (rep === 'sae') {
-      for (const layerId of layerIds.filter((id) => layers.has(id))) {
-        const sae = await prisma.sae.findFirst({ where: { layerId, status: 'ready' }, orderBy: { createdAt: 'desc' }, select: { id: true } });
-        if (!sae) errors.push({ field, reason: `layer ${layerId} has no ready SAE` });
-        else pairs.push({ layerId, representation: 'sae', saeId: sae.id });
-      }
-    } else {
-      const sae = await prisma.sae.findUnique({ where: { id: rep.saeId }, select: { id: true, layerId: true, status: true } });
-      if (!sae) errors.push({ field: `${field}.saeId`, reason: 'no such SAE' });
-      else if (sae.status !== 'ready') errors.push({ field: `${field}.saeId`, reason: `SAE is ${sae.status}, not ready` });
-      else if (!layerIds.includes(sae.layerId)) errors.push({ field: `${field}.saeId`, reason: `the SAE's layer ${sae.layerId} is not in layerIds` });
-      else pairs.push({ layerId: sae.layerId, representation: 'sae', saeId: sae.id });
-    }
+    const r = await resolveRepresentation(prisma, rep, layerIds.filter((id) => layers.has(id)), field);
+    errors.push(...r.errors);
+    if (r.saeLayerId && !layerIds.includes(r.saeLayerId)) errors.push({ field: `${field}.${typeof rep === 'object' && 'randomSaeOf' in rep ? 'randomSaeOf' : 'saeId'}`, reason: `the SAE's layer ${r.saeLayerId} is not in layerIds` });
+    else pairs.push(...r.resolved);
   }
   const resolved = await resolveRois(prisma, body.datasetId, subjects.filter((s) => known.has(s)), body.rois, { field: 'body.rois' });
   errors.push(...resolved.errors);
@@ -102,7 +99,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   for (const subject of subjects) {
     for (const layerId of layerIds) {
       for (const p of pairs.filter((x) => x.layerId === layerId)) {
-        const key = `${subject}/${layerId}/${p.saeId}`;
+        const key = `${subject}/${layerId}/${p.representation}/${p.saeId}`;
         if (!seen.has(key)) cells.push({ subject, ...p });
         seen.add(key);
       }
@@ -121,6 +118,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     alphas: body.alphas ?? [...PAPER_ALPHAS],
     folds: canonicalFolds(body.folds),
     ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
+    ...metricFields(body),
   };
 }
 
@@ -140,6 +138,7 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
     alphas: s.alphas,
     folds: s.folds,
     ...(s.noiseCeiling ? { noiseCeiling: s.noiseCeiling } : {}),
+    ...metricFields(s),
     studyId,
   };
 }
@@ -150,7 +149,8 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
  */
 export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
-  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds });
+  const { metric: _m, cv: _c, ...request } = body;
+  const hash = requestHash('study', { ...request, ...metricFields(body), subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds });
   return prisma.$transaction(
     async (tx) => {
       await lockKey(tx, `study:${hash}`);
@@ -164,7 +164,7 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
         await createOrReuseIn(tx, jobs, 'alignment', hash, runStore(hash, {
           kind: 'alignment',
           inputs: ai as unknown as Prisma.InputJsonValue,
-          method: scoreMethod(ai.preset, ai.score),
+          method: alignmentMethod(ai),
           datasetId: ai.datasetId,
           subject: ai.subject,
           atlas: ai.atlas,
@@ -235,8 +235,8 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
   if (!study) return null;
   const inputs = study.inputs as unknown as StudyInputs;
   const runs = await prisma.run.findMany({ where: { studyId: id }, select: { id: true, jobId: true, subject: true, layerId: true, representation: true, saeId: true, status: true, error: true } });
-  const order = new Map(inputs.cells.map((c, i) => [`${c.subject}/${c.layerId}/${c.saeId}`, i]));
-  const rank = (r: { subject: string | null; layerId: string | null; saeId: string | null }) => order.get(`${r.subject}/${r.layerId}/${r.saeId}`) ?? 1e9;
+  const order = new Map(inputs.cells.map((c, i) => [`${c.subject}/${c.layerId}/${c.representation}/${c.saeId}`, i]));
+  const rank = (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => order.get(`${r.subject}/${r.layerId}/${r.representation}/${r.saeId}`) ?? 1e9;
   runs.sort((a, b) => rank(a) - rank(b));
   const running = runs.filter((r) => r.status === 'running');
   const jobs = await prisma.job.findMany({ where: { id: { in: running.map((r) => r.jobId).filter((j): j is string => j !== null) } }, select: { id: true, progress: true } });
@@ -266,7 +266,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
   return view;
 }
 
-async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], rank: (r: { subject: string | null; layerId: string | null; saeId: string | null }) => number): Promise<StudyResultRow[]> {
+async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], rank: (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => number): Promise<StudyResultRow[]> {
   const scores = await prisma.score.findMany({ where: { runId: { in: runIds } } });
   const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } } });
   const layerOf = new Map(layers.map((l) => [l.id, l]));

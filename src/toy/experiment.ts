@@ -19,11 +19,11 @@ import { kFoldAssignment } from '../compute/folds';
 import { linalgInfo, nativeAddon } from '../compute/linalg/native';
 import { csrToDense, isCsr, type CsrMatrix, type DenseMatrix, type Matrix } from '../compute/matrix';
 import { crossValidateMatching } from '../compute/metrics/cross-validate';
-import { Rng } from '../compute/random';
 import { fitRidgeCv } from '../compute/ridge/index';
 import { encodeSparse } from '../sae/encode';
 import { evaluateSae } from '../sae/metrics';
-import { DEFAULT_PREPROCESSING, initTopKSaeWeights, type SaeWeights, type TopKSae } from '../sae/model';
+import { DEFAULT_PREPROCESSING, type SaeWeights, type TopKSae } from '../sae/model';
+import { initialSaeWeights } from '../sae/untrained';
 import { resolveTrainSettings, type AuxKVariant } from '../sae/settings';
 import { SaeTrainer } from '../sae/trainer';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from './data';
@@ -227,7 +227,7 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
     nTrain,
     nHidden,
   );
-  const initWeights = () => initTopKSaeWeights(nHidden, settings.latents, new Rng(settings.seed), settings.init, settings.decoderNorm);
+  const initWeights = () => initialSaeWeights(nHidden, settings);
   const trainers = models.map(() => new SaeTrainer(initWeights(), settings, B));
   const saeSteps = Math.ceil(nTrain / B);
   const lastLosses: number[][] = [[], []];

@@ -10,7 +10,7 @@ import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
+import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
 import { bhQValues, tSummary } from '../../src/compute/stats/index';
 
 let app: TestApp;
@@ -29,16 +29,6 @@ afterAll(async () => {
 });
 
 type Row = { subject: string; layerId: string; representation: string; roi: string; atlas: string; value: number; sem: number; foldValues: number[]; alphas: number[]; nVoxels: number; runId: string };
-
-async function waitForStudy(id: string, timeoutMs = 300_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await (await app.request(`/v1/studies/${id}`)).json();
-    if (['succeeded', 'failed', 'cancelled'].includes(s.state)) return s;
-    if (Date.now() > deadline) throw new Error(`study ${id} still ${s.state}: ${JSON.stringify(s.progress)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const UNION = { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] };
 
@@ -64,7 +54,7 @@ describe('POST /v1/studies', () => {
     const again = await (await app.request('/v1/studies', { method: 'POST', auth: true, json: { ...body, folds: { seed: 3, k: 4 }, subjects: ['subj01', 'subj02'] } })).json();
     expect(again.id).toBe(created.id);
 
-    const study = await waitForStudy(created.id);
+    const study = await waitForStudy(app, created.id);
     expect(study.state).toBe('succeeded');
     expect(study.progress).toMatchObject({ done: 8, total: 8, failed: 0 });
     const rows: Row[] = study.results;
@@ -233,7 +223,7 @@ describe('a study on the fixture NSD tree', () => {
     const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
     const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois, preset: 'paper', folds: { assignment: folds } } });
     expect(res.status).toBe(202);
-    const study = await waitForStudy((await res.json()).id);
+    const study = await waitForStudy(app, (await res.json()).id);
     expect(study.state).toBe('succeeded');
     expect(study.results).toHaveLength(rois.length);
     for (const got of study.results as Row[]) {
@@ -247,7 +237,7 @@ describe('a study on the fixture NSD tree', () => {
     // an assignment naming images the subject does not have is an error of the request's folds
     const bad = { ...folds, '999999': 0 };
     const r2 = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois: rois.slice(0, 1), folds: { assignment: bad } } });
-    const failed = await waitForStudy((await r2.json()).id);
+    const failed = await waitForStudy(app, (await r2.json()).id);
     expect(failed.state).toBe('failed');
     expect(failed.cells[0].error).toMatch(/folds.assignment.*999999/);
   }, 240_000);

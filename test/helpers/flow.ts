@@ -1,4 +1,5 @@
 /** Shared steps of the API flow tests: a synthetic NSD set registered with a model and its layers. */
+import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeSyntheticNsd, type SyntheticNsdOptions, type SyntheticNsdResult } from '../../src/nsd/synthetic';
 import type { TestApp } from './app';
@@ -32,5 +33,32 @@ export async function waitForJob(app: TestApp, jobId: string, states = ['complet
     if (states.includes(job.state)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.state}: ${JSON.stringify(job)}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The NSD fixture tree (test/fixtures/nsd/tree) and the reference layer of test/fixtures/alignment registered as
+ * dataset "fixture" and model "ref-net" layer "ref" (what gen_reference.py and its siblings compute on).
+ */
+export async function registerAlignmentFixture(app: TestApp): Promise<{ datasetId: string; layerId: string }> {
+  const FIX = 'test/fixtures/alignment';
+  await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
+  await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
+  await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
+  const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
+  const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
+  const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
+  const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
+  return { datasetId: ds.id, layerId: layer.id };
+}
+
+/** Poll a study until it is succeeded, failed or cancelled. */
+export async function waitForStudy(app: TestApp, id: string, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await (await app.request(`/v1/studies/${id}`)).json();
+    if (['succeeded', 'failed', 'cancelled'].includes(s.state)) return s;
+    if (Date.now() > deadline) throw new Error(`study ${id} still ${s.state}: ${JSON.stringify(s.progress)}`);
+    await new Promise((r) => setTimeout(r, 300));
   }
 }

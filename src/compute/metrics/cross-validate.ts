@@ -5,7 +5,7 @@
  * "Dead units": a unit must be non-zero somewhere in every fold), then each fold k gives a score and the
  * result is the mean over folds with SEM = sd(fold scores, ddof = 1) / sqrt(K).
  *  - semi-matching, soft-matching: fitted on the training part (all other folds), scored on fold k.
- *  - RSA, CKA: nothing is fitted, so the fold score is the metric on fold k's stimuli alone (the test
+ *  - RSA, CKA (biased or debiased): nothing is fitted, so the fold score is the metric on fold k's stimuli alone (the test
  *    fold); the training part is unused. This keeps every metric a mean over the same K held-out sets.
  */
 import { findLiveColumns } from '../dead-units';
@@ -16,8 +16,8 @@ import { foldPearsonMatrices } from './fold-pearson';
 import { type FoldData, semiMatchingFold, semiMatchingScore, softMatchingFold, softMatchingScore } from './matching';
 import { linearCka, rsaScore } from './similarity';
 
-export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka';
-export const METRIC_NAMES: readonly MetricName[] = ['semi-matching', 'soft-matching', 'rsa', 'cka'];
+export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka' | 'cka-debiased';
+export const METRIC_NAMES: readonly MetricName[] = ['semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'];
 
 /** A custom per-fold metric: training and test parts (dead units removed) -> fold score. */
 export type FoldMetric = (fold: FoldData, foldIndex: number) => number;
@@ -64,7 +64,8 @@ export function foldMetric(metric: MetricName, precision?: ProductPrecision): Fo
     case 'rsa':
       return (fold) => rsaScore(fold.testX, fold.testY).score;
     case 'cka':
-      return (fold) => linearCka(fold.testX, fold.testY, { precision: precision === 'f32' ? 'f32' : 'f64' });
+    case 'cka-debiased':
+      return (fold) => linearCka(fold.testX, fold.testY, { precision: precision === 'f32' ? 'f32' : 'f64', debiased: metric === 'cka-debiased' });
     default:
       throw new RangeError(`unknown metric "${metric as string}"; expected one of ${METRIC_NAMES.join(', ')}`);
   }

@@ -14,6 +14,7 @@ import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold'
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, type RidgeScore, foldColumnScale, foldSources, foldTargets, globalSource, globalTargets, resolveScore } from './presets';
 import type { Precision, Source } from './source';
+import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds, type WeightsStat } from './weights';
 
 export interface RidgeCvOptions {
   preset: RidgePreset;
@@ -40,6 +41,12 @@ export interface RidgeCvOptions {
   engine?: 'auto' | FoldEngine;
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
+  /**
+   * Per group, per fold and kept source unit: the mean |beta| and the L2 norm of beta over the group's kept
+   * targets (weights.ts). Costs
+   * one more units x n_train x targets product per fold and group, so only when asked; runs the TypeScript fold.
+   */
+  unitWeights?: boolean;
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
   signal?: AbortSignal;
 }
@@ -95,6 +102,8 @@ export interface RidgeCvResult {
   folds: RidgeFoldResult[];
   /** Per original target: mean score over folds (NaN for dropped targets). */
   targetScores: Float32Array;
+  /** With unitWeights: per kept source unit (source.kept order), mean |beta| and L2 norm over the kept targets, per fold and averaged. */
+  unitWeights?: Record<WeightsStat, RidgeWeightsSummary>;
   /** Mean over folds of the fold mean score, and its SEM across folds. */
   mean: number;
   sem: number;
@@ -216,6 +225,8 @@ interface GroupState {
   /** Columns of Y of the live targets. */
   yCols: Int32Array;
   folds: RidgeFoldResult[];
+  /** With unitWeights: per fold, one per-unit array per statistic. */
+  unitWeights: Record<WeightsStat, Float64Array>[];
   timings: RidgeCvTimings;
   precision: Precision;
 }
@@ -282,6 +293,7 @@ export function fitRidgeCvGroups(
       live: { kept: k, dropped: group.columns.length - k.length },
       yCols: Int32Array.from(k, (j) => group.columns[j]),
       folds: [],
+      unitWeights: [],
       timings: zeroTimings(),
       precision: 'f64' as Precision,
     };
@@ -316,7 +328,9 @@ export function fitRidgeCvGroups(
   };
   const G = states.length;
   let decompositions = 0;
-  const { engine, reason: engineReason } = chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
+  // The device fold returns predictions only; the coefficients need the factorisation on the host.
+  const chosen = options.unitWeights ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' } : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
+  const { engine, reason: engineReason } = chosen;
   for (let f = 0; f < K; f++) {
     check();
     progress({ stage: 'fold', done: f, total: K });
@@ -414,6 +428,7 @@ export function fitRidgeCvGroups(
         check();
         t = now();
         Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision) as DenseMatrix<Float32Array>;
+        if (options.unitWeights) st.unitWeights.push(ridgeFoldUnitWeights(designFor(precision).train, basis.U, basis.s2, B, alphas, alphaIdx));
         rank = basis.s2.length;
         form = basis.mode;
       }
@@ -465,6 +480,7 @@ export function fitRidgeCvGroups(
       median: nanMedian(targetScores),
       timings: st.timings,
       info: { ...info, precision: st.precision },
+      ...(options.unitWeights ? { unitWeights: { meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)), l2: summariseFolds(st.unitWeights.map((w) => w.l2)) } } : {}),
     };
     // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
     if (options.noiseCeiling && score === 'pearson') {

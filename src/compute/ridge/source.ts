@@ -185,3 +185,30 @@ export function sourceTimes(x: Source, V: DenseMatrix, precision: Precision): De
   }
   return { rows: s.rows, cols: q, data: out };
 }
+
+/**
+ * X' M (units x m) for M (rows x m), float64. Sparse: S'M (csrMatmulDense, transposed) plus 1 (u'M) + w (1'M),
+ * the shifts of Xeff = S + u 1' + 1 w'.
+ */
+export function sourceTransTimes(x: Source, M: DenseMatrix): DenseMatrix<Float64Array> {
+  if (x.kind === 'dense') return matmul(x.x, M, { transA: true, precision: 'f64' }) as DenseMatrix<Float64Array>;
+  const { s, u, w } = x;
+  const m = M.cols;
+  const out = Float64Array.from(csrMatmulDense(s, M, { transA: true }).data);
+  if (u || w) {
+    const uM = new Float64Array(m); // u'M
+    const colSum = new Float64Array(m); // 1'M
+    for (let i = 0; i < M.rows; i++) {
+      const ui = u ? u[i] : 0;
+      for (let j = 0; j < m; j++) {
+        uM[j] += ui * M.data[i * m + j];
+        colSum[j] += M.data[i * m + j];
+      }
+    }
+    for (let r = 0; r < s.cols; r++) {
+      const wr = w ? w[r] : 0;
+      for (let j = 0; j < m; j++) out[r * m + j] += uM[j] + wr * colSum[j];
+    }
+  }
+  return { rows: s.cols, cols: m, data: out };
+}

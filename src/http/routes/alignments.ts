@@ -6,7 +6,7 @@
 import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, scoreMethod } from '../../compute/ridge/presets';
 import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
-import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
+import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, type FieldError } from '../problem';
@@ -16,6 +16,7 @@ import { RunStatusSchema } from '../schemas/results';
 import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
 import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
+import { representationKind, resolveRepresentation } from '../../services/representations';
 
 export const FoldsSpecSchema = z
   .union([
@@ -51,6 +52,26 @@ export const RidgeScoreSchema = z
   .enum(['cosine', 'pearson'])
   .openapi('RidgeScore', { description: "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one" });
 
+export const RepresentationSchema = z
+  .union([z.literal('neurons'), z.literal('sae'), z.literal('random-sae'), z.object({ saeId: UuidSchema }).strict(), z.object({ randomSaeOf: UuidSchema }).strict()])
+  .openapi('Representation', {
+    description:
+      '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE (its own layer); "random-sae" / {randomSaeOf: saeId} = the untrained twin of a trained SAE (same d, latents, k, preprocessing, seed and initialisation): the control every SAE gain is read against',
+  });
+
+export const BrainMetricSchema = z.enum(['ridge', 'rsa', 'semi-matching', 'soft-matching']).openapi('BrainMetric', {
+  description:
+    'ridge (the preset decides the rest); rsa (RDM = 1 - Pearson r between stimulus patterns, Pearson r between RDMs), semi-matching (per voxel the best unit on the training folds, scored by Pearson r on the test fold), soft-matching (optimal transport on the training Pearson matrix): units against the ROI voxels over the same folds',
+});
+
+/** Field errors of the metric options (cv: false for rsa only; ridge weights for ridge only). */
+export function metricOptionErrors(body: { metric: string; cv: boolean; ridgeWeights?: boolean }): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!body.cv && body.metric !== 'rsa') errors.push({ field: 'body.cv', reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)` });
+  if (body.ridgeWeights && body.metric !== 'ridge') errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
+  return errors;
+}
+
 export const RoiUnionSchema = z
   .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
   .strict()
@@ -67,15 +88,15 @@ export const CreateAlignmentSchema = z
       .optional()
       .openapi({ description: 'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels' }),
     layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
-    representation: z
-      .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
-      .default('neurons')
-      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; or {saeId} (its layer must be in layerIds)' }),
+    representation: RepresentationSchema.default('neurons'),
     preset: RidgePresetSchema.default('paper'),
     score: RidgeScoreSchema.optional(),
     alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)' }),
+    metric: BrainMetricSchema.default('ridge'),
+    cv: z.boolean().default(true).openapi({ description: 'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA' }),
+    ridgeWeights: z.boolean().default(false).openapi({ description: 'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI' }),
   })
   .strict()
   .openapi('CreateAlignment');
@@ -134,22 +155,23 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
         const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
         if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
-        // Which SAE each layer uses.
+        errors.push(...metricOptionErrors(body));
+        // Which SAE each layer uses (for 'random-sae': whose untrained twin).
         const saeOf = new Map<string, string | null>();
         const rep = body.representation;
-        if (rep === 'neurons') body.layerIds.forEach((id) => saeOf.set(id, null));
-        else if (rep === 'sae') {
+        const kind = representationKind(rep);
+        if (typeof rep === 'string') {
           for (const [i, id] of body.layerIds.entries()) {
-            const sae = await ctx.prisma.sae.findFirst({ where: { layerId: id, status: 'ready' }, orderBy: { createdAt: 'desc' }, select: { id: true } });
-            if (!sae && known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'layer has no ready SAE' });
-            saeOf.set(id, sae?.id ?? null);
+            if (!known.has(id)) continue;
+            const r = await resolveRepresentation(ctx.prisma, rep, [id], `body.layerIds[${i}]`);
+            errors.push(...r.errors);
+            saeOf.set(id, r.resolved[0]?.saeId ?? null);
           }
         } else {
-          const sae = await ctx.prisma.sae.findUnique({ where: { id: rep.saeId }, select: { id: true, layerId: true, status: true } });
-          if (!sae) errors.push({ field: 'body.representation.saeId', reason: 'no such SAE' });
-          else if (sae.status !== 'ready') errors.push({ field: 'body.representation.saeId', reason: `SAE is ${sae.status}, not ready` });
-          else if (body.layerIds.some((id) => id !== sae.layerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${sae.layerId})` });
-          body.layerIds.forEach((id) => saeOf.set(id, sae?.id ?? null));
+          const r = await resolveRepresentation(ctx.prisma, rep, body.layerIds, 'body.representation');
+          errors.push(...r.errors);
+          if (r.saeLayerId && body.layerIds.some((id) => id !== r.saeLayerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${r.saeLayerId})` });
+          body.layerIds.forEach((id) => saeOf.set(id, r.resolved[0]?.saeId ?? null));
         }
         if (errors.length) throw HttpProblem.fields(errors);
 
@@ -163,18 +185,20 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             rois,
             layerId,
             ...(preprocessingOf.get(layerId) ? { preprocessing: preprocessingOf.get(layerId)! } : {}),
-            representation: saeId ? 'sae' : 'neurons',
+            representation: kind,
             saeId,
             preset: body.preset,
             ...nonDefaultScore(body.preset, body.score),
             alphas: body.alphas ?? [...PAPER_ALPHAS],
             folds: canonicalFolds(body.folds),
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
+            ...(body.ridgeWeights ? { ridgeWeights: true as const } : {}),
+            ...metricFields(body),
           };
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
-            method: scoreMethod(body.preset, body.score),
+            method: alignmentMethod(inputs),
             datasetId: body.datasetId,
             subject,
             atlas: body.atlas,

@@ -12,17 +12,21 @@ import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
-import { FoldsSpecSchema, RidgePresetSchema } from './alignments';
 import { createOrReuseRun } from '../../services/runs';
+import { representationKind, resolveRepresentation } from '../../services/representations';
+import { storedMethod, WHOLE_SET_METRICS } from '../../jobs/compute-tasks';
+import { FoldsSpecSchema, RepresentationSchema, RidgePresetSchema } from './alignments';
 
 const Side = z
   .object({
     layerId: UuidSchema,
-    representation: z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]).default('neurons'),
+    representation: RepresentationSchema.default('neurons'),
   })
   .strict();
 
-export const MetricSchema = z.enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka']).openapi('ComparisonMetric');
+export const MetricSchema = z
+  .enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'])
+  .openapi('ComparisonMetric', { description: "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units" });
 
 export const CreateComparisonSchema = z
   .object({
@@ -32,6 +36,10 @@ export const CreateComparisonSchema = z
     preset: RidgePresetSchema.default('paper').openapi({ description: 'Ridge only' }),
     alphas: z.array(z.number().positive()).min(1).max(100).optional(),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
+    cv: z
+      .boolean()
+      .default(true)
+      .openapi({ description: 'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)' }),
   })
   .strict()
   .openapi('CreateComparison');
@@ -50,13 +58,14 @@ export const ComparisonMatrixQuery = z.object({
   sourceModelId: UuidSchema,
   targetModelId: UuidSchema,
   metric: MetricSchema,
-  representation: z.enum(['neurons', 'sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
+  representation: z.enum(['neurons', 'sae', 'random-sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
+  cv: z.enum(['true', 'false']).default('true').openapi({ description: 'rsa / cka: cross-validated runs (true) or runs over all stimuli (false)' }),
 });
 
 export const ComparisonMatrixSchema = z
   .object({
     metric: MetricSchema,
-    representation: z.enum(['neurons', 'sae']),
+    representation: z.enum(['neurons', 'sae', 'random-sae']),
     sourceLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
     targetLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
     values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[source layer][target layer]; null where not computed' }),
@@ -70,15 +79,10 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
     if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
     const pre = layerPreprocessingOf(layer?.preprocessing);
     const withPre = <T extends object>(s: T) => (pre ? { ...s, preprocessing: pre } : s);
-    const rep = side.representation;
-    if (rep === 'neurons') return withPre({ layerId: side.layerId, representation: 'neurons' as const, saeId: null });
-    const sae =
-      rep === 'sae'
-        ? await ctx.prisma.sae.findFirst({ where: { layerId: side.layerId, status: 'ready' }, orderBy: { createdAt: 'desc' } })
-        : await ctx.prisma.sae.findUnique({ where: { id: rep.saeId } });
-    if (!sae || sae.status !== 'ready') errors.push({ field: `${field}.representation`, reason: rep === 'sae' ? 'layer has no ready SAE' : 'no ready SAE with that id' });
-    else if (sae.layerId !== side.layerId) errors.push({ field: `${field}.representation.saeId`, reason: 'the SAE belongs to another layer' });
-    return withPre({ layerId: side.layerId, representation: 'sae' as const, saeId: sae?.id ?? null });
+    const r = await resolveRepresentation(ctx.prisma, side.representation, layer ? [side.layerId] : [], `${field}.representation`);
+    errors.push(...r.errors);
+    if (r.saeLayerId && r.saeLayerId !== side.layerId) errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
+    return withPre({ layerId: side.layerId, representation: representationKind(side.representation), saeId: r.resolved[0]?.saeId ?? null });
   }
 
   return [
@@ -100,12 +104,14 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const source = await resolveSide(body.source, 'body.source', errors);
         const target = await resolveSide(body.target, 'body.target', errors);
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
+        if (!body.cv && !WHOLE_SET_METRICS.includes(body.metric)) errors.push({ field: 'body.cv', reason: `${body.metric} is fitted on training folds; cv: false applies to ${WHOLE_SET_METRICS.join(', ')}` });
         if (errors.length) throw HttpProblem.fields(errors);
-        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: canonicalFolds(body.folds) };
+        // cv enters the inputs (and the request hash) only when false, so earlier runs keep their hash.
+        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: canonicalFolds(body.folds), ...(body.cv ? {} : { cv: false as const }) };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,
-          method: body.metric,
+          method: storedMethod(body.metric, body.cv),
           layerId: source.layerId,
           representation: source.representation,
           saeId: source.saeId,
@@ -135,7 +141,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
           where: {
             kind: 'comparison',
             status: 'succeeded',
-            method: q.metric,
+            method: storedMethod(q.metric, q.cv === 'true'),
             representation: q.representation,
             targetRepresentation: q.representation,
             layerId: { in: sm.layers.map((l) => l.id) },

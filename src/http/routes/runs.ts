@@ -6,6 +6,7 @@ import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 import { runJson, RunSchema } from '../schemas/results';
+import { runWeights, runWeightsCsv } from '../../services/run-weights';
 
 export const FoldsSchema = z
   .object({
@@ -30,6 +31,23 @@ export const VoxelResultsSchema = z
 export const VoxelQuery = z.object({
   format: z.enum(['json', 'nifti']).optional().openapi({ description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.' }),
 });
+
+export const RunWeightsQuery = z.object({
+  roi: z.string().min(1).openapi({ description: 'ROI name, as in the run scores' }),
+  stat: z.enum(['meanAbs', 'l2']).default('meanAbs').openapi({ description: "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them" }),
+  format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: as Accept: text/csv' }),
+});
+
+export const RunWeightsSchema = z
+  .object({
+    runId: UuidSchema,
+    roi: z.string(),
+    stat: z.enum(['meanAbs', 'l2']).openapi({ description: 'Over the ROI voxels kept in the fit: mean |beta|, or the L2 norm of beta' }),
+    units: z.array(z.number().int()).openapi({ description: 'Source unit (neuron or SAE latent) indices; dead units are absent' }),
+    mean: z.array(z.number()).openapi({ description: 'Mean over folds, per unit' }),
+    folds: z.array(z.array(z.number())).openapi({ description: 'folds[k][i]: fold k, unit units[i]' }),
+  })
+  .openapi('RunWeights');
 
 /** Stored arrays (float32/int32 little-endian bytea) back to typed arrays. */
 function f32(b: Uint8Array): Float32Array {
@@ -126,6 +144,27 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
           body,
           headers: { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"` },
         };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/runs/{id}/weights',
+      operationId: 'getRunWeights',
+      summary: 'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
+      tags: ['runs'],
+      access: 'read',
+      params: IdParams,
+      query: RunWeightsQuery,
+      responses: { 200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema } },
+      problems: [409],
+      handler: async ({ params, query, req }) => {
+        const r = await runWeights(ctx.prisma, params.id, query.roi, query.stat);
+        if (r.kind === 'no-run') throw HttpProblem.notFound('run', params.id);
+        if (r.kind === 'none') throw new HttpProblem('conflict', r.reason);
+        if (r.kind === 'no-roi') throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
+        const csv = query.format === 'csv' || (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+        if (csv) return { body: Buffer.from(runWeightsCsv(r.view)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
+        return { body: r.view };
       },
     }),
   ];

@@ -10,7 +10,7 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
-import { CreateAlignmentSchema, FoldsSpecSchema, RoiUnionSchema } from './alignments';
+import { CreateAlignmentSchema, FoldsSpecSchema, metricOptionErrors, RepresentationSchema, RoiUnionSchema } from './alignments';
 import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
@@ -27,17 +27,19 @@ export const CreateStudySchema = z
     subjects: z.array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)])).min(1).max(50).openapi({ example: ['subj01', 'subj02'] }),
     layerIds: z.array(UuidSchema).min(1).max(200),
     representations: z
-      .array(z.union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()]))
+      .array(RepresentationSchema)
       .min(1)
       .max(10)
       .default(['neurons', 'sae'])
-      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer' }),
+      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)' }),
     rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
     preset: CreateAlignmentSchema.shape.preset,
     score: CreateAlignmentSchema.shape.score,
     alphas: CreateAlignmentSchema.shape.alphas,
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
+    metric: CreateAlignmentSchema.shape.metric,
+    cv: CreateAlignmentSchema.shape.cv,
   })
   .strict()
   .openapi('CreateStudy');
@@ -123,6 +125,8 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+        const bad = metricOptionErrors(body);
+        if (bad.length) throw HttpProblem.fields(bad);
         const { id } = await createStudy(ctx.prisma, ctx.jobs, body);
         return { status: 202, body: await find(id, false), headers: { Location: `/v1/studies/${id}` } };
       },

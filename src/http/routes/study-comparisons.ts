@@ -12,8 +12,8 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 const Selector = z
-  .union([z.enum(['neurons', 'sae']), UuidSchema])
-  .openapi({ description: '"neurons", "sae" (the layer\'s SAE in this study) or an SAE id' });
+  .union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema])
+  .openapi({ description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id' });
 
 export const ComparisonsQuery = z.object({
   a: Selector.default('neurons'),

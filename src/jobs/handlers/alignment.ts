@@ -17,6 +17,10 @@ import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
+import { saveRunWeights } from '../../services/run-weights';
+import type { RepresentationKind } from '../../services/representations';
+import { storedMethod, type ComparisonMetric } from '../compute-tasks';
+import { runAlignmentMetric } from './alignment-metric';
 
 export interface AlignmentInputs {
   datasetId: string;
@@ -28,7 +32,8 @@ export interface AlignmentInputs {
   layerId: string;
   /** The layer's preprocessing (applied where its activations are read), when it has one. */
   preprocessing?: LayerPreprocessing;
-  representation: 'neurons' | 'sae';
+  /** 'random-sae': the untrained twin of SAE saeId. */
+  representation: RepresentationKind;
   saeId: string | null;
   preset: RidgePreset;
   /** Fold score when not the preset's default. */
@@ -36,6 +41,12 @@ export interface AlignmentInputs {
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
+  /** Brain metric other than ridge (absent = ridge; then preset and alphas apply). */
+  metric?: ComparisonMetric;
+  /** rsa / cka: false = once over all evaluated stimuli (absent = per test fold). */
+  cv?: false;
+  /** Keep per ROI the mean |beta| per source unit (GET /v1/runs/{id}/weights); absent = false. */
+  ridgeWeights?: true;
   /** A study's cell: the study it belongs to (its runs are its own). */
   studyId?: string;
 }
@@ -88,11 +99,15 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows);
   ctx.progress({ stage: 'encoding', done: 0, total: 1 });
-  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal);
+  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal, { untrained: inputs.representation === 'random-sae' });
   const Yall = takeRows(targets.betas, common.betaRows);
   const reps = Uint8Array.from(common.betaRows, (r) => targets.repetitions[r]);
   const ncAll = noiseCeilingFor(targets.ncsnr, reps);
   const tPrep = performance.now();
+  if (inputs.metric && inputs.metric !== 'ridge') {
+    const folds = { assignment, k, seed, nsdIds: common.ids };
+    return runAlignmentMetric({ runId: runRow.id, inputs, layer, rois, targets, X, Y: Yall, noiseCeiling: ncAll, folds, t0 }, ctx);
+  }
 
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
@@ -109,6 +124,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       assignment,
       noiseCeiling: ncAll,
       minNoiseCeiling: inputs.noiseCeiling?.minPercent,
+      unitWeights: inputs.ridgeWeights === true,
     },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
@@ -156,7 +172,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         layerId: layer.id,
         representation: inputs.representation,
         saeId: inputs.saeId,
-        method: scoreMethod(inputs.preset, inputs.score),
+        method: alignmentMethod(inputs),
         subject: inputs.subject,
         atlas: rois[r].atlas,
       })),
@@ -168,6 +184,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       roiCodes: toBytes(Uint16Array.from(voxelRoi)),
       roiNames: targets.rois.map((r) => r.name),
     };
+    await saveRunWeights(tx, runRow.id, fits);
     await tx.runVoxels.upsert({ where: { runId: runRow.id }, create: { runId: runRow.id, ...voxels }, update: voxels });
     await tx.run.update({
       where: { id: runRow.id },
@@ -187,6 +204,19 @@ export const alignmentHandler: JobHandler<{ runId: string }> = {
   run,
   ...runStatusHooks,
 };
+
+/** The metric fields of inputs: absent for the defaults (ridge; cv true), so earlier runs and studies keep their hash. */
+export function metricFields(body: { metric?: AlignmentInputs['metric']; cv?: boolean }): Pick<AlignmentInputs, 'metric' | 'cv'> {
+  return { ...(body.metric && body.metric !== 'ridge' ? { metric: body.metric } : {}), ...(body.cv === false ? { cv: false as const } : {}) };
+}
+
+/**
+ * What a run's scores are stored under (Score.method, Run.method): for ridge the preset (with ":score" when the
+ * score is not the preset's default), else the metric.
+ */
+export function alignmentMethod(i: Pick<AlignmentInputs, 'metric' | 'cv' | 'preset' | 'score'>): string {
+  return i.metric && i.metric !== 'ridge' ? storedMethod(i.metric, i.cv !== false) : scoreMethod(i.preset, i.score);
+}
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
 export function alignmentRequestHash(inputs: AlignmentInputs): string {

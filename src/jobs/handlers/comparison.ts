@@ -10,14 +10,16 @@ import { resolveFolds, type FoldsSpec } from '../../services/folds';
 import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
 import { requestHash } from '../../services/request-hash';
 import { runInComputeThread } from '../compute-thread';
-import type { ComparisonMetric } from '../compute-tasks';
+import { storedMethod, type ComparisonMetric } from '../compute-tasks';
 import { loadLayerMatrix, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
+import type { RepresentationKind } from '../../services/representations';
 
 export interface ComparisonSide {
   layerId: string;
-  representation: 'neurons' | 'sae';
+  /** 'random-sae': the untrained twin of SAE saeId. */
+  representation: RepresentationKind;
   saeId: string | null;
   /** The layer's preprocessing (applied where its activations are read), when it has one. */
   preprocessing?: LayerPreprocessing;
@@ -31,6 +33,8 @@ export interface ComparisonInputs {
   alphas?: number[];
   /** Order 'activations': the source layer's activation rows in file order. */
   folds: FoldsSpec;
+  /** rsa / cka: false = once over all the folds' stimuli (absent = cross-validated). */
+  cv?: false;
 }
 
 export function comparisonTargetLabel(target: ComparisonSide, layerName: string): string {
@@ -63,11 +67,11 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const Xn = takeRows(src.X, ids.map((id) => srcRow.get(id)!));
   const Yn = takeRows(tgt.X, ids.map((id) => tgtRow.get(id)!));
   ctx.progress({ stage: 'encoding', done: 1, total: 2 });
-  const X = await representationMatrix(prisma, inputs.source.saeId, Xn, ctx.signal);
-  const Y = await representationMatrix(prisma, inputs.target.saeId, Yn, ctx.signal);
+  const X = await representationMatrix(prisma, inputs.source.saeId, Xn, ctx.signal, { untrained: inputs.source.representation === 'random-sae' });
+  const Y = await representationMatrix(prisma, inputs.target.saeId, Yn, ctx.signal, { untrained: inputs.target.representation === 'random-sae' });
   const res = await runInComputeThread(
     'compareLayers',
-    { X, Y, metric: inputs.metric, assignment, preset: inputs.preset, alphas: inputs.alphas },
+    { X, Y, metric: inputs.metric, assignment, preset: inputs.preset, alphas: inputs.alphas, cv: inputs.cv !== false },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
   const { k } = folds;
@@ -82,7 +86,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         layerId: srcLayer.id,
         representation: inputs.source.representation,
         saeId: inputs.source.saeId,
-        method: inputs.metric,
+        method: storedMethod(inputs.metric, inputs.cv !== false),
         target: comparisonTargetLabel(inputs.target, tgtLayer.name),
         value: res.mean,
         sem: Number.isFinite(res.sem) ? res.sem : null,

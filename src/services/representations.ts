@@ -1,0 +1,58 @@
+/**
+ * What a request's `representation` names, per layer: the neurons, an SAE's latents, or the latents of an SAE's
+ * untrained twin ('random-sae', issue 12 item 10: the authors' "Rand SAE" control, same architecture and seed,
+ * src/sae/untrained.ts). One resolver for alignments, studies and comparisons.
+ */
+import type { Db } from '../db/client';
+import type { FieldError } from '../http/problem';
+
+export type RepresentationKind = 'neurons' | 'sae' | 'random-sae';
+export type RepresentationRequest = 'neurons' | 'sae' | 'random-sae' | { saeId: string } | { randomSaeOf: string };
+
+export interface ResolvedRepresentation {
+  layerId: string;
+  representation: RepresentationKind;
+  /** The SAE (for 'random-sae': the trained SAE whose initialisation is used). */
+  saeId: string | null;
+}
+
+/** The kind a request names (before any SAE is looked up). */
+export function representationKind(rep: RepresentationRequest): RepresentationKind {
+  if (rep === 'neurons') return 'neurons';
+  return rep === 'random-sae' || (typeof rep === 'object' && 'randomSaeOf' in rep) ? 'random-sae' : 'sae';
+}
+
+/**
+ * Resolve one representation for `layerIds`. 'sae' / 'random-sae': the newest ready SAE of each layer (an
+ * untrained twin needs a trained SAE: an imported one has no seed); {saeId} / {randomSaeOf}: that SAE, for its
+ * own layer only (callers decide whether other layers are an error). Errors name `field`.
+ */
+export async function resolveRepresentation(
+  prisma: Db,
+  rep: RepresentationRequest,
+  layerIds: readonly string[],
+  field: string,
+): Promise<{ resolved: ResolvedRepresentation[]; errors: FieldError[]; saeLayerId?: string }> {
+  const errors: FieldError[] = [];
+  if (rep === 'neurons') return { resolved: layerIds.map((layerId) => ({ layerId, representation: 'neurons', saeId: null })), errors };
+  const representation = representationKind(rep);
+  const random = representation === 'random-sae';
+  const untrainable = (origin: string) => random && origin !== 'trained';
+  if (rep === 'sae' || rep === 'random-sae') {
+    const resolved: ResolvedRepresentation[] = [];
+    for (const layerId of layerIds) {
+      const sae = await prisma.sae.findFirst({ where: { layerId, status: 'ready', ...(random ? { origin: 'trained' } : {}) }, orderBy: { createdAt: 'desc' }, select: { id: true } });
+      if (!sae) errors.push({ field, reason: `layer ${layerId} has no ready ${random ? 'trained ' : ''}SAE` });
+      else resolved.push({ layerId, representation, saeId: sae.id });
+    }
+    return { resolved, errors };
+  }
+  const id = 'saeId' in rep ? rep.saeId : rep.randomSaeOf;
+  const sub = `${field}.${'saeId' in rep ? 'saeId' : 'randomSaeOf'}`;
+  const sae = await prisma.sae.findUnique({ where: { id }, select: { id: true, layerId: true, status: true, origin: true } });
+  if (!sae) errors.push({ field: sub, reason: 'no such SAE' });
+  else if (sae.status !== 'ready') errors.push({ field: sub, reason: `SAE is ${sae.status}, not ready` });
+  else if (untrainable(sae.origin)) errors.push({ field: sub, reason: 'an imported SAE has no training seed to reproduce its initialisation' });
+  if (errors.length || !sae) return { resolved: [], errors };
+  return { resolved: [{ layerId: sae.layerId, representation, saeId: sae.id }], errors, saeLayerId: sae.layerId };
+}
