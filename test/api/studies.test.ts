@@ -58,6 +58,8 @@ describe('POST /v1/studies', () => {
     const created = await res.json();
     expect(res.headers.get('location')).toBe(`/v1/studies/${created.id}`);
     expect(created.progress.total).toBe(8); // 2 subjects x 2 layers x 2 representations
+    expect(created.progress.jobs.total).toBe(4); // one job per subject x layer fits both representations
+    expect(created.links.comparisons).toBe(`/v1/studies/${created.id}/comparisons`);
     expect(created.inputs.subjects).toEqual(['subj01', 'subj02']);
     expect(created.inputs.rois.map((r: { name: string; atlas: string }) => [r.name, r.atlas])).toEqual([['V2v', 'prf-visualrois'], ['nsdgeneral', 'nsdgeneral'], ['V1', 'prf-visualrois']]);
     // identical request (keys in another order): the same study, no new runs
@@ -73,12 +75,14 @@ describe('POST /v1/studies', () => {
     expect(cells.size).toBe(24);
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
 
-    // One decomposition per fold per job, and each subject's betas read once for its four jobs.
+    // One decomposition per fold per representation, both representations of a layer in one job, and each
+    // subject's betas read once for its two jobs.
     const runs = await app.db.prisma.run.findMany({ where: { studyId: created.id }, orderBy: { finishedAt: 'asc' } });
     for (const r of runs) expect((r.timings as { decompositions: number }).decompositions).toBe(4);
+    expect(new Set(runs.map((r) => r.jobId)).size).toBe(4);
     for (const subject of ['subj01', 'subj02']) {
       const loads = runs.filter((r) => r.subject === subject && !(r.timings as { betasFromCache: boolean }).betasFromCache);
-      expect(loads).toHaveLength(1);
+      expect(new Set(loads.map((r) => r.jobId)).size).toBe(1);
     }
 
     // The per-ROI path: one alignment run per single ROI (a decomposition of its own per fold).
@@ -119,19 +123,35 @@ describe('POST /v1/studies', () => {
     expect(Number(first[8])).toBe(rows[0].value);
     expect(first[10]).toBe(rows[0].foldValues.join(';'));
 
-    // SAE - neurons per cell (corrected fold t, BH q across the 12 cells) and per layer x ROI across subjects
+    // SAE - neurons per cell (stimulus bootstrap interval and permutation p stored by the jobs, BH q across the
+    // 12 cells) and per layer x ROI across subjects
     const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=sae`)).json();
     expect(cmp.cells).toHaveLength(12);
+    const roiNames = ['V2v', 'nsdgeneral', 'V1'];
     for (const c of cmp.cells) {
       const pick = (rep: string) => rows.find((r) => r.subject === c.subject && r.layerId === c.layerId && r.roi === c.roi && r.representation === rep)!;
       const [n, s] = [pick('neurons'), pick('sae')];
       expect(c.difference).toBeCloseTo(s.value - n.value, 10);
       const t = tSummary(s.foldValues.map((v, k) => v - n.foldValues[k]), 0.95, 1 / 3);
       expect(c.foldCiCorrected.p).toBeCloseTo(t.p, 12);
-      expect(c.p).toBe(c.foldCiCorrected.p);
+      expect(c.pMethod).toBe('sign-flip permutation over stimuli');
+      expect(c.p).toBeGreaterThan(0);
+      expect(c.p).toBeLessThanOrEqual(1);
+      expect(c.p).not.toBe(c.foldCiCorrected.p);
+      expect(c.bootstrapCi).toMatchObject({ nResamples: 1000, seed: roiNames.indexOf(c.roi) });
+      expect(c.bootstrapCi.lower).toBeLessThan(c.bootstrapCi.upper);
+      expect(c.permutation).toEqual({ exact: false, nPermutations: 9999 });
+      expect(c.nStimuli).toBe(600);
     }
     const q = bhQValues(cmp.cells.map((c: { p: number }) => c.p));
     cmp.cells.forEach((c: { q: number }, i: number) => expect(c.q).toBeCloseTo(q[i], 12));
+    // b and a the other way round: the same cells mirrored
+    const rev = await (await app.request(`/v1/studies/${created.id}/comparisons?a=sae&b=neurons`)).json();
+    rev.cells.forEach((c: { difference: number; bootstrapCi: { lower: number; upper: number }; p: number }, i: number) => {
+      expect(c.difference).toBeCloseTo(-cmp.cells[i].difference, 12);
+      expect(c.bootstrapCi.lower).toBeCloseTo(-cmp.cells[i].bootstrapCi.upper, 12);
+      expect(c.p).toBe(cmp.cells[i].p);
+    });
     expect(cmp.acrossSubjects).toHaveLength(6);
     expect(cmp.acrossSubjects.every((r: { nSubjects: number; wilcoxon: { method: string } }) => r.nSubjects === 2 && r.wilcoxon.method === 'exact')).toBe(true);
     const cmpCsv = await app.request(`/v1/studies/${created.id}/comparisons?format=csv&table=subjects`);
