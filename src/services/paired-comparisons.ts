@@ -56,21 +56,28 @@ export function adjustPValues(p: readonly (number | null)[], method: Adjustment 
 }
 
 /**
- * A layer x ROI matrix of fold differences as chart-ready grids: the corrected (Nadeau-Bengio) t interval and
- * p, and BH q of that p across the matrix's cells.
+ * A layer x ROI matrix of fold differences as chart-ready grids: per cell the stimulus bootstrap interval and
+ * permutation p where a study job stored them (`paired`, same shape), else the corrected (Nadeau-Bengio) t
+ * interval and p; `interval` says which; q: BH of p across the matrix's cells.
  */
-export function differenceGrids(diffs: readonly (readonly (FoldDifference | null)[])[]): {
+export function differenceGrids(
+  diffs: readonly (readonly (FoldDifference | null)[])[],
+  paired?: readonly (readonly (PairedSummary | null)[])[],
+): {
   lower: (number | null)[][];
   upper: (number | null)[][];
   p: (number | null)[][];
   q: (number | null)[][];
+  interval: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
 } {
-  const p = diffs.map((row) => row.map((d) => d?.corrected.p ?? null));
+  const at = (i: number, j: number) => paired?.[i]?.[j] ?? null;
+  const p = diffs.map((row, i) => row.map((d, j) => (at(i, j) ? at(i, j)!.p : (d?.corrected.p ?? null))));
   const flat = adjustPValues(p.flat());
   let o = 0;
   const q = p.map((row) => row.map(() => flat[o++]));
-  const grid = (k: 'lower' | 'upper') => diffs.map((row) => row.map((d) => d?.corrected[k] ?? null));
-  return { lower: grid('lower'), upper: grid('upper'), p, q };
+  const grid = (k: 'lower' | 'upper') => diffs.map((row, i) => row.map((d, j) => { const b = at(i, j)?.bootstrapCi; return b ? b[k] : (d?.corrected[k] ?? null); }));
+  const interval = diffs.map((row, i) => row.map((d, j) => (at(i, j)?.bootstrapCi ? 'stimulus bootstrap' as const : d ? 'corrected fold t' as const : null)));
+  return { lower: grid('lower'), upper: grid('upper'), p, q, interval };
 }
 
 /** What a cell takes from the stimulus-level statistics (a PairedCell, or one stored by a study job). */

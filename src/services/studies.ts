@@ -395,7 +395,15 @@ export async function cancelStudy(prisma: Db, jobs: JobQueue, id: string): Promi
 
 /** A study's stored paired statistics (written by its unit jobs), keyed for compareResultRows. */
 export async function studyPaired(prisma: Db, studyId: string): Promise<PairedLookup> {
-  const rows = await prisma.pairedComparison.findMany({ where: { studyId } });
+  return pairedLookup(await prisma.pairedComparison.findMany({ where: { studyId } }));
+}
+
+/** The stored paired statistics whose a-run is one of `aRunIds` (e.g. the neurons runs a score matrix shows). */
+export async function pairedForRuns(prisma: Db, aRunIds: string[]): Promise<PairedLookup> {
+  return aRunIds.length ? pairedLookup(await prisma.pairedComparison.findMany({ where: { aRunId: { in: aRunIds } } })) : new Map();
+}
+
+function pairedLookup(rows: Awaited<ReturnType<Db['pairedComparison']['findMany']>>): PairedLookup {
   const num = (x: number | null) => x ?? NaN;
   return new Map(
     rows.map((r): [string, PairedSummary] => [

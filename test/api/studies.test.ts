@@ -71,6 +71,24 @@ describe('POST /v1/studies', () => {
     expect(study.progress).toMatchObject({ done: 8, total: 8, failed: 0 });
     const rows: Row[] = study.results;
     expect(rows).toHaveLength(8 * 3);
+    // The layer x ROI difference matrix carries the stored stimulus bootstrap interval and permutation p of
+    // these runs (q: BH across the matrix) — read now, before the per-ROI runs below become the newest scores.
+    const matrix = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`)).json();
+    const byCell = await (await app.request(`/v1/studies/${created.id}/comparisons`)).json();
+    let shown = 0;
+    matrix.layers.forEach((l: { id: string }, i: number) =>
+      matrix.rois.forEach((roi: string, j: number) => {
+        const c = byCell.cells.find((x: { subject: string; layerId: string; roi: string }) => x.subject === 'subj01' && x.layerId === l.id && x.roi === roi);
+        if (!c) return;
+        shown++;
+        expect(matrix.interval[i][j]).toBe('stimulus bootstrap');
+        expect(matrix.lower[i][j]).toBe(c.bootstrapCi.lower);
+        expect(matrix.upper[i][j]).toBe(c.bootstrapCi.upper);
+        expect(matrix.p[i][j]).toBe(c.p);
+      }),
+    );
+    expect(shown).toBe(4); // 2 layers x {V2v, V1}
+    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)).map((x) => expect.closeTo(x, 12)));
     const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
     expect(cells.size).toBe(24);
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
