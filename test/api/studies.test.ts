@@ -88,7 +88,7 @@ describe('POST /v1/studies', () => {
       }),
     );
     expect(shown).toBe(4); // 2 layers x {V2v, V1}
-    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)).map((x) => expect.closeTo(x, 12)));
+    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(Array.from(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)), (x) => expect.closeTo(x, 12)));
     const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
     expect(cells.size).toBe(24);
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);

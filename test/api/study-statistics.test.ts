@@ -9,6 +9,7 @@ import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { waitForStudyEnd } from '../helpers/flow';
 
 let app: TestApp;
 
@@ -43,13 +44,7 @@ describe('paired statistics of a study', () => {
     const created = await res.json();
     expect(created.progress).toMatchObject({ total: 2, jobs: { done: 0, total: 1 } });
     expect(created.inputs.statistics).toEqual(reference.statistics);
-    const deadline = Date.now() + 240_000;
-    let study = created;
-    while (!['succeeded', 'failed', 'cancelled'].includes(study.state)) {
-      if (Date.now() > deadline) throw new Error(`study still ${study.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-      study = await (await app.request(`/v1/studies/${created.id}`)).json();
-    }
+    const study = await waitForStudyEnd(app, created.id);
     expect(study.state).toBe('succeeded');
     expect(study.progress.jobs).toEqual({ done: 1, total: 1 });
 

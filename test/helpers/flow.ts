@@ -34,3 +34,14 @@ export async function waitForJob(app: TestApp, jobId: string, states = ['complet
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Poll a study until it reaches a final state (succeeded, failed, cancelled); returns it. */
+export async function waitForStudyEnd(app: TestApp, studyId: string, timeoutMs = 240_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await (await app.request(`/v1/studies/${studyId}`)).json();
+    if (['succeeded', 'failed', 'cancelled'].includes(s.state)) return s;
+    if (Date.now() > deadline) throw new Error(`study ${studyId} still ${s.state}: ${JSON.stringify(s.progress)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
