@@ -1,5 +1,6 @@
 /**
- * Alignment job: one layer (as neurons or SAE latents) -> every requested ROI of one subject.
+ * Alignment job: one layer (as neurons or SAE latents) -> every requested ROI of one subject. Its steps (load,
+ * ridge payload, save) are exported for study units (study-unit.ts), which fit several representations at once.
  * Per ROI a cross-validated ridge (paper presets fit each ROI on its own: the row LN and the shared
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
@@ -107,7 +108,7 @@ export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<Ri
   return { Y: d.Yall, rois: d.targets.rois, preset: inputs.preset, alphas: inputs.alphas, assignment: d.assignment, noiseCeiling: d.ncAll, minNoiseCeiling: inputs.noiseCeiling?.minPercent };
 }
 
-/** A run's timings (seconds) from its fit; `shared` adds what its unit spent on common work. */
+/** A run's timings (seconds): loading (shared by a study unit's runs), its encoding (prepare) and its fit. */
 export function runTimings(d: AlignmentData, fitted: RidgeRoisOutput, prepareSeconds: number): Record<string, number | boolean> {
   const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
   return { load: d.loadSeconds, betasFromCache: d.targets.fromCache, decompositions: fitted.decompositions, prepare: prepareSeconds, gram, eigh, basis, alphaSearch, predict };
