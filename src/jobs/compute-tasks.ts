@@ -133,11 +133,13 @@ export interface RidgeRoisPairedOutput {
  * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
  */
 export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisPairedOutput> {
-  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, returnPredictions: true };
+  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
   const R = p.Xs.length;
+  const paired = new Set(p.pairs.flat());
   const all = p.Xs.map((X, i) =>
     fitRidgeCvGroups(X, p.Y, p.rois, {
       ...opts,
+      returnPredictions: paired.has(i),
       onProgress: (x) => progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}`, done: x.done, total: x.total }),
     }),
   );
