@@ -5,7 +5,7 @@
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, type MetricName } from '../compute/metrics/index';
-import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset } from '../compute/ridge/index';
+import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset, type RidgeScore } from '../compute/ridge/index';
 import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
@@ -19,6 +19,7 @@ export interface RidgeRoisPayload {
   Y: DenseMatrix<Float32Array>;
   rois: { name: string; columns: Int32Array }[];
   preset: RidgePreset;
+  score?: RidgeScore;
   alphas: number[];
   assignment: Int32Array;
   /** Noise ceiling (percent) per column of Y. */
@@ -58,7 +59,7 @@ export interface RidgeRoisOutput {
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
 export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
-  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
   let decompositions = 0;
@@ -133,7 +134,7 @@ export interface RidgeRoisPairedOutput {
  * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
  */
 export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisPairedOutput> {
-  const opts = { preset: p.preset, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
   const R = p.Xs.length;
   const paired = new Set(p.pairs.flat());
   const all = p.Xs.map((X, i) =>

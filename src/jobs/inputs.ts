@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readActivations } from '../activations/load';
+import { applyLayerPreprocessingInPlace, layerPreprocessingOf } from '../activations/preprocessing';
 import { readStimulusIds } from '../activations/stimulus-ids';
 import type { Config } from '../config';
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
@@ -25,7 +26,7 @@ export interface LayerMatrix {
   X: DenseMatrix<Float32Array>;
 }
 
-type LayerRow = { id: string; activationsPath: string; activationsDataset: string | null; stimulusIdsPath: string; stimulusIdsDataset: string | null };
+type LayerRow = { id: string; activationsPath: string; activationsDataset: string | null; stimulusIdsPath: string; stimulusIdsDataset: string | null; preprocessing: unknown };
 
 /** Where a registered layer's files may be: the data roots, and the uploads folder the service wrote itself. */
 export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): string[] {
@@ -33,7 +34,8 @@ export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): s
 }
 
 /**
- * Read a layer's activations and ids. The stored paths are checked against the roots again, symlinks
+ * Read a layer's activations and ids, with the layer's preprocessing applied (activations/preprocessing.ts), so
+ * that every metric and SAE sees the same neurons. The stored paths are checked against the roots again, symlinks
  * resolved, at every open: a file swapped for a link leading elsewhere after registration is refused.
  */
 export async function loadLayerMatrix(layer: LayerRow, config: Pick<Config, 'dataRoots' | 'privateDirs'>): Promise<LayerMatrix> {
@@ -43,7 +45,7 @@ export async function loadLayerMatrix(layer: LayerRow, config: Pick<Config, 'dat
   const X = await readActivations(actsFile, { dataset: layer.activationsDataset ?? undefined, field: 'layer.activations' });
   const ids = await readStimulusIds(idsFile, { dataset: layer.stimulusIdsDataset ?? undefined, field: 'layer.stimulusIds' });
   if (ids.length !== X.rows) throw new DataValidationError('layer.stimulusIds', `${ids.length} ids for ${X.rows} activation rows`);
-  return { ids, X };
+  return { ids, X: applyLayerPreprocessingInPlace(X, layerPreprocessingOf(layer.preprocessing)) };
 }
 
 /** The source matrix of a representation: the neurons themselves, or the SAE's sparse latents. */

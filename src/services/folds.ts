@@ -4,10 +4,20 @@
  * assignment evaluates exactly the images it names, and naming an image the inputs do not all have is an
  * error (never silently dropped).
  */
-import { assignmentFromMap, kFoldAssignment } from '../compute/folds';
+import { assignmentFromMap, kFoldAssignment, kFoldAssignmentOrdered, type FoldOrder } from '../compute/folds';
 import { DataValidationError } from '../nsd/errors';
 
-export type FoldsSpec = { k: number; seed: number } | { assignment: Record<string, number> };
+/**
+ * `order` (default 'nsdId'): KFold over the images in ascending nsdId order, or ('activations', the authors' choice)
+ * over the source layer's activation rows in file order.
+ */
+export type FoldsSpec = { k: number; seed: number; order?: FoldOrder } | { assignment: Record<string, number> };
+
+/** The stored form of a folds request: the default order left out, so that equal requests hash equal. */
+export function canonicalFolds(folds: FoldsSpec): FoldsSpec {
+  if ('assignment' in folds || folds.order !== 'nsdId') return folds;
+  return { k: folds.k, seed: folds.seed };
+}
 
 export interface ResolvedFolds {
   /** Positions (into the `ids` given) of the evaluated images, ascending nsdId. */
@@ -21,8 +31,9 @@ export interface ResolvedFolds {
 /**
  * @param ids the images every input has, ascending nsdId.
  * @param what what those images are, for messages ("the subject's betas and the layer").
+ * @param activationIds the (source) layer's stimulus ids in activation-file order, for order 'activations'.
  */
-export function resolveFolds(ids: Int32Array, folds: FoldsSpec, what: string): ResolvedFolds {
+export function resolveFolds(ids: Int32Array, folds: FoldsSpec, what: string, activationIds?: Int32Array): ResolvedFolds {
   if ('assignment' in folds) {
     const map = folds.assignment;
     const available = new Set(ids);
@@ -35,7 +46,12 @@ export function resolveFolds(ids: Int32Array, folds: FoldsSpec, what: string): R
     return { rows, assignment, k: Math.max(...assignment) + 1, seed: null };
   }
   if (ids.length < folds.k * 2) throw new DataValidationError('folds.k', `only ${ids.length} images are shared by ${what}; too few for ${folds.k} folds`);
-  return { rows: Int32Array.from(ids.keys()), assignment: kFoldAssignment(ids.length, folds.k, folds.seed), k: folds.k, seed: folds.seed };
+  if (folds.order === 'activations' && !activationIds) throw new Error("fold order 'activations' needs the layer's stimulus ids in file order");
+  const assignment =
+    folds.order === 'activations'
+      ? kFoldAssignmentOrdered(ids, activationIds!, folds.k, folds.seed, 'activations')
+      : kFoldAssignment(ids.length, folds.k, folds.seed);
+  return { rows: Int32Array.from(ids.keys()), assignment, k: folds.k, seed: folds.seed };
 }
 
 /** Request-time checks of an explicit assignment (no data needed): field errors, empty when fine. */

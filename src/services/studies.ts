@@ -6,13 +6,14 @@
  * statistics of every pair of them from their held-out predictions. Units are queued subject by subject, so a
  * worker's betas cache (jobs/inputs.ts) serves every job of a subject from one load.
  */
+import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentRequestHash, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
-import { PAPER_ALPHAS, type RidgePreset } from '../compute/ridge/presets';
+import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
-import { foldsSpecErrors, type FoldsSpec } from './folds';
+import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT, type ResultStore } from './idempotent';
@@ -27,6 +28,7 @@ export interface StudyRequest {
   representations: ('neurons' | 'sae' | { saeId: string })[];
   rois: RoiRequest[];
   preset: RidgePreset;
+  score?: RidgeScore;
   alphas?: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -49,9 +51,13 @@ export interface StudyInputs {
   datasetId: string;
   subjects: string[];
   layerIds: string[];
+  /** Preprocessing of the layers that have one (stored with the layer; every cell's run reports it). */
+  layerPreprocessing?: Record<string, LayerPreprocessing>;
   cells: { subject: string; layerId: string; representation: 'neurons' | 'sae'; saeId: string | null }[];
   rois: ResolvedRoi[];
   preset: RidgePreset;
+  /** Fold score when not the preset's default. */
+  score?: RidgeScore;
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -82,7 +88,9 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     if (!known.has(label)) errors.push({ field: `body.subjects[${i}]`, reason: `dataset has no subject ${label}` });
   });
   const layerIds = unique(body.layerIds);
-  const layers = new Set((await prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true } })).map((l) => l.id));
+  const layerRows = await prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, preprocessing: true } });
+  const layers = new Set(layerRows.map((l) => l.id));
+  const layerPreprocessing = Object.fromEntries(layerRows.flatMap((l) => (layerPreprocessingOf(l.preprocessing) ? [[l.id, layerPreprocessingOf(l.preprocessing)!]] : [])));
   body.layerIds.forEach((id, i) => {
     if (!layers.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
   });
@@ -107,6 +115,8 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   const resolved = await resolveRois(prisma, body.datasetId, subjects.filter((s) => known.has(s)), body.rois, { field: 'body.rois' });
   errors.push(...resolved.errors);
   errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
+  const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
+  if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
   if (errors.length) throw HttpProblem.fields(errors);
   // Subject-major order: the queue hands a worker one subject's cells in a row (one betas load).
   const seen = new Set<string>();
@@ -125,11 +135,13 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     datasetId: body.datasetId,
     subjects,
     layerIds,
+    ...(Object.keys(layerPreprocessing).length ? { layerPreprocessing } : {}),
     cells,
     rois: resolved.rois,
     preset: body.preset,
+    ...nonDefaultScore(body.preset, body.score),
     alphas: body.alphas ?? [...PAPER_ALPHAS],
-    folds: body.folds,
+    folds: canonicalFolds(body.folds),
     ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
     statistics: { ...DEFAULT_STATISTICS, ...body.statistics },
   };
@@ -143,9 +155,11 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
     atlas: unique(s.rois.flatMap((r) => r.atlas.split('+'))).sort().join('+'),
     rois: s.rois,
     layerId: cell.layerId,
+    ...(s.layerPreprocessing?.[cell.layerId] ? { preprocessing: s.layerPreprocessing[cell.layerId] } : {}),
     representation: cell.representation,
     saeId: cell.saeId,
     preset: s.preset,
+    ...(s.score ? { score: s.score } : {}),
     alphas: s.alphas,
     folds: s.folds,
     ...(s.noiseCeiling ? { noiseCeiling: s.noiseCeiling } : {}),
@@ -158,7 +172,7 @@ function cellRun(studyId: string, ai: AlignmentInputs): Omit<Prisma.RunUnchecked
   return {
     kind: 'alignment',
     inputs: ai as unknown as Prisma.InputJsonValue,
-    method: ai.preset,
+    method: scoreMethod(ai.preset, ai.score),
     datasetId: ai.datasetId,
     subject: ai.subject,
     atlas: ai.atlas,
@@ -223,7 +237,7 @@ function unitStore(studyId: string, runs: { hash: string; data: ReturnType<typeo
  */
 export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
-  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, statistics: inputs.statistics });
+  const hash = requestHash('study', { ...body, subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds, statistics: inputs.statistics });
   return prisma.$transaction(
     async (tx) => {
       await lockKey(tx, `study:${hash}`);
@@ -267,6 +281,8 @@ export interface StudyResultRow {
   noiseCeiling: number | null;
   normalised: number | null;
   runId: string;
+  /** The layer's preprocessing (null: none). */
+  preprocessing: LayerPreprocessing | null;
 }
 
 export interface StudyView {
@@ -346,7 +362,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
 
 async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], rank: (r: { subject: string | null; layerId: string | null; saeId: string | null }) => number): Promise<StudyResultRow[]> {
   const scores = await prisma.score.findMany({ where: { runId: { in: runIds } } });
-  const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, model: { select: { name: true } } } });
+  const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } } });
   const layerOf = new Map(layers.map((l) => [l.id, l]));
   const roiRank = new Map(inputs.rois.map((r, i) => [r.name, i]));
   scores.sort((a, b) => rank(a) - rank(b) || (roiRank.get(a.target) ?? 0) - (roiRank.get(b.target) ?? 0));
@@ -367,6 +383,7 @@ async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], r
     noiseCeiling: s.noiseCeiling,
     normalised: s.normalised,
     runId: s.runId,
+    preprocessing: layerPreprocessingOf(layerOf.get(s.layerId!)?.preprocessing),
   }));
 }
 

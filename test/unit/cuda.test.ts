@@ -131,7 +131,7 @@ describe.runIf(nativeAvailable()).each(foldCases)('GPU fold orchestration on hos
   const X = make();
   const Y = targets(X, v);
   const assignment = kFoldAssignment(X.rows, 5, 1);
-  it.each(['paper', 'paper-centred'] as const)('%s: same alphas and ranks, LOO errors within 2e-5 (relative), scores within 1e-6', (preset) => {
+  it.each(['paper', 'paper-centred', 'centred-own-means', 'unit-norm-columns'] as const)('%s: same alphas and ranks, LOO errors within 2e-5 (relative), scores within 1e-6', (preset) => {
     const ts = fitRidgeCv(X, Y, { preset, assignment, engine: 'ts', precision: 'f64', form });
     const host = fitRidgeCv(X, Y, { preset, assignment, engine: 'host', form });
     expect(host.info.engine).toBe('host');

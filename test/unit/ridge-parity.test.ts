@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
-import { fitRidgeCv, type RidgePreset } from '../../src/compute/ridge/index';
+import { fitRidgeCv } from '../../src/compute/ridge/index';
+import { fixtureSource, type RidgeFixtureCase } from '../helpers/ridge-fixture';
 
 interface FixtureFold {
   alpha?: number;
@@ -15,19 +15,7 @@ interface FixtureFold {
   pred: number[];
   scores: (number | null)[];
 }
-interface FixtureCase {
-  name: string;
-  preset: RidgePreset;
-  n: number;
-  p: number;
-  v: number;
-  X?: number[];
-  csr?: { indptr: number[]; indices: number[]; values: number[] };
-  Y: number[];
-  assignment: number[];
-  alphas: number[];
-  keptX: number[];
-  keptY: number[];
+interface FixtureCase extends RidgeFixtureCase {
   folds: FixtureFold[];
 }
 
@@ -35,18 +23,7 @@ const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/ridge/parity.json', import.meta.url), 'utf8'),
 ) as { sklearn: string; cases: FixtureCase[] };
 
-function sourceOf(c: FixtureCase): DenseMatrix<Float32Array> | CsrMatrix {
-  if (c.csr) {
-    return {
-      rows: c.n,
-      cols: c.p,
-      indptr: Int32Array.from(c.csr.indptr),
-      indices: Int32Array.from(c.csr.indices),
-      values: Float32Array.from(c.csr.values),
-    };
-  }
-  return { rows: c.n, cols: c.p, data: Float32Array.from(c.X!) };
-}
+const sourceOf = fixtureSource;
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;

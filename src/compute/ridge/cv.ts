@@ -12,11 +12,13 @@ import { columnStats } from '../preprocess';
 import { type RidgeBasis, type RidgeDecomposition, ridgeDecomposition, ridgeProjection, scaleColumnsInPlace } from './basis';
 import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
 import { looPerTargetAlpha, looSharedAlpha } from './loo';
-import { PAPER_ALPHAS, PRESETS, type RidgePreset, foldSources, foldTargets, globalSource, globalTargets } from './presets';
+import { PAPER_ALPHAS, PRESETS, type RidgePreset, type RidgeScore, foldColumnScale, foldSources, foldTargets, globalSource, globalTargets, resolveScore } from './presets';
 import type { Precision, Source } from './source';
 
 export interface RidgeCvOptions {
   preset: RidgePreset;
+  /** Fold score: the preset's default, or the other one where the preset allows it (presets.ts). */
+  score?: RidgeScore;
   /** Alpha grid (default PAPER_ALPHAS, 10^-8..10^8). */
   alphas?: readonly number[];
   /** Fold index (0..K-1) per stimulus (row). */
@@ -81,6 +83,8 @@ export interface RidgeCvTimings {
 
 export interface RidgeCvResult {
   preset: RidgePreset;
+  /** The fold score used (cosine or Pearson r per target over the test stimuli). */
+  score: RidgeScore;
   alphas: number[];
   assignment: Int32Array;
   nFolds: number;
@@ -237,6 +241,7 @@ export function fitRidgeCvGroups(
   const t0 = now();
   const spec = PRESETS[options.preset];
   if (!spec) throw new Error(`unknown ridge preset "${options.preset}"`);
+  const score = resolveScore(options.preset, options.score);
   const alphas = [...(options.alphas ?? PAPER_ALPHAS)];
   if (alphas.length === 0 || alphas.some((a) => !(a > 0))) throw new RangeError('alphas must be positive');
   const { assignment, signal } = options;
@@ -294,11 +299,18 @@ export function fitRidgeCvGroups(
     const g = G.data;
     const all = gramAll.data;
     for (let i = 0; i < g.length; i++) g[i] = all[i] - g[i];
-    if (spec.columns === 'centre') {
-      // centred training columns: X'X - n mu mu' with mu the training means
-      const mu = columnStats(gX.x, train).mean;
+    if (spec.columns === 'centre' || spec.columns === 'unit-norm') {
+      // centred training columns: X'X - n mu mu' with mu the training means; unit norm: then diag(c) G diag(c)
+      const st = columnStats(gX.x, train);
+      const mu = st.mean;
+      const c = foldColumnScale(spec, st, train.length);
       const nt = train.length;
-      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) g[i * p + j] -= nt * mu[i] * mu[j];
+      for (let i = 0; i < p; i++) {
+        for (let j = 0; j < p; j++) {
+          g[i * p + j] -= nt * mu[i] * mu[j];
+          if (c) g[i * p + j] *= c[i] * c[j];
+        }
+      }
     }
     return G;
   };
@@ -405,7 +417,7 @@ export function fitRidgeCvGroups(
         rank = basis.s2.length;
         form = basis.mode;
       }
-      const kScores = columnScores(Yhat, tgt.test, spec.score);
+      const kScores = columnScores(Yhat, tgt.test, score);
       const scores = new Float32Array(nAll).fill(NaN);
       for (let c = 0; c < v; c++) scores[st.live.kept[c]] = kScores[c];
       st.timings.predict += now() - t;
@@ -440,6 +452,7 @@ export function fitRidgeCvGroups(
     const foldMeans = st.folds.map((fr) => fr.meanScore);
     const result: RidgeCvResult = {
       preset: options.preset,
+      score,
       alphas,
       assignment,
       nFolds: K,
@@ -454,7 +467,7 @@ export function fitRidgeCvGroups(
       info: { ...info, precision: st.precision },
     };
     // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
-    if (options.noiseCeiling && spec.score === 'pearson') {
+    if (options.noiseCeiling && score === 'pearson') {
       const nc = options.noiseCeiling;
       result.noiseCeiling = normaliseByNoiseCeiling(targetScores, Float32Array.from(st.group.columns, (c) => nc[c]), options.minNoiseCeiling);
     }

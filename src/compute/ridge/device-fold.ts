@@ -2,7 +2,7 @@
  * One ridge fold as a single native call that keeps the fold's data in one memory space from the Gram matrix
  * to the prediction (native/src/fold.c): on the GPU ('cuda': cuBLAS, cuSOLVER, cuSPARSE) or, with the same
  * orchestration, on host BLAS ('host': the OpenBLAS addon; tests and the GPU bench's dry run).
- * Scope: the shared-alpha presets ('paper', 'paper-centred': exact LOO, no intercept). The per-target
+ * Scope: the shared-alpha presets (every preset but 'encoding': exact LOO, no intercept). The per-target
  * 'encoding' preset stays on the TypeScript path.
  * Precision: float64 products and eigensolve on the device (the inputs are float32 or float64); parity target
  * with the CPU path: the same alpha in every fold and scores within 1e-4.

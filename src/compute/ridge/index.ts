@@ -8,6 +8,6 @@ export { ridgeBasis, ridgeDecomposition, ridgeProjection, EIG_REL_TOL } from './
 export type { RidgeBasis, RidgeDecomposition } from './basis';
 export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } from './loo';
 export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
-export { PAPER_ALPHAS, PRESETS, csrRowLayerNorm, foldSources, foldTargets, globalSource, globalTargets } from './presets';
-export type { RidgePreset, PresetSpec } from './presets';
+export { PAPER_ALPHAS, PRESETS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, resolveScore, scoreMethod, csrRowLayerNorm, foldSources, foldTargets, globalSource, globalTargets } from './presets';
+export type { RidgePreset, RidgeScore, PresetSpec } from './presets';
 export type { Source, DenseSource, SparseSource, Precision } from './source';

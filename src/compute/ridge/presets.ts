@@ -9,12 +9,25 @@
  * - 'encoding':       per fold, z-score X and Y columns with training statistics (population sd; a constant
  *                     column keeps scale 1), intercept (leverage + 1/n), one alpha per target by LOO
  *                     (or GCV), score = Pearson r.
+ * - 'centred-own-means': the authors' code before arXiv v1 (align-interp utils.py RidgeRegression at b589eb7):
+ *                     no row LN; per fold the columns of X and Y are centred, the training part with the training
+ *                     means and the test part with ITS OWN means; no intercept; one alpha shared by all targets by
+ *                     exact LOO (RidgeCV(alphas=logspace(-8, 8, 17), fit_intercept=False)); fold score = mean over
+ *                     targets of the per-target (over test stimuli) cosine, which on those centred parts is Pearson r.
+ * - 'unit-norm-columns': the authors' latest code (utils.py after 96006be): as 'centred-own-means', and every column
+ *                     (training part, and test part with its own statistics) scaled to unit Euclidean norm after
+ *                     centring. The test X scaling changes the predictions (a different factor per unit), the
+ *                     training Y scaling weights the targets in the shared-alpha LOO; the score is again Pearson r.
+ * Score choice: 'paper' and 'paper-centred' accept either score (their test parts are not centred with their own
+ * means, so cosine and Pearson differ); the other presets score by Pearson r only (for the own-means presets the
+ * cosine IS the Pearson r).
  */
 import { type CsrMatrix, type DenseMatrix, takeCsrRows, takeRows } from '../matrix';
 import { LN_EPS, applyColumnAffine, columnStats, rowLayerNorm } from '../preprocess';
 import type { Source } from './source';
 
-export type RidgePreset = 'paper' | 'paper-centred' | 'encoding';
+export type RidgePreset = 'paper' | 'paper-centred' | 'encoding' | 'centred-own-means' | 'unit-norm-columns';
+export type RidgeScore = 'cosine' | 'pearson';
 
 /** The paper's grid: 10^-8 ... 10^8 (17 values). */
 export const PAPER_ALPHAS: readonly number[] = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
@@ -22,18 +35,58 @@ export const PAPER_ALPHAS: readonly number[] = Array.from({ length: 17 }, (_, i)
 export interface PresetSpec {
   /** Pre-fold LN of the rows of X and Y. */
   rowLn: boolean;
-  /** Per-fold column transform with training statistics. */
-  columns: 'none' | 'centre' | 'zscore';
+  /** Per-fold column transform: centre, z-score (population sd) or centre then scale to unit Euclidean norm. */
+  columns: 'none' | 'centre' | 'zscore' | 'unit-norm';
+  /** Statistics the test part's columns are transformed with: the training part's, or its own. */
+  testStats: 'train' | 'own';
   intercept: boolean;
   alpha: 'shared' | 'per-target';
-  score: 'cosine' | 'pearson';
+  /** The default score. */
+  score: RidgeScore;
+  /** Whether the other score may be asked for (it differs from the default on this preset's test parts). */
+  scoreChoice: boolean;
 }
 
 export const PRESETS: Record<RidgePreset, PresetSpec> = {
-  paper: { rowLn: true, columns: 'none', intercept: false, alpha: 'shared', score: 'cosine' },
-  'paper-centred': { rowLn: true, columns: 'centre', intercept: false, alpha: 'shared', score: 'pearson' },
-  encoding: { rowLn: false, columns: 'zscore', intercept: true, alpha: 'per-target', score: 'pearson' },
+  paper: { rowLn: true, columns: 'none', testStats: 'train', intercept: false, alpha: 'shared', score: 'cosine', scoreChoice: true },
+  'paper-centred': { rowLn: true, columns: 'centre', testStats: 'train', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: true },
+  encoding: { rowLn: false, columns: 'zscore', testStats: 'train', intercept: true, alpha: 'per-target', score: 'pearson', scoreChoice: false },
+  'centred-own-means': { rowLn: false, columns: 'centre', testStats: 'own', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: false },
+  'unit-norm-columns': { rowLn: false, columns: 'unit-norm', testStats: 'own', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: false },
 };
+
+/** The preset names, in the order the API lists them. */
+export const RIDGE_PRESETS = Object.keys(PRESETS) as [RidgePreset, ...RidgePreset[]];
+
+/** Why `score` cannot be asked of `preset` (null when it can). */
+export function presetScoreError(preset: RidgePreset, score: RidgeScore): string | null {
+  const spec = PRESETS[preset];
+  if (score === spec.score || spec.scoreChoice) return null;
+  return spec.testStats === 'own'
+    ? `preset ${preset} centres each test part with its own means, so its cosine is the Pearson r: use score "pearson"`
+    : `preset ${preset} scores by ${spec.score} only`;
+}
+
+/** `{score}` when it is not the preset's default, else `{}`: what a run stores, so that equal requests hash equal. */
+export function nonDefaultScore(preset: RidgePreset, score?: RidgeScore): { score?: RidgeScore } {
+  return score && score !== PRESETS[preset].score ? { score } : {};
+}
+
+/**
+ * The method a run's scores are filed under (the `preset` filter of /v1/scores): the preset, or "preset:score" when
+ * the score is not the preset's default, so that cosine and Pearson values never mix in one table.
+ */
+export function scoreMethod(preset: RidgePreset, score?: RidgeScore): string {
+  return score && score !== PRESETS[preset].score ? `${preset}:${score}` : preset;
+}
+
+/** The score a fit uses: the requested one (checked against the preset) or the preset's default. */
+export function resolveScore(preset: RidgePreset, score?: RidgeScore): RidgeScore {
+  if (score === undefined) return PRESETS[preset].score;
+  const err = presetScoreError(preset, score);
+  if (err) throw new RangeError(err);
+  return score;
+}
 
 /** A source matrix after the preset's global (whole-set) step. */
 export type GlobalSource =
@@ -45,6 +98,19 @@ const CONST_REL_TOL = 1e-10;
 
 function safeScale(sd: number, mean: number): number {
   return sd > CONST_REL_TOL * Math.max(1, Math.abs(mean)) ? 1 / sd : 1;
+}
+
+/**
+ * Per-column scale of the preset's fold transform from column statistics over n rows (null: centring only).
+ * 'unit-norm': the centred column's norm is sd sqrt(n); a constant column (norm 0, where the authors' code would
+ * divide by zero) keeps scale 1 and stays 0 after centring.
+ */
+export function foldColumnScale(spec: PresetSpec, st: { mean: Float64Array; sd: Float64Array }, n: number): Float64Array | null {
+  if (spec.columns !== 'zscore' && spec.columns !== 'unit-norm') return null;
+  const root = spec.columns === 'unit-norm' ? Math.sqrt(n) : 1;
+  const scale = new Float64Array(st.sd.length);
+  for (let j = 0; j < scale.length; j++) scale[j] = safeScale(st.sd[j], st.mean[j]) / root;
+  return scale;
 }
 
 /**
@@ -123,8 +189,18 @@ function csrColumnStats(s: CsrMatrix, u: Float64Array | null, idx: Int32Array): 
   return { mean, sd };
 }
 
+/** Column statistics of a part and the number of rows they were taken over. */
+type PartStats = { mean: Float64Array; sd: Float64Array; n: number };
+
+/** The statistics each part is transformed with: the training part's for both, or (testStats 'own') each its own. */
+function partStats(stats: (rows: Int32Array) => { mean: Float64Array; sd: Float64Array }, spec: PresetSpec, train: Int32Array, test: Int32Array): [PartStats, PartStats] {
+  const tr = { ...stats(train), n: train.length };
+  return [tr, spec.testStats === 'own' ? { ...stats(test), n: test.length } : tr];
+}
+
 /**
- * Training and test designs of one fold, transformed with the training statistics.
+ * Training and test designs of one fold: the preset's column transform with the training statistics, the test
+ * part with the training statistics or (testStats 'own') with its own.
  * @param dtype of transformed dense designs ('f64' keeps centred training columns exactly centred).
  */
 export function foldSources(
@@ -138,44 +214,32 @@ export function foldSources(
     if (spec.columns === 'none') {
       return { train: { kind: 'dense', x: takeRows(g.x, train) }, test: { kind: 'dense', x: takeRows(g.x, test) } };
     }
-    const st = columnStats(g.x, train);
-    let scale: Float64Array | null = null;
-    if (spec.columns === 'zscore') {
-      scale = new Float64Array(st.sd.length);
-      for (let j = 0; j < scale.length; j++) scale[j] = safeScale(st.sd[j], st.mean[j]);
-    }
-    return {
-      train: { kind: 'dense', x: applyColumnAffine(g.x, st.mean, scale, train, dtype) },
-      test: { kind: 'dense', x: applyColumnAffine(g.x, st.mean, scale, test, dtype) },
-    };
+    const [stTrain, stTest] = partStats((rows) => columnStats(g.x, rows), spec, train, test);
+    const part = (rows: Int32Array, st: PartStats): Source => ({ kind: 'dense', x: applyColumnAffine(g.x, st.mean, foldColumnScale(spec, st, st.n), rows, dtype) });
+    return { train: part(train, stTrain), test: part(test, stTest) };
   }
-  let s = g.s;
-  let w: Float64Array | null = null;
-  if (spec.columns !== 'none') {
-    const st = csrColumnStats(g.s, g.u, train);
-    w = new Float64Array(st.mean.length);
-    if (spec.columns === 'zscore') {
-      // (S + u1' - 1 mean') diag(c): fold c into the values; u is null for the encoding preset.
-      const c = new Float64Array(st.sd.length);
-      for (let j = 0; j < c.length; j++) {
-        c[j] = safeScale(st.sd[j], st.mean[j]);
-        w[j] = -st.mean[j] * c[j];
-      }
+  if (spec.columns === 'none') {
+    const part = (rows: Int32Array): Source => ({ kind: 'sparse', s: takeCsrRows(g.s, rows), u: pick(g.u, rows), w: null });
+    return { train: part(train), test: part(test) };
+  }
+  // (S + u1' - 1 mean') diag(c): c folds into the values and w = -mean c; u is null when columns are scaled.
+  const [stTrain, stTest] = partStats((rows) => csrColumnStats(g.s, g.u, rows), spec, train, test);
+  const part = (rows: Int32Array, st: PartStats): Source => {
+    const c = foldColumnScale(spec, st, st.n);
+    if (c && g.u) throw new Error('foldSources: scaling columns after a row shift is not supported for sparse sources');
+    const w = Float64Array.from(st.mean, (m, j) => -m * (c ? c[j] : 1));
+    let s = takeCsrRows(g.s, rows);
+    if (c) {
       const values = new Float32Array(s.values.length);
       for (let q = 0; q < values.length; q++) values[q] = s.values[q] * c[s.indices[q]];
       s = { ...s, values };
-      if (g.u) throw new Error('foldSources: z-scoring after a row shift is not supported for sparse sources');
-    } else {
-      for (let j = 0; j < w.length; j++) w[j] = -st.mean[j];
     }
-  }
-  return {
-    train: { kind: 'sparse', s: takeCsrRows(s, train), u: pick(g.u, train), w },
-    test: { kind: 'sparse', s: takeCsrRows(s, test), u: pick(g.u, test), w },
+    return { kind: 'sparse', s, u: pick(g.u, rows), w };
   };
+  return { train: part(train, stTrain), test: part(test, stTest) };
 }
 
-/** Training and test targets of one fold (float32 or float64 as given), transformed with training statistics. */
+/** Training and test targets of one fold (float32 or float64 as given), transformed as foldSources does X. */
 export function foldTargets(
   Y: DenseMatrix,
   spec: PresetSpec,
@@ -184,14 +248,7 @@ export function foldTargets(
   dtype: 'f32' | 'f64' = 'f32',
 ): { train: DenseMatrix; test: DenseMatrix } {
   if (spec.columns === 'none') return { train: takeRows(Y, train), test: takeRows(Y, test) };
-  const st = columnStats(Y, train);
-  let scale: Float64Array | null = null;
-  if (spec.columns === 'zscore') {
-    scale = new Float64Array(st.sd.length);
-    for (let j = 0; j < scale.length; j++) scale[j] = safeScale(st.sd[j], st.mean[j]);
-  }
-  return {
-    train: applyColumnAffine(Y, st.mean, scale, train, dtype),
-    test: applyColumnAffine(Y, st.mean, scale, test, dtype),
-  };
+  const [stTrain, stTest] = partStats((rows) => columnStats(Y, rows), spec, train, test);
+  const part = (rows: Int32Array, st: PartStats) => applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, st.n), rows, dtype);
+  return { train: part(train, stTrain), test: part(test, stTest) };
 }

@@ -112,10 +112,10 @@ export function sourceGramCols(x: Source): DenseMatrix<Float64Array> {
 }
 
 /**
- * A B' (A.rows x B.rows, Float64Array) for two sources over the same units; for sparse sources both must
- * share the column shift w (they do: it comes from training statistics). Pass the same object twice for XX'.
- * Sparse: S_A S_B' + cA uB' + uA cB' + eA 1' + 1 eB' + p uA uB' + (1'w)(uA 1' + 1 uB') + (w'w) 11'
- * with c = S 1, e = S w.
+ * A B' (A.rows x B.rows, Float64Array) for two sources over the same units (each with its own shifts: a test part
+ * transformed with its own statistics has its own w). Pass the same object twice for XX'.
+ * Sparse: S_A S_B' + cA uB' + uA cB' + eA 1' + 1 eB' + p uA uB' + (1'wB) uA 1' + (1'wA) 1 uB' + (wA'wB) 11'
+ * with c = S 1, eA = S_A wB, eB = S_B wA.
  */
 export function sourceCross(A: Source, B: Source, precision: Precision = 'f64'): DenseMatrix<Float64Array> {
   if (A.kind === 'dense' && B.kind === 'dense') {
@@ -125,17 +125,17 @@ export function sourceCross(A: Source, B: Source, precision: Precision = 'f64'):
   }
   if (A.kind !== 'sparse' || B.kind !== 'sparse') throw new Error('sourceCross: mixed dense and sparse sources');
   const G = A === B ? csrGram(A.s, 'rows') : csrMatmulCsrT(A.s, B.s);
-  const w = A.w;
-  const uA = A.u;
-  const uB = B.u;
-  if (!uA && !uB && !w) return G;
+  const { w: wA, u: uA } = A;
+  const { w: wB, u: uB } = B;
+  if (!uA && !uB && !wA && !wB) return G;
   const p = A.s.cols;
   const cA = uB ? csrRowSums(A.s) : null;
   const cB = uA ? csrRowSums(B.s) : null;
-  const eA = w ? csrTimesVec(A.s, w) : null;
-  const eB = w ? (A === B ? eA : csrTimesVec(B.s, w)) : null;
-  const sw = sum(w);
-  const ww = dot(w, w);
+  const eA = wB ? csrTimesVec(A.s, wB) : null;
+  const eB = wA ? (A === B ? eA : csrTimesVec(B.s, wA)) : null;
+  const swA = sum(wA);
+  const swB = sum(wB);
+  const ww = dot(wA, wB);
   const m = A.s.rows;
   const q = B.s.rows;
   const g = G.data;
@@ -147,8 +147,8 @@ export function sourceCross(A: Source, B: Source, precision: Precision = 'f64'):
     for (let j = 0; j < q; j++) {
       const ub = uB ? uB[j] : 0;
       let t = ca * ub + ww + ea + (eB ? eB[j] : 0);
-      if (uA) t += ua * ((cB ? cB[j] : 0) + p * ub + sw);
-      t += sw * ub;
+      if (uA) t += ua * ((cB ? cB[j] : 0) + p * ub + swB);
+      t += swA * ub;
       g[o + j] += t;
     }
   }

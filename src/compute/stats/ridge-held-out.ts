@@ -15,6 +15,7 @@ import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell }
 /** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
 export function ridgeHeldOutFolds(Y: DenseMatrix<Float32Array>, a: RidgeCvResult, b: RidgeCvResult): { folds: HeldOutFold[]; kept: Int32Array } {
   if (a.preset !== b.preset) throw new RangeError(`presets differ: ${a.preset} and ${b.preset}`);
+  if (a.score !== b.score) throw new RangeError(`scores differ: ${a.score} and ${b.score}`);
   if (a.assignment.length !== b.assignment.length || a.assignment.some((f, i) => f !== b.assignment[i])) {
     throw new RangeError('the two fits use different fold assignments');
   }
@@ -44,7 +45,7 @@ export function pairedFitCell(
   b: RidgeCvResult,
   options: Omit<PairedCellOptions, 'kind'> = {},
 ): PairedCell {
-  return pairedCell(ridgeHeldOutFolds(Y, a, b).folds, { ...options, kind: PRESETS[a.preset].score });
+  return pairedCell(ridgeHeldOutFolds(Y, a, b).folds, { ...options, kind: a.score });
 }
 
 /** The columns (positions among the kept targets) of an ROI given by original target indices. */
@@ -79,7 +80,7 @@ export function pairedRoiCells(
   options: Omit<PairedCellOptions, 'kind' | 'resamples'> = {},
 ): { roi: string; cell: PairedCell | null }[] {
   const { folds, kept } = ridgeHeldOutFolds(Y, a, b);
-  const kind = PRESETS[a.preset].score;
+  const kind = a.score;
   return rois.map((r, i) => {
     const cols = roiColumns(kept, r.targets);
     if (cols.length === 0) return { roi: r.name, cell: null };

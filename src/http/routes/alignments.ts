@@ -3,7 +3,8 @@
  * any row is written; an identical request returns the existing runs (re-queued if they failed or
  * were cancelled) instead of computing twice.
  */
-import { PAPER_ALPHAS } from '../../compute/ridge/presets';
+import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, scoreMethod } from '../../compute/ridge/presets';
+import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
 import { alignmentRequestHash, type AlignmentInputs } from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
@@ -12,13 +13,22 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { foldsSpecErrors } from '../../services/folds';
+import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
 import { resolveRois } from '../../services/rois';
 import { createOrReuseRun } from '../../services/runs';
 
 export const FoldsSpecSchema = z
   .union([
-    z.object({ k: z.number().int().min(2).max(100).default(5), seed: z.number().int().min(0).max(2 ** 32 - 1).default(0) }).strict(),
+    z
+      .object({
+        k: z.number().int().min(2).max(100).default(5),
+        seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+        order: z
+          .enum(['nsdId', 'activations'])
+          .optional()
+          .openapi({ description: "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)" }),
+      })
+      .strict(),
     z
       .object({
         assignment: z
@@ -28,7 +38,18 @@ export const FoldsSpecSchema = z
       })
       .strict(),
   ])
-  .openapi('FoldsSpec', { description: '{k, seed}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order; or an explicit assignment' });
+  .openapi('FoldsSpec', { description: '{k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment' });
+
+export const RidgePresetSchema = z
+  .enum(RIDGE_PRESETS)
+  .openapi('RidgePreset', {
+    description:
+      "'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics)",
+  });
+
+export const RidgeScoreSchema = z
+  .enum(['cosine', 'pearson'])
+  .openapi('RidgeScore', { description: "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one" });
 
 export const RoiUnionSchema = z
   .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
@@ -50,10 +71,11 @@ export const CreateAlignmentSchema = z
       .union([z.literal('neurons'), z.literal('sae'), z.object({ saeId: UuidSchema }).strict()])
       .default('neurons')
       .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; or {saeId} (its layer must be in layerIds)' }),
-    preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper'),
+    preset: RidgePresetSchema.default('paper'),
+    score: RidgeScoreSchema.optional(),
     alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
-    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Encoding preset: normalise by the noise ceiling, keeping voxels with NC >= minPercent' }),
+    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)' }),
   })
   .strict()
   .openapi('CreateAlignment');
@@ -103,12 +125,15 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         errors.push(...resolved.errors);
         const rois = resolved.rois;
         if (names.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
-        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true } });
+        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true, preprocessing: true } });
+        const preprocessingOf = new Map(layers.map((l) => [l.id, layerPreprocessingOf(l.preprocessing)]));
         const known = new Set(layers.map((l) => l.id));
         body.layerIds.forEach((id, i) => {
           if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
         });
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
+        const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
+        if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
         // Which SAE each layer uses.
         const saeOf = new Map<string, string | null>();
         const rep = body.representation;
@@ -137,17 +162,19 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
             atlas: body.atlas,
             rois,
             layerId,
+            ...(preprocessingOf.get(layerId) ? { preprocessing: preprocessingOf.get(layerId)! } : {}),
             representation: saeId ? 'sae' : 'neurons',
             saeId,
             preset: body.preset,
+            ...nonDefaultScore(body.preset, body.score),
             alphas: body.alphas ?? [...PAPER_ALPHAS],
-            folds: body.folds,
+            folds: canonicalFolds(body.folds),
             ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
           };
           const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
             kind: 'alignment',
             inputs: inputs as unknown as object,
-            method: body.preset,
+            method: scoreMethod(body.preset, body.score),
             datasetId: body.datasetId,
             subject,
             atlas: body.atlas,

@@ -2,6 +2,7 @@
  * Model-to-model comparisons: one metric between two layers (neurons or SAE latents), as a job; and the
  * layer-pair matrix between two models (the paper's seed-vs-seed figures).
  */
+import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { comparisonRequestHash, type ComparisonInputs, type ComparisonSide } from '../../jobs/handlers/comparison';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';
@@ -10,8 +11,8 @@ import { HttpProblem, type FieldError } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { foldsSpecErrors } from '../../services/folds';
-import { FoldsSpecSchema } from './alignments';
+import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
+import { FoldsSpecSchema, RidgePresetSchema } from './alignments';
 import { createOrReuseRun } from '../../services/runs';
 
 const Side = z
@@ -28,7 +29,7 @@ export const CreateComparisonSchema = z
     source: Side,
     target: Side,
     metric: MetricSchema,
-    preset: z.enum(['paper', 'paper-centred', 'encoding']).default('paper').openapi({ description: 'Ridge only' }),
+    preset: RidgePresetSchema.default('paper').openapi({ description: 'Ridge only' }),
     alphas: z.array(z.number().positive()).min(1).max(100).optional(),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
   })
@@ -65,17 +66,19 @@ export const ComparisonMatrixSchema = z
 
 export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
   async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
-    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true } });
+    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true, preprocessing: true } });
     if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
+    const pre = layerPreprocessingOf(layer?.preprocessing);
+    const withPre = <T extends object>(s: T) => (pre ? { ...s, preprocessing: pre } : s);
     const rep = side.representation;
-    if (rep === 'neurons') return { layerId: side.layerId, representation: 'neurons', saeId: null };
+    if (rep === 'neurons') return withPre({ layerId: side.layerId, representation: 'neurons' as const, saeId: null });
     const sae =
       rep === 'sae'
         ? await ctx.prisma.sae.findFirst({ where: { layerId: side.layerId, status: 'ready' }, orderBy: { createdAt: 'desc' } })
         : await ctx.prisma.sae.findUnique({ where: { id: rep.saeId } });
     if (!sae || sae.status !== 'ready') errors.push({ field: `${field}.representation`, reason: rep === 'sae' ? 'layer has no ready SAE' : 'no ready SAE with that id' });
     else if (sae.layerId !== side.layerId) errors.push({ field: `${field}.representation.saeId`, reason: 'the SAE belongs to another layer' });
-    return { layerId: side.layerId, representation: 'sae', saeId: sae?.id ?? null };
+    return withPre({ layerId: side.layerId, representation: 'sae' as const, saeId: sae?.id ?? null });
   }
 
   return [
@@ -98,7 +101,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const target = await resolveSide(body.target, 'body.target', errors);
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
         if (errors.length) throw HttpProblem.fields(errors);
-        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: body.folds };
+        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: canonicalFolds(body.folds) };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { readActivations } from '../../activations/load';
+import { layerPreprocessingOf, type LayerPreprocessing } from '../../activations/preprocessing';
 import { readStimulusIds } from '../../activations/stimulus-ids';
 import { DataValidationError } from '../../nsd/errors';
 import { resolveDataPath } from '../../nsd/paths';
@@ -31,12 +32,18 @@ const FileRef = z.object({
   dataset: z.string().min(1).optional().openapi({ description: 'HDF5 dataset name (for .h5/.hdf5 files)' }),
 });
 
+export const LayerPreprocessingSchema = z
+  .object({ clamp: z.literal('relu').optional().openapi({ description: "'relu': negative activations become 0 (the authors' CNN layers)" }) })
+  .strict()
+  .openapi('LayerPreprocessing', { description: 'Applied to the activations before every metric and SAE (training and encoding); stored with the layer and reported with every run' });
+
 export const CreateLayerSchema = z
   .object({
     name: z.string().trim().min(1).max(200).openapi({ example: 'layer4.2' }),
     position: intColumn({ min: 0 }).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
     activations: FileRef.openapi({ description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units' }),
     stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
+    preprocessing: LayerPreprocessingSchema.optional(),
   })
   .strict()
   .openapi('CreateLayer');
@@ -47,6 +54,7 @@ export const UploadLayerSchema = z
     position: z.string().optional(),
     activations: z.string().openapi({ format: 'binary', description: '.npy file' }),
     stimulusIds: z.string().openapi({ format: 'binary', description: '.npy, .json or .csv file' }),
+    preprocessing: z.string().optional().openapi({ description: 'LayerPreprocessing as JSON text, e.g. {"clamp": "relu"}' }),
   })
   .openapi('UploadLayer');
 
@@ -62,6 +70,7 @@ export const LayerSchema = z
     checksum: z.string().openapi({ description: 'sha256 of the activation file' }),
     activations: z.object({ path: z.string(), dataset: z.string().nullable() }),
     stimulusIds: z.object({ path: z.string(), dataset: z.string().nullable() }),
+    preprocessing: LayerPreprocessingSchema.nullable(),
     createdAt: z.string().datetime(),
   })
   .openapi('Layer');
@@ -79,6 +88,7 @@ type LayerRow = {
   activationsDataset: string | null;
   stimulusIdsPath: string;
   stimulusIdsDataset: string | null;
+  preprocessing: unknown;
   createdAt: Date;
 };
 
@@ -94,6 +104,7 @@ export function layerJson(l: LayerRow): z.infer<typeof LayerSchema> {
     checksum: l.checksum,
     activations: { path: l.activationsPath, dataset: l.activationsDataset },
     stimulusIds: { path: l.stimulusIdsPath, dataset: l.stimulusIdsDataset },
+    preprocessing: layerPreprocessingOf(l.preprocessing),
     createdAt: l.createdAt.toISOString(),
   };
 }
@@ -134,6 +145,19 @@ function uploadExtension(name: string): string {
   return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.npy';
 }
 
+/** The multipart `preprocessing` field: LayerPreprocessing as JSON text. */
+function parsePreprocessingField(text: string): LayerPreprocessing {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw HttpProblem.invalid('body.preprocessing', 'must be JSON text such as {"clamp": "relu"}');
+  }
+  const parsed = LayerPreprocessingSchema.safeParse(value);
+  if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body.preprocessing'));
+  return parsed.data;
+}
+
 function runMulter(req: Request, res: Response, dir: string): Promise<void> {
   const upload = multer({ dest: dir, limits: { fileSize: MAX_UPLOAD_BYTES, files: 2, fields: 10 } }).fields([
     { name: 'activations', maxCount: 1 },
@@ -152,7 +176,11 @@ function runMulter(req: Request, res: Response, dir: string): Promise<void> {
 export function layerRoutes(ctx: AppContext): RouteSpec[] {
   const uploadsDir = () => ctx.config.privateDirs.uploads;
 
-  async function createLayer(modelId: string, input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string }, fieldPrefix: string) {
+  async function createLayer(
+    modelId: string,
+    input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string; preprocessing?: LayerPreprocessing },
+    fieldPrefix: string,
+  ) {
     const model = await ctx.prisma.model.findUnique({ where: { id: modelId }, select: { id: true, layers: { select: { name: true, position: true } } } });
     if (!model) throw HttpProblem.notFound('model', modelId);
     if (model.layers.some((l) => l.name === input.name)) {
@@ -169,6 +197,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         activationsDataset: input.actDs ?? null,
         stimulusIdsPath: input.ids,
         stimulusIdsDataset: input.idsDs ?? null,
+        ...(layerPreprocessingOf(input.preprocessing) ? { preprocessing: { ...input.preprocessing } } : {}),
         dtype: 'float32',
         ...info,
       },
@@ -206,6 +235,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
             const position = fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
             if (position && !position.success) throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
+            const preprocessing = fields.preprocessing === undefined ? undefined : parsePreprocessingField(fields.preprocessing);
             const act = files?.activations?.[0];
             const ids = files?.stimulusIds?.[0];
             if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
@@ -215,7 +245,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
             await rename(act.path, actPath);
             await rename(ids.path, idsPath);
-            return await createLayer(params.id, { name: name.data, position: position?.data, act: actPath, ids: idsPath }, 'body.');
+            return await createLayer(params.id, { name: name.data, position: position?.data, act: actPath, ids: idsPath, preprocessing }, 'body.');
           } catch (err) {
             await rm(dir, { recursive: true, force: true });
             throw err;
@@ -227,7 +257,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         const base = ctx.config.dataRoots[0];
         const act = resolveDataPath(base, b.activations.path, ctx.config.dataRoots, 'body.activations.path');
         const ids = resolveDataPath(base, b.stimulusIds.path, ctx.config.dataRoots, 'body.stimulusIds.path');
-        return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset }, 'body.');
+        return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset, preprocessing: b.preprocessing }, 'body.');
       },
     }),
     defineRoute({

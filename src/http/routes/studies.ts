@@ -11,6 +11,7 @@ import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
 import { CreateAlignmentSchema, FoldsSpecSchema, RoiUnionSchema } from './alignments';
+import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
   .union([
@@ -39,6 +40,7 @@ export const CreateStudySchema = z
       .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer' }),
     rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
     preset: CreateAlignmentSchema.shape.preset,
+    score: CreateAlignmentSchema.shape.score,
     alphas: CreateAlignmentSchema.shape.alphas,
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
@@ -70,6 +72,7 @@ export const StudyResultRowSchema = z
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
     runId: UuidSchema,
+    preprocessing: LayerPreprocessingSchema.nullable().openapi({ description: "The layer's preprocessing (null: none)" }),
   })
   .openapi('StudyResultRow');
 
@@ -87,9 +90,11 @@ export const StudySchema = z
       datasetId: UuidSchema,
       subjects: z.array(z.string()),
       layerIds: z.array(UuidSchema),
+      layerPreprocessing: z.record(z.string(), LayerPreprocessingSchema).optional().openapi({ description: 'layerId -> preprocessing, for the layers that have one' }),
       cells: z.array(z.object({ subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable() })),
       rois: z.array(ResolvedRoiSchema),
       preset: z.string(),
+      score: z.enum(['cosine', 'pearson']).optional(),
       alphas: z.array(z.number()),
       folds: z.unknown(),
       noiseCeiling: z.object({ minPercent: z.number() }).optional(),

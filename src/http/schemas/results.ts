@@ -24,7 +24,7 @@ export const RunSchema = z
     id: UuidSchema,
     kind: z.enum(['alignment', 'comparison']),
     status: RunStatusSchema,
-    method: z.string().openapi({ description: 'Preset (paper, paper-centred, encoding) or comparison metric' }),
+    method: z.string().openapi({ description: 'Ridge preset (RidgePreset) or comparison metric' }),
     inputs: z.record(z.string(), z.unknown()),
     datasetId: UuidSchema.nullable(),
     subject: z.string().nullable(),

@@ -5,9 +5,10 @@
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
  */
+import type { LayerPreprocessing } from '../../activations/preprocessing';
 import { nanMean, nanMedian } from '../../compute/correlation';
 import { takeRows, type CsrMatrix, type DenseMatrix } from '../../compute/matrix';
-import type { RidgePreset } from '../../compute/ridge/index';
+import { scoreMethod, type RidgePreset, type RidgeScore } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
 import { requestHash } from '../../services/request-hash';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
@@ -28,9 +29,13 @@ export interface AlignmentInputs {
   /** Target groups (runs stored before ROI groups existed hold plain names of `atlas`). */
   rois: (ResolvedRoi | string)[];
   layerId: string;
+  /** The layer's preprocessing (applied where its activations are read), when it has one. */
+  preprocessing?: LayerPreprocessing;
   representation: 'neurons' | 'sae';
   saeId: string | null;
   preset: RidgePreset;
+  /** Fold score when not the preset's default. */
+  score?: RidgeScore;
   alphas: number[];
   folds: FoldsSpec;
   noiseCeiling?: { minPercent: number };
@@ -93,7 +98,7 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: JobContext
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   const shared = commonImages(targets.nsdIds, layerIds);
-  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer");
+  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer", layerIds);
   const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
   const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows) as DenseMatrix<Float32Array>;
@@ -105,7 +110,7 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: JobContext
 
 /** The ridge inputs of every representation of a unit (the source matrix aside). */
 export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<RidgeRoisPayload, 'X'> {
-  return { Y: d.Yall, rois: d.targets.rois, preset: inputs.preset, alphas: inputs.alphas, assignment: d.assignment, noiseCeiling: d.ncAll, minNoiseCeiling: inputs.noiseCeiling?.minPercent };
+  return { Y: d.Yall, rois: d.targets.rois, preset: inputs.preset, score: inputs.score, alphas: inputs.alphas, assignment: d.assignment, noiseCeiling: d.ncAll, minNoiseCeiling: inputs.noiseCeiling?.minPercent };
 }
 
 /** A run's timings (seconds): loading (shared by a study unit's runs), its encoding (prepare) and its fit. */
@@ -161,7 +166,7 @@ export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: stri
       layerId: layer.id,
       representation: inputs.representation,
       saeId: inputs.saeId,
-      method: inputs.preset,
+      method: scoreMethod(inputs.preset, inputs.score),
       subject: inputs.subject,
       atlas: rois[r].atlas,
     })),

@@ -2,10 +2,11 @@
  * Comparison job: one metric between two layers (each as neurons or SAE latents) over the stimuli both
  * have, cross-validated over the same folds; scores written in one transaction at the end.
  */
+import type { LayerPreprocessing } from '../../activations/preprocessing';
 import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
-import { resolveFolds } from '../../services/folds';
+import { resolveFolds, type FoldsSpec } from '../../services/folds';
 import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
 import { requestHash } from '../../services/request-hash';
 import { runInComputeThread } from '../compute-thread';
@@ -18,6 +19,8 @@ export interface ComparisonSide {
   layerId: string;
   representation: 'neurons' | 'sae';
   saeId: string | null;
+  /** The layer's preprocessing (applied where its activations are read), when it has one. */
+  preprocessing?: LayerPreprocessing;
 }
 
 export interface ComparisonInputs {
@@ -26,7 +29,8 @@ export interface ComparisonInputs {
   metric: ComparisonMetric;
   preset: RidgePreset;
   alphas?: number[];
-  folds: { k: number; seed: number } | { assignment: Record<string, number> };
+  /** Order 'activations': the source layer's activation rows in file order. */
+  folds: FoldsSpec;
 }
 
 export function comparisonTargetLabel(target: ComparisonSide, layerName: string): string {
@@ -51,7 +55,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));
   const shared = Int32Array.from(Array.from(src.ids).filter((id) => tgtRow.has(id)).sort((a, b) => a - b));
-  const folds = resolveFolds(shared, inputs.folds, 'both layers');
+  const folds = resolveFolds(shared, inputs.folds, 'both layers', src.ids);
   const ids = Array.from(folds.rows, (r) => shared[r]);
   const { assignment, seed } = folds;
   const srcRow = new Map<number, number>();

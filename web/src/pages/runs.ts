@@ -75,7 +75,7 @@ async function alignmentForm(models: Model[], datasets: { id: string; name: stri
   const layerOptions = models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` })));
   const layers = checks('layerIds', layerOptions);
   const rep = select('representation', [{ value: 'neurons', label: 'neurons' }, { value: 'sae', label: 'SAE latents (newest ready SAE per layer)' }], 'neurons', { id: 'f-rep' });
-  const preset = select('preset', ['paper', 'paper-centred', 'encoding'].map((p) => ({ value: p, label: p })), 'paper', { id: 'f-preset' });
+  const preset = select('preset', ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({ value: p, label: p })), 'paper', { id: 'f-preset' });
   const k = h('input', { type: 'number', name: 'k', id: 'f-k', value: '5', style: 'width:5rem' });
   const seed = h('input', { type: 'number', name: 'seed', id: 'f-seed', value: '0', style: 'width:7rem' });
   const rois = h('input', { type: 'text', name: 'rois', id: 'f-rois', placeholder: 'all ROIs of the atlas' });
@@ -196,7 +196,7 @@ async function studyForm(models: Model[], datasets: { id: string; name: string }
   const extraRois = h('input', { type: 'text', name: 'extraRois', id: 's-rois', placeholder: 'e.g. FFA (a roiGroup of the manifest)' });
   const layers = checks('layerIds', models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` }))));
   const reps = checks('representations', [{ value: 'neurons', label: 'neurons', checked: true }, { value: 'sae', label: 'SAE latents', checked: true }]);
-  const preset = select('preset', ['paper', 'paper-centred', 'encoding'].map((p) => ({ value: p, label: p })), 'paper', { id: 's-preset' });
+  const preset = select('preset', ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({ value: p, label: p })), 'paper', { id: 's-preset' });
   const k = h('input', { type: 'number', name: 'k', id: 's-k', value: '5', style: 'width:5rem' });
   const seed = h('input', { type: 'number', name: 'seed', id: 's-seed', value: '0', style: 'width:7rem' });
   rows.row(form, 'Name', 'name', name);

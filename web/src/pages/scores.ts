@@ -41,7 +41,7 @@ export async function render(root: HTMLElement, params: URLSearchParams, _arg: s
     h('label', {}, 'dataset ', select('dataset', datasets.items.map((d) => ({ value: d.id, label: d.name })), state.dataset)),
     h('label', {}, 'subject ', select('subject', [...subjects.map((s) => ({ value: s, label: s })), ...(subjects.length > 1 ? [{ value: MEAN, label: `mean over ${subjects.length} subjects` }] : [])], state.subject)),
     h('label', {}, 'atlas ', select('atlas', ds.atlases.map((a) => ({ value: a.name, label: a.name })), state.atlas)),
-    h('label', {}, 'preset ', select('preset', ['paper', 'paper-centred', 'encoding'].map((p) => ({ value: p, label: p })), state.preset)),
+    h('label', {}, 'preset ', select('preset', ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({ value: p, label: p })), state.preset)),
   );
   root.append(controls);
 
