@@ -23,7 +23,7 @@ interface StudyJson {
   id: string;
   state: string;
   inputs: { rois: { name: string }[]; subjects: string[]; layerIds: string[]; preset: string; folds: { k?: number; assignment?: Record<string, number> } };
-  progress: { done: number; total: number; failed: number; running: { fraction: number; stage: string | null }[] };
+  progress: { done: number; total: number; failed: number; jobs?: { done: number; total: number }; running: { fraction: number; stage: string | null }[] };
   cells: { status: string; error: string | null; subject: string; layerId: string; representation: string }[];
   results: ResultRow[];
 }
@@ -59,7 +59,7 @@ export async function followStudy(api: ApiClient, id: string, bar: cliProgress.S
     const running = s.progress.running;
     const stage = running.length ? `${running.length} running: ${running[0].stage ?? ''}` : s.state;
     bar.setTotal(Math.max(1, s.progress.total));
-    bar.update(s.progress.done + running.reduce((t, r) => t + r.fraction, 0), { stage: `${s.progress.done}/${s.progress.total} jobs, ${stage}` });
+    bar.update(s.progress.done + running.reduce((t, r) => t + r.fraction, 0), { stage: `${s.progress.done}/${s.progress.total} cells, ${stage}` });
     if (!s.cells.some((c) => c.status === 'queued' || c.status === 'running')) return s;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -81,17 +81,47 @@ function table(title: string, layers: string[], rois: string[], value: (layer: s
   return [title, head, ...rows].join('\n');
 }
 
-/** The q-values of GET /v1/studies/{id}/comparisons (SAE - neurons), keyed subject|layer name|ROI. */
-export async function comparisonQ(api: ApiClient, id: string): Promise<Map<string, number | null>> {
+/** One SAE - neurons cell of GET /v1/studies/{id}/comparisons: what the tables print. */
+export interface CellStat {
+  difference: number;
+  q: number | null;
+  p: number | null;
+  pMethod: string;
+  bootstrapCi: { lower: number; upper: number; nResamples: number } | null;
+}
+
+/** The cells of GET /v1/studies/{id}/comparisons (SAE - neurons, BH q), keyed subject|layer name|ROI. */
+export async function comparisonQ(api: ApiClient, id: string): Promise<Map<string, CellStat>> {
   const c = await api.get(`/v1/studies/${id}/comparisons?a=neurons&b=sae`);
-  return new Map((c.cells as { subject: string; layerName: string; roi: string; q: number | null }[]).map((x) => [`${x.subject}|${x.layerName}|${x.roi}`, x.q]));
+  return new Map((c.cells as (CellStat & { subject: string; layerName: string; roi: string })[]).map((x) => [`${x.subject}|${x.layerName}|${x.roi}`, x]));
+}
+
+const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
+const pText = (v: number | null) => (v === null ? '-' : v < 1e-4 ? v.toExponential(1) : v.toFixed(4));
+
+/** SAE - neurons per cell of one subject: difference, bootstrap interval, p and q (marked when q < Q_MARK). */
+function cellList(subject: string, layers: string[], rois: string[], stats: Map<string, CellStat>): string {
+  const lw = Math.max(10, ...layers.map((l) => l.length + 1));
+  const rw = Math.max(8, ...rois.map((r) => r.length + 1));
+  const head = 'layer'.padEnd(lw) + 'roi'.padEnd(rw) + 'difference'.padStart(11) + '  ' + '95% bootstrap interval'.padEnd(22) + 'p'.padStart(9) + 'q'.padStart(9);
+  const rows: string[] = [];
+  for (const l of layers) {
+    for (const r of rois) {
+      const c = stats.get(`${subject}|${l}|${r}`);
+      if (!c) continue;
+      const ci = c.bootstrapCi ? `[${signed(c.bootstrapCi.lower)}, ${signed(c.bootstrapCi.upper)}]` : '(no predictions)';
+      rows.push(l.padEnd(lw) + r.padEnd(rw) + signed(c.difference).padStart(11) + '  ' + ci.padEnd(22) + pText(c.p).padStart(9) + pText(c.q).padStart(9) + ((c.q ?? 1) < Q_MARK ? ' *' : ''));
+    }
+  }
+  return ['SAE - neurons per cell', head, ...rows].join('\n');
 }
 
 /**
  * Per subject: the layer x ROI tables of neurons, SAE latents and SAE - neurons (layers in request order); with
- * the comparisons' q-values, SAE - neurons cells with q < 0.05 carry a '*'.
+ * the comparisons' cells, the SAE - neurons cells with q < 0.05 carry a '*', their q-values follow as a table,
+ * and each cell's bootstrap interval, p and q as a list.
  */
-export function formatStudyTables(s: StudyJson, q?: Map<string, number | null>): string {
+export function formatStudyTables(s: StudyJson, stats?: Map<string, CellStat>): string {
   const rois = s.inputs.rois.map((r) => r.name);
   const names = new Map(s.results.map((r) => [r.layerId, r.layer]));
   const layers = s.inputs.layerIds.map((id) => names.get(id) ?? id);
@@ -105,10 +135,18 @@ export function formatStudyTables(s: StudyJson, q?: Map<string, number | null>):
     };
     const folds = s.inputs.folds.k ? `${s.inputs.folds.k}-fold CV` : 'explicit folds';
     out.push(`${subject}: ridge (${s.inputs.preset} preset, ${folds}), layer x ROI`);
-    const mark = q ? (layer: string, roi: string) => (q.get(`${subject}|${layer}|${roi}`) ?? 1) < Q_MARK : undefined;
+    const q = (layer: string, roi: string) => stats?.get(`${subject}|${layer}|${roi}`)?.q ?? null;
+    const mark = stats ? (layer: string, roi: string) => (q(layer, roi) ?? 1) < Q_MARK : undefined;
     out.push(table('neurons', layers, rois, get('neurons')), table('SAE latents', layers, rois, get('sae')), table('SAE - neurons', layers, rois, diff, mark));
+    if (stats) out.push(table('q (SAE - neurons)', layers, rois, q), cellList(subject, layers, rois, stats));
   }
-  if (q) out.push(`* q < ${Q_MARK}: Benjamini-Hochberg across the study's cells of the Nadeau-Bengio corrected t-test over the per-fold differences (GET /v1/studies/{id}/comparisons)`);
+  if (stats) {
+    const method = [...stats.values()][0]?.pMethod ?? 'sign-flip permutation over stimuli';
+    out.push(
+      `* q < ${Q_MARK}: Benjamini-Hochberg q across the study's cells of the ${method} p; intervals: 95% percentile bootstrap over ` +
+        `the held-out stimuli, both representations rescored on each resample (GET /v1/studies/{id}/comparisons)`,
+    );
+  }
   return out.join('\n\n');
 }
 
@@ -121,13 +159,13 @@ export async function runStudyCli(args: string[]): Promise<number> {
   const api = new ApiClient(process.env.ALIGN_URL ?? 'http://127.0.0.1:8080', process.env.ALIGN_API_KEY ?? process.env.ALIGN_ADMIN_KEY);
   const body = await resolveStudyFile(api, JSON.parse(await readFile(file, 'utf8')));
   const created = await api.post('/v1/studies', body);
-  console.log(`study ${created.id} (${created.progress.total} jobs): ${api.baseUrl}/v1/studies/${created.id}`);
+  console.log(`study ${created.id} (${created.progress.total} cells in ${created.progress.jobs?.total ?? created.progress.total} jobs): ${api.baseUrl}/v1/studies/${created.id}`);
   const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
   bar.start(Math.max(1, created.progress.total), 0, { stage: 'queued' });
   const s = await followStudy(api, created.id, bar);
   bar.stop();
-  const q = s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons') ? await comparisonQ(api, s.id) : undefined;
-  console.log('\n' + formatStudyTables(s, q));
+  const cells = s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons') ? await comparisonQ(api, s.id) : undefined;
+  console.log('\n' + formatStudyTables(s, cells));
   for (const c of s.cells.filter((x) => x.status === 'failed')) console.error(`failed: ${c.subject} ${c.layerId} ${c.representation}: ${c.error}`);
   console.log(`\nstudy ${s.state}; the table as CSV: curl -H 'Accept: text/csv' ${api.baseUrl}/v1/studies/${s.id}`);
   return s.state === 'succeeded' ? 0 : 1;

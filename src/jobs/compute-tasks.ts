@@ -6,6 +6,7 @@ import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, wholeSetMetric, type MetricName } from '../compute/metrics/index';
 import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset, type RidgeScore } from '../compute/ridge/index';
+import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
@@ -89,8 +90,13 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
     decompositions = res.decompositions;
   }
   progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
-  const rois = fits.map((res, r) => ({
-    name: p.rois[r].name,
+  return { rois: roiResults(fits, p.rois), timings: { ...timings }, decompositions, engine: engineOf(fits) };
+}
+
+/** What a run stores per ROI, from that ROI's fit. */
+function roiResults(fits: readonly RidgeCvResult[], rois: RidgeRoisPayload['rois']): RidgeRoiResult[] {
+  return fits.map((res, r) => ({
+    name: rois[r].name,
     mean: res.mean,
     sem: res.sem,
     median: res.median,
@@ -104,8 +110,59 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
       ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.meanAbs.perFold.map((f) => Float32Array.from(f)), perFoldL2: res.unitWeights.l2.perFold.map((f) => Float32Array.from(f)) } }
       : {}),
   }));
+}
+
+function engineOf(fits: readonly RidgeCvResult[]): RidgeRoisOutput['engine'] {
   const info = fits[0]?.info;
-  return { rois, timings: { ...timings }, decompositions, engine: info ? { name: info.engine, reason: info.engineReason } : null };
+  return info ? { name: info.engine, reason: info.engineReason } : null;
+}
+
+export interface RidgeRoisPairedPayload extends Omit<RidgeRoisPayload, 'X'> {
+  /** One source per representation of the layer (e.g. neurons, SAE latents), same rows as Y. */
+  Xs: (DenseMatrix | CsrMatrix)[];
+  /** Pairs [a, b] of indices into Xs: one paired cell (b - a) per ROI for each. */
+  pairs: [number, number][];
+  stats: { nResamples: number; nPermutations: number; seed: number };
+}
+
+export interface RidgeRoisPairedOutput {
+  /** Per representation, as ridgeRois returns it for that source alone. */
+  fits: RidgeRoisOutput[];
+  /** Per pair (in order), per ROI (in order): the paired cell; seed = stats.seed + ROI position. */
+  cells: PairedCell[][];
+  /** Seconds of the paired statistics (bootstrap and permutation test of every cell). */
+  statsSeconds: number;
+}
+
+/**
+ * A study's (subject, layer) unit: every representation fitted to every ROI over one decomposition per fold
+ * (as ridgeRois), on the same folds, with held-out predictions kept in this thread only until the paired cells
+ * (stimulus bootstrap interval, sign-flip permutation p) of each pair are computed; they never leave it.
+ * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
+ */
+export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisPairedOutput> {
+  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const R = p.Xs.length;
+  const paired = new Set(p.pairs.flat());
+  const all = p.Xs.map((X, i) =>
+    fitRidgeCvGroups(X, p.Y, p.rois, {
+      ...opts,
+      returnPredictions: paired.has(i),
+      onProgress: (x) => progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}`, done: x.done, total: x.total }),
+    }),
+  );
+  const t0 = performance.now();
+  const cells = p.pairs.map(([i, j], k) => {
+    progress({ stage: `paired statistics ${k + 1}/${p.pairs.length}`, done: k, total: p.pairs.length });
+    // The last pair that uses a fit may drop its predictions.
+    const later = p.pairs.slice(k + 1).flat();
+    return pairedGroupCells(p.Y, all[i].groups, all[j].groups, p.rois, { ...p.stats, keepPredictions: later.includes(i) || later.includes(j) });
+  });
+  for (const r of all) for (const g of r.groups) for (const f of g.folds) delete f.predictions;
+  const statsSeconds = (performance.now() - t0) / 1000;
+  progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
+  const fits = all.map((r) => ({ rois: roiResults(r.groups, p.rois), timings: { ...r.timings }, decompositions: r.decompositions, engine: engineOf(r.groups) }));
+  return { fits, cells, statsSeconds };
 }
 
 export interface TrainSaePayload {
@@ -233,6 +290,6 @@ export async function toySuperposition(p: ToyPayload, progress: (x: { stage: str
   return runToySuperposition(p, (e) => progress({ stage: `N=${e.nHidden}: ${e.stage}`, done: e.done, total: e.total }));
 }
 
-export const computeTasks = { ridgeRois, metricRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
+export const computeTasks = { ridgeRois, ridgeRoisPaired, metricRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

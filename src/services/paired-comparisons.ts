@@ -10,7 +10,7 @@
  * - held-out predictions of both representations (pairedRoiCells in src/compute/stats): additionally the
  *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
  */
-import { type PairedCell, acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+import { acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
 import { csvText } from './csv';
 
 export type Adjustment = 'bh' | 'holm';
@@ -56,21 +56,45 @@ export function adjustPValues(p: readonly (number | null)[], method: Adjustment 
 }
 
 /**
- * A layer x ROI matrix of fold differences as chart-ready grids: the corrected (Nadeau-Bengio) t interval and
- * p, and BH q of that p across the matrix's cells.
+ * A layer x ROI matrix of fold differences as chart-ready grids: per cell the stimulus bootstrap interval and
+ * permutation p where a study job stored them (`paired`, same shape), else the corrected (Nadeau-Bengio) t
+ * interval and p; `interval` says which; q: BH of p across the matrix's cells.
  */
-export function differenceGrids(diffs: readonly (readonly (FoldDifference | null)[])[]): {
+export function differenceGrids(
+  diffs: readonly (readonly (FoldDifference | null)[])[],
+  paired?: readonly (readonly (PairedSummary | null)[])[],
+): {
   lower: (number | null)[][];
   upper: (number | null)[][];
   p: (number | null)[][];
   q: (number | null)[][];
+  interval: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
 } {
-  const p = diffs.map((row) => row.map((d) => d?.corrected.p ?? null));
+  const at = (i: number, j: number) => paired?.[i]?.[j] ?? null;
+  const p = diffs.map((row, i) => row.map((d, j) => (at(i, j) ? at(i, j)!.p : (d?.corrected.p ?? null))));
   const flat = adjustPValues(p.flat());
   let o = 0;
   const q = p.map((row) => row.map(() => flat[o++]));
-  const grid = (k: 'lower' | 'upper') => diffs.map((row) => row.map((d) => d?.corrected[k] ?? null));
-  return { lower: grid('lower'), upper: grid('upper'), p, q };
+  const grid = (k: 'lower' | 'upper') => diffs.map((row, i) => row.map((d, j) => { const b = at(i, j)?.bootstrapCi; return b ? b[k] : (d?.corrected[k] ?? null); }));
+  const interval = diffs.map((row, i) => row.map((d, j) => (at(i, j)?.bootstrapCi ? 'stimulus bootstrap' as const : d ? 'corrected fold t' as const : null)));
+  return { lower: grid('lower'), upper: grid('upper'), p, q, interval };
+}
+
+/** What a cell takes from the stimulus-level statistics (a PairedCell, or one stored by a study job). */
+export interface PairedSummary {
+  a: number;
+  b: number;
+  difference: number;
+  bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
+  p: number | null;
+  permutation: { exact: boolean; nPermutations: number };
+  nStimuli: number;
+}
+
+/** The same statistics for a - b instead of b - a: the percentile interval mirrors, p is two-sided. */
+export function reversePaired(x: PairedSummary): PairedSummary {
+  const ci = x.bootstrapCi;
+  return { ...x, a: x.b, b: x.a, difference: -x.difference, bootstrapCi: ci ? { ...ci, lower: -ci.upper, upper: -ci.lower } : null };
 }
 
 /** One (subject, layer, ROI) cell of a comparison table. */
@@ -88,6 +112,8 @@ export interface ComparisonCell {
   foldCiCorrected: FoldInterval;
   /** Null when the held-out predictions were not kept (stored fold scores only). */
   bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
+  /** The permutation test behind p (null: p is the corrected fold t-test). */
+  permutation: { exact: boolean; nPermutations: number } | null;
   /** The permutation p when available, else the corrected fold t-test p. */
   p: number | null;
   pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
@@ -106,7 +132,7 @@ export interface CellInput {
   aFolds: readonly number[];
   bFolds: readonly number[];
   /** The stimulus-level statistics when both representations' held-out predictions were available. */
-  paired?: PairedCell;
+  paired?: PairedSummary;
   /** Noise-ceiling-normalised ROI values, where the preset gives them (reported beside the raw ones). */
   aNormalised?: number | null;
   bNormalised?: number | null;
@@ -136,10 +162,11 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       difference: pc ? pc.difference : fd.value,
       foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
       foldCiCorrected: fd.corrected,
-      bootstrapCi: pc
+      bootstrapCi: pc?.bootstrapCi
         ? { lower: pc.bootstrapCi.lower, upper: pc.bootstrapCi.upper, se: pc.bootstrapCi.se, nResamples: pc.bootstrapCi.nResamples, seed: pc.bootstrapCi.seed }
         : null,
-      p: pc ? orNull(pc.p) : fd.corrected.p,
+      permutation: pc ? { exact: pc.permutation.exact, nPermutations: pc.permutation.nPermutations } : null,
+      p: pc ? orNull(pc.p ?? NaN) : fd.corrected.p,
       pMethod: pc ? 'sign-flip permutation over stimuli' : 'corrected fold t-test',
       q: null,
       nStimuli: pc ? pc.nStimuli : null,
@@ -208,13 +235,13 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
 
 /** Comparison cells as CSV (one row per cell, header first). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
-  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
+  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'permutations', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
   const rows = cells.map((c) => [
     c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
     c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
     c.foldCiCorrected.lower, c.foldCiCorrected.upper, c.foldCiCorrected.sem, c.foldCiCorrected.p,
     c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
-    c.p, c.pMethod, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
+    c.p, c.pMethod, c.permutation?.nPermutations, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
   ]);
   return csvText([head, ...rows]);
 }
@@ -239,7 +266,11 @@ export interface ResultRow {
   roi: string;
   foldValues: number[];
   normalised: number | null;
+  runId?: string;
 }
+
+/** Stored paired statistics of a study by `${aRunId}|${bRunId}|${roi}` (b - a). */
+export type PairedLookup = ReadonlyMap<string, PairedSummary>;
 
 /** 'neurons', 'sae' (the layer's one SAE in these rows), 'random-sae' (its untrained twin) or an SAE id (trained latents). */
 export type RepresentationSelector = string;
@@ -258,8 +289,18 @@ export class SelectorError extends Error {
   }
 }
 
+/** The stored statistics of b - a for two result rows of one cell, computed either way round. */
+function pairedOf(paired: PairedLookup, ra: ResultRow, rb: ResultRow): PairedSummary | undefined {
+  if (!ra.runId || !rb.runId) return undefined;
+  const direct = paired.get(`${ra.runId}|${rb.runId}|${ra.roi}`);
+  if (direct) return direct;
+  const reverse = paired.get(`${rb.runId}|${ra.runId}|${ra.roi}`);
+  return reverse ? reversePaired(reverse) : undefined;
+}
+
 /**
- * Pair a's and b's rows by (subject, layer, ROI) into comparison cells (b - a) and the across-subjects table.
+ * Pair a's and b's rows by (subject, layer, ROI) into comparison cells (b - a) and the across-subjects table;
+ * cells whose study job stored paired statistics (`paired`) carry the bootstrap interval and permutation p.
  * Throws SelectorError when a selector matches no row, or 'sae' is ambiguous (several SAEs of one layer).
  */
 export function compareResultRows(
@@ -267,6 +308,7 @@ export function compareResultRows(
   a: RepresentationSelector,
   b: RepresentationSelector,
   method: Adjustment = 'bh',
+  paired: PairedLookup = new Map(),
 ): { cells: ComparisonCell[]; acrossSubjects: AcrossSubjectsRow[] } {
   const pick = (sel: RepresentationSelector, field: 'a' | 'b') => {
     const chosen = rows.filter((r) => matches(r, sel));
@@ -292,6 +334,7 @@ export function compareResultRows(
       bFolds: rb.foldValues,
       aNormalised: ra.normalised,
       bNormalised: rb.normalised,
+      paired: pairedOf(paired, ra, rb),
     });
   }
   const cells = comparisonCells(inputs, method);

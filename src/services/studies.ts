@@ -1,8 +1,10 @@
 /**
  * Studies: a grid of alignment runs (subjects x layers x representations) over one ROI set, created and read
- * as one thing. Each cell is an alignment run with its own job: the unit that shares a decomposition across
- * all the ROIs (fitRidgeCvGroups). Cells are queued subject by subject, so a worker's betas cache
- * (jobs/inputs.ts) serves every job of a subject from one load.
+ * as one thing. Each cell (subject x layer x representation) is an alignment run; each (subject, layer) is one
+ * job (a unit, jobs/handlers/study-unit.ts) that fits all of that layer's representations on the same folds,
+ * each over one decomposition per fold shared by all the ROIs (fitRidgeCvGroups), and computes the paired
+ * statistics of every pair of them from their held-out predictions. Units are queued subject by subject, so a
+ * worker's betas cache (jobs/inputs.ts) serves every job of a subject from one load.
  */
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import type { Db, Prisma } from '../db/client';
@@ -14,10 +16,10 @@ import { subjectName } from '../nsd/paths';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
-import { createOrReuseIn, lockKey, TRANSACTION_WAIT } from './idempotent';
-import { runStore } from './runs';
+import { createOrReuseIn, lockKey, TRANSACTION_WAIT, type ResultStore } from './idempotent';
 import { csvText } from './csv';
 import { resolveRepresentation, type RepresentationKind, type RepresentationRequest, type ResolvedRepresentation } from './representations';
+import type { PairedLookup, PairedSummary } from './paired-comparisons';
 
 export interface StudyRequest {
   name?: string;
@@ -34,7 +36,18 @@ export interface StudyRequest {
   /** Brain metric (default ridge) and, for rsa, cv: false (once over all stimuli). */
   metric?: 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching';
   cv?: boolean;
+  /** Paired statistics: bootstrap resamples, random sign flips, seed (defaults DEFAULT_STATISTICS). */
+  statistics?: Partial<StudyStatistics>;
 }
+
+export interface StudyStatistics {
+  resamples: number;
+  permutations: number;
+  /** Bootstrap seed of the first ROI; ROI i uses seed + i (each paired cell stores its own). */
+  seed: number;
+}
+
+export const DEFAULT_STATISTICS: StudyStatistics = { resamples: 1000, permutations: 9999, seed: 0 };
 
 /** What a study stores: the request with every name resolved. */
 export interface StudyInputs {
@@ -55,6 +68,15 @@ export interface StudyInputs {
   /** Absent: ridge, per fold (as before these options existed). */
   metric?: AlignmentInputs['metric'];
   cv?: false;
+  /** Absent in studies stored before paired statistics (DEFAULT_STATISTICS then). */
+  statistics?: StudyStatistics;
+}
+
+/** The pairs [a, b] (b - a) of a unit's representations that get paired cells: every pair, a the earlier (neurons first). */
+export function unitPairs(reps: readonly unknown[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < reps.length; i++) for (let j = i + 1; j < reps.length; j++) out.push([i, j]);
+  return out;
 }
 
 export type StudyState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -119,6 +141,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
     folds: canonicalFolds(body.folds),
     ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
     ...metricFields(body),
+    statistics: { ...DEFAULT_STATISTICS, ...body.statistics },
   };
 }
 
@@ -143,14 +166,78 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
   };
 }
 
+/** The run of one cell, as createOrReuseIn's store for it would create it. */
+function cellRun(studyId: string, ai: AlignmentInputs): Omit<Prisma.RunUncheckedCreateInput, 'requestHash'> {
+  return {
+    kind: 'alignment',
+    inputs: ai as unknown as Prisma.InputJsonValue,
+    method: alignmentMethod(ai),
+    datasetId: ai.datasetId,
+    subject: ai.subject,
+    atlas: ai.atlas,
+    layerId: ai.layerId,
+    representation: ai.representation,
+    saeId: ai.saeId,
+    studyId,
+  };
+}
+
+type UnitRow = { id: string; status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'; jobId: string | null };
+
 /**
- * Create a study with one run and job per cell, or return the identical earlier one (its failed or cancelled
- * cells queued again), in one transaction.
+ * How a (subject, layer) unit's runs are stored for createOrReuseIn: one row per representation, one job for all.
+ * The unit reads as one row: retryable (failed) when any run is missing, failed or cancelled; then the missing
+ * runs are created, the failed and cancelled ones queued again, and one job computes the whole unit.
+ */
+function unitStore(studyId: string, runs: { hash: string; data: ReturnType<typeof cellRun> }[]): ResultStore<UnitRow> {
+  const select = { id: true, status: true, jobId: true, requestHash: true } as const;
+  const load = async (tx: Prisma.TransactionClient) => {
+    const rows = await tx.run.findMany({ where: { requestHash: { in: runs.map((r) => r.hash) } }, select });
+    return runs.map((r) => rows.find((x) => x.requestHash === r.hash) ?? null);
+  };
+  const asUnit = (rows: Awaited<ReturnType<typeof load>>): UnitRow | null => {
+    const have = rows.filter((r) => r !== null);
+    if (have.length === 0) return null;
+    const st = have.map((r) => r.status);
+    const status: UnitRow['status'] =
+      have.length < rows.length || st.some((x) => x === 'failed' || x === 'cancelled') ? 'failed'
+      : st.every((x) => x === 'succeeded') ? 'succeeded'
+      : st.some((x) => x === 'running') ? 'running' : 'queued';
+    return { id: have[0].id, status, jobId: have[0].jobId };
+  };
+  const createMissing = async (tx: Prisma.TransactionClient) => {
+    const rows = await load(tx);
+    for (const [i, r] of rows.entries()) {
+      if (!r) await tx.run.create({ data: { ...runs[i].data, requestHash: runs[i].hash } });
+      else if (r.status === 'failed' || r.status === 'cancelled') await tx.run.update({ where: { id: r.id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null } });
+    }
+    const now = await load(tx);
+    ids = now.map((r) => r!.id);
+    return asUnit(now)!;
+  };
+  // The unit's run ids once created (job() is asked for the payload before attachJob).
+  let ids: string[] = [];
+  return {
+    find: async (tx) => asUnit(await load(tx)),
+    create: createMissing,
+    reset: (tx) => createMissing(tx),
+    attachJob: async (tx, _id, jobId) => {
+      const rows = (await load(tx)).filter((r) => r !== null);
+      await tx.run.updateMany({ where: { id: { in: ids } }, data: { jobId } });
+      return { ...asUnit(rows)!, jobId };
+    },
+    job: (row) => ({ data: { studyId, runIds: ids }, links: { runId: row.id } }),
+  };
+}
+
+/**
+ * Create a study with one run per cell and one job per (subject, layer), or return the identical earlier one
+ * (its failed or cancelled units queued again), in one transaction.
  */
 export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
   const { metric: _m, cv: _c, ...request } = body;
-  const hash = requestHash('study', { ...request, ...metricFields(body), subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds });
+  const hash = requestHash('study', { ...request, ...metricFields(body), subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds, statistics: inputs.statistics });
   return prisma.$transaction(
     async (tx) => {
       await lockKey(tx, `study:${hash}`);
@@ -158,21 +245,16 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
       const study = existing ?? (await tx.study.create({ data: { name: inputs.name, requestHash: hash, inputs: inputs as unknown as Prisma.InputJsonValue } }));
       if (existing?.cancelledAt) await tx.study.update({ where: { id: existing.id }, data: { cancelledAt: null } });
       const stored = (existing?.inputs as unknown as StudyInputs | undefined) ?? inputs;
-      for (const [order, cell] of stored.cells.entries()) {
+      // Units in cell order (subject-major), each with its representations in cell order.
+      const units = new Map<string, { hash: string; data: ReturnType<typeof cellRun> }[]>();
+      for (const cell of stored.cells) {
         const ai = cellInputs(study.id, stored, cell);
-        const hash = alignmentRequestHash(ai);
-        await createOrReuseIn(tx, jobs, 'alignment', hash, runStore(hash, {
-          kind: 'alignment',
-          inputs: ai as unknown as Prisma.InputJsonValue,
-          method: alignmentMethod(ai),
-          datasetId: ai.datasetId,
-          subject: ai.subject,
-          atlas: ai.atlas,
-          layerId: ai.layerId,
-          representation: ai.representation,
-          saeId: ai.saeId,
-          studyId: study.id,
-        }), order);
+        const key = `${cell.subject}/${cell.layerId}`;
+        (units.get(key) ?? units.set(key, []).get(key)!).push({ hash: alignmentRequestHash(ai), data: cellRun(study.id, ai) });
+      }
+      let order = 0;
+      for (const runs of units.values()) {
+        await createOrReuseIn(tx, jobs, 'alignment', requestHash('study-unit', runs.map((r) => r.hash)), unitStore(study.id, runs), order++);
       }
       return { id: study.id, reused: existing !== null };
     },
@@ -215,10 +297,21 @@ export interface StudyView {
     total: number;
     failed: number;
     cancelled: number;
+    /** Jobs: one per subject x layer, fitting all of that layer's representations (done: all its runs succeeded). */
+    jobs: { done: number; total: number };
     running: { runId: string; jobId: string | null; subject: string; layerId: string; representation: string; stage: string | null; fraction: number }[];
   };
   cells: { runId: string; jobId: string | null; subject: string; layerId: string; representation: string; saeId: string | null; status: string; error: string | null }[];
   results: StudyResultRow[];
+}
+
+function jobCounts(runs: { jobId: string | null; status: string }[]): { done: number; total: number } {
+  const byJob = new Map<string, boolean>();
+  for (const r of runs) {
+    const key = r.jobId ?? `run:${r.status}`;
+    byJob.set(key, (byJob.get(key) ?? true) && r.status === 'succeeded');
+  }
+  return { done: [...byJob.values()].filter(Boolean).length, total: byJob.size };
 }
 
 function stateOf(cancelled: boolean, statuses: string[]): StudyState {
@@ -254,6 +347,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
       total: runs.length,
       failed: count('failed'),
       cancelled: count('cancelled'),
+      jobs: jobCounts(runs),
       running: running.map((r) => {
         const p = r.jobId ? progressOf.get(r.jobId) : null;
         return { runId: r.id, jobId: r.jobId, subject: r.subject!, layerId: r.layerId!, representation: r.representation, stage: p?.stage ?? null, fraction: p && p.total > 0 ? Math.min(1, p.done / p.total) : 0 };
@@ -312,6 +406,34 @@ export async function cancelStudy(prisma: Db, jobs: JobQueue, id: string): Promi
   if (!study) return false;
   await prisma.study.update({ where: { id }, data: { cancelledAt: new Date() } });
   const open = await prisma.run.findMany({ where: { studyId: id, status: { in: ['queued', 'running'] } }, select: { jobId: true } });
-  for (const r of open) if (r.jobId) await jobs.cancel(r.jobId);
+  for (const jobId of new Set(open.map((r) => r.jobId))) if (jobId) await jobs.cancel(jobId);
   return true;
+}
+
+/** A study's stored paired statistics (written by its unit jobs), keyed for compareResultRows. */
+export async function studyPaired(prisma: Db, studyId: string): Promise<PairedLookup> {
+  return pairedLookup(await prisma.pairedComparison.findMany({ where: { studyId } }));
+}
+
+/** The stored paired statistics whose a-run is one of `aRunIds` (e.g. the neurons runs a score matrix shows). */
+export async function pairedForRuns(prisma: Db, aRunIds: string[]): Promise<PairedLookup> {
+  return aRunIds.length ? pairedLookup(await prisma.pairedComparison.findMany({ where: { aRunId: { in: aRunIds } } })) : new Map();
+}
+
+function pairedLookup(rows: Awaited<ReturnType<Db['pairedComparison']['findMany']>>): PairedLookup {
+  const num = (x: number | null) => x ?? NaN;
+  return new Map(
+    rows.map((r): [string, PairedSummary] => [
+      `${r.aRunId}|${r.bRunId}|${r.roi}`,
+      {
+        a: r.a,
+        b: r.b,
+        difference: r.difference,
+        bootstrapCi: r.bootstrapLower === null || r.bootstrapUpper === null ? null : { lower: r.bootstrapLower, upper: r.bootstrapUpper, se: num(r.bootstrapSe), nResamples: r.nResamples, seed: Number(r.seed) },
+        p: r.p,
+        permutation: { exact: r.permutationExact, nPermutations: r.nPermutations },
+        nStimuli: r.nStimuli,
+      },
+    ]),
+  );
 }

@@ -48,6 +48,8 @@ describe('POST /v1/studies', () => {
     const created = await res.json();
     expect(res.headers.get('location')).toBe(`/v1/studies/${created.id}`);
     expect(created.progress.total).toBe(8); // 2 subjects x 2 layers x 2 representations
+    expect(created.progress.jobs.total).toBe(4); // one job per subject x layer fits both representations
+    expect(created.links.comparisons).toBe(`/v1/studies/${created.id}/comparisons`);
     expect(created.inputs.subjects).toEqual(['subj01', 'subj02']);
     expect(created.inputs.rois.map((r: { name: string; atlas: string }) => [r.name, r.atlas])).toEqual([['V2v', 'prf-visualrois'], ['nsdgeneral', 'nsdgeneral'], ['V1', 'prf-visualrois']]);
     // identical request (keys in another order): the same study, no new runs
@@ -59,16 +61,36 @@ describe('POST /v1/studies', () => {
     expect(study.progress).toMatchObject({ done: 8, total: 8, failed: 0 });
     const rows: Row[] = study.results;
     expect(rows).toHaveLength(8 * 3);
+    // The layer x ROI difference matrix carries the stored stimulus bootstrap interval and permutation p of
+    // these runs (q: BH across the matrix) — read now, before the per-ROI runs below become the newest scores.
+    const matrix = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`)).json();
+    const byCell = await (await app.request(`/v1/studies/${created.id}/comparisons`)).json();
+    let shown = 0;
+    matrix.layers.forEach((l: { id: string }, i: number) =>
+      matrix.rois.forEach((roi: string, j: number) => {
+        const c = byCell.cells.find((x: { subject: string; layerId: string; roi: string }) => x.subject === 'subj01' && x.layerId === l.id && x.roi === roi);
+        if (!c) return;
+        shown++;
+        expect(matrix.interval[i][j]).toBe('stimulus bootstrap');
+        expect(matrix.lower[i][j]).toBe(c.bootstrapCi.lower);
+        expect(matrix.upper[i][j]).toBe(c.bootstrapCi.upper);
+        expect(matrix.p[i][j]).toBe(c.p);
+      }),
+    );
+    expect(shown).toBe(4); // 2 layers x {V2v, V1}
+    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(Array.from(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)), (x) => expect.closeTo(x, 12)));
     const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
     expect(cells.size).toBe(24);
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
 
-    // One decomposition per fold per job, and each subject's betas read once for its four jobs.
+    // One decomposition per fold per representation, both representations of a layer in one job, and each
+    // subject's betas read once for its two jobs.
     const runs = await app.db.prisma.run.findMany({ where: { studyId: created.id }, orderBy: { finishedAt: 'asc' } });
     for (const r of runs) expect((r.timings as { decompositions: number }).decompositions).toBe(4);
+    expect(new Set(runs.map((r) => r.jobId)).size).toBe(4);
     for (const subject of ['subj01', 'subj02']) {
       const loads = runs.filter((r) => r.subject === subject && !(r.timings as { betasFromCache: boolean }).betasFromCache);
-      expect(loads).toHaveLength(1);
+      expect(new Set(loads.map((r) => r.jobId)).size).toBe(1);
     }
 
     // The per-ROI path: one alignment run per single ROI (a decomposition of its own per fold).
@@ -109,19 +131,35 @@ describe('POST /v1/studies', () => {
     expect(Number(first[8])).toBe(rows[0].value);
     expect(first[10]).toBe(rows[0].foldValues.join(';'));
 
-    // SAE - neurons per cell (corrected fold t, BH q across the 12 cells) and per layer x ROI across subjects
+    // SAE - neurons per cell (stimulus bootstrap interval and permutation p stored by the jobs, BH q across the
+    // 12 cells) and per layer x ROI across subjects
     const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=sae`)).json();
     expect(cmp.cells).toHaveLength(12);
+    const roiNames = ['V2v', 'nsdgeneral', 'V1'];
     for (const c of cmp.cells) {
       const pick = (rep: string) => rows.find((r) => r.subject === c.subject && r.layerId === c.layerId && r.roi === c.roi && r.representation === rep)!;
       const [n, s] = [pick('neurons'), pick('sae')];
       expect(c.difference).toBeCloseTo(s.value - n.value, 10);
       const t = tSummary(s.foldValues.map((v, k) => v - n.foldValues[k]), 0.95, 1 / 3);
       expect(c.foldCiCorrected.p).toBeCloseTo(t.p, 12);
-      expect(c.p).toBe(c.foldCiCorrected.p);
+      expect(c.pMethod).toBe('sign-flip permutation over stimuli');
+      expect(c.p).toBeGreaterThan(0);
+      expect(c.p).toBeLessThanOrEqual(1);
+      expect(c.p).not.toBe(c.foldCiCorrected.p);
+      expect(c.bootstrapCi).toMatchObject({ nResamples: 1000, seed: roiNames.indexOf(c.roi) });
+      expect(c.bootstrapCi.lower).toBeLessThan(c.bootstrapCi.upper);
+      expect(c.permutation).toEqual({ exact: false, nPermutations: 9999 });
+      expect(c.nStimuli).toBe(600);
     }
     const q = bhQValues(cmp.cells.map((c: { p: number }) => c.p));
     cmp.cells.forEach((c: { q: number }, i: number) => expect(c.q).toBeCloseTo(q[i], 12));
+    // b and a the other way round: the same cells mirrored
+    const rev = await (await app.request(`/v1/studies/${created.id}/comparisons?a=sae&b=neurons`)).json();
+    rev.cells.forEach((c: { difference: number; bootstrapCi: { lower: number; upper: number }; p: number }, i: number) => {
+      expect(c.difference).toBeCloseTo(-cmp.cells[i].difference, 12);
+      expect(c.bootstrapCi.lower).toBeCloseTo(-cmp.cells[i].bootstrapCi.upper, 12);
+      expect(c.p).toBe(cmp.cells[i].p);
+    });
     expect(cmp.acrossSubjects).toHaveLength(6);
     expect(cmp.acrossSubjects.every((r: { nSubjects: number; wilcoxon: { method: string } }) => r.nSubjects === 2 && r.wilcoxon.method === 'exact')).toBe(true);
     const cmpCsv = await app.request(`/v1/studies/${created.id}/comparisons?format=csv&table=subjects`);

@@ -23,9 +23,13 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
       result.set(subject, new Map());
       continue;
     }
-    if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons') {
-      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference' }[line]!;
+    if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons' || line === 'q (SAE - neurons)') {
+      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference', 'q (SAE - neurons)': 'q' }[line]!;
       result.get(subject)!.set(rep, new Map());
+      continue;
+    }
+    if (line === 'SAE - neurons per cell') {
+      rep = '';
       continue;
     }
     const cells = line.trim().split(/\s+/);
@@ -39,6 +43,19 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
     }
   }
   return result;
+}
+
+/** The per-cell list: subject|layer|roi -> difference, bootstrap interval, p, q. */
+function parseCells(out: string): Map<string, { difference: number; lower: number; upper: number; p: number; q: number }> {
+  const cells = new Map<string, { difference: number; lower: number; upper: number; p: number; q: number }>();
+  let subject = '';
+  for (const line of out.split('\n')) {
+    const m = /^(subj\d\d): ridge/.exec(line);
+    if (m) subject = m[1];
+    const c = /^([ab]\.block\d)\s+(\S+)\s+([+-][\d.]+)\s+\[([+-][\d.]+), ([+-][\d.]+)\]\s+(\S+)\s+(\S+)( \*)?$/.exec(line);
+    if (c) cells.set(`${subject}|${c[1]}|${c[2]}`, { difference: Number(c[3]), lower: Number(c[4]), upper: Number(c[5]), p: Number(c[6]), q: Number(c[7]) });
+  }
+  return cells;
 }
 
 const dirs: string[] = [];
@@ -87,8 +104,24 @@ describe('npm run demo', () => {
         study.results.find((r: Row) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi)?.value as number;
       // ROIs of two atlases, one a union
       expect(new Set(study.results.map((r: { atlas: string }) => r.atlas))).toEqual(new Set(['prf-visualrois', 'nsdgeneral']));
+      // SAE - neurons with its q-values and, per cell, the bootstrap interval and permutation p stored by the study
+      type Cell = { subject: string; layerName: string; roi: string; difference: number; q: number; p: number; pMethod: string; bootstrapCi: { lower: number; upper: number } };
+      const cmp = (await (await fetch(`${url}/v1/studies/${studyId}/comparisons?a=neurons&b=sae`)).json()).cells as Cell[];
+      expect(cmp).toHaveLength(2 * 5 * 6);
+      const listed = parseCells(out);
+      expect(listed.size).toBe(cmp.length);
+      for (const c of cmp) {
+        expect(c.pMethod).toBe('sign-flip permutation over stimuli');
+        const got = listed.get(`${c.subject}|${c.layerName}|${c.roi}`)!;
+        expect(Math.abs(got.difference - c.difference)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(Math.abs(got.lower - c.bootstrapCi.lower)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(Math.abs(got.upper - c.bootstrapCi.upper)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(Math.abs(got.q - c.q)).toBeLessThanOrEqual(Math.max(5e-5, c.q * 0.05) + 1e-9);
+        expect(Math.abs((tables.get(c.subject)!.get('q')!.get(c.layerName)!.get(c.roi) as number) - c.q)).toBeLessThanOrEqual(5e-5 + 1e-9);
+      }
       let cells = 0;
       for (const [subject, reps] of tables) {
+        reps.delete('q');
         for (const [rep, layers] of reps) {
           expect([...layers.keys()]).toEqual(['a.block1', 'a.block2', 'a.block3', 'b.block1', 'b.block2']);
           for (const [layer, rois] of layers) {

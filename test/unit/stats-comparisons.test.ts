@@ -58,6 +58,26 @@ describe('paired-comparisons service', () => {
     expect(grids.q[0][1]).toBeNull();
     expect(grids.q[0][0]).toBe(grids.p[0][0]); // one test: q = p
     expect(grids.p[0][0]).toBe(foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41])!.corrected.p);
+    expect(grids.interval[0]).toEqual(['corrected fold t', null]);
+  });
+
+  it('matrix cells with stored stimulus statistics take their interval and p; a - b mirrors b - a', () => {
+    const d = foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]);
+    const stored = { a: 0.2, b: 0.303, difference: 0.103, bootstrapCi: { lower: 0.05, upper: 0.16, se: 0.03, nResamples: 1000, seed: 4 }, p: 0.003, permutation: { exact: false, nPermutations: 9999 }, nStimuli: 90 };
+    const grids = differenceGrids([[d, d]], [[stored, null]]);
+    expect(grids.interval[0]).toEqual(['stimulus bootstrap', 'corrected fold t']);
+    expect([grids.lower[0][0], grids.upper[0][0], grids.p[0][0]]).toEqual([0.05, 0.16, 0.003]);
+    expect(grids.p[0][1]).toBe(d!.corrected.p);
+    expect(grids.q[0]).toEqual(Array.from(bhQValues([0.003, d!.corrected.p!])));
+    const rows: ResultRow[] = [
+      { subject: 's', layer: 'l', layerId: 'L', representation: 'neurons', saeId: null, roi: 'r', foldValues: [0.1, 0.2, 0.3], normalised: null, runId: 'n1' },
+      { subject: 's', layer: 'l', layerId: 'L', representation: 'sae', saeId: 'S', roi: 'r', foldValues: [0.2, 0.3, 0.41], normalised: null, runId: 's1' },
+    ];
+    const lookup = new Map([['n1|s1|r', stored]]);
+    const fwd = compareResultRows(rows, 'neurons', 'sae', 'bh', lookup).cells[0];
+    const rev = compareResultRows(rows, 'sae', 'neurons', 'bh', lookup).cells[0];
+    expect(fwd).toMatchObject({ difference: 0.103, bootstrapCi: { lower: 0.05, upper: 0.16 }, p: 0.003, pMethod: 'sign-flip permutation over stimuli', nStimuli: 90 });
+    expect(rev).toMatchObject({ a: 0.303, b: 0.2, difference: -0.103, bootstrapCi: { lower: -0.16, upper: -0.05 }, p: 0.003 });
   });
 
   it('cells take q across all cells; the across-subjects table summarises per layer x ROI', () => {

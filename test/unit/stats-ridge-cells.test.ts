@@ -80,7 +80,7 @@ describe('pairedRoiCells from fitRidgeCv', () => {
     expect(cell.difference).toBeCloseTo(b.mean - a.mean, 5);
   });
 
-  it('pairedRidgeRois: per ROI both fits and the cell, predictions dropped afterwards', () => {
+  it('pairedRidgeRois: grouped fits (one decomposition per fold) equal per-ROI fits; cells equal, predictions dropped', () => {
     const { X, S, Y } = data(6, 80, 8, 10);
     const assignment = kFoldAssignment(80, 5, 3);
     const rois = [

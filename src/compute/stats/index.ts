@@ -17,5 +17,5 @@ export { bootstrapDifferences } from './bootstrap-scores';
 export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
 export { acrossSubjects } from './across-subjects';
 export type { AcrossSubjects } from './across-subjects';
-export { ridgeHeldOutFolds, pairedFitCell, pairedRoiCells, pairedRidgeRois } from './ridge-held-out';
+export { ridgeHeldOutFolds, pairedFitCell, pairedRoiCells, pairedRidgeRois, pairedGroupCells } from './ridge-held-out';
 export type { RoiTargets, PairedRidgeOptions } from './ridge-held-out';

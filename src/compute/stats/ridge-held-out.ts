@@ -7,7 +7,7 @@
  */
 import { foldIndices } from '../folds';
 import { type DenseMatrix, takeCols } from '../matrix';
-import { type RidgeCvOptions, type RidgeCvResult, fitRidgeCv } from '../ridge/cv';
+import { type RidgeCvOptions, type RidgeCvResult, type TargetGroup, fitRidgeCvGroups } from '../ridge/cv';
 import type { CsrMatrix } from '../matrix';
 import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
 import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
@@ -95,11 +95,34 @@ export interface PairedRidgeOptions extends Omit<RidgeCvOptions, 'returnPredicti
 }
 
 /**
- * The unit a study job runs to get stimulus-level statistics: per ROI (fitted on its own, as the alignment
- * jobs do), both representations' cross-validated ridge on the same folds with their held-out predictions,
- * the paired cell, then the predictions are dropped, so memory holds one ROI's predictions at a time
- * (2 x stimuli x ROI voxels float32, plus the test targets). Returns both fits (without predictions: their
- * scores are what an alignment run stores) and the cell. Cell seeds: stats.seed + ROI position.
+ * The paired cells of every target group (ROI) of two grouped fits of the same Y on the same folds
+ * (fitRidgeCvGroups with returnPredictions, one per representation): group g's cell is pairedFitCell on that
+ * group's columns, seeded stats.seed + g. Each group's predictions are dropped from both fits once its cell is
+ * computed, so memory falls as the cells are done.
+ */
+export function pairedGroupCells(
+  Y: DenseMatrix<Float32Array>,
+  a: readonly RidgeCvResult[],
+  b: readonly RidgeCvResult[],
+  groups: readonly TargetGroup[],
+  options: Omit<PairedCellOptions, 'kind' | 'resamples'> & { keepPredictions?: boolean } = {},
+): PairedCell[] {
+  const { keepPredictions, ...stats } = options;
+  if (a.length !== groups.length || b.length !== groups.length) throw new RangeError(`${groups.length} groups, fits of ${a.length} and ${b.length}`);
+  return groups.map((g, i) => {
+    const cell = pairedFitCell(takeCols(Y, g.columns), a[i], b[i], { ...stats, seed: ((stats.seed ?? 0) + i) >>> 0 });
+    if (!keepPredictions) for (const f of [...a[i].folds, ...b[i].folds]) delete f.predictions;
+    return cell;
+  });
+}
+
+/**
+ * Both representations' cross-validated ridge to every ROI with their held-out predictions, and the paired cell
+ * per ROI. Each representation fits all ROIs over one decomposition per fold (fitRidgeCvGroups: results equal
+ * fitting each ROI on its own, as the alignment jobs do); memory holds both representations' predictions of
+ * every ROI at once (2 x stimuli x sum of ROI voxels float32) until each ROI's cell is computed. Returns both
+ * fits (predictions dropped: their scores are what an alignment run stores) and the cell. Cell seeds:
+ * stats.seed + ROI position.
  */
 export function pairedRidgeRois(
   Xa: DenseMatrix | CsrMatrix,
@@ -109,13 +132,12 @@ export function pairedRidgeRois(
   options: PairedRidgeOptions,
 ): { roi: string; a: RidgeCvResult; b: RidgeCvResult; cell: PairedCell }[] {
   const { stats, onProgress, ...ridge } = options;
-  return rois.map((r, i) => {
-    onProgress?.({ stage: 'paired ridge', done: i, total: rois.length });
-    const Yr = takeCols(Y, r.columns);
-    const a = fitRidgeCv(Xa, Yr, { ...ridge, returnPredictions: true });
-    const b = fitRidgeCv(Xb, Yr, { ...ridge, returnPredictions: true });
-    const cell = pairedFitCell(Yr, a, b, { ...stats, seed: ((stats?.seed ?? 0) + i) >>> 0 });
-    for (const f of [...a.folds, ...b.folds]) delete f.predictions;
-    return { roi: r.name, a, b, cell };
-  });
+  const groups = rois.map((r) => ({ name: r.name, columns: Int32Array.from(r.columns) }));
+  const fit = (X: DenseMatrix | CsrMatrix, which: string) =>
+    fitRidgeCvGroups(X, Y, groups, { ...ridge, returnPredictions: true, onProgress: (p) => onProgress?.({ ...p, stage: `${which}: ${p.stage}` }) }).groups;
+  const a = fit(Xa, 'a');
+  const b = fit(Xb, 'b');
+  onProgress?.({ stage: 'paired statistics', done: 0, total: rois.length });
+  const cells = pairedGroupCells(Y, a, b, groups, stats);
+  return rois.map((r, i) => ({ roi: r.name, a: a[i], b: b[i], cell: cells[i] }));
 }

@@ -5,7 +5,8 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
-import { differenceGrids, foldDifference, type FoldDifference } from '../../services/paired-comparisons';
+import { differenceGrids, foldDifference, type FoldDifference, type PairedSummary } from '../../services/paired-comparisons';
+import { pairedForRuns } from '../../services/studies';
 
 export const ScoreItemSchema = z
   .object({
@@ -70,9 +71,10 @@ export const MatrixSchema = z
     rois: z.array(z.string()),
     values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[layer][roi]; null where no score exists' }),
     sem: z.array(z.array(z.number().nullable())).openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
-    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% interval over the per-fold differences (Nadeau-Bengio corrected t: folds share training data)' }),
+    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data)' }),
     upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
-    p: Grid.optional().openapi({ description: 'difference only: two-sided corrected t-test of the per-fold differences' }),
+    p: Grid.optional().openapi({ description: 'difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences' }),
+    interval: z.array(z.array(z.enum(['stimulus bootstrap', 'corrected fold t']).nullable())).optional().openapi({ description: 'difference only: which interval and p each cell carries' }),
     q: Grid.optional().openapi({ description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix' }),
   })
   .openapi('ScoreMatrix');
@@ -86,7 +88,7 @@ const SORT: Record<string, Prisma.ScoreOrderByWithRelationInput[]> = {
   '-createdAt': [{ createdAt: 'desc' }, { id: 'desc' }],
 };
 
-type Cell = { value: number; sem: number | null; foldValues: number[] };
+type Cell = { value: number; sem: number | null; foldValues: number[]; runId: string };
 
 export function scoreRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -178,24 +180,28 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             ...(q.saeId ? { OR: [{ representation: 'neurons' }, { saeId: q.saeId }] } : {}),
           },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          select: { layerId: true, representation: true, target: true, value: true, sem: true, foldValues: true },
+          select: { layerId: true, representation: true, target: true, value: true, sem: true, foldValues: true, runId: true },
         });
         // Newest score wins per (layer, representation, ROI).
         const cells = new Map<string, Cell>();
         const roiOrder: string[] = [];
         for (const r of rows) {
           const key = `${r.layerId}|${r.representation}|${r.target}`;
-          if (!cells.has(key)) cells.set(key, { value: r.value, sem: r.sem, foldValues: r.foldValues });
+          if (!cells.has(key)) cells.set(key, { value: r.value, sem: r.sem, foldValues: r.foldValues, runId: r.runId });
           if (!roiOrder.includes(r.target)) roiOrder.push(r.target);
         }
         const rois = await orderRois(ctx, q.datasetId, q.atlas, roiOrder);
         const values: (number | null)[][] = [];
         const sems: (number | null)[][] = [];
         const diffs: (FoldDifference | null)[][] = [];
+        const paired: (PairedSummary | null)[][] = [];
+        // Stimulus-level statistics stored by study jobs for the neurons and SAE runs shown (b = SAE, a = neurons).
+        const stored = q.representation === 'difference' ? await pairedForRuns(ctx.prisma, [...cells.entries()].filter(([k]) => k.split('|')[1] === 'neurons').map(([, c]) => c.runId)) : new Map<string, PairedSummary>();
         for (const layer of model.layers) {
           const vRow: (number | null)[] = [];
           const sRow: (number | null)[] = [];
           const dRow: (FoldDifference | null)[] = [];
+          const pRow: (PairedSummary | null)[] = [];
           for (const roi of rois) {
             if (q.representation !== 'difference') {
               const c = cells.get(`${layer.id}|${q.representation}|${roi}`);
@@ -210,12 +216,14 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             vRow.push(n && s ? s.value - n.value : null);
             sRow.push(d?.sem ?? null);
             dRow.push(d);
+            pRow.push(n && s ? (stored.get(`${n.runId}|${s.runId}|${roi}`) ?? null) : null);
           }
           values.push(vRow);
           sems.push(sRow);
           diffs.push(dRow);
+          paired.push(pRow);
         }
-        const stats = q.representation === 'difference' ? differenceGrids(diffs) : {};
+        const stats = q.representation === 'difference' ? differenceGrids(diffs, paired) : {};
         return {
             modelId: model.id,
             subject: q.subject,

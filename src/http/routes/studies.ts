@@ -20,6 +20,12 @@ const RoiRequestSchema = z
   ])
   .openapi('StudyRoi');
 
+const StudyStatisticsSchema = z.object({
+  resamples: z.number().int().min(1).max(10_000).openapi({ description: 'Bootstrap resamples of the held-out stimuli per paired cell' }),
+  permutations: z.number().int().min(1).max(100_000).openapi({ description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)' }),
+  seed: z.number().int().min(0).max(4_294_967_295).openapi({ description: 'Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own' }),
+});
+
 export const CreateStudySchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
@@ -40,6 +46,10 @@ export const CreateStudySchema = z
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
     metric: CreateAlignmentSchema.shape.metric,
     cv: CreateAlignmentSchema.shape.cv,
+    statistics: StudyStatisticsSchema.partial()
+      .strict()
+      .optional()
+      .openapi({ description: 'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})' }),
   })
   .strict()
   .openapi('CreateStudy');
@@ -90,21 +100,23 @@ export const StudySchema = z
       alphas: z.array(z.number()),
       folds: z.unknown(),
       noiseCeiling: z.object({ minPercent: z.number() }).optional(),
+      statistics: StudyStatisticsSchema.optional(),
     }),
     progress: z.object({
       done: z.number().int(),
       total: z.number().int(),
       failed: z.number().int(),
       cancelled: z.number().int(),
+      jobs: z.object({ done: z.number().int(), total: z.number().int() }).openapi({ description: 'One job per subject x layer fits all of its representations (done, total count cells)' }),
       running: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), stage: z.string().nullable(), fraction: z.number() })),
     }),
     cells: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable(), status: RunStatusSchema, error: z.string().nullable() })),
     results: z.array(StudyResultRowSchema).openapi({ description: 'One row per subject x layer x representation x ROI of every finished cell' }),
-    links: z.object({ self: z.string(), events: z.string() }),
+    links: z.object({ self: z.string(), events: z.string(), comparisons: z.string() }),
   })
   .openapi('Study');
 
-const links = (id: string) => ({ self: `/v1/studies/${id}`, events: `/v1/studies/${id}/events` });
+const links = (id: string) => ({ self: `/v1/studies/${id}`, events: `/v1/studies/${id}/events`, comparisons: `/v1/studies/${id}/comparisons` });
 
 export function studyRoutes(ctx: AppContext): RouteSpec[] {
   const find = async (id: string, results = true) => {
@@ -117,7 +129,7 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/v1/studies',
       operationId: 'createStudy',
-      summary: 'A grid of alignments: one run and job per subject x layer x representation, each fitting every ROI over one shared decomposition per fold',
+      summary: 'A grid of alignments: one run per subject x layer x representation, one job per subject x layer fitting all its representations (every ROI over one shared decomposition per fold) and their paired statistics',
       tags: ['studies'],
       access: 'write',
       body: CreateStudySchema,

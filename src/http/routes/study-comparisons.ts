@@ -1,9 +1,10 @@
 /**
  * GET /v1/studies/{id}/comparisons?a=neurons&b=sae: b - a per (subject, layer, ROI) cell with its fold t
- * interval, p and q across the study's cells, and per layer x ROI across subjects; JSON, or CSV
+ * intervals, the stimulus bootstrap interval and sign-flip permutation p stored by the study's jobs, q across
+ * the study's cells, and per layer x ROI across subjects; JSON, or CSV
  * (Accept: text/csv or format=csv; table=cells|subjects). Arithmetic in services/paired-comparisons.ts.
  */
-import { getStudy } from '../../services/studies';
+import { getStudy, studyPaired } from '../../services/studies';
 import { acrossSubjectsCsv, compareResultRows, comparisonCellsCsv, SelectorError } from '../../services/paired-comparisons';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -35,12 +36,14 @@ export const ComparisonCellSchema = z
     b: z.number(),
     difference: z.number().openapi({ description: 'b - a: mean over folds of the per-fold differences' }),
     foldCi: z.object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() }).openapi({ description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)' }),
+    foldCiCorrected: z.object({ lower: n, upper: n, sem: n, p: n }).openapi({ description: 'Nadeau-Bengio corrected t interval and test over the per-fold differences' }),
     bootstrapCi: z
       .object({ lower: z.number(), upper: z.number(), se: z.number(), nResamples: z.number().int(), seed: z.number().int().nullable() })
       .nullable()
-      .openapi({ description: 'Percentile interval over resampled held-out stimuli; null when the held-out predictions were not kept' }),
-    p: n,
-    pMethod: z.enum(['sign-flip permutation over stimuli', 'fold t-test']),
+      .openapi({ description: '95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample); null when the held-out predictions were not kept' }),
+    p: n.openapi({ description: 'Sign-flip permutation p over stimuli when the study job kept both held-out predictions, else the corrected fold t-test p' }),
+    pMethod: z.enum(['sign-flip permutation over stimuli', 'corrected fold t-test']),
+    permutation: z.object({ exact: z.boolean(), nPermutations: z.number().int() }).nullable(),
     q: n.openapi({ description: 'Adjusted across all cells of this table (adjust=bh: q-value; holm: adjusted p)' }),
     nStimuli: z.number().int().nullable(),
     normalised: z.object({ a: n, b: n, difference: n }).openapi({ description: 'Noise-ceiling-normalised values where the preset gives them' }),
@@ -97,7 +100,7 @@ export function studyComparisonRoutes(ctx: AppContext): RouteSpec[] {
         if (!view) throw HttpProblem.notFound('study', params.id);
         let tables;
         try {
-          tables = compareResultRows(view.results, query.a, query.b, query.adjust);
+          tables = compareResultRows(view.results, query.a, query.b, query.adjust, await studyPaired(ctx.prisma, params.id));
         } catch (err) {
           if (err instanceof SelectorError) throw HttpProblem.invalid(`query.${err.field}`, err.reason);
           throw err;

@@ -1,5 +1,6 @@
 /**
- * Alignment job: one layer (as neurons or SAE latents) -> every requested ROI of one subject.
+ * Alignment job: one layer (as neurons or SAE latents) -> every requested ROI of one subject. Its steps (load,
+ * ridge payload, save) are exported for study units (study-unit.ts), which fit several representations at once.
  * Per ROI a cross-validated ridge (paper presets fit each ROI on its own: the row LN and the shared
  * alpha are per ROI, as in the paper's code). Everything is written in one transaction at the end, so
  * a killed or retried job leaves either no scores or exactly one set.
@@ -14,6 +15,8 @@ import { resolveFolds, type FoldsSpec } from '../../services/folds';
 import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
 import { atlasRois, type ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
+import type { RidgeRoisOutput, RidgeRoisPayload } from '../compute-tasks';
+import type { Db, Prisma } from '../../db/client';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
 import { runStatusHooks } from './run-hooks';
@@ -75,21 +78,33 @@ function commonImages(betaIds: Int32Array, layerIds: Int32Array): { ids: Int32Ar
   return { ids: Int32Array.from(ids), betaRows: Int32Array.from(betaRows), layerRows: Int32Array.from(layerRows) };
 }
 
-async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
-  const { prisma } = ctx;
-  const runRow = await prisma.run.findUniqueOrThrow({ where: { id: data.runId } });
-  if (runRow.status === 'succeeded') return; // a duplicate delivery after success: nothing to do
-  const inputs = runRow.inputs as unknown as AlignmentInputs;
-  const t0 = performance.now();
-  await markRunRunning(prisma, runRow.id);
-  const rois = inputRois(inputs);
+/** What every representation of one (subject, layer) is fitted on: the ROI targets, the layer and the folds, loaded once. */
+export interface AlignmentData {
+  rois: ResolvedRoi[];
+  targets: Awaited<ReturnType<typeof loadRoiTargets>>;
+  layer: Awaited<ReturnType<Db['layer']['findUniqueOrThrow']>>;
+  common: { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array };
+  assignment: Int32Array;
+  k: number;
+  seed: number | null;
+  /** The layer's activations of the evaluated images (rows as common.ids). */
+  X0: DenseMatrix<Float32Array>;
+  Yall: DenseMatrix<Float32Array>;
+  ncAll: Float32Array | undefined;
+  /** Seconds loading betas and activations. */
+  loadSeconds: number;
+}
 
+/** Load the betas of the ROIs, the layer, the images both have and the folds (shared by a unit's representations). */
+export async function loadAlignmentData(inputs: AlignmentInputs, ctx: JobContext): Promise<AlignmentData> {
+  const { prisma } = ctx;
+  const t0 = performance.now();
+  const rois = inputRois(inputs);
   ctx.progress({ stage: 'loading betas', done: 0, total: 1 });
   const targets = await loadRoiTargets(prisma, ctx.config, { datasetId: inputs.datasetId, subject: inputs.subject, rois }, {
     signal: ctx.signal,
     onProgress: (p) => ctx.progress({ stage: 'loading betas', done: p.done, total: p.total }),
   });
-  const tLoad = performance.now();
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
@@ -97,40 +112,34 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer", layerIds);
   const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
   const { assignment, k, seed } = folds;
-  const X0 = takeRows(layerX, common.layerRows);
-  ctx.progress({ stage: 'encoding', done: 0, total: 1 });
-  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, X0, ctx.signal, { untrained: inputs.representation === 'random-sae' });
+  const X0 = takeRows(layerX, common.layerRows) as DenseMatrix<Float32Array>;
   const Yall = takeRows(targets.betas, common.betaRows);
   const reps = Uint8Array.from(common.betaRows, (r) => targets.repetitions[r]);
   const ncAll = noiseCeilingFor(targets.ncsnr, reps);
-  const tPrep = performance.now();
-  if (inputs.metric && inputs.metric !== 'ridge') {
-    const folds = { assignment, k, seed, nsdIds: common.ids };
-    return runAlignmentMetric({ runId: runRow.id, inputs, layer, rois, targets, X, Y: Yall, noiseCeiling: ncAll, folds, t0 }, ctx);
-  }
+  return { rois, targets, layer, common, assignment, k, seed, X0, Yall, ncAll, loadSeconds: secondsSince(t0) };
+}
 
+/** The ridge inputs of every representation of a unit (the source matrix aside). */
+export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<RidgeRoisPayload, 'X'> {
+  return { Y: d.Yall, rois: d.targets.rois, preset: inputs.preset, score: inputs.score, alphas: inputs.alphas, assignment: d.assignment, noiseCeiling: d.ncAll, minNoiseCeiling: inputs.noiseCeiling?.minPercent, unitWeights: inputs.ridgeWeights === true };
+}
+
+/** A run's timings (seconds): loading (shared by a study unit's runs), its encoding (prepare) and its fit. */
+export function runTimings(d: AlignmentData, fitted: RidgeRoisOutput, prepareSeconds: number): Record<string, number | boolean> {
+  const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
+  return { load: d.loadSeconds, betasFromCache: d.targets.fromCache, decompositions: fitted.decompositions, prepare: prepareSeconds, gram, eigh, basis, alphaSearch, predict };
+}
+
+/**
+ * Write one run's results (its scores per ROI, per-voxel scores, provenance, folds) and mark it succeeded, in
+ * the caller's transaction (a unit's runs and paired cells commit together).
+ */
+export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: string, inputs: AlignmentInputs, d: AlignmentData, fitted: RidgeRoisOutput, timings: Record<string, number | boolean>): Promise<void> {
+  const { targets, rois, layer, ncAll, common, assignment, k, seed } = d;
+  const fits = fitted.rois;
   const voxelIdx: number[] = [];
   const voxelVal: number[] = [];
   const voxelRoi: number[] = [];
-  const fitted = await runInComputeThread(
-    'ridgeRois',
-    {
-      X,
-      Y: Yall,
-      rois: targets.rois,
-      preset: inputs.preset,
-      score: inputs.score,
-      alphas: inputs.alphas,
-      assignment,
-      noiseCeiling: ncAll,
-      minNoiseCeiling: inputs.noiseCeiling?.minPercent,
-      unitWeights: inputs.ridgeWeights === true,
-    },
-    { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
-  );
-  const fits = fitted.rois;
-  const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
-  const timings: Record<string, number | boolean> = { load: (tLoad - t0) / 1000, betasFromCache: targets.fromCache, decompositions: fitted.decompositions, prepare: (tPrep - tLoad) / 1000, gram, eigh, basis, alphaSearch, predict };
   const scores = fits.map((f, r) => {
     const cols = targets.rois[r].columns;
     cols.forEach((c, j) => {
@@ -151,53 +160,72 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
       keptShare: f.normalised ? finiteOrNull(f.normalised.share) : null,
     };
   });
-  ctx.signal.throwIfAborted();
-  ctx.progress({ stage: 'saving', done: targets.rois.length, total: targets.rois.length });
-  timings.total = secondsSince(t0);
   const toBytes = (a: Float32Array | Int32Array | Uint16Array) => {
     const out = new Uint8Array(new ArrayBuffer(a.byteLength));
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     return out;
   };
-  await prisma.$transaction(async (tx) => {
-    await tx.score.deleteMany({ where: { runId: runRow.id } });
-    await notifyResultsChanged(tx);
-    await tx.score.createMany({
-      data: scores.map((s, r) => ({
-        ...s,
-        runId: runRow.id,
-        kind: 'alignment' as const,
-        datasetId: inputs.datasetId,
-        modelId: layer.modelId,
-        layerId: layer.id,
-        representation: inputs.representation,
-        saeId: inputs.saeId,
-        method: alignmentMethod(inputs),
-        subject: inputs.subject,
-        atlas: rois[r].atlas,
-      })),
-    });
-    const voxels = {
-      volumeShape: targets.volumeShape,
-      voxelIndices: toBytes(Int32Array.from(voxelIdx)),
-      values: toBytes(Float32Array.from(voxelVal)),
-      roiCodes: toBytes(Uint16Array.from(voxelRoi)),
-      roiNames: targets.rois.map((r) => r.name),
-    };
-    await saveRunWeights(tx, runRow.id, fits);
-    await tx.runVoxels.upsert({ where: { runId: runRow.id }, create: { runId: runRow.id, ...voxels }, update: voxels });
-    await tx.run.update({
-      where: { id: runRow.id },
-      data: {
-        status: 'succeeded',
-        finishedAt: new Date(),
-        ...runProvenance({ ridgeEngine: fitted.engine }),
-        timings,
-        foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
-        error: null,
-      },
-    });
+  await tx.score.deleteMany({ where: { runId } });
+  await notifyResultsChanged(tx);
+  await tx.score.createMany({
+    data: scores.map((s, r) => ({
+      ...s,
+      runId,
+      kind: 'alignment' as const,
+      datasetId: inputs.datasetId,
+      modelId: layer.modelId,
+      layerId: layer.id,
+      representation: inputs.representation,
+      saeId: inputs.saeId,
+      method: alignmentMethod(inputs),
+      subject: inputs.subject,
+      atlas: rois[r].atlas,
+    })),
   });
+  const voxels = {
+    volumeShape: targets.volumeShape,
+    voxelIndices: toBytes(Int32Array.from(voxelIdx)),
+    values: toBytes(Float32Array.from(voxelVal)),
+    roiCodes: toBytes(Uint16Array.from(voxelRoi)),
+    roiNames: targets.rois.map((r) => r.name),
+  };
+  await saveRunWeights(tx, runId, fits);
+  await tx.runVoxels.upsert({ where: { runId }, create: { runId, ...voxels }, update: voxels });
+  await tx.run.update({
+    where: { id: runId },
+    data: {
+      status: 'succeeded',
+      finishedAt: new Date(),
+      ...runProvenance({ ridgeEngine: fitted.engine }),
+      timings,
+      foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
+      error: null,
+    },
+  });
+}
+
+async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
+  const { prisma } = ctx;
+  const runRow = await prisma.run.findUniqueOrThrow({ where: { id: data.runId } });
+  if (runRow.status === 'succeeded') return; // a duplicate delivery after success: nothing to do
+  const inputs = runRow.inputs as unknown as AlignmentInputs;
+  const t0 = performance.now();
+  await markRunRunning(prisma, runRow.id);
+  const d = await loadAlignmentData(inputs, ctx);
+  const tLoad = performance.now();
+  ctx.progress({ stage: 'encoding', done: 0, total: 1 });
+  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, d.X0, ctx.signal, { untrained: inputs.representation === 'random-sae' });
+  const tPrep = performance.now();
+  if (inputs.metric && inputs.metric !== 'ridge') {
+    const folds = { assignment: d.assignment, k: d.k, seed: d.seed, nsdIds: d.common.ids };
+    return runAlignmentMetric({ runId: runRow.id, inputs, layer: d.layer, rois: d.rois, targets: d.targets, X, Y: d.Yall, noiseCeiling: d.ncAll, folds, t0 }, ctx);
+  }
+  const fitted = await runInComputeThread('ridgeRois', { X, ...ridgePayload(inputs, d) }, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
+  const timings = runTimings(d, fitted, (tPrep - tLoad) / 1000);
+  ctx.signal.throwIfAborted();
+  ctx.progress({ stage: 'saving', done: d.targets.rois.length, total: d.targets.rois.length });
+  timings.total = secondsSince(t0);
+  await prisma.$transaction((tx) => saveAlignmentRun(tx, runRow.id, inputs, d, fitted, timings));
 }
 
 export const alignmentHandler: JobHandler<{ runId: string }> = {

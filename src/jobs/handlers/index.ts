@@ -1,13 +1,13 @@
 /** Job kind -> handler. Each handler file owns one kind. */
 import type { JobHandler, JobKind } from '../types';
-import { alignmentHandler } from './alignment';
+import { alignmentJobHandler } from './study-unit';
 import { comparisonHandler } from './comparison';
 import { toyHandler } from './toy';
 import { trainSaeHandler } from './train-sae';
 
 export function jobHandlers(): Partial<Record<JobKind, JobHandler<never>>> {
   return {
-    alignment: alignmentHandler as JobHandler<never>,
+    alignment: alignmentJobHandler as JobHandler<never>,
     'train-sae': trainSaeHandler as JobHandler<never>,
     comparison: comparisonHandler as JobHandler<never>,
     toy: toyHandler as JobHandler<never>,

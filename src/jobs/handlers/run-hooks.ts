@@ -1,14 +1,18 @@
-/** Terminal-state hooks shared by the jobs that own a Run row (alignment, comparison). */
+/** Terminal-state hooks shared by the jobs that own Run rows (alignment, comparison; a study unit owns several). */
 import type { JobHandler } from '../types';
 
-type RunHooks = Pick<JobHandler<{ runId: string }>, 'onFailed' | 'onCancelled'>;
+type RunJob = { runId: string } | { runIds: string[] };
+type RunHooks = Pick<JobHandler<RunJob>, 'onFailed' | 'onCancelled'>;
+
+const runIdsOf = (data: RunJob): string[] => ('runIds' in data ? data.runIds : data.runId ? [data.runId] : []);
 
 export const runStatusHooks: RunHooks = {
   async onFailed(data, error, { prisma }) {
-    await prisma.run.update({ where: { id: data.runId }, data: { status: 'failed', error, finishedAt: new Date() } });
+    await prisma.run.updateMany({ where: { id: { in: runIdsOf(data) } }, data: { status: 'failed', error, finishedAt: new Date() } });
   },
   async onCancelled(data, { prisma }) {
-    if (!data.runId) return;
-    await prisma.run.updateMany({ where: { id: data.runId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+    const ids = runIdsOf(data);
+    if (ids.length === 0) return;
+    await prisma.run.updateMany({ where: { id: { in: ids }, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
   },
 };
