@@ -14,6 +14,7 @@
  *     (the authors' "Rand SAE -> SAE" control); ground truth per feature (max signed r over units) and per unit
  *     (best |r|, labelled); feature overlap ||W_A,i|| ||W_B,i||.
  */
+import { availableParallelism } from 'node:os';
 import { initBackend } from '../compute/backend';
 import { kFoldAssignment } from '../compute/folds';
 import { linalgInfo, nativeAddon } from '../compute/linalg/native';
@@ -29,6 +30,7 @@ import { SaeTrainer } from '../sae/trainer';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from './data';
 import { hiddenActivations, trainToyModel, type ToyModel } from './model';
 import { featureOverlap, perFeatureMax, perUnitBestAbs, unitFeatureCorrelation } from './stats';
+import { runHiddenSizesInThreads, shareDataset } from './threads';
 
 export interface ToySaeOptions {
   latents: number;
@@ -64,6 +66,11 @@ export interface ToySuperpositionOptions {
   foldSeed: number;
   /** Also run cross-validated ridge ('paper' preset) from A to B. */
   ridge: boolean;
+  /**
+   * Hidden sizes run at once, each on its own worker thread (threads.ts); default min(#sizes, available cores).
+   * 1 runs them one after the other in this thread. Results do not depend on it.
+   */
+  threads?: number;
   signal?: AbortSignal;
 }
 
@@ -155,11 +162,14 @@ export async function runToySuperposition(options: ToyOptionsInput = {}, onProgr
   try {
     onProgress?.({ nHidden: 0, stage: 'data', done: 0, total: 1 });
     const t0 = performance.now();
-    const data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
+    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism(), o.hiddenSizes.length));
+    let data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
+    if (threads > 1) data = shareDataset(data);
     const dataSeconds = (performance.now() - t0) / 1000;
-    const results: ToyHiddenSizeResult[] = [];
-    for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
     const { signal: _signal, ...rest } = o;
+    const results: ToyHiddenSizeResult[] = [];
+    if (threads > 1) results.push(...(await runHiddenSizesInThreads(rest, data, threads, o.signal, onProgress)));
+    else for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
     return { options: rest, backend: backend.name, dataSeconds, results };
   } finally {
     if (nat && threads) nat.setThreads(threads);
@@ -184,7 +194,8 @@ function toySae(w: SaeWeights, k: number, settings: string): TopKSae {
   };
 }
 
-async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidden: number, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
+/** One hidden size: both models, both SAEs, the metrics (the unit a worker thread runs, threads.ts). */
+export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidden: number, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
   const t0 = performance.now();
   const F = o.nFeatures;
   const importance = featureImportance(F, o.importance);

@@ -47,6 +47,14 @@ export interface NativeAddon {
   gramAsync(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
     c: Float64Array): Promise<number>;
   dsyevdAsync(a: Float64Array, n: number, w: Float64Array, z: Float64Array): Promise<number>;
+  /**
+   * The shared-alpha LOO alpha loop (native/src/loo.c): per alpha k, omega_k = U' diag(w_k) U (m x q x q), base_k =
+   * sum_i w_ki r0_i, cross_kj = sum_i w_ki U_ij ct_ij with w_ki = 1 / max(1 - lev_i - [1/n] + sum_j U_ij^2 d_j, tol)^2.
+   * u and ct share one element type; lev null: from U.
+   */
+  looWeightedGram(u: Float32Array | Float64Array, n: number, q: number, lev: Float64Array | null, s2: Float64Array,
+    alphas: Float64Array, r0: Float64Array | null, ct: Float32Array | Float64Array | null, intercept: boolean, tol: number,
+    omega: Float64Array, base: Float64Array, cross: Float64Array | null): void;
   /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
   ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };
