@@ -131,6 +131,8 @@ export interface ToyHiddenSizeResult {
   groundTruth: { neurons: GroundTruthReport; saeLatents: GroundTruthReport };
   overlap: { perFeature: number[]; mean: number; median: number; shared: number };
   seconds: number;
+  /** Wall seconds per stage (in this hidden size's thread): models, SAEs, ridge, the other metrics. */
+  stageSeconds: { models: number; saes: number; ridge: number; metrics: number };
 }
 
 export interface ToySuperpositionResult {
@@ -166,7 +168,7 @@ export async function runToySuperposition(options: ToyOptionsInput = {}, onProgr
     let data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
     if (threads > 1) data = shareDataset(data);
     const dataSeconds = (performance.now() - t0) / 1000;
-    const { signal: _signal, ...rest } = o;
+    const { signal: _signal, ...rest } = { ...o, threads };
     const results: ToyHiddenSizeResult[] = [];
     if (threads > 1) results.push(...(await runHiddenSizesInThreads(rest, data, threads, o.signal, onProgress)));
     else for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
@@ -210,6 +212,9 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
     );
     await tick();
   }
+
+  const stageSeconds = { models: (performance.now() - t0) / 1000, saes: 0, ridge: 0, metrics: 0 };
+  let tStage = performance.now();
 
   // SAEs: one pass, in order, over the hidden activations of the first trainFraction of the rows.
   const nTrain = Math.floor(o.samples * o.trainFraction);
@@ -260,6 +265,9 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
     }
   }
 
+  stageSeconds.saes = (performance.now() - tStage) / 1000;
+  tStage = performance.now();
+
   // Evaluation rows.
   onProgress?.({ nHidden, stage: 'metrics', done: 0, total: 1 });
   const H: DenseMatrix<Float32Array>[] = models.map((model) => {
@@ -288,11 +296,10 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
   const assignment = kFoldAssignment(nTest, o.folds, o.foldSeed);
   const compare = (A: Matrix, Bm: Matrix) => {
     const m = crossValidateMatching(A, Bm, assignment);
-    return {
-      semiMatching: summary(m['semi-matching']),
-      softMatching: summary(m['soft-matching']),
-      ...(o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {}),
-    };
+    const t = performance.now();
+    const ridge = o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {};
+    stageSeconds.ridge += (performance.now() - t) / 1000;
+    return { semiMatching: summary(m['semi-matching']), softMatching: summary(m['soft-matching']), ...ridge };
   };
   const neurons = compare(H[0], H[1]);
   checkAbort(o.signal);
@@ -304,6 +311,7 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
     saeLatents: groundTruthReport(data, nTrain, Z[0], Z[1]),
   };
   onProgress?.({ nHidden, stage: 'metrics', done: 1, total: 1 });
+  stageSeconds.metrics = (performance.now() - tStage) / 1000 - stageSeconds.ridge;
 
   return {
     nHidden,
@@ -315,6 +323,7 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
     groundTruth,
     overlap: featureOverlap(models[0], models[1]),
     seconds: (performance.now() - t0) / 1000,
+    stageSeconds,
   };
 }
 
