@@ -35,4 +35,6 @@ napi_value js_csr_gram_cols(napi_env env, napi_callback_info info);
 napi_value js_ridge_fold_host(napi_env env, napi_callback_info info);
 /* The shared-alpha LOO alpha loop (loo.c). */
 napi_value js_loo_weighted_gram(napi_env env, napi_callback_info info);
+/* One toy-model gradient evaluation on CSR rows (toy.c). */
+napi_value js_toy_model_gradients(napi_env env, napi_callback_info info);
 #endif

@@ -55,6 +55,13 @@ export interface NativeAddon {
   looWeightedGram(u: Float32Array | Float64Array, n: number, q: number, lev: Float64Array | null, s2: Float64Array,
     alphas: Float64Array, r0: Float64Array | null, ct: Float32Array | Float64Array | null, intercept: boolean, tol: number,
     omega: Float64Array, base: Float64Array, cross: Float64Array | null): void;
+  /**
+   * One toy-model gradient evaluation (src/toy/model.ts toyModelGradients, native/src/toy.c) on rows start .. start + B - 1
+   * (wrapping) of a CSR data set; the buffers are those of ToyModelBuffers plus x (B x F). Returns the loss.
+   */
+  toyModelGradients(indptr: Int32Array, indices: Uint16Array, values: Float32Array, dataRows: number, start: number, B: number,
+    F: number, N: number, W: Float32Array, b: Float32Array, imp: Float32Array, x: Float32Array, hPre: Float32Array, h: Float32Array,
+    o: Float32Array, dH: Float32Array, dWdec: Float32Array, dW: Float32Array, db: Float32Array): number;
   /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
   ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };
