@@ -62,6 +62,13 @@ export interface NativeAddon {
   toyModelGradients(indptr: Int32Array, indices: Uint16Array, values: Float32Array, dataRows: number, start: number, B: number,
     F: number, N: number, W: Float32Array, b: Float32Array, imp: Float32Array, x: Float32Array, hPre: Float32Array, h: Float32Array,
     o: Float32Array, dH: Float32Array, dWdec: Float32Array, dW: Float32Array, db: Float32Array): number;
+  /** src/sae forward.ts TopKRelu.run for rows of pre (rows x m), k <= m (native/src/sae.c). */
+  topkRelu(pre: Float32Array, rows: number, m: number, k: number, idx: Int32Array, val: Float32Array, count: Int32Array): void;
+  /** src/sae gradients.ts authorsAuxGradients (native/src/sae.c); returns [loss, auxLoss]. */
+  authorsAuxGradients(x: Float32Array, rows: number, d: number, m: number, stride: number, idx: Int32Array, val: Float32Array,
+    count: Int32Array, pre: Float32Array, dead: Uint8Array, straightThrough: boolean, auxKWeight: number, denom: number,
+    wDec: Float32Array, bDec: Float32Array, gWEncT: Float32Array, gBEnc: Float32Array, gWDec: Float32Array, gBDec: Float32Array,
+    gx: Float32Array, ga: Float32Array, a: Float32Array, dPre: Float32Array): [number, number];
   /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
   ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };
