@@ -67,8 +67,10 @@ export interface ToySuperpositionOptions {
   /** Also run cross-validated ridge ('paper' preset) from A to B. */
   ridge: boolean;
   /**
-   * Hidden sizes run at once, each on its own worker thread (threads.ts); default min(#sizes, available cores).
-   * 1 runs them one after the other in this thread. Results do not depend on it.
+   * Hidden sizes run at once, each on its own worker thread (threads.ts); default min(#sizes, cores + 1): the
+   * sizes differ ~2x in cost, so as many lanes as cores leave a core idle at the end, one more keeps both busy
+   * (memory: ~1.5-2 GB per size at 2^23 samples). 1 runs them one after the other in this thread. Results do not
+   * depend on it.
    */
   threads?: number;
   signal?: AbortSignal;
@@ -164,7 +166,7 @@ export async function runToySuperposition(options: ToyOptionsInput = {}, onProgr
   try {
     onProgress?.({ nHidden: 0, stage: 'data', done: 0, total: 1 });
     const t0 = performance.now();
-    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism(), o.hiddenSizes.length));
+    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism() + 1, o.hiddenSizes.length));
     let data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
     if (threads > 1) data = shareDataset(data);
     const dataSeconds = (performance.now() - t0) / 1000;
