@@ -1,13 +1,15 @@
 /**
- * `npx tsx bench/toy.ts`: the toy experiment (src/toy) at the paper's settings by default (10,000 model steps,
- * 2^23 samples, N = 8, 16, 32), printing one JSON line: wall and CPU (user + system) seconds in total and per
- * stage, the native/BLAS state and the machine's load average at the start (on a shared machine wall time is CPU
- * time divided by the share the scheduler gives this process). Narrow it with TOY_STEPS, TOY_SAMPLES, TOY_HIDDEN
- * (comma-separated), TOY_RIDGE=0.
+ * `npx tsx bench/toy.ts` (also the last step of `npm run bench`): the toy experiment (src/toy) at the paper's
+ * settings by default (10,000 model steps, 2^23 samples, N = 8, 16, 32, ridge on), printing one JSON line: wall
+ * and CPU (user + system, all threads) seconds, per N the wall seconds per stage (models, SAEs, ridge, other
+ * metrics) inside its thread, the machine's load average before and after (a shared machine stretches wall
+ * time by the share the scheduler gives this process), and the headline numbers. `baseline` is the last
+ * measurement before the speed work (src/toy/README.md), for comparison. Narrow it with TOY_STEPS, TOY_SAMPLES,
+ * TOY_HIDDEN (comma-separated), TOY_RIDGE=0, TOY_THREADS.
  */
 import { loadavg } from 'node:os';
 import { linalgInfo } from '../src/compute/linalg/native';
-import { runToySuperposition, type ToyProgress } from '../src/toy/experiment';
+import { runToySuperposition } from '../src/toy/experiment';
 
 const env = (k: string) => process.env[k];
 const options = {
@@ -15,46 +17,41 @@ const options = {
   ...(env('TOY_SAMPLES') ? { samples: Number(env('TOY_SAMPLES')) } : {}),
   ...(env('TOY_HIDDEN') ? { hiddenSizes: env('TOY_HIDDEN')!.split(',').map(Number) } : {}),
   ...(env('TOY_RIDGE') === '0' ? { ridge: false } : {}),
+  ...(env('TOY_THREADS') ? { threads: Number(env('TOY_THREADS')) } : {}),
 };
+const fullDefaults = Object.keys(options).length === 0 || (Object.keys(options).length === 1 && 'threads' in options);
 
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-const stages: Record<string, { wall: number; cpu: number }> = {};
-let current = '';
-let wall0 = performance.now();
-let cpu0 = cpu();
-const close = () => {
-  if (!current) return;
-  const s = (stages[current] ??= { wall: 0, cpu: 0 });
-  s.wall += (performance.now() - wall0) / 1000;
-  s.cpu += cpu() - cpu0;
-};
-const load = loadavg()[0];
+const round = (x: number) => Math.round(x * 10) / 10;
+const load0 = loadavg()[0];
 const t0 = performance.now();
 const c0 = cpu();
-const result = await runToySuperposition(options, (p: ToyProgress) => {
-  const key = p.stage === 'data' ? 'data' : `N${p.nHidden}:${p.stage}`;
-  if (key === current) return;
-  close();
-  current = key;
-  wall0 = performance.now();
-  cpu0 = cpu();
-});
-close();
-const round = (x: number) => Math.round(x * 10) / 10;
+const result = await runToySuperposition(options);
 console.log(
   JSON.stringify({
     case: 'toy',
     steps: result.options.modelSteps,
     samples: result.options.samples,
     hidden: result.options.hiddenSizes,
+    threads: result.options.threads,
     wallSeconds: round((performance.now() - t0) / 1000),
     cpuSeconds: round(cpu() - c0),
-    loadAverageAtStart: round(load),
-    linalg: linalgInfo(),
-    stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, { wall: round(v.wall), cpu: round(v.cpu) }])),
-    softMatching: result.results.map((r) => ({ n: r.nHidden, neurons: r.neurons.softMatching.mean, sae: r.saeLatents.softMatching.mean })),
+    loadAverage: { start: round(load0), end: round(loadavg()[0]) },
+    linalg: { native: linalgInfo().native, blas: linalgInfo().blas },
+    dataSeconds: round(result.dataSeconds),
+    perN: result.results.map((r) => ({
+      n: r.nHidden,
+      seconds: round(r.seconds),
+      stages: Object.fromEntries(Object.entries(r.stageSeconds).map(([k, v]) => [k, round(v)])),
+      softNeurons: r.neurons.softMatching.mean,
+      softSae: r.saeLatents.softMatching.mean,
+      shared: r.overlap.shared,
+    })),
+    ...(fullDefaults
+      ? { baseline: { commit: '6765014', wallSeconds: 1175, cpuSeconds: 654, note: 'same full defaults, one thread, before the native LOO loop and threads (src/toy/README.md)' } }
+      : {}),
   }),
 );

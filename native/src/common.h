@@ -33,4 +33,11 @@ napi_value js_csr_matmul_csrt(napi_env env, napi_callback_info info);
 napi_value js_csr_gram_cols(napi_env env, napi_callback_info info);
 /* The ridge fold on host BLAS (fold_host.c). */
 napi_value js_ridge_fold_host(napi_env env, napi_callback_info info);
+/* The shared-alpha LOO alpha loop (loo.c). */
+napi_value js_loo_weighted_gram(napi_env env, napi_callback_info info);
+/* One toy-model gradient evaluation on CSR rows (toy.c). */
+napi_value js_toy_model_gradients(napi_env env, napi_callback_info info);
+/* TopK SAE step pieces (sae.c). */
+napi_value js_topk_relu(napi_env env, napi_callback_info info);
+napi_value js_authors_aux_gradients(napi_env env, napi_callback_info info);
 #endif

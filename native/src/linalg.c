@@ -360,6 +360,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"csrMatmulCsrT", NULL, js_csr_matmul_csrt, NULL, NULL, NULL, napi_default, NULL},
     {"csrGramCols", NULL, js_csr_gram_cols, NULL, NULL, NULL, napi_default, NULL},
     {"ridgeFoldHost", NULL, js_ridge_fold_host, NULL, NULL, NULL, napi_default, NULL},
+    {"looWeightedGram", NULL, js_loo_weighted_gram, NULL, NULL, NULL, napi_default, NULL},
+    {"toyModelGradients", NULL, js_toy_model_gradients, NULL, NULL, NULL, napi_default, NULL},
+    {"topkRelu", NULL, js_topk_relu, NULL, NULL, NULL, napi_default, NULL},
+    {"authorsAuxGradients", NULL, js_authors_aux_gradients, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, js_info, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -6,7 +6,7 @@
 import { tf } from '../compute/backend';
 import { useCuda } from '../compute/linalg/cuda';
 import { gemmInto } from '../compute/linalg/matmul';
-import { nativeAvailable } from '../compute/linalg/native';
+import { nativeAddon, nativeAvailable } from '../compute/linalg/native';
 import type { SaeWeights } from './model';
 import { topKIndices } from './topk';
 
@@ -88,9 +88,15 @@ export class TopKRelu {
     this.sel = new Int32Array(k);
   }
 
-  /** Select for `rows` rows of pre (rows x m). */
-  run(pre: Float32Array, rows: number): void {
+  /** Select for `rows` rows of pre (rows x m). `native` false keeps it in TypeScript (tests compare both). */
+  run(pre: Float32Array, rows: number, native = true): void {
     const { m, k, sel, scratch } = this;
+    // Small k (the toy's 7 of 64) in one native call with the same selection rule (native/src/sae.c).
+    const nat = native && k <= 16 ? nativeAddon() : null;
+    if (nat) {
+      nat.topkRelu(pre, rows, m, k, this.idx, this.val, this.count);
+      return;
+    }
     for (let r = 0; r < rows; r++) {
       const o = r * m;
       const c = topKIndices(pre, m, k, sel, scratch, o);

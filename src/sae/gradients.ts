@@ -13,6 +13,7 @@
  * Selected latents are positive (the ReLU passes them with derivative 1); others get no gradient.
  */
 import { gemmInto } from '../compute/linalg/matmul';
+import { nativeAddon } from '../compute/linalg/native';
 
 /** Selected latents of a batch: row r holds idx/val[r * stride .. r * stride + count[r]). */
 export interface SelectedLatents {
@@ -139,7 +140,8 @@ export function authorsAuxBuffers(rows: number, d: number, m: number): AuthorsAu
  *   dL/dpre = G_a W_dec^T on every latent (straightThrough: sae.py masks with `x.data *= dead_mask`, invisible to
  *            autograd) or on dead latents only (toy: `is_dead * preact_feats`), plus (G + G_a) W_dec^T on the
  *            selected main latents.
- * Dense products (A W_dec, A^T G_a, G_a W_dec, dPre^T x) go through gemmInto (native sgemm when loaded).
+ * Dense products (A W_dec, A^T G_a, G_a W_dec, dPre^T x) go through gemmInto (native sgemm when loaded); with the
+ * addon loaded the whole function is one native call (native/src/sae.c, same arithmetic; `native` false: TypeScript).
  * `g` is overwritten; returns the unweighted losses sum(e^2) / D and sum(e_a^2) / D.
  */
 export function authorsAuxGradients(
@@ -154,9 +156,17 @@ export function authorsAuxGradients(
   denom: number,
   g: CpuSaeGrads,
   buf: AuthorsAuxBuffers,
+  native = true,
 ): { loss: number; auxLoss: number } {
   const { d, m, bDec, wDec } = p;
   const { gx, ga, a, dPre } = buf;
+  // One native call with the same products and element arithmetic (native/src/sae.c): identical numbers.
+  const nat = native ? nativeAddon() : null;
+  if (nat) {
+    const [loss, auxLoss] = nat.authorsAuxGradients(x, rows, d, m, main.stride, main.idx, main.val, main.count, pre, dead, straightThrough,
+      auxKWeight, denom, wDec, bDec, g.wEncT, g.bEnc, g.wDec, g.bDec, gx, ga, a, dPre);
+    return { loss, auxLoss };
+  }
   // e = z W_dec + b_dec - x (sparse), kept in gx for now.
   let loss = 0;
   for (let r = 0; r < rows; r++) {

@@ -14,6 +14,7 @@
  *     (the authors' "Rand SAE -> SAE" control); ground truth per feature (max signed r over units) and per unit
  *     (best |r|, labelled); feature overlap ||W_A,i|| ||W_B,i||.
  */
+import { availableParallelism } from 'node:os';
 import { initBackend } from '../compute/backend';
 import { kFoldAssignment } from '../compute/folds';
 import { linalgInfo, nativeAddon } from '../compute/linalg/native';
@@ -29,6 +30,7 @@ import { SaeTrainer } from '../sae/trainer';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from './data';
 import { hiddenActivations, trainToyModel, type ToyModel } from './model';
 import { featureOverlap, perFeatureMax, perUnitBestAbs, unitFeatureCorrelation } from './stats';
+import { runHiddenSizesInThreads, shareDataset } from './threads';
 
 export interface ToySaeOptions {
   latents: number;
@@ -64,6 +66,13 @@ export interface ToySuperpositionOptions {
   foldSeed: number;
   /** Also run cross-validated ridge ('paper' preset) from A to B. */
   ridge: boolean;
+  /**
+   * Hidden sizes run at once, each on its own worker thread (threads.ts); default min(#sizes, cores + 1): the
+   * sizes differ ~2x in cost, so as many lanes as cores leave a core idle at the end, one more keeps both busy
+   * (memory: ~1.5-2 GB per size at 2^23 samples). 1 runs them one after the other in this thread. Results do not
+   * depend on it.
+   */
+  threads?: number;
   signal?: AbortSignal;
 }
 
@@ -124,6 +133,8 @@ export interface ToyHiddenSizeResult {
   groundTruth: { neurons: GroundTruthReport; saeLatents: GroundTruthReport };
   overlap: { perFeature: number[]; mean: number; median: number; shared: number };
   seconds: number;
+  /** Wall seconds per stage (in this hidden size's thread): models, SAEs, ridge, the other metrics. */
+  stageSeconds: { models: number; saes: number; ridge: number; metrics: number };
 }
 
 export interface ToySuperpositionResult {
@@ -155,11 +166,14 @@ export async function runToySuperposition(options: ToyOptionsInput = {}, onProgr
   try {
     onProgress?.({ nHidden: 0, stage: 'data', done: 0, total: 1 });
     const t0 = performance.now();
-    const data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
+    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism() + 1, o.hiddenSizes.length));
+    let data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
+    if (threads > 1) data = shareDataset(data);
     const dataSeconds = (performance.now() - t0) / 1000;
+    const { signal: _signal, ...rest } = { ...o, threads };
     const results: ToyHiddenSizeResult[] = [];
-    for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
-    const { signal: _signal, ...rest } = o;
+    if (threads > 1) results.push(...(await runHiddenSizesInThreads(rest, data, threads, o.signal, onProgress)));
+    else for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
     return { options: rest, backend: backend.name, dataSeconds, results };
   } finally {
     if (nat && threads) nat.setThreads(threads);
@@ -184,7 +198,8 @@ function toySae(w: SaeWeights, k: number, settings: string): TopKSae {
   };
 }
 
-async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidden: number, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
+/** One hidden size: both models, both SAEs, the metrics (the unit a worker thread runs, threads.ts). */
+export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidden: number, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
   const t0 = performance.now();
   const F = o.nFeatures;
   const importance = featureImportance(F, o.importance);
@@ -199,6 +214,9 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
     );
     await tick();
   }
+
+  const stageSeconds = { models: (performance.now() - t0) / 1000, saes: 0, ridge: 0, metrics: 0 };
+  let tStage = performance.now();
 
   // SAEs: one pass, in order, over the hidden activations of the first trainFraction of the rows.
   const nTrain = Math.floor(o.samples * o.trainFraction);
@@ -249,6 +267,9 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
     }
   }
 
+  stageSeconds.saes = (performance.now() - tStage) / 1000;
+  tStage = performance.now();
+
   // Evaluation rows.
   onProgress?.({ nHidden, stage: 'metrics', done: 0, total: 1 });
   const H: DenseMatrix<Float32Array>[] = models.map((model) => {
@@ -277,11 +298,10 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
   const assignment = kFoldAssignment(nTest, o.folds, o.foldSeed);
   const compare = (A: Matrix, Bm: Matrix) => {
     const m = crossValidateMatching(A, Bm, assignment);
-    return {
-      semiMatching: summary(m['semi-matching']),
-      softMatching: summary(m['soft-matching']),
-      ...(o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {}),
-    };
+    const t = performance.now();
+    const ridge = o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {};
+    stageSeconds.ridge += (performance.now() - t) / 1000;
+    return { semiMatching: summary(m['semi-matching']), softMatching: summary(m['soft-matching']), ...ridge };
   };
   const neurons = compare(H[0], H[1]);
   checkAbort(o.signal);
@@ -293,6 +313,7 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
     saeLatents: groundTruthReport(data, nTrain, Z[0], Z[1]),
   };
   onProgress?.({ nHidden, stage: 'metrics', done: 1, total: 1 });
+  stageSeconds.metrics = (performance.now() - tStage) / 1000 - stageSeconds.ridge;
 
   return {
     nHidden,
@@ -304,6 +325,7 @@ async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidd
     groundTruth,
     overlap: featureOverlap(models[0], models[1]),
     seconds: (performance.now() - t0) / 1000,
+    stageSeconds,
   };
 }
 

@@ -4,10 +4,11 @@
  *   loss = mean_{batch, features} importance_f (|x_f| - out_f)^2, AdamW (lr 1e-3, torch defaults otherwise),
  *   one pass over the data set in order (DataLoader shuffle=False), batch 1024.
  * The seed sets only the initialisation (torch.manual_seed(seed) before Model(...)); the data set is shared.
- * Each step is four float32 products through gemmInto (native sgemm when loaded) and a few passes over the
- * B x F batch; AdamW is src/sae/optim.ts.
+ * Each step is five float32 products and a few passes over the B x F batch, in one native call when the addon is
+ * loaded (batchGradients); AdamW is src/sae/optim.ts.
  */
 import { gemmInto } from '../compute/linalg/matmul';
+import { nativeAddon } from '../compute/linalg/native';
 import { Rng } from '../compute/random';
 import { adamMoments, adamStep, type AdamConfig } from '../sae/optim';
 import { denseRows, type ToyDataset } from './data';
@@ -98,6 +99,21 @@ export function toyModelGradients(model: ToyModel, x: Float32Array, B: number, i
 }
 
 /**
+ * toyModelGradients on rows start .. start + B - 1 of `data` (wrapping past the end; `x` receives them dense): in
+ * one native call when the addon is loaded (native/src/toy.c: the same products and element arithmetic, so the
+ * same numbers), else denseRows + toyModelGradients.
+ */
+export function batchGradients(model: ToyModel, data: ToyDataset, start: number, B: number, imp: Float32Array, buf: ToyModelBuffers, x: Float32Array, native = true): number {
+  const nat = native ? nativeAddon() : null;
+  if (!nat) {
+    denseRows(data, start, B, x);
+    return toyModelGradients(model, x, B, imp, buf);
+  }
+  const { nFeatures: F, nHidden: N, W, b } = model;
+  return nat.toyModelGradients(data.indptr, data.indices, data.values, data.rows, start, B, F, N, W, b, imp, x, buf.hPre, buf.h, buf.o, buf.dH, buf.dWdec, buf.dW, buf.db);
+}
+
+/**
  * Train one toy model on `data`, batch s = rows s*B .. s*B + B - 1 (wrapping past the end when steps x B exceeds
  * the data set). `onStep(step, steps)` every 100 steps and at the end.
  */
@@ -114,8 +130,7 @@ export function trainToyModel(data: ToyDataset, o: ToyModelOptions, onStep?: (st
   let recent = 0;
   let recentCount = 0;
   for (let step = 0; step < o.steps; step++) {
-    denseRows(data, (step * B) % data.rows, B, x);
-    const loss = toyModelGradients(model, x, B, o.importance, buf);
+    const loss = batchGradients(model, data, (step * B) % data.rows, B, o.importance, buf, x);
     adamStep(model.W, buf.dW, mW, step + 1, adam);
     adamStep(model.b, buf.db, mb, step + 1, adam);
     if (step >= o.steps - 100) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adamMoments, adamStep } from '../../src/sae/optim';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from '../../src/toy/data';
-import { ToyModelBuffers, toyModelGradients, type ToyModel } from '../../src/toy/model';
+import { batchGradients, ToyModelBuffers, toyModelGradients, type ToyModel } from '../../src/toy/model';
 import { perFeatureMax, perUnitBestAbs, unitFeatureCorrelation } from '../../src/toy/stats';
 
 const fx = JSON.parse(readFileSync(join(__dirname, '../fixtures/toy/toy.json'), 'utf8'));
@@ -44,6 +44,27 @@ describe('toy model step (toy_models.py Model + train_model)', () => {
     adamStep(model.b, buf.db, adamMoments(model.b.length), 1, cfg);
     close(model.W, m.W1, 1e-6);
     close(model.b, m.b1, 1e-6);
+  });
+
+  it('native batch gradients (CSR rows, wrapping) equal numpy and, bit for bit, the TypeScript step', () => {
+    const m = fx.model;
+    const data = toDataset(m.x, m.B, m.F);
+    const model: ToyModel = { nFeatures: m.F, nHidden: m.N, W: Float32Array.from(m.W), b: Float32Array.from(m.b), finalLoss: NaN };
+    const imp = Float32Array.from(m.importance);
+    const native = new ToyModelBuffers(m.B, m.F, m.N);
+    const loss = batchGradients(model, data, 0, m.B, imp, native, new Float32Array(m.B * m.F));
+    expect(loss).toBeCloseTo(m.loss, 6);
+    close(native.dW, m.dW, 1e-4 * Math.max(...m.dW.map(Math.abs)));
+    // A batch that wraps past the end of the data set: rows 3 .. B-1 then 0 .. 2.
+    const x = new Float32Array(m.B * m.F);
+    const wrapped = new ToyModelBuffers(m.B, m.F, m.N);
+    const ts = new ToyModelBuffers(m.B, m.F, m.N);
+    const l1 = batchGradients(model, data, 3, m.B, imp, wrapped, x);
+    const l2 = batchGradients(model, data, 3, m.B, imp, ts, new Float32Array(m.B * m.F), false);
+    expect(l1).toBe(l2);
+    expect(Array.from(wrapped.dW)).toEqual(Array.from(ts.dW));
+    expect(Array.from(wrapped.db)).toEqual(Array.from(ts.db));
+    expect(Array.from(x)).toEqual(Array.from(denseRows(data, 3, m.B, new Float32Array(m.B * m.F))));
   });
 
   it('importance: powerlaw (1 + 2i/F)^-2 as b589eb7 (arange(1, 3, 2/F)^-2), uniform as 96006be', () => {

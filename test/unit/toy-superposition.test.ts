@@ -17,6 +17,16 @@ describe('toy superposition experiment as designed', () => {
     expect(r.groundTruth.neurons.perFeatureMax[0]).toEqual(r.groundTruth.neurons.perFeatureMax[1]);
   }, 120_000);
 
+  it('hidden sizes on worker threads (shared data set) give exactly the results of one after the other', async () => {
+    const o = { hiddenSizes: [8, 4], modelSteps: 100, samples: 1 << 14, ridge: true };
+    const seq = await runToySuperposition({ ...o, threads: 1 });
+    const par = await runToySuperposition({ ...o, threads: 2 });
+    expect(par.options.threads).toBe(2);
+    const strip = (r: typeof seq) => r.results.map(({ seconds: _s, stageSeconds: _t, ...rest }) => rest);
+    expect(strip(par)).toEqual(strip(seq));
+    expect(par.results.map((r) => r.nHidden)).toEqual([8, 4]);
+  }, 120_000);
+
   it('different seeds: different models on the same data; statistics have their documented shapes', async () => {
     const res = await runToySuperposition({ ...small, seeds: [0, 1] });
     const r = res.results[0];

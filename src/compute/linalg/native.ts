@@ -47,6 +47,28 @@ export interface NativeAddon {
   gramAsync(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
     c: Float64Array): Promise<number>;
   dsyevdAsync(a: Float64Array, n: number, w: Float64Array, z: Float64Array): Promise<number>;
+  /**
+   * The shared-alpha LOO alpha loop (native/src/loo.c): per alpha k, omega_k = U' diag(w_k) U (m x q x q), base_k =
+   * sum_i w_ki r0_i, cross_kj = sum_i w_ki U_ij ct_ij with w_ki = 1 / max(1 - lev_i - [1/n] + sum_j U_ij^2 d_j, tol)^2.
+   * u and ct share one element type; lev null: from U.
+   */
+  looWeightedGram(u: Float32Array | Float64Array, n: number, q: number, lev: Float64Array | null, s2: Float64Array,
+    alphas: Float64Array, r0: Float64Array | null, ct: Float32Array | Float64Array | null, intercept: boolean, tol: number,
+    omega: Float64Array, base: Float64Array, cross: Float64Array | null): void;
+  /**
+   * One toy-model gradient evaluation (src/toy/model.ts toyModelGradients, native/src/toy.c) on rows start .. start + B - 1
+   * (wrapping) of a CSR data set; the buffers are those of ToyModelBuffers plus x (B x F). Returns the loss.
+   */
+  toyModelGradients(indptr: Int32Array, indices: Uint16Array, values: Float32Array, dataRows: number, start: number, B: number,
+    F: number, N: number, W: Float32Array, b: Float32Array, imp: Float32Array, x: Float32Array, hPre: Float32Array, h: Float32Array,
+    o: Float32Array, dH: Float32Array, dWdec: Float32Array, dW: Float32Array, db: Float32Array): number;
+  /** src/sae forward.ts TopKRelu.run for rows of pre (rows x m), k <= m (native/src/sae.c). */
+  topkRelu(pre: Float32Array, rows: number, m: number, k: number, idx: Int32Array, val: Float32Array, count: Int32Array): void;
+  /** src/sae gradients.ts authorsAuxGradients (native/src/sae.c); returns [loss, auxLoss]. */
+  authorsAuxGradients(x: Float32Array, rows: number, d: number, m: number, stride: number, idx: Int32Array, val: Float32Array,
+    count: Int32Array, pre: Float32Array, dead: Uint8Array, straightThrough: boolean, auxKWeight: number, denom: number,
+    wDec: Float32Array, bDec: Float32Array, gWEncT: Float32Array, gBEnc: Float32Array, gWDec: Float32Array, gBDec: Float32Array,
+    gx: Float32Array, ga: Float32Array, a: Float32Array, dPre: Float32Array): [number, number];
   /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
   ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };

@@ -327,6 +327,7 @@ export function fitRidgeCvGroups(
     return G;
   };
   const G = states.length;
+  let oneGroupTargets: DenseMatrix | null = null;
   let decompositions = 0;
   // The device fold returns predictions only; the coefficients need the factorisation on the host.
   const chosen = options.unitWeights ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' } : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
@@ -375,8 +376,14 @@ export function fitRidgeCvGroups(
       st.precision = precision;
 
       t = now();
-      const Yg = v === Y.cols ? Y : takeCols(Y, st.yCols);
-      const tgt = foldTargets(globalTargets(Yg, spec), spec, train, test, precision);
+      // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds
+      // (with many, groups are streamed and it is redone per fold to bound memory).
+      let gY: DenseMatrix | null = G === 1 ? oneGroupTargets : null;
+      if (!gY) {
+        gY = globalTargets(v === Y.cols ? Y : takeCols(Y, st.yCols), spec);
+        if (G === 1) oneGroupTargets = gY;
+      }
+      const tgt = foldTargets(gY, spec, train, test, precision);
       st.timings.preprocess += now() - t;
 
       let alpha = NaN;

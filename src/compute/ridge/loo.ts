@@ -14,6 +14,7 @@
  * Ties: the first minimum in the given alpha order wins (scikit-learn's strict comparison).
  */
 import { gram, matmul } from '../linalg/index';
+import { nativeAddon } from '../linalg/native';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import type { Precision } from './source';
 
@@ -34,6 +35,8 @@ export interface LooOptions {
   leverage?: Float64Array;
   /** Shared alpha: force an evaluation path (default 'auto': the cheaper one). */
   path?: 'auto' | 'weighted-gram' | 'direct';
+  /** Shared alpha, weighted-gram path: false keeps the alpha loop in TypeScript (tests compare both). */
+  native?: boolean;
 }
 
 export interface SharedAlphaResult {
@@ -193,11 +196,15 @@ export function looSharedAlpha(
   const q = U.cols;
   const v = Y.cols;
   const m = alphas.length;
-  const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
   const B = matmul(U, Y, { transA: true, precision }); // q x v
   const errors = new Float64Array(m);
   const path: 'weighted-gram' | 'direct' =
     opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * v ? 'weighted-gram' : 'direct';
+  // The native loop rounds the scaled rows to U's own dtype: used when that is the requested precision.
+  const sameType = (U.data instanceof Float32Array) === (precision === 'f32') && (U.data instanceof Float32Array || U.data instanceof Float64Array);
+  const nat = path === 'weighted-gram' && sameType && opts.native !== false ? nativeAddon() : null;
+  // The native alpha loop (native/src/loo.c) works per block of rows: den, W and the scaled copies of U never exist.
+  const den = nat ? new Float64Array(0) : looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
   if (path === 'weighted-gram') {
     const M = gram(B, { side: 'rows', precision }).data; // B B', q x q, float64
     const fullRank = q === n;
@@ -228,6 +235,19 @@ export function looSharedAlpha(
       ct = pt;
     }
     const u = U.data;
+    if (nat) {
+      const omega = new Float64Array(m * q * q);
+      const baseAll = new Float64Array(m);
+      const crossAll = ct ? new Float64Array(m * q) : null;
+      const ctTyped = ct && (u instanceof Float32Array ? (ct instanceof Float32Array ? ct : Float32Array.from(ct)) : ct instanceof Float64Array ? ct : Float64Array.from(ct));
+      nat.looWeightedGram(u as Float32Array | Float64Array, n, q, opts.leverage ?? null, s2, Float64Array.from(alphas), fullRank ? null : r0,
+        ctTyped, !!opts.intercept, LOO_DENOM_TOL, omega, baseAll, crossAll);
+      for (let k = 0; k < m; k++) {
+        opts.check?.();
+        errors[k] = weightedGramError(shrink(s2, alphas[k]).d, M, omega.subarray(k * q * q, (k + 1) * q * q), baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
+      }
+      return finish(errors, B, path);
+    }
     // Alpha-independent parts of the weighted sums, for all alphas in two products:
     // base_k = sum_i w_ki r0_i and cross_kj = sum_i w_ki U_ij C'_ij, with W (n x m), w_ki = 1/den_ki^2.
     const W = new Float64Array(n * m);
@@ -252,16 +272,7 @@ export function looSharedAlpha(
         for (let j = 0; j < q; j++) Us[o + j] = u[o + j] * sw;
       }
       const Om = gram({ rows: n, cols: q, data: Us }, { side: 'cols', precision }).data;
-      let quad = 0;
-      for (let j = 0; j < q; j++) {
-        const o = j * q;
-        let t = 0;
-        for (let l = 0; l < q; l++) t += d[l] * M[o + l] * Om[o + l];
-        quad += d[j] * t;
-      }
-      let cr = 0;
-      if (crossAll) for (let j = 0; j < q; j++) cr += d[j] * crossAll[k * q + j];
-      errors[k] = Math.max(0, baseAll[k] + 2 * cr + quad) / (n * v);
+      errors[k] = weightedGramError(d, M, Om, baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
     }
   } else {
     const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
@@ -278,8 +289,28 @@ export function looSharedAlpha(
       errors[k] = e / (n * v);
     }
   }
+  return finish(errors, B, path);
+}
+
+/** n v L(a) = base + 2 d . cross + sum_jl d_j d_l M_jl Omega_jl (clamped at 0), as looSharedAlpha documents. */
+function weightedGramError(d: Float64Array, M: Float64Array, Om: Float64Array, base: number, cross: ArrayLike<number> | null): number {
+  const q = d.length;
+  let quad = 0;
+  for (let j = 0; j < q; j++) {
+    const o = j * q;
+    let t = 0;
+    for (let l = 0; l < q; l++) t += d[l] * M[o + l] * Om[o + l];
+    quad += d[j] * t;
+  }
+  let cr = 0;
+  if (cross) for (let j = 0; j < q; j++) cr += d[j] * cross[j];
+  return Math.max(0, base + 2 * cr + quad);
+}
+
+/** The first minimum over alphas (scikit-learn's strict comparison), NaN errors skipped. */
+function finish(errors: Float64Array, B: DenseMatrix, path: 'weighted-gram' | 'direct'): SharedAlphaResult {
   let best = -1;
-  for (let k = 0; k < m; k++) {
+  for (let k = 0; k < errors.length; k++) {
     if (!Number.isNaN(errors[k]) && (best < 0 || errors[k] < errors[best])) best = k;
   }
   return { errors, best: Math.max(best, 0), B, path };

@@ -1,0 +1,21 @@
+/**
+ * One hidden size of the toy experiment in a worker thread (threads.ts): the shared data set arrives as views
+ * of SharedArrayBuffers (no copy), progress and the result go back as messages.
+ */
+import { parentPort } from 'node:worker_threads';
+import { initBackend } from '../compute/backend';
+import { nativeAddon } from '../compute/linalg/native';
+import { runHiddenSize } from './experiment';
+import type { HiddenSizeTask } from './threads';
+
+const port = parentPort!;
+port.once('message', async (msg: HiddenSizeTask) => {
+  try {
+    await initBackend();
+    nativeAddon()?.setThreads(1);
+    const value = await runHiddenSize(msg.options, msg.data, msg.nHidden, (progress) => port.postMessage({ type: 'progress', progress }));
+    port.postMessage({ type: 'result', value });
+  } catch (err) {
+    port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  }
+});
