@@ -18,8 +18,11 @@ import { requestHash } from './request-hash';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT, type ResultStore } from './idempotent';
 import { csvText } from './csv';
+import type { StudyResultRow } from './study-rows';
 import { resolveRepresentation, type RepresentationKind, type RepresentationRequest, type ResolvedRepresentation } from './representations';
 import type { PairedLookup, PairedSummary } from './paired-comparisons';
+
+export type { StudyResultRow };
 
 export interface StudyRequest {
   name?: string;
@@ -264,26 +267,6 @@ export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest
 
 const RESULT_COLUMNS = ['subject', 'model', 'layer', 'layerId', 'representation', 'saeId', 'roi', 'atlas', 'value', 'sem', 'foldValues', 'alphas', 'nVoxels', 'noiseCeiling', 'normalised', 'runId'] as const;
 
-export interface StudyResultRow {
-  subject: string;
-  model: string;
-  layer: string;
-  layerId: string;
-  representation: string;
-  saeId: string | null;
-  roi: string;
-  atlas: string | null;
-  value: number;
-  sem: number | null;
-  foldValues: number[];
-  alphas: number[];
-  nVoxels: number | null;
-  noiseCeiling: number | null;
-  normalised: number | null;
-  runId: string;
-  /** The layer's preprocessing (null: none). */
-  preprocessing: LayerPreprocessing | null;
-}
 
 export interface StudyView {
   id: string;

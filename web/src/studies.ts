@@ -1,21 +1,9 @@
 /** The study resource (GET/POST/DELETE /v1/studies, issue 11) as the dashboard reads it. */
 import { ApiError, get, type Matrix, type Model } from './api';
+import type { StudyResultRow } from '../../src/services/study-rows';
 
-export interface StudyRow {
-  subject: string;
-  model: string;
-  layer: string;
-  layerId: string;
-  representation: string;
-  saeId: string | null;
-  roi: string;
-  atlas: string | null;
-  value: number;
-  sem: number | null;
-  foldValues: number[];
-  nVoxels: number | null;
-  runId: string;
-}
+/** A result row exactly as the service writes it (src/services/study-rows.ts). */
+export type StudyRow = StudyResultRow;
 
 export interface Study {
   id: string;

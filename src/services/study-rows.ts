@@ -1,0 +1,26 @@
+/**
+ * One row of a study's tidy results (GET /v1/studies/{id}): one subject x layer x representation x ROI. Its own
+ * file, free of server imports, so that the dashboard (web/) reads the same type the service writes.
+ */
+import type { LayerPreprocessing } from '../activations/preprocessing';
+
+export interface StudyResultRow {
+  subject: string;
+  model: string;
+  layer: string;
+  layerId: string;
+  representation: string;
+  saeId: string | null;
+  roi: string;
+  atlas: string | null;
+  value: number;
+  sem: number | null;
+  foldValues: number[];
+  alphas: number[];
+  nVoxels: number | null;
+  noiseCeiling: number | null;
+  normalised: number | null;
+  runId: string;
+  /** The layer's preprocessing (null: none). */
+  preprocessing: LayerPreprocessing | null;
+}
