@@ -60,6 +60,8 @@ export interface SyntheticNsdOptions {
    * ROIs stay NSD-sized (thousands of voxels, not the whole brain).
    */
   roiBox?: VolumeShape;
+  /** Bytes per HDF5 write (z slabs of whole planes; default 32 MiB, far below h5wasm's 2 GiB heap). */
+  hdf5SlabBytes?: number;
   /** Called after each session's betas are on disk (the writer streams: one session in memory at a time). */
   onSession?: (info: { subject: number; session: number; files: string[] }) => void;
 }
@@ -201,7 +203,7 @@ function repetitionCounts(images: number, trials: number): Uint8Array {
   return reps;
 }
 
-/** Planes of z per h5wasm write: a slab of (T, planes, Y, X) int16 stays far below the 2 GiB wasm heap. */
+/** Bytes per h5wasm write: a slab of (T, planes, Y, X) int16 stays far below the 2 GiB wasm heap. */
 const SLAB_BYTES = 32 << 20;
 
 /**
@@ -209,10 +211,10 @@ const SLAB_BYTES = 32 << 20;
  * from the first slab and extended (within its fixed maximum shape) slab by slab, so the wasm heap never holds
  * a whole session. Chunks are filled in the same order as one whole write.
  */
-function writeBetasHdf5(file: string, data: Int16Array, shape: [number, number, number, number]): void {
+function writeBetasHdf5(file: string, data: Int16Array, shape: [number, number, number, number], slabBytes = SLAB_BYTES): void {
   const [T, Z, Y, X] = shape;
   const plane = Y * X;
-  const planes = Math.max(1, Math.min(Z, Math.floor(SLAB_BYTES / (2 * T * plane))));
+  const planes = Math.max(1, Math.min(Z, Math.floor(slabBytes / (2 * T * plane))));
   const slab = (z0: number, z1: number) => {
     const out = new Int16Array(T * (z1 - z0) * plane);
     for (let t = 0; t < T; t++) out.set(data.subarray(t * Z * plane + z0 * plane, t * Z * plane + z1 * plane), t * (z1 - z0) * plane);
@@ -377,7 +379,7 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
       if (o.formats.includes('hdf5')) {
         const f = path.join(root, fill(TEMPLATES.hdf5, s, { session: sessionName(sess) }));
         mkdirSync(path.dirname(f), { recursive: true });
-        writeBetasHdf5(f, stored, [T, Z, Y, X]);
+        writeBetasHdf5(f, stored, [T, Z, Y, X], o.hdf5SlabBytes);
         sessionFiles.push(f);
       }
       if (o.formats.includes('nifti')) {
