@@ -17,7 +17,8 @@
  * centred box, so the ROIs keep NSD's sizes (union 15,000 voxels) whatever the volume; smaller volumes spread
  * the labels over the whole cortex.
  * Environment: BENCH_CASES (runs when unset or listing D), BENCH_D_SESSIONS, BENCH_D_VOLUME, BENCH_D_UNITS, BENCH_D_LATENTS, BENCH_D_K (32),
- *              BENCH_D_ROIBOX, BENCH_D_PERROI=0 / BENCH_D_ANCHOR=0 to skip those paths, BENCH_PYTHON.
+ *              BENCH_D_ROIBOX, BENCH_D_PERROI=0 / BENCH_D_ANCHOR=0 to skip those paths (BENCH_D_PERROI=sae: the
+ *              per-ROI path for the SAE latents only), BENCH_PYTHON.
  */
 // zod's OpenAPI extension must load before any schema module (the service's routes use it).
 import '../src/http/openapi-registry';
@@ -133,7 +134,8 @@ async function main() {
 
     console.error(`case D: study done ${JSON.stringify(line)}`); // partial result, in case a later path is cut short
     // The per-ROI path and the paper's pipeline on the same matrices.
-    const runPerRoi = env.BENCH_D_PERROI !== '0';
+    // BENCH_D_PERROI: 0 (skip), a representation ('sae' or 'neurons': that one only), anything else: both
+    const perRoiFor = (rep: string) => env.BENCH_D_PERROI !== '0' && (env.BENCH_D_PERROI !== 'sae' && env.BENCH_D_PERROI !== 'neurons' ? true : env.BENCH_D_PERROI === rep);
     const runAnchor = env.BENCH_D_ANCHOR !== '0' && spawnSync(PYTHON, ['-c', 'import sklearn, h5py, nibabel'], { stdio: 'ignore' }).status === 0;
     const resolved = (study.inputs.rois as ResolvedRoi[]);
     const targets = await loadRoiTargets(service.db.prisma, config, { datasetId: ds.id, subject: 'subj01', rois: resolved });
@@ -155,7 +157,7 @@ async function main() {
       const X0 = takeRows(acts, Int32Array.from(nsdIds, (id) => layerRowOf.get(id)!)) as DenseMatrix<Float32Array>;
       const X = await representationMatrix(service.db.prisma, r.saeId, X0);
       const Y = takeRows(targets.betas, Int32Array.from(nsdIds, (id) => betaRowOf.get(id)!)) as DenseMatrix<Float32Array>;
-      if (runPerRoi) {
+      if (perRoiFor(r.representation)) {
         const t = performance.now();
         const res = await ridgeRois({ X, Y, rois: targets.rois, preset: 'paper', alphas: study.inputs.alphas, assignment, perRoi: true }, () => {});
         const seconds = (performance.now() - t) / 1000;
