@@ -8,11 +8,17 @@
  * the same matrices) and through the paper's pipeline (bench/anchor_study.py: h5py loading + scikit-learn
  * RidgeCV per ROI, float64), when /usr/bin/python3 has h5py and scikit-learn.
  *
- * Full size (NSD): BENCH_D_SESSIONS=40 BENCH_D_VOLUME=81x104x83 BENCH_D_UNITS=2048 BENCH_D_LATENTS=8192.
+ * Full size (NSD): BENCH_D_SESSIONS=40 BENCH_D_VOLUME=81x104x83 BENCH_D_UNITS=2048 BENCH_D_LATENTS=8192
+ * (with BENCH_D_PERROI=0 BENCH_D_ANCHOR=0: those paths take hours at that size; run them at a smaller size).
  * Defaults are a reduced size that finishes in minutes on 2 cores (see the printed "sizes").
- * The NSD tree is generated once into BENCH_CACHE (default data/bench-cache) and reused by later runs.
+ * The NSD tree is generated once, in a child process (so that peakRssMiB is the study's alone), into
+ * BENCH_CACHE (default data/bench-cache) and reused by later runs.
+ * ROIs: in volumes larger than the ROI box (BENCH_D_ROIBOX, default 30x25x20 voxels) every label lies in that
+ * centred box, so the ROIs keep NSD's sizes (union 15,000 voxels) whatever the volume; smaller volumes spread
+ * the labels over the whole cortex.
  * Environment: BENCH_CASES (runs when unset or listing D), BENCH_D_SESSIONS, BENCH_D_VOLUME, BENCH_D_UNITS, BENCH_D_LATENTS, BENCH_D_K (32),
- *              BENCH_D_PERROI=0 / BENCH_D_ANCHOR=0 to skip those paths, BENCH_PYTHON.
+ *              BENCH_D_ROIBOX, BENCH_D_PERROI=0 / BENCH_D_ANCHOR=0 to skip those paths (BENCH_D_PERROI=sae: the
+ *              per-ROI path for the SAE latents only), BENCH_PYTHON.
  */
 // zod's OpenAPI extension must load before any schema module (the service's routes use it).
 import '../src/http/openapi-registry';
@@ -45,22 +51,31 @@ const PYTHON = env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TRIALS = 750;
 // NSD: 30,000 trials over ~10,000 images per subject (most shown 3 times).
 const IMAGES = Math.ceil((SESSIONS * TRIALS) / 2.99);
+const BOX = (env.BENCH_D_ROIBOX ?? '30x25x20').split('x').map(Number) as [number, number, number];
+const ROI_BOX = BOX.every((b, d) => b + 2 <= VOLUME[d]) ? BOX : undefined;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cacheRoot = path.resolve(env.BENCH_CACHE ?? 'data/bench-cache');
-const key = `case-d-s${SESSIONS}-v${VOLUME.join('x')}-u${UNITS}`;
+const key = `case-d-s${SESSIONS}-v${VOLUME.join('x')}-u${UNITS}${ROI_BOX ? `-box${ROI_BOX.join('x')}` : ''}`;
 const treeDir = path.join(cacheRoot, key);
 const round = (x: number, d = 2) => Number(x.toFixed(d));
+
+/** Child process (BENCH_D_WRITE_TREE=1): write the NSD tree and its marker. */
+async function writeTree(marker: string) {
+  rmSync(treeDir, { recursive: true, force: true });
+  const t0 = performance.now();
+  const syn = await writeSyntheticNsd(treeDir, {
+    subjects: 1, sessions: SESSIONS, volumeShape: VOLUME, images: IMAGES, sharedImages: Math.min(1000, IMAGES),
+    layers: [{ name: 'bench.layer', units: UNITS }], formats: ['hdf5'], extraAtlases: true, seed: 11, roiBox: ROI_BOX,
+    onSession: ({ session }) => console.error(`case D: tree session ${session}/${SESSIONS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
+  });
+  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  writeFileSync(marker, JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMiB, manifestPath: syn.manifestPath, layer: syn.layers[0] }));
+}
 
 async function ensureTree() {
   const marker = path.join(treeDir, 'complete.json');
   if (!existsSync(marker)) {
-    rmSync(treeDir, { recursive: true, force: true });
-    const t0 = performance.now();
-    const syn = await writeSyntheticNsd(treeDir, {
-      subjects: 1, sessions: SESSIONS, volumeShape: VOLUME, images: IMAGES, sharedImages: Math.min(1000, IMAGES),
-      layers: [{ name: 'bench.layer', units: UNITS }], formats: ['hdf5'], extraAtlases: true, seed: 11,
-    });
-    writeFileSync(marker, JSON.stringify({ seconds: (performance.now() - t0) / 1000, manifestPath: syn.manifestPath, layer: syn.layers[0] }));
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...env, BENCH_D_WRITE_TREE: '1' }, stdio: 'inherit' });
   }
   const sae = path.join(treeDir, `sae-${LATENTS}-k${K}.safetensors`);
   if (!existsSync(sae)) {
@@ -68,7 +83,7 @@ async function ensureTree() {
     await saveSae(sae, { inputDim: UNITS, latentDim: LATENTS, k: K, preprocessing: { ...DEFAULT_PREPROCESSING }, weights: initTopKSaeWeights(UNITS, LATENTS, rng), metadata: {} });
   }
   const { readFileSync } = await import('node:fs');
-  return { ...(JSON.parse(readFileSync(marker, 'utf8')) as { seconds: number; manifestPath: string; layer: { activations: string; stimulusIds: string } }), sae };
+  return { ...(JSON.parse(readFileSync(marker, 'utf8')) as { seconds: number; peakRssMiB?: number; manifestPath: string; layer: { activations: string; stimulusIds: string } }), sae };
 }
 
 async function main() {
@@ -113,13 +128,14 @@ async function main() {
     const union = study.results.find((r: { roi: string }) => r.roi === 'FFA');
     const line: Record<string, unknown> = {
       case: 'D',
-      sizes: { sessions: SESSIONS, trialsPerSession: TRIALS, volume: VOLUME, images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length, units: UNITS, latents: LATENTS, k: K, rois: rois.length, unionVoxels: null as number | null, ffaVoxels: union?.nVoxels ?? null },
-      treeSeconds: round(tree.seconds), studyWallSeconds: round(wall), stages, peakRssMiB,
+      sizes: { sessions: SESSIONS, trialsPerSession: TRIALS, volume: VOLUME, images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length, units: UNITS, latents: LATENTS, k: K, rois: rois.length, roiBox: ROI_BOX ?? null, unionVoxels: null as number | null, ffaVoxels: union?.nVoxels ?? null },
+      treeSeconds: round(tree.seconds), treePeakRssMiB: tree.peakRssMiB ?? null, studyWallSeconds: round(wall), stages, peakRssMiB,
     };
 
     console.error(`case D: study done ${JSON.stringify(line)}`); // partial result, in case a later path is cut short
     // The per-ROI path and the paper's pipeline on the same matrices.
-    const runPerRoi = env.BENCH_D_PERROI !== '0';
+    // BENCH_D_PERROI: 0 (skip), a representation ('sae' or 'neurons': that one only), anything else: both
+    const perRoiFor = (rep: string) => env.BENCH_D_PERROI !== '0' && (env.BENCH_D_PERROI !== 'sae' && env.BENCH_D_PERROI !== 'neurons' ? true : env.BENCH_D_PERROI === rep);
     const runAnchor = env.BENCH_D_ANCHOR !== '0' && spawnSync(PYTHON, ['-c', 'import sklearn, h5py, nibabel'], { stdio: 'ignore' }).status === 0;
     const resolved = (study.inputs.rois as ResolvedRoi[]);
     const targets = await loadRoiTargets(service.db.prisma, config, { datasetId: ds.id, subject: 'subj01', rois: resolved });
@@ -128,8 +144,12 @@ async function main() {
     const { ids, X: acts } = await loadLayerMatrix(layerRow, config);
     const perRoi: Record<string, unknown> = {};
     const anchorIn = mkdtempSync(path.join(tmpdir(), 'bench-d-anchor-'));
+    // Every HTTP read before the per-ROI fits: they run on this (the service's) event loop for minutes, after
+    // which the client's pooled keep-alive connection is gone (ECONNRESET).
+    const foldsOf = new Map<string, { assignment: Record<string, number> }>();
+    for (const r of runs) foldsOf.set(r.id, await api.get(`/v1/runs/${r.id}/folds`));
     for (const r of runs) {
-      const folds = await api.get(`/v1/runs/${r.id}/folds`);
+      const folds = foldsOf.get(r.id)!;
       const nsdIds: number[] = Object.keys(folds.assignment).map(Number).sort((a, b) => a - b);
       const assignment = Int32Array.from(nsdIds, (id) => folds.assignment[String(id)]);
       const layerRowOf = new Map(Array.from(ids, (id, i) => [id, i]));
@@ -137,7 +157,7 @@ async function main() {
       const X0 = takeRows(acts, Int32Array.from(nsdIds, (id) => layerRowOf.get(id)!)) as DenseMatrix<Float32Array>;
       const X = await representationMatrix(service.db.prisma, r.saeId, X0);
       const Y = takeRows(targets.betas, Int32Array.from(nsdIds, (id) => betaRowOf.get(id)!)) as DenseMatrix<Float32Array>;
-      if (runPerRoi) {
+      if (perRoiFor(r.representation)) {
         const t = performance.now();
         const res = await ridgeRois({ X, Y, rois: targets.rois, preset: 'paper', alphas: study.inputs.alphas, assignment, perRoi: true }, () => {});
         const seconds = (performance.now() - t) / 1000;
@@ -172,7 +192,8 @@ async function main() {
       line.speedupOverPaperPipeline = round((anchor.loadSeconds + Object.values(anchor.fits).reduce((t, f) => t + f.seconds, 0)) / totalService);
     }
     rmSync(anchorIn, { recursive: true, force: true });
-    line.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    // the study's peak stays in peakRssMiB; this one includes the comparison paths run in this process
+    line.peakRssMiBWithComparisons = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(JSON.stringify(line));
   } finally {
     await service.stop();
@@ -181,4 +202,5 @@ async function main() {
 }
 
 // `npm run bench` runs every case; BENCH_CASES without D skips this one.
-if (!env.BENCH_CASES || env.BENCH_CASES.toUpperCase().split(',').map((c) => c.trim()).includes('D')) await main();
+if (env.BENCH_D_WRITE_TREE === '1') await writeTree(path.join(treeDir, 'complete.json'));
+else if (!env.BENCH_CASES || env.BENCH_CASES.toUpperCase().split(',').map((c) => c.trim()).includes('D')) await main();

@@ -54,6 +54,16 @@ export interface SyntheticNsdOptions {
    * (for studies over several atlases; drawn without the random stream, so other files are unchanged).
    */
   extraAtlases?: boolean;
+  /**
+   * Size (X, Y, Z) of a box centred in the volume that holds every ROI label (all atlases); the rest of the
+   * cortex is unlabelled (0). Default: the labels span the whole cortex. NSD-sized volumes need it so that the
+   * ROIs stay NSD-sized (thousands of voxels, not the whole brain).
+   */
+  roiBox?: VolumeShape;
+  /** Bytes per HDF5 write (z slabs of whole planes; default 32 MiB, far below h5wasm's 2 GiB heap). */
+  hdf5SlabBytes?: number;
+  /** Called after each session's betas are on disk (the writer streams: one session in memory at a time). */
+  onSession?: (info: { subject: number; session: number; files: string[] }) => void;
 }
 
 export interface SyntheticNsdResult {
@@ -111,11 +121,35 @@ export function syntheticManifest(formats: ('hdf5' | 'nifti')[], trialsPerSessio
   };
 }
 
+/**
+ * Where labels go: a box (origin, size) and, per atlas, the frame its slabs divide. Without a ROI box the
+ * labels span the cortex (prf slabs over y = 1..Y-2, floc-faces over x = 0..X-1, streams over z = 0..Z-1).
+ */
+interface LabelFrame {
+  inBox: (x: number, y: number, z: number) => boolean;
+  prfY: [number, number];
+  facesX: [number, number];
+  facesZ0: number;
+  streamsZ: [number, number];
+}
+
+function labelFrame(shape: VolumeShape, box?: VolumeShape): LabelFrame {
+  const [X, Y, Z] = shape;
+  if (!box) return { inBox: () => true, prfY: [1, Math.max(1, Y - 2)], facesX: [0, X], facesZ0: 0, streamsZ: [0, Z] };
+  if (box.some((b, d) => !(Number.isInteger(b) && b >= 1 && b <= shape[d] - 2))) throw new DataValidationError('roiBox', `each side must be an integer in 1..volume side - 2 (box ${box.join('x')}, volume ${shape.join('x')})`);
+  const o = box.map((b, d) => Math.floor((shape[d] - b) / 2)) as VolumeShape;
+  return {
+    inBox: (x, y, z) => x >= o[0] && x < o[0] + box[0] && y >= o[1] && y < o[1] + box[1] && z >= o[2] && z < o[2] + box[2],
+    prfY: [o[1], box[1]], facesX: [o[0], box[0]], facesZ0: o[2], streamsZ: [o[2], box[2]],
+  };
+}
+
 /** ROI label volumes: a border of -1 (outside cortex), labels 1..7 in slabs along y, some 0 holes. */
-function makeRoiVolumes(shape: VolumeShape, rng: Rng): { prf: Int32Array; general: Int32Array } {
+function makeRoiVolumes(shape: VolumeShape, frame: LabelFrame, rng: Rng): { prf: Int32Array; general: Int32Array } {
   const [X, Y, Z] = shape;
   const prf = new Int32Array(X * Y * Z);
   const general = new Int32Array(X * Y * Z);
+  const [y0, ny] = frame.prfY;
   for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
     const i = x + X * (y + Y * z);
     const border = x === 0 || x === X - 1 || y === 0 || y === Y - 1 || z === 0;
@@ -124,7 +158,7 @@ function makeRoiVolumes(shape: VolumeShape, rng: Rng): { prf: Int32Array; genera
       general[i] = -1;
       continue;
     }
-    const label = 1 + Math.min(PRF_LABELS - 1, Math.floor(((y - 1) * PRF_LABELS) / Math.max(1, Y - 2)));
+    const label = frame.inBox(x, y, z) ? 1 + Math.min(PRF_LABELS - 1, Math.floor(((y - y0) * PRF_LABELS) / ny)) : 0;
     prf[i] = rng.uniform() < 0.15 ? 0 : label;
     general[i] = prf[i] > 0 || rng.uniform() < 0.3 ? 1 : 0;
   }
@@ -132,10 +166,12 @@ function makeRoiVolumes(shape: VolumeShape, rng: Rng): { prf: Int32Array; genera
 }
 
 /** floc-faces (labels 1..5, slabs along x, every other z plane) and streams (1..7, slabs along z) over the cortex of `prf`. */
-function extraAtlasVolumes(prf: Int32Array, shape: VolumeShape): { faces: Int32Array; streams: Int32Array } {
+function extraAtlasVolumes(prf: Int32Array, shape: VolumeShape, frame: LabelFrame): { faces: Int32Array; streams: Int32Array } {
   const [X, Y, Z] = shape;
   const faces = new Int32Array(prf.length);
   const streams = new Int32Array(prf.length);
+  const [x0, nx] = frame.facesX;
+  const [z0, nz] = frame.streamsZ;
   for (let z = 0; z < Z; z++) for (let y = 0; y < Y; y++) for (let x = 0; x < X; x++) {
     const i = x + X * (y + Y * z);
     if (prf[i] < 0) {
@@ -143,8 +179,9 @@ function extraAtlasVolumes(prf: Int32Array, shape: VolumeShape): { faces: Int32A
       streams[i] = -1;
       continue;
     }
-    faces[i] = z % 2 === 0 ? 1 + Math.min(4, Math.floor((x * 5) / X)) : 0;
-    streams[i] = 1 + Math.min(6, Math.floor((z * 7) / Z));
+    if (!frame.inBox(x, y, z)) continue; // unlabelled cortex: 0
+    faces[i] = (z - frame.facesZ0) % 2 === 0 ? 1 + Math.min(4, Math.floor(((x - x0) * 5) / nx)) : 0;
+    streams[i] = 1 + Math.min(6, Math.floor(((z - z0) * 7) / nz));
   }
   return { faces, streams };
 }
@@ -166,6 +203,37 @@ function repetitionCounts(images: number, trials: number): Uint8Array {
   return reps;
 }
 
+/** Bytes per h5wasm write: a slab of (T, planes, Y, X) int16 stays far below the 2 GiB wasm heap. */
+const SLAB_BYTES = 32 << 20;
+
+/**
+ * Betas (T, Z, Y, X) int16 with one chunk per voxel time series, written in z slabs: the dataset is created
+ * from the first slab and extended (within its fixed maximum shape) slab by slab, so the wasm heap never holds
+ * a whole session. Chunks are filled in the same order as one whole write.
+ */
+function writeBetasHdf5(file: string, data: Int16Array, shape: [number, number, number, number], slabBytes = SLAB_BYTES): void {
+  const [T, Z, Y, X] = shape;
+  const plane = Y * X;
+  const planes = Math.max(1, Math.min(Z, Math.floor(slabBytes / (2 * T * plane))));
+  const slab = (z0: number, z1: number) => {
+    const out = new Int16Array(T * (z1 - z0) * plane);
+    for (let t = 0; t < T; t++) out.set(data.subarray(t * Z * plane + z0 * plane, t * Z * plane + z1 * plane), t * (z1 - z0) * plane);
+    return out;
+  };
+  const h = new h5wasm.File(file, 'w');
+  try {
+    const first = Math.min(Z, planes);
+    const ds = h.create_dataset({ name: 'betas', data: slab(0, first), shape: [T, first, Y, X], maxshape: shape, dtype: '<h', chunks: [T, 1, 1, 1] });
+    if (first < Z) ds.resize(shape);
+    for (let z0 = first; z0 < Z; z0 += planes) {
+      const z1 = Math.min(Z, z0 + planes);
+      ds.write_slice([[0, T], [z0, z1], [0, Y], [0, X]], slab(z0, z1));
+    }
+  } finally {
+    h.close();
+  }
+}
+
 /**
  * Write a synthetic NSD dataset under `dir` (created if needed) and return what was written.
  * The default (2 subjects, 3 sessions x 750 trials, 12x10x8 volume, 1000 images each) builds in about a second.
@@ -176,6 +244,7 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
     features: 48, featureProbability: 0.08, layers: [{ name: 'layer1', units: 32 }, { name: 'layer2', units: 20 }], noise: 1,
     formats: ['hdf5', 'nifti'] as ('hdf5' | 'nifti')[], seed: 1, ...options,
   };
+  const frame = labelFrame(o.volumeShape, o.roiBox); // validates roiBox before anything is written
   const rng = new Rng(o.seed);
   const root = path.resolve(dir);
   const files: string[] = [];
@@ -245,7 +314,7 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
   const repCols: Int32Array[][] = []; // [subject][rep] -> trial per pool image (0 = not shown)
   await h5Ready();
   for (let s = 1; s <= S; s++) {
-    const rois = makeRoiVolumes(o.volumeShape, rng);
+    const rois = makeRoiVolumes(o.volumeShape, frame, rng);
     const imgs = subjectImages(s);
     const reps = repetitionCounts(imgs.length, trialsTotal);
     const trialImage = new Int32Array(trialsTotal);
@@ -264,21 +333,26 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
       if (lab > 0) for (const k of roiFeatures[String(lab)]) W[k * V + v] = rng.normal();
       else if (lab === 0) for (let k = 0; k < K; k++) W[k * V + v] = 0.2 * rng.normal();
     }
-    const signal = new Float32Array(poolSize * V); // only the subject's images are used
-    for (const p of imgs) for (let k = 0; k < K; k++) {
-      const f = F[p * K + k];
-      if (f === 0) continue;
-      for (let v = 0; v < V; v++) signal[p * V + v] += f * W[k * V + v];
-    }
-    // Per-voxel signal sd over the subject's images -> noise level and ncsnr.
+    // The noiseless signal of one image (F row x W) is recomputed wherever it is needed instead of held for
+    // every image (images x V floats: ~28 GB at NSD size). Float32 accumulation in k order, as stored before.
+    const row = new Float32Array(V);
+    const signalOf = (p: number): Float32Array => {
+      row.fill(0);
+      for (let k = 0; k < K; k++) {
+        const f = F[p * K + k];
+        if (f === 0) continue;
+        const wk = W.subarray(k * V, (k + 1) * V);
+        for (let v = 0; v < V; v++) row[v] += f * wk[v];
+      }
+      return row;
+    };
+    // Per-voxel signal sd over the subject's images (two passes: mean, then squared deviations) -> noise level and ncsnr.
+    const mean = new Float64Array(V);
+    for (const p of imgs) { const r = signalOf(p); for (let v = 0; v < V; v++) mean[v] += r[v]; }
+    for (let v = 0; v < V; v++) mean[v] /= imgs.length;
     const sd = new Float64Array(V);
-    for (let v = 0; v < V; v++) {
-      let m = 0, q = 0;
-      for (const p of imgs) m += signal[p * V + v];
-      m /= imgs.length;
-      for (const p of imgs) q += (signal[p * V + v] - m) ** 2;
-      sd[v] = Math.sqrt(q / imgs.length);
-    }
+    for (const p of imgs) { const r = signalOf(p); for (let v = 0; v < V; v++) sd[v] += (r[v] - mean[v]) ** 2; }
+    for (let v = 0; v < V; v++) sd[v] = Math.sqrt(sd[v] / imgs.length);
     let sdSum = 0, cnt = 0;
     for (let v = 0; v < V; v++) if (rois.prf[v] >= 0) { sdSum += sd[v]; cnt++; }
     const meanSd = sdSum / Math.max(1, cnt) || 1;
@@ -288,34 +362,34 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
     const gain = 1.5 / Math.sqrt(meanSd ** 2 + noiseSd ** 2);
     const offset = Float32Array.from({ length: V }, () => rng.normal());
 
+    // One session in memory at a time (T x V int16, ~1 GB at NSD size), reused: every session writes the same voxels.
+    const stored = new Int16Array(T * V); // [t][z][y][x] == NIfTI x-fastest volume t
     for (let sess = 1; sess <= o.sessions; sess++) {
-      const stored = new Int16Array(T * V); // [t][z][y][x] == NIfTI x-fastest volume t
       const drift = rng.normal() * 0.3;
       for (let tt = 0; tt < T; tt++) {
-        const p = trialImage[(sess - 1) * T + tt];
+        const signal = signalOf(trialImage[(sess - 1) * T + tt]);
+        const out = stored.subarray(tt * V, (tt + 1) * V);
         for (let v = 0; v < V; v++) {
           if (rois.prf[v] < 0) continue; // outside the brain: 0
-          const psc = gain * (signal[p * V + v] + noiseSd * rng.normal()) + offset[v] + drift;
-          stored[tt * V + v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
+          const psc = gain * (signal[v] + noiseSd * rng.normal()) + offset[v] + drift;
+          out[v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
         }
       }
+      const sessionFiles: string[] = [];
       if (o.formats.includes('hdf5')) {
         const f = path.join(root, fill(TEMPLATES.hdf5, s, { session: sessionName(sess) }));
         mkdirSync(path.dirname(f), { recursive: true });
-        const h = new h5wasm.File(f, 'w');
-        try {
-          h.create_dataset({ name: 'betas', data: stored, shape: [T, Z, Y, X], dtype: '<h', chunks: [T, 1, 1, 1] });
-        } finally {
-          h.close();
-        }
-        files.push(f);
+        writeBetasHdf5(f, stored, [T, Z, Y, X], o.hdf5SlabBytes);
+        sessionFiles.push(f);
       }
       if (o.formats.includes('nifti')) {
         const f = path.join(root, fill(TEMPLATES.nifti, s, { session: sessionName(sess) }));
         mkdirSync(path.dirname(f), { recursive: true });
         writeNifti1(f, stored, [X, Y, Z, T]);
-        files.push(f);
+        sessionFiles.push(f);
       }
+      files.push(...sessionFiles);
+      o.onSession?.({ subject: s, session: sess, files: sessionFiles });
     }
     const vol = (tpl: string, data: Int32Array | Float32Array | Uint8Array, hemi = '') => {
       const f = path.join(root, fill(tpl, s, { hemi }));
@@ -325,7 +399,7 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
     };
     vol(TEMPLATES.ncsnr, ncsnr);
     vol(TEMPLATES.brainMask, Uint8Array.from(rois.prf, (v) => (v >= 0 ? 1 : 0)));
-    const extra = o.extraAtlases ? extraAtlasVolumes(rois.prf, o.volumeShape) : null;
+    const extra = o.extraAtlases ? extraAtlasVolumes(rois.prf, o.volumeShape, frame) : null;
     const atlasVolumes: [string, Int32Array][] = [[TEMPLATES.prf, rois.prf], [TEMPLATES.general, rois.general], ...(extra ? ([[TEMPLATES.faces, extra.faces], [TEMPLATES.streams, extra.streams]] as [string, Int32Array][]) : [])];
     for (const [tpl, data] of atlasVolumes) {
       vol(tpl, data);
