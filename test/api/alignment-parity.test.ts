@@ -3,11 +3,10 @@
  * (test/fixtures/alignment/gen_reference.py: the fixture NSD tree written by h5py + nibabel, loaded with
  * numpy only; layer rows shuffled, with missing and extra images).
  */
-import { copyFile, cp, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForJob } from '../helpers/flow';
+import { registerAlignmentFixture, waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as {
@@ -19,9 +18,6 @@ const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp();
-  await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-  await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
-  await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
 });
 afterAll(async () => {
   await app?.close();
@@ -29,18 +25,13 @@ afterAll(async () => {
 
 describe('alignment parity with scikit-learn (paper preset, explicit folds)', () => {
   it('matches RidgeCV per ROI and fold within 1e-3', async () => {
-    const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
-    const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-    const layer = await (
-      await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })
-    ).json();
+    const { datasetId, layerId } = await registerAlignmentFixture(app);
     for (const atlas of ['prf-visualrois', 'nsdgeneral']) {
       const rois = Object.entries(reference.rois).filter(([, r]) => r.atlas === atlas).map(([name]) => name);
       const res = await app.request('/v1/alignments', {
         method: 'POST',
         auth: true,
-        json: { datasetId: ds.id, subject: 'subj01', atlas, rois, layerIds: [layer.id], preset: 'paper', folds: { assignment: folds } },
+        json: { datasetId, subject: 'subj01', atlas, rois, layerIds: [layerId], preset: 'paper', folds: { assignment: folds } },
       });
       expect(res.status).toBe(202);
       const queued = (await res.json()).runs[0];

@@ -6,11 +6,10 @@
  * are 400s naming the ROI and the atlases. On the fixture NSD tree, a study reproduces scikit-learn RidgeCV
  * (test/fixtures/alignment/gen_reference.py) within 1e-3. DELETE cancels what is left and keeps the rest.
  */
-import { copyFile, cp, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
+import { registerAlignmentFixture, registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
 import { bhQValues, tSummary } from '../../src/compute/stats/index';
 
 let app: TestApp;
@@ -251,15 +250,9 @@ describe('a study on the fixture NSD tree', () => {
     const FIX = 'test/fixtures/alignment';
     const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as { rois: Record<string, { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }> };
     const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
-    await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-    await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
-    await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
-    const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
-    const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-    const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
+    const { datasetId, layerId } = await registerAlignmentFixture(app);
     const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
-    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois, preset: 'paper', folds: { assignment: folds } } });
+    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois, preset: 'paper', folds: { assignment: folds } } });
     expect(res.status).toBe(202);
     const study = await waitForStudy(app, (await res.json()).id);
     expect(study.state).toBe('succeeded');
@@ -274,7 +267,7 @@ describe('a study on the fixture NSD tree', () => {
     }
     // an assignment naming images the subject does not have is an error of the request's folds
     const bad = { ...folds, '999999': 0 };
-    const r2 = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons'], rois: rois.slice(0, 1), folds: { assignment: bad } } });
+    const r2 = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois: rois.slice(0, 1), folds: { assignment: bad } } });
     const failed = await waitForStudy(app, (await r2.json()).id);
     expect(failed.state).toBe('failed');
     expect(failed.cells[0].error).toMatch(/folds.assignment.*999999/);

@@ -5,11 +5,11 @@
  * stimulus bootstrap interval (same seeded resamples as the reference's port of the generator) and the
  * sign-flip permutation p, which equal the reference computed from scikit-learn RidgeCV's predictions.
  */
-import { copyFile, cp, readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForStudy } from '../helpers/flow';
+import { registerAlignmentFixture, waitForStudy } from '../helpers/flow';
 
 let app: TestApp;
 
@@ -26,19 +26,14 @@ describe('paired statistics of a study', () => {
   it('bootstrap interval and permutation p per cell equal numpy on the same resamples', async () => {
     const reference = JSON.parse(await readFile('test/fixtures/stats/study.json', 'utf8')) as { statistics: { resamples: number; permutations: number; seed: number }; rois: Record<string, Ref> };
     const folds = JSON.parse(await readFile('test/fixtures/alignment/folds.json', 'utf8')) as Record<string, number>;
-    await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-    for (const f of ['layer.npy', 'layer_ids.npy']) await copyFile(`test/fixtures/alignment/${f}`, path.join(app.dataDir, f));
+    const { datasetId, layerId } = await registerAlignmentFixture(app);
     await copyFile('test/fixtures/stats/sae.npz', path.join(app.dataDir, 'sae.npz'));
-    const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
-    const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-    const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
-    const sae = await app.request(`/v1/layers/${layer.id}/saes`, { method: 'POST', auth: true, json: { weights: { path: 'sae.npz' } } });
+    const sae = await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: { weights: { path: 'sae.npz' } } });
     expect(sae.status).toBe(201);
     const saeId = (await sae.json()).id;
 
     const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
-    const body = { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons', { saeId }], rois, preset: 'paper', folds: { assignment: folds }, statistics: reference.statistics };
+    const body = { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons', { saeId }], rois, preset: 'paper', folds: { assignment: folds }, statistics: reference.statistics };
     const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: body });
     expect(res.status).toBe(202);
     const created = await res.json();
