@@ -57,13 +57,18 @@ export interface RidgeRoisOutput {
   engine: { name: string; reason?: string } | null;
 }
 
+/** The fit options of a ridge payload (ridgeRois and ridgeRoisPaired read the same fields). */
+function ridgeOptions(p: Omit<RidgeRoisPayload, 'X'>) {
+  return { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, unitWeights: p.unitWeights };
+}
+
 /**
  * Cross-validated ridge to every ROI (paper presets LN rows and share alphas per ROI, as in the paper's code).
  * Shared (default): one decomposition per fold serves all ROIs (fitRidgeCvGroups); perRoi: one fitRidgeCv per
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
 export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
-  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, unitWeights: p.unitWeights };
+  const opts = ridgeOptions(p);
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
   let decompositions = 0;
@@ -141,7 +146,7 @@ export interface RidgeRoisPairedOutput {
  * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
  */
 export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisPairedOutput> {
-  const opts = { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling };
+  const opts = ridgeOptions(p);
   const R = p.Xs.length;
   const paired = new Set(p.pairs.flat());
   const all = p.Xs.map((X, i) =>
