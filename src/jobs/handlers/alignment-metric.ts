@@ -12,7 +12,7 @@ import { runProvenance, secondsSince } from '../../services/provenance';
 import type { ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
 import type { JobContext } from '../types';
-import { alignmentMethod, type AlignmentInputs } from './alignment';
+import { scoreRowOf, type AlignmentInputs } from './alignment';
 
 export interface MetricRunData {
   runId: string;
@@ -49,16 +49,7 @@ export async function runAlignmentMetric(d: MetricRunData, ctx: JobContext): Pro
     await notifyResultsChanged(tx);
     await tx.score.createMany({
       data: fitted.map((f, r) => ({
-        runId: d.runId,
-        kind: 'alignment' as const,
-        datasetId: inputs.datasetId,
-        modelId: d.layer.modelId,
-        layerId: d.layer.id,
-        representation: inputs.representation,
-        saeId: inputs.saeId,
-        method: alignmentMethod(inputs),
-        subject: inputs.subject,
-        atlas: d.rois[r].atlas,
+        ...scoreRowOf(d.runId, inputs, d.layer, d.rois[r].atlas),
         target: f.name,
         value: f.mean,
         sem: finiteOrNull(f.sem),

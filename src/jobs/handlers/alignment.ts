@@ -170,16 +170,7 @@ export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: stri
   await tx.score.createMany({
     data: scores.map((s, r) => ({
       ...s,
-      runId,
-      kind: 'alignment' as const,
-      datasetId: inputs.datasetId,
-      modelId: layer.modelId,
-      layerId: layer.id,
-      representation: inputs.representation,
-      saeId: inputs.saeId,
-      method: alignmentMethod(inputs),
-      subject: inputs.subject,
-      atlas: rois[r].atlas,
+      ...scoreRowOf(runId, inputs, layer, rois[r].atlas),
     })),
   });
   const voxels = {
@@ -244,6 +235,22 @@ export function metricFields(body: { metric?: AlignmentInputs['metric']; cv?: bo
  */
 export function alignmentMethod(i: Pick<AlignmentInputs, 'metric' | 'cv' | 'preset' | 'score'>): string {
   return i.metric && i.metric !== 'ridge' ? storedMethod(i.metric, i.cv !== false) : scoreMethod(i.preset, i.score);
+}
+
+/** What every Score row of an alignment run carries besides its ROI's numbers (ridge and other metrics alike). */
+export function scoreRowOf(runId: string, inputs: AlignmentInputs, layer: { id: string; modelId: string }, atlas: string) {
+  return {
+    runId,
+    kind: 'alignment' as const,
+    datasetId: inputs.datasetId,
+    modelId: layer.modelId,
+    layerId: layer.id,
+    representation: inputs.representation,
+    saeId: inputs.saeId,
+    method: alignmentMethod(inputs),
+    subject: inputs.subject,
+    atlas,
+  };
 }
 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
