@@ -11,7 +11,7 @@ import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
-import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
+import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';

@@ -3,7 +3,7 @@
  * any row is written; an identical request returns the existing runs (re-queued if they failed or
  * were cancelled) instead of computing twice.
  */
-import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, scoreMethod } from '../../compute/ridge/presets';
+import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError } from '../../compute/ridge/presets';
 import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
 import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../../jobs/handlers/alignment';
