@@ -11,7 +11,8 @@ import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../
 import { columnStats } from '../preprocess';
 import { type RidgeBasis, type RidgeDecomposition, ridgeDecomposition, ridgeProjection, scaleColumnsInPlace } from './basis';
 import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
-import { looPerTargetAlpha, looSharedAlpha } from './loo';
+import { looPerTargetAlpha, looSharedAlpha, type SharedAlphaResult } from './loo';
+import { groupSearchCost, looSharedAlphaGroups } from './loo-groups';
 import { PAPER_ALPHAS, PRESETS, type RidgePreset, type RidgeScore, foldColumnScale, foldSources, foldTargets, globalSource, globalTargets, resolveScore } from './presets';
 import type { Precision, Source } from './source';
 import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds, type WeightsStat } from './weights';
@@ -39,6 +40,12 @@ export interface RidgeCvOptions {
    * alpha, else TypeScript), 'ts', 'cuda', or 'host' (the GPU fold's orchestration on host BLAS).
    */
   engine?: 'auto' | FoldEngine;
+  /**
+   * Shared-alpha presets with several groups: 'auto' (default) evaluates the LOO criterion of all groups
+   * together (loo-groups.ts) when that costs fewer multiply-adds than group by group; 'together' and
+   * 'per-group' force one way (tests compare both). Same criterion either way; only float64 summation order differs.
+   */
+  groupSearch?: 'auto' | 'together' | 'per-group';
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
   /**
@@ -366,6 +373,47 @@ export function fitRidgeCvGroups(
       bases.set(precision, basis);
       return basis;
     };
+    const targetsOf = (st: GroupState, precision: Precision) => {
+      const t1 = now();
+      // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds
+      // (with many, groups are streamed and it is redone per fold to bound memory).
+      let gY: DenseMatrix | null = G === 1 ? oneGroupTargets : null;
+      if (!gY) {
+        gY = globalTargets(st.yCols.length === Y.cols ? Y : takeCols(Y, st.yCols), spec);
+        if (G === 1) oneGroupTargets = gY;
+      }
+      const tgt = foldTargets(gY, spec, train, test, precision);
+      st.timings.preprocess += now() - t1;
+      return tgt;
+    };
+    // Shared-alpha presets, several groups: the alpha-dependent work that depends only on X (Omega per alpha,
+    // loo-groups.ts) is done once for all groups of one precision when that costs less than group by group.
+    // Those groups' targets are then held together for the fold (the other groups stay streamed).
+    const searched = new Map<number, { tgt: ReturnType<typeof foldTargets>; loo: SharedAlphaResult }>();
+    if (engine === 'ts' && spec.alpha === 'shared' && G > 1 && options.groupSearch !== 'per-group') {
+      const byPrecision = new Map<Precision, number[]>();
+      states.forEach((st, g) => {
+        const pr = choosePrecision(options.precision, train.length, p, st.yCols.length);
+        byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]);
+      });
+      for (const [precision, members] of byPrecision) {
+        if (members.length < 2) continue;
+        const basis = basisFor(precision);
+        const cost = groupSearchCost(train.length, basis.s2.length, alphas.length, members.map((g) => states[g].yCols.length));
+        if (options.groupSearch !== 'together' && cost.together >= cost.perGroup) continue;
+        check();
+        progress({ stage: `fold ${f + 1}/${K}: alpha search (${members.length} groups)`, done: f * G, total: K * G });
+        const tgts = members.map((g) => targetsOf(states[g], precision));
+        t = now();
+        const found = looSharedAlphaGroups(basis.U, basis.s2, tgts.map((x) => x.train), alphas, { intercept: spec.intercept, precision, check, leverage: basis.leverage });
+        // One search served them all: each group is charged an equal share of its time.
+        const share = (now() - t) / members.length;
+        members.forEach((g, i) => {
+          states[g].timings.alphaSearch += share;
+          searched.set(g, { tgt: tgts[i], loo: found[i] });
+        });
+      }
+    }
     for (let g = 0; g < G; g++) {
       check();
       const st = states[g];
@@ -374,17 +422,9 @@ export function fitRidgeCvGroups(
       const nAll = st.group.columns.length;
       const precision = choosePrecision(options.precision, train.length, p, v);
       st.precision = precision;
-
-      t = now();
-      // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds
-      // (with many, groups are streamed and it is redone per fold to bound memory).
-      let gY: DenseMatrix | null = G === 1 ? oneGroupTargets : null;
-      if (!gY) {
-        gY = globalTargets(v === Y.cols ? Y : takeCols(Y, st.yCols), spec);
-        if (G === 1) oneGroupTargets = gY;
-      }
-      const tgt = foldTargets(gY, spec, train, test, precision);
-      st.timings.preprocess += now() - t;
+      const pre = searched.get(g);
+      searched.delete(g); // release the group's targets once it is done
+      const tgt = pre?.tgt ?? targetsOf(st, precision);
 
       let alpha = NaN;
       let alphaPerTarget: Float64Array | undefined;
@@ -418,7 +458,7 @@ export function fitRidgeCvGroups(
         let B: DenseMatrix;
         const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
         if (spec.alpha === 'shared') {
-          const r = looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+          const r = pre?.loo ?? looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
           alphaIdx = new Int32Array(v).fill(r.best);
           B = r.B;
           looErrors = r.errors;

@@ -7,6 +7,7 @@ export type { RidgeCvOptions, RidgeCvResult, RidgeFoldResult, RidgeCvTimings, Ri
 export { ridgeBasis, ridgeDecomposition, ridgeProjection, EIG_REL_TOL } from './basis';
 export type { RidgeBasis, RidgeDecomposition } from './basis';
 export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } from './loo';
+export { looSharedAlphaGroups, groupSearchCost } from './loo-groups';
 export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
 export { PAPER_ALPHAS, PRESETS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, resolveScore, scoreMethod, csrRowLayerNorm, foldSources, foldTargets, globalSource, globalTargets } from './presets';
 export type { RidgePreset, RidgeScore, PresetSpec } from './presets';

@@ -63,7 +63,7 @@ function dtypeArray(precision: Precision, n: number): FloatArray {
 }
 
 /** d_j and g_j for one alpha. */
-function shrink(s2: Float64Array, a: number): { d: Float64Array; g: Float64Array } {
+export function shrinkFactors(s2: Float64Array, a: number): { d: Float64Array; g: Float64Array } {
   const q = s2.length;
   const d = new Float64Array(q);
   const g = new Float64Array(q);
@@ -96,7 +96,7 @@ export function looDenominators(
   for (let i = 0; i < u.length; i++) U2[i] = u[i] * u[i];
   const Dt = new Float64Array(q * m);
   for (let k = 0; k < m; k++) {
-    const { d } = shrink(s2, alphas[k]);
+    const { d } = shrinkFactors(s2, alphas[k]);
     for (let j = 0; j < q; j++) Dt[j * m + k] = d[j];
   }
   const S = matmul({ rows: n, cols: q, data: U2 }, { rows: q, cols: m, data: Dt }, { precision: 'f64' }).data;
@@ -166,11 +166,47 @@ function* residualBlocks(
     for (let k = 0; k < alphas.length; k++) {
       check?.();
       // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
-      const R = matmul(scaledColumns(U, shrink(s2, alphas[k]).d, precision), Bb, { precision });
+      const R = matmul(scaledColumns(U, shrinkFactors(s2, alphas[k]).d, precision), Bb, { precision });
       addInPlace(R, R0);
       yield { k, c0, w: c1 - c0, r: R.data };
     }
   }
+}
+
+/**
+ * The parts of the weighted-gram criterion outside a basis that is not full rank (looSharedAlpha), from the
+ * remainder R0 = Y - U B itself (B = U'Y): r0_i = ||R0_i||^2 (n) and C' = R0 B' = Y B' - U M (n x q).
+ * Forming R0 costs n q v more than expanding ||Y_i||^2 - 2 U_i (YB')_i' + U_i M U_i', but that expansion
+ * cancels to ~0 when Y lies (nearly) in span U, and in float32 leaves noise that w_i ~ 1/(1-h_i)^2 multiplies.
+ */
+export function outsideSpanParts(U: DenseMatrix, Y: DenseMatrix, B: DenseMatrix, precision: Precision): { r0: Float64Array; ct: FloatArray } {
+  const n = U.rows;
+  const v = Y.cols;
+  const R0 = outsideSpan(U, Y, B, precision);
+  const r = R0.data;
+  const r0 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let c = 0; c < v; c++) t += r[i * v + c] * r[i * v + c];
+    r0[i] = t;
+  }
+  return { r0, ct: matmul(R0, B, { transB: true, precision }).data };
+}
+
+/**
+ * The alpha-dependent sums of the remainder parts for every alpha in two products:
+ * base_k = sum_i w_ki r0_i and cross_kj = sum_i w_ki U_ij C'_ij, with w (alphas x n), w_ki = 1/(1 - h_ki)^2.
+ */
+export function weightedRemainder(U: DenseMatrix, w: Float64Array, m: number, r0: Float64Array, ct: FloatArray, precision: Precision): { base: Float64Array; cross: Float64Array } {
+  const n = U.rows;
+  const q = U.cols;
+  const u = U.data;
+  const base = new Float64Array(m);
+  for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) base[k] += w[k * n + i] * r0[i];
+  const E = dtypeArray(precision, n * q);
+  for (let i = 0; i < E.length; i++) E[i] = u[i] * ct[i];
+  const cross = matmul({ rows: m, cols: n, data: w }, { rows: n, cols: q, data: E }, { precision: 'f64' }).data as Float64Array;
+  return { base, cross };
 }
 
 /**
@@ -209,31 +245,7 @@ export function looSharedAlpha(
     const M = gram(B, { side: 'rows', precision }).data; // B B', q x q, float64
     const fullRank = q === n;
     // r0 (n) and C' (n x q); both vanish for a full-rank basis (Y lies in span U).
-    const r0 = new Float64Array(n);
-    let ct: FloatArray | null = null;
-    if (!fullRank) {
-      const Mm: DenseMatrix = precision === 'f64' ? { rows: q, cols: q, data: M } : { rows: q, cols: q, data: Float32Array.from(M) };
-      const PT = matmul(Y, B, { transB: true, precision }); // Y B', n x q
-      const UM = matmul(U, Mm, { precision }); // U M, n x q
-      const y = Y.data;
-      const u = U.data;
-      const pt = PT.data;
-      const um = UM.data;
-      for (let i = 0; i < n; i++) {
-        let yn = 0;
-        for (let t = 0; t < v; t++) yn += y[i * v + t] * y[i * v + t];
-        let up = 0;
-        let umu = 0;
-        const o = i * q;
-        for (let j = 0; j < q; j++) {
-          up += u[o + j] * pt[o + j];
-          umu += u[o + j] * um[o + j];
-          pt[o + j] -= um[o + j]; // PT becomes C' = (P - M U')'
-        }
-        r0[i] = Math.max(0, yn - 2 * up + umu);
-      }
-      ct = pt;
-    }
+    const { r0, ct } = fullRank ? { r0: new Float64Array(n), ct: null } : outsideSpanParts(U, Y, B, precision);
     const u = U.data;
     if (nat) {
       const omega = new Float64Array(m * q * q);
@@ -244,25 +256,19 @@ export function looSharedAlpha(
         ctTyped, !!opts.intercept, LOO_DENOM_TOL, omega, baseAll, crossAll);
       for (let k = 0; k < m; k++) {
         opts.check?.();
-        errors[k] = weightedGramError(shrink(s2, alphas[k]).d, M, omega.subarray(k * q * q, (k + 1) * q * q), baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
+        errors[k] = weightedGramError(shrinkFactors(s2, alphas[k]).d, M, omega.subarray(k * q * q, (k + 1) * q * q), baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
       }
-      return finish(errors, B, path);
+      return finishSharedAlpha(errors, B, path);
     }
-    // Alpha-independent parts of the weighted sums, for all alphas in two products:
-    // base_k = sum_i w_ki r0_i and cross_kj = sum_i w_ki U_ij C'_ij, with W (n x m), w_ki = 1/den_ki^2.
-    const W = new Float64Array(n * m);
-    for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) W[i * m + k] = 1 / (den[k * n + i] * den[k * n + i]);
-    const baseAll = new Float64Array(m);
-    for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) baseAll[k] += W[i * m + k] * r0[i];
-    let crossAll: FloatArray | null = null; // m x q
-    if (ct) {
-      const E = dtypeArray(precision, n * q);
-      for (let i = 0; i < E.length; i++) E[i] = u[i] * ct[i];
-      crossAll = matmul({ rows: n, cols: m, data: W }, { rows: n, cols: q, data: E }, { transA: true, precision: 'f64' }).data;
-    }
+    // Alpha-independent parts of the weighted sums, for all alphas at once (weightedRemainder).
+    const W = new Float64Array(m * n);
+    for (let i = 0; i < W.length; i++) W[i] = 1 / (den[i] * den[i]);
+    const rem = ct ? weightedRemainder(U, W, m, r0, ct, precision) : null;
+    const baseAll = rem?.base ?? new Float64Array(m);
+    const crossAll = rem?.cross ?? null; // m x q
     for (let k = 0; k < m; k++) {
       opts.check?.();
-      const { d } = shrink(s2, alphas[k]);
+      const { d } = shrinkFactors(s2, alphas[k]);
       const dk = den.subarray(k * n, (k + 1) * n);
       // Omega = (W^1/2 U)' (W^1/2 U): rows of U scaled by 1/den, then one symmetric rank-n update.
       const Us = dtypeArray(precision, n * q);
@@ -289,7 +295,7 @@ export function looSharedAlpha(
       errors[k] = e / (n * v);
     }
   }
-  return finish(errors, B, path);
+  return finishSharedAlpha(errors, B, path);
 }
 
 /** n v L(a) = base + 2 d . cross + sum_jl d_j d_l M_jl Omega_jl (clamped at 0), as looSharedAlpha documents. */
@@ -308,7 +314,7 @@ function weightedGramError(d: Float64Array, M: Float64Array, Om: Float64Array, b
 }
 
 /** The first minimum over alphas (scikit-learn's strict comparison), NaN errors skipped. */
-function finish(errors: Float64Array, B: DenseMatrix, path: 'weighted-gram' | 'direct'): SharedAlphaResult {
+export function finishSharedAlpha(errors: Float64Array, B: DenseMatrix, path: 'weighted-gram' | 'direct'): SharedAlphaResult {
   let best = -1;
   for (let k = 0; k < errors.length; k++) {
     if (!Number.isNaN(errors[k]) && (best < 0 || errors[k] < errors[best])) best = k;
@@ -343,7 +349,7 @@ export function looPerTargetAlpha(
     for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) outside[t] += y[i * v + t] * y[i * v + t];
     for (let j = 0; j < q; j++) for (let t = 0; t < v; t++) outside[t] -= b[j * v + t] * b[j * v + t];
     for (let k = 0; k < m; k++) {
-      const { d, g } = shrink(s2, alphas[k]);
+      const { d, g } = shrinkFactors(s2, alphas[k]);
       let tr = opts.intercept ? 1 : 0;
       for (let j = 0; j < q; j++) tr += g[j];
       const den = Math.max(1 - tr / n, LOO_DENOM_TOL);

@@ -1,0 +1,136 @@
+/**
+ * The LOO criterion of many target groups over one basis with Omega shared (loo-groups.ts): per group it
+ * equals looSharedAlpha alone (both of its evaluations) and brute-force leave-one-out refits, for primal
+ * (a basis that is not full rank: the remainder parts) and full-rank dual bases, with and without intercept,
+ * float64 and float32; block sizes that split the q x q index unevenly; the cost model that picks it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DenseMatrix } from '../../src/compute/matrix';
+import { Rng } from '../../src/compute/random';
+import { groupSearchCost, looSharedAlpha, looSharedAlphaGroups, ridgeBasis } from '../../src/compute/ridge/index';
+
+const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
+
+function randn(rng: Rng, rows: number, cols: number): DenseMatrix<Float64Array> {
+  const d = new Float64Array(rows * cols);
+  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+  return { rows, cols, data: d };
+}
+
+function centred(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
+  const out = Float64Array.from(M.data);
+  for (let j = 0; j < M.cols; j++) {
+    let m = 0;
+    for (let i = 0; i < M.rows; i++) m += out[i * M.cols + j];
+    for (let i = 0; i < M.rows; i++) out[i * M.cols + j] -= m / M.rows;
+  }
+  return { rows: M.rows, cols: M.cols, data: out };
+}
+
+/** Mean squared LOO error over samples and targets for one alpha by refitting without each sample (primal normal equations). */
+function bruteLoo(X: DenseMatrix, Y: DenseMatrix, a: number): number {
+  const { rows: n, cols: p } = X;
+  const v = Y.cols;
+  let err = 0;
+  for (let i = 0; i < n; i++) {
+    // dual solve on the n-1 kept rows: w = X_k' (X_k X_k' + aI)^-1 y_k, prediction x_i w
+    const idx = [...Array(n).keys()].filter((r) => r !== i);
+    const m = idx.length;
+    const K = idx.map((r) => idx.map((c, jc) => {
+      let s = 0;
+      for (let j = 0; j < p; j++) s += X.data[r * p + j] * X.data[c * p + j];
+      return s + (r === c ? a : 0) + 0 * jc;
+    }));
+    const kx = idx.map((r) => {
+      let s = 0;
+      for (let j = 0; j < p; j++) s += X.data[r * p + j] * X.data[i * p + j];
+      return s;
+    });
+    for (let t = 0; t < v; t++) {
+      const M = K.map((row, r) => [...row, Y.data[idx[r] * v + t]]);
+      for (let c = 0; c < m; c++) {
+        let piv = c;
+        for (let r = c + 1; r < m; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
+        [M[c], M[piv]] = [M[piv], M[c]];
+        for (let r = c + 1; r < m; r++) {
+          const f = M[r][c] / M[c][c];
+          for (let k = c; k <= m; k++) M[r][k] -= f * M[c][k];
+        }
+      }
+      const z = new Array(m).fill(0);
+      for (let r = m - 1; r >= 0; r--) {
+        let s = M[r][m];
+        for (let k = r + 1; k < m; k++) s -= M[r][k] * z[k];
+        z[r] = s / M[r][r];
+      }
+      const pred = z.reduce((s, zr, r) => s + zr * kx[r], 0);
+      err += (Y.data[i * v + t] - pred) ** 2;
+    }
+  }
+  return err / (n * v);
+}
+
+const cases = [
+  { label: 'primal (not full rank)', n: 40, p: 9, intercept: false },
+  { label: 'primal + intercept', n: 40, p: 9, intercept: true },
+  { label: 'dual (full rank)', n: 30, p: 70, intercept: false },
+  { label: 'dual + intercept', n: 30, p: 70, intercept: true },
+] as const;
+
+describe('looSharedAlphaGroups', () => {
+  for (const c of cases) {
+    for (const precision of ['f64', 'f32'] as const) {
+      it(`${c.label}, ${precision}: each group equals looSharedAlpha alone`, () => {
+        const rng = new Rng(c.n * 7 + c.p);
+        let X = randn(rng, c.n, c.p);
+        if (c.intercept) X = centred(X);
+        const basis = ridgeBasis({ kind: 'dense', x: X }, { kind: 'dense', x: X }, { precision });
+        const widths = [3, 11, 1, 25];
+        const Ys = widths.map((v) => {
+          const Y = randn(rng, c.n, v);
+          // signal in span X so the criterion has an interior minimum
+          for (let i = 0; i < c.n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = 2 * Y.data[i * v + t] + X.data[i * c.p + (t % c.p)];
+          const Yc = c.intercept ? centred(Y) : Y;
+          return precision === 'f64' ? Yc : { rows: Yc.rows, cols: Yc.cols, data: Float32Array.from(Yc.data) };
+        });
+        const opts = { intercept: c.intercept, precision, leverage: basis.leverage };
+        const together = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, opts);
+        let clearMinima = 0;
+        expect(together).toHaveLength(Ys.length);
+        Ys.forEach((Y, r) => {
+          // The same formula as looSharedAlpha's weighted-gram evaluation: equal up to summation order at every alpha.
+          const gramPath = looSharedAlpha(basis.U, basis.s2, Y, ALPHAS, { ...opts, path: 'weighted-gram', native: false });
+          const tol = precision === 'f64' ? 1e-9 : 2e-4;
+          ALPHAS.forEach((_, k) => expect(Math.abs(together[r].errors[k] - gramPath.errors[k])).toBeLessThanOrEqual(tol * gramPath.errors[k] + 1e-12));
+          expect(together[r].best).toBe(gramPath.best);
+          expect(Array.from(together[r].B.data)).toEqual(Array.from(gramPath.B.data));
+          // The direct residuals: the same alpha; equal values where the quadratic form is well conditioned (at
+          // alpha -> 0 in a dual both lose digits as 1/alpha, ~3e-7 relative at 1e-8 in float64).
+          const direct = looSharedAlpha(basis.U, basis.s2, Y, ALPHAS, { ...opts, path: 'direct' });
+          const sorted = [...direct.errors].sort((a, b) => a - b);
+          if (sorted[1] / sorted[0] - 1 > 1e-4) {
+            expect(together[r].best).toBe(direct.best); // a clear minimum
+            clearMinima++;
+          }
+          ALPHAS.forEach((a, k) => {
+            if (a >= 1e-2) expect(Math.abs(together[r].errors[k] / direct.errors[k] - 1)).toBeLessThan(precision === 'f64' ? 1e-8 : 1e-3);
+          });
+          if (precision === 'f64' && !c.intercept) {
+            for (const k of [6, 9, 12, 15]) expect(together[r].errors[k]).toBeCloseTo(bruteLoo(X, Y, ALPHAS[k]), 8);
+          }
+        });
+        expect(clearMinima).toBeGreaterThan(0);
+      });
+    }
+  }
+
+  it('the cost model prefers one search for many large groups of a full-rank dual, not for one group', () => {
+    const n = 7900;
+    const many = groupSearchCost(n, n, 17, Array(20).fill(1200));
+    expect(many.together).toBeLessThan(many.perGroup / 4); // 17 alphas x 20 ROIs of 1,200 voxels: ~5x
+    const one = groupSearchCost(n, n, 17, [1200]);
+    expect(one.together).toBeGreaterThanOrEqual(one.perGroup);
+    const primal = groupSearchCost(n, 2048, 17, Array(20).fill(1200));
+    expect(primal.together).toBeLessThan(primal.perGroup);
+  });
+});
