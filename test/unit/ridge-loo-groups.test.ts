@@ -95,6 +95,11 @@ describe('looSharedAlphaGroups', () => {
         });
         const opts = { intercept: c.intercept, precision, leverage: basis.leverage };
         const together = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, opts);
+        // Blocks of 4 rows of the q x q index (uneven last block): the same sums in another order.
+        const q = basis.s2.length;
+        const blocked = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, { ...opts, blockBytes: 4 * (Ys.length + ALPHAS.length) * q * 8 });
+        expect(q % 4).not.toBe(0);
+        blocked.forEach((g, r) => g.errors.forEach((e, k) => expect(Math.abs(e - together[r].errors[k])).toBeLessThanOrEqual((precision === 'f64' ? 1e-10 : 1e-4) * together[r].errors[k])));
         let clearMinima = 0;
         expect(together).toHaveLength(Ys.length);
         Ys.forEach((Y, r) => {

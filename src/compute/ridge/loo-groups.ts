@@ -56,7 +56,7 @@ export function looSharedAlphaGroups(
   s2: Float64Array,
   Ys: readonly DenseMatrix[],
   alphas: readonly number[],
-  opts: Omit<LooOptions, 'path' | 'native'> = {},
+  opts: Omit<LooOptions, 'path' | 'native'> & { /** Bytes of the per-block stacks (tests: several blocks). */ blockBytes?: number } = {},
 ): SharedAlphaResult[] {
   const precision = opts.precision ?? 'f64';
   const n = U.rows;
@@ -95,7 +95,7 @@ export function looSharedAlphaGroups(
   const Ut: DenseMatrix = { rows: q, cols: n, data: ut };
 
   const quad = new Float64Array(R * m); // sum_jl d_j d_l M_jl Omega_jl per (group, alpha)
-  const b = Math.max(1, Math.min(q, Math.floor(BLOCK_BYTES / ((R + m) * q * 8))));
+  const b = Math.max(1, Math.min(q, Math.floor((opts.blockBytes ?? BLOCK_BYTES) / ((R + m) * q * 8))));
   for (let j0 = 0; j0 < q; j0 += b) {
     const j1 = Math.min(q, j0 + b);
     const bw = j1 - j0;
