@@ -139,9 +139,11 @@ async function main() {
     }
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     const union = study.results.find((r: { roi: string }) => r.roi === 'FFA');
+    // Targets fitted per representation: the ROIs' sizes summed (overlapping ROIs count each time).
+    const roiVoxelsSum = (study.results as { representation: string; nVoxels: number }[]).filter((r) => r.representation === 'neurons').reduce((t, r) => t + r.nVoxels, 0);
     const line: Record<string, unknown> = {
       case: 'D',
-      sizes: { sessions: SESSIONS, trialsPerSession: TRIALS, volume: VOLUME, images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length, units: UNITS, latents: LATENTS, k: K, rois: rois.length, roiBox: ROI_BOX ?? null, unionVoxels: null as number | null, ffaVoxels: union?.nVoxels ?? null },
+      sizes: { sessions: SESSIONS, trialsPerSession: TRIALS, volume: VOLUME, images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length, units: UNITS, latents: LATENTS, k: K, rois: rois.length, roiBox: ROI_BOX ?? null, unionVoxels: null as number | null, ffaVoxels: union?.nVoxels ?? null, roiVoxelsSum },
       treeSeconds: round(tree.seconds), treePeakRssMiB: tree.peakRssMiB ?? null, studyWallSeconds: round(wall), stages, units, peakRssMiB,
     };
 

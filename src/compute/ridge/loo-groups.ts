@@ -115,9 +115,12 @@ export function looSharedAlphaGroups(
       const dk = d[k];
       const out = omegaStack.subarray(k * L, (k + 1) * L);
       for (let jj = 0; jj < bw; jj++) {
-        const dj = dk[j0 + jj];
         const o = jj * width;
-        for (let c = 0; c < width; c++) out[o + c] = (c < bw ? dj : 2 * dj) * dk[j0 + c] * Om[o + c];
+        // the diagonal block J x J is whole (counted once); columns past it stand for their mirror too (x 2)
+        const once = dk[j0 + jj];
+        const twice = 2 * once;
+        for (let c = 0; c < bw; c++) out[o + c] = once * dk[j0 + c] * Om[o + c];
+        for (let c = bw; c < width; c++) out[o + c] = twice * dk[j0 + c] * Om[o + c];
       }
     }
     const mStack = new Float64Array(R * L);
