@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { bruteLoo } from '../helpers/brute-loo';
-import { groupSearchCost, looSharedAlpha, looSharedAlphaGroups, ridgeBasis } from '../../src/compute/ridge/index';
+import { kFoldAssignment } from '../../src/compute/folds';
+import { fitRidgeCvGroups, groupSearchCost, looSharedAlpha, looSharedAlphaGroups, ridgeBasis } from '../../src/compute/ridge/index';
 
 const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
 
@@ -86,6 +87,29 @@ describe('looSharedAlphaGroups', () => {
       });
     }
   }
+
+  it('fitRidgeCvGroups: searching all groups together gives the alphas and scores of searching each alone', () => {
+    const rng = new Rng(3);
+    const n = 70;
+    const p = 120; // dual
+    const X = { rows: n, cols: p, data: Float32Array.from({ length: n * p }, () => Math.max(0, rng.normal())) };
+    const v = 40;
+    const Y = { rows: n, cols: v, data: new Float32Array(n * v) };
+    for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = X.data[i * p + t] + X.data[i * p + t + 40] + 1.5 * rng.normal();
+    const cols = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+    const groups = [{ name: 'a', columns: cols(0, 15) }, { name: 'b', columns: cols(10, 40) }, { name: 'c', columns: cols(0, 40) }];
+    for (const preset of ['paper', 'paper-centred'] as const) {
+      const opts = { preset, assignment: kFoldAssignment(n, 5, 1) };
+      const together = fitRidgeCvGroups(X, Y, groups, { ...opts, groupSearch: 'together' }).groups;
+      const alone = fitRidgeCvGroups(X, Y, groups, { ...opts, groupSearch: 'per-group' }).groups;
+      together.forEach((g, i) => {
+        expect(g.folds.map((f) => f.alpha)).toEqual(alone[i].folds.map((f) => f.alpha));
+        g.targetScores.forEach((x, t) => expect(Math.abs(x - alone[i].targetScores[t])).toBeLessThan(1e-6));
+      });
+      // an interior minimum (not the grid's ends), so the comparison picks among close errors
+      expect(together.flatMap((g) => g.folds.map((f) => f.alpha)).some((a) => a > 1e-8 && a < 1e8)).toBe(true);
+    }
+  });
 
   it('the cost model prefers one search for many large groups of a full-rank dual, not for one group', () => {
     const n = 7900;

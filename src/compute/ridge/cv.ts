@@ -348,6 +348,7 @@ export function fitRidgeCvGroups(
     const designs = new Map<Precision, { train: Source; test: Source }>();
     const bases = new Map<Precision, RidgeBasis>();
     let decomposition: RidgeDecomposition | null = null;
+    const unprojected = new Set(states.map((st) => choosePrecision(options.precision, train.length, p, st.yCols.length)));
     const designFor = (precision: Precision): { train: Source; test: Source } => {
       let src = designs.get(precision);
       if (!src) {
@@ -371,6 +372,9 @@ export function fitRidgeCvGroups(
       const basis = ridgeProjection(decomposition, src.train, src.test, precision);
       timings.basis += basis.seconds.basis;
       bases.set(precision, basis);
+      // The float64 eigenvectors (n^2 x 8 B in the dual: 0.5 GB at NSD size) only serve the projections.
+      unprojected.delete(precision);
+      if (unprojected.size === 0) decomposition = null;
       return basis;
     };
     const targetsOf = (st: GroupState, precision: Precision) => {
@@ -389,7 +393,7 @@ export function fitRidgeCvGroups(
     // Shared-alpha presets, several groups: the alpha-dependent work that depends only on X (Omega per alpha,
     // loo-groups.ts) is done once for all groups of one precision when that costs less than group by group.
     // Those groups' targets are then held together for the fold (the other groups stay streamed).
-    const searched = new Map<number, { tgt: ReturnType<typeof foldTargets>; loo: SharedAlphaResult }>();
+    const searched = new Map<number, { test: DenseMatrix; loo: SharedAlphaResult }>();
     if (engine === 'ts' && spec.alpha === 'shared' && G > 1 && options.groupSearch !== 'per-group') {
       const byPrecision = new Map<Precision, number[]>();
       states.forEach((st, g) => {
@@ -403,14 +407,23 @@ export function fitRidgeCvGroups(
         if (options.groupSearch !== 'together' && cost.together >= cost.perGroup) continue;
         check();
         progress({ stage: `fold ${f + 1}/${K}: alpha search (${members.length} groups)`, done: f * G, total: K * G });
-        const tgts = members.map((g) => targetsOf(states[g], precision));
+        // Each group's targets are built when the search reads them; only the test part is kept.
+        const tests: DenseMatrix[] = [];
+        let prep = 0;
+        const get = (i: number) => {
+          const t1 = now();
+          const tgt = targetsOf(states[members[i]], precision);
+          prep += now() - t1;
+          tests.push(tgt.test);
+          return tgt.train;
+        };
         t = now();
-        const found = looSharedAlphaGroups(basis.U, basis.s2, tgts.map((x) => x.train), alphas, { intercept: spec.intercept, precision, check, leverage: basis.leverage });
+        const found = looSharedAlphaGroups(basis.U, basis.s2, { count: members.length, get }, alphas, { intercept: spec.intercept, precision, check, leverage: basis.leverage });
         // One search served them all: each group is charged an equal share of its time.
-        const share = (now() - t) / members.length;
+        const share = (now() - t - prep) / members.length;
         members.forEach((g, i) => {
           states[g].timings.alphaSearch += share;
-          searched.set(g, { tgt: tgts[i], loo: found[i] });
+          searched.set(g, { test: tests[i], loo: found[i] });
         });
       }
     }
@@ -423,8 +436,13 @@ export function fitRidgeCvGroups(
       const precision = choosePrecision(options.precision, train.length, p, v);
       st.precision = precision;
       const pre = searched.get(g);
-      searched.delete(g); // release the group's targets once it is done
-      const tgt = pre?.tgt ?? targetsOf(st, precision);
+      searched.delete(g); // release the group's test targets once it is done
+      // A group searched together has no training targets left; only the shared-alpha branch below runs for it.
+      const tgt = pre ? { train: null, test: pre.test } : targetsOf(st, precision);
+      const trainTargets = (): DenseMatrix => {
+        if (!tgt.train) throw new Error(`ridge: ${st.group.name} has no training targets here`);
+        return tgt.train;
+      };
 
       let alpha = NaN;
       let alphaPerTarget: Float64Array | undefined;
@@ -436,7 +454,7 @@ export function fitRidgeCvGroups(
         // Gram -> eigh -> alpha search -> prediction in one device call per group: the device fuses the
         // decomposition with the search, so groups do not share it there.
         const src = designFor(precision);
-        const r = runDeviceFold(engine, src.train, src.test, tgt.train, alphas, options.form);
+        const r = runDeviceFold(engine, src.train, src.test, trainTargets(), alphas, options.form);
         timings.preprocess += r.seconds.upload;
         timings.gram += r.seconds.gram;
         timings.eigh += r.seconds.eigh;
@@ -458,13 +476,13 @@ export function fitRidgeCvGroups(
         let B: DenseMatrix;
         const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
         if (spec.alpha === 'shared') {
-          const r = pre?.loo ?? looSharedAlpha(basis.U, basis.s2, tgt.train, alphas, looOpts);
+          const r = pre?.loo ?? looSharedAlpha(basis.U, basis.s2, trainTargets(), alphas, looOpts);
           alphaIdx = new Int32Array(v).fill(r.best);
           B = r.B;
           looErrors = r.errors;
           alpha = alphas[r.best];
         } else {
-          const r = looPerTargetAlpha(basis.U, basis.s2, tgt.train, alphas, { ...looOpts, criterion: options.criterion });
+          const r = looPerTargetAlpha(basis.U, basis.s2, trainTargets(), alphas, { ...looOpts, criterion: options.criterion });
           alphaIdx = r.best;
           B = r.B;
           looErrors = r.errors;

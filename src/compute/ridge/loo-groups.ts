@@ -49,12 +49,15 @@ function rowsView(M: DenseMatrix, r0: number, r1: number): DenseMatrix {
  * looSharedAlpha for every group at once: the same criterion per group (errors, first minimum, B = U'Y),
  * Omega shared (see the file comment). Uses looSharedAlpha's weighted-gram formula, so with one group it
  * equals looSharedAlpha(..., { path: 'weighted-gram', native: false }) up to the order of float64 sums.
- * @param U n x q orthonormal columns; @param s2 q; @param Ys each group's training targets (n x v_r).
+ * @param U n x q orthonormal columns; @param s2 q.
+ * @param Ys each group's training targets (n x v_r), or a getter called once per group in order: the targets
+ *   are only read to form B = U'Y (and the remainder parts), so a getter lets the caller build each group's
+ *   targets just then and never hold all of them (1.2 GB at NSD size with 38,000 ROI voxels).
  */
 export function looSharedAlphaGroups(
   U: DenseMatrix,
   s2: Float64Array,
-  Ys: readonly DenseMatrix[],
+  Ys: readonly DenseMatrix[] | { count: number; get: (r: number) => DenseMatrix },
   alphas: readonly number[],
   opts: Omit<LooOptions, 'path' | 'native'> & { /** Bytes of the per-block stacks (tests: several blocks). */ blockBytes?: number } = {},
 ): SharedAlphaResult[] {
@@ -62,7 +65,9 @@ export function looSharedAlphaGroups(
   const n = U.rows;
   const q = U.cols;
   const m = alphas.length;
-  const R = Ys.length;
+  const groups = 'get' in Ys ? Ys : { count: Ys.length, get: (r: number) => Ys[r] };
+  const R = groups.count;
+  const widths = new Int32Array(R);
   const fullRank = q === n;
   const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
   const w = new Float64Array(m * n); // w_ki = 1 / den_ki^2
@@ -75,13 +80,15 @@ export function looSharedAlphaGroups(
   const cross: (Float64Array | null)[] = [];
   for (let r = 0; r < R; r++) {
     opts.check?.();
-    const B = matmul(U, Ys[r], { transA: true, precision });
+    const Y = groups.get(r);
+    widths[r] = Y.cols;
+    const B = matmul(U, Y, { transA: true, precision });
     Bs.push(B);
     if (fullRank) {
       cross.push(null);
       continue;
     }
-    const { r0, ct } = outsideSpanParts(U, Ys[r], B, precision);
+    const { r0, ct } = outsideSpanParts(U, Y, B, precision);
     const rem = weightedRemainder(U, w, m, r0, ct, precision);
     base.set(rem.base, r * m);
     cross.push(rem.cross);
@@ -133,8 +140,8 @@ export function looSharedAlphaGroups(
     for (let i = 0; i < R * m; i++) quad[i] += part[i];
   }
 
-  return Ys.map((Y, r) => {
-    const v = Y.cols;
+  return Bs.map((B, r) => {
+    const v = widths[r];
     const errors = new Float64Array(m);
     const cr = cross[r];
     for (let k = 0; k < m; k++) {
@@ -142,6 +149,6 @@ export function looSharedAlphaGroups(
       if (cr) for (let j = 0; j < q; j++) c += d[k][j] * cr[k * q + j];
       errors[k] = Math.max(0, base[r * m + k] + 2 * c + quad[r * m + k]) / (n * v);
     }
-    return finishSharedAlpha(errors, Bs[r], 'weighted-gram');
+    return finishSharedAlpha(errors, B, 'weighted-gram');
   });
 }
