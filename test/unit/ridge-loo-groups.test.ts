@@ -95,7 +95,7 @@ describe('looSharedAlphaGroups', () => {
     const X = { rows: n, cols: p, data: Float32Array.from({ length: n * p }, () => Math.max(0, rng.normal())) };
     const v = 40;
     const Y = { rows: n, cols: v, data: new Float32Array(n * v) };
-    for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = X.data[i * p + t] + X.data[i * p + t + 40] + 1.5 * rng.normal();
+    for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = X.data[i * p + t] + X.data[i * p + t + 40] + 0.5 * rng.normal();
     const cols = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
     const groups = [{ name: 'a', columns: cols(0, 15) }, { name: 'b', columns: cols(10, 40) }, { name: 'c', columns: cols(0, 40) }];
     for (const preset of ['paper', 'paper-centred'] as const) {
@@ -106,8 +106,9 @@ describe('looSharedAlphaGroups', () => {
         expect(g.folds.map((f) => f.alpha)).toEqual(alone[i].folds.map((f) => f.alpha));
         g.targetScores.forEach((x, t) => expect(Math.abs(x - alone[i].targetScores[t])).toBeLessThan(1e-6));
       });
-      // an interior minimum (not the grid's ends), so the comparison picks among close errors
-      expect(together.flatMap((g) => g.folds.map((f) => f.alpha)).some((a) => a > 1e-8 && a < 1e8)).toBe(true);
+      // paper: an interior minimum (not the grid's ends), so the comparison picks among close errors;
+      // paper-centred interpolates here (alpha 1e-8, README "What is computed")
+      if (preset === 'paper') expect(together.flatMap((g) => g.folds.map((f) => f.alpha)).every((a) => a > 1e-8 && a < 1e8)).toBe(true);
     }
   });
 
