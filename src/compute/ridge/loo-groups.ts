@@ -7,8 +7,9 @@
  * where Omega(a) = U' diag(w(a)) U and w_i(a) = 1 / (1 - h_i(a))^2 come from U, s2 and the alphas alone. Per
  * group that costs n q^2 per alpha for Omega; here Omega is formed once per fold and every group only adds its
  * own M (q^2 v) and, for a basis that is not full rank, its r0 and C' (looSharedAlpha's remainder parts).
- * At NSD size (dual, q = n ~ 7,900, 20 ROIs of ~24,000 voxels in all) that replaces 17 x 2 n q v of residual
- * products (direct path) or 20 x 17 n q^2 (weighted-gram per ROI) by 17 n q^2 + q^2 v.
+ * At NSD size (dual, q = n ~ 8,000, 20 ROIs of 38,000 voxels in all) that replaces 17 n q v multiply-adds of
+ * residual products (direct path) or 17 n q^2 / 2 per ROI (weighted-gram per ROI) by 17 n q^2 / 2 + q^2 v / 2
+ * in all: ~7x fewer (B = U'Y, n q v, is common to every path).
  *
  * Memory: Omega is never held whole (17 x q^2 float64 would be 8 GB at q = 7,900). The q x q index is walked by
  * blocks of rows J: Omega_k[J, j0:] for every alpha and M_r[J, j0:] for every group (the upper triangle; the
