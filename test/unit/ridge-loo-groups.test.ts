@@ -112,6 +112,22 @@ describe('looSharedAlphaGroups', () => {
     }
   });
 
+  it('looSharedAlpha: above maxOmegaBytes the weighted-gram path runs blocked with the same result', () => {
+    const rng = new Rng(11);
+    const X = randn(rng, 40, 90);
+    const Y = randn(rng, 40, 30);
+    for (let i = 0; i < 40; i++) for (let t = 0; t < 30; t++) Y.data[i * 30 + t] += 2 * X.data[i * 90 + t];
+    for (const precision of ['f64', 'f32'] as const) {
+      const basis = ridgeBasis({ kind: 'dense', x: X }, { kind: 'dense', x: X }, { precision });
+      const Yp = precision === 'f64' ? Y : { rows: 40, cols: 30, data: Float32Array.from(Y.data) };
+      const opts = { precision, leverage: basis.leverage, path: 'weighted-gram' as const };
+      const whole = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, opts);
+      const blocked = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, { ...opts, maxOmegaBytes: 1 });
+      expect(blocked.best).toBe(whole.best);
+      blocked.errors.forEach((e, k) => expect(Math.abs(e - whole.errors[k])).toBeLessThanOrEqual((precision === 'f64' ? 1e-9 : 2e-4) * whole.errors[k]));
+    }
+  });
+
   it('the cost model prefers one search for many large groups of a full-rank dual, not for one group', () => {
     const n = 7900;
     const many = groupSearchCost(n, n, 17, Array(20).fill(1200));

@@ -16,6 +16,7 @@
 import { gram, matmul } from '../linalg/index';
 import { nativeAddon } from '../linalg/native';
 import type { DenseMatrix, FloatArray } from '../matrix';
+import { looSharedAlphaGroups } from './loo-groups';
 import type { Precision } from './source';
 
 /** Lower clamp of 1 - h_ii. */
@@ -37,6 +38,12 @@ export interface LooOptions {
   path?: 'auto' | 'weighted-gram' | 'direct';
   /** Shared alpha, weighted-gram path: false keeps the alpha loop in TypeScript (tests compare both). */
   native?: boolean;
+  /**
+   * Shared alpha, weighted-gram path: the native loop returns every alpha's Omega at once (alphas x q^2
+   * float64, 8.8 GB at q = 8,000); above this many bytes (default 1 GiB) the evaluation runs blocked instead
+   * (looSharedAlphaGroups with one group, which never holds Omega whole).
+   */
+  maxOmegaBytes?: number;
 }
 
 export interface SharedAlphaResult {
@@ -232,13 +239,16 @@ export function looSharedAlpha(
   const q = U.cols;
   const v = Y.cols;
   const m = alphas.length;
-  const B = matmul(U, Y, { transA: true, precision }); // q x v
-  const errors = new Float64Array(m);
   const path: 'weighted-gram' | 'direct' =
     opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * v ? 'weighted-gram' : 'direct';
   // The native loop rounds the scaled rows to U's own dtype: used when that is the requested precision.
   const sameType = (U.data instanceof Float32Array) === (precision === 'f32') && (U.data instanceof Float32Array || U.data instanceof Float64Array);
   const nat = path === 'weighted-gram' && sameType && opts.native !== false ? nativeAddon() : null;
+  if (nat && m * q * q * 8 > (opts.maxOmegaBytes ?? 2 ** 30)) {
+    return looSharedAlphaGroups(U, s2, [Y], alphas, { intercept: opts.intercept, precision, check: opts.check, leverage: opts.leverage })[0];
+  }
+  const B = matmul(U, Y, { transA: true, precision }); // q x v
+  const errors = new Float64Array(m);
   // The native alpha loop (native/src/loo.c) works per block of rows: den, W and the scaled copies of U never exist.
   const den = nat ? new Float64Array(0) : looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
   if (path === 'weighted-gram') {
