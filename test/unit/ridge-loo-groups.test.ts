@@ -8,26 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { bruteLoo } from '../helpers/brute-loo';
+import { centred, randn } from '../helpers/random';
 import { kFoldAssignment } from '../../src/compute/folds';
 import { fitRidgeCvGroups, groupSearchCost, looSharedAlpha, looSharedAlphaGroups, ridgeBasis } from '../../src/compute/ridge/index';
 
 const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
-
-function randn(rng: Rng, rows: number, cols: number): DenseMatrix<Float64Array> {
-  const d = new Float64Array(rows * cols);
-  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-  return { rows, cols, data: d };
-}
-
-function centred(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
-  const out = Float64Array.from(M.data);
-  for (let j = 0; j < M.cols; j++) {
-    let m = 0;
-    for (let i = 0; i < M.rows; i++) m += out[i * M.cols + j];
-    for (let i = 0; i < M.rows; i++) out[i * M.cols + j] -= m / M.rows;
-  }
-  return { rows: M.rows, cols: M.cols, data: out };
-}
 
 const cases = [
   { label: 'primal (not full rank)', n: 40, p: 9, intercept: false },

@@ -11,26 +11,9 @@ import { LOO_DENOM_TOL, looDenominators, looPerTargetAlpha, looSharedAlpha, ridg
 import { csrRowLayerNorm, foldSources, PRESETS } from '../../src/compute/ridge/presets';
 import { type Source, sourceCross, sourceGramCols, sourceTimes } from '../../src/compute/ridge/source';
 import { bruteLoo } from '../helpers/brute-loo';
-import { randomCsr } from '../helpers/random';
+import { centred, randn, randomCsr } from '../helpers/random';
 
 const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
-
-function randn(rng: Rng, rows: number, cols: number): DenseMatrix<Float64Array> {
-  const d = new Float64Array(rows * cols);
-  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-  return { rows, cols, data: d };
-}
-
-function centred(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
-  const out = Float64Array.from(M.data);
-  for (let j = 0; j < M.cols; j++) {
-    let m = 0;
-    for (let i = 0; i < M.rows; i++) m += out[i * M.cols + j];
-    m /= M.rows;
-    for (let i = 0; i < M.rows; i++) out[i * M.cols + j] -= m;
-  }
-  return { rows: M.rows, cols: M.cols, data: out };
-}
 
 const dense = (x: DenseMatrix): Source => ({ kind: 'dense', x });
 
