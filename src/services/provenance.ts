@@ -12,8 +12,31 @@ export async function markRunRunning(prisma: Db, runId: string): Promise<void> {
   await prisma.run.update({ where: { id: runId }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
 }
 
+/**
+ * Mark a run succeeded, inside the transaction that saved its results: provenance, timings and the fold
+ * assignment its numbers came from (k, seed, the NSD ids in row order and each row's fold).
+ */
+export async function markRunSucceeded(
+  tx: Prisma.TransactionClient,
+  runId: string,
+  run: { timings: Prisma.InputJsonObject; folds: { k: number; seed: number | null; nsdIds: ArrayLike<number>; assignment: ArrayLike<number> }; provenance?: Record<string, unknown> },
+): Promise<void> {
+  const { k, seed, nsdIds, assignment } = run.folds;
+  await tx.run.update({
+    where: { id: runId },
+    data: {
+      status: 'succeeded',
+      finishedAt: new Date(),
+      ...runProvenance(run.provenance),
+      timings: run.timings,
+      foldAssignment: { k, seed, nsdIds: Array.from(nsdIds), folds: Array.from(assignment) },
+      error: null,
+    },
+  });
+}
+
 /** The backend and versions a run's numbers came from (stored with the run's results); `extra` adds entries (the ridge engine). */
-export function runProvenance(extra: Record<string, unknown> = {}): { backend: string; versions: Prisma.InputJsonObject } {
+function runProvenance(extra: Record<string, unknown> = {}): { backend: string; versions: Prisma.InputJsonObject } {
   return {
     backend: activeBackend().name,
     versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, ...extra, node: process.version } as Prisma.InputJsonObject,

@@ -8,7 +8,7 @@
 import { nanMean } from '../../compute/correlation';
 import type { CsrMatrix, DenseMatrix } from '../../compute/matrix';
 import { notifyResultsChanged } from '../../db/notify';
-import { runProvenance, secondsSince } from '../../services/provenance';
+import { markRunSucceeded, secondsSince } from '../../services/provenance';
 import type { ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
 import type { JobContext } from '../types';
@@ -59,16 +59,6 @@ export async function runAlignmentMetric(d: MetricRunData, ctx: JobContext): Pro
         noiseCeiling: nc ? finiteOrNull(nanMean(Array.from(d.targets.rois[r].columns, (c) => nc[c]))) : null,
       })),
     });
-    await tx.run.update({
-      where: { id: d.runId },
-      data: {
-        status: 'succeeded',
-        finishedAt: new Date(),
-        ...runProvenance(),
-        timings: { total: secondsSince(d.t0) },
-        foldAssignment: { k: d.folds.k, seed: d.folds.seed, nsdIds: Array.from(d.folds.nsdIds), folds: Array.from(d.folds.assignment) },
-        error: null,
-      },
-    });
+    await markRunSucceeded(tx, d.runId, { timings: { total: secondsSince(d.t0) }, folds: d.folds });
   });
 }

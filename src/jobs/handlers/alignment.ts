@@ -12,7 +12,7 @@ import { scoreMethod, type RidgePreset, type RidgeScore } from '../../compute/ri
 import { notifyResultsChanged } from '../../db/notify';
 import { requestHash } from '../../services/request-hash';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
-import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
+import { markRunRunning, markRunSucceeded, secondsSince } from '../../services/provenance';
 import { atlasRois, type ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
 import type { RidgeRoisOutput, RidgeRoisPayload } from '../compute-tasks';
@@ -182,17 +182,7 @@ export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: stri
   };
   await saveRunWeights(tx, runId, fits);
   await tx.runVoxels.upsert({ where: { runId }, create: { runId, ...voxels }, update: voxels });
-  await tx.run.update({
-    where: { id: runId },
-    data: {
-      status: 'succeeded',
-      finishedAt: new Date(),
-      ...runProvenance({ ridgeEngine: fitted.engine }),
-      timings,
-      foldAssignment: { k, seed, nsdIds: Array.from(common.ids), folds: Array.from(assignment) },
-      error: null,
-    },
-  });
+  await markRunSucceeded(tx, runId, { timings, folds: { k, seed, nsdIds: common.ids, assignment }, provenance: { ridgeEngine: fitted.engine } });
 }
 
 async function run(data: { runId: string }, ctx: JobContext): Promise<void> {

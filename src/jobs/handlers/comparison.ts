@@ -7,7 +7,7 @@ import { takeRows } from '../../compute/matrix';
 import type { RidgePreset } from '../../compute/ridge/index';
 import { notifyResultsChanged } from '../../db/notify';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
-import { markRunRunning, runProvenance, secondsSince } from '../../services/provenance';
+import { markRunRunning, markRunSucceeded, secondsSince } from '../../services/provenance';
 import { requestHash } from '../../services/request-hash';
 import { runInComputeThread } from '../compute-thread';
 import { storedMethod, type ComparisonMetric } from '../compute-tasks';
@@ -95,17 +95,7 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         nVoxels: res.keptTarget,
       },
     });
-    await tx.run.update({
-      where: { id: runRow.id },
-      data: {
-        status: 'succeeded',
-        finishedAt: new Date(),
-        ...runProvenance(),
-        timings: { total: secondsSince(t0) },
-        foldAssignment: { k, seed, nsdIds: ids, folds: Array.from(assignment) },
-        error: null,
-      },
-    });
+    await markRunSucceeded(tx, runRow.id, { timings: { total: secondsSince(t0) }, folds: { k, seed, nsdIds: ids, assignment } });
   });
 }
 
