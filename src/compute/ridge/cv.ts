@@ -348,7 +348,9 @@ export function fitRidgeCvGroups(
     const designs = new Map<Precision, { train: Source; test: Source }>();
     const bases = new Map<Precision, RidgeBasis>();
     let decomposition: RidgeDecomposition | null = null;
-    const unprojected = new Set(states.map((st) => choosePrecision(options.precision, train.length, p, st.yCols.length)));
+    // Each group's dtype (as fitRidgeCv alone would choose for its size), fixed for the fold.
+    const precisionOf = states.map((st) => choosePrecision(options.precision, train.length, p, st.yCols.length));
+    const unprojected = new Set(precisionOf);
     const designFor = (precision: Precision): { train: Source; test: Source } => {
       let src = designs.get(precision);
       if (!src) {
@@ -396,10 +398,7 @@ export function fitRidgeCvGroups(
     const searched = new Map<number, { test: DenseMatrix; loo: SharedAlphaResult }>();
     if (engine === 'ts' && spec.alpha === 'shared' && G > 1 && options.groupSearch !== 'per-group') {
       const byPrecision = new Map<Precision, number[]>();
-      states.forEach((st, g) => {
-        const pr = choosePrecision(options.precision, train.length, p, st.yCols.length);
-        byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]);
-      });
+      precisionOf.forEach((pr, g) => byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]));
       for (const [precision, members] of byPrecision) {
         if (members.length < 2) continue;
         const basis = basisFor(precision);
@@ -433,7 +432,7 @@ export function fitRidgeCvGroups(
       if (G > 1) progress({ stage: `fold ${f + 1}/${K}: ${st.group.name}`, done: f * G + g, total: K * G });
       const v = st.yCols.length;
       const nAll = st.group.columns.length;
-      const precision = choosePrecision(options.precision, train.length, p, v);
+      const precision = precisionOf[g];
       st.precision = precision;
       const pre = searched.get(g);
       searched.delete(g); // release the group's test targets once it is done

@@ -17,6 +17,7 @@
  * share. A block holds (groups + alphas) x b x q float64, b chosen to keep that under BLOCK_BYTES.
  */
 import { matmul } from '../linalg/index';
+import { transposeInto } from '../linalg/kernels';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { type LooOptions, type SharedAlphaResult, finishSharedAlpha, looDenominators, outsideSpanParts, shrinkFactors, weightedRemainder } from './loo';
 
@@ -24,8 +25,9 @@ import { type LooOptions, type SharedAlphaResult, finishSharedAlpha, looDenomina
 const BLOCK_BYTES = 256 * 2 ** 20;
 
 /**
- * Multiply-adds of the two ways to evaluate every group's criterion: each group on its own (looSharedAlpha's
- * cheaper path) or all groups together (looSharedAlphaGroups). B = U'Y, common to both, is left out.
+ * Multiply-adds of the two ways to evaluate every group's criterion: each group on its own (at most its direct
+ * path's count: looSharedAlpha's pick, weighted-gram for q <= 2v, is taken as no dearer) or all groups together
+ * (looSharedAlphaGroups). B = U'Y, common to both, is left out.
  */
 export function groupSearchCost(n: number, q: number, m: number, targets: readonly number[]): { perGroup: number; together: number } {
   // Symmetric products (Omega, M) count their upper triangle: n q^2 / 2 and q^2 v / 2.
@@ -98,8 +100,7 @@ export function looSharedAlphaGroups(
   // U' (q x n) so that the rows of a block of Omega's index are contiguous.
   const Ctor = (precision === 'f64' ? Float64Array : Float32Array) as { new (k: number): FloatArray };
   const ut = new Ctor(q * n);
-  const u = U.data;
-  for (let i = 0; i < n; i++) for (let j = 0; j < q; j++) ut[j * n + i] = u[i * q + j];
+  transposeInto(n, q, U.data, ut);
   const Ut: DenseMatrix = { rows: q, cols: n, data: ut };
 
   const quad = new Float64Array(R * m); // sum_jl d_j d_l M_jl Omega_jl per (group, alpha)
