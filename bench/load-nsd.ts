@@ -7,7 +7,18 @@
  * Needs /usr/bin/python3 with numpy + h5py to write the first session; the others are copies.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { readNpy } from '../src/activations/npy';
 import { openNsdDataset } from '../src/nsd/dataset';
@@ -31,7 +42,10 @@ mkdirSync(betasDir, { recursive: true });
 const first = path.join(dir, 's01.hdf5');
 const maskFile = path.join(dir, 'general.npy');
 if (!existsSync(first) || !existsSync(maskFile)) {
-  const gen = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../test/fixtures/nsd/gen_realsize_session.py');
+  const gen = path.resolve(
+    path.dirname(new URL(import.meta.url).pathname),
+    '../test/fixtures/nsd/gen_realsize_session.py',
+  );
   const r = spawnSync('/usr/bin/python3', [gen, first, maskFile], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('generator failed');
 }
@@ -80,18 +94,36 @@ const raw = rawRead(); // also warms the page cache
 for (const reader of readers) {
   const stamps: number[] = [];
   const t0 = performance.now();
-  const res = await loadSubjectRoiBetas(ds, 1, voxels, { hdf5Reader: reader, onProgress: () => stamps.push(performance.now()) });
+  const res = await loadSubjectRoiBetas(ds, 1, voxels, {
+    hdf5Reader: reader,
+    onProgress: () => stamps.push(performance.now()),
+  });
   const total = (performance.now() - t0) / 1000;
   const perSession = stamps.slice(1).map((t, i) => +((t - stamps[i]) / 1000).toFixed(3));
-  console.log(JSON.stringify({
-    case: 'load-nsd', reader, volume: [81, 104, 83], trials: T, sessions: nSessions, voxels: voxels.length, images: res.nsdIds.length,
-    secondsPerSession: perSession, meanSecondsPerSession: +(perSession.reduce((a, b) => a + b, 0) / perSession.length).toFixed(3),
-    totalSeconds: +total.toFixed(3), extrapolated40Sessions: +((total / nSessions) * 40).toFixed(1),
-    rawReadSecondsPerSession: +(raw / nSessions).toFixed(3), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-  }));
+  console.log(
+    JSON.stringify({
+      case: 'load-nsd',
+      reader,
+      volume: [81, 104, 83],
+      trials: T,
+      sessions: nSessions,
+      voxels: voxels.length,
+      images: res.nsdIds.length,
+      secondsPerSession: perSession,
+      meanSecondsPerSession: +(perSession.reduce((a, b) => a + b, 0) / perSession.length).toFixed(3),
+      totalSeconds: +total.toFixed(3),
+      extrapolated40Sessions: +((total / nSessions) * 40).toFixed(1),
+      rawReadSecondsPerSession: +(raw / nSessions).toFixed(3),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
 }
 // Anchor: h5py reading the same voxels of one session in z-slabs (the usual Python loader), same machine, same run.
-const anchor = spawnSync('/usr/bin/python3', ['-c', `
+const anchor = spawnSync(
+  '/usr/bin/python3',
+  [
+    '-c',
+    `
 import sys, time, numpy as np, h5py
 m = np.load(sys.argv[2]).transpose(2, 1, 0).astype(bool)  # (Z, Y, X)
 t0 = time.time()
@@ -99,6 +131,18 @@ with h5py.File(sys.argv[1], 'r') as h:
     d = h['betas']
     out = [d[:, z][:, m[z]] for z in range(m.shape[0]) if m[z].any()]
 print(time.time() - t0)
-`, files[0], maskFile], { encoding: 'utf8' });
-if (anchor.status === 0) console.log(JSON.stringify({ case: 'load-nsd-anchor', reader: 'h5py z-slabs', secondsPerSession: +Number(anchor.stdout.trim()).toFixed(3) }));
+`,
+    files[0],
+    maskFile,
+  ],
+  { encoding: 'utf8' },
+);
+if (anchor.status === 0)
+  console.log(
+    JSON.stringify({
+      case: 'load-nsd-anchor',
+      reader: 'h5py z-slabs',
+      secondsPerSession: +Number(anchor.stdout.trim()).toFixed(3),
+    }),
+  );
 if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });

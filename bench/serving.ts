@@ -28,7 +28,17 @@ async function populate(prisma: Awaited<ReturnType<typeof startService>>['db']['
     for (let l = 0; l < 10; l++) {
       layers.push(
         await prisma.layer.create({
-          data: { modelId: model.id, name: `layer${l}`, position: l, activationsPath: '/dev/null', stimulusIdsPath: '/dev/null', dtype: 'float32', width: 512, count: 1000, checksum: 'x' },
+          data: {
+            modelId: model.id,
+            name: `layer${l}`,
+            position: l,
+            activationsPath: '/dev/null',
+            stimulusIdsPath: '/dev/null',
+            dtype: 'float32',
+            width: 512,
+            count: 1000,
+            checksum: 'x',
+          },
         }),
       );
     }
@@ -37,12 +47,34 @@ async function populate(prisma: Awaited<ReturnType<typeof startService>>['db']['
       for (const representation of ['neurons', 'sae']) {
         for (const subject of subjects) {
           const run = await prisma.run.create({
-            data: { kind: 'alignment', status: 'succeeded', requestHash: `${layer.id}-${representation}-${subject}`, inputs: {}, method: 'paper', subject, atlas: 'bench-atlas', layerId: layer.id, representation },
+            data: {
+              kind: 'alignment',
+              status: 'succeeded',
+              requestHash: `${layer.id}-${representation}-${subject}`,
+              inputs: {},
+              method: 'paper',
+              subject,
+              atlas: 'bench-atlas',
+              layerId: layer.id,
+              representation,
+            },
           });
           await prisma.score.createMany({
             data: rois.map((target, i) => ({
-              runId: run.id, kind: 'alignment' as const, modelId: model.id, layerId: layer.id, representation, method: 'paper', subject, atlas: 'bench-atlas', target,
-              value: Math.sin(i + layer.position) * 0.3, sem: 0.01, foldValues: [0.1, 0.2, 0.3, 0.2, 0.1], alphas: [1, 1, 1, 1, 1], nVoxels: 100,
+              runId: run.id,
+              kind: 'alignment' as const,
+              modelId: model.id,
+              layerId: layer.id,
+              representation,
+              method: 'paper',
+              subject,
+              atlas: 'bench-atlas',
+              target,
+              value: Math.sin(i + layer.position) * 0.3,
+              sem: 0.01,
+              foldValues: [0.1, 0.2, 0.3, 0.2, 0.1],
+              alphas: [1, 1, 1, 1, 1],
+              nVoxels: 100,
             })),
           });
         }
@@ -56,12 +88,27 @@ async function populate(prisma: Awaited<ReturnType<typeof startService>>['db']['
 function measure(url: string, label: string) {
   return new Promise<void>((resolve, reject) => {
     const cli = path.resolve(import.meta.dirname, '../node_modules/autocannon/autocannon.js');
-    execFile(process.execPath, [cli, '-c', '100', '-d', String(SECONDS), '-j', url], { maxBuffer: 64 << 20 }, (err, stdout) => {
-      if (err) return reject(err);
-      const r = JSON.parse(stdout) as autocannon.Result;
-      console.log(JSON.stringify({ bench: 'serving', label, connections: 100, requests: r.requests.total, non2xx: r.non2xx, rps: r.requests.average, latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max } }));
-      resolve();
-    });
+    execFile(
+      process.execPath,
+      [cli, '-c', '100', '-d', String(SECONDS), '-j', url],
+      { maxBuffer: 64 << 20 },
+      (err, stdout) => {
+        if (err) return reject(err);
+        const r = JSON.parse(stdout) as autocannon.Result;
+        console.log(
+          JSON.stringify({
+            bench: 'serving',
+            label,
+            connections: 100,
+            requests: r.requests.total,
+            non2xx: r.non2xx,
+            rps: r.requests.average,
+            latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+          }),
+        );
+        resolve();
+      },
+    );
   });
 }
 
@@ -69,11 +116,21 @@ async function main() {
   const base = await mkdtemp(path.join(os.tmpdir(), 'align-bench-serving-'));
   await chmod(base, 0o755);
   const pg = await startEmbeddedPostgres({ dir: path.join(base, 'pg'), port: 54700 + Math.floor(Math.random() * 200) });
-  const service = await startService(loadConfig({ DATABASE_URL: pg.url, PORT: '0', ALIGN_DATA_DIR: path.join(base, 'data'), ALIGN_ADMIN_KEY: KEY, LOG_LEVEL: 'silent' }));
+  const service = await startService(
+    loadConfig({
+      DATABASE_URL: pg.url,
+      PORT: '0',
+      ALIGN_DATA_DIR: path.join(base, 'data'),
+      ALIGN_ADMIN_KEY: KEY,
+      LOG_LEVEL: 'silent',
+    }),
+  );
   try {
     const t0 = Date.now();
     const models = await populate(service.db.prisma);
-    console.error(`populated ${await service.db.prisma.score.count()} scores in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.error(
+      `populated ${await service.db.prisma.score.count()} scores in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const m = models[7].model.id;
     const matrix = `${service.url}/v1/scores/matrix?modelId=${m}&subject=subj03&atlas=bench-atlas&representation=difference`;
     const scores = `${service.url}/v1/scores?modelId=${m}&subject=subj03&limit=100`;
@@ -81,12 +138,31 @@ async function main() {
     await measure(scores, 'scores page of 100, idle');
 
     // The same while a job computes in this process (its numerical work runs in a worker thread).
-    const syn = await writeSyntheticNsd(path.join(base, 'data', 'syn'), { subjects: 1, formats: ['hdf5'], layers: [{ name: 'wide', units: 1500 }] });
-    const post = (p: string, body: unknown) => fetch(service.url + p, { method: 'POST', headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    const syn = await writeSyntheticNsd(path.join(base, 'data', 'syn'), {
+      subjects: 1,
+      formats: ['hdf5'],
+      layers: [{ name: 'wide', units: 1500 }],
+    });
+    const post = (p: string, body: unknown) =>
+      fetch(service.url + p, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
     const ds = await post('/v1/datasets', { name: 'syn', root: syn.root, manifestPath: syn.manifestPath });
     const model = await post('/v1/models', { name: 'job-model' });
-    const layer = await post(`/v1/models/${model.id}/layers`, { name: 'wide', activations: { path: syn.layers[0].activations }, stimulusIds: { path: syn.layers[0].stimulusIds } });
-    const job = await post('/v1/alignments', { datasetId: ds.id, subject: 1, atlas: 'prf-visualrois', layerIds: [layer.id], preset: 'encoding' });
+    const layer = await post(`/v1/models/${model.id}/layers`, {
+      name: 'wide',
+      activations: { path: syn.layers[0].activations },
+      stimulusIds: { path: syn.layers[0].stimulusIds },
+    });
+    const job = await post('/v1/alignments', {
+      datasetId: ds.id,
+      subject: 1,
+      atlas: 'prf-visualrois',
+      layerIds: [layer.id],
+      preset: 'encoding',
+    });
     await measure(matrix, 'matrix (difference), while an alignment job runs');
     const state = await (await fetch(`${service.url}/v1/jobs/${job.runs[0].jobId}`)).json();
     console.error(`job state after the measurement: ${state.state}`);

@@ -41,7 +41,10 @@ const rng = new Rng(77);
 const W = dense(F, V, () => rng.normal());
 const A = dense(F, U, () => rng.normal());
 const A2 = dense(F, U, () => rng.normal());
-const results: Record<'better' | 'similar', { d: number; boot: [number, number]; fold: [number, number]; nb: [number, number] }[]> = { better: [], similar: [] };
+const results: Record<
+  'better' | 'similar',
+  { d: number; boot: [number, number]; fold: [number, number]; nb: [number, number] }[]
+> = { better: [], similar: [] };
 const t0 = performance.now();
 for (let s = 0; s < D; s++) {
   const Fm = dense(N, F, () => (rng.uniform() < 0.3 ? Math.abs(rng.normal()) : 0));
@@ -54,14 +57,33 @@ for (let s = 0; s < D; s++) {
     const Xb = kind === 'better' ? Fm : product(Fm, A2, 0, rng);
     const b = fitRidgeCv(Xb, Y, opts);
     const c = pairedFitCell(Y, a, b, { seed: s, nPermutations: 999 });
-    results[kind].push({ d: c.difference, boot: [c.bootstrapCi.lower, c.bootstrapCi.upper], fold: [c.foldCi.lower, c.foldCi.upper], nb: [c.foldCiCorrected.lower, c.foldCiCorrected.upper] });
+    results[kind].push({
+      d: c.difference,
+      boot: [c.bootstrapCi.lower, c.bootstrapCi.upper],
+      fold: [c.foldCi.lower, c.foldCi.upper],
+      nb: [c.foldCiCorrected.lower, c.foldCiCorrected.upper],
+    });
   }
 }
-const cover = (rs: (typeof results)['better'], truth: number, key: 'boot' | 'fold' | 'nb') => rs.filter((r) => r[key][0] <= truth && truth <= r[key][1]).length / rs.length;
+const cover = (rs: (typeof results)['better'], truth: number, key: 'boot' | 'fold' | 'nb') =>
+  rs.filter((r) => r[key][0] <= truth && truth <= r[key][1]).length / rs.length;
 const mean = (x: number[]) => x.reduce((p, q) => p + q, 0) / x.length;
 const summary = (rs: (typeof results)['better']) => {
   const truth = mean(rs.map((r) => r.d));
   const sd = Math.sqrt(mean(rs.map((r) => (r.d - truth) ** 2)));
-  return { truthEstimate: +truth.toFixed(4), sdOverDatasets: +sd.toFixed(4), bootstrapCoverage: cover(rs, truth, 'boot'), foldTCoverage: cover(rs, truth, 'fold'), nadeauBengioCoverage: cover(rs, truth, 'nb') };
+  return {
+    truthEstimate: +truth.toFixed(4),
+    sdOverDatasets: +sd.toFixed(4),
+    bootstrapCoverage: cover(rs, truth, 'boot'),
+    foldTCoverage: cover(rs, truth, 'fold'),
+    nadeauBengioCoverage: cover(rs, truth, 'nb'),
+  };
 };
-console.log(JSON.stringify({ datasets: D, seconds: +((performance.now() - t0) / 1000).toFixed(1), better: summary(results.better), similar: summary(results.similar) }));
+console.log(
+  JSON.stringify({
+    datasets: D,
+    seconds: +((performance.now() - t0) / 1000).toFixed(1),
+    better: summary(results.better),
+    similar: summary(results.similar),
+  }),
+);

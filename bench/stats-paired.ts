@@ -9,7 +9,13 @@
 import { kFoldAssignment, foldIndices } from '../src/compute/folds';
 import type { DenseMatrix } from '../src/compute/matrix';
 import { Rng } from '../src/compute/random';
-import { bootstrapDifferences, bootstrapResamples, signFlipTest, stimulusDifferences, type HeldOutFold } from '../src/compute/stats/index';
+import {
+  bootstrapDifferences,
+  bootstrapResamples,
+  signFlipTest,
+  stimulusDifferences,
+  type HeldOutFold,
+} from '../src/compute/stats/index';
 
 const N = 9841;
 const K = 5;
@@ -23,7 +29,11 @@ const assignment = kFoldAssignment(N, K, 0);
 const folds: HeldOutFold[] = [];
 for (let f = 0; f < K; f++) {
   const m = foldIndices(assignment, f).test.length;
-  const mk = (): DenseMatrix<Float32Array> => ({ rows: m, cols: v, data: Float32Array.from({ length: m * v }, () => rng.normal()) });
+  const mk = (): DenseMatrix<Float32Array> => ({
+    rows: m,
+    cols: v,
+    data: Float32Array.from({ length: m * v }, () => rng.normal()),
+  });
   folds.push({ a: mk(), b: mk(), y: mk() });
 }
 const sizes = folds.map((f) => f.y.rows);
@@ -42,7 +52,14 @@ for (const kind of ['cosine', 'pearson'] as const) {
   console.log(
     JSON.stringify({
       kind,
-      measured: { n: N, targets: v, resamples: R, bootstrapSeconds: +boot.toFixed(3), contributionsSeconds: +contrib.toFixed(3), permutation9999Seconds: +perm.toFixed(3) },
+      measured: {
+        n: N,
+        targets: v,
+        resamples: R,
+        bootstrapSeconds: +boot.toFixed(3),
+        contributionsSeconds: +contrib.toFixed(3),
+        permutation9999Seconds: +perm.toFixed(3),
+      },
       nsdPerSubjectLayer: {
         voxels: NSD_VOXELS,
         bootstrap1000Seconds: +(boot * scale * (NSD_RESAMPLES / R)).toFixed(0),

@@ -26,7 +26,8 @@ const resamples = env('BENCH_RESAMPLES', 1000);
 const rng = new Rng(3);
 const F = 64; // latent factors driving both the layer and the voxels
 const Fm = Float32Array.from({ length: n * F }, () => (rng.uniform() < 0.2 ? Math.abs(rng.normal()) : 0));
-const mix = (rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => rng.normal() / Math.sqrt(rows));
+const mix = (rows: number, cols: number) =>
+  Float32Array.from({ length: rows * cols }, () => rng.normal() / Math.sqrt(rows));
 const A = mix(F, p);
 const W = mix(F, v);
 const X: DenseMatrix<Float32Array> = { rows: n, cols: p, data: new Float32Array(n * p) };
@@ -49,23 +50,43 @@ for (let i = 0; i < n; i++) {
   const chosen = new Set<number>();
   for (let f = 0; f < F && chosen.size < k; f++) if (Fm[i * F + f] > 0) chosen.add((f * (m / F)) | 0);
   while (chosen.size < k) chosen.add(rng.int(m));
-  [...chosen].sort((a, b) => a - b).forEach((c, j) => {
-    indices[i * k + j] = c;
-    values[i * k + j] = c % (m / F) === 0 ? Fm[i * F + c / (m / F)] + 0.05 : 0.1 * Math.abs(rng.normal());
-  });
+  [...chosen]
+    .sort((a, b) => a - b)
+    .forEach((c, j) => {
+      indices[i * k + j] = c;
+      values[i * k + j] = c % (m / F) === 0 ? Fm[i * F + c / (m / F)] + 0.05 : 0.1 * Math.abs(rng.normal());
+    });
   indptr[i + 1] = (i + 1) * k;
 }
 const S: CsrMatrix = { rows: n, cols: m, indptr, indices, values };
 const size = Math.ceil(v / nRois);
-const rois = Array.from({ length: nRois }, (_, r) => ({ name: `roi${r}`, columns: Int32Array.from({ length: Math.min(size, v - r * size) }, (_, j) => r * size + j) }));
+const rois = Array.from({ length: nRois }, (_, r) => ({
+  name: `roi${r}`,
+  columns: Int32Array.from({ length: Math.min(size, v - r * size) }, (_, j) => r * size + j),
+}));
 
 const stages: Record<string, number> = {};
 let stage = '';
 let t = performance.now();
 const out = await ridgeRoisPaired(
-  { Xs: [X, S], Y, rois, preset: 'paper', alphas: [1e-2, 1, 1e2, 1e4], assignment: kFoldAssignment(n, 5, 0), pairs: [[0, 1]], stats: { nResamples: resamples, nPermutations: 9999, seed: 0 } },
+  {
+    Xs: [X, S],
+    Y,
+    rois,
+    preset: 'paper',
+    alphas: [1e-2, 1, 1e2, 1e4],
+    assignment: kFoldAssignment(n, 5, 0),
+    pairs: [[0, 1]],
+    stats: { nResamples: resamples, nPermutations: 9999, seed: 0 },
+  },
   (x) => {
-    const s = x.stage.startsWith('fitting 1') ? 'fitNeurons' : x.stage.startsWith('fitting 2') ? 'fitSae' : x.stage.startsWith('paired') ? 'pairedStatistics' : x.stage;
+    const s = x.stage.startsWith('fitting 1')
+      ? 'fitNeurons'
+      : x.stage.startsWith('fitting 2')
+        ? 'fitSae'
+        : x.stage.startsWith('paired')
+          ? 'pairedStatistics'
+          : x.stage;
     if (s !== stage) {
       const now = performance.now();
       if (stage) stages[stage] = (stages[stage] ?? 0) + (now - t) / 1000;
@@ -86,6 +107,13 @@ console.log(
     nsdPredictionsBothMiB: round((2 * 9841 * 15000 * 4) / 2 ** 20),
     bootstrapNsPerStimulusVoxelResample: round((out.statsSeconds / (resamples * n * v)) * 1e9),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    cellsExample: out.cells[0].slice(0, 2).map((c) => ({ difference: round(c.difference * 1e4) / 1e4, lower: round(c.bootstrapCi.lower * 1e4) / 1e4, upper: round(c.bootstrapCi.upper * 1e4) / 1e4, p: c.p })),
+    cellsExample: out.cells[0]
+      .slice(0, 2)
+      .map((c) => ({
+        difference: round(c.difference * 1e4) / 1e4,
+        lower: round(c.bootstrapCi.lower * 1e4) / 1e4,
+        upper: round(c.bootstrapCi.upper * 1e4) / 1e4,
+        p: c.p,
+      })),
   }),
 );

@@ -64,26 +64,61 @@ async function writeTree(marker: string) {
   rmSync(treeDir, { recursive: true, force: true });
   const t0 = performance.now();
   const syn = await writeSyntheticNsd(treeDir, {
-    subjects: 1, sessions: SESSIONS, volumeShape: VOLUME, images: IMAGES, sharedImages: Math.min(1000, IMAGES),
-    layers: [{ name: 'bench.layer', units: UNITS }], formats: ['hdf5'], extraAtlases: true, seed: 11, roiBox: ROI_BOX,
-    onSession: ({ session }) => console.error(`case D: tree session ${session}/${SESSIONS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
+    subjects: 1,
+    sessions: SESSIONS,
+    volumeShape: VOLUME,
+    images: IMAGES,
+    sharedImages: Math.min(1000, IMAGES),
+    layers: [{ name: 'bench.layer', units: UNITS }],
+    formats: ['hdf5'],
+    extraAtlases: true,
+    seed: 11,
+    roiBox: ROI_BOX,
+    onSession: ({ session }) =>
+      console.error(`case D: tree session ${session}/${SESSIONS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
   });
   const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  writeFileSync(marker, JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMiB, manifestPath: syn.manifestPath, layer: syn.layers[0] }));
+  writeFileSync(
+    marker,
+    JSON.stringify({
+      seconds: (performance.now() - t0) / 1000,
+      peakRssMiB,
+      manifestPath: syn.manifestPath,
+      layer: syn.layers[0],
+    }),
+  );
 }
 
 async function ensureTree() {
   const marker = path.join(treeDir, 'complete.json');
   if (!existsSync(marker)) {
-    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { env: { ...env, BENCH_D_WRITE_TREE: '1' }, stdio: 'inherit' });
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...env, BENCH_D_WRITE_TREE: '1' },
+      stdio: 'inherit',
+    });
   }
   const sae = path.join(treeDir, `sae-${LATENTS}-k${K}.safetensors`);
   if (!existsSync(sae)) {
     const rng = new Rng(5);
-    await saveSae(sae, { inputDim: UNITS, latentDim: LATENTS, k: K, preprocessing: { ...DEFAULT_PREPROCESSING }, weights: initTopKSaeWeights(UNITS, LATENTS, rng), metadata: {} });
+    await saveSae(sae, {
+      inputDim: UNITS,
+      latentDim: LATENTS,
+      k: K,
+      preprocessing: { ...DEFAULT_PREPROCESSING },
+      weights: initTopKSaeWeights(UNITS, LATENTS, rng),
+      metadata: {},
+    });
   }
   const { readFileSync } = await import('node:fs');
-  return { ...(JSON.parse(readFileSync(marker, 'utf8')) as { seconds: number; peakRssMiB?: number; manifestPath: string; layer: { activations: string; stimulusIds: string } }), sae };
+  return {
+    ...(JSON.parse(readFileSync(marker, 'utf8')) as {
+      seconds: number;
+      peakRssMiB?: number;
+      manifestPath: string;
+      layer: { activations: string; stimulusIds: string };
+    }),
+    sae,
+  };
 }
 
 async function main() {
@@ -91,18 +126,49 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-d-'));
   chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as another user
   const { DATABASE_URL: _unused, ...rest } = env; // always a fresh embedded database
-  const config = loadConfig({ ...rest, ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: cacheRoot, ALIGN_ADMIN_KEY: 'bench-case-d-key-0123456789', ALIGN_WORKERS: '1', PORT: String(await freePort()), ALIGN_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
+  const config = loadConfig({
+    ...rest,
+    ALIGN_DATA_DIR: dataDir,
+    ALIGN_DATA_ROOTS: cacheRoot,
+    ALIGN_ADMIN_KEY: 'bench-case-d-key-0123456789',
+    ALIGN_WORKERS: '1',
+    PORT: String(await freePort()),
+    ALIGN_PG_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
   const service = await startService(config);
   try {
     const api = new ApiClient(service.url, config.adminKey);
-    const ds = await api.post('/v1/datasets', { name: 'case-d', root: path.join(treeDir), manifestPath: tree.manifestPath });
+    const ds = await api.post('/v1/datasets', {
+      name: 'case-d',
+      root: path.join(treeDir),
+      manifestPath: tree.manifestPath,
+    });
     const model = await api.post('/v1/models', { name: 'bench-net' });
-    const layer = await api.post(`/v1/models/${model.id}/layers`, { name: 'bench.layer', activations: { path: tree.layer.activations }, stimulusIds: { path: tree.layer.stimulusIds } });
+    const layer = await api.post(`/v1/models/${model.id}/layers`, {
+      name: 'bench.layer',
+      activations: { path: tree.layer.activations },
+      stimulusIds: { path: tree.layer.stimulusIds },
+    });
     const sae = (await api.request('POST', `/v1/layers/${layer.id}/saes`, { weights: { path: tree.sae }, k: K })).body;
-    const labels = { 'prf-visualrois': ['V1v', 'V1d', 'V2v', 'V2d', 'V3v', 'V3d', 'hV4'], 'floc-faces': ['OFA', 'FFA-1', 'FFA-2', 'mTL-faces', 'aTL-faces'], streams: ['early', 'midventral', 'midlateral', 'midparietal', 'ventral', 'lateral', 'parietal'] };
-    const rois = [...Object.entries(labels).flatMap(([a, ls]) => ls.map((l) => `${a}/${l}`)), { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] }];
+    const labels = {
+      'prf-visualrois': ['V1v', 'V1d', 'V2v', 'V2d', 'V3v', 'V3d', 'hV4'],
+      'floc-faces': ['OFA', 'FFA-1', 'FFA-2', 'mTL-faces', 'aTL-faces'],
+      streams: ['early', 'midventral', 'midlateral', 'midparietal', 'ventral', 'lateral', 'parietal'],
+    };
+    const rois = [
+      ...Object.entries(labels).flatMap(([a, ls]) => ls.map((l) => `${a}/${l}`)),
+      { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] },
+    ];
     const t0 = performance.now();
-    const created = await api.post('/v1/studies', { datasetId: ds.id, subjects: ['subj01'], layerIds: [layer.id], representations: ['neurons', { saeId: sae.id }], rois, folds: { k: 5, seed: 0 } });
+    const created = await api.post('/v1/studies', {
+      datasetId: ds.id,
+      subjects: ['subj01'],
+      layerIds: [layer.id],
+      representations: ['neurons', { saeId: sae.id }],
+      rois,
+      folds: { k: 5, seed: 0 },
+    });
     let study = created;
     while (study.cells.some((c: { status: string }) => c.status === 'queued' || c.status === 'running')) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -110,7 +176,8 @@ async function main() {
       study = await api.get(`/v1/studies/${created.id}`).catch(() => study);
     }
     const wall = (performance.now() - t0) / 1000;
-    if (study.state !== 'succeeded') throw new Error(`study ${study.state}: ${JSON.stringify(study.cells.map((c: { error: string }) => c.error))}`);
+    if (study.state !== 'succeeded')
+      throw new Error(`study ${study.state}: ${JSON.stringify(study.cells.map((c: { error: string }) => c.error))}`);
     const runs = await service.db.prisma.run.findMany({ where: { studyId: created.id } });
     // One job per (subject, layer) fits every representation of the layer (study-unit.ts): per representation its
     // own stages; per unit the paired statistics, the rest (compute-thread transfers, packaging), save and wall.
@@ -120,7 +187,11 @@ async function main() {
     for (const r of runs) {
       const t = r.timings as Record<string, number>;
       stages[r.representation] = {
-        load: round(t.load), encodeAndPrepare: round(t.prepare), decompositions: round(t.gram + t.eigh + t.basis), alphaSearch: round(t.alphaSearch), predict: round(t.predict),
+        load: round(t.load),
+        encodeAndPrepare: round(t.prepare),
+        decompositions: round(t.gram + t.eigh + t.basis),
+        alphaSearch: round(t.alphaSearch),
+        predict: round(t.predict),
         nDecompositions: t.decompositions,
       };
     }
@@ -131,29 +202,59 @@ async function main() {
       const wallSeconds = Math.max(...unit.map((r) => (r.finishedAt!.getTime() - r.startedAt!.getTime()) / 1000));
       const computed = t.load + ts.reduce((sum, x) => sum + x.prepare + fitOf(x), 0) + (t.pairedStatistics ?? 0);
       units[key] = {
-        representations: unit.length, pairedStatistics: round(t.pairedStatistics ?? 0),
+        representations: unit.length,
+        pairedStatistics: round(t.pairedStatistics ?? 0),
         // to and from the compute thread, per-ROI packaging
         overhead: round(Math.max(0, t.total - computed)),
-        save: round(Math.max(0, wallSeconds - t.total)), total: round(wallSeconds),
+        save: round(Math.max(0, wallSeconds - t.total)),
+        total: round(wallSeconds),
       };
     }
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     const union = study.results.find((r: { roi: string }) => r.roi === 'FFA');
     // Targets fitted per representation: the ROIs' sizes summed (overlapping ROIs count each time).
-    const roiVoxelsSum = (study.results as { representation: string; nVoxels: number }[]).filter((r) => r.representation === 'neurons').reduce((t, r) => t + r.nVoxels, 0);
+    const roiVoxelsSum = (study.results as { representation: string; nVoxels: number }[])
+      .filter((r) => r.representation === 'neurons')
+      .reduce((t, r) => t + r.nVoxels, 0);
     const line: Record<string, unknown> = {
       case: 'D',
-      sizes: { sessions: SESSIONS, trialsPerSession: TRIALS, volume: VOLUME, images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length, units: UNITS, latents: LATENTS, k: K, rois: rois.length, roiBox: ROI_BOX ?? null, unionVoxels: null as number | null, ffaVoxels: union?.nVoxels ?? null, roiVoxelsSum },
-      treeSeconds: round(tree.seconds), treePeakRssMiB: tree.peakRssMiB ?? null, studyWallSeconds: round(wall), stages, units, peakRssMiB,
+      sizes: {
+        sessions: SESSIONS,
+        trialsPerSession: TRIALS,
+        volume: VOLUME,
+        images: Object.keys((await api.get(`/v1/runs/${runs[0].id}/folds`)).assignment).length,
+        units: UNITS,
+        latents: LATENTS,
+        k: K,
+        rois: rois.length,
+        roiBox: ROI_BOX ?? null,
+        unionVoxels: null as number | null,
+        ffaVoxels: union?.nVoxels ?? null,
+        roiVoxelsSum,
+      },
+      treeSeconds: round(tree.seconds),
+      treePeakRssMiB: tree.peakRssMiB ?? null,
+      studyWallSeconds: round(wall),
+      stages,
+      units,
+      peakRssMiB,
     };
 
     console.error(`case D: study done ${JSON.stringify(line)}`); // partial result, in case a later path is cut short
     // The per-ROI path and the paper's pipeline on the same matrices.
     // BENCH_D_PERROI: 0 (skip), a representation ('sae' or 'neurons': that one only), anything else: both
-    const perRoiFor = (rep: string) => env.BENCH_D_PERROI !== '0' && (env.BENCH_D_PERROI !== 'sae' && env.BENCH_D_PERROI !== 'neurons' ? true : env.BENCH_D_PERROI === rep);
-    const runAnchor = env.BENCH_D_ANCHOR !== '0' && spawnSync(PYTHON, ['-c', 'import sklearn, h5py, nibabel'], { stdio: 'ignore' }).status === 0;
-    const resolved = (study.inputs.rois as ResolvedRoi[]);
-    const targets = await loadRoiTargets(service.db.prisma, config, { datasetId: ds.id, subject: 'subj01', rois: resolved });
+    const perRoiFor = (rep: string) =>
+      env.BENCH_D_PERROI !== '0' &&
+      (env.BENCH_D_PERROI !== 'sae' && env.BENCH_D_PERROI !== 'neurons' ? true : env.BENCH_D_PERROI === rep);
+    const runAnchor =
+      env.BENCH_D_ANCHOR !== '0' &&
+      spawnSync(PYTHON, ['-c', 'import sklearn, h5py, nibabel'], { stdio: 'ignore' }).status === 0;
+    const resolved = study.inputs.rois as ResolvedRoi[];
+    const targets = await loadRoiTargets(service.db.prisma, config, {
+      datasetId: ds.id,
+      subject: 'subj01',
+      rois: resolved,
+    });
     (line.sizes as { unionVoxels: number }).unionVoxels = targets.voxelIndices.length;
     const layerRow = await service.db.prisma.layer.findUniqueOrThrow({ where: { id: layer.id } });
     const { ids, X: acts } = await loadLayerMatrix(layerRow, config);
@@ -165,22 +266,41 @@ async function main() {
     for (const r of runs) foldsOf.set(r.id, await api.get(`/v1/runs/${r.id}/folds`));
     for (const r of runs) {
       const folds = foldsOf.get(r.id)!;
-      const nsdIds: number[] = Object.keys(folds.assignment).map(Number).sort((a, b) => a - b);
+      const nsdIds: number[] = Object.keys(folds.assignment)
+        .map(Number)
+        .sort((a, b) => a - b);
       const assignment = Int32Array.from(nsdIds, (id) => folds.assignment[String(id)]);
       const layerRowOf = new Map(Array.from(ids, (id, i) => [id, i]));
       const betaRowOf = new Map(Array.from(targets.nsdIds, (id, i) => [id, i]));
-      const X0 = takeRows(acts, Int32Array.from(nsdIds, (id) => layerRowOf.get(id)!)) as DenseMatrix<Float32Array>;
+      const X0 = takeRows(
+        acts,
+        Int32Array.from(nsdIds, (id) => layerRowOf.get(id)!),
+      ) as DenseMatrix<Float32Array>;
       const X = await representationMatrix(service.db.prisma, r.saeId, X0);
-      const Y = takeRows(targets.betas, Int32Array.from(nsdIds, (id) => betaRowOf.get(id)!)) as DenseMatrix<Float32Array>;
+      const Y = takeRows(
+        targets.betas,
+        Int32Array.from(nsdIds, (id) => betaRowOf.get(id)!),
+      ) as DenseMatrix<Float32Array>;
       if (perRoiFor(r.representation)) {
         const t = performance.now();
-        const res = await ridgeRois({ X, Y, rois: targets.rois, preset: 'paper', alphas: study.inputs.alphas, assignment, perRoi: true }, () => {});
+        const res = await ridgeRois(
+          { X, Y, rois: targets.rois, preset: 'paper', alphas: study.inputs.alphas, assignment, perRoi: true },
+          () => {},
+        );
         const seconds = (performance.now() - t) / 1000;
         const mine = study.results.filter((x: { runId: string }) => x.runId === r.id);
-        const maxDiff = Math.max(...res.rois.map((x) => Math.abs(x.mean - mine.find((m: { roi: string }) => m.roi === x.name).value)));
+        const maxDiff = Math.max(
+          ...res.rois.map((x) => Math.abs(x.mean - mine.find((m: { roi: string }) => m.roi === x.name).value)),
+        );
         const shared = stages[r.representation];
         console.error(`case D: per-ROI ${r.representation} ${seconds.toFixed(1)} s`);
-        perRoi[r.representation] = { fitSeconds: round(seconds), nDecompositions: res.decompositions, sharedFitSeconds: round(shared.decompositions + shared.alphaSearch + shared.predict), speedup: round(seconds / (shared.decompositions + shared.alphaSearch + shared.predict)), maxAbsDiff: maxDiff };
+        perRoi[r.representation] = {
+          fitSeconds: round(seconds),
+          nDecompositions: res.decompositions,
+          sharedFitSeconds: round(shared.decompositions + shared.alphaSearch + shared.predict),
+          speedup: round(seconds / (shared.decompositions + shared.alphaSearch + shared.predict)),
+          maxAbsDiff: maxDiff,
+        };
       }
       if (runAnchor) {
         const dir = path.join(anchorIn, r.representation);
@@ -193,18 +313,42 @@ async function main() {
     }
     line.perRoi = perRoi;
     if (runAnchor) {
-      const spec = { root: treeDir, subject: 1, sessions: SESSIONS, trialsPerSession: TRIALS, rois: resolved, reps: runs.map((r) => r.representation) };
+      const spec = {
+        root: treeDir,
+        subject: 1,
+        sessions: SESSIONS,
+        trialsPerSession: TRIALS,
+        rois: resolved,
+        reps: runs.map((r) => r.representation),
+      };
       writeFileSync(path.join(anchorIn, 'spec.json'), JSON.stringify(spec));
-      const out = execFileSync(PYTHON, [path.join(here, 'anchor_study.py'), anchorIn], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
-      const anchor = JSON.parse(out) as { loadSeconds: number; fits: Record<string, { seconds: number; means: Record<string, number> }> };
+      const out = execFileSync(PYTHON, [path.join(here, 'anchor_study.py'), anchorIn], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const anchor = JSON.parse(out) as {
+        loadSeconds: number;
+        fits: Record<string, { seconds: number; means: Record<string, number> }>;
+      };
       const maxDiff: Record<string, number> = {};
       for (const [rep, f] of Object.entries(anchor.fits)) {
         const run = runs.find((r) => r.representation === rep)!;
-        maxDiff[rep] = Math.max(...study.results.filter((x: { runId: string }) => x.runId === run.id).map((x: { roi: string; value: number }) => Math.abs(x.value - f.means[x.roi])));
+        maxDiff[rep] = Math.max(
+          ...study.results
+            .filter((x: { runId: string }) => x.runId === run.id)
+            .map((x: { roi: string; value: number }) => Math.abs(x.value - f.means[x.roi])),
+        );
       }
-      line.paperPipeline = { loadSeconds: round(anchor.loadSeconds), fitSeconds: Object.fromEntries(Object.entries(anchor.fits).map(([k, v]) => [k, round(v.seconds)])), maxAbsDiff: maxDiff };
+      line.paperPipeline = {
+        loadSeconds: round(anchor.loadSeconds),
+        fitSeconds: Object.fromEntries(Object.entries(anchor.fits).map(([k, v]) => [k, round(v.seconds)])),
+        maxAbsDiff: maxDiff,
+      };
       const totalService = Object.values(units).reduce((t, u) => t + u.total, 0);
-      line.speedupOverPaperPipeline = round((anchor.loadSeconds + Object.values(anchor.fits).reduce((t, f) => t + f.seconds, 0)) / totalService);
+      line.speedupOverPaperPipeline = round(
+        (anchor.loadSeconds + Object.values(anchor.fits).reduce((t, f) => t + f.seconds, 0)) / totalService,
+      );
     }
     rmSync(anchorIn, { recursive: true, force: true });
     // the study's peak stays in peakRssMiB; this one includes the comparison paths run in this process
@@ -218,4 +362,11 @@ async function main() {
 
 // `npm run bench` runs every case; BENCH_CASES without D skips this one.
 if (env.BENCH_D_WRITE_TREE === '1') await writeTree(path.join(treeDir, 'complete.json'));
-else if (!env.BENCH_CASES || env.BENCH_CASES.toUpperCase().split(',').map((c) => c.trim()).includes('D')) await main();
+else if (
+  !env.BENCH_CASES ||
+  env.BENCH_CASES.toUpperCase()
+    .split(',')
+    .map((c) => c.trim())
+    .includes('D')
+)
+  await main();

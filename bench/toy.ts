@@ -51,7 +51,14 @@ console.log(
       shared: r.overlap.shared,
     })),
     ...(fullDefaults
-      ? { baseline: { commit: '6765014', wallSeconds: 1175, cpuSeconds: 654, note: 'same full defaults, one thread, before the native LOO loop and threads (src/toy/README.md)' } }
+      ? {
+          baseline: {
+            commit: '6765014',
+            wallSeconds: 1175,
+            cpuSeconds: 654,
+            note: 'same full defaults, one thread, before the native LOO loop and threads (src/toy/README.md)',
+          },
+        }
       : {}),
   }),
 );

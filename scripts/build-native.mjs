@@ -21,7 +21,9 @@ function findNodeGyp() {
   const cands = [];
   if (process.env.npm_config_node_gyp) cands.push(process.env.npm_config_node_gyp);
   if (process.env.npm_execpath) {
-    cands.push(path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+    cands.push(
+      path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    );
   }
   try {
     const npmBin = execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim();
@@ -32,7 +34,19 @@ function findNodeGyp() {
   } catch {
     /* no npm on PATH */
   }
-  cands.push(path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  cands.push(
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+  );
   for (const c of cands) if (c && existsSync(c)) return { cmd: process.execPath, pre: [c] };
   try {
     const onPath = execFileSync('sh', ['-c', 'command -v node-gyp'], { encoding: 'utf8' }).trim();
@@ -58,7 +72,11 @@ function build(gyp, nodedir, dir) {
     encoding: 'utf8',
   });
   if (res.status === 0) return null;
-  const tail = `${res.stderr ?? ''}${res.stdout ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l)).slice(-1)[0];
+  const tail = `${res.stderr ?? ''}${res.stdout ?? ''}`
+    .trim()
+    .split('\n')
+    .filter((l) => /error/i.test(l))
+    .slice(-1)[0];
   return tail ? tail.trim() : `exit ${res.status}`;
 }
 
@@ -68,15 +86,33 @@ function main() {
   if (!gyp) return say('skipped (node-gyp not found)');
   const nodedir = findNodeDir();
   if (!nodedir) return say('skipped (Node headers include/node/node_api.h not found)');
-  const cblas = findHeader(['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/cblas.h', '/usr/include/openblas/cblas.h']);
-  const lapacke = findHeader(['/usr/include/lapacke.h', '/usr/include/x86_64-linux-gnu/lapacke.h', '/usr/include/openblas/lapacke.h']);
-  if (!cblas || !lapacke) say('align_linalg skipped (cblas.h / lapacke.h not found; apt-get install libopenblas-dev liblapacke-dev)');
+  const cblas = findHeader([
+    '/usr/include/x86_64-linux-gnu/cblas.h',
+    '/usr/include/aarch64-linux-gnu/cblas.h',
+    '/usr/include/cblas.h',
+    '/usr/include/openblas/cblas.h',
+  ]);
+  const lapacke = findHeader([
+    '/usr/include/lapacke.h',
+    '/usr/include/x86_64-linux-gnu/lapacke.h',
+    '/usr/include/openblas/lapacke.h',
+  ]);
+  if (!cblas || !lapacke)
+    say('align_linalg skipped (cblas.h / lapacke.h not found; apt-get install libopenblas-dev liblapacke-dev)');
   else {
     const err = build(gyp, nodedir, nativeDir);
-    say(err ? `align_linalg build failed, using the TypeScript fallback (${err})` : 'built native/build/Release/align_linalg.node (OpenBLAS + LAPACKE)');
+    say(
+      err
+        ? `align_linalg build failed, using the TypeScript fallback (${err})`
+        : 'built native/build/Release/align_linalg.node (OpenBLAS + LAPACKE)',
+    );
   }
   const cudaErr = build(gyp, nodedir, path.join(nativeDir, 'cuda'));
-  say(cudaErr ? `align_cuda build failed, no GPU path (${cudaErr})` : 'built native/cuda/build/Release/align_cuda.node (CUDA libraries opened at run time)');
+  say(
+    cudaErr
+      ? `align_cuda build failed, no GPU path (${cudaErr})`
+      : 'built native/cuda/build/Release/align_cuda.node (CUDA libraries opened at run time)',
+  );
 }
 
 try {

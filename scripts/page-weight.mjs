@@ -47,5 +47,7 @@ for (const [key, m] of Object.entries(manifest)) {
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log('page          JS (gzip)              CSS (gzip)');
 for (const r of rows.sort((a, b) => a.page.localeCompare(b.page))) {
-  console.log(`${r.page.padEnd(13)} ${kb(r.js).padStart(10)} (${kb(r.jsGzip).padStart(9)})  ${kb(r.css).padStart(8)} (${kb(r.cssGzip)})`);
+  console.log(
+    `${r.page.padEnd(13)} ${kb(r.js).padStart(10)} (${kb(r.jsGzip).padStart(9)})  ${kb(r.css).padStart(8)} (${kb(r.cssGzip)})`,
+  );
 }

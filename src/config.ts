@@ -33,7 +33,12 @@ export const ConfigSchema = z.object({
   /** In-process job workers (0: this process only serves HTTP). */
   ALIGN_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
   /** A running job not finished after this long is considered lost (worker killed) and retried. */
-  ALIGN_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(4 * 3600),
+  ALIGN_JOB_EXPIRE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(4 * 3600),
   /** A running job without a heartbeat for this long lost its worker and is retried elsewhere. */
   ALIGN_JOB_STALE_SECONDS: z.coerce.number().min(2).max(86_400).default(120),
   ALIGN_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(2),
@@ -97,7 +102,10 @@ export function cudaSettings(env: NodeJS.ProcessEnv = process.env): CudaSettings
   const e = parsed.success ? parsed.data : { ALIGN_CUDA: 'auto' as const, ALIGN_CUDA_LIB_DIRS: undefined };
   return {
     mode: e.ALIGN_CUDA === '0' ? 'off' : 'auto',
-    libDirs: (e.ALIGN_CUDA_LIB_DIRS ?? '').split(path.delimiter).filter((s) => s.length > 0).map((s) => path.resolve(s)),
+    libDirs: (e.ALIGN_CUDA_LIB_DIRS ?? '')
+      .split(path.delimiter)
+      .filter((s) => s.length > 0)
+      .map((s) => path.resolve(s)),
     pythonPrefixes: [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((s): s is string => !!s),
   };
 }
@@ -111,7 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.ALIGN_DATA_DIR);
-  const privateDirs = { pg: path.join(dataDir, 'pg'), uploads: path.join(dataDir, 'uploads'), saes: path.join(dataDir, 'saes') };
+  const privateDirs = {
+    pg: path.join(dataDir, 'pg'),
+    uploads: path.join(dataDir, 'uploads'),
+    saes: path.join(dataDir, 'saes'),
+  };
   const roots = (e.ALIGN_DATA_ROOTS ?? defaultDataRoot(dataDir))
     .split(path.delimiter)
     .filter((s) => s.length > 0)
@@ -156,7 +168,10 @@ const PRIVATE_WHAT = { pg: 'the embedded database', uploads: 'uploaded files', s
 function checkRootsArePublic(roots: readonly string[], privateDirs: Config['privateDirs']): void {
   for (const root of roots) {
     for (const [k, dir] of Object.entries(privateDirs) as [keyof typeof PRIVATE_WHAT, string][]) {
-      const pairs: [string, string][] = [[root, dir], [realpathLenient(root), realpathLenient(dir)]];
+      const pairs: [string, string][] = [
+        [root, dir],
+        [realpathLenient(root), realpathLenient(dir)],
+      ];
       if (pairs.some(([r, d]) => isInside(d, r) || isInside(r, d))) {
         throw new ConfigError(
           `invalid configuration: ALIGN_DATA_ROOTS entry ${root} overlaps ${dir}, which holds ${PRIVATE_WHAT[k]}; list only the folders holding your datasets and activations (the default is ALIGN_DATA_DIR/datasets)`,

@@ -53,11 +53,30 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     const backend = await initBackend(config.backend);
     logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
     const cache = new ResponseCache();
-    const context: AppContext = { prisma: db.prisma, config, logger, backend, startedAt: new Date(), embeddedDatabase: db.embedded, databaseMode: db.mode, cache };
-    stopListening = await listenForResultChanges(db.url, (err) => logger.warn({ err }, 'results notification channel error'));
+    const context: AppContext = {
+      prisma: db.prisma,
+      config,
+      logger,
+      backend,
+      startedAt: new Date(),
+      embeddedDatabase: db.embedded,
+      databaseMode: db.mode,
+      cache,
+    };
+    stopListening = await listenForResultChanges(db.url, (err) =>
+      logger.warn({ err }, 'results notification channel error'),
+    );
     onResultsChanged(() => cache.clear());
     const workers = opts.http === false ? Math.max(1, config.workers) : config.workers;
-    jobs = context.jobs = await startJobQueue({ databaseUrl: db.url, prisma: db.prisma, config, logger, backend, handlers: jobHandlers(), workers });
+    jobs = context.jobs = await startJobQueue({
+      databaseUrl: db.url,
+      prisma: db.prisma,
+      config,
+      logger,
+      backend,
+      handlers: jobHandlers(),
+      workers,
+    });
     let port = 0;
     if (opts.http !== false) {
       const app = createApp(context);

@@ -16,7 +16,6 @@ declare module 'vitest' {
   }
 }
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.TEST_DATABASE_URL) {
     project.provide('pgAdminUrl', process.env.TEST_DATABASE_URL);
@@ -25,7 +24,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(path.join(os.tmpdir(), 'align-test-pg-'));
   // As root the server runs as the postgres user, which must be able to enter this folder.
   await chmod(dir, 0o755);
-  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), database: 'postgres' });
+  const server = await startEmbeddedPostgres({
+    dir: path.join(dir, 'pg'),
+    port: await freePort(),
+    database: 'postgres',
+  });
   project.provide('pgAdminUrl', server.url);
   return async () => {
     await server.stop();

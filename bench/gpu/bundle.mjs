@@ -9,7 +9,18 @@
 //   run.sh                               unpacks and runs check.mjs (pass --dry-run to try it without a GPU)
 // Usage: node bench/gpu/bundle.mjs [--out DIR] [--fast (gzip -1)] [--xz (node as xz -6: ~12 MB smaller, minutes)]
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -72,7 +83,9 @@ async function main() {
     // Optional rungs of the tensor backend ladder stay out (absent there as here); CommonJS dependencies
     // get a require() in the ES module.
     external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '*.node'],
-    banner: { js: "import { createRequire as __alignCreateRequire } from 'node:module'; const require = __alignCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __alignCreateRequire } from 'node:module'; const require = __alignCreateRequire(import.meta.url);",
+    },
   });
   for (const a of ADDONS) {
     mkdirSync(path.dirname(path.join(out, a)), { recursive: true });
@@ -85,14 +98,19 @@ async function main() {
     gz(file, path.join(out, FALLBACK.test(name) ? 'lib-fallback' : 'lib', `${name}.gz`));
   }
   if (args.includes('--xz')) {
-    writeFileSync(path.join(out, 'node.xz'), execFileSync('xz', ['-6', '-T0', '-c', process.execPath], { maxBuffer: 1 << 30 }));
+    writeFileSync(
+      path.join(out, 'node.xz'),
+      execFileSync('xz', ['-6', '-T0', '-c', process.execPath], { maxBuffer: 1 << 30 }),
+    );
   } else {
     gz(process.execPath, path.join(out, 'node.gz'));
   }
   copyFileSync(path.join(root, 'bench', 'gpu', 'run.sh'), path.join(out, 'run.sh'));
   chmodSync(path.join(out, 'run.sh'), 0o755);
   const total = size(out);
-  console.log(JSON.stringify({ bundle: out, bytes: total, mib: Number((total / 2 ** 20).toFixed(1)), underLimit: total < LIMIT }));
+  console.log(
+    JSON.stringify({ bundle: out, bytes: total, mib: Number((total / 2 ** 20).toFixed(1)), underLimit: total < LIMIT }),
+  );
   if (total >= LIMIT) process.exitCode = 1;
 }
 

@@ -57,11 +57,27 @@ async function ridgeCase(c: ReturnType<typeof ridgeCases>[number], engine: 'cuda
   const Y = targets(rng, X, c.v);
   const assignment = kFoldAssignment(c.n, 5, 0);
   const generate = now() - t;
-  const line: Record<string, unknown> = { case: c.name, dryRun: dry, n: c.n, units: c.p, voxels: c.v, nonZerosPerRow: c.k ?? null, generateSeconds: round(generate, 2) };
+  const line: Record<string, unknown> = {
+    case: c.name,
+    dryRun: dry,
+    n: c.n,
+    units: c.p,
+    voxels: c.v,
+    nonZerosPerRow: c.k ?? null,
+    generateSeconds: round(generate, 2),
+  };
   t = now();
   const dev = fitRidgeCv(X, Y, { preset: 'paper', assignment, engine });
   const devTotal = now() - t;
-  line.device = { engine: dev.info.engine, form: dev.folds[0].form, rank: dev.folds.map((f) => f.rank), seconds: stageSeconds(dev), wall: round(devTotal, 3), foldAlphas: dev.folds.map((f) => f.alpha), foldScores: dev.folds.map((f) => round(f.meanScore, 6)) };
+  line.device = {
+    engine: dev.info.engine,
+    form: dev.folds[0].form,
+    rank: dev.folds.map((f) => f.rank),
+    seconds: stageSeconds(dev),
+    wall: round(devTotal, 3),
+    foldAlphas: dev.folds.map((f) => f.alpha),
+    foldScores: dev.folds.map((f) => round(f.meanScore, 6)),
+  };
   if (skipCpu.has(c.name)) {
     line.cpu = null;
   } else {
@@ -70,10 +86,21 @@ async function ridgeCase(c: ReturnType<typeof ridgeCases>[number], engine: 'cuda
     const cpu = fitRidgeCv(X, Y, { preset: 'paper', assignment, engine: 'ts' });
     const cpuTotal = now() - t;
     setCudaEnabled(prev);
-    line.cpu = { engine: cpu.info.engine, precision: cpu.info.precision, form: cpu.folds[0].form, seconds: stageSeconds(cpu), wall: round(cpuTotal, 3), foldAlphas: cpu.folds.map((f) => f.alpha), foldScores: cpu.folds.map((f) => round(f.meanScore, 6)) };
+    line.cpu = {
+      engine: cpu.info.engine,
+      precision: cpu.info.precision,
+      form: cpu.folds[0].form,
+      seconds: stageSeconds(cpu),
+      wall: round(cpuTotal, 3),
+      foldAlphas: cpu.folds.map((f) => f.alpha),
+      foldScores: cpu.folds.map((f) => round(f.meanScore, 6)),
+    };
     line.sameAlphas = cpu.folds.every((f, i) => f.alpha === dev.folds[i].alpha);
     line.maxAbsScoreDiff = maxScoreDiff(cpu, dev);
-    line.ridgeCoreSeconds = { device: round(dev.timings.total - dev.timings.preprocess, 3), cpu: round(cpu.timings.total - cpu.timings.preprocess, 3) };
+    line.ridgeCoreSeconds = {
+      device: round(dev.timings.total - dev.timings.preprocess, 3),
+      cpu: round(cpu.timings.total - cpu.timings.preprocess, 3),
+    };
     line.cpuOverDevice = round(cpuTotal / devTotal, 2);
   }
   emit(line);
@@ -103,7 +130,16 @@ function saeCase(): void {
   for (let j = 0; j < m; j++) w.bEnc[j] = 0.01 * rng.normal();
   const xp = preprocessRows(X, DEFAULT_PREPROCESSING);
   const dev = encode(xp, n, d, w, k);
-  const line: Record<string, unknown> = { case: 'SAE', dryRun: dry, n, inputDim: d, latents: m, k, gemmOn: useCuda({ kind: 'gemm', flops: n * d * m }) ? 'cuda' : 'cpu', device: dev.seconds };
+  const line: Record<string, unknown> = {
+    case: 'SAE',
+    dryRun: dry,
+    n,
+    inputDim: d,
+    latents: m,
+    k,
+    gemmOn: useCuda({ kind: 'gemm', flops: n * d * m }) ? 'cuda' : 'cpu',
+    device: dev.seconds,
+  };
   if (skipCpu.has('SAE')) line.cpu = null;
   else {
     const prev = setCudaEnabled(false);
@@ -130,7 +166,17 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   const info = linalgInfo();
   const engine = dry ? 'host' : 'cuda';
-  emit({ case: 'info', dryRun: dry, scale, node: process.version, backend: backend.name, native: info.native, blas: info.blas, threads: info.threads, cuda: info.cuda });
+  emit({
+    case: 'info',
+    dryRun: dry,
+    scale,
+    node: process.version,
+    backend: backend.name,
+    native: info.native,
+    blas: info.blas,
+    threads: info.threads,
+    cuda: info.cuda,
+  });
   if (!dry && !info.cuda.available) {
     emit({ case: 'error', error: `no GPU path: ${info.cuda.reason}` });
     process.exitCode = 2;

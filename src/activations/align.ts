@@ -24,8 +24,14 @@ export interface AlignOptions {
  * Align activations (rows labelled by `ids`) to `nsdIds`. Duplicate activation ids raise
  * DataValidationError("stimulusIds[i]"); a row-count mismatch raises DataValidationError("stimulusIds").
  */
-export function alignActivationsToStimuli(acts: DenseMatrix<Float32Array>, ids: ArrayLike<number>, nsdIds: ArrayLike<number>, opts: AlignOptions = {}): AlignedActivations {
-  if (ids.length !== acts.rows) throw new DataValidationError('stimulusIds', `${ids.length} stimulus ids for ${acts.rows} activation rows`);
+export function alignActivationsToStimuli(
+  acts: DenseMatrix<Float32Array>,
+  ids: ArrayLike<number>,
+  nsdIds: ArrayLike<number>,
+  opts: AlignOptions = {},
+): AlignedActivations {
+  if (ids.length !== acts.rows)
+    throw new DataValidationError('stimulusIds', `${ids.length} stimulus ids for ${acts.rows} activation rows`);
   const rowOf = new Map<number, number>();
   for (let i = 0; i < ids.length; i++) {
     if (rowOf.has(ids[i])) throw new DataValidationError(`stimulusIds[${i}]`, `duplicate stimulus id ${ids[i]}`);
@@ -46,7 +52,10 @@ export function alignActivationsToStimuli(acts: DenseMatrix<Float32Array>, ids: 
     }
   }
   if (opts.requireAll && missing.length > 0) {
-    throw new DataValidationError('nsdIds', `${missing.length} stimuli have no activations (first: ${missing.slice(0, 5).join(', ')})`);
+    throw new DataValidationError(
+      'nsdIds',
+      `${missing.length} stimuli have no activations (first: ${missing.slice(0, 5).join(', ')})`,
+    );
   }
   const extra = Array.from(ids).filter((id) => !wanted.has(id));
   const C = acts.cols;

@@ -26,13 +26,15 @@ function toFloat32(data: ArrayLike<number>): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
-
 /**
  * Read an activations matrix. `.npy`: any float dtype and order. HDF5: `opts.dataset` must name a 2-D
  * numeric dataset (float16 included). 1-D arrays become a single column.
  * @throws DataValidationError (field) for unreadable files, non-numeric data or ranks other than 1-2.
  */
-export async function readActivations(file: string, opts: ReadActivationsOptions = {}): Promise<DenseMatrix<Float32Array>> {
+export async function readActivations(
+  file: string,
+  opts: ReadActivationsOptions = {},
+): Promise<DenseMatrix<Float32Array>> {
   const field = opts.field ?? 'activations';
   if (isHdf5Name(file)) return readHdf5Activations(file, opts, field);
   let arr;
@@ -42,24 +44,32 @@ export async function readActivations(file: string, opts: ReadActivationsOptions
     if (e instanceof NpyFormatError) throw new DataValidationError(field, e.message);
     throw new DataValidationError(field, `cannot read ${file}: ${(e as Error).message}`);
   }
-  if (!arr.dtype.startsWith('f')) throw new DataValidationError(field, `activations must be float16/32/64, got ${arr.dtype}`);
+  if (!arr.dtype.startsWith('f'))
+    throw new DataValidationError(field, `activations must be float16/32/64, got ${arr.dtype}`);
   return asMatrix(arr.shape, toFloat32(arr.data as Float32Array | Float64Array), field);
 }
 
 function asMatrix(shape: number[], data: Float32Array, field: string): DenseMatrix<Float32Array> {
   if (shape.length === 1) return { rows: shape[0], cols: 1, data };
-  if (shape.length !== 2) throw new DataValidationError(field, `activations must be 2-D (stimuli x units), got shape [${shape}]`);
+  if (shape.length !== 2)
+    throw new DataValidationError(field, `activations must be 2-D (stimuli x units), got shape [${shape}]`);
   return { rows: shape[0], cols: shape[1], data };
 }
 
-async function readHdf5Activations(file: string, opts: ReadActivationsOptions, field: string): Promise<DenseMatrix<Float32Array>> {
+async function readHdf5Activations(
+  file: string,
+  opts: ReadActivationsOptions,
+  field: string,
+): Promise<DenseMatrix<Float32Array>> {
   if (!opts.dataset) throw new DataValidationError(`${field}.dataset`, 'an HDF5 activations file needs a dataset name');
   const h = await openH5Dataset(file, opts.dataset, field);
   try {
     const md = h.dataset.metadata;
     const shape = h.info.shape;
-    if (md.type !== 0 && md.type !== 1) throw new DataValidationError(field, `HDF5 dataset ${opts.dataset} is not numeric`);
-    if (shape.length !== 1 && shape.length !== 2) throw new DataValidationError(field, `activations must be 2-D, got shape [${shape}]`);
+    if (md.type !== 0 && md.type !== 1)
+      throw new DataValidationError(field, `HDF5 dataset ${opts.dataset} is not numeric`);
+    if (shape.length !== 1 && shape.length !== 2)
+      throw new DataValidationError(field, `activations must be 2-D, got shape [${shape}]`);
     const rows = shape[0];
     const cols = shape[1] ?? 1;
     const out = new Float32Array(rows * cols);
@@ -67,12 +77,19 @@ async function readHdf5Activations(file: string, opts: ReadActivationsOptions, f
     const half = md.type === 1 && md.size === 2;
     for (let r0 = 0; r0 < rows; r0 += rowsPerSlab) {
       const r1 = Math.min(rows, r0 + rowsPerSlab);
-      const ranges: [number, number][] = shape.length === 2 ? [[r0, r1], [0, cols]] : [[r0, r1]];
+      const ranges: [number, number][] =
+        shape.length === 2
+          ? [
+              [r0, r1],
+              [0, cols],
+            ]
+          : [[r0, r1]];
       if (half) {
         // h5wasm has no float16 conversion: decode the raw bytes.
         const b = readH5SlabBytes(h, ranges, field);
         const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-        for (let i = 0; i < (r1 - r0) * cols; i++) out[r0 * cols + i] = halfToFloat(v.getUint16(2 * i, md.littleEndian));
+        for (let i = 0; i < (r1 - r0) * cols; i++)
+          out[r0 * cols + i] = halfToFloat(v.getUint16(2 * i, md.littleEndian));
       } else {
         const slab = readH5Slab(h, ranges, field);
         for (let i = 0; i < (r1 - r0) * cols; i++) out[r0 * cols + i] = Number(slab[i]);

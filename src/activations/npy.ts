@@ -7,7 +7,17 @@ import { halfToFloat } from '../compute/float16';
 
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
-export type NpyData = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type NpyData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -23,7 +33,20 @@ export class NpyFormatError extends Error {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const ITEM_SIZE: Record<NpyDtype, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1 };
+const ITEM_SIZE: Record<NpyDtype, number> = {
+  f2: 2,
+  f4: 4,
+  f8: 8,
+  i1: 1,
+  i2: 2,
+  i4: 4,
+  i8: 8,
+  u1: 1,
+  u2: 2,
+  u4: 4,
+  u8: 8,
+  b1: 1,
+};
 
 const UNSUPPORTED_DTYPE = 'unsupported .npy dtype (use float16/32/64, signed or unsigned integers, or bool)';
 
@@ -47,7 +70,6 @@ function parseHeader(text: string): { descr: string; fortranOrder: boolean; shap
     });
   return { descr, fortranOrder: fortran === 'True', shape };
 }
-
 
 /** Copy `count` elements of dtype from bytes (explicit endianness) into a new typed array. */
 function decode(bytes: Uint8Array, dtype: NpyDtype, little: boolean, count: number): NpyData {
@@ -135,7 +157,8 @@ function fortranToC<T extends NpyData>(data: T, shape: number[]): T {
 
 /** Parse a whole .npy file held in memory. */
 export function readNpy(buf: Uint8Array): NpyArray {
-  if (buf.byteLength < 10 || MAGIC.some((b, i) => buf[i] !== b)) throw new NpyFormatError('not a .npy file (bad magic)');
+  if (buf.byteLength < 10 || MAGIC.some((b, i) => buf[i] !== b))
+    throw new NpyFormatError('not a .npy file (bad magic)');
   const major = buf[6];
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let headerLen: number;
@@ -163,8 +186,20 @@ export function readNpy(buf: Uint8Array): NpyArray {
 }
 
 /** Serialise a C-order float32/float64/int32 array as .npy version 1.0 (little-endian). */
-export function writeNpy(data: Float32Array | Float64Array | Int32Array | Int16Array | Uint8Array, shape: number[]): Uint8Array {
-  const descr = data instanceof Float32Array ? '<f4' : data instanceof Float64Array ? '<f8' : data instanceof Int32Array ? '<i4' : data instanceof Int16Array ? '<i2' : '|u1';
+export function writeNpy(
+  data: Float32Array | Float64Array | Int32Array | Int16Array | Uint8Array,
+  shape: number[],
+): Uint8Array {
+  const descr =
+    data instanceof Float32Array
+      ? '<f4'
+      : data instanceof Float64Array
+        ? '<f8'
+        : data instanceof Int32Array
+          ? '<i4'
+          : data instanceof Int16Array
+            ? '<i2'
+            : '|u1';
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new RangeError(`shape ${shape} holds ${count} values, data has ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

@@ -19,7 +19,10 @@ export function layerPreprocessingOf(stored: unknown): LayerPreprocessing | null
 }
 
 /** Apply `p` to X (activations as read from the layer's file, owned by the caller). */
-export function applyLayerPreprocessingInPlace(X: DenseMatrix<Float32Array>, p: LayerPreprocessing | null): DenseMatrix<Float32Array> {
+export function applyLayerPreprocessingInPlace(
+  X: DenseMatrix<Float32Array>,
+  p: LayerPreprocessing | null,
+): DenseMatrix<Float32Array> {
   if (p?.clamp === 'relu') {
     const d = X.data;
     for (let i = 0; i < d.length; i++) if (!(d[i] > 0)) d[i] = 0;

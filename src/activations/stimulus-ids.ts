@@ -17,7 +17,8 @@ function checkedIds(values: ArrayLike<number | bigint | string>, field: string):
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = Number(values[i]);
-    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new DataValidationError(`${field}[${i}]`, 'stimulus id is not a non-negative integer');
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1)
+      throw new DataValidationError(`${field}[${i}]`, 'stimulus id is not a non-negative integer');
     out[i] = v;
   }
   return out;
@@ -37,7 +38,8 @@ export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): 
       if (!opts.dataset) throw new DataValidationError(`${field}.dataset`, 'an HDF5 ids file needs a dataset name');
       const h = await openH5Dataset(file, opts.dataset, field);
       try {
-        if (h.info.shape.length !== 1) throw new DataValidationError(field, `ids dataset must be 1-D, got [${h.info.shape}]`);
+        if (h.info.shape.length !== 1)
+          throw new DataValidationError(field, `ids dataset must be 1-D, got [${h.info.shape}]`);
         return checkedIds(Array.from(readH5Slab(h, [[0, h.info.shape[0]]], field) as ArrayLike<number>), field);
       } finally {
         h.close();
@@ -45,14 +47,16 @@ export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): 
     }
     if (ext === 'npy') {
       const a = readNpy(readFileSync(file));
-      if (a.shape.length !== 1 && !(a.shape.length === 2 && a.shape[1] === 1)) throw new DataValidationError(field, `ids must be 1-D, got shape [${a.shape}]`);
+      if (a.shape.length !== 1 && !(a.shape.length === 2 && a.shape[1] === 1))
+        throw new DataValidationError(field, `ids must be 1-D, got shape [${a.shape}]`);
       return checkedIds(a.data as ArrayLike<number>, field);
     }
     const text = readFileSync(file, 'utf8');
     if (ext === 'json') {
       const j = JSON.parse(text);
       const arr = Array.isArray(j) ? j : j?.[opts.column ?? 'nsdIds'];
-      if (!Array.isArray(arr)) throw new DataValidationError(field, 'JSON ids must be an array or an object holding one');
+      if (!Array.isArray(arr))
+        throw new DataValidationError(field, 'JSON ids must be an array or an object holding one');
       return checkedIds(arr, field);
     }
     if (ext === 'csv' || ext === 'txt' || ext === 'tsv') {
@@ -64,16 +68,28 @@ export async function readStimulusIds(file: string, opts: ReadIdsOptions = {}): 
       if (hasHeader) {
         const want = opts.column ?? (header.includes('nsdId') ? 'nsdId' : header.length === 1 ? header[0] : undefined);
         col = want === undefined ? -1 : header.indexOf(want);
-        if (col < 0) throw new DataValidationError(`${field}.column`, `CSV has no column ${opts.column === undefined ? '"nsdId"' : 'named by column'} among its ${header.length} columns`);
+        if (col < 0)
+          throw new DataValidationError(
+            `${field}.column`,
+            `CSV has no column ${opts.column === undefined ? '"nsdId"' : 'named by column'} among its ${header.length} columns`,
+          );
       } else if (rows[0].length !== 1) {
         throw new DataValidationError(field, 'a CSV without header must have one column');
       }
-      return checkedIds(rows.slice(hasHeader ? 1 : 0).map((r) => (r[col] ?? '').trim()), field);
+      return checkedIds(
+        rows.slice(hasHeader ? 1 : 0).map((r) => (r[col] ?? '').trim()),
+        field,
+      );
     }
   } catch (e) {
     if (e instanceof DataValidationError) throw e;
     // JSON.parse and the .npy reader's messages may quote the file; name only the kind of failure.
-    const reason = e instanceof SyntaxError ? 'the file is not valid JSON' : e instanceof NpyFormatError ? e.message : `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'read error'})`;
+    const reason =
+      e instanceof SyntaxError
+        ? 'the file is not valid JSON'
+        : e instanceof NpyFormatError
+          ? e.message
+          : `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'read error'})`;
     throw new DataValidationError(field, `cannot read stimulus ids: ${reason}`);
   }
   throw new DataValidationError(field, `unsupported ids file type "${ext ?? ''}" (use .npy, .json, .csv or HDF5)`);

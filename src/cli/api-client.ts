@@ -18,7 +18,11 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (this.key) headers.Authorization = `Bearer ${this.key}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(this.baseUrl + pathname, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(this.baseUrl + pathname, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     const parsed = text ? JSON.parse(text) : undefined;
     if (res.status >= 400) throw new ApiError(res.status, parsed);

@@ -18,12 +18,32 @@ import { ApiClient, ApiError } from './api-client';
 import { comparisonQ, followStudy, formatStudyTables } from './study';
 
 const MODELS = [
-  { name: 'demo-net-a', layers: [{ name: 'a.block1', units: 24 }, { name: 'a.block2', units: 32 }, { name: 'a.block3', units: 16 }] },
-  { name: 'demo-net-b', layers: [{ name: 'b.block1', units: 20 }, { name: 'b.block2', units: 28 }] },
+  {
+    name: 'demo-net-a',
+    layers: [
+      { name: 'a.block1', units: 24 },
+      { name: 'a.block2', units: 32 },
+      { name: 'a.block3', units: 16 },
+    ],
+  },
+  {
+    name: 'demo-net-b',
+    layers: [
+      { name: 'b.block1', units: 20 },
+      { name: 'b.block2', units: 28 },
+    ],
+  },
 ];
 const SUBJECTS = ['subj01', 'subj02'];
 /** Two atlases, one ROI a union of two labels. */
-const ROIS = ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'prf-visualrois/V3v', 'prf-visualrois/hV4', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }, 'nsdgeneral/nsdgeneral'];
+const ROIS = [
+  'prf-visualrois/V1v',
+  'prf-visualrois/V2v',
+  'prf-visualrois/V3v',
+  'prf-visualrois/hV4',
+  { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] },
+  'nsdgeneral/nsdgeneral',
+];
 const SAE = { expansion: 4, k: 4, epochs: 60, lr: 0.004, batchSize: 64, seed: 0 };
 
 async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undefined>): Promise<T> {
@@ -51,20 +71,31 @@ export async function runDemo(args: string[]): Promise<number> {
   const config = loadConfig(env);
   const service = await startService(config);
   const api = new ApiClient(service.url, config.adminKey);
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {percentage}% | {stage}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
   try {
-    console.log(`service at ${service.url} (docs: ${service.url}/docs); database: ${service.db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; compute: ${service.backend.name}`);
+    console.log(
+      `service at ${service.url} (docs: ${service.url}/docs); database: ${service.db.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}; compute: ${service.backend.name}`,
+    );
     const notice = nativeNotice(linalgInfo());
     if (notice) console.log(`warning: ${notice}`);
     const dir = path.join(defaultDataRoot(config.dataDir), 'demo', 'synthetic-nsd');
     const layers = MODELS.flatMap((m) => m.layers);
     // Deterministic and cheap (about a second): a second demo rewrites the same files.
-    const syn = await writeSyntheticNsd(dir, { subjects: SUBJECTS.length, layers, seed: 7, formats: ['hdf5', 'nifti'] });
+    const syn = await writeSyntheticNsd(dir, {
+      subjects: SUBJECTS.length,
+      layers,
+      seed: 7,
+      formats: ['hdf5', 'nifti'],
+    });
     console.log(`synthetic NSD set at ${syn.root}`);
 
     const dataset = await ensure(
       () => api.post('/v1/datasets', { name: 'synthetic-nsd-demo', root: syn.root, manifestPath: syn.manifestPath }),
-      async () => (await api.get('/v1/datasets?limit=1000')).items.find((d: { name: string }) => d.name === 'synthetic-nsd-demo'),
+      async () =>
+        (await api.get('/v1/datasets?limit=1000')).items.find((d: { name: string }) => d.name === 'synthetic-nsd-demo'),
     );
     const layerIds: { model: string; id: string; name: string }[] = [];
     for (const m of MODELS) {
@@ -75,7 +106,12 @@ export async function runDemo(args: string[]): Promise<number> {
       for (const l of m.layers) {
         const file = syn.layers.find((x) => x.name === l.name)!;
         const layer = await ensure(
-          () => api.post(`/v1/models/${model.id}/layers`, { name: l.name, activations: { path: file.activations }, stimulusIds: { path: file.stimulusIds } }),
+          () =>
+            api.post(`/v1/models/${model.id}/layers`, {
+              name: l.name,
+              activations: { path: file.activations },
+              stimulusIds: { path: file.stimulusIds },
+            }),
           async () => (await api.get(`/v1/models/${model.id}`)).layers.find((x: { name: string }) => x.name === l.name),
         );
         layerIds.push({ model: model.id, id: layer.id, name: l.name });
@@ -85,8 +121,15 @@ export async function runDemo(args: string[]): Promise<number> {
     // SAEs (reuse a ready one trained with the same settings).
     const jobs: string[] = [];
     for (const l of layerIds) {
-      const saes = (await api.get(`/v1/layers/${l.id}/saes`)).items as { status: string; settings: Record<string, unknown>; jobId: string | null }[];
-      const same = saes.find((s) => ['ready', 'pending', 'training'].includes(s.status) && JSON.stringify(s.settings) === JSON.stringify(SAE));
+      const saes = (await api.get(`/v1/layers/${l.id}/saes`)).items as {
+        status: string;
+        settings: Record<string, unknown>;
+        jobId: string | null;
+      }[];
+      const same = saes.find(
+        (s) =>
+          ['ready', 'pending', 'training'].includes(s.status) && JSON.stringify(s.settings) === JSON.stringify(SAE),
+      );
       if (same?.status === 'ready') continue;
       const jobId = same ? same.jobId : (await api.post(`/v1/layers/${l.id}/saes`, SAE)).jobId;
       if (jobId) jobs.push(jobId);
@@ -106,11 +149,19 @@ export async function runDemo(args: string[]): Promise<number> {
     });
     const done = await followStudy(api, study.id, bar);
     bar.stop();
-    if (done.state !== 'succeeded') throw new Error(`study ${study.id} ${done.state}: ${done.cells.map((c) => c.error).filter(Boolean).join('; ')}`);
+    if (done.state !== 'succeeded')
+      throw new Error(
+        `study ${study.id} ${done.state}: ${done.cells
+          .map((c) => c.error)
+          .filter(Boolean)
+          .join('; ')}`,
+      );
     console.log(`\nstudy ${study.id}\n`);
     console.log(formatStudyTables(done, await comparisonQ(api, study.id)));
     const seconds = (Date.now() - started) / 1000;
-    console.log(`\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${study.id} (docs: ${service.url}/docs).`);
+    console.log(
+      `\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${study.id} (docs: ${service.url}/docs).`,
+    );
     if (exitWhenDone) {
       await service.stop();
       return 0;
@@ -141,10 +192,13 @@ async function followJobs(api: ApiClient, jobIds: string[], bar: cliProgress.Sin
     for (const id of [...pending]) {
       const job = await api.get(`/v1/jobs/${id}`);
       if (job.state === 'completed') pending.delete(id);
-      else if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job ${id} (${job.kind}) ${job.state}: ${job.error ?? ''}`);
+      else if (job.state === 'failed' || job.state === 'cancelled')
+        throw new Error(`job ${id} (${job.kind}) ${job.state}: ${job.error ?? ''}`);
       else fraction += job.progress?.fraction ?? 0;
     }
-    bar.update(Math.min(jobIds.length, pending.size ? fraction : jobIds.length), { stage: `${stage} (${jobIds.length - pending.size}/${jobIds.length} jobs)` });
+    bar.update(Math.min(jobIds.length, pending.size ? fraction : jobIds.length), {
+      stage: `${stage} (${jobIds.length - pending.size}/${jobIds.length} jobs)`,
+    });
     if (pending.size) await new Promise((r) => setTimeout(r, 300));
   }
 }

@@ -76,7 +76,9 @@ if (isMain) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      console.error(err instanceof ConfigError ? err.message : `error: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(
+        err instanceof ConfigError ? err.message : `error: ${err instanceof Error ? err.message : String(err)}`,
+      );
       process.exit(1);
     },
   );

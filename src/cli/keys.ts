@@ -9,7 +9,10 @@ export async function createKey(prisma: Db, name: string): Promise<{ id: string;
 }
 
 export async function listKeys(prisma: Db) {
-  return prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' }, select: { id: true, name: true, prefix: true, createdAt: true, revokedAt: true, lastUsedAt: true } });
+  return prisma.apiKey.findMany({
+    orderBy: { createdAt: 'asc' },
+    select: { id: true, name: true, prefix: true, createdAt: true, revokedAt: true, lastUsedAt: true },
+  });
 }
 
 /** Revoke by id or by the key's prefix; returns how many keys were revoked. */

@@ -22,14 +22,29 @@ interface ResultRow {
 interface StudyJson {
   id: string;
   state: string;
-  inputs: { rois: { name: string }[]; subjects: string[]; layerIds: string[]; preset: string; folds: { k?: number; assignment?: Record<string, number> } };
-  progress: { done: number; total: number; failed: number; jobs?: { done: number; total: number }; running: { fraction: number; stage: string | null }[] };
+  inputs: {
+    rois: { name: string }[];
+    subjects: string[];
+    layerIds: string[];
+    preset: string;
+    folds: { k?: number; assignment?: Record<string, number> };
+  };
+  progress: {
+    done: number;
+    total: number;
+    failed: number;
+    jobs?: { done: number; total: number };
+    running: { fraction: number; stage: string | null }[];
+  };
   cells: { status: string; error: string | null; subject: string; layerId: string; representation: string }[];
   results: ResultRow[];
 }
 
 /** A study file's names (dataset, "model/layer") replaced by ids through the API. */
-export async function resolveStudyFile(api: ApiClient, file: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function resolveStudyFile(
+  api: ApiClient,
+  file: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const { dataset, layers, ...body } = file as { dataset?: string; layers?: string[] } & Record<string, unknown>;
   if (dataset !== undefined) {
     const d = (await api.get('/v1/datasets?limit=1000')).items.find((x: { name: string }) => x.name === dataset);
@@ -43,7 +58,9 @@ export async function resolveStudyFile(api: ApiClient, file: Record<string, unkn
       const slash = ref.lastIndexOf('/');
       const model = models.find((m) => m.name === ref.slice(0, slash));
       if (!model) throw new Error(`no model named "${ref.slice(0, slash)}" (layer reference "${ref}")`);
-      const layer = (await api.get(`/v1/models/${model.id}`)).layers.find((l: { name: string }) => l.name === ref.slice(slash + 1));
+      const layer = (await api.get(`/v1/models/${model.id}`)).layers.find(
+        (l: { name: string }) => l.name === ref.slice(slash + 1),
+      );
       if (!layer) throw new Error(`model "${model.name}" has no layer "${ref.slice(slash + 1)}"`);
       ids.push(layer.id);
     }
@@ -59,7 +76,9 @@ export async function followStudy(api: ApiClient, id: string, bar: cliProgress.S
     const running = s.progress.running;
     const stage = running.length ? `${running.length} running: ${running[0].stage ?? ''}` : s.state;
     bar.setTotal(Math.max(1, s.progress.total));
-    bar.update(s.progress.done + running.reduce((t, r) => t + r.fraction, 0), { stage: `${s.progress.done}/${s.progress.total} cells, ${stage}` });
+    bar.update(s.progress.done + running.reduce((t, r) => t + r.fraction, 0), {
+      stage: `${s.progress.done}/${s.progress.total} cells, ${stage}`,
+    });
     if (!s.cells.some((c) => c.status === 'queued' || c.status === 'running')) return s;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -68,7 +87,13 @@ export async function followStudy(api: ApiClient, id: string, bar: cliProgress.S
 /** q below which an SAE - neurons cell is marked '*'. */
 export const Q_MARK = 0.05;
 
-function table(title: string, layers: string[], rois: string[], value: (layer: string, roi: string) => number | null, marked?: (layer: string, roi: string) => boolean): string {
+function table(
+  title: string,
+  layers: string[],
+  rois: string[],
+  value: (layer: string, roi: string) => number | null,
+  marked?: (layer: string, roi: string) => boolean,
+): string {
   const w = Math.max(8, ...rois.map((r) => r.length + 1)) + (marked ? 1 : 0);
   const lw = Math.max(10, ...layers.map((l) => l.length + 1));
   const head = 'layer'.padEnd(lw) + rois.map((r) => (marked ? r + ' ' : r).padStart(w)).join('');
@@ -93,7 +118,12 @@ export interface CellStat {
 /** The cells of GET /v1/studies/{id}/comparisons (SAE - neurons, BH q), keyed subject|layer name|ROI. */
 export async function comparisonQ(api: ApiClient, id: string): Promise<Map<string, CellStat>> {
   const c = await api.get(`/v1/studies/${id}/comparisons?a=neurons&b=sae`);
-  return new Map((c.cells as (CellStat & { subject: string; layerName: string; roi: string })[]).map((x) => [`${x.subject}|${x.layerName}|${x.roi}`, x]));
+  return new Map(
+    (c.cells as (CellStat & { subject: string; layerName: string; roi: string })[]).map((x) => [
+      `${x.subject}|${x.layerName}|${x.roi}`,
+      x,
+    ]),
+  );
 }
 
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
@@ -103,14 +133,32 @@ const pText = (v: number | null) => (v === null ? '-' : v < 1e-4 ? v.toExponenti
 function cellList(subject: string, layers: string[], rois: string[], stats: Map<string, CellStat>): string {
   const lw = Math.max(10, ...layers.map((l) => l.length + 1));
   const rw = Math.max(8, ...rois.map((r) => r.length + 1));
-  const head = 'layer'.padEnd(lw) + 'roi'.padEnd(rw) + 'difference'.padStart(11) + '  ' + '95% bootstrap interval'.padEnd(22) + 'p'.padStart(9) + 'q'.padStart(9);
+  const head =
+    'layer'.padEnd(lw) +
+    'roi'.padEnd(rw) +
+    'difference'.padStart(11) +
+    '  ' +
+    '95% bootstrap interval'.padEnd(22) +
+    'p'.padStart(9) +
+    'q'.padStart(9);
   const rows: string[] = [];
   for (const l of layers) {
     for (const r of rois) {
       const c = stats.get(`${subject}|${l}|${r}`);
       if (!c) continue;
-      const ci = c.bootstrapCi ? `[${signed(c.bootstrapCi.lower)}, ${signed(c.bootstrapCi.upper)}]` : '(no predictions)';
-      rows.push(l.padEnd(lw) + r.padEnd(rw) + signed(c.difference).padStart(11) + '  ' + ci.padEnd(22) + pText(c.p).padStart(9) + pText(c.q).padStart(9) + ((c.q ?? 1) < Q_MARK ? ' *' : ''));
+      const ci = c.bootstrapCi
+        ? `[${signed(c.bootstrapCi.lower)}, ${signed(c.bootstrapCi.upper)}]`
+        : '(no predictions)';
+      rows.push(
+        l.padEnd(lw) +
+          r.padEnd(rw) +
+          signed(c.difference).padStart(11) +
+          '  ' +
+          ci.padEnd(22) +
+          pText(c.p).padStart(9) +
+          pText(c.q).padStart(9) +
+          ((c.q ?? 1) < Q_MARK ? ' *' : ''),
+      );
     }
   }
   return ['SAE - neurons per cell', head, ...rows].join('\n');
@@ -127,7 +175,9 @@ export function formatStudyTables(s: StudyJson, stats?: Map<string, CellStat>): 
   const layers = s.inputs.layerIds.map((id) => names.get(id) ?? id);
   const out: string[] = [];
   for (const subject of s.inputs.subjects) {
-    const get = (rep: string) => (layer: string, roi: string) => s.results.find((r) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi)?.value ?? null;
+    const get = (rep: string) => (layer: string, roi: string) =>
+      s.results.find((r) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi)
+        ?.value ?? null;
     const diff = (layer: string, roi: string) => {
       const a = get('sae')(layer, roi);
       const b = get('neurons')(layer, roi);
@@ -137,7 +187,11 @@ export function formatStudyTables(s: StudyJson, stats?: Map<string, CellStat>): 
     out.push(`${subject}: ridge (${s.inputs.preset} preset, ${folds}), layer x ROI`);
     const q = (layer: string, roi: string) => stats?.get(`${subject}|${layer}|${roi}`)?.q ?? null;
     const mark = stats ? (layer: string, roi: string) => (q(layer, roi) ?? 1) < Q_MARK : undefined;
-    out.push(table('neurons', layers, rois, get('neurons')), table('SAE latents', layers, rois, get('sae')), table('SAE - neurons', layers, rois, diff, mark));
+    out.push(
+      table('neurons', layers, rois, get('neurons')),
+      table('SAE latents', layers, rois, get('sae')),
+      table('SAE - neurons', layers, rois, diff, mark),
+    );
     if (stats) out.push(table('q (SAE - neurons)', layers, rois, q), cellList(subject, layers, rois, stats));
   }
   if (stats) {
@@ -156,17 +210,29 @@ export async function runStudyCli(args: string[]): Promise<number> {
     console.error('usage: npm run cli -- study <study.json>');
     return 2;
   }
-  const api = new ApiClient(process.env.ALIGN_URL ?? 'http://127.0.0.1:8080', process.env.ALIGN_API_KEY ?? process.env.ALIGN_ADMIN_KEY);
+  const api = new ApiClient(
+    process.env.ALIGN_URL ?? 'http://127.0.0.1:8080',
+    process.env.ALIGN_API_KEY ?? process.env.ALIGN_ADMIN_KEY,
+  );
   const body = await resolveStudyFile(api, JSON.parse(await readFile(file, 'utf8')));
   const created = await api.post('/v1/studies', body);
-  console.log(`study ${created.id} (${created.progress.total} cells in ${created.progress.jobs?.total ?? created.progress.total} jobs): ${api.baseUrl}/v1/studies/${created.id}`);
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  console.log(
+    `study ${created.id} (${created.progress.total} cells in ${created.progress.jobs?.total ?? created.progress.total} jobs): ${api.baseUrl}/v1/studies/${created.id}`,
+  );
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {percentage}% | {stage}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(Math.max(1, created.progress.total), 0, { stage: 'queued' });
   const s = await followStudy(api, created.id, bar);
   bar.stop();
-  const cells = s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons') ? await comparisonQ(api, s.id) : undefined;
+  const cells =
+    s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons')
+      ? await comparisonQ(api, s.id)
+      : undefined;
   console.log('\n' + formatStudyTables(s, cells));
-  for (const c of s.cells.filter((x) => x.status === 'failed')) console.error(`failed: ${c.subject} ${c.layerId} ${c.representation}: ${c.error}`);
+  for (const c of s.cells.filter((x) => x.status === 'failed'))
+    console.error(`failed: ${c.subject} ${c.layerId} ${c.representation}: ${c.error}`);
   console.log(`\nstudy ${s.state}; the table as CSV: curl -H 'Accept: text/csv' ${api.baseUrl}/v1/studies/${s.id}`);
   return s.state === 'succeeded' ? 0 : 1;
 }

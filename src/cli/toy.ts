@@ -14,7 +14,22 @@ function fmt(x: number | undefined): string {
 
 /** One line per N: the paper's numbers (feature overlap, shared features, soft-matching neurons vs SAE) first. */
 export function formatToyTable(r: ToySuperpositionResult): string {
-  const head = ['N', 'shared', 'overlap', 'soft neurons', 'soft SAE', 'soft randSAE', 'semi neurons', 'semi SAE', 'ridge neurons', 'ridge SAE', 'GT max r/feat N', 'GT max r/feat SAE', 'GT |r|/unit N', 'GT |r|/unit SAE'];
+  const head = [
+    'N',
+    'shared',
+    'overlap',
+    'soft neurons',
+    'soft SAE',
+    'soft randSAE',
+    'semi neurons',
+    'semi SAE',
+    'ridge neurons',
+    'ridge SAE',
+    'GT max r/feat N',
+    'GT max r/feat SAE',
+    'GT |r|/unit N',
+    'GT |r|/unit SAE',
+  ];
   const ridge = (x: unknown) => (x && typeof x === 'object' && 'mean' in x ? (x as { mean: number }).mean : undefined);
   const avg = (p: [number, number]) => (p[0] + p[1]) / 2;
   const rows = r.results.map((h) => [
@@ -62,7 +77,10 @@ export async function runToyCli(args: string[]): Promise<number> {
     ...(values.seeds ? { seeds: values.seeds.split(',').map((s) => Number(s)) as [number, number] } : {}),
     ...(values['no-ridge'] ? { ridge: false } : {}),
   };
-  const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | N={n} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {percentage}% | N={n} {stage}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(1, 0, { n: '-', stage: 'starting' });
   const started = Date.now();
   const result = await runToySuperposition(options, (p) => {
@@ -72,11 +90,19 @@ export async function runToyCli(args: string[]): Promise<number> {
   bar.stop();
   if (values.json) console.log(JSON.stringify(result, null, 1));
   else {
-    console.log(`\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, seeds ${result.options.seeds.join(' vs ')}, backend ${result.backend})`);
-    console.log('shared: features with ||W_A,i|| ||W_B,i|| >= 1; overlap: its mean. soft/semi/ridge: cross-validated A -> B (mean over folds); randSAE: untrained SAE of A -> SAE of B.');
-    console.log('GT max r/feat: per feature the max signed Pearson r over units (the paper\'s statistic); GT |r|/unit: per unit the best |r| over features (mean of models A and B).\n');
+    console.log(
+      `\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, seeds ${result.options.seeds.join(' vs ')}, backend ${result.backend})`,
+    );
+    console.log(
+      'shared: features with ||W_A,i|| ||W_B,i|| >= 1; overlap: its mean. soft/semi/ridge: cross-validated A -> B (mean over folds); randSAE: untrained SAE of A -> SAE of B.',
+    );
+    console.log(
+      "GT max r/feat: per feature the max signed Pearson r over units (the paper's statistic); GT |r|/unit: per unit the best |r| over features (mean of models A and B).\n",
+    );
     console.log(formatToyTable(result));
-    console.log(`\ndata set ${result.dataSeconds.toFixed(1)} s; per N: ${result.results.map((h) => `${h.nHidden}: ${h.seconds.toFixed(1)} s`).join(', ')}`);
+    console.log(
+      `\ndata set ${result.dataSeconds.toFixed(1)} s; per N: ${result.results.map((h) => `${h.nHidden}: ${h.seconds.toFixed(1)} s`).join(', ')}`,
+    );
     console.log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   return 0;

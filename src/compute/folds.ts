@@ -112,7 +112,11 @@ export function assignmentFromMap(
 ): Int32Array {
   if (k !== undefined && (!Number.isInteger(k) || k < 2)) throw new RangeError(`k must be an integer >= 2, got ${k}`);
   const lookup = (id: number): number | undefined =>
-    map instanceof Map ? map.get(id) : Object.prototype.hasOwnProperty.call(map, String(id)) ? map[String(id)] : undefined;
+    map instanceof Map
+      ? map.get(id)
+      : Object.prototype.hasOwnProperty.call(map, String(id))
+        ? map[String(id)]
+        : undefined;
   const out = new Int32Array(ids.length);
   for (let r = 0; r < ids.length; r++) {
     const id = ids[r];
@@ -122,7 +126,9 @@ export function assignmentFromMap(
       throw new Error(`fold assignment: stimulus id ${id} (row ${r}) has fold ${fold}; folds must be integers >= 0`);
     }
     if (k !== undefined && fold >= k) {
-      throw new Error(`fold assignment: stimulus id ${id} (row ${r}) has fold ${fold}; with k = ${k} folds must be 0..${k - 1}`);
+      throw new Error(
+        `fold assignment: stimulus id ${id} (row ${r}) has fold ${fold}; with k = ${k} folds must be 0..${k - 1}`,
+      );
     }
     out[r] = fold;
   }
@@ -130,7 +136,8 @@ export function assignmentFromMap(
   const sizes = new Int32Array(count);
   for (let r = 0; r < out.length; r++) sizes[out[r]]++;
   for (let f = 0; f < count; f++) {
-    if (sizes[f] === 0) throw new Error(`fold assignment: fold ${f} of ${count} has no stimuli among the ${ids.length} given`);
+    if (sizes[f] === 0)
+      throw new Error(`fold assignment: fold ${f} of ${count} has no stimuli among the ${ids.length} given`);
   }
   if (count < 2) throw new Error(`fold assignment: need at least 2 folds, got ${count}`);
   return out;
@@ -187,7 +194,7 @@ export function kFoldAssignmentOrdered(
     const seen = new Set<number>();
     for (let r = 0; r < activationIds.length; r++) {
       const id = activationIds[r];
-      if (wanted.has(id) && !seen.has(id)) (ordered.push(id), seen.add(id));
+      if (wanted.has(id) && !seen.has(id)) ordered.push(id), seen.add(id);
     }
     if (ordered.length !== wanted.size) {
       const missing = sorted.find((id) => !seen.has(id));

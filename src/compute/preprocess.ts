@@ -13,10 +13,7 @@ export const LN_EPS = 1e-5;
  * @returns mean[i] over the row's units and scale[i] = 1 / (sd[i] + eps), sd with the n-1 denominator
  *          (0 when the row has a single unit).
  */
-export function rowLnStats(
-  X: DenseMatrix,
-  eps = LN_EPS,
-): { mean: Float64Array; scale: Float64Array } {
+export function rowLnStats(X: DenseMatrix, eps = LN_EPS): { mean: Float64Array; scale: Float64Array } {
   const { rows, cols, data } = X;
   const mean = new Float64Array(rows);
   const scale = new Float64Array(rows);

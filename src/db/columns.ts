@@ -14,7 +14,10 @@ export interface IntBounds {
 }
 
 function clamp(b: IntBounds): { min: number; max: number } {
-  return { min: Math.max(b.min ?? INT_COLUMN_RANGE.min, INT_COLUMN_RANGE.min), max: Math.min(b.max ?? INT_COLUMN_RANGE.max, INT_COLUMN_RANGE.max) };
+  return {
+    min: Math.max(b.min ?? INT_COLUMN_RANGE.min, INT_COLUMN_RANGE.min),
+    max: Math.min(b.max ?? INT_COLUMN_RANGE.max, INT_COLUMN_RANGE.max),
+  };
 }
 
 /** An integer bound for an Int column, narrowed further by `bounds`. */

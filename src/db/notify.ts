@@ -25,7 +25,10 @@ export function onResultsChanged(fn: () => void): () => void {
 }
 
 /** Listen for other processes' notifications; returns a stop function. Reconnects after errors. */
-export async function listenForResultChanges(databaseUrl: string, onError: (err: Error) => void): Promise<() => Promise<void>> {
+export async function listenForResultChanges(
+  databaseUrl: string,
+  onError: (err: Error) => void,
+): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let stopped = false;
   const connect = async (): Promise<void> => {

@@ -33,7 +33,8 @@ export function createApp(ctx: AppContext): Express {
     pinoHttp({
       logger: ctx.logger,
       genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       // SSE and health polls are chatty; they still log at debug.
       autoLogging: { ignore: (req) => req.url === '/v1/health' },
     }),
@@ -44,12 +45,20 @@ export function createApp(ctx: AppContext): Express {
   app.get('/openapi.json', (_req, res) => res.json(document));
   app.get('/openapi.yaml', (_req, res) => res.type('application/yaml').send(yamlText));
   // The page at /docs itself; its assets from swagger-ui's folder; any other /docs path is a 404 problem.
-  app.use('/docs', (req, _res, next) => next(/\/package\.json$/.test(req.path) ? new HttpProblem('not-found', `no such file ${req.originalUrl}`) : undefined));
+  app.use('/docs', (req, _res, next) =>
+    next(
+      /\/package\.json$/.test(req.path) ? new HttpProblem('not-found', `no such file ${req.originalUrl}`) : undefined,
+    ),
+  );
   app.use('/docs', swaggerUi.serve);
   app.get('/docs', swaggerUi.setup(document, { customSiteTitle: 'Brain alignment API' }));
 
   const router = express.Router();
-  mountRoutes(router, allRoutes(ctx), makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }));
+  mountRoutes(
+    router,
+    allRoutes(ctx),
+    makeAuthorizer({ prisma: ctx.prisma, adminKey: ctx.config.adminKey, readsRequireKey: ctx.config.readsRequireKey }),
+  );
   app.use(router);
   app.use(dashboardRouter());
 

@@ -47,7 +47,9 @@ export function makeAuthorizer(opts: AuthOptions): (access: Access) => RequestHa
       const row = await opts.prisma.apiKey.findUnique({ where: { hash: hashApiKey(token) } });
       if (!row || row.revokedAt) throw unauthorized('the API key is unknown or revoked');
       // Best effort bookkeeping; never blocks the request.
-      void opts.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+      void opts.prisma.apiKey
+        .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
+        .catch(() => undefined);
       next();
     } catch (err) {
       next(err);

@@ -35,22 +35,34 @@ function acceptedType(contentType: string | undefined, types: string[]): string 
  */
 export function bodyGate(limits: Record<string, number>): RequestHandler {
   const types = Object.keys(limits);
-  const json = limits['application/json'] ? express.json({ limit: limits['application/json'], type: () => true }) : undefined;
+  const json = limits['application/json']
+    ? express.json({ limit: limits['application/json'], type: () => true })
+    : undefined;
   return (req, res, next) => {
     const type = acceptedType(req.headers['content-type'], types);
     if (!type) {
-      const given = req.headers['content-type'] ? `Content-Type ${JSON.stringify(req.headers['content-type'])} is not accepted here` : 'a Content-Type is required';
-      return next(new HttpProblem('unsupported-media-type', `${given}; send ${types.join(' or ')}`, { headers: { 'Accept-Post': types.join(', ') } }));
+      const given = req.headers['content-type']
+        ? `Content-Type ${JSON.stringify(req.headers['content-type'])} is not accepted here`
+        : 'a Content-Type is required';
+      return next(
+        new HttpProblem('unsupported-media-type', `${given}; send ${types.join(' or ')}`, {
+          headers: { 'Accept-Post': types.join(', ') },
+        }),
+      );
     }
     const declared = Number(req.headers['content-length']);
     if (declared > limits[type]) {
-      return next(new HttpProblem('payload-too-large', `Content-Length ${declared} exceeds the limit of ${limits[type]} bytes for ${type} on this route`));
+      return next(
+        new HttpProblem(
+          'payload-too-large',
+          `Content-Length ${declared} exceeds the limit of ${limits[type]} bytes for ${type} on this route`,
+        ),
+      );
     }
     if (type !== 'application/json' || !json) return next();
     json(req, res, (err?: unknown) => next(err ? bodyParserProblem(err, req) : undefined));
   };
 }
-
 
 export function bodyParserProblem(err: unknown, req: Request): HttpProblem {
   if (err instanceof HttpProblem) return err;
@@ -58,11 +70,16 @@ export function bodyParserProblem(err: unknown, req: Request): HttpProblem {
   const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
   switch (e?.type) {
     case 'entity.parse.failed':
-      return new HttpProblem('invalid-json', `body is not valid JSON: ${e.message ?? ''}`.trim(), { errors: [{ field: 'body', reason: 'not valid JSON' }] });
+      return new HttpProblem('invalid-json', `body is not valid JSON: ${e.message ?? ''}`.trim(), {
+        errors: [{ field: 'body', reason: 'not valid JSON' }],
+      });
     case 'entity.too.large':
       return new HttpProblem('payload-too-large', `request body exceeds the limit of ${e.limit} bytes for this route`);
     case 'encoding.unsupported':
-      return new HttpProblem('unsupported-media-type', `Content-Encoding "${encoding}" is not supported (identity, gzip, deflate, br)`);
+      return new HttpProblem(
+        'unsupported-media-type',
+        `Content-Encoding "${encoding}" is not supported (identity, gzip, deflate, br)`,
+      );
     case 'charset.unsupported':
       return new HttpProblem('unsupported-media-type', e.message ?? 'unsupported charset');
     case 'request.size.invalid':
@@ -71,6 +88,7 @@ export function bodyParserProblem(err: unknown, req: Request): HttpProblem {
       return HttpProblem.invalid('body', 'the client stopped sending the body');
   }
   // Anything else failed while reading: with a Content-Encoding, the body is not what it claims to be.
-  if (encoding !== 'identity') return HttpProblem.invalid('body', `not valid ${encoding} data (Content-Encoding: ${encoding})`);
+  if (encoding !== 'identity')
+    return HttpProblem.invalid('body', `not valid ${encoding} data (Content-Encoding: ${encoding})`);
   return HttpProblem.invalid('body', 'the body could not be read');
 }

@@ -14,7 +14,11 @@ export function dashboardRouter(dir = DASHBOARD_DIR): Router {
   const router = express.Router();
   if (!existsSync(path.join(dir, 'index.html'))) {
     router.get('/', (_req, res) => {
-      res.type('text/plain').send('The dashboard is not built: run `npm ci` (or `npm run build:web`). The API is under /v1, its docs at /docs.\n');
+      res
+        .type('text/plain')
+        .send(
+          'The dashboard is not built: run `npm ci` (or `npm run build:web`). The API is under /v1, its docs at /docs.\n',
+        );
     });
     return router;
   }

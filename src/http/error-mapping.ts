@@ -13,12 +13,23 @@ interface FieldCarryingError {
 }
 
 function isFieldError(err: unknown): err is FieldCarryingError {
-  return err instanceof Error && typeof (err as Partial<FieldCarryingError>).field === 'string' && typeof (err as Partial<FieldCarryingError>).reason === 'string';
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<FieldCarryingError>).field === 'string' &&
+    typeof (err as Partial<FieldCarryingError>).reason === 'string'
+  );
 }
 
 export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
-  const e = err as { type?: string; status?: number; statusCode?: number; code?: string; name?: string; message?: string };
+  const e = err as {
+    type?: string;
+    status?: number;
+    statusCode?: number;
+    code?: string;
+    name?: string;
+    message?: string;
+  };
   // Malformed percent-encoding anywhere the router or static files decode a path (router marks it 400).
   if (err instanceof URIError) return HttpProblem.invalid('path', 'malformed percent-encoding');
   if (isFieldError(err)) {
@@ -33,7 +44,11 @@ export function toHttpProblem(err: unknown): HttpProblem {
   // files under /docs): keep the status; their messages are written for clients.
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const kind = status === 400 ? 'bad-request' : ((Object.keys(PROBLEM_TYPES) as ProblemKind[]).find((k) => PROBLEM_TYPES[k].status === status) ?? 'bad-request');
+    const kind =
+      status === 400
+        ? 'bad-request'
+        : ((Object.keys(PROBLEM_TYPES) as ProblemKind[]).find((k) => PROBLEM_TYPES[k].status === status) ??
+          'bad-request');
     return new HttpProblem(kind, e.message ?? 'bad request', { status });
   }
   return new HttpProblem('internal', 'internal error; see the server log for this request id');

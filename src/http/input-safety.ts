@@ -56,9 +56,10 @@ export function malformedPathGuard(routes: RouteSpec[]): RequestHandler {
     const segments = req.path.split('/');
     const bad = segments.findIndex((s) => !decodes(s));
     if (bad < 0) return next();
-    const template = templates.find((t) => t.length === segments.length && t.every((part, i) => part.startsWith('{') || part === segments[i]));
+    const template = templates.find(
+      (t) => t.length === segments.length && t.every((part, i) => part.startsWith('{') || part === segments[i]),
+    );
     const name = /^\{(\w+)\}$/.exec(template?.[bad] ?? '')?.[1];
     next(HttpProblem.invalid(name ? `params.${name}` : 'path', 'malformed percent-encoding'));
   };
 }
-

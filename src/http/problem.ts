@@ -42,7 +42,11 @@ export class HttpProblem extends Error {
   readonly errors?: FieldError[];
   readonly headers?: Record<string, string>;
 
-  constructor(kind: ProblemKind, detail: string, opts: { errors?: FieldError[]; headers?: Record<string, string>; status?: number } = {}) {
+  constructor(
+    kind: ProblemKind,
+    detail: string,
+    opts: { errors?: FieldError[]; headers?: Record<string, string>; status?: number } = {},
+  ) {
     super(detail);
     this.kind = kind;
     this.status = opts.status ?? PROBLEM_TYPES[kind].status;
@@ -97,7 +101,11 @@ function bestUnionBranch(issue: Issue): Issue[] | null {
   const branches = (issue as { errors?: Issue[][] }).errors;
   if (issue.code !== 'invalid_union' || !branches?.length) return null;
   const mismatch = (b: Issue[]) =>
-    b.filter((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && (i.path.length === 0 || /received undefined/.test(i.message)))).length;
+    b.filter(
+      (i) =>
+        i.code === 'unrecognized_keys' ||
+        (i.code === 'invalid_type' && (i.path.length === 0 || /received undefined/.test(i.message))),
+    ).length;
   const depth = (b: Issue[]) => Math.max(...b.map((i) => i.path.length));
   const best = [...branches].sort((a, b) => mismatch(a) - mismatch(b) || depth(b) - depth(a))[0];
   return best.some((i) => i.code === 'invalid_type' && i.path.length === 0) ? null : best;
@@ -114,7 +122,9 @@ function flattenIssues(issues: Issue[], prefix: PropertyKey[] = []): { path: Pro
 /** Zod issues -> field errors, prefixed with where the value came from (body, query, params). */
 export function zodFieldErrors(err: ZodError, where: string): FieldError[] {
   return flattenIssues(err.issues).map((i) => ({
-    field: [where, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.').replace(/\.\[/g, '['),
+    field: [where, ...i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+      .join('.')
+      .replace(/\.\[/g, '['),
     reason: i.message,
   }));
 }

@@ -57,7 +57,11 @@ export class ResponseCache {
  * Serve a read from the cache (keyed by the request URL), computing it on a miss; answers 304 when the
  * client already has this version (If-None-Match).
  */
-export async function cachedJson(cache: ResponseCache, req: Request, compute: () => Promise<unknown>): Promise<HandlerResult> {
+export async function cachedJson(
+  cache: ResponseCache,
+  req: Request,
+  compute: () => Promise<unknown>,
+): Promise<HandlerResult> {
   const key = req.originalUrl;
   let entry = cache.get(key);
   if (!entry) {

@@ -61,7 +61,9 @@ export interface RouteSpec<P extends ZodType = ZodType, Q extends ZodType = ZodT
 }
 
 // The identity function that gives handlers their inferred types.
-export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec {
   return spec as unknown as RouteSpec;
 }
 
@@ -87,7 +89,9 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
         const params = parsePart(route.params, req.params, 'params');
         const query = parsePart(route.query, req.query, 'query');
         // Routes with several body types (multipart) validate their own body; the safety check is shared.
-        const body = route.body ? parsePart(route.body, req.body, 'body') : (assertSafeInput(req.body, 'body'), req.body);
+        const body = route.body
+          ? parsePart(route.body, req.body, 'body')
+          : (assertSafeInput(req.body, 'body'), req.body);
         const result = await route.handler({ params, query, body, req, res } as HandlerContext<never, never, never>);
         if (!result || res.headersSent) return;
         for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
@@ -101,7 +105,12 @@ export function mountRoutes(router: Router, routes: RouteSpec[], authorize: (acc
       }
     };
     const limits = bodyLimits(route);
-    router[route.method](expressPath(route.path), authorize(route.access), ...(limits ? [bodyGate(limits)] : []), handler);
+    router[route.method](
+      expressPath(route.path),
+      authorize(route.access),
+      ...(limits ? [bodyGate(limits)] : []),
+      handler,
+    );
   }
 }
 
@@ -137,9 +146,15 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(route.responses)) {
       responses[status] = spec.schema
-        ? { description: spec.description, content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } } }
+        ? {
+            description: spec.description,
+            content: { [spec.contentType ?? 'application/json']: { schema: spec.schema } },
+          }
         : spec.contentType
-          ? { description: spec.description, content: { [spec.contentType]: { schema: { type: 'string', format: 'binary' } } } }
+          ? {
+              description: spec.description,
+              content: { [spec.contentType]: { schema: { type: 'string', format: 'binary' } } },
+            }
           : { description: spec.description };
     }
     const problemStatuses = new Set<number>([500, ...(route.problems ?? [])]);
@@ -149,7 +164,10 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
     const limits = bodyLimits(route);
     if (limits) [413, 415].forEach((s) => problemStatuses.add(s));
     for (const s of problemStatuses) {
-      responses[String(s)] ??= { description: STANDARD_PROBLEMS[s] ?? 'Problem', content: { 'application/problem+json': { schema: ProblemSchema } } };
+      responses[String(s)] ??= {
+        description: STANDARD_PROBLEMS[s] ?? 'Problem',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      };
     }
     const bodyContent: Record<string, { schema: ZodType }> = {};
     if (route.body) bodyContent['application/json'] = { schema: route.body };
@@ -168,7 +186,15 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
         ...(route.params ? { params: route.params as never } : {}),
         ...(route.query ? { query: route.query as never } : {}),
         ...(limits
-          ? { body: { required: true, description: `Largest body: ${Object.entries(limits).map(([t, n]) => `${t} ${formatBytes(n)}`).join(', ')}.`, content: bodyContent } }
+          ? {
+              body: {
+                required: true,
+                description: `Largest body: ${Object.entries(limits)
+                  .map(([t, n]) => `${t} ${formatBytes(n)}`)
+                  .join(', ')}.`,
+                content: bodyContent,
+              },
+            }
           : {}),
       },
       responses: responses as never,

@@ -8,7 +8,9 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../config';
 import { HttpProblem, problemBody } from './problem';
 
-export function httpServerOptions(config: Pick<Config, 'httpRequestTimeoutSeconds' | 'httpHeadersTimeoutSeconds'>): ServerOptions {
+export function httpServerOptions(
+  config: Pick<Config, 'httpRequestTimeoutSeconds' | 'httpHeadersTimeoutSeconds'>,
+): ServerOptions {
   const requestTimeout = Math.round(config.httpRequestTimeoutSeconds * 1000);
   return {
     requestTimeout,
@@ -20,9 +22,12 @@ export function httpServerOptions(config: Pick<Config, 'httpRequestTimeoutSecond
 }
 
 function clientErrorProblem(code: string | undefined): HttpProblem {
-  if (code === 'HPE_HEADER_OVERFLOW') return new HttpProblem('header-too-large', 'the request headers exceed the server limit');
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new HttpProblem('request-timeout', 'the request was not received in time');
-  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return new HttpProblem('payload-too-large', 'chunk extensions exceed the server limit');
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return new HttpProblem('header-too-large', 'the request headers exceed the server limit');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return new HttpProblem('request-timeout', 'the request was not received in time');
+  if (code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW')
+    return new HttpProblem('payload-too-large', 'chunk extensions exceed the server limit');
   return new HttpProblem('bad-request', 'malformed HTTP request (request line, headers or body framing)');
 }
 

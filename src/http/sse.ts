@@ -9,8 +9,17 @@ const SSE_POLL_MS = 300;
 const SSE_KEEPALIVE_MS = 15_000;
 
 /** @param poll the current value and whether it is final; null ends the stream (the thing is gone). */
-export async function streamPolled(req: Request, res: Response, poll: () => Promise<{ body: unknown; terminal: boolean } | null>): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+export async function streamPolled(
+  req: Request,
+  res: Response,
+  poll: () => Promise<{ body: unknown; terminal: boolean } | null>,
+): Promise<void> {
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
   res.write('retry: 2000\n\n');
   let last = '';
   let closed = false;

@@ -5,7 +5,14 @@
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, wholeSetMetric, type MetricName } from '../compute/metrics/index';
-import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type RidgeCvTimings, type RidgePreset, type RidgeScore } from '../compute/ridge/index';
+import {
+  fitRidgeCv,
+  fitRidgeCvGroups,
+  type RidgeCvResult,
+  type RidgeCvTimings,
+  type RidgePreset,
+  type RidgeScore,
+} from '../compute/ridge/index';
 import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import { deserializeSae, serializeSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
@@ -59,7 +66,15 @@ export interface RidgeRoisOutput {
 
 /** The fit options of a ridge payload (ridgeRois and ridgeRoisPaired read the same fields). */
 function ridgeOptions(p: Omit<RidgeRoisPayload, 'X'>) {
-  return { preset: p.preset, score: p.score, alphas: p.alphas, assignment: p.assignment, noiseCeiling: p.noiseCeiling, minNoiseCeiling: p.minNoiseCeiling, unitWeights: p.unitWeights };
+  return {
+    preset: p.preset,
+    score: p.score,
+    alphas: p.alphas,
+    assignment: p.assignment,
+    noiseCeiling: p.noiseCeiling,
+    minNoiseCeiling: p.minNoiseCeiling,
+    unitWeights: p.unitWeights,
+  };
 }
 
 /**
@@ -67,7 +82,10 @@ function ridgeOptions(p: Omit<RidgeRoisPayload, 'X'>) {
  * Shared (default): one decomposition per fold serves all ROIs (fitRidgeCvGroups); perRoi: one fitRidgeCv per
  * ROI (the reference path, kept for the benchmark). Both give the same alphas and scores.
  */
-export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisOutput> {
+export async function ridgeRois(
+  p: RidgeRoisPayload & { perRoi?: boolean },
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<RidgeRoisOutput> {
   const opts = ridgeOptions(p);
   let fits: RidgeCvResult[];
   let timings: RidgeCvTimings;
@@ -88,7 +106,12 @@ export async function ridgeRois(p: RidgeRoisPayload & { perRoi?: boolean }, prog
   } else {
     const res = fitRidgeCvGroups(p.X, p.Y, p.rois, {
       ...opts,
-      onProgress: (x) => progress({ stage: x.stage === 'fold' || x.stage === 'preprocess' ? `fitting: ${x.stage}` : `fitting ${x.stage}`, done: x.done, total: x.total }),
+      onProgress: (x) =>
+        progress({
+          stage: x.stage === 'fold' || x.stage === 'preprocess' ? `fitting: ${x.stage}` : `fitting ${x.stage}`,
+          done: x.done,
+          total: x.total,
+        }),
     });
     fits = res.groups;
     timings = res.timings;
@@ -112,7 +135,13 @@ function roiResults(fits: readonly RidgeCvResult[], rois: RidgeRoisPayload['rois
     targetScores: res.targetScores,
     normalised: res.noiseCeiling ? { mean: res.noiseCeiling.mean, share: res.noiseCeiling.share } : null,
     ...(res.unitWeights
-      ? { unitWeights: { units: res.source.kept, perFold: res.unitWeights.meanAbs.perFold.map((f) => Float32Array.from(f)), perFoldL2: res.unitWeights.l2.perFold.map((f) => Float32Array.from(f)) } }
+      ? {
+          unitWeights: {
+            units: res.source.kept,
+            perFold: res.unitWeights.meanAbs.perFold.map((f) => Float32Array.from(f)),
+            perFoldL2: res.unitWeights.l2.perFold.map((f) => Float32Array.from(f)),
+          },
+        }
       : {}),
   }));
 }
@@ -145,7 +174,10 @@ export interface RidgeRoisPairedOutput {
  * (stimulus bootstrap interval, sign-flip permutation p) of each pair are computed; they never leave it.
  * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
  */
-export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<RidgeRoisPairedOutput> {
+export async function ridgeRoisPaired(
+  p: RidgeRoisPairedPayload,
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<RidgeRoisPairedOutput> {
   const opts = ridgeOptions(p);
   const R = p.Xs.length;
   const paired = new Set(p.pairs.flat());
@@ -161,12 +193,20 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: (x: {
     progress({ stage: `paired statistics ${k + 1}/${p.pairs.length}`, done: k, total: p.pairs.length });
     // The last pair that uses a fit may drop its predictions.
     const later = p.pairs.slice(k + 1).flat();
-    return pairedGroupCells(p.Y, all[i].groups, all[j].groups, p.rois, { ...p.stats, keepPredictions: later.includes(i) || later.includes(j) });
+    return pairedGroupCells(p.Y, all[i].groups, all[j].groups, p.rois, {
+      ...p.stats,
+      keepPredictions: later.includes(i) || later.includes(j),
+    });
   });
   for (const r of all) for (const g of r.groups) for (const f of g.folds) delete f.predictions;
   const statsSeconds = (performance.now() - t0) / 1000;
   progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
-  const fits = all.map((r) => ({ rois: roiResults(r.groups, p.rois), timings: { ...r.timings }, decompositions: r.decompositions, engine: engineOf(r.groups) }));
+  const fits = all.map((r) => ({
+    rois: roiResults(r.groups, p.rois),
+    timings: { ...r.timings },
+    decompositions: r.decompositions,
+    engine: engineOf(r.groups),
+  }));
   return { fits, cells, statsSeconds };
 }
 
@@ -184,10 +224,14 @@ export interface TrainSaeOutput {
 }
 
 /** Train a TopK SAE; progress per epoch (and every 50 steps). */
-export async function trainSae(p: TrainSaePayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<TrainSaeOutput> {
+export async function trainSae(
+  p: TrainSaePayload,
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<TrainSaeOutput> {
   const res = await trainTopKSae(p.X, p.settings, {
     onProgress: (e) => {
-      if (e.kind === 'epoch' || e.step % 50 === 0) progress({ stage: `training epoch ${e.epoch}/${e.epochs}`, done: e.step, total: e.totalSteps });
+      if (e.kind === 'epoch' || e.step % 50 === 0)
+        progress({ stage: `training epoch ${e.epoch}/${e.epochs}`, done: e.step, total: e.totalSteps });
     },
   });
   return { weights: serializeSae(res.sae), settings: res.settings, curves: res.curves, metrics: res.metrics };
@@ -231,21 +275,52 @@ export interface CompareLayersResult {
 }
 
 /** One metric between two representations (model-to-model), cross-validated over the same folds. */
-export async function compareLayers(p: CompareLayersPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<CompareLayersResult> {
+export async function compareLayers(
+  p: CompareLayersPayload,
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<CompareLayersResult> {
   progress({ stage: p.metric, done: 0, total: 1 });
   if (p.metric === 'ridge') {
     // Ridge predicts dense targets; sparse latents as targets are densified (targets are not factorised).
     const Y = isCsr(p.Y) ? csrToDense(p.Y) : (p.Y as DenseMatrix<Float32Array>);
-    const res = fitRidgeCv(p.X, Y as DenseMatrix<Float32Array>, { preset: p.preset ?? 'paper', alphas: p.alphas, assignment: p.assignment });
-    return { foldScores: res.folds.map((f) => f.meanScore), mean: res.mean, sem: res.sem, alphas: res.folds.map((f) => f.alpha), keptSource: res.source.kept.length, keptTarget: res.targets.kept.length };
+    const res = fitRidgeCv(p.X, Y as DenseMatrix<Float32Array>, {
+      preset: p.preset ?? 'paper',
+      alphas: p.alphas,
+      assignment: p.assignment,
+    });
+    return {
+      foldScores: res.folds.map((f) => f.meanScore),
+      mean: res.mean,
+      sem: res.sem,
+      alphas: res.folds.map((f) => f.alpha),
+      keptSource: res.source.kept.length,
+      keptTarget: res.targets.kept.length,
+    };
   }
   if (p.cv === false) {
-    if (!WHOLE_SET_METRICS.includes(p.metric)) throw new RangeError(`${p.metric} is fitted on training folds: it has no whole-set form`);
+    if (!WHOLE_SET_METRICS.includes(p.metric))
+      throw new RangeError(`${p.metric} is fitted on training folds: it has no whole-set form`);
     const res = wholeSetMetric(p.metric as 'rsa' | 'cka' | 'cka-debiased', p.X, p.Y);
-    return { foldScores: [], mean: res.score, sem: NaN, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
+    return {
+      foldScores: [],
+      mean: res.score,
+      sem: NaN,
+      alphas: [],
+      keptSource: res.keptSource.length,
+      keptTarget: res.keptTarget.length,
+    };
   }
-  const res = crossValidateMetric(p.metric, p.X, p.Y, p.assignment, { onFold: (done, total) => progress({ stage: p.metric, done, total }) });
-  return { foldScores: res.foldScores, mean: res.mean, sem: res.sem, alphas: [], keptSource: res.keptSource.length, keptTarget: res.keptTarget.length };
+  const res = crossValidateMetric(p.metric, p.X, p.Y, p.assignment, {
+    onFold: (done, total) => progress({ stage: p.metric, done, total }),
+  });
+  return {
+    foldScores: res.foldScores,
+    mean: res.mean,
+    sem: res.sem,
+    alphas: [],
+    keptSource: res.keptSource.length,
+    keptTarget: res.keptTarget.length,
+  };
 }
 
 /** The name a metric's scores are stored under (Score.method): cv: false runs are a different quantity. */
@@ -275,7 +350,10 @@ export interface MetricRoiResult {
 }
 
 /** A layer against every ROI's voxels with a metric other than ridge (brain RSA, semi- / soft-matching, CKA). */
-export async function metricRois(p: MetricRoisPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<MetricRoiResult[]> {
+export async function metricRois(
+  p: MetricRoisPayload,
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<MetricRoiResult[]> {
   return p.rois.map((roi, r) => {
     progress({ stage: `${p.metric} ${roi.name}`, done: r, total: p.rois.length });
     const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
@@ -291,10 +369,21 @@ export async function metricRois(p: MetricRoisPayload, progress: (x: { stage: st
 export type ToyPayload = Parameters<typeof runToySuperposition>[0];
 
 /** The toy model of superposition experiment (science.md), progress per hidden size and stage. */
-export async function toySuperposition(p: ToyPayload, progress: (x: { stage: string; done: number; total: number }) => void): Promise<ToySuperpositionResult> {
+export async function toySuperposition(
+  p: ToyPayload,
+  progress: (x: { stage: string; done: number; total: number }) => void,
+): Promise<ToySuperpositionResult> {
   return runToySuperposition(p, (e) => progress({ stage: `N=${e.nHidden}: ${e.stage}`, done: e.done, total: e.total }));
 }
 
-export const computeTasks = { ridgeRois, ridgeRoisPaired, metricRois, trainSae, evaluateSaeOn, compareLayers, toySuperposition };
+export const computeTasks = {
+  ridgeRois,
+  ridgeRoisPaired,
+  metricRois,
+  trainSae,
+  evaluateSaeOn,
+  compareLayers,
+  toySuperposition,
+};
 export type ComputeTasks = typeof computeTasks;
 export type ComputeTaskName = keyof ComputeTasks;

@@ -7,11 +7,20 @@ const port = parentPort!;
 port.once('message', async (msg: { task: ComputeTaskName; payload: never }) => {
   try {
     await initBackend();
-    const fn = computeTasks[msg.task] as (payload: never, progress: (p: { stage: string; done: number; total: number }) => void) => Promise<unknown>;
+    const fn = computeTasks[msg.task] as (
+      payload: never,
+      progress: (p: { stage: string; done: number; total: number }) => void,
+    ) => Promise<unknown>;
     const value = await fn(msg.payload, (progress) => port.postMessage({ type: 'progress', progress }));
     port.postMessage({ type: 'result', value });
   } catch (err) {
     const e = err as Error & { field?: string; reason?: string };
-    port.postMessage({ type: 'error', name: e?.name ?? 'Error', message: e?.message ?? String(err), field: e?.field, reason: e?.reason });
+    port.postMessage({
+      type: 'error',
+      name: e?.name ?? 'Error',
+      message: e?.message ?? String(err),
+      field: e?.field,
+      reason: e?.reason,
+    });
   }
 });

@@ -27,7 +27,14 @@ export interface LayerMatrix {
   X: DenseMatrix<Float32Array>;
 }
 
-type LayerRow = { id: string; activationsPath: string; activationsDataset: string | null; stimulusIdsPath: string; stimulusIdsDataset: string | null; preprocessing: unknown };
+type LayerRow = {
+  id: string;
+  activationsPath: string;
+  activationsDataset: string | null;
+  stimulusIdsPath: string;
+  stimulusIdsDataset: string | null;
+  preprocessing: unknown;
+};
 
 /** Where a registered layer's files may be: the data roots, and the uploads folder the service wrote itself. */
 export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): string[] {
@@ -39,13 +46,23 @@ export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): s
  * that every metric and SAE sees the same neurons. The stored paths are checked against the roots again, symlinks
  * resolved, at every open: a file swapped for a link leading elsewhere after registration is refused.
  */
-export async function loadLayerMatrix(layer: LayerRow, config: Pick<Config, 'dataRoots' | 'privateDirs'>): Promise<LayerMatrix> {
+export async function loadLayerMatrix(
+  layer: LayerRow,
+  config: Pick<Config, 'dataRoots' | 'privateDirs'>,
+): Promise<LayerMatrix> {
   const roots = layerRoots(config);
   const actsFile = resolveDataPath(layer.activationsPath, '.', roots, 'layer.activations');
   const idsFile = resolveDataPath(layer.stimulusIdsPath, '.', roots, 'layer.stimulusIds');
-  const X = await readActivations(actsFile, { dataset: layer.activationsDataset ?? undefined, field: 'layer.activations' });
-  const ids = await readStimulusIds(idsFile, { dataset: layer.stimulusIdsDataset ?? undefined, field: 'layer.stimulusIds' });
-  if (ids.length !== X.rows) throw new DataValidationError('layer.stimulusIds', `${ids.length} ids for ${X.rows} activation rows`);
+  const X = await readActivations(actsFile, {
+    dataset: layer.activationsDataset ?? undefined,
+    field: 'layer.activations',
+  });
+  const ids = await readStimulusIds(idsFile, {
+    dataset: layer.stimulusIdsDataset ?? undefined,
+    field: 'layer.stimulusIds',
+  });
+  if (ids.length !== X.rows)
+    throw new DataValidationError('layer.stimulusIds', `${ids.length} ids for ${X.rows} activation rows`);
   return { ids, X: applyLayerPreprocessingInPlace(X, layerPreprocessingOf(layer.preprocessing)) };
 }
 
@@ -64,7 +81,11 @@ export async function representationMatrix(
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId } });
   if (sae.status !== 'ready' || !sae.weightsPath) throw new Error(`SAE ${saeId} is not ready (status ${sae.status})`);
   const trained = await loadSae(sae.weightsPath);
-  return encodeSparse(options.untrained ? untrainedTwin(trained, sae.settings as unknown as InitSettings) : trained, X, { signal });
+  return encodeSparse(
+    options.untrained ? untrainedTwin(trained, sae.settings as unknown as InitSettings) : trained,
+    X,
+    { signal },
+  );
 }
 
 export interface RoiTargets {
@@ -121,13 +142,21 @@ export async function loadRoiTargets(
   const format = ds.manifest.betas.format;
   const sessions = discoverSessions(ds, subject, format);
   if (sessions.length === 0) throw new DataValidationError('subject', `${req.subject} has no ${format} sessions`);
-  const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
+  const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, {
+    dataset: ds.manifest.betas.dataset,
+    field: `manifest.betas.${format}`,
+  });
   // Masks are small label volumes: read them each time; only the betas are cached.
   const masks = [];
   for (const roi of req.rois) {
     const voxels = new Set<number>();
     for (const m of roi.members) {
-      const mask = await loadRoiMask(ds, subject, { atlas: m.atlas, labels: [m.label], hemisphere: m.hemisphere }, volumeShape);
+      const mask = await loadRoiMask(
+        ds,
+        subject,
+        { atlas: m.atlas, labels: [m.label], hemisphere: m.hemisphere },
+        volumeShape,
+      );
       for (const v of mask.voxelIndices) voxels.add(v);
     }
     masks.push({ name: roi.name, voxels: Int32Array.from(voxels).sort() });
@@ -138,7 +167,11 @@ export async function loadRoiTargets(
   const fromCache = cache?.key === key;
   if (!fromCache) {
     betasLoads++;
-    const value = loadSubjectRoiBetas(ds, subject, union, { sessions, onProgress: opts.onProgress, signal: opts.signal });
+    const value = loadSubjectRoiBetas(ds, subject, union, {
+      sessions,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
     cache = { key, value };
     value.catch(() => {
       if (cache?.value === value) cache = null;

@@ -20,7 +20,13 @@ export interface JobQueue {
    * job are written in that transaction: both exist exactly when the caller's rows commit.
    * `order`: among jobs queued at once (one transaction), lower runs first (a study's cells subject by subject).
    */
-  enqueue(kind: JobKind, data: Record<string, unknown>, links?: { runId?: string; saeId?: string }, tx?: Prisma.TransactionClient, order?: number): Promise<string>;
+  enqueue(
+    kind: JobKind,
+    data: Record<string, unknown>,
+    links?: { runId?: string; saeId?: string },
+    tx?: Prisma.TransactionClient,
+    order?: number,
+  ): Promise<string>;
   /** Cancel a queued or running job; returns its new state. */
   cancel(jobId: string): Promise<JobState>;
   stop(): Promise<void>;
@@ -41,7 +47,8 @@ const PROGRESS_WRITE_INTERVAL_MS = 250;
 
 /** The message pg-boss stored with a failed job (`{message}` from boss.fail, or a handler's thrown error). */
 function failureMessage(output: unknown): string | null {
-  if (output && typeof output === 'object' && 'message' in output && typeof output.message === 'string') return output.message;
+  if (output && typeof output === 'object' && 'message' in output && typeof output.message === 'string')
+    return output.message;
   return null;
 }
 
@@ -50,10 +57,14 @@ function failureMessage(output: unknown): string | null {
  * the rows that refer to it. pg-boss passes node-postgres style values: JSON objects are sent as text
  * (its SQL casts them to jsonb) and `undefined` as NULL.
  */
-function bossDb(tx: Prisma.TransactionClient): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+function bossDb(tx: Prisma.TransactionClient): {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+} {
   return {
     async executeSql(text, values = []) {
-      const args = values.map((v) => (v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
+      const args = values.map((v) =>
+        v === undefined ? null : v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v,
+      );
       return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...args) };
     },
   };
@@ -70,7 +81,12 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   boss.on('error', (err) => logger.error({ err }, 'job queue error'));
   await boss.start();
   for (const kind of JOB_KINDS) {
-    await boss.createQueue(kind, { name: kind, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds });
+    await boss.createQueue(kind, {
+      name: kind,
+      retryLimit: config.jobRetries,
+      retryDelay: 2,
+      expireInSeconds: config.jobExpireSeconds,
+    });
   }
 
   const controllers = new Map<string, AbortController>();
@@ -79,7 +95,11 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   async function setState(id: string, state: JobState, extra: { error?: string | null; finished?: boolean } = {}) {
     await prisma.job.update({
       where: { id },
-      data: { state, ...(extra.error !== undefined ? { error: extra.error } : {}), ...(extra.finished ? { finishedAt: new Date() } : {}) },
+      data: {
+        state,
+        ...(extra.error !== undefined ? { error: extra.error } : {}),
+        ...(extra.finished ? { finishedAt: new Date() } : {}),
+      },
     });
   }
 
@@ -107,7 +127,11 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       const p = pending;
       pending = null;
       lastWrite = Date.now();
-      writing = writing.then(() => prisma.job.update({ where: { id: job.id }, data: { progress: { ...p, updatedAt: new Date().toISOString() } } }).catch(() => undefined));
+      writing = writing.then(() =>
+        prisma.job
+          .update({ where: { id: job.id }, data: { progress: { ...p, updatedAt: new Date().toISOString() } } })
+          .catch(() => undefined),
+      );
     };
     // Heartbeat (updatedAt) so reapers elsewhere know this worker is alive; cancellation arrives through
     // the same row (any process may receive the DELETE).
@@ -171,7 +195,9 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       RETURNING id::text, kind`.catch(() => []);
     for (const j of stale) {
       logger.warn({ jobId: j.id, kind: j.kind }, 'job lost its worker; retrying');
-      await boss.fail(j.kind, j.id, { message: 'worker stopped responding' }).catch((err) => logger.error({ err }, 'could not hand back a stale job'));
+      await boss
+        .fail(j.kind, j.id, { message: 'worker stopped responding' })
+        .catch((err) => logger.error({ err }, 'could not hand back a stale job'));
     }
   };
 
@@ -179,14 +205,24 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
   // reaper or by pg-boss's expiry, or that was cancelled or completed behind our back, ends here with
   // the reason. The guarded UPDATE claims each transition once, so one process runs the hooks.
   const reconcile = async () => {
-    const ended = await prisma.$queryRaw<{ id: string; kind: string; state: 'failed' | 'cancelled' | 'completed'; output: unknown; data: Record<string, unknown> }[]>`
+    const ended = await prisma.$queryRaw<
+      {
+        id: string;
+        kind: string;
+        state: 'failed' | 'cancelled' | 'completed';
+        output: unknown;
+        data: Record<string, unknown>;
+      }[]
+    >`
       SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data
       FROM "Job" j
       JOIN (SELECT id, state, output, data FROM pgboss.job UNION ALL SELECT id, state, output, data FROM pgboss.archive) b ON b.id = j.id
-      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch((err) => {
-      logger.error({ err }, 'could not read finished queue jobs');
-      return [];
-    });
+      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch(
+      (err) => {
+        logger.error({ err }, 'could not read finished queue jobs');
+        return [];
+      },
+    );
     for (const j of ended) {
       // A job still running here finishes through runOne; only rows nobody is working on are settled.
       if (controllers.has(j.id)) continue;
@@ -211,9 +247,14 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     for (const kind of JOB_KINDS) {
       if (!opts.handlers[kind]) continue;
       for (let w = 0; w < opts.workers; w++) {
-        await boss.work<Record<string, unknown>>(kind, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: config.jobPollSeconds }, async (jobs) => {
-          for (const job of jobs) await runOne(kind, job as unknown as PgBoss.JobWithMetadata<Record<string, unknown>>);
-        });
+        await boss.work<Record<string, unknown>>(
+          kind,
+          { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: config.jobPollSeconds },
+          async (jobs) => {
+            for (const job of jobs)
+              await runOne(kind, job as unknown as PgBoss.JobWithMetadata<Record<string, unknown>>);
+          },
+        );
       }
     }
   }
@@ -222,9 +263,25 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     async enqueue(kind, data, links = {}, tx, order = 0) {
       const id = randomUUID();
       const send = async (db: Prisma.TransactionClient) => {
-        await db.job.create({ data: { id, kind, state: 'queued', runId: links.runId, saeId: links.saeId, progress: { stage: 'queued', done: 0, total: 1 } } });
+        await db.job.create({
+          data: {
+            id,
+            kind,
+            state: 'queued',
+            runId: links.runId,
+            saeId: links.saeId,
+            progress: { stage: 'queued', done: 0, total: 1 },
+          },
+        });
         // pg-boss fetches by priority, then creation time (equal inside one transaction), then random id.
-        await boss.send(kind, data, { id, priority: -order, retryLimit: config.jobRetries, retryDelay: 2, expireInSeconds: config.jobExpireSeconds, db: bossDb(db) });
+        await boss.send(kind, data, {
+          id,
+          priority: -order,
+          retryLimit: config.jobRetries,
+          retryDelay: 2,
+          expireInSeconds: config.jobExpireSeconds,
+          db: bossDb(db),
+        });
       };
       if (tx) await send(tx);
       else await prisma.$transaction(send);
@@ -233,11 +290,15 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     async cancel(jobId) {
       const row = await prisma.job.findUnique({ where: { id: jobId } });
       if (!row) throw new Error(`job ${jobId} does not exist`);
-      if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return row.state as JobState;
+      if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled')
+        return row.state as JobState;
       if (row.state === 'queued' || row.state === 'retrying') {
         // Not running anywhere: cancel in pg-boss and finish the domain rows here.
         await boss.cancel(row.kind, jobId).catch(() => undefined);
-        const updated = await prisma.job.updateMany({ where: { id: jobId, state: { in: ['queued', 'retrying'] } }, data: { state: 'cancelled', finishedAt: new Date() } });
+        const updated = await prisma.job.updateMany({
+          where: { id: jobId, state: { in: ['queued', 'retrying'] } },
+          data: { state: 'cancelled', finishedAt: new Date() },
+        });
         if (updated.count === 1) {
           const handler = opts.handlers[row.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
           const job = await boss.getJobById<Record<string, unknown>>(row.kind, jobId).catch(() => null);

@@ -40,21 +40,30 @@ export interface ReadSessionOptions {
 }
 
 /** Shape of a betas file as (X, Y, Z) plus its trial count, read from the header only. */
-export async function readBetasFileShape(file: string, format: BetasFormat, opts: { dataset?: string; field?: string } = {}): Promise<{ volumeShape: VolumeShape; trials: number; dtype: string; chunks: number[] | null }> {
+export async function readBetasFileShape(
+  file: string,
+  format: BetasFormat,
+  opts: { dataset?: string; field?: string } = {},
+): Promise<{ volumeShape: VolumeShape; trials: number; dtype: string; chunks: number[] | null }> {
   const field = opts.field ?? 'file';
   if (format === 'hdf5') {
     const h = await openH5Dataset(file, opts.dataset ?? '/betas', field);
     try {
       const s = h.info.shape;
-      if (s.length !== 4) throw new DataValidationError(field, `HDF5 betas must be 4-D (trials, Z, Y, X), got shape [${s}]`);
+      if (s.length !== 4)
+        throw new DataValidationError(field, `HDF5 betas must be 4-D (trials, Z, Y, X), got shape [${s}]`);
       return { volumeShape: [s[3], s[2], s[1]], trials: s[0], dtype: h.info.dtype, chunks: h.info.chunks };
     } finally {
       h.close();
     }
   }
   const info = await readNiftiHeader(file, field);
-  if (info.shape.length !== 4) throw new DataValidationError(field, `NIfTI betas must be 4-D (X, Y, Z, trials), got shape [${info.shape}]`);
-  const dtype = { 4: 'int16', 8: 'int32', 16: 'float32', 64: 'float64', 2: 'uint8', 256: 'int8', 512: 'uint16', 768: 'uint32' }[info.datatypeCode] ?? String(info.datatypeCode);
+  if (info.shape.length !== 4)
+    throw new DataValidationError(field, `NIfTI betas must be 4-D (X, Y, Z, trials), got shape [${info.shape}]`);
+  const dtype =
+    { 4: 'int16', 8: 'int32', 16: 'float32', 64: 'float64', 2: 'uint8', 256: 'int8', 512: 'uint16', 768: 'uint32' }[
+      info.datatypeCode
+    ] ?? String(info.datatypeCode);
   return { volumeShape: [info.shape[0], info.shape[1], info.shape[2]], trials: info.shape[3], dtype, chunks: null };
 }
 
@@ -82,17 +91,27 @@ function checkIndices(field: string, voxelIndices: Int32Array, nVox: number): vo
  * (only planes holding selected voxels); NIfTI is streamed one volume at a time.
  * @throws DataValidationError for wrong shape/dtype, truncated or unreadable files.
  */
-export async function readNsdBetasSession(file: string, format: BetasFormat, voxelIndices: Int32Array, opts: ReadSessionOptions = {}): Promise<SessionBetas> {
+export async function readNsdBetasSession(
+  file: string,
+  format: BetasFormat,
+  voxelIndices: Int32Array,
+  opts: ReadSessionOptions = {},
+): Promise<SessionBetas> {
   return format === 'hdf5' ? readHdf5Session(file, voxelIndices, opts) : readNiftiSession(file, voxelIndices, opts);
 }
 
-async function readHdf5Session(file: string, voxelIndices: Int32Array, opts: ReadSessionOptions): Promise<SessionBetas> {
+async function readHdf5Session(
+  file: string,
+  voxelIndices: Int32Array,
+  opts: ReadSessionOptions,
+): Promise<SessionBetas> {
   const field = opts.field ?? 'file';
   const scale = opts.scale ?? 300;
   const h = await openH5Dataset(file, opts.dataset ?? '/betas', field);
   try {
     const s = h.info.shape;
-    if (s.length !== 4) throw new DataValidationError(field, `HDF5 betas must be 4-D (trials, Z, Y, X), got shape [${s}]`);
+    if (s.length !== 4)
+      throw new DataValidationError(field, `HDF5 betas must be 4-D (trials, Z, Y, X), got shape [${s}]`);
     const [T, Z, Y, X] = s;
     checkShape(field, [X, Y, Z], T, opts);
     checkIndices(field, voxelIndices, X * Y * Z);
@@ -112,24 +131,39 @@ async function readHdf5Session(file: string, voxelIndices: Int32Array, opts: Rea
       const z0 = Math.floor(voxelIndices[k] / plane);
       const z1 = Math.min(Z, z0 + planesPerSlab);
       let kEnd = k;
-      let y0 = Y, y1 = 0, x0 = X, x1 = 0;
+      let y0 = Y,
+        y1 = 0,
+        x0 = X,
+        x1 = 0;
       while (kEnd < V && voxelIndices[kEnd] < z1 * plane) {
         const r = voxelIndices[kEnd] % plane;
-        const y = Math.floor(r / X), x = r % X;
+        const y = Math.floor(r / X),
+          x = r % X;
         if (y < y0) y0 = y;
         if (y >= y1) y1 = y + 1;
         if (x < x0) x0 = x;
         if (x >= x1) x1 = x + 1;
         kEnd++;
       }
-      const slab = readH5Slab(h, [[0, T], [z0, z1], [y0, y1], [x0, x1]], field);
-      const ny = y1 - y0, nx = x1 - x0;
+      const slab = readH5Slab(
+        h,
+        [
+          [0, T],
+          [z0, z1],
+          [y0, y1],
+          [x0, x1],
+        ],
+        field,
+      );
+      const ny = y1 - y0,
+        nx = x1 - x0;
       const slabN = (z1 - z0) * ny * nx;
       // Offset of each selected voxel inside one trial of the slab.
       const local = new Int32Array(kEnd - k);
       for (let j = k; j < kEnd; j++) {
         const v = voxelIndices[j];
-        const z = Math.floor(v / plane), r = v % plane;
+        const z = Math.floor(v / plane),
+          r = v % plane;
         local[j - k] = ((z - z0) * ny + (Math.floor(r / X) - y0)) * nx + (r % X) - x0;
       }
       for (let t = 0; t < T; t++) {
@@ -145,11 +179,16 @@ async function readHdf5Session(file: string, voxelIndices: Int32Array, opts: Rea
   }
 }
 
-async function readNiftiSession(file: string, voxelIndices: Int32Array, opts: ReadSessionOptions): Promise<SessionBetas> {
+async function readNiftiSession(
+  file: string,
+  voxelIndices: Int32Array,
+  opts: ReadSessionOptions,
+): Promise<SessionBetas> {
   const field = opts.field ?? 'file';
   const scale = opts.scale ?? 300;
   const info = await readNiftiHeader(file, field);
-  if (info.shape.length !== 4) throw new DataValidationError(field, `NIfTI betas must be 4-D (X, Y, Z, trials), got shape [${info.shape}]`);
+  if (info.shape.length !== 4)
+    throw new DataValidationError(field, `NIfTI betas must be 4-D (X, Y, Z, trials), got shape [${info.shape}]`);
   const [X, Y, Z, T] = info.shape;
   checkShape(field, [X, Y, Z], T, opts);
   checkIndices(field, voxelIndices, X * Y * Z);
@@ -160,24 +199,39 @@ async function readNiftiSession(file: string, voxelIndices: Int32Array, opts: Re
   const le = info.littleEndian;
   const bpv = info.bytesPerVoxel;
   const get = readerFor(info.datatypeCode, field);
-  await streamNiftiVolumes(file, info, (t, bytes) => {
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const o = t * V;
-    for (let j = 0; j < V; j++) out[o + j] = get(v, voxelIndices[j] * bpv, le) * slope + inter;
-  }, opts.signal, field);
+  await streamNiftiVolumes(
+    file,
+    info,
+    (t, bytes) => {
+      const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const o = t * V;
+      for (let j = 0; j < V; j++) out[o + j] = get(v, voxelIndices[j] * bpv, le) * slope + inter;
+    },
+    opts.signal,
+    field,
+  );
   return { trials: T, voxels: V, reader: 'nifti', data: out };
 }
 
 function readerFor(code: number, field: string): (v: DataView, off: number, le: boolean) => number {
   switch (code) {
-    case 2: return (v, o) => v.getUint8(o);
-    case 256: return (v, o) => v.getInt8(o);
-    case 4: return (v, o, le) => v.getInt16(o, le);
-    case 512: return (v, o, le) => v.getUint16(o, le);
-    case 8: return (v, o, le) => v.getInt32(o, le);
-    case 768: return (v, o, le) => v.getUint32(o, le);
-    case 16: return (v, o, le) => v.getFloat32(o, le);
-    case 64: return (v, o, le) => v.getFloat64(o, le);
-    default: throw new DataValidationError(field, `unsupported NIfTI datatype code ${code}`);
+    case 2:
+      return (v, o) => v.getUint8(o);
+    case 256:
+      return (v, o) => v.getInt8(o);
+    case 4:
+      return (v, o, le) => v.getInt16(o, le);
+    case 512:
+      return (v, o, le) => v.getUint16(o, le);
+    case 8:
+      return (v, o, le) => v.getInt32(o, le);
+    case 768:
+      return (v, o, le) => v.getUint32(o, le);
+    case 16:
+      return (v, o, le) => v.getFloat32(o, le);
+    case 64:
+      return (v, o, le) => v.getFloat64(o, le);
+    default:
+      throw new DataValidationError(field, `unsupported NIfTI datatype code ${code}`);
   }
 }

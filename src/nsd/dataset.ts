@@ -31,14 +31,21 @@ export function openNsdDataset(manifest: unknown, root: string, allowedRoots: re
  * Read a manifest JSON file (itself confined to the allowed roots). A relative `file` is read from
  * `base` (the dataset root); errors name `field` and the path as given.
  */
-export function readManifestFile(file: string, allowedRoots: readonly string[], opts: { base?: string; field?: string } = {}): unknown {
+export function readManifestFile(
+  file: string,
+  allowedRoots: readonly string[],
+  opts: { base?: string; field?: string } = {},
+): unknown {
   const field = opts.field ?? 'manifest';
   const real = resolveDataPath(opts.base ?? file, opts.base ? file : '.', allowedRoots, field);
   let text: string;
   try {
     text = readFileSync(real, 'utf8');
   } catch (e) {
-    throw new DataValidationError(field, `cannot read manifest "${file}" (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+    throw new DataValidationError(
+      field,
+      `cannot read manifest "${file}" (${(e as NodeJS.ErrnoException).code ?? 'read error'})`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -69,8 +76,18 @@ export function betasTemplate(ds: NsdDataset, format: BetasFormat = ds.manifest.
 }
 
 /** Path of one session's betas file. */
-export function betasPath(ds: NsdDataset, subject: number, session: number, format: BetasFormat = ds.manifest.betas.format): string {
-  return datasetPath(ds, betasTemplate(ds, format), { subject: subjectName(subject), session: sessionName(session) }, `manifest.betas.${format}`);
+export function betasPath(
+  ds: NsdDataset,
+  subject: number,
+  session: number,
+  format: BetasFormat = ds.manifest.betas.format,
+): string {
+  return datasetPath(
+    ds,
+    betasTemplate(ds, format),
+    { subject: subjectName(subject), session: sessionName(session) },
+    `manifest.betas.${format}`,
+  );
 }
 
 function escapeRe(s: string): string {
@@ -81,7 +98,14 @@ function escapeRe(s: string): string {
  * Values of placeholder `key` for which the directory entry named by the template segment exists:
  * fills everything before that segment, lists the folder, and matches names against the segment.
  */
-function listPlaceholder(ds: NsdDataset, template: string, key: string, values: TemplateValues, valueRe: string, field: string): string[] {
+function listPlaceholder(
+  ds: NsdDataset,
+  template: string,
+  key: string,
+  values: TemplateValues,
+  valueRe: string,
+  field: string,
+): string[] {
   const segs = template.split('/');
   const at = segs.findIndex((s) => s.includes(`{${key}}`));
   if (at < 0) return [];
@@ -94,20 +118,27 @@ function listPlaceholder(ds: NsdDataset, template: string, key: string, values: 
     return [];
   }
   const all = { ...baseValues(ds), ...values };
-  const pattern = segs[at].split(/(\{[a-zA-Z]+\})/).map((part) => {
-    const m = /^\{([a-zA-Z]+)\}$/.exec(part);
-    if (!m) return escapeRe(part);
-    if (m[1] === key) return `(${valueRe})`;
-    const v = all[m[1]];
-    if (v === undefined) throw new DataValidationError(field, `unknown placeholder {${m[1]}} in "${template}"`);
-    return escapeRe(v);
-  }).join('');
+  const pattern = segs[at]
+    .split(/(\{[a-zA-Z]+\})/)
+    .map((part) => {
+      const m = /^\{([a-zA-Z]+)\}$/.exec(part);
+      if (!m) return escapeRe(part);
+      if (m[1] === key) return `(${valueRe})`;
+      const v = all[m[1]];
+      if (v === undefined) throw new DataValidationError(field, `unknown placeholder {${m[1]}} in "${template}"`);
+      return escapeRe(v);
+    })
+    .join('');
   const re = new RegExp(`^${pattern}$`);
   return names.map((n) => re.exec(n)?.[1]).filter((v): v is string => v !== undefined);
 }
 
 /** Sessions with a betas file of `format` on disk for a subject (or the manifest's list), ascending. */
-export function discoverSessions(ds: NsdDataset, subject: number, format: BetasFormat = ds.manifest.betas.format): number[] {
+export function discoverSessions(
+  ds: NsdDataset,
+  subject: number,
+  format: BetasFormat = ds.manifest.betas.format,
+): number[] {
   const field = `manifest.betas.${format}`;
   const tpl = betasTemplate(ds, format);
   if (ds.manifest.sessions) return ds.manifest.sessions.filter((s) => existsSync(betasPath(ds, subject, s, format)));
@@ -118,7 +149,9 @@ export function discoverSessions(ds: NsdDataset, subject: number, format: BetasF
 /** Subjects with at least one betas session on disk (or the manifest's list, filtered the same way), ascending. */
 export function discoverSubjects(ds: NsdDataset, format: BetasFormat = ds.manifest.betas.format): number[] {
   const tpl = betasTemplate(ds, format);
-  const candidates = ds.manifest.subjects ?? listPlaceholder(ds, tpl, 'subject', {}, 'subj\\d+', `manifest.betas.${format}`).map((s) => Number(s.slice(4)));
+  const candidates =
+    ds.manifest.subjects ??
+    listPlaceholder(ds, tpl, 'subject', {}, 'subj\\d+', `manifest.betas.${format}`).map((s) => Number(s.slice(4)));
   return [...new Set(candidates)].filter((s) => discoverSessions(ds, s, format).length > 0).sort((a, b) => a - b);
 }
 
@@ -126,11 +159,15 @@ export function discoverSubjects(ds: NsdDataset, format: BetasFormat = ds.manife
 export function atlasPath(ds: NsdDataset, atlasName: string, subject: number, hemi: '' | 'lh' | 'rh' = ''): string {
   const i = ds.manifest.atlases.findIndex((a) => a.name === atlasName);
   if (i < 0) throw new DataValidationError('roi.atlas', `dataset has no atlas "${atlasName}"`);
-  return datasetPath(ds, ds.manifest.atlases[i].file, { subject: subjectName(subject), hemi: hemi ? `${hemi}.` : '' }, `manifest.atlases[${i}].file`);
+  return datasetPath(
+    ds,
+    ds.manifest.atlases[i].file,
+    { subject: subjectName(subject), hemi: hemi ? `${hemi}.` : '' },
+    `manifest.atlases[${i}].file`,
+  );
 }
 
 /** Path of the stimulus table. */
 export function stimuliPath(ds: NsdDataset): string {
   return datasetPath(ds, ds.manifest.stimuli, {}, 'manifest.stimuli');
 }
-

@@ -78,7 +78,8 @@ function objectHeaderMessages(r: Reader, addr: number): HeaderMessage[] {
       const msize = b.readUInt16LE(o + 2);
       const data = b.subarray(o + 8, o + 8 + msize);
       out.push({ type, data });
-      if (type === 0x10) blocks.push([Reader.uint(data, 0, r.offsetSize), Reader.uint(data, r.offsetSize, r.lengthSize)]);
+      if (type === 0x10)
+        blocks.push([Reader.uint(data, 0, r.offsetSize), Reader.uint(data, r.offsetSize, r.lengthSize)]);
       o += 8 + msize;
     }
   }
@@ -86,7 +87,12 @@ function objectHeaderMessages(r: Reader, addr: number): HeaderMessage[] {
 }
 
 /** Object header address of `name` in a symbol-table group given its B-tree and local heap addresses. */
-function findInGroup(r: Reader, btree: number, heap: number, name: string): { header: number; scratch: Buffer; cacheType: number } | null {
+function findInGroup(
+  r: Reader,
+  btree: number,
+  heap: number,
+  name: string,
+): { header: number; scratch: Buffer; cacheType: number } | null {
   const hp = r.bytes(heap, 8 + 2 * r.lengthSize + r.offsetSize);
   if (hp.toString('latin1', 0, 4) !== 'HEAP') throw new Error('bad local heap');
   const dataAddr = Reader.uint(hp, 8 + 2 * r.lengthSize, r.offsetSize);
@@ -115,7 +121,11 @@ function findInGroup(r: Reader, btree: number, heap: number, name: string): { he
         const nameOff = Reader.uint(ents, e, O);
         const nm = r.bytes(dataAddr + nameOff, name.length + 1);
         if (nm.toString('latin1', 0, name.length) === name && nm[name.length] === 0) {
-          return { header: Reader.uint(ents, e + O, O), cacheType: ents.readUInt32LE(e + 2 * O), scratch: ents.subarray(e + 2 * O + 8, e + 2 * O + 24) };
+          return {
+            header: Reader.uint(ents, e + O, O),
+            cacheType: ents.readUInt32LE(e + 2 * O),
+            scratch: ents.subarray(e + 2 * O + 8, e + 2 * O + 24),
+          };
         }
       }
     }
@@ -207,12 +217,20 @@ function readChunkIndexWith(r: Reader, datasetPath: string): ChunkIndex | null {
   const grid = shape.map((s, i) => Math.ceil(s / chunk[i]));
   const nChunks = grid.reduce((a, b) => a * b, 1);
   const addresses = new Float64Array(nChunks).fill(-1);
-  if (r.isUndefined(lay.data, lv === 3 ? 3 : 8)) return { shape, chunk, elementSize, littleEndianSigned, addresses, grid };
+  if (r.isUndefined(lay.data, lv === 3 ? 3 : 8))
+    return { shape, chunk, elementSize, littleEndianSigned, addresses, grid };
   walkChunkBtree(r, btreeAddr, rank, chunk, grid, addresses);
   return { shape, chunk, elementSize, littleEndianSigned, addresses, grid };
 }
 
-function walkChunkBtree(r: Reader, root: number, rank: number, chunk: number[], grid: number[], addresses: Float64Array): void {
+function walkChunkBtree(
+  r: Reader,
+  root: number,
+  rank: number,
+  chunk: number[],
+  grid: number[],
+  addresses: Float64Array,
+): void {
   const O = r.offsetSize;
   const keySize = 8 + 8 * (rank + 1);
   const headSize = 8 + 2 * O;

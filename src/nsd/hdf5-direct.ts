@@ -27,7 +27,8 @@ function cachedChunkIndex(file: string, dataset: string): ChunkIndex | null {
 function usable(ci: ChunkIndex | null, h: OpenH5Dataset, voxelIndices: Int32Array): ci is ChunkIndex {
   if (!ci || !ci.littleEndianSigned || ci.elementSize !== 2) return false;
   const [T, Z, Y, X] = h.info.shape;
-  if (ci.shape.length !== 4 || ci.shape[0] !== T || ci.shape[1] !== Z || ci.shape[2] !== Y || ci.shape[3] !== X) return false;
+  if (ci.shape.length !== 4 || ci.shape[0] !== T || ci.shape[1] !== Z || ci.shape[2] !== Y || ci.shape[3] !== X)
+    return false;
   if (ci.chunk[0] !== T || ci.chunk[1] !== 1 || ci.chunk[2] !== 1 || ci.chunk[3] !== 1) return false;
   for (let k = 0; k < voxelIndices.length; k++) if (!(ci.addresses[voxelIndices[k]] >= 0)) return false;
   return true;
@@ -44,7 +45,14 @@ function decodeInto(buf: Buffer, off: number, T: number, V: number, j: number, i
  * Read (T x V) betas / scale for sorted flat `voxelIndices` directly from the file, or return null when the
  * layout does not qualify or a sampled chunk disagrees with h5wasm.
  */
-export function readBetasDirect(file: string, h: OpenH5Dataset, datasetName: string, voxelIndices: Int32Array, scale: number, field: string): Float32Array | null {
+export function readBetasDirect(
+  file: string,
+  h: OpenH5Dataset,
+  datasetName: string,
+  voxelIndices: Int32Array,
+  scale: number,
+  field: string,
+): Float32Array | null {
   const ci = cachedChunkIndex(file, datasetName);
   if (!usable(ci, h, voxelIndices)) return null;
   const [T, , Y, X] = h.info.shape;
@@ -57,13 +65,26 @@ export function readBetasDirect(file: string, h: OpenH5Dataset, datasetName: str
     const samples = Math.min(V, 16);
     for (let s = 0; s < samples; s++) {
       const v = voxelIndices[Math.floor((s * (V - 1)) / Math.max(1, samples - 1))];
-      const x = v % X, y = Math.floor(v / X) % Y, z = Math.floor(v / (X * Y));
-      const ref = readH5Slab(h, [[0, T], [z, z + 1], [y, y + 1], [x, x + 1]], field);
+      const x = v % X,
+        y = Math.floor(v / X) % Y,
+        z = Math.floor(v / (X * Y));
+      const ref = readH5Slab(
+        h,
+        [
+          [0, T],
+          [z, z + 1],
+          [y, y + 1],
+          [x, x + 1],
+        ],
+        field,
+      );
       if (readSync(fd, probe, 0, B, ci.addresses[v]) !== B) return null;
       for (let t = 0; t < T; t++) if (probe.readInt16LE(2 * t) !== ref[t]) return null;
     }
     // Read in address order, coalescing chunks whose gaps are small.
-    const order = Int32Array.from({ length: V }, (_, j) => j).sort((a, b) => ci.addresses[voxelIndices[a]] - ci.addresses[voxelIndices[b]]);
+    const order = Int32Array.from({ length: V }, (_, j) => j).sort(
+      (a, b) => ci.addresses[voxelIndices[a]] - ci.addresses[voxelIndices[b]],
+    );
     const out = new Float32Array(T * V);
     const inv = 1 / scale;
     const GAP = 16 * 1024;

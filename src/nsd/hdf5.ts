@@ -10,7 +10,9 @@ let ready: Promise<unknown> | null = null;
 /** Wait for the h5wasm module once per process. */
 export async function h5Ready(): Promise<void> {
   // HDF5 errors become JS exceptions instead of diagnostics printed to stderr.
-  ready ??= h5wasm.ready.then((m) => (m as unknown as { activate_throwing_error_handler(): number }).activate_throwing_error_handler());
+  ready ??= h5wasm.ready.then((m) =>
+    (m as unknown as { activate_throwing_error_handler(): number }).activate_throwing_error_handler(),
+  );
   await ready;
 }
 
@@ -41,11 +43,15 @@ export async function openH5Dataset(file: string, datasetName: string, field = '
     f = new h5wasm.File(file, 'r');
     if ((f as unknown as { file_id: bigint }).file_id < 0n) throw new Error('H5Fopen failed');
   } catch (e) {
-    throw new DataValidationError(field, `cannot open HDF5 file (missing, not HDF5 or truncated): ${(e as Error).message ?? e}`);
+    throw new DataValidationError(
+      field,
+      `cannot open HDF5 file (missing, not HDF5 or truncated): ${(e as Error).message ?? e}`,
+    );
   }
   try {
     const ds = f.get(datasetName);
-    if (!(ds instanceof h5wasm.Dataset)) throw new DataValidationError(field, `HDF5 file has no dataset "${datasetName}"`);
+    if (!(ds instanceof h5wasm.Dataset))
+      throw new DataValidationError(field, `HDF5 file has no dataset "${datasetName}"`);
     const md = ds.metadata;
     const info: H5DatasetInfo = { shape: md.shape ?? [], dtype: ds.dtype as string, chunks: md.chunks ?? null };
     return { file: f, dataset: ds, info, close: () => f.close() };
@@ -71,7 +77,14 @@ export function readH5Slab(h: OpenH5Dataset, ranges: ([number, number] | [])[], 
 }
 
 interface H5RawModule {
-  get_dataset_data(fileId: bigint, path: string, count: bigint[], offset: bigint[], strides: bigint[], ptr: bigint): number;
+  get_dataset_data(
+    fileId: bigint,
+    path: string,
+    count: bigint[],
+    offset: bigint[],
+    strides: bigint[],
+    ptr: bigint,
+  ): number;
   _malloc(n: number): number;
   _free(p: number): void;
   HEAPU8: Uint8Array;
@@ -91,7 +104,14 @@ export function readH5SlabBytes(h: OpenH5Dataset, ranges: [number, number][], fi
   const ptr = M._malloc(nbytes);
   if (ptr === 0) throw new DataValidationError(field, `cannot allocate ${nbytes} bytes in the HDF5 heap`);
   try {
-    M.get_dataset_data((h.dataset as unknown as { file_id: bigint }).file_id, (h.dataset as unknown as { path: string }).path, count, offset, strides, BigInt(ptr));
+    M.get_dataset_data(
+      (h.dataset as unknown as { file_id: bigint }).file_id,
+      (h.dataset as unknown as { path: string }).path,
+      count,
+      offset,
+      strides,
+      BigInt(ptr),
+    );
     return M.HEAPU8.slice(ptr, ptr + nbytes);
   } catch (e) {
     throw new DataValidationError(field, `HDF5 read failed (file damaged or truncated?): ${(e as Error).message ?? e}`);

@@ -3,19 +3,62 @@ export { DataValidationError, LoadAbortedError } from './errors';
 export { resolveDataPath, fillTemplate, subjectName, sessionName } from './paths';
 export { DEFAULT_LABEL_TABLES, type LabelTable } from './labels';
 export {
-  nsdManifestSchema, atlasSchema, betasSchema, labelTableSchema, spaceSchema, betasFormatSchema,
-  parseNsdManifest, atlasLabels, type NsdManifest, type NsdManifestInput, type AtlasSpec, type BetasFormat,
+  nsdManifestSchema,
+  atlasSchema,
+  betasSchema,
+  labelTableSchema,
+  spaceSchema,
+  betasFormatSchema,
+  parseNsdManifest,
+  atlasLabels,
+  type NsdManifest,
+  type NsdManifestInput,
+  type AtlasSpec,
+  type BetasFormat,
 } from './manifest';
 export {
-  openNsdDataset, readManifestFile, datasetPath, betasPath, atlasPath, stimuliPath, discoverSubjects, discoverSessions,
+  openNsdDataset,
+  readManifestFile,
+  datasetPath,
+  betasPath,
+  atlasPath,
+  stimuliPath,
+  discoverSubjects,
+  discoverSessions,
   type NsdDataset,
 } from './dataset';
-export { validateDataset, type DatasetSummary, type SubjectSummary, type AtlasSummary, type RoiSummary } from './validate';
+export {
+  validateDataset,
+  type DatasetSummary,
+  type SubjectSummary,
+  type AtlasSummary,
+  type RoiSummary,
+} from './validate';
 export { readNsdBetasSession, readBetasFileShape, type SessionBetas, type ReadSessionOptions } from './betas-session';
-export { loadSubjectRoiBetas, type SubjectRoiBetas, type LoadSubjectBetasOptions, type LoadProgress } from './subject-betas';
+export {
+  loadSubjectRoiBetas,
+  type SubjectRoiBetas,
+  type LoadSubjectBetasOptions,
+  type LoadProgress,
+} from './subject-betas';
 export { loadSubjectRoiData, type SubjectRoiData } from './roi-data';
-export { loadRoiMask, readRoiVolume, resolveLabelValues, labelCounts, type RoiSelection, type RoiMask, type RoiVolume, type Hemisphere } from './rois';
-export { readStimulusTable, parseStimulusTable, subjectTrialImages, trialLocation, type StimulusTable } from './stimuli';
+export {
+  loadRoiMask,
+  readRoiVolume,
+  resolveLabelValues,
+  labelCounts,
+  type RoiSelection,
+  type RoiMask,
+  type RoiVolume,
+  type Hemisphere,
+} from './rois';
+export {
+  readStimulusTable,
+  parseStimulusTable,
+  subjectTrialImages,
+  trialLocation,
+  type StimulusTable,
+} from './stimuli';
 export { noiseCeiling, meanInverseRepetitions } from './noise-ceiling';
 export { loadNcsnr, loadBrainMask } from './volumes';
 export { zscoreColumnsInPlace } from './zscore';

@@ -12,14 +12,20 @@ import { DEFAULT_LABEL_TABLES, type LabelTable } from './labels';
 const pathTemplate = z
   .string()
   .min(1)
-  .describe('Path template relative to the dataset root; placeholders {subject}, {space}, {version}, {session}, {hemi}');
+  .describe(
+    'Path template relative to the dataset root; placeholders {subject}, {space}, {version}, {session}, {hemi}',
+  );
 
 export const spaceSchema = z.enum(['func1pt8mm', 'func1mm']).describe('Functional volume space (1.8 mm or 1 mm)');
 export const betasFormatSchema = z.enum(['hdf5', 'nifti']).describe('Betas file format');
 
 export const betasSchema = z
   .object({
-    version: z.string().min(1).default('betas_fithrf_GLMdenoise_RR').describe('GLM version folder, e.g. betas_fithrf_GLMdenoise_RR, betas_assumehrf, betas_fithrf'),
+    version: z
+      .string()
+      .min(1)
+      .default('betas_fithrf_GLMdenoise_RR')
+      .describe('GLM version folder, e.g. betas_fithrf_GLMdenoise_RR, betas_assumehrf, betas_fithrf'),
     format: betasFormatSchema.default('hdf5').describe('Format read by default when both are present'),
     hdf5: pathTemplate.optional().describe('HDF5 session file template; dataset int16 (trials, Z, Y, X)'),
     nifti: pathTemplate.optional().describe('NIfTI session file template; int16 (X, Y, Z, trials)'),
@@ -35,7 +41,9 @@ export const labelTableSchema = z
 export const atlasSchema = z
   .object({
     name: z.string().min(1).describe('Atlas name, e.g. prf-visualrois, streams, nsdgeneral, floc-faces, Kastner2015'),
-    file: pathTemplate.describe('ROI volume template (integer NIfTI, same shape as the betas volume); {hemi} expands to "", "lh." or "rh."'),
+    file: pathTemplate.describe(
+      'ROI volume template (integer NIfTI, same shape as the betas volume); {hemi} expands to "", "lh." or "rh."',
+    ),
     hemispheres: z.boolean().default(true).describe('Whether lh./rh. variants exist beside the bilateral volume'),
     labels: labelTableSchema.optional().describe('Label table; defaults to the shipped table for known atlas names'),
   })
@@ -43,8 +51,16 @@ export const atlasSchema = z
 
 export const roiGroupSchema = z
   .object({
-    name: z.string().regex(/^[^/]+$/, 'a group name has no "/"').describe('Name used in requests, e.g. FFA'),
-    members: z.array(z.string().min(1)).min(1).describe('Atlas-qualified labels ("floc-faces/FFA-1"; "lh."/"rh." prefix on the label for one hemisphere); the group is their union'),
+    name: z
+      .string()
+      .regex(/^[^/]+$/, 'a group name has no "/"')
+      .describe('Name used in requests, e.g. FFA'),
+    members: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'Atlas-qualified labels ("floc-faces/FFA-1"; "lh."/"rh." prefix on the label for one hemisphere); the group is their union',
+      ),
   })
   .describe('A named ROI: the union of atlas labels');
 
@@ -52,15 +68,31 @@ export const nsdManifestSchema = z
   .object({
     name: z.string().min(1).optional().describe('Human-readable dataset name'),
     space: spaceSchema.default('func1pt8mm'),
-    subjects: z.array(z.number().int().min(1).max(99)).optional().describe('Subject numbers to use; omitted: those present on disk'),
-    sessions: z.array(z.number().int().min(1).max(99)).optional().describe('Session numbers to use; omitted: those present on disk per subject'),
-    trialsPerSession: z.number().int().positive().default(750).describe('Trials per session file (750 in NSD); global trial g is in session ceil(g / trialsPerSession)'),
+    subjects: z
+      .array(z.number().int().min(1).max(99))
+      .optional()
+      .describe('Subject numbers to use; omitted: those present on disk'),
+    sessions: z
+      .array(z.number().int().min(1).max(99))
+      .optional()
+      .describe('Session numbers to use; omitted: those present on disk per subject'),
+    trialsPerSession: z
+      .number()
+      .int()
+      .positive()
+      .default(750)
+      .describe('Trials per session file (750 in NSD); global trial g is in session ceil(g / trialsPerSession)'),
     betas: betasSchema,
     ncsnr: pathTemplate.optional().describe('Noise-ceiling SNR volume (float NIfTI, same shape as the betas volume)'),
     brainMask: pathTemplate.optional().describe('Brain mask volume (NIfTI, nonzero = brain)'),
     atlases: z.array(atlasSchema).default([]).describe('ROI atlases'),
-    roiGroups: z.array(roiGroupSchema).default([]).describe('Named ROIs over atlas labels (unions); a request may name them like any ROI'),
-    stimuli: pathTemplate.describe('Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId)'),
+    roiGroups: z
+      .array(roiGroupSchema)
+      .default([])
+      .describe('Named ROIs over atlas labels (unions); a request may name them like any ROI'),
+    stimuli: pathTemplate.describe(
+      'Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId)',
+    ),
   })
   .describe('NSD-layout dataset manifest');
 
@@ -88,14 +120,20 @@ export function parseNsdManifest(input: unknown): NsdManifest {
   }
   const m = r.data;
   if (!m.betas[m.betas.format]) {
-    throw new DataValidationError(`manifest.betas.${m.betas.format}`, `betas.format is "${m.betas.format}" but no ${m.betas.format} template is given`);
+    throw new DataValidationError(
+      `manifest.betas.${m.betas.format}`,
+      `betas.format is "${m.betas.format}" but no ${m.betas.format} template is given`,
+    );
   }
   const names = new Set<string>();
   m.atlases.forEach((a, i) => {
     if (names.has(a.name)) throw new DataValidationError(`manifest.atlases[${i}].name`, `duplicate atlas "${a.name}"`);
     names.add(a.name);
     if (!a.labels && !DEFAULT_LABEL_TABLES[a.name]) {
-      throw new DataValidationError(`manifest.atlases[${i}].labels`, `no label table given and none shipped for atlas "${a.name}"`);
+      throw new DataValidationError(
+        `manifest.atlases[${i}].labels`,
+        `no label table given and none shipped for atlas "${a.name}"`,
+      );
     }
   });
   return m;

@@ -30,7 +30,8 @@ export function encodeNifti1(data: NiftiWritable, shape: number[], opts: NiftiWr
   const [code, bitpix] = CODE.get(data.constructor) ?? [0, 0];
   if (!code) throw new TypeError('unsupported array type for NIfTI');
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`NIfTI shape ${shape} holds ${count} values, data has ${data.length}`);
+  if (count !== data.length)
+    throw new RangeError(`NIfTI shape ${shape} holds ${count} values, data has ${data.length}`);
   const vs = opts.voxelSize ?? 1.8;
   const out = new Uint8Array(352 + data.byteLength);
   const v = new DataView(out.buffer);

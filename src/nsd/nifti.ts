@@ -44,7 +44,16 @@ function parseHeader(bytes: Uint8Array, gzipped: boolean, field: string): NiftiH
   if (bpv === undefined) throw new DataValidationError(field, `unsupported NIfTI datatype code ${h.datatypeCode}`);
   const slope = Number.isFinite(h.scl_slope) && h.scl_slope !== 0 ? h.scl_slope : 1;
   const inter = Number.isFinite(h.scl_inter) && h.scl_slope !== 0 ? h.scl_inter : 0;
-  return { shape, datatypeCode: h.datatypeCode, bytesPerVoxel: bpv, littleEndian: h.littleEndian, voxOffset: h.vox_offset, sclSlope: slope, sclInter: inter, gzipped };
+  return {
+    shape,
+    datatypeCode: h.datatypeCode,
+    bytesPerVoxel: bpv,
+    littleEndian: h.littleEndian,
+    voxOffset: h.vox_offset,
+    sclSlope: slope,
+    sclInter: inter,
+    gzipped,
+  };
 }
 
 function readPrefix(file: string, n: number): Uint8Array {
@@ -101,7 +110,8 @@ export async function readNiftiHeader(file: string, field = 'file'): Promise<Nif
   try {
     const size = fstatSync(fd).size;
     if (!gz) {
-      if (size < expected) throw new DataValidationError(field, `NIfTI file is truncated: ${size} bytes, header implies ${expected}`);
+      if (size < expected)
+        throw new DataValidationError(field, `NIfTI file is truncated: ${size} bytes, header implies ${expected}`);
     } else {
       const tail = Buffer.alloc(4);
       readSync(fd, tail, 0, 4, size - 4);
@@ -115,7 +125,15 @@ export async function readNiftiHeader(file: string, field = 'file'): Promise<Nif
   return info;
 }
 
-export type NiftiTypedArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+export type NiftiTypedArray =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
 
 /** Decode `count` voxels of the header's datatype from `bytes` (any alignment, either endianness). */
 export function decodeVoxels(info: NiftiHeaderInfo, bytes: Uint8Array, count: number): NiftiTypedArray {
@@ -126,15 +144,24 @@ export function decodeVoxels(info: NiftiHeaderInfo, bytes: Uint8Array, count: nu
     return out;
   };
   switch (info.datatypeCode) {
-    case 2: return fill(new Uint8Array(count), (i) => v.getUint8(i));
-    case 256: return fill(new Int8Array(count), (i) => v.getInt8(i));
-    case 4: return fill(new Int16Array(count), (i) => v.getInt16(i * 2, le));
-    case 512: return fill(new Uint16Array(count), (i) => v.getUint16(i * 2, le));
-    case 8: return fill(new Int32Array(count), (i) => v.getInt32(i * 4, le));
-    case 768: return fill(new Uint32Array(count), (i) => v.getUint32(i * 4, le));
-    case 16: return fill(new Float32Array(count), (i) => v.getFloat32(i * 4, le));
-    case 64: return fill(new Float64Array(count), (i) => v.getFloat64(i * 8, le));
-    default: throw new DataValidationError('file', `unsupported NIfTI datatype code ${info.datatypeCode}`);
+    case 2:
+      return fill(new Uint8Array(count), (i) => v.getUint8(i));
+    case 256:
+      return fill(new Int8Array(count), (i) => v.getInt8(i));
+    case 4:
+      return fill(new Int16Array(count), (i) => v.getInt16(i * 2, le));
+    case 512:
+      return fill(new Uint16Array(count), (i) => v.getUint16(i * 2, le));
+    case 8:
+      return fill(new Int32Array(count), (i) => v.getInt32(i * 4, le));
+    case 768:
+      return fill(new Uint32Array(count), (i) => v.getUint32(i * 4, le));
+    case 16:
+      return fill(new Float32Array(count), (i) => v.getFloat32(i * 4, le));
+    case 64:
+      return fill(new Float64Array(count), (i) => v.getFloat64(i * 8, le));
+    default:
+      throw new DataValidationError('file', `unsupported NIfTI datatype code ${info.datatypeCode}`);
   }
 }
 

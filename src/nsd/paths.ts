@@ -25,7 +25,12 @@ export function isInside(child: string, parent: string): boolean {
  * pass the same check. Returns the resolved real path.
  * @throws DataValidationError (field = `field`, default "path") when the path escapes every allowed root.
  */
-export function resolveDataPath(root: string, relative: string, allowedRoots: readonly string[], field = 'path'): string {
+export function resolveDataPath(
+  root: string,
+  relative: string,
+  allowedRoots: readonly string[],
+  field = 'path',
+): string {
   // Errors name the path as the client wrote it ("." alone would tell them nothing).
   const shown = relative === '.' ? root : relative;
   if (shown.includes('\0')) throw new DataValidationError(field, 'path contains a NUL byte');

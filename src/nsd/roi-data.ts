@@ -19,11 +19,20 @@ export interface SubjectRoiData extends SubjectRoiBetas {
  * noise ceiling for the loaded images. ROI volumes must match the betas volume shape.
  * @throws DataValidationError for bad selections, shapes, files or nsdIds (see the functions it calls).
  */
-export async function loadSubjectRoiData(ds: NsdDataset, subject: number, selection: RoiSelection, opts: LoadSubjectBetasOptions = {}): Promise<SubjectRoiData> {
+export async function loadSubjectRoiData(
+  ds: NsdDataset,
+  subject: number,
+  selection: RoiSelection,
+  opts: LoadSubjectBetasOptions = {},
+): Promise<SubjectRoiData> {
   const format = opts.format ?? ds.manifest.betas.format;
   const sessions = opts.sessions ?? discoverSessions(ds, subject, format);
-  if (sessions.length === 0) throw new DataValidationError('subject', `subject ${subject} has no ${format} betas sessions`);
-  const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
+  if (sessions.length === 0)
+    throw new DataValidationError('subject', `subject ${subject} has no ${format} betas sessions`);
+  const { volumeShape } = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, {
+    dataset: ds.manifest.betas.dataset,
+    field: `manifest.betas.${format}`,
+  });
   const mask = await loadRoiMask(ds, subject, selection, volumeShape);
   if (mask.voxelIndices.length === 0) throw new DataValidationError('roi', 'the ROI selection holds no voxels');
   const betas = await loadSubjectRoiBetas(ds, subject, mask.voxelIndices, { ...opts, sessions });

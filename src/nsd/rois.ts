@@ -26,13 +26,17 @@ export async function readRoiVolume(file: string, field: string, expectedShape?:
   if (s.length !== 3) throw new DataValidationError(field, `ROI volume must be 3-D, got shape [${s}]`);
   const shape: VolumeShape = [s[0], s[1], s[2]];
   if (expectedShape && !sameShape(shape, expectedShape)) {
-    throw new DataValidationError(field, `ROI volume is ${shape.join('x')} but the betas volume is ${expectedShape.join('x')}`);
+    throw new DataValidationError(
+      field,
+      `ROI volume is ${shape.join('x')} but the betas volume is ${expectedShape.join('x')}`,
+    );
   }
   const labels = new Int32Array(img.data.length);
   const { sclSlope, sclInter } = img.info;
   for (let i = 0; i < labels.length; i++) {
     const v = img.data[i] * sclSlope + sclInter;
-    if (!Number.isInteger(v)) throw new DataValidationError(field, `ROI volume holds a non-integer value ${v} at voxel ${i}`);
+    if (!Number.isInteger(v))
+      throw new DataValidationError(field, `ROI volume holds a non-integer value ${v} at voxel ${i}`);
     labels[i] = v;
   }
   return { shape, labels };
@@ -86,7 +90,12 @@ export interface RoiMask {
  * Voxels of an ROI selection for one subject.
  * @param volumeShape the betas volume shape; ROI volumes of another shape raise DataValidationError.
  */
-export async function loadRoiMask(ds: NsdDataset, subject: number, sel: RoiSelection, volumeShape?: VolumeShape): Promise<RoiMask> {
+export async function loadRoiMask(
+  ds: NsdDataset,
+  subject: number,
+  sel: RoiSelection,
+  volumeShape?: VolumeShape,
+): Promise<RoiMask> {
   const values = new Set(resolveLabelValues(ds, sel.atlas, sel.labels));
   const hemi = sel.hemisphere ?? 'both';
   const ai = ds.manifest.atlases.findIndex((a) => a.name === sel.atlas);
@@ -100,7 +109,11 @@ export async function loadRoiMask(ds: NsdDataset, subject: number, sel: RoiSelec
   if (sel.withinNsdgeneral) {
     const gi = ds.manifest.atlases.findIndex((a) => a.name === 'nsdgeneral');
     if (gi < 0) throw new DataValidationError('roi.withinNsdgeneral', 'dataset has no nsdgeneral atlas');
-    const gen = await readRoiVolume(atlasPath(ds, 'nsdgeneral', subject, ''), `manifest.atlases[${gi}].file`, vol.shape);
+    const gen = await readRoiVolume(
+      atlasPath(ds, 'nsdgeneral', subject, ''),
+      `manifest.atlases[${gi}].file`,
+      vol.shape,
+    );
     for (let i = 0; i < mask.length; i++) if (gen.labels[i] <= 0) mask[i] = 0;
   }
   return { shape: vol.shape, voxelIndices: maskToIndices(mask) };

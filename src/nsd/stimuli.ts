@@ -40,7 +40,8 @@ export function parseStimulusTable(text: string, field = 'stimuli'): StimulusTab
   const seen = new Set<number>();
   nsdCol.forEach((s, i) => {
     const v = Number(s);
-    if (!Number.isInteger(v) || v < 0 || v >= NSD_IMAGES) throw new DataValidationError(field, `row ${i + 1}: nsdId is not an integer in 0..${NSD_IMAGES - 1}`);
+    if (!Number.isInteger(v) || v < 0 || v >= NSD_IMAGES)
+      throw new DataValidationError(field, `row ${i + 1}: nsdId is not an integer in 0..${NSD_IMAGES - 1}`);
     if (seen.has(v)) throw new DataValidationError(field, `row ${i + 1}: duplicate nsdId ${v}`);
     seen.add(v);
     nsdIds[i] = v;
@@ -52,8 +53,20 @@ export function parseStimulusTable(text: string, field = 'stimuli'): StimulusTab
   const cocoIds = new Float64Array(body.length).fill(NaN);
   if (cocoCol) cocoCol.forEach((s, i) => (cocoIds[i] = s === '' ? NaN : Number(s)));
   const columns = new Map<string, string[]>();
-  header.forEach((h, j) => columns.set(h, body.map((r) => (r[j] ?? '').trim())));
-  const subjects = [...new Set(header.map((h) => /^subject(\d+)_rep0$/.exec(h)?.[1]).filter((s): s is string => !!s).map(Number))].sort((a, b) => a - b);
+  header.forEach((h, j) =>
+    columns.set(
+      h,
+      body.map((r) => (r[j] ?? '').trim()),
+    ),
+  );
+  const subjects = [
+    ...new Set(
+      header
+        .map((h) => /^subject(\d+)_rep0$/.exec(h)?.[1])
+        .filter((s): s is string => !!s)
+        .map(Number),
+    ),
+  ].sort((a, b) => a - b);
   return { nsdIds, shared1000, cocoIds, columns, subjects };
 }
 
@@ -63,7 +76,10 @@ export function readStimulusTable(file: string, field = 'stimuli'): StimulusTabl
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new DataValidationError(field, `cannot read stimulus table (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
+    throw new DataValidationError(
+      field,
+      `cannot read stimulus table (${(e as NodeJS.ErrnoException).code ?? 'read error'})`,
+    );
   }
   return parseStimulusTable(text, field);
 }
@@ -81,17 +97,27 @@ export function subjectTrialImages(table: StimulusTable, subject: number, field 
     reps.push(c);
   }
   let maxTrial = 0;
-  const trials: number[][] = reps.map((c) => c.map((s, i) => {
-    const v = s === '' ? 0 : Number(s);
-    if (!Number.isInteger(v) || v < 0) throw new DataValidationError(field, `row ${i + 1}: subject${subject} trial "${s}" is not a non-negative integer`);
-    if (v > maxTrial) maxTrial = v;
-    return v;
-  }));
+  const trials: number[][] = reps.map((c) =>
+    c.map((s, i) => {
+      const v = s === '' ? 0 : Number(s);
+      if (!Number.isInteger(v) || v < 0)
+        throw new DataValidationError(
+          field,
+          `row ${i + 1}: subject${subject} trial "${s}" is not a non-negative integer`,
+        );
+      if (v > maxTrial) maxTrial = v;
+      return v;
+    }),
+  );
   const out = new Int32Array(maxTrial).fill(-1);
   for (const col of trials) {
     col.forEach((g, i) => {
       if (g === 0) return;
-      if (out[g - 1] !== -1) throw new DataValidationError(field, `subject${subject} trial ${g} is claimed by nsdIds ${out[g - 1]} and ${table.nsdIds[i]}`);
+      if (out[g - 1] !== -1)
+        throw new DataValidationError(
+          field,
+          `subject${subject} trial ${g} is claimed by nsdIds ${out[g - 1]} and ${table.nsdIds[i]}`,
+        );
       out[g - 1] = table.nsdIds[i];
     });
   }

@@ -54,16 +54,27 @@ export interface SubjectRoiBetas {
  * Memory: the output matrix plus one session's (trials x voxels) block and one HDF5 slab.
  * @throws DataValidationError for missing sessions, shape/trial mismatches, truncated files, unknown nsdIds.
  */
-export async function loadSubjectRoiBetas(ds: NsdDataset, subject: number, voxelIndices: Int32Array, opts: LoadSubjectBetasOptions = {}): Promise<SubjectRoiBetas> {
+export async function loadSubjectRoiBetas(
+  ds: NsdDataset,
+  subject: number,
+  voxelIndices: Int32Array,
+  opts: LoadSubjectBetasOptions = {},
+): Promise<SubjectRoiBetas> {
   const format = opts.format ?? ds.manifest.betas.format;
   const T = ds.manifest.trialsPerSession;
   const available = discoverSessions(ds, subject, format);
   const sessions = opts.sessions ?? available;
-  if (sessions.length === 0) throw new DataValidationError('subject', `subject ${subject} has no ${format} betas sessions`);
+  if (sessions.length === 0)
+    throw new DataValidationError('subject', `subject ${subject} has no ${format} betas sessions`);
   sessions.forEach((s, i) => {
-    if (!available.includes(s)) throw new DataValidationError(`sessions[${i}]`, `subject ${subject} has no session ${s}`);
+    if (!available.includes(s))
+      throw new DataValidationError(`sessions[${i}]`, `subject ${subject} has no session ${s}`);
   });
-  const trialImages = subjectTrialImages(readStimulusTable(stimuliPath(ds), 'manifest.stimuli'), subject, 'manifest.stimuli');
+  const trialImages = subjectTrialImages(
+    readStimulusTable(stimuliPath(ds), 'manifest.stimuli'),
+    subject,
+    'manifest.stimuli',
+  );
 
   // Images seen in the read sessions -> output rows.
   const counts = new Map<number, number>();
@@ -81,7 +92,10 @@ export async function loadSubjectRoiBetas(ds: NsdDataset, subject: number, voxel
     const want = Int32Array.from(opts.nsdIds);
     const missing = want.filter((id) => !counts.has(id));
     if (missing.length > 0) {
-      throw new DataValidationError('nsdIds', `${missing.length} nsdIds not seen by subject ${subject} in the read sessions (first: ${Array.from(missing.slice(0, 5)).join(', ')})`);
+      throw new DataValidationError(
+        'nsdIds',
+        `${missing.length} nsdIds not seen by subject ${subject} in the read sessions (first: ${Array.from(missing.slice(0, 5)).join(', ')})`,
+      );
     }
     ids = Int32Array.from(new Set(want)).sort();
   }
@@ -91,7 +105,10 @@ export async function loadSubjectRoiBetas(ds: NsdDataset, subject: number, voxel
   const V = voxelIndices.length;
   const sums = new Float32Array(ids.length * V);
   const reps = new Uint8Array(ids.length);
-  const first = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, { dataset: ds.manifest.betas.dataset, field: `manifest.betas.${format}` });
+  const first = await readBetasFileShape(betasPath(ds, subject, sessions[0], format), format, {
+    dataset: ds.manifest.betas.dataset,
+    field: `manifest.betas.${format}`,
+  });
   const volumeShape = first.volumeShape;
   const total = sessions.length;
   opts.onProgress?.({ done: 0, total, stage: 'betas' });

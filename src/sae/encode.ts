@@ -18,9 +18,11 @@ export interface EncodeOptions {
 /** Throw SaeValidationError('X', ...) unless X is n x d with finite values. */
 export function checkInput(X: DenseMatrix, d: number, field = 'X'): void {
   if (X.cols !== d) throw new SaeValidationError(field, `expected ${d} columns (the SAE input width), got ${X.cols}`);
-  if (X.data.length !== X.rows * X.cols) throw new SaeValidationError(field, `data length ${X.data.length} != ${X.rows} x ${X.cols}`);
+  if (X.data.length !== X.rows * X.cols)
+    throw new SaeValidationError(field, `data length ${X.data.length} != ${X.rows} x ${X.cols}`);
   for (let i = 0; i < X.data.length; i++) {
-    if (!Number.isFinite(X.data[i])) throw new SaeValidationError(field, `non-finite value at row ${Math.floor(i / X.cols)}, column ${i % X.cols}`);
+    if (!Number.isFinite(X.data[i]))
+      throw new SaeValidationError(field, `non-finite value at row ${Math.floor(i / X.cols)}, column ${i % X.cols}`);
   }
 }
 
@@ -37,7 +39,8 @@ export async function encodeSparse(sae: TopKSae, X: DenseMatrix, options: Encode
   validateSae(sae);
   checkInput(X, sae.inputDim);
   const batchSize = options.batchSize ?? 1024;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new SaeValidationError('batchSize', 'must be a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new SaeValidationError('batchSize', 'must be a positive integer');
   await initBackend();
   const { rows: n, cols: d } = X;
   const { latentDim: m, k } = sae;

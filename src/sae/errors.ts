@@ -18,7 +18,10 @@ export class SaeValidationError extends Error {
 export class SaeAbortError extends Error {
   override name = 'AbortError';
   constructor(reason?: unknown) {
-    super(typeof reason === 'string' ? reason : 'SAE operation aborted', reason === undefined ? undefined : { cause: reason });
+    super(
+      typeof reason === 'string' ? reason : 'SAE operation aborted',
+      reason === undefined ? undefined : { cause: reason },
+    );
   }
 }
 

@@ -53,7 +53,12 @@ export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number
 }
 
 /** Transpose a row-major rows x cols array (blocked for cache locality). */
-export function transpose(a: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(rows * cols)): Float32Array {
+export function transpose(
+  a: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array = new Float32Array(rows * cols),
+): Float32Array {
   const T = 64;
   for (let i0 = 0; i0 < rows; i0 += T) {
     const i1 = Math.min(rows, i0 + T);

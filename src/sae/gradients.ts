@@ -39,7 +39,12 @@ export interface CpuSaeParams {
 export type CpuSaeGrads = Omit<CpuSaeParams, 'd' | 'm'>;
 
 export function zeroGrads(d: number, m: number): CpuSaeGrads {
-  return { wEncT: new Float32Array(d * m), bEnc: new Float32Array(m), wDec: new Float32Array(m * d), bDec: new Float32Array(d) };
+  return {
+    wEncT: new Float32Array(d * m),
+    bEnc: new Float32Array(m),
+    wDec: new Float32Array(m * d),
+    bDec: new Float32Array(d),
+  };
 }
 
 /**
@@ -127,7 +132,12 @@ export interface AuthorsAuxBuffers {
 }
 
 export function authorsAuxBuffers(rows: number, d: number, m: number): AuthorsAuxBuffers {
-  return { gx: new Float32Array(rows * d), ga: new Float32Array(rows * d), a: new Float32Array(rows * m), dPre: new Float32Array(rows * m) };
+  return {
+    gx: new Float32Array(rows * d),
+    ga: new Float32Array(rows * d),
+    a: new Float32Array(rows * m),
+    dPre: new Float32Array(rows * m),
+  };
 }
 
 /**
@@ -163,8 +173,31 @@ export function authorsAuxGradients(
   // One native call with the same products and element arithmetic (native/src/sae.c): identical numbers.
   const nat = native ? nativeAddon() : null;
   if (nat) {
-    const [loss, auxLoss] = nat.authorsAuxGradients(x, rows, d, m, main.stride, main.idx, main.val, main.count, pre, dead, straightThrough,
-      auxKWeight, denom, wDec, bDec, g.wEncT, g.bEnc, g.wDec, g.bDec, gx, ga, a, dPre);
+    const [loss, auxLoss] = nat.authorsAuxGradients(
+      x,
+      rows,
+      d,
+      m,
+      main.stride,
+      main.idx,
+      main.val,
+      main.count,
+      pre,
+      dead,
+      straightThrough,
+      auxKWeight,
+      denom,
+      wDec,
+      bDec,
+      g.wEncT,
+      g.bEnc,
+      g.wDec,
+      g.bDec,
+      gx,
+      ga,
+      a,
+      dPre,
+    );
     return { loss, auxLoss };
   }
   // e = z W_dec + b_dec - x (sparse), kept in gx for now.

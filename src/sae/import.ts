@@ -54,7 +54,10 @@ const NAMES = {
 
 function pick(arrays: Record<string, RawArray>, field: keyof typeof NAMES): { name: string; arr: RawArray } {
   for (const name of NAMES[field]) if (arrays[name]) return { name, arr: arrays[name] };
-  throw new SaeValidationError(field, `missing: none of ${NAMES[field].join(', ')} found (file has ${Object.keys(arrays).join(', ') || 'no arrays'})`);
+  throw new SaeValidationError(
+    field,
+    `missing: none of ${NAMES[field].join(', ')} found (file has ${Object.keys(arrays).join(', ') || 'no arrays'})`,
+  );
 }
 
 function toF32(field: string, a: RawArray): Float32Array {
@@ -76,24 +79,42 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
 /**
  * Matrix `field` in math layout (rows x cols). `transposedLayout` = what the torch layout would be.
  */
-function orient(field: string, a: RawArray, rows: number, cols: number, orientation: 'auto' | 'math' | 'torch'): Float32Array {
+function orient(
+  field: string,
+  a: RawArray,
+  rows: number,
+  cols: number,
+  orientation: 'auto' | 'math' | 'torch',
+): Float32Array {
   const s = a.shape;
   if (s.length !== 2) throw new SaeValidationError(field, `expected a 2-D array, got shape [${s.join(', ')}]`);
   const isMath = s[0] === rows && s[1] === cols;
   const isTorch = s[0] === cols && s[1] === rows;
   const want = field === 'W_enc' ? `[d, m] = [${rows}, ${cols}]` : `[m, d] = [${rows}, ${cols}]`;
   if (orientation === 'math') {
-    if (!isMath) throw new SaeValidationError(field, `expected shape ${want} (orientation 'math'), got [${s.join(', ')}]`);
+    if (!isMath)
+      throw new SaeValidationError(field, `expected shape ${want} (orientation 'math'), got [${s.join(', ')}]`);
     return toF32(field, a);
   }
   if (orientation === 'torch') {
-    if (!isTorch) throw new SaeValidationError(field, `expected shape [${cols}, ${rows}] (orientation 'torch'), got [${s.join(', ')}]`);
+    if (!isTorch)
+      throw new SaeValidationError(
+        field,
+        `expected shape [${cols}, ${rows}] (orientation 'torch'), got [${s.join(', ')}]`,
+      );
     return transpose(toF32(field, a), cols, rows);
   }
-  if (isMath && isTorch) throw new SaeValidationError(field, `square [${rows}, ${cols}]: orientation is ambiguous; pass orientation 'math' or 'torch'`);
+  if (isMath && isTorch)
+    throw new SaeValidationError(
+      field,
+      `square [${rows}, ${cols}]: orientation is ambiguous; pass orientation 'math' or 'torch'`,
+    );
   if (isMath) return toF32(field, a);
   if (isTorch) return transpose(toF32(field, a), cols, rows);
-  throw new SaeValidationError(field, `shape [${s.join(', ')}] fits neither ${want} nor its transpose (d from b_dec, m from b_enc)`);
+  throw new SaeValidationError(
+    field,
+    `shape [${s.join(', ')}] fits neither ${want} nor its transpose (d from b_dec, m from b_enc)`,
+  );
 }
 
 function readScalarInt(field: string, a: RawArray): number {
@@ -114,7 +135,10 @@ function parsePreprocessing(text: string): Partial<SaePreprocessing> {
 }
 
 /** Arrays and string metadata of an in-memory .npz or .safetensors file. */
-export function readWeightArchive(bytes: Uint8Array, format?: 'safetensors' | 'npz'): { arrays: Record<string, RawArray>; metadata: Record<string, string> } {
+export function readWeightArchive(
+  bytes: Uint8Array,
+  format?: 'safetensors' | 'npz',
+): { arrays: Record<string, RawArray>; metadata: Record<string, string> } {
   const fmt = format ?? (bytes[0] === 0x50 && bytes[1] === 0x4b ? 'npz' : 'safetensors');
   if (fmt === 'safetensors') {
     const f = readSafetensors(bytes);
@@ -146,14 +170,19 @@ export function importSae(bytes: Uint8Array, options: SaeImportOptions = {}): To
 }
 
 /** Build a validated TopKSae from arrays and metadata already read by readWeightArchive. */
-export function importSaeArchive(archive: { arrays: Record<string, RawArray>; metadata: Record<string, string> }, options: SaeImportOptions = {}): TopKSae {
+export function importSaeArchive(
+  archive: { arrays: Record<string, RawArray>; metadata: Record<string, string> },
+  options: SaeImportOptions = {},
+): TopKSae {
   const { arrays, metadata } = archive;
   const ours = metadata.format === SAE_FORMAT;
   const orientation = options.orientation ?? (ours ? 'math' : 'auto');
   const bEncRaw = pick(arrays, 'b_enc');
   const bDecRaw = pick(arrays, 'b_dec');
-  if (bEncRaw.arr.shape.length !== 1) throw new SaeValidationError('b_enc', `expected a 1-D array, got shape [${bEncRaw.arr.shape.join(', ')}]`);
-  if (bDecRaw.arr.shape.length !== 1) throw new SaeValidationError('b_dec', `expected a 1-D array, got shape [${bDecRaw.arr.shape.join(', ')}]`);
+  if (bEncRaw.arr.shape.length !== 1)
+    throw new SaeValidationError('b_enc', `expected a 1-D array, got shape [${bEncRaw.arr.shape.join(', ')}]`);
+  if (bDecRaw.arr.shape.length !== 1)
+    throw new SaeValidationError('b_dec', `expected a 1-D array, got shape [${bDecRaw.arr.shape.join(', ')}]`);
   const m = bEncRaw.arr.shape[0];
   const d = bDecRaw.arr.shape[0];
   if (m < 1) throw new SaeValidationError('b_enc', 'is empty');
@@ -169,7 +198,8 @@ export function importSaeArchive(archive: { arrays: Record<string, RawArray>; me
     if (!Number.isInteger(k)) throw new SaeValidationError('k', `metadata "k" is not an integer: ${metadata.k}`);
   }
   if (k === undefined && arrays.k) k = readScalarInt('k', arrays.k);
-  if (k === undefined) throw new SaeValidationError('k', 'missing: pass k or store it in the file (metadata "k" or an array "k")');
+  if (k === undefined)
+    throw new SaeValidationError('k', 'missing: pass k or store it in the file (metadata "k" or an array "k")');
 
   const preprocessing: SaePreprocessing = {
     ...DEFAULT_PREPROCESSING,
@@ -208,6 +238,7 @@ export function importSaeArchive(archive: { arrays: Record<string, RawArray>; me
 /** importSae on a file read from disk. */
 export async function importSaeFile(path: string, options: SaeImportOptions = {}): Promise<TopKSae> {
   const bytes = new Uint8Array(await readFile(path));
-  const format = options.format ?? (path.endsWith('.npz') ? 'npz' : path.endsWith('.safetensors') ? 'safetensors' : undefined);
+  const format =
+    options.format ?? (path.endsWith('.npz') ? 'npz' : path.endsWith('.safetensors') ? 'safetensors' : undefined);
   return importSae(bytes, { ...options, format });
 }

@@ -12,7 +12,14 @@ export { isAbortError, SaeAbortError, SaeValidationError } from './errors';
 export { importSae, importSaeFile, SAE_FORMAT, type SaeImportOptions } from './import';
 export { deserializeSae, loadSae, saveSae, serializeSae } from './io';
 export { evaluateSae, type EvaluateOptions, type SaeMetrics } from './metrics';
-export { DEFAULT_PREPROCESSING, preprocessRows, validateSae, type SaePreprocessing, type SaeWeights, type TopKSae } from './model';
+export {
+  DEFAULT_PREPROCESSING,
+  preprocessRows,
+  validateSae,
+  type SaePreprocessing,
+  type SaeWeights,
+  type TopKSae,
+} from './model';
 export { readSafetensors, writeSafetensors, type SafetensorsFile, type SafeTensor } from './safetensors';
 export {
   resolveTrainSettings,
@@ -22,4 +29,11 @@ export {
   type SaeTrainSettingsInput,
 } from './settings';
 export { initialSaeWeights, untrainedTwin } from './untrained';
-export { splitRows, trainTopKSae, type SaeCurvePoint, type SaeTrainOptions, type SaeTrainProgress, type SaeTrainResult } from './train';
+export {
+  splitRows,
+  trainTopKSae,
+  type SaeCurvePoint,
+  type SaeTrainOptions,
+  type SaeTrainProgress,
+  type SaeTrainResult,
+} from './train';

@@ -36,7 +36,10 @@ export function serializeSae(sae: TopKSae): Uint8Array {
 export function deserializeSae(bytes: Uint8Array): TopKSae {
   const archive = readWeightArchive(bytes, 'safetensors');
   if (archive.metadata.format !== SAE_FORMAT) {
-    throw new SaeValidationError('file', `not a ${SAE_FORMAT} file (metadata "format" is ${archive.metadata.format ?? 'missing'}); use importSae for foreign weights`);
+    throw new SaeValidationError(
+      'file',
+      `not a ${SAE_FORMAT} file (metadata "format" is ${archive.metadata.format ?? 'missing'}); use importSae for foreign weights`,
+    );
   }
   return importSaeArchive(archive, { orientation: 'math' });
 }

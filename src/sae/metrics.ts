@@ -32,7 +32,13 @@ export interface EvaluateOptions {
  * Metrics on already preprocessed rows xp (n x d, float32). Pre-activations by tfjs, TopK and the sparse
  * reconstruction z W_dec + b_dec on the CPU (O(n k d)). Needs an initialised backend.
  */
-export async function evaluatePreprocessed(w: SaeWeights, k: number, xp: Float32Array, n: number, options: EvaluateOptions = {}): Promise<SaeMetrics> {
+export async function evaluatePreprocessed(
+  w: SaeWeights,
+  k: number,
+  xp: Float32Array,
+  n: number,
+  options: EvaluateOptions = {},
+): Promise<SaeMetrics> {
   const d = w.wEnc.rows;
   const m = w.wEnc.cols;
   const batchSize = options.batchSize ?? 1024;
@@ -89,7 +95,11 @@ export async function evaluateSae(sae: TopKSae, X: DenseMatrix, options: Evaluat
   validateSae(sae);
   checkInput(X, sae.inputDim);
   const batchSize = options.batchSize ?? 1024;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new SaeValidationError('batchSize', 'must be a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new SaeValidationError('batchSize', 'must be a positive integer');
   await initBackend();
-  return evaluatePreprocessed(sae.weights, sae.k, preprocessRows(X, sae.preprocessing), X.rows, { ...options, batchSize });
+  return evaluatePreprocessed(sae.weights, sae.k, preprocessRows(X, sae.preprocessing), X.rows, {
+    ...options,
+    batchSize,
+  });
 }

@@ -76,11 +76,14 @@ function checkFinite(field: string, a: FloatArray): void {
 
 /** Validate preprocessing settings (field names prefixed "preprocessing."). */
 export function validatePreprocessing(p: SaePreprocessing): void {
-  if (typeof p.clampNegative !== 'boolean') throw new SaeValidationError('preprocessing.clampNegative', 'must be a boolean');
+  if (typeof p.clampNegative !== 'boolean')
+    throw new SaeValidationError('preprocessing.clampNegative', 'must be a boolean');
   if (typeof p.layerNorm !== 'boolean') throw new SaeValidationError('preprocessing.layerNorm', 'must be a boolean');
   if (p.ddof !== 0 && p.ddof !== 1) throw new SaeValidationError('preprocessing.ddof', 'must be 0 or 1');
-  if (!(typeof p.eps === 'number' && Number.isFinite(p.eps) && p.eps >= 0)) throw new SaeValidationError('preprocessing.eps', 'must be a finite number >= 0');
-  if (p.epsPlacement !== 'sd' && p.epsPlacement !== 'var') throw new SaeValidationError('preprocessing.epsPlacement', "must be 'sd' or 'var'");
+  if (!(typeof p.eps === 'number' && Number.isFinite(p.eps) && p.eps >= 0))
+    throw new SaeValidationError('preprocessing.eps', 'must be a finite number >= 0');
+  if (p.epsPlacement !== 'sd' && p.epsPlacement !== 'var')
+    throw new SaeValidationError('preprocessing.epsPlacement', "must be 'sd' or 'var'");
 }
 
 /** Check dimensions, k, shapes and finiteness of an SAE; throws SaeValidationError naming the field. */

@@ -25,26 +25,28 @@ export interface SafetensorsFile {
 
 const ITEM: Record<SafetensorsDtype, number> = { F16: 2, BF16: 2, F32: 4, F64: 8, I32: 4, I64: 8 };
 
-
 /** Parse a safetensors file held in memory. Malformed files throw SaeValidationError (field "file" or the tensor name). */
 export function readSafetensors(buf: Uint8Array): SafetensorsFile {
   if (buf.byteLength < 8) throw new SaeValidationError('file', 'not a safetensors file (shorter than 8 bytes)');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n <= 0 || 8 + n > buf.byteLength || n > 100_000_000) throw new SaeValidationError('file', `bad safetensors header length ${n}`);
+  if (n <= 0 || 8 + n > buf.byteLength || n > 100_000_000)
+    throw new SaeValidationError('file', `bad safetensors header length ${n}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
   } catch {
     throw new SaeValidationError('file', 'safetensors header is not valid UTF-8 JSON');
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new SaeValidationError('file', 'safetensors header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw new SaeValidationError('file', 'safetensors header is not a JSON object');
   const body = buf.subarray(8 + n);
   const metadata: Record<string, string> = {};
   const tensors: Record<string, SafeTensor> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (entry === null || typeof entry !== 'object') throw new SaeValidationError('__metadata__', 'must be an object of strings');
+      if (entry === null || typeof entry !== 'object')
+        throw new SaeValidationError('__metadata__', 'must be an object of strings');
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string') throw new SaeValidationError('__metadata__', 'every value must be a string');
         metadata[k] = v;
@@ -53,15 +55,21 @@ export function readSafetensors(buf: Uint8Array): SafetensorsFile {
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype as SafetensorsDtype;
-    if (!(typeof dtype === 'string' && dtype in ITEM)) throw new SaeValidationError(name, `unsupported dtype (use one of ${Object.keys(ITEM).join(', ')})`);
+    if (!(typeof dtype === 'string' && dtype in ITEM))
+      throw new SaeValidationError(name, `unsupported dtype (use one of ${Object.keys(ITEM).join(', ')})`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) throw new SaeValidationError(name, 'bad shape');
+    if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0))
+      throw new SaeValidationError(name, 'bad shape');
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) throw new SaeValidationError(name, 'bad data_offsets');
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
+      throw new SaeValidationError(name, 'bad data_offsets');
     const [begin, end] = offs as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > body.byteLength || end - begin !== count * ITEM[dtype]) {
-      throw new SaeValidationError(name, `data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the file`);
+      throw new SaeValidationError(
+        name,
+        `data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the file`,
+      );
     }
     const bytes = body.subarray(begin, end);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -94,7 +102,8 @@ export function readSafetensors(buf: Uint8Array): SafetensorsFile {
         data = new Int32Array(count);
         for (let i = 0; i < count; i++) {
           const v = dv.getBigInt64(i * 8, true);
-          if (v > 2147483647n || v < -2147483648n) throw new SaeValidationError(name, 'I64 value outside the int32 range');
+          if (v > 2147483647n || v < -2147483648n)
+            throw new SaeValidationError(name, 'I64 value outside the int32 range');
           data[i] = Number(v);
         }
         break;
@@ -115,7 +124,8 @@ export function writeSafetensors(
   const parts: Uint8Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new RangeError(`tensor ${name}: shape ${t.shape} holds ${count} values, data has ${t.data.length}`);
+    if (count !== t.data.length)
+      throw new RangeError(`tensor ${name}: shape ${t.shape} holds ${count} values, data has ${t.data.length}`);
     const dtype = t.data instanceof Float32Array ? 'F32' : t.data instanceof Float64Array ? 'F64' : 'I32';
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     // Typed arrays are little-endian on every platform Node supports here (x86_64, arm64).

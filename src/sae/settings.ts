@@ -39,25 +39,76 @@ export const SaeTrainSettingsSchema = z
   .object({
     k: intColumn({ min: 1 }).describe('latents kept per sample (TopK)'),
     expansion: z.number().min(1).default(2).describe('latents = round(expansion x input width); paper 2 or 4'),
-    latents: intColumn({ min: 1 }).optional().describe('explicit latent count (overrides expansion; must be >= input width)'),
-    auxK: z.enum(AUXK_VARIANTS).default('authors').describe("AuxK variant: 'authors' (align-interp train_sae.py, default), 'authors-toy' (toy_models.py), 'gao' (Gao et al. 2024)"),
-    kAux: z.number().int().positive().optional().describe("'gao' only: dead latents used to model the residual; default min(latents, max(1, floor(d / 2)), 512). The authors' variants use every latent"),
+    latents: intColumn({ min: 1 })
+      .optional()
+      .describe('explicit latent count (overrides expansion; must be >= input width)'),
+    auxK: z
+      .enum(AUXK_VARIANTS)
+      .default('authors')
+      .describe(
+        "AuxK variant: 'authors' (align-interp train_sae.py, default), 'authors-toy' (toy_models.py), 'gao' (Gao et al. 2024)",
+      ),
+    kAux: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "'gao' only: dead latents used to model the residual; default min(latents, max(1, floor(d / 2)), 512). The authors' variants use every latent",
+      ),
     auxKWeight: z.number().min(0).default(1e-4).describe('AuxK loss weight (paper: 1e-4 DNN layers, 0.1 toy)'),
-    deadSteps: z.number().int().positive().optional().describe("steps without firing before a latent is dead: 'authors' default 32 (train_sae.py), 'gao' default one epoch of steps; unused by 'authors-toy' (dead = silent in the batch)"),
-    init: z.enum(['kaiming-uniform', 'xavier-normal']).default('kaiming-uniform').describe("'kaiming-uniform': torch kaiming_uniform_ on W_enc (d x m) and W_dec (m x d), as sae.py; 'xavier-normal': as toy_models.py ToySAE"),
-    decoderNorm: z.enum(['none', 'unit']).default('none').describe("'unit': W_enc = W_dec^T at init and decoder rows renormalised after every step (Gao et al.); the authors use 'none'"),
-    reconstructionLoss: z.enum(['sum', 'mean']).default('sum').describe("'sum': squared error summed over units, batch mean (train_sae.py); 'mean': mean over all entries (toy_models.py)"),
+    deadSteps: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "steps without firing before a latent is dead: 'authors' default 32 (train_sae.py), 'gao' default one epoch of steps; unused by 'authors-toy' (dead = silent in the batch)",
+      ),
+    init: z
+      .enum(['kaiming-uniform', 'xavier-normal'])
+      .default('kaiming-uniform')
+      .describe(
+        "'kaiming-uniform': torch kaiming_uniform_ on W_enc (d x m) and W_dec (m x d), as sae.py; 'xavier-normal': as toy_models.py ToySAE",
+      ),
+    decoderNorm: z
+      .enum(['none', 'unit'])
+      .default('none')
+      .describe(
+        "'unit': W_enc = W_dec^T at init and decoder rows renormalised after every step (Gao et al.); the authors use 'none'",
+      ),
+    reconstructionLoss: z
+      .enum(['sum', 'mean'])
+      .default('sum')
+      .describe(
+        "'sum': squared error summed over units, batch mean (train_sae.py); 'mean': mean over all entries (toy_models.py)",
+      ),
     epochs: z.number().int().positive().default(100),
     batchSize: z.number().int().positive().default(64),
-    dropLast: z.boolean().default(true).describe('drop the last partial batch of every epoch (train_sae.py DataLoader drop_last=True)'),
+    dropLast: z
+      .boolean()
+      .default(true)
+      .describe('drop the last partial batch of every epoch (train_sae.py DataLoader drop_last=True)'),
     optimizer: z.enum(['adam', 'adamw']).default('adam'),
     lr: z.number().positive().default(4e-4),
     beta1: z.number().min(0).lt(1).default(0.9),
     beta2: z.number().min(0).lt(1).default(0.999),
     adamEps: z.number().positive().default(6.25e-10),
-    weightDecay: z.number().min(0).optional().describe('adam: L2 added to the gradient (default 0); adamw: decoupled (default 0.01, as PyTorch)'),
-    heldOutFraction: z.number().min(0).lt(1).default(0).describe('share of samples held out for evaluation; 0 (default, as the authors) trains on every sample'),
-    split: z.enum(['random', 'tail']).default('random').describe("'random': seeded random held-out rows; 'tail': the last rows (toy: first 80% train, last 20% test)"),
+    weightDecay: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('adam: L2 added to the gradient (default 0); adamw: decoupled (default 0.01, as PyTorch)'),
+    heldOutFraction: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('share of samples held out for evaluation; 0 (default, as the authors) trains on every sample'),
+    split: z
+      .enum(['random', 'tail'])
+      .default('random')
+      .describe("'random': seeded random held-out rows; 'tail': the last rows (toy: first 80% train, last 20% test)"),
     shuffle: z.boolean().default(true).describe('reshuffle the training rows every epoch (seeded)'),
     seed: z.number().int().default(0),
     preprocessing: SaePreprocessingSchema.optional(),
@@ -108,17 +159,22 @@ export function resolveTrainSettings(input: unknown, n: number, d: number): Reso
   }
   const s = parsed.data;
   const latents = s.latents ?? Math.round(s.expansion * d);
-  if (s.latents !== undefined && s.latents < d) throw new SaeValidationError('latents', `must be >= the input width ${d} (expansion >= 1), got ${s.latents}`);
+  if (s.latents !== undefined && s.latents < d)
+    throw new SaeValidationError('latents', `must be >= the input width ${d} (expansion >= 1), got ${s.latents}`);
   if (s.k > latents) throw new SaeValidationError('k', `k = ${s.k} exceeds the number of latents ${latents}`);
   const gao = s.auxK === 'gao';
   if (!gao && s.kAux !== undefined && s.kAux !== latents) {
-    throw new SaeValidationError('kAux', `the '${s.auxK}' AuxK uses every latent (${latents}); kAux applies to 'gao' only`);
+    throw new SaeValidationError(
+      'kAux',
+      `the '${s.auxK}' AuxK uses every latent (${latents}); kAux applies to 'gao' only`,
+    );
   }
   const kAux = gao ? (s.kAux ?? Math.min(latents, Math.max(1, Math.floor(d / 2)), 512)) : latents;
   if (kAux > latents) throw new SaeValidationError('kAux', `kAux = ${kAux} exceeds the number of latents ${latents}`);
   const heldOutRows = Math.round(n * s.heldOutFraction);
   const trainRows = n - heldOutRows;
-  if (trainRows < 1) throw new SaeValidationError('X', `no training samples (n = ${n}, heldOutFraction = ${s.heldOutFraction})`);
+  if (trainRows < 1)
+    throw new SaeValidationError('X', `no training samples (n = ${n}, heldOutFraction = ${s.heldOutFraction})`);
   const batchSize = Math.min(s.batchSize, trainRows);
   const stepsPerEpoch = s.dropLast ? Math.floor(trainRows / batchSize) : Math.ceil(trainRows / batchSize);
   const deadSteps = s.auxK === 'authors-toy' ? 1 : (s.deadSteps ?? (gao ? stepsPerEpoch : 32));

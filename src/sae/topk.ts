@@ -50,7 +50,14 @@ export function kthLargest(a: Float32Array, n: number, k: number, scratch: Float
  * Indices (0..n-1) of the k largest entries of row[offset .. offset + n), in ascending index order, written to
  * out[0..count). Ties at the k-th value: lowest indices first. Returns count = min(k, n).
  */
-export function topKIndices(row: Float32Array, n: number, k: number, out: Int32Array, scratch: Float32Array, offset = 0): number {
+export function topKIndices(
+  row: Float32Array,
+  n: number,
+  k: number,
+  out: Int32Array,
+  scratch: Float32Array,
+  offset = 0,
+): number {
   if (k <= 0 || n === 0) return 0;
   if (k >= n) {
     for (let j = 0; j < n; j++) out[j] = j;
@@ -77,7 +84,14 @@ export function topKIndices(row: Float32Array, n: number, k: number, out: Int32A
  * Small k (the toy's k = 7 of 64): one pass keeping the k best in a sorted list (value descending, a later index
  * never displaces an equal earlier one, so ties go to the lowest indices), then the indices in ascending order.
  */
-function smallTopK(row: Float32Array, n: number, k: number, out: Int32Array, vals: Float32Array, offset: number): number {
+function smallTopK(
+  row: Float32Array,
+  n: number,
+  k: number,
+  out: Int32Array,
+  vals: Float32Array,
+  offset: number,
+): number {
   let c = 0;
   for (let j = 0; j < n; j++) {
     const v = row[offset + j];

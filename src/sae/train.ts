@@ -71,9 +71,17 @@ export interface SaeTrainResult {
 }
 
 /** Split of 0..n-1 into train and held-out rows (each ascending): seeded random, or the last rows held out. */
-export function splitRows(n: number, heldOutRows: number, seed: number, mode: 'random' | 'tail' = 'random'): { train: Int32Array; heldOut: Int32Array } {
+export function splitRows(
+  n: number,
+  heldOutRows: number,
+  seed: number,
+  mode: 'random' | 'tail' = 'random',
+): { train: Int32Array; heldOut: Int32Array } {
   if (mode === 'tail') {
-    return { train: Int32Array.from({ length: n - heldOutRows }, (_, i) => i), heldOut: Int32Array.from({ length: heldOutRows }, (_, i) => n - heldOutRows + i) };
+    return {
+      train: Int32Array.from({ length: n - heldOutRows }, (_, i) => i),
+      heldOut: Int32Array.from({ length: heldOutRows }, (_, i) => n - heldOutRows + i),
+    };
   }
   const perm = new Rng(seed ^ 0x5eed5a1e).shuffle(Int32Array.from({ length: n }, (_, i) => i));
   const heldOut = perm.slice(0, heldOutRows).sort();
@@ -85,7 +93,11 @@ export function splitRows(n: number, heldOutRows: number, seed: number, mode: 'r
  * Train a TopK SAE on X (n samples x d units, raw activations; preprocessing per settings.preprocessing).
  * Throws SaeValidationError (field named) for bad settings or input, SaeAbortError when `signal` fires.
  */
-export async function trainTopKSae(X: DenseMatrix, settingsInput: SaeTrainSettingsInput, options: SaeTrainOptions = {}): Promise<SaeTrainResult> {
+export async function trainTopKSae(
+  X: DenseMatrix,
+  settingsInput: SaeTrainSettingsInput,
+  options: SaeTrainOptions = {},
+): Promise<SaeTrainResult> {
   const { rows: n, cols: d } = X;
   const s = resolveTrainSettings(settingsInput, n, d);
   checkInput(X, d);

@@ -11,7 +11,15 @@
  */
 import { gemmInto } from '../compute/linalg/matmul';
 import { TopKRelu, transpose } from './forward';
-import { authorsAuxBuffers, authorsAuxGradients, sparseTopKGradients, zeroGrads, type AuthorsAuxBuffers, type CpuSaeParams, type SelectedLatents } from './gradients';
+import {
+  authorsAuxBuffers,
+  authorsAuxGradients,
+  sparseTopKGradients,
+  zeroGrads,
+  type AuthorsAuxBuffers,
+  type CpuSaeParams,
+  type SelectedLatents,
+} from './gradients';
 import { normalizeRows, type SaeWeights } from './model';
 import { adamMoments, adamStep, type AdamConfig, type AdamMoments } from './optim';
 import type { ResolvedSaeTrainSettings } from './settings';
@@ -19,7 +27,19 @@ import { topKIndices } from './topk';
 
 export type SaeStepSettings = Pick<
   ResolvedSaeTrainSettings,
-  'k' | 'auxK' | 'kAux' | 'auxKWeight' | 'deadSteps' | 'decoderNorm' | 'reconstructionLoss' | 'optimizer' | 'lr' | 'beta1' | 'beta2' | 'adamEps' | 'weightDecay'
+  | 'k'
+  | 'auxK'
+  | 'kAux'
+  | 'auxKWeight'
+  | 'deadSteps'
+  | 'decoderNorm'
+  | 'reconstructionLoss'
+  | 'optimizer'
+  | 'lr'
+  | 'beta1'
+  | 'beta2'
+  | 'adamEps'
+  | 'weightDecay'
 >;
 
 export class SaeTrainer {
@@ -39,7 +59,14 @@ export class SaeTrainer {
   private readonly dead: Uint8Array;
   private readonly fired: Uint8Array;
   private readonly authorsBuf: AuthorsAuxBuffers | null;
-  private readonly gao: { aux: SelectedLatents; deadIdx: Int32Array; deadPre: Float32Array; sel: Int32Array; scratch: Float32Array; buf: Float32Array } | null;
+  private readonly gao: {
+    aux: SelectedLatents;
+    deadIdx: Int32Array;
+    deadPre: Float32Array;
+    sel: Int32Array;
+    scratch: Float32Array;
+    buf: Float32Array;
+  } | null;
 
   constructor(
     init: SaeWeights,
@@ -50,10 +77,24 @@ export class SaeTrainer {
     const m = init.wEnc.cols;
     this.d = d;
     this.m = m;
-    this.params = { d, m, wEncT: transpose(init.wEnc.data, d, m), bEnc: Float32Array.from(init.bEnc), wDec: Float32Array.from(init.wDec.data), bDec: Float32Array.from(init.bDec) };
+    this.params = {
+      d,
+      m,
+      wEncT: transpose(init.wEnc.data, d, m),
+      bEnc: Float32Array.from(init.bEnc),
+      wDec: Float32Array.from(init.wDec.data),
+      bDec: Float32Array.from(init.bDec),
+    };
     this.grads = zeroGrads(d, m);
     this.moments = { wEncT: adamMoments(d * m), bEnc: adamMoments(m), wDec: adamMoments(m * d), bDec: adamMoments(d) };
-    this.adam = { optimizer: s.optimizer, lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.adamEps, weightDecay: s.weightDecay };
+    this.adam = {
+      optimizer: s.optimizer,
+      lr: s.lr,
+      beta1: s.beta1,
+      beta2: s.beta2,
+      eps: s.adamEps,
+      weightDecay: s.weightDecay,
+    };
     this.select = new TopKRelu(maxRows, m, s.k);
     this.main = { stride: s.k, idx: this.select.idx, val: this.select.val, count: this.select.count };
     this.pre = new Float32Array(maxRows * m);
@@ -65,7 +106,12 @@ export class SaeTrainer {
     this.gao =
       s.auxK === 'gao'
         ? {
-            aux: { stride: kAux, idx: new Int32Array(maxRows * kAux), val: new Float32Array(maxRows * kAux), count: new Int32Array(maxRows) },
+            aux: {
+              stride: kAux,
+              idx: new Int32Array(maxRows * kAux),
+              val: new Float32Array(maxRows * kAux),
+              count: new Int32Array(maxRows),
+            },
             deadIdx: new Int32Array(m),
             deadPre: new Float32Array(m),
             sel: new Int32Array(kAux),
@@ -98,7 +144,8 @@ export class SaeTrainer {
     const pre = this.preActivations(x, rows);
     this.select.run(pre, rows);
     fired.fill(0);
-    for (let r = 0; r < rows; r++) for (let q = r * s.k; q < r * s.k + this.select.count[r]; q++) fired[this.select.idx[q]] = 1;
+    for (let r = 0; r < rows; r++)
+      for (let q = r * s.k; q < r * s.k + this.select.count[r]; q++) fired[this.select.idx[q]] = 1;
     const denom = s.reconstructionLoss === 'mean' ? rows * d : rows;
     let out: { loss: number; auxLoss: number };
     if (this.gao) {
@@ -106,7 +153,17 @@ export class SaeTrainer {
       for (let j = 0; j < m; j++) dead[j] = counter[j] >= s.deadSteps ? 1 : 0;
       const useAux = this.gaoAux(pre, rows);
       for (let j = 0; j < m; j++) counter[j] = fired[j] ? 0 : counter[j] + 1;
-      out = sparseTopKGradients(params, x, rows, this.main, useAux ? this.gao.aux : null, s.auxKWeight, grads, this.gao.buf, denom);
+      out = sparseTopKGradients(
+        params,
+        x,
+        rows,
+        this.main,
+        useAux ? this.gao.aux : null,
+        s.auxKWeight,
+        grads,
+        this.gao.buf,
+        denom,
+      );
     } else {
       if (s.auxK === 'authors') {
         // sae.py: stats_last_nonzero *= (x == 0).all(dim=0); += 1; dead = stats > dead_steps_threshold.
@@ -118,7 +175,19 @@ export class SaeTrainer {
         // toy_models.py: is_dead = ((hidden > 0).sum(dim=0) == 0)
         for (let j = 0; j < m; j++) dead[j] = fired[j] ? 0 : 1;
       }
-      out = authorsAuxGradients(params, x, rows, this.main, pre, dead, s.auxK === 'authors', s.auxKWeight, denom, grads, this.authorsBuf!);
+      out = authorsAuxGradients(
+        params,
+        x,
+        rows,
+        this.main,
+        pre,
+        dead,
+        s.auxK === 'authors',
+        s.auxKWeight,
+        denom,
+        grads,
+        this.authorsBuf!,
+      );
     }
     this.steps++;
     const t = this.steps;

@@ -7,7 +7,8 @@ import { Rng } from '../compute/random';
 import { initTopKSaeWeights, type SaeWeights, type TopKSae } from './model';
 import type { ResolvedSaeTrainSettings } from './settings';
 
-export type InitSettings = Pick<ResolvedSaeTrainSettings, 'latents' | 'seed'> & Partial<Pick<ResolvedSaeTrainSettings, 'init' | 'decoderNorm'>>;
+export type InitSettings = Pick<ResolvedSaeTrainSettings, 'latents' | 'seed'> &
+  Partial<Pick<ResolvedSaeTrainSettings, 'init' | 'decoderNorm'>>;
 
 /** The weights a training run with these settings starts from (train.ts uses this). */
 export function initialSaeWeights(d: number, s: InitSettings): SaeWeights {
@@ -19,7 +20,8 @@ export function initialSaeWeights(d: number, s: InitSettings): SaeWeights {
  * @throws RangeError when the settings do not describe `sae` (latents differ).
  */
 export function untrainedTwin(sae: TopKSae, settings: InitSettings): TopKSae {
-  if (settings.latents !== sae.latentDim) throw new RangeError(`settings give ${settings.latents} latents, the SAE has ${sae.latentDim}`);
+  if (settings.latents !== sae.latentDim)
+    throw new RangeError(`settings give ${settings.latents} latents, the SAE has ${sae.latentDim}`);
   return {
     inputDim: sae.inputDim,
     latentDim: sae.latentDim,

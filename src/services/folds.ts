@@ -33,20 +33,38 @@ export interface ResolvedFolds {
  * @param what what those images are, for messages ("the subject's betas and the layer").
  * @param activationIds the (source) layer's stimulus ids in activation-file order, for order 'activations'.
  */
-export function resolveFolds(ids: Int32Array, folds: FoldsSpec, what: string, activationIds?: Int32Array): ResolvedFolds {
+export function resolveFolds(
+  ids: Int32Array,
+  folds: FoldsSpec,
+  what: string,
+  activationIds?: Int32Array,
+): ResolvedFolds {
   if ('assignment' in folds) {
     const map = folds.assignment;
     const available = new Set(ids);
     const unknown = Object.keys(map).filter((id) => !available.has(Number(id)));
     if (unknown.length) {
-      throw new DataValidationError('folds.assignment', `names ${unknown.length} images that ${what} do not all have (first: ${unknown.slice(0, 5).join(', ')})`);
+      throw new DataValidationError(
+        'folds.assignment',
+        `names ${unknown.length} images that ${what} do not all have (first: ${unknown.slice(0, 5).join(', ')})`,
+      );
     }
-    const rows = Int32Array.from(Array.from(ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(ids[i]))));
-    const assignment = assignmentFromMap(Int32Array.from(rows, (r) => ids[r]), map);
+    const rows = Int32Array.from(
+      Array.from(ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(ids[i]))),
+    );
+    const assignment = assignmentFromMap(
+      Int32Array.from(rows, (r) => ids[r]),
+      map,
+    );
     return { rows, assignment, k: Math.max(...assignment) + 1, seed: null };
   }
-  if (ids.length < folds.k * 2) throw new DataValidationError('folds.k', `only ${ids.length} images are shared by ${what}; too few for ${folds.k} folds`);
-  if (folds.order === 'activations' && !activationIds) throw new Error("fold order 'activations' needs the layer's stimulus ids in file order");
+  if (ids.length < folds.k * 2)
+    throw new DataValidationError(
+      'folds.k',
+      `only ${ids.length} images are shared by ${what}; too few for ${folds.k} folds`,
+    );
+  if (folds.order === 'activations' && !activationIds)
+    throw new Error("fold order 'activations' needs the layer's stimulus ids in file order");
   const assignment =
     folds.order === 'activations'
       ? kFoldAssignmentOrdered(ids, activationIds!, folds.k, folds.seed, 'activations')
@@ -61,6 +79,7 @@ export function foldsSpecErrors(folds: FoldsSpec, field: string): { field: strin
   const used = new Set(Object.values(folds.assignment));
   if (used.size < 2) errors.push({ field: `${field}.assignment`, reason: 'needs at least 2 folds' });
   const k = Math.max(...used) + 1;
-  for (let f = 0; f < k; f++) if (!used.has(f)) errors.push({ field: `${field}.assignment`, reason: `fold ${f} of 0..${k - 1} has no images` });
+  for (let f = 0; f < k; f++)
+    if (!used.has(f)) errors.push({ field: `${field}.assignment`, reason: `fold ${f} of 0..${k - 1} has no images` });
   return errors;
 }

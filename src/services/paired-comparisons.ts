@@ -38,13 +38,22 @@ export interface FoldDifference extends FoldInterval {
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /** The fold-paired difference of two stored fold-score lists; null when they cannot be paired. */
-export function foldDifference(aFolds: readonly number[], bFolds: readonly number[], level = 0.95): FoldDifference | null {
+export function foldDifference(
+  aFolds: readonly number[],
+  bFolds: readonly number[],
+  level = 0.95,
+): FoldDifference | null {
   if (aFolds.length !== bFolds.length || aFolds.length === 0) return null;
   const d = bFolds.map((v, k) => v - aFolds[k]);
   const K = d.length;
   const s = tSummary(d, level);
   const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
-  const interval = (x: typeof s): FoldInterval => ({ sem: orNull(x.sem), lower: orNull(x.lower), upper: orNull(x.upper), p: orNull(x.p) });
+  const interval = (x: typeof s): FoldInterval => ({
+    sem: orNull(x.sem),
+    lower: orNull(x.lower),
+    upper: orNull(x.upper),
+    p: orNull(x.p),
+  });
   return { value: s.mean, nFolds: s.n, ...interval(s), corrected: interval(c) };
 }
 
@@ -75,8 +84,18 @@ export function differenceGrids(
   const flat = adjustPValues(p.flat());
   let o = 0;
   const q = p.map((row) => row.map(() => flat[o++]));
-  const grid = (k: 'lower' | 'upper') => diffs.map((row, i) => row.map((d, j) => { const b = at(i, j)?.bootstrapCi; return b ? b[k] : (d?.corrected[k] ?? null); }));
-  const interval = diffs.map((row, i) => row.map((d, j) => (at(i, j)?.bootstrapCi ? 'stimulus bootstrap' as const : d ? 'corrected fold t' as const : null)));
+  const grid = (k: 'lower' | 'upper') =>
+    diffs.map((row, i) =>
+      row.map((d, j) => {
+        const b = at(i, j)?.bootstrapCi;
+        return b ? b[k] : (d?.corrected[k] ?? null);
+      }),
+    );
+  const interval = diffs.map((row, i) =>
+    row.map((d, j) =>
+      at(i, j)?.bootstrapCi ? ('stimulus bootstrap' as const) : d ? ('corrected fold t' as const) : null,
+    ),
+  );
   return { lower: grid('lower'), upper: grid('upper'), p, q, interval };
 }
 
@@ -94,7 +113,13 @@ export interface PairedSummary {
 /** The same statistics for a - b instead of b - a: the percentile interval mirrors, p is two-sided. */
 export function reversePaired(x: PairedSummary): PairedSummary {
   const ci = x.bootstrapCi;
-  return { ...x, a: x.b, b: x.a, difference: -x.difference, bootstrapCi: ci ? { ...ci, lower: -ci.upper, upper: -ci.lower } : null };
+  return {
+    ...x,
+    a: x.b,
+    b: x.a,
+    difference: -x.difference,
+    bootstrapCi: ci ? { ...ci, lower: -ci.upper, upper: -ci.lower } : null,
+  };
 }
 
 /** One (subject, layer, ROI) cell of a comparison table. */
@@ -163,7 +188,13 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
       foldCiCorrected: fd.corrected,
       bootstrapCi: pc?.bootstrapCi
-        ? { lower: pc.bootstrapCi.lower, upper: pc.bootstrapCi.upper, se: pc.bootstrapCi.se, nResamples: pc.bootstrapCi.nResamples, seed: pc.bootstrapCi.seed }
+        ? {
+            lower: pc.bootstrapCi.lower,
+            upper: pc.bootstrapCi.upper,
+            se: pc.bootstrapCi.se,
+            nResamples: pc.bootstrapCi.nResamples,
+            seed: pc.bootstrapCi.seed,
+          }
         : null,
       permutation: pc ? { exact: pc.permutation.exact, nPermutations: pc.permutation.nPermutations } : null,
       p: pc ? orNull(pc.p ?? NaN) : fd.corrected.p,
@@ -173,7 +204,10 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       normalised: normalisedPair(c.aNormalised, c.bNormalised),
     });
   }
-  adjustPValues(cells.map((c) => c.p), method).forEach((q, i) => (cells[i].q = q));
+  adjustPValues(
+    cells.map((c) => c.p),
+    method,
+  ).forEach((q, i) => (cells[i].q = q));
   return cells;
 }
 
@@ -229,29 +263,121 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
       q: null,
     };
   });
-  adjustPValues(rows.map((r) => r.p), method).forEach((q, i) => (rows[i].q = q));
+  adjustPValues(
+    rows.map((r) => r.p),
+    method,
+  ).forEach((q, i) => (rows[i].q = q));
   return rows;
 }
 
 /** Comparison cells as CSV (one row per cell, header first). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
-  const head = ['subject', 'layer', 'layerId', 'roi', 'a', 'b', 'difference', 'foldLower', 'foldUpper', 'foldSem', 'foldP', 'nFolds', 'correctedLower', 'correctedUpper', 'correctedSem', 'correctedP', 'bootstrapLower', 'bootstrapUpper', 'bootstrapSe', 'bootstrapResamples', 'bootstrapSeed', 'p', 'pMethod', 'permutations', 'q', 'nStimuli', 'aNormalised', 'bNormalised', 'differenceNormalised'];
+  const head = [
+    'subject',
+    'layer',
+    'layerId',
+    'roi',
+    'a',
+    'b',
+    'difference',
+    'foldLower',
+    'foldUpper',
+    'foldSem',
+    'foldP',
+    'nFolds',
+    'correctedLower',
+    'correctedUpper',
+    'correctedSem',
+    'correctedP',
+    'bootstrapLower',
+    'bootstrapUpper',
+    'bootstrapSe',
+    'bootstrapResamples',
+    'bootstrapSeed',
+    'p',
+    'pMethod',
+    'permutations',
+    'q',
+    'nStimuli',
+    'aNormalised',
+    'bNormalised',
+    'differenceNormalised',
+  ];
   const rows = cells.map((c) => [
-    c.subject, c.layerName, c.layerId, c.roi, c.a, c.b, c.difference,
-    c.foldCi.lower, c.foldCi.upper, c.foldCi.sem, c.foldCi.p, c.foldCi.nFolds,
-    c.foldCiCorrected.lower, c.foldCiCorrected.upper, c.foldCiCorrected.sem, c.foldCiCorrected.p,
-    c.bootstrapCi?.lower, c.bootstrapCi?.upper, c.bootstrapCi?.se, c.bootstrapCi?.nResamples, c.bootstrapCi?.seed,
-    c.p, c.pMethod, c.permutation?.nPermutations, c.q, c.nStimuli, c.normalised.a, c.normalised.b, c.normalised.difference,
+    c.subject,
+    c.layerName,
+    c.layerId,
+    c.roi,
+    c.a,
+    c.b,
+    c.difference,
+    c.foldCi.lower,
+    c.foldCi.upper,
+    c.foldCi.sem,
+    c.foldCi.p,
+    c.foldCi.nFolds,
+    c.foldCiCorrected.lower,
+    c.foldCiCorrected.upper,
+    c.foldCiCorrected.sem,
+    c.foldCiCorrected.p,
+    c.bootstrapCi?.lower,
+    c.bootstrapCi?.upper,
+    c.bootstrapCi?.se,
+    c.bootstrapCi?.nResamples,
+    c.bootstrapCi?.seed,
+    c.p,
+    c.pMethod,
+    c.permutation?.nPermutations,
+    c.q,
+    c.nStimuli,
+    c.normalised.a,
+    c.normalised.b,
+    c.normalised.difference,
   ]);
   return csvText([head, ...rows]);
 }
 
 /** Across-subjects rows as CSV (one row per layer x ROI, header first). */
 export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
-  const head = ['layer', 'layerId', 'roi', 'nSubjects', 'mean', 'sem', 'lower', 'upper', 't', 'df', 'p', 'q', 'wilcoxonStatistic', 'wilcoxonP', 'wilcoxonMethod', 'wins', 'losses', 'ties'];
+  const head = [
+    'layer',
+    'layerId',
+    'roi',
+    'nSubjects',
+    'mean',
+    'sem',
+    'lower',
+    'upper',
+    't',
+    'df',
+    'p',
+    'q',
+    'wilcoxonStatistic',
+    'wilcoxonP',
+    'wilcoxonMethod',
+    'wins',
+    'losses',
+    'ties',
+  ];
   const body = rows.map((r) => [
-    r.layerName, r.layerId, r.roi, r.nSubjects, r.mean, r.sem, r.lower, r.upper, r.t, r.df, r.p, r.q,
-    r.wilcoxon.statistic, r.wilcoxon.p, r.wilcoxon.method, r.wins, r.losses, r.ties,
+    r.layerName,
+    r.layerId,
+    r.roi,
+    r.nSubjects,
+    r.mean,
+    r.sem,
+    r.lower,
+    r.upper,
+    r.t,
+    r.df,
+    r.p,
+    r.q,
+    r.wilcoxon.statistic,
+    r.wilcoxon.p,
+    r.wilcoxon.method,
+    r.wins,
+    r.losses,
+    r.ties,
   ]);
   return csvText([head, ...body]);
 }
@@ -316,7 +442,8 @@ export function compareResultRows(
     const saes = new Map<string, Set<string | null>>();
     for (const r of chosen) (saes.get(r.layerId) ?? saes.set(r.layerId, new Set()).get(r.layerId)!).add(r.saeId);
     const several = [...saes.entries()].find(([, ids]) => ids.size > 1);
-    if (several) throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
+    if (several)
+      throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
     return new Map(chosen.map((r) => [`${r.subject}|${r.layerId}|${r.roi}`, r]));
   };
   const A = pick(a, 'a');

@@ -9,7 +9,10 @@ import { SERVICE_VERSION } from '../version';
 
 /** Mark a run running for a new attempt (clears a previous attempt's error). */
 export async function markRunRunning(prisma: Db, runId: string): Promise<void> {
-  await prisma.run.update({ where: { id: runId }, data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null } });
+  await prisma.run.update({
+    where: { id: runId },
+    data: { status: 'running', startedAt: new Date(), attempts: { increment: 1 }, error: null },
+  });
 }
 
 /**
@@ -19,7 +22,11 @@ export async function markRunRunning(prisma: Db, runId: string): Promise<void> {
 export async function markRunSucceeded(
   tx: Prisma.TransactionClient,
   runId: string,
-  run: { timings: Prisma.InputJsonObject; folds: { k: number; seed: number | null; nsdIds: ArrayLike<number>; assignment: ArrayLike<number> }; provenance?: Record<string, unknown> },
+  run: {
+    timings: Prisma.InputJsonObject;
+    folds: { k: number; seed: number | null; nsdIds: ArrayLike<number>; assignment: ArrayLike<number> };
+    provenance?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const { k, seed, nsdIds, assignment } = run.folds;
   await tx.run.update({
@@ -39,7 +46,13 @@ export async function markRunSucceeded(
 function runProvenance(extra: Record<string, unknown> = {}): { backend: string; versions: Prisma.InputJsonObject } {
   return {
     backend: activeBackend().name,
-    versions: { service: SERVICE_VERSION, tfjs: tf.version_core, linalg: linalgInfo() as object, ...extra, node: process.version } as Prisma.InputJsonObject,
+    versions: {
+      service: SERVICE_VERSION,
+      tfjs: tf.version_core,
+      linalg: linalgInfo() as object,
+      ...extra,
+      node: process.version,
+    } as Prisma.InputJsonObject,
   };
 }
 

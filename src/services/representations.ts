@@ -34,14 +34,19 @@ export async function resolveRepresentation(
   field: string,
 ): Promise<{ resolved: ResolvedRepresentation[]; errors: FieldError[]; saeLayerId?: string }> {
   const errors: FieldError[] = [];
-  if (rep === 'neurons') return { resolved: layerIds.map((layerId) => ({ layerId, representation: 'neurons', saeId: null })), errors };
+  if (rep === 'neurons')
+    return { resolved: layerIds.map((layerId) => ({ layerId, representation: 'neurons', saeId: null })), errors };
   const representation = representationKind(rep);
   const random = representation === 'random-sae';
   const untrainable = (origin: string) => random && origin !== 'trained';
   if (rep === 'sae' || rep === 'random-sae') {
     const resolved: ResolvedRepresentation[] = [];
     for (const layerId of layerIds) {
-      const sae = await prisma.sae.findFirst({ where: { layerId, status: 'ready', ...(random ? { origin: 'trained' } : {}) }, orderBy: { createdAt: 'desc' }, select: { id: true } });
+      const sae = await prisma.sae.findFirst({
+        where: { layerId, status: 'ready', ...(random ? { origin: 'trained' } : {}) },
+        orderBy: { createdAt: 'desc' },
+        select: { id: true },
+      });
       if (!sae) errors.push({ field, reason: `layer ${layerId} has no ready ${random ? 'trained ' : ''}SAE` });
       else resolved.push({ layerId, representation, saeId: sae.id });
     }
@@ -49,10 +54,14 @@ export async function resolveRepresentation(
   }
   const id = 'saeId' in rep ? rep.saeId : rep.randomSaeOf;
   const sub = `${field}.${'saeId' in rep ? 'saeId' : 'randomSaeOf'}`;
-  const sae = await prisma.sae.findUnique({ where: { id }, select: { id: true, layerId: true, status: true, origin: true } });
+  const sae = await prisma.sae.findUnique({
+    where: { id },
+    select: { id: true, layerId: true, status: true, origin: true },
+  });
   if (!sae) errors.push({ field: sub, reason: 'no such SAE' });
   else if (sae.status !== 'ready') errors.push({ field: sub, reason: `SAE is ${sae.status}, not ready` });
-  else if (untrainable(sae.origin)) errors.push({ field: sub, reason: 'an imported SAE has no training seed to reproduce its initialisation' });
+  else if (untrainable(sae.origin))
+    errors.push({ field: sub, reason: 'an imported SAE has no training seed to reproduce its initialisation' });
   if (errors.length || !sae) return { resolved: [], errors };
   return { resolved: [{ layerId: sae.layerId, representation, saeId: sae.id }], errors, saeLayerId: sae.layerId };
 }

@@ -49,10 +49,18 @@ interface RoiCatalogue {
 
 async function catalogue(prisma: Db, datasetId: string, subjects: string[]): Promise<RoiCatalogue> {
   const dataset = await prisma.dataset.findUniqueOrThrow({ where: { id: datasetId }, select: { manifest: true } });
-  const atlases = (await prisma.atlas.findMany({ where: { datasetId }, select: { name: true }, orderBy: { name: 'asc' } })).map((a) => a.name);
+  const atlases = (
+    await prisma.atlas.findMany({ where: { datasetId }, select: { name: true }, orderBy: { name: 'asc' } })
+  ).map((a) => a.name);
   const rows = await prisma.roi.findMany({
     where: { atlas: { datasetId }, subject: { label: { in: subjects } } },
-    select: { name: true, hemisphere: true, voxelCount: true, atlas: { select: { name: true } }, subject: { select: { label: true } } },
+    select: {
+      name: true,
+      hemisphere: true,
+      voxelCount: true,
+      atlas: { select: { name: true } },
+      subject: { select: { label: true } },
+    },
   });
   const voxels = new Map<string, Map<string, number>>();
   for (const r of rows) {
@@ -89,13 +97,15 @@ export async function resolveRois(
       const atlas = slash >= 0 ? ref.slice(0, slash) : opts.atlas!;
       const m: RoiMember = { atlas, ...parseRoiName(slash >= 0 ? ref.slice(slash + 1) : ref) };
       if (!cat.atlases.includes(atlas)) return `no atlas "${atlas}" (atlases: ${atlasList})`;
-      if (!cat.voxels.has(memberKey(m))) return `atlas "${atlas}" has no ROI "${slash >= 0 ? ref.slice(slash + 1) : ref}" (atlases: ${atlasList})`;
+      if (!cat.voxels.has(memberKey(m)))
+        return `atlas "${atlas}" has no ROI "${slash >= 0 ? ref.slice(slash + 1) : ref}" (atlases: ${atlasList})`;
       return m;
     }
     const { label, hemisphere } = parseRoiName(ref);
     const hits = cat.atlases.filter((a) => cat.voxels.has(memberKey({ atlas: a, label, hemisphere })));
     if (hits.length === 0) return `no atlas has an ROI "${ref}" (atlases: ${atlasList}; qualify it as "atlas/${ref}")`;
-    if (hits.length > 1) return `"${ref}" is in several atlases (${hits.join(', ')}); qualify it as "${hits[0]}/${ref}"`;
+    if (hits.length > 1)
+      return `"${ref}" is in several atlases (${hits.join(', ')}); qualify it as "${hits[0]}/${ref}"`;
     return { atlas: hits[0], label, hemisphere };
   };
 
@@ -117,7 +127,11 @@ export async function resolveRois(
     const members: RoiMember[] = [];
     refs.forEach((ref, j) => {
       const m = member(ref);
-      if (typeof m === 'string') errors.push({ field: inline ? `${field}.members[${j}]` : field, reason: typeof req === 'string' && refs.length > 1 ? `ROI group "${req}": ${m}` : m });
+      if (typeof m === 'string')
+        errors.push({
+          field: inline ? `${field}.members[${j}]` : field,
+          reason: typeof req === 'string' && refs.length > 1 ? `ROI group "${req}": ${m}` : m,
+        });
       else members.push(m);
     });
     if (members.length !== refs.length) return;
@@ -129,7 +143,8 @@ export async function resolveRois(
   });
   const seen = new Map<string, number>();
   rois.forEach((r, i) => {
-    if (seen.has(r.name)) errors.push({ field: opts.field, reason: `two ROIs are named "${r.name}"; name one with {name, members}` });
+    if (seen.has(r.name))
+      errors.push({ field: opts.field, reason: `two ROIs are named "${r.name}"; name one with {name, members}` });
     seen.set(r.name, i);
   });
   return { rois, errors };

@@ -22,7 +22,11 @@ const f32 = (b: Uint8Array) => new Float32Array(b.buffer.slice(b.byteOffset, b.b
 const i32 = (b: Uint8Array) => new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 /** Replace a run's stored weights with those of its fits (fits without weights store nothing). */
-export async function saveRunWeights(tx: Tx, runId: string, fits: { name: string; unitWeights?: { units: Int32Array; perFold: Float32Array[]; perFoldL2: Float32Array[] } }[]): Promise<void> {
+export async function saveRunWeights(
+  tx: Tx,
+  runId: string,
+  fits: { name: string; unitWeights?: { units: Int32Array; perFold: Float32Array[]; perFoldL2: Float32Array[] } }[],
+): Promise<void> {
   await tx.runWeights.deleteMany({ where: { runId } });
   const foldMajor = (perFold: Float32Array[], n: number) => {
     const out = new Float32Array(perFold.length * n);
@@ -32,7 +36,16 @@ export async function saveRunWeights(tx: Tx, runId: string, fits: { name: string
   const data = fits.flatMap((f) => {
     if (!f.unitWeights) return [];
     const { units, perFold, perFoldL2 } = f.unitWeights;
-    return [{ runId, target: f.name, units: bytes(units), folds: foldMajor(perFold, units.length), foldsL2: foldMajor(perFoldL2, units.length), nFolds: perFold.length }];
+    return [
+      {
+        runId,
+        target: f.name,
+        units: bytes(units),
+        folds: foldMajor(perFold, units.length),
+        foldsL2: foldMajor(perFoldL2, units.length),
+        nFolds: perFold.length,
+      },
+    ];
   });
   if (data.length) await tx.runWeights.createMany({ data });
 }
@@ -56,13 +69,25 @@ export type RunWeightsLookup =
   | { kind: 'no-roi'; rois: string[] };
 
 /** A run's weights for one ROI, or why there are none. */
-export async function runWeights(prisma: Db, runId: string, roi: string, stat: WeightsStat = 'meanAbs'): Promise<RunWeightsLookup> {
-  const run = await prisma.run.findUnique({ where: { id: runId }, select: { kind: true, status: true, inputs: true, weights: { select: { target: true } } } });
+export async function runWeights(
+  prisma: Db,
+  runId: string,
+  roi: string,
+  stat: WeightsStat = 'meanAbs',
+): Promise<RunWeightsLookup> {
+  const run = await prisma.run.findUnique({
+    where: { id: runId },
+    select: { kind: true, status: true, inputs: true, weights: { select: { target: true } } },
+  });
   if (!run) return { kind: 'no-run' };
   if (run.kind !== 'alignment' || (run.inputs as { ridgeWeights?: boolean }).ridgeWeights !== true) {
-    return { kind: 'none', reason: 'the run did not ask for ridge weights (POST /v1/alignments with ridgeWeights: true)' };
+    return {
+      kind: 'none',
+      reason: 'the run did not ask for ridge weights (POST /v1/alignments with ridgeWeights: true)',
+    };
   }
-  if (run.status !== 'succeeded') return { kind: 'none', reason: `the run is ${run.status}; weights exist once it has succeeded` };
+  if (run.status !== 'succeeded')
+    return { kind: 'none', reason: `the run is ${run.status}; weights exist once it has succeeded` };
   const row = await prisma.runWeights.findUnique({ where: { runId_target: { runId, target: roi } } });
   if (!row) return { kind: 'no-roi', rois: run.weights.map((w) => w.target) };
   const units = i32(row.units);

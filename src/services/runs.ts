@@ -13,7 +13,11 @@ export interface QueuedRun {
 }
 
 export function runLinks(runId: string, jobId: string | null): QueuedRun['links'] {
-  return { run: `/v1/runs/${runId}`, job: jobId ? `/v1/jobs/${jobId}` : null, events: jobId ? `/v1/jobs/${jobId}/events` : null };
+  return {
+    run: `/v1/runs/${runId}`,
+    job: jobId ? `/v1/jobs/${jobId}` : null,
+    events: jobId ? `/v1/jobs/${jobId}/events` : null,
+  };
 }
 
 const select = { id: true, status: true, jobId: true } as const;
@@ -30,11 +34,19 @@ export async function createOrReuseRun(
 }
 
 /** How the Run table stores an idempotent result (also used by studies for their cells). */
-export function runStore(requestHash: string, data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>): ResultStore<{ id: string; status: QueuedRun['status']; jobId: string | null }> {
+export function runStore(
+  requestHash: string,
+  data: Omit<Prisma.RunUncheckedCreateInput, 'requestHash'>,
+): ResultStore<{ id: string; status: QueuedRun['status']; jobId: string | null }> {
   return {
     find: (tx) => tx.run.findUnique({ where: { requestHash }, select }),
     create: (tx) => tx.run.create({ data: { ...data, requestHash }, select }),
-    reset: (tx, id) => tx.run.update({ where: { id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null }, select }),
+    reset: (tx, id) =>
+      tx.run.update({
+        where: { id },
+        data: { status: 'queued', error: null, startedAt: null, finishedAt: null },
+        select,
+      }),
     attachJob: (tx, id, jobId) => tx.run.update({ where: { id }, data: { jobId }, select }),
     job: (r) => ({ data: { runId: r.id }, links: { runId: r.id } }),
   };

@@ -11,7 +11,13 @@ import type { Db, Prisma } from '../db/client';
 import { HttpProblem, type FieldError } from '../http/problem';
 import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../jobs/handlers/alignment';
 import type { JobQueue } from '../jobs/queue';
-import { PAPER_ALPHAS, nonDefaultScore, presetScoreError, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
+import {
+  PAPER_ALPHAS,
+  nonDefaultScore,
+  presetScoreError,
+  type RidgePreset,
+  type RidgeScore,
+} from '../compute/ridge/presets';
 import { subjectName } from '../nsd/paths';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
 import { requestHash } from './request-hash';
@@ -19,7 +25,12 @@ import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT, type ResultStore } from './idempotent';
 import { csvText } from './csv';
 import type { StudyResultRow } from './study-rows';
-import { resolveRepresentation, type RepresentationKind, type RepresentationRequest, type ResolvedRepresentation } from './representations';
+import {
+  resolveRepresentation,
+  type RepresentationKind,
+  type RepresentationRequest,
+  type ResolvedRepresentation,
+} from './representations';
 import type { PairedLookup, PairedSummary } from './paired-comparisons';
 
 export type { StudyResultRow };
@@ -92,27 +103,56 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   const dataset = await prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
   if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
   const subjects = unique(body.subjects.map((s) => (typeof s === 'number' ? subjectName(s) : s)));
-  const known = new Set((await prisma.subject.findMany({ where: { datasetId: body.datasetId, label: { in: subjects } }, select: { label: true } })).map((s) => s.label));
+  const known = new Set(
+    (
+      await prisma.subject.findMany({
+        where: { datasetId: body.datasetId, label: { in: subjects } },
+        select: { label: true },
+      })
+    ).map((s) => s.label),
+  );
   body.subjects.forEach((s, i) => {
     const label = typeof s === 'number' ? subjectName(s) : s;
     if (!known.has(label)) errors.push({ field: `body.subjects[${i}]`, reason: `dataset has no subject ${label}` });
   });
   const layerIds = unique(body.layerIds);
-  const layerRows = await prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, preprocessing: true } });
+  const layerRows = await prisma.layer.findMany({
+    where: { id: { in: layerIds } },
+    select: { id: true, preprocessing: true },
+  });
   const layers = new Set(layerRows.map((l) => l.id));
-  const layerPreprocessing = Object.fromEntries(layerRows.flatMap((l) => (layerPreprocessingOf(l.preprocessing) ? [[l.id, layerPreprocessingOf(l.preprocessing)!]] : [])));
+  const layerPreprocessing = Object.fromEntries(
+    layerRows.flatMap((l) =>
+      layerPreprocessingOf(l.preprocessing) ? [[l.id, layerPreprocessingOf(l.preprocessing)!]] : [],
+    ),
+  );
   body.layerIds.forEach((id, i) => {
     if (!layers.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
   });
   const pairs: ResolvedRepresentation[] = [];
   for (const [i, rep] of body.representations.entries()) {
     const field = `body.representations[${i}]`;
-    const r = await resolveRepresentation(prisma, rep, layerIds.filter((id) => layers.has(id)), field);
+    const r = await resolveRepresentation(
+      prisma,
+      rep,
+      layerIds.filter((id) => layers.has(id)),
+      field,
+    );
     errors.push(...r.errors);
-    if (r.saeLayerId && !layerIds.includes(r.saeLayerId)) errors.push({ field: `${field}.${typeof rep === 'object' && 'randomSaeOf' in rep ? 'randomSaeOf' : 'saeId'}`, reason: `the SAE's layer ${r.saeLayerId} is not in layerIds` });
+    if (r.saeLayerId && !layerIds.includes(r.saeLayerId))
+      errors.push({
+        field: `${field}.${typeof rep === 'object' && 'randomSaeOf' in rep ? 'randomSaeOf' : 'saeId'}`,
+        reason: `the SAE's layer ${r.saeLayerId} is not in layerIds`,
+      });
     else pairs.push(...r.resolved);
   }
-  const resolved = await resolveRois(prisma, body.datasetId, subjects.filter((s) => known.has(s)), body.rois, { field: 'body.rois' });
+  const resolved = await resolveRois(
+    prisma,
+    body.datasetId,
+    subjects.filter((s) => known.has(s)),
+    body.rois,
+    { field: 'body.rois' },
+  );
   errors.push(...resolved.errors);
   errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
   const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
@@ -153,7 +193,9 @@ function cellInputs(studyId: string, s: StudyInputs, cell: StudyInputs['cells'][
   return {
     datasetId: s.datasetId,
     subject: cell.subject,
-    atlas: unique(s.rois.flatMap((r) => r.atlas.split('+'))).sort().join('+'),
+    atlas: unique(s.rois.flatMap((r) => r.atlas.split('+')))
+      .sort()
+      .join('+'),
     rois: s.rois,
     layerId: cell.layerId,
     ...(s.layerPreprocessing?.[cell.layerId] ? { preprocessing: s.layerPreprocessing[cell.layerId] } : {}),
@@ -185,7 +227,11 @@ function cellRun(studyId: string, ai: AlignmentInputs): Omit<Prisma.RunUnchecked
   };
 }
 
-type UnitRow = { id: string; status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'; jobId: string | null };
+type UnitRow = {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  jobId: string | null;
+};
 
 /**
  * How a (subject, layer) unit's runs are stored for createOrReuseIn: one row per representation, one job for all.
@@ -203,16 +249,24 @@ function unitStore(studyId: string, runs: { hash: string; data: ReturnType<typeo
     if (have.length === 0) return null;
     const st = have.map((r) => r.status);
     const status: UnitRow['status'] =
-      have.length < rows.length || st.some((x) => x === 'failed' || x === 'cancelled') ? 'failed'
-      : st.every((x) => x === 'succeeded') ? 'succeeded'
-      : st.some((x) => x === 'running') ? 'running' : 'queued';
+      have.length < rows.length || st.some((x) => x === 'failed' || x === 'cancelled')
+        ? 'failed'
+        : st.every((x) => x === 'succeeded')
+          ? 'succeeded'
+          : st.some((x) => x === 'running')
+            ? 'running'
+            : 'queued';
     return { id: have[0].id, status, jobId: have[0].jobId };
   };
   const createMissing = async (tx: Prisma.TransactionClient) => {
     const rows = await load(tx);
     for (const [i, r] of rows.entries()) {
       if (!r) await tx.run.create({ data: { ...runs[i].data, requestHash: runs[i].hash } });
-      else if (r.status === 'failed' || r.status === 'cancelled') await tx.run.update({ where: { id: r.id }, data: { status: 'queued', error: null, startedAt: null, finishedAt: null } });
+      else if (r.status === 'failed' || r.status === 'cancelled')
+        await tx.run.update({
+          where: { id: r.id },
+          data: { status: 'queued', error: null, startedAt: null, finishedAt: null },
+        });
     }
     const now = await load(tx);
     ids = now.map((r) => r!.id);
@@ -237,36 +291,79 @@ function unitStore(studyId: string, runs: { hash: string; data: ReturnType<typeo
  * Create a study with one run per cell and one job per (subject, layer), or return the identical earlier one
  * (its failed or cancelled units queued again), in one transaction.
  */
-export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<{ id: string; reused: boolean }> {
+export async function createStudy(
+  prisma: Db,
+  jobs: JobQueue,
+  body: StudyRequest,
+): Promise<{ id: string; reused: boolean }> {
   const inputs = await resolveStudy(prisma, body);
   const { metric: _m, cv: _c, ...request } = body;
-  const hash = requestHash('study', { ...request, ...metricFields(body), subjects: inputs.subjects, alphas: inputs.alphas, name: inputs.name, score: inputs.score, folds: inputs.folds, statistics: inputs.statistics });
-  return prisma.$transaction(
-    async (tx) => {
-      await lockKey(tx, `study:${hash}`);
-      const existing = await tx.study.findUnique({ where: { requestHash: hash } });
-      const study = existing ?? (await tx.study.create({ data: { name: inputs.name, requestHash: hash, inputs: inputs as unknown as Prisma.InputJsonValue } }));
-      if (existing?.cancelledAt) await tx.study.update({ where: { id: existing.id }, data: { cancelledAt: null } });
-      const stored = (existing?.inputs as unknown as StudyInputs | undefined) ?? inputs;
-      // Units in cell order (subject-major), each with its representations in cell order.
-      const units = new Map<string, { hash: string; data: ReturnType<typeof cellRun> }[]>();
-      for (const cell of stored.cells) {
-        const ai = cellInputs(study.id, stored, cell);
-        const key = `${cell.subject}/${cell.layerId}`;
-        (units.get(key) ?? units.set(key, []).get(key)!).push({ hash: alignmentRequestHash(ai), data: cellRun(study.id, ai) });
-      }
-      let order = 0;
-      for (const runs of units.values()) {
-        await createOrReuseIn(tx, jobs, 'alignment', requestHash('study-unit', runs.map((r) => r.hash)), unitStore(study.id, runs), order++);
-      }
-      return { id: study.id, reused: existing !== null };
-    },
-    TRANSACTION_WAIT,
-  );
+  const hash = requestHash('study', {
+    ...request,
+    ...metricFields(body),
+    subjects: inputs.subjects,
+    alphas: inputs.alphas,
+    name: inputs.name,
+    score: inputs.score,
+    folds: inputs.folds,
+    statistics: inputs.statistics,
+  });
+  return prisma.$transaction(async (tx) => {
+    await lockKey(tx, `study:${hash}`);
+    const existing = await tx.study.findUnique({ where: { requestHash: hash } });
+    const study =
+      existing ??
+      (await tx.study.create({
+        data: { name: inputs.name, requestHash: hash, inputs: inputs as unknown as Prisma.InputJsonValue },
+      }));
+    if (existing?.cancelledAt) await tx.study.update({ where: { id: existing.id }, data: { cancelledAt: null } });
+    const stored = (existing?.inputs as unknown as StudyInputs | undefined) ?? inputs;
+    // Units in cell order (subject-major), each with its representations in cell order.
+    const units = new Map<string, { hash: string; data: ReturnType<typeof cellRun> }[]>();
+    for (const cell of stored.cells) {
+      const ai = cellInputs(study.id, stored, cell);
+      const key = `${cell.subject}/${cell.layerId}`;
+      (units.get(key) ?? units.set(key, []).get(key)!).push({
+        hash: alignmentRequestHash(ai),
+        data: cellRun(study.id, ai),
+      });
+    }
+    let order = 0;
+    for (const runs of units.values()) {
+      await createOrReuseIn(
+        tx,
+        jobs,
+        'alignment',
+        requestHash(
+          'study-unit',
+          runs.map((r) => r.hash),
+        ),
+        unitStore(study.id, runs),
+        order++,
+      );
+    }
+    return { id: study.id, reused: existing !== null };
+  }, TRANSACTION_WAIT);
 }
 
-const RESULT_COLUMNS = ['subject', 'model', 'layer', 'layerId', 'representation', 'saeId', 'roi', 'atlas', 'value', 'sem', 'foldValues', 'alphas', 'nVoxels', 'noiseCeiling', 'normalised', 'runId'] as const;
-
+const RESULT_COLUMNS = [
+  'subject',
+  'model',
+  'layer',
+  'layerId',
+  'representation',
+  'saeId',
+  'roi',
+  'atlas',
+  'value',
+  'sem',
+  'foldValues',
+  'alphas',
+  'nVoxels',
+  'noiseCeiling',
+  'normalised',
+  'runId',
+] as const;
 
 export interface StudyView {
   id: string;
@@ -282,9 +379,26 @@ export interface StudyView {
     cancelled: number;
     /** Jobs: one per subject x layer, fitting all of that layer's representations (done: all its runs succeeded). */
     jobs: { done: number; total: number };
-    running: { runId: string; jobId: string | null; subject: string; layerId: string; representation: string; stage: string | null; fraction: number }[];
+    running: {
+      runId: string;
+      jobId: string | null;
+      subject: string;
+      layerId: string;
+      representation: string;
+      stage: string | null;
+      fraction: number;
+    }[];
   };
-  cells: { runId: string; jobId: string | null; subject: string; layerId: string; representation: string; saeId: string | null; status: string; error: string | null }[];
+  cells: {
+    runId: string;
+    jobId: string | null;
+    subject: string;
+    layerId: string;
+    representation: string;
+    saeId: string | null;
+    status: string;
+    error: string | null;
+  }[];
   results: StudyResultRow[];
 }
 
@@ -310,18 +424,39 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
   const study = await prisma.study.findUnique({ where: { id } });
   if (!study) return null;
   const inputs = study.inputs as unknown as StudyInputs;
-  const runs = await prisma.run.findMany({ where: { studyId: id }, select: { id: true, jobId: true, subject: true, layerId: true, representation: true, saeId: true, status: true, error: true } });
+  const runs = await prisma.run.findMany({
+    where: { studyId: id },
+    select: {
+      id: true,
+      jobId: true,
+      subject: true,
+      layerId: true,
+      representation: true,
+      saeId: true,
+      status: true,
+      error: true,
+    },
+  });
   const order = new Map(inputs.cells.map((c, i) => [`${c.subject}/${c.layerId}/${c.representation}/${c.saeId}`, i]));
-  const rank = (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => order.get(`${r.subject}/${r.layerId}/${r.representation}/${r.saeId}`) ?? 1e9;
+  const rank = (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) =>
+    order.get(`${r.subject}/${r.layerId}/${r.representation}/${r.saeId}`) ?? 1e9;
   runs.sort((a, b) => rank(a) - rank(b));
   const running = runs.filter((r) => r.status === 'running');
-  const jobs = await prisma.job.findMany({ where: { id: { in: running.map((r) => r.jobId).filter((j): j is string => j !== null) } }, select: { id: true, progress: true } });
-  const progressOf = new Map(jobs.map((j) => [j.id, j.progress as { stage: string; done: number; total: number } | null]));
+  const jobs = await prisma.job.findMany({
+    where: { id: { in: running.map((r) => r.jobId).filter((j): j is string => j !== null) } },
+    select: { id: true, progress: true },
+  });
+  const progressOf = new Map(
+    jobs.map((j) => [j.id, j.progress as { stage: string; done: number; total: number } | null]),
+  );
   const count = (s: string) => runs.filter((r) => r.status === s).length;
   const view: StudyView = {
     id: study.id,
     name: study.name,
-    state: stateOf(study.cancelledAt !== null, runs.map((r) => r.status)),
+    state: stateOf(
+      study.cancelledAt !== null,
+      runs.map((r) => r.status),
+    ),
     createdAt: study.createdAt.toISOString(),
     cancelledAt: study.cancelledAt?.toISOString() ?? null,
     inputs,
@@ -333,19 +468,50 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
       jobs: jobCounts(runs),
       running: running.map((r) => {
         const p = r.jobId ? progressOf.get(r.jobId) : null;
-        return { runId: r.id, jobId: r.jobId, subject: r.subject!, layerId: r.layerId!, representation: r.representation, stage: p?.stage ?? null, fraction: p && p.total > 0 ? Math.min(1, p.done / p.total) : 0 };
+        return {
+          runId: r.id,
+          jobId: r.jobId,
+          subject: r.subject!,
+          layerId: r.layerId!,
+          representation: r.representation,
+          stage: p?.stage ?? null,
+          fraction: p && p.total > 0 ? Math.min(1, p.done / p.total) : 0,
+        };
       }),
     },
-    cells: runs.map((r) => ({ runId: r.id, jobId: r.jobId, subject: r.subject!, layerId: r.layerId!, representation: r.representation, saeId: r.saeId, status: r.status, error: r.error })),
+    cells: runs.map((r) => ({
+      runId: r.id,
+      jobId: r.jobId,
+      subject: r.subject!,
+      layerId: r.layerId!,
+      representation: r.representation,
+      saeId: r.saeId,
+      status: r.status,
+      error: r.error,
+    })),
     results: [],
   };
-  if (opts.results !== false && view.progress.done > 0) view.results = await studyResults(prisma, inputs, runs.filter((r) => r.status === 'succeeded').map((r) => r.id), rank);
+  if (opts.results !== false && view.progress.done > 0)
+    view.results = await studyResults(
+      prisma,
+      inputs,
+      runs.filter((r) => r.status === 'succeeded').map((r) => r.id),
+      rank,
+    );
   return view;
 }
 
-async function studyResults(prisma: Db, inputs: StudyInputs, runIds: string[], rank: (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => number): Promise<StudyResultRow[]> {
+async function studyResults(
+  prisma: Db,
+  inputs: StudyInputs,
+  runIds: string[],
+  rank: (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => number,
+): Promise<StudyResultRow[]> {
   const scores = await prisma.score.findMany({ where: { runId: { in: runIds } } });
-  const layers = await prisma.layer.findMany({ where: { id: { in: inputs.layerIds } }, select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } } });
+  const layers = await prisma.layer.findMany({
+    where: { id: { in: inputs.layerIds } },
+    select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } },
+  });
   const layerOf = new Map(layers.map((l) => [l.id, l]));
   const roiRank = new Map(inputs.rois.map((r, i) => [r.name, i]));
   scores.sort((a, b) => rank(a) - rank(b) || (roiRank.get(a.target) ?? 0) - (roiRank.get(b.target) ?? 0));
@@ -377,7 +543,12 @@ export function resultsCsv(rows: StudyResultRow[]): string {
 }
 
 export async function listStudies(prisma: Db, opts: { limit: number; offset: number }): Promise<StudyView[]> {
-  const rows = await prisma.study.findMany({ orderBy: { createdAt: 'desc' }, take: opts.limit, skip: opts.offset, select: { id: true } });
+  const rows = await prisma.study.findMany({
+    orderBy: { createdAt: 'desc' },
+    take: opts.limit,
+    skip: opts.offset,
+    select: { id: true },
+  });
   const out: StudyView[] = [];
   for (const r of rows) out.push((await getStudy(prisma, r.id, { results: false }))!);
   return out;
@@ -388,7 +559,10 @@ export async function cancelStudy(prisma: Db, jobs: JobQueue, id: string): Promi
   const study = await prisma.study.findUnique({ where: { id }, select: { id: true } });
   if (!study) return false;
   await prisma.study.update({ where: { id }, data: { cancelledAt: new Date() } });
-  const open = await prisma.run.findMany({ where: { studyId: id, status: { in: ['queued', 'running'] } }, select: { jobId: true } });
+  const open = await prisma.run.findMany({
+    where: { studyId: id, status: { in: ['queued', 'running'] } },
+    select: { jobId: true },
+  });
   for (const jobId of new Set(open.map((r) => r.jobId))) if (jobId) await jobs.cancel(jobId);
   return true;
 }
@@ -400,7 +574,9 @@ export async function studyPaired(prisma: Db, studyId: string): Promise<PairedLo
 
 /** The stored paired statistics whose a-run is one of `aRunIds` (e.g. the neurons runs a score matrix shows). */
 export async function pairedForRuns(prisma: Db, aRunIds: string[]): Promise<PairedLookup> {
-  return aRunIds.length ? pairedLookup(await prisma.pairedComparison.findMany({ where: { aRunId: { in: aRunIds } } })) : new Map();
+  return aRunIds.length
+    ? pairedLookup(await prisma.pairedComparison.findMany({ where: { aRunId: { in: aRunIds } } }))
+    : new Map();
 }
 
 function pairedLookup(rows: Awaited<ReturnType<Db['pairedComparison']['findMany']>>): PairedLookup {
@@ -412,7 +588,16 @@ function pairedLookup(rows: Awaited<ReturnType<Db['pairedComparison']['findMany'
         a: r.a,
         b: r.b,
         difference: r.difference,
-        bootstrapCi: r.bootstrapLower === null || r.bootstrapUpper === null ? null : { lower: r.bootstrapLower, upper: r.bootstrapUpper, se: num(r.bootstrapSe), nResamples: r.nResamples, seed: Number(r.seed) },
+        bootstrapCi:
+          r.bootstrapLower === null || r.bootstrapUpper === null
+            ? null
+            : {
+                lower: r.bootstrapLower,
+                upper: r.bootstrapUpper,
+                se: num(r.bootstrapSe),
+                nResamples: r.nResamples,
+                seed: Number(r.seed),
+              },
         p: r.p,
         permutation: { exact: r.permutationExact, nPermutations: r.nPermutations },
         nStimuli: r.nStimuli,

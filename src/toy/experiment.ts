@@ -89,7 +89,17 @@ export const DEFAULT_TOY_OPTIONS: Readonly<ToySuperpositionOptions> = Object.fre
   samples: 1 << 23,
   trainFraction: 0.8,
   dataSeed: 12345,
-  sae: { latents: 64, k: 7, auxWeight: 0.1, lr: 1e-3, batchSize: 1024, seed: 0, auxK: 'authors-toy' as const, init: 'xavier-normal' as const, decoderNorm: 'none' as const },
+  sae: {
+    latents: 64,
+    k: 7,
+    auxWeight: 0.1,
+    lr: 1e-3,
+    batchSize: 1024,
+    seed: 0,
+    auxK: 'authors-toy' as const,
+    init: 'xavier-normal' as const,
+    decoderNorm: 'none' as const,
+  },
   folds: 5,
   foldSeed: 0,
   ridge: true,
@@ -155,8 +165,15 @@ export interface ToyProgress {
 type ToyOptionsInput = Partial<Omit<ToySuperpositionOptions, 'sae'>> & { sae?: Partial<ToySaeOptions> };
 
 /** Run the experiment for every hidden size (options merged over DEFAULT_TOY_OPTIONS). */
-export async function runToySuperposition(options: ToyOptionsInput = {}, onProgress?: (p: ToyProgress) => void): Promise<ToySuperpositionResult> {
-  const o: ToySuperpositionOptions = { ...DEFAULT_TOY_OPTIONS, ...options, sae: { ...DEFAULT_TOY_OPTIONS.sae, ...options.sae } };
+export async function runToySuperposition(
+  options: ToyOptionsInput = {},
+  onProgress?: (p: ToyProgress) => void,
+): Promise<ToySuperpositionResult> {
+  const o: ToySuperpositionOptions = {
+    ...DEFAULT_TOY_OPTIONS,
+    ...options,
+    sae: { ...DEFAULT_TOY_OPTIONS.sae, ...options.sae },
+  };
   const backend = await initBackend();
   // Every product here is tiny (1024 x 64 x 32): OpenBLAS threads only add hand-off and spin time (measured:
   // 0.47 vs 0.37 ms per model step pair on 2 loaded cores), so the addon runs single-threaded meanwhile.
@@ -199,7 +216,12 @@ function toySae(w: SaeWeights, k: number, settings: string): TopKSae {
 }
 
 /** One hidden size: both models, both SAEs, the metrics (the unit a worker thread runs, threads.ts). */
-export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset, nHidden: number, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
+export async function runHiddenSize(
+  o: ToySuperpositionOptions,
+  data: ToyDataset,
+  nHidden: number,
+  onProgress?: (p: ToyProgress) => void,
+): Promise<ToyHiddenSizeResult> {
   const t0 = performance.now();
   const F = o.nFeatures;
   const importance = featureImportance(F, o.importance);
@@ -207,10 +229,22 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
   for (const [m, seed] of o.seeds.entries()) {
     const stage = m === 0 ? 'model-a' : 'model-b';
     models.push(
-      trainToyModel(data, { nHidden, steps: o.modelSteps, batchSize: o.modelBatchSize, lr: o.modelLr, weightDecay: o.weightDecay, seed, importance }, (done, total) => {
-        checkAbort(o.signal);
-        onProgress?.({ nHidden, stage, done, total });
-      }),
+      trainToyModel(
+        data,
+        {
+          nHidden,
+          steps: o.modelSteps,
+          batchSize: o.modelBatchSize,
+          lr: o.modelLr,
+          weightDecay: o.weightDecay,
+          seed,
+          importance,
+        },
+        (done, total) => {
+          checkAbort(o.signal);
+          onProgress?.({ nHidden, stage, done, total });
+        },
+      ),
     );
     await tick();
   }
@@ -291,9 +325,17 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
     Z.push(await encodeSparse(saes[m], H[m], { signal: o.signal, batchSize: 1 << 14 }));
     const q = await evaluateSae(saes[m], H[m], { signal: o.signal, batchSize: 1 << 14 });
     const ll = lastLosses[m];
-    saeReports.push({ fvu: q.fvu, meanL0: q.meanL0, deadFraction: q.deadShare, finalTrainLoss: ll.reduce((a, b) => a + b, 0) / Math.max(1, ll.length) });
+    saeReports.push({
+      fvu: q.fvu,
+      meanL0: q.meanL0,
+      deadFraction: q.deadShare,
+      finalTrainLoss: ll.reduce((a, b) => a + b, 0) / Math.max(1, ll.length),
+    });
   }
-  const zRandom = await encodeSparse(toySae(initWeights(), settings.k, json), H[0], { signal: o.signal, batchSize: 1 << 14 });
+  const zRandom = await encodeSparse(toySae(initWeights(), settings.k, json), H[0], {
+    signal: o.signal,
+    batchSize: 1 << 14,
+  });
 
   const assignment = kFoldAssignment(nTest, o.folds, o.foldSeed);
   const compare = (A: Matrix, Bm: Matrix) => {
@@ -330,7 +372,13 @@ export async function runHiddenSize(o: ToySuperpositionOptions, data: ToyDataset
 }
 
 function summary(r: CvSummary): CvSummary {
-  return { mean: r.mean, sem: r.sem, foldScores: r.foldScores, droppedSource: r.droppedSource, droppedTarget: r.droppedTarget };
+  return {
+    mean: r.mean,
+    sem: r.sem,
+    foldScores: r.foldScores,
+    droppedSource: r.droppedSource,
+    droppedTarget: r.droppedTarget,
+  };
 }
 
 /** Cross-validated ridge ('paper' preset) from A to B (B densified); an error is reported, not thrown. */
@@ -338,7 +386,13 @@ function ridgeSummary(A: Matrix, B: Matrix, assignment: Int32Array): CvSummary |
   try {
     const Y: DenseMatrix<Float32Array> = isCsr(B) ? csrToDense(B) : (B as DenseMatrix<Float32Array>);
     const r = fitRidgeCv(A, Y, { preset: 'paper', assignment });
-    return { mean: r.mean, sem: r.sem, foldScores: r.folds.map((f) => f.meanScore), droppedSource: r.source.dropped, droppedTarget: r.targets.dropped };
+    return {
+      mean: r.mean,
+      sem: r.sem,
+      foldScores: r.folds.map((f) => f.meanScore),
+      droppedSource: r.source.dropped,
+      droppedTarget: r.targets.dropped,
+    };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
@@ -353,5 +407,10 @@ function groundTruthReport(data: ToyDataset, start: number, a: Matrix, b: Matrix
     const f = v.filter(Number.isFinite);
     return f.reduce((p, q) => p + q, 0) / f.length;
   };
-  return { perFeatureMax: pf, meanPerFeatureMax: [meanFinite(pf[0]), meanFinite(pf[1])], perUnitBestAbs: pu, meanPerUnitBestAbs: [meanFinite(pu[0]), meanFinite(pu[1])] };
+  return {
+    perFeatureMax: pf,
+    meanPerFeatureMax: [meanFinite(pf[0]), meanFinite(pf[1])],
+    perUnitBestAbs: pu,
+    meanPerUnitBestAbs: [meanFinite(pu[0]), meanFinite(pu[1])],
+  };
 }

@@ -69,7 +69,13 @@ export class ToyModelBuffers {
  *   dOPre = 2/(B F) imp (out - |x|) [oPre > 0];  db = sum_rows dOPre
  *   dW = dOPre^T h (decoder use) + x^T (dOPre W ⊙ [hPre > 0]) (encoder use)
  */
-export function toyModelGradients(model: ToyModel, x: Float32Array, B: number, imp: Float32Array, buf: ToyModelBuffers): number {
+export function toyModelGradients(
+  model: ToyModel,
+  x: Float32Array,
+  B: number,
+  imp: Float32Array,
+  buf: ToyModelBuffers,
+): number {
   const { nFeatures: F, nHidden: N, W, b } = model;
   const { hPre, h, o, dH, dWdec, dW, db } = buf;
   gemmInto(false, false, B, N, F, x, F, W, N, hPre);
@@ -103,21 +109,54 @@ export function toyModelGradients(model: ToyModel, x: Float32Array, B: number, i
  * one native call when the addon is loaded (native/src/toy.c: the same products and element arithmetic, so the
  * same numbers), else denseRows + toyModelGradients.
  */
-export function batchGradients(model: ToyModel, data: ToyDataset, start: number, B: number, imp: Float32Array, buf: ToyModelBuffers, x: Float32Array, native = true): number {
+export function batchGradients(
+  model: ToyModel,
+  data: ToyDataset,
+  start: number,
+  B: number,
+  imp: Float32Array,
+  buf: ToyModelBuffers,
+  x: Float32Array,
+  native = true,
+): number {
   const nat = native ? nativeAddon() : null;
   if (!nat) {
     denseRows(data, start, B, x);
     return toyModelGradients(model, x, B, imp, buf);
   }
   const { nFeatures: F, nHidden: N, W, b } = model;
-  return nat.toyModelGradients(data.indptr, data.indices, data.values, data.rows, start, B, F, N, W, b, imp, x, buf.hPre, buf.h, buf.o, buf.dH, buf.dWdec, buf.dW, buf.db);
+  return nat.toyModelGradients(
+    data.indptr,
+    data.indices,
+    data.values,
+    data.rows,
+    start,
+    B,
+    F,
+    N,
+    W,
+    b,
+    imp,
+    x,
+    buf.hPre,
+    buf.h,
+    buf.o,
+    buf.dH,
+    buf.dWdec,
+    buf.dW,
+    buf.db,
+  );
 }
 
 /**
  * Train one toy model on `data`, batch s = rows s*B .. s*B + B - 1 (wrapping past the end when steps x B exceeds
  * the data set). `onStep(step, steps)` every 100 steps and at the end.
  */
-export function trainToyModel(data: ToyDataset, o: ToyModelOptions, onStep?: (step: number, steps: number) => void): ToyModel {
+export function trainToyModel(
+  data: ToyDataset,
+  o: ToyModelOptions,
+  onStep?: (step: number, steps: number) => void,
+): ToyModel {
   const F = data.nFeatures;
   const N = o.nHidden;
   const B = o.batchSize;
@@ -126,7 +165,14 @@ export function trainToyModel(data: ToyDataset, o: ToyModelOptions, onStep?: (st
   const x = new Float32Array(B * F);
   const mW = adamMoments(F * N);
   const mb = adamMoments(F);
-  const adam: AdamConfig = { optimizer: 'adamw', lr: o.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay };
+  const adam: AdamConfig = {
+    optimizer: 'adamw',
+    lr: o.lr,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: o.weightDecay,
+  };
   let recent = 0;
   let recentCount = 0;
   for (let step = 0; step < o.steps; step++) {
@@ -144,7 +190,12 @@ export function trainToyModel(data: ToyDataset, o: ToyModelOptions, onStep?: (st
 }
 
 /** Hidden activations ReLU(x W) of `rows` dense rows x (rows x F) into out (rows x N). */
-export function hiddenActivations(model: ToyModel, x: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * model.nHidden)): Float32Array {
+export function hiddenActivations(
+  model: ToyModel,
+  x: Float32Array,
+  rows: number,
+  out: Float32Array = new Float32Array(rows * model.nHidden),
+): Float32Array {
   const { nFeatures: F, nHidden: N } = model;
   gemmInto(false, false, rows, N, F, x, F, model.W, N, out);
   for (let q = 0; q < rows * N; q++) if (!(out[q] > 0)) out[q] = 0;

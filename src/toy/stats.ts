@@ -23,7 +23,11 @@ export interface UnitFeatureCorrelation {
 }
 
 /** Pearson r between every unit (n rows) and every feature of data rows start .. start + n - 1. */
-export function unitFeatureCorrelation(units: DenseMatrix | CsrMatrix, ds: ToyDataset, start: number): UnitFeatureCorrelation {
+export function unitFeatureCorrelation(
+  units: DenseMatrix | CsrMatrix,
+  ds: ToyDataset,
+  start: number,
+): UnitFeatureCorrelation {
   const n = units.rows;
   const U = units.cols;
   const F = ds.nFeatures;
@@ -103,7 +107,10 @@ export function perUnitBestAbs(c: UnitFeatureCorrelation): number[] {
 }
 
 /** ||W_A,i|| * ||W_B,i|| for every feature i; mean, median and how many are >= 1 ("shared"). */
-export function featureOverlap(a: ToyModel, b: ToyModel): { perFeature: number[]; mean: number; median: number; shared: number } {
+export function featureOverlap(
+  a: ToyModel,
+  b: ToyModel,
+): { perFeature: number[]; mean: number; median: number; shared: number } {
   const F = a.nFeatures;
   const N = a.nHidden;
   const norm = (W: Float32Array, i: number) => {
@@ -114,5 +121,10 @@ export function featureOverlap(a: ToyModel, b: ToyModel): { perFeature: number[]
   const perFeature = Array.from({ length: F }, (_, i) => norm(a.W, i) * norm(b.W, i));
   const sorted = [...perFeature].sort((p, q) => p - q);
   const median = F % 2 ? sorted[(F - 1) / 2] : (sorted[F / 2 - 1] + sorted[F / 2]) / 2;
-  return { perFeature, mean: perFeature.reduce((p, q) => p + q, 0) / F, median, shared: perFeature.filter((v) => v >= 1).length };
+  return {
+    perFeature,
+    mean: perFeature.reduce((p, q) => p + q, 0) / F,
+    median,
+    shared: perFeature.filter((v) => v >= 1).length,
+  };
 }

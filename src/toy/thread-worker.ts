@@ -13,7 +13,9 @@ port.once('message', async (msg: HiddenSizeTask) => {
   try {
     await initBackend();
     nativeAddon()?.setThreads(1);
-    const value = await runHiddenSize(msg.options, msg.data, msg.nHidden, (progress) => port.postMessage({ type: 'progress', progress }));
+    const value = await runHiddenSize(msg.options, msg.data, msg.nHidden, (progress) =>
+      port.postMessage({ type: 'progress', progress }),
+    );
     port.postMessage({ type: 'result', value });
   } catch (err) {
     port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });

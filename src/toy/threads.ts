@@ -13,7 +13,10 @@ export interface HiddenSizeTask {
   nHidden: number;
 }
 
-type Message = { type: 'progress'; progress: ToyProgress } | { type: 'result'; value: ToyHiddenSizeResult } | { type: 'error'; message: string };
+type Message =
+  | { type: 'progress'; progress: ToyProgress }
+  | { type: 'result'; value: ToyHiddenSizeResult }
+  | { type: 'error'; message: string };
 
 function shared<T extends Int32Array | Uint16Array | Float32Array>(a: T): T {
   const Ctor = a.constructor as { new (b: SharedArrayBuffer): T };
@@ -24,10 +27,20 @@ function shared<T extends Int32Array | Uint16Array | Float32Array>(a: T): T {
 
 /** The data set with its arrays moved into SharedArrayBuffers. */
 export function shareDataset(d: ToyDataset): ToyDataset {
-  return { rows: d.rows, nFeatures: d.nFeatures, indptr: shared(d.indptr), indices: shared(d.indices), values: shared(d.values) };
+  return {
+    rows: d.rows,
+    nFeatures: d.nFeatures,
+    indptr: shared(d.indptr),
+    indices: shared(d.indices),
+    values: shared(d.values),
+  };
 }
 
-function runOne(task: HiddenSizeTask, signal: AbortSignal | undefined, onProgress?: (p: ToyProgress) => void): Promise<ToyHiddenSizeResult> {
+function runOne(
+  task: HiddenSizeTask,
+  signal: AbortSignal | undefined,
+  onProgress?: (p: ToyProgress) => void,
+): Promise<ToyHiddenSizeResult> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { execArgv: [] });
@@ -39,7 +52,8 @@ function runOne(task: HiddenSizeTask, signal: AbortSignal | undefined, onProgres
       fn();
       void worker.terminate();
     };
-    const onAbort = () => finish(() => reject(signal!.reason instanceof Error ? signal!.reason : new Error('toy experiment aborted')));
+    const onAbort = () =>
+      finish(() => reject(signal!.reason instanceof Error ? signal!.reason : new Error('toy experiment aborted')));
     signal?.addEventListener('abort', onAbort);
     worker.on('message', (m: Message) => {
       if (m.type === 'progress') onProgress?.(m.progress);

@@ -24,7 +24,14 @@ describe('POST /v1/alignments', () => {
     const res = await app.request('/v1/alignments', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: set.layerIds, preset: 'paper', folds: { k: 5, seed: 3 } },
+      json: {
+        datasetId: set.datasetId,
+        subject: 'subj01',
+        atlas: 'prf-visualrois',
+        layerIds: set.layerIds,
+        preset: 'paper',
+        folds: { k: 5, seed: 3 },
+      },
     });
     expect(res.status).toBe(202);
     const body = await res.json();
@@ -37,7 +44,14 @@ describe('POST /v1/alignments', () => {
     expect(events.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await events.text();
     expect(text).toMatch(/event: end\n/);
-    const last = JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('data: ')).pop()!.slice(6));
+    const last = JSON.parse(
+      text
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .pop()!
+        .slice(6),
+    );
     expect(last.state).toBe('completed');
     for (const r of body.runs) expect((await waitForJob(app, r.jobId)).state).toBe('completed');
 
@@ -66,7 +80,14 @@ describe('POST /v1/alignments', () => {
     const res = await app.request('/v1/alignments', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: set.layerIds, preset: 'paper', folds: { k: 5, seed: 3 } },
+      json: {
+        datasetId: set.datasetId,
+        subject: 'subj01',
+        atlas: 'prf-visualrois',
+        layerIds: set.layerIds,
+        preset: 'paper',
+        folds: { k: 5, seed: 3 },
+      },
     });
     const body = await res.json();
     expect(body.runs.map((r: { id: string }) => r.id)).toEqual(runIds);
@@ -107,7 +128,14 @@ describe('results', () => {
     const res = await app.request('/v1/alignments', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ['V1v', 'hV4'], layerIds: [set.layerIds[0]], folds: { assignment: folds.assignment } },
+      json: {
+        datasetId: set.datasetId,
+        subject: 'subj01',
+        atlas: 'prf-visualrois',
+        rois: ['V1v', 'hV4'],
+        layerIds: [set.layerIds[0]],
+        folds: { assignment: folds.assignment },
+      },
     });
     const run = (await res.json()).runs[0];
     await waitForJob(app, run.jobId);
@@ -126,7 +154,9 @@ describe('results', () => {
     expect(json.indices.length).toBe(json.values.length);
     const run = await (await app.request(`/v1/runs/${runIds[0]}`)).json();
     const v1v = run.scores.find((s: { roi: string }) => s.roi === 'V1v');
-    const v1vVals = json.values.filter((_: unknown, i: number) => json.roi[i] === 'V1v').filter((x: number | null) => x !== null);
+    const v1vVals = json.values
+      .filter((_: unknown, i: number) => json.roi[i] === 'V1v')
+      .filter((x: number | null) => x !== null);
     expect(v1vVals.length).toBe(v1v.nVoxels);
 
     const nii = await app.request(`/v1/runs/${runIds[0]}/voxels?format=nifti`);
@@ -138,7 +168,10 @@ describe('results', () => {
     expect(view.getInt16(70, true)).toBe(16); // float32
     const offset = view.getFloat32(108, true);
     const i0 = json.indices[0];
-    expect(view.getFloat32(offset + 4 * i0, true)).toBeCloseTo(json.values.filter((_: unknown, i: number) => json.indices[i] === i0).pop(), 6);
+    expect(view.getFloat32(offset + 4 * i0, true)).toBeCloseTo(
+      json.values.filter((_: unknown, i: number) => json.indices[i] === i0).pop(),
+      6,
+    );
   });
 
   it('filters scores and builds the layer x ROI matrix from the same numbers', async () => {
@@ -148,19 +181,29 @@ describe('results', () => {
     expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(page.items.every((s: { layerName: string }) => s.layerName === 'layer2')).toBe(true);
 
-    const m = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`)).json();
+    const m = await (
+      await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`)
+    ).json();
     expect(m.layers.map((l: { name: string }) => l.name)).toEqual(['layer1', 'layer2']);
     expect(m.rois).toEqual(['V1v', 'V1d', 'V2v', 'V2d', 'V3v', 'V3d', 'hV4']);
     for (const [li, runId] of runIds.entries()) {
       const run = await (await app.request(`/v1/runs/${runId}`)).json();
       // newest score per cell: the explicit-folds rerun replaced layer1's V1v and hV4
-      const newest = await app.db.prisma.score.findMany({ where: { layerId: set.layerIds[li], method: 'paper' }, orderBy: { createdAt: 'desc' } });
+      const newest = await app.db.prisma.score.findMany({
+        where: { layerId: set.layerIds[li], method: 'paper' },
+        orderBy: { createdAt: 'desc' },
+      });
       m.rois.forEach((roi: string, ri: number) => {
-        const expected = newest.find((s) => s.target === roi)?.value ?? run.scores.find((s: { roi: string }) => s.roi === roi).value;
+        const expected =
+          newest.find((s) => s.target === roi)?.value ?? run.scores.find((s: { roi: string }) => s.roi === roi).value;
         expect(m.values[li][ri]).toBe(expected);
       });
     }
-    const diff = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`)).json();
+    const diff = await (
+      await app.request(
+        `/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`,
+      )
+    ).json();
     expect(diff.values.flat().every((v: number | null) => v === null)).toBe(true);
   });
 });

@@ -14,8 +14,14 @@ import { waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 type PresetRef = { foldScores: number[]; alphas: number[]; mean: number };
-const reference = JSON.parse(await readFile(`${FIX}/history.json`, 'utf8')) as { images: number; rois: Record<string, { voxels: number } & Record<string, PresetRef>> };
-const sklearnFolds = JSON.parse(await readFile(`${FIX}/folds_activations.json`, 'utf8')) as { alignment: Record<string, number>; comparison: Record<string, number> };
+const reference = JSON.parse(await readFile(`${FIX}/history.json`, 'utf8')) as {
+  images: number;
+  rois: Record<string, { voxels: number } & Record<string, PresetRef>>;
+};
+const sklearnFolds = JSON.parse(await readFile(`${FIX}/folds_activations.json`, 'utf8')) as {
+  alignment: Record<string, number>;
+  comparison: Record<string, number>;
+};
 const AUTHORS_FOLDS = { k: 5, seed: 42, order: 'activations' };
 const ROIS = Object.keys(reference.rois);
 /** The same grid points (np.logspace writes 10^-1 as 0.09999999999999999, the service as 0.1). */
@@ -33,9 +39,25 @@ beforeAll(async () => {
   await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
   await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
   const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-  datasetId = (await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json()).id;
-  const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'history-net' } })).json();
-  const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
+  datasetId = (
+    await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest },
+      })
+    ).json()
+  ).id;
+  const model = await (
+    await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'history-net' } })
+  ).json();
+  const layer = await (
+    await app.request(`/v1/models/${model.id}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } },
+    })
+  ).json();
   layerId = layer.id;
 }, 120_000);
 afterAll(async () => {
@@ -43,7 +65,11 @@ afterAll(async () => {
 });
 
 async function align(json: object): Promise<{ id: string; jobId: string }> {
-  const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ROIS, layerIds: [layerId], ...json } });
+  const res = await app.request('/v1/alignments', {
+    method: 'POST',
+    auth: true,
+    json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ROIS, layerIds: [layerId], ...json },
+  });
   expect(res.status).toBe(202);
   return (await res.json()).runs[0];
 }
@@ -73,7 +99,15 @@ describe("the authors' folds and ridge variants through the API", () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
-      json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois: ROIS.map((r) => `prf-visualrois/${r}`), preset: 'centred-own-means', folds: AUTHORS_FOLDS },
+      json: {
+        datasetId,
+        subjects: ['subj01'],
+        layerIds: [layerId],
+        representations: ['neurons'],
+        rois: ROIS.map((r) => `prf-visualrois/${r}`),
+        preset: 'centred-own-means',
+        folds: AUTHORS_FOLDS,
+      },
     });
     expect(res.status).toBe(202);
     const id = (await res.json()).id;
@@ -96,7 +130,11 @@ describe("the authors' folds and ridge variants through the API", () => {
   }, 180_000);
 
   it("a comparison with folds in activation-file order splits the source layer's rows as KFold does", async () => {
-    const res = await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId }, target: { layerId }, metric: 'cka', folds: AUTHORS_FOLDS } });
+    const res = await app.request('/v1/comparisons', {
+      method: 'POST',
+      auth: true,
+      json: { source: { layerId }, target: { layerId }, metric: 'cka', folds: AUTHORS_FOLDS },
+    });
     expect(res.status).toBe(202);
     const body = await res.json();
     expect((await waitForJob(app, body.jobId)).state).toBe('completed');
@@ -110,13 +148,34 @@ describe("the authors' folds and ridge variants through the API", () => {
     const c = await align({ preset: 'paper', rois: ['V1v'], folds: AUTHORS_FOLDS });
     expect(b.id).toBe(a.id);
     expect(c.id).not.toBe(a.id);
-    const bad = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: [layerId], folds: { k: 5, seed: 42, order: 'file' } } });
+    const bad = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId,
+        subject: 'subj01',
+        atlas: 'prf-visualrois',
+        layerIds: [layerId],
+        folds: { k: 5, seed: 42, order: 'file' },
+      },
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].field).toMatch(/^body\.folds/);
   });
 
   it('score: validated per preset, part of the run identity, stored and used', async () => {
-    const bad = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: [layerId], preset: 'unit-norm-columns', score: 'cosine' } });
+    const bad = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId,
+        subject: 'subj01',
+        atlas: 'prf-visualrois',
+        layerIds: [layerId],
+        preset: 'unit-norm-columns',
+        score: 'cosine',
+      },
+    });
     expect(bad.status).toBe(400);
     const problem = await bad.json();
     expect(problem.errors).toEqual([{ field: 'body.score', reason: expect.stringMatching(/cosine is the Pearson r/) }]);
@@ -126,7 +185,10 @@ describe("the authors' folds and ridge variants through the API", () => {
     expect(explicit.id).toBe(cosine.id);
     expect(pearson.id).not.toBe(cosine.id);
     for (const r of [cosine, pearson]) expect((await waitForJob(app, r.jobId)).state).toBe('completed');
-    const [rc, rp] = [await (await app.request(`/v1/runs/${cosine.id}`)).json(), await (await app.request(`/v1/runs/${pearson.id}`)).json()];
+    const [rc, rp] = [
+      await (await app.request(`/v1/runs/${cosine.id}`)).json(),
+      await (await app.request(`/v1/runs/${pearson.id}`)).json(),
+    ];
     expect(rc.inputs.score).toBeUndefined();
     expect(rp.inputs.score).toBe('pearson');
     // filed apart in the scores tables: cosine and Pearson values never mix

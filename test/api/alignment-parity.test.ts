@@ -11,7 +11,10 @@ import { registerAlignmentFixture, waitForJob } from '../helpers/flow';
 const FIX = 'test/fixtures/alignment';
 const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as {
   images: number;
-  rois: Record<string, { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }>;
+  rois: Record<
+    string,
+    { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }
+  >;
 };
 const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
 
@@ -27,11 +30,21 @@ describe('alignment parity with scikit-learn (paper preset, explicit folds)', ()
   it('matches RidgeCV per ROI and fold within 1e-3', async () => {
     const { datasetId, layerId } = await registerAlignmentFixture(app);
     for (const atlas of ['prf-visualrois', 'nsdgeneral']) {
-      const rois = Object.entries(reference.rois).filter(([, r]) => r.atlas === atlas).map(([name]) => name);
+      const rois = Object.entries(reference.rois)
+        .filter(([, r]) => r.atlas === atlas)
+        .map(([name]) => name);
       const res = await app.request('/v1/alignments', {
         method: 'POST',
         auth: true,
-        json: { datasetId, subject: 'subj01', atlas, rois, layerIds: [layerId], preset: 'paper', folds: { assignment: folds } },
+        json: {
+          datasetId,
+          subject: 'subj01',
+          atlas,
+          rois,
+          layerIds: [layerId],
+          preset: 'paper',
+          folds: { assignment: folds },
+        },
       });
       expect(res.status).toBe(202);
       const queued = (await res.json()).runs[0];

@@ -22,7 +22,8 @@ function startWorker(): ChildProcess {
   return child;
 }
 
-const waitForStage = (jobId: string, pattern: RegExp, timeoutMs?: number) => waitForJobStage(app, jobId, pattern, timeoutMs);
+const waitForStage = (jobId: string, pattern: RegExp, timeoutMs?: number) =>
+  waitForJobStage(app, jobId, pattern, timeoutMs);
 
 beforeAll(async () => {
   // This process only serves HTTP and reaps lost jobs; the work happens in child processes.
@@ -42,7 +43,13 @@ describe('workers in separate processes', () => {
     const res = await app.request('/v1/alignments', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v'], layerIds: [wideLayerId] },
+      json: {
+        datasetId: set.datasetId,
+        subject: 1,
+        atlas: 'prf-visualrois',
+        rois: ['V1v', 'V2v'],
+        layerIds: [wideLayerId],
+      },
     });
     const run = (await res.json()).runs[0];
     // Prime this process's read cache while the job runs elsewhere.
@@ -72,7 +79,14 @@ describe('workers in separate processes', () => {
     const res = await app.request('/v1/alignments', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v', 'V3v'], layerIds: [wideLayerId], folds: { k: 4, seed: 1 } },
+      json: {
+        datasetId: set.datasetId,
+        subject: 1,
+        atlas: 'prf-visualrois',
+        rois: ['V1v', 'V2v', 'V3v'],
+        layerIds: [wideLayerId],
+        folds: { k: 4, seed: 1 },
+      },
     });
     const run = (await res.json()).runs[0];
     await waitForStage(run.jobId, /^fitting/);
@@ -85,22 +99,42 @@ describe('workers in separate processes', () => {
     expect(r.scores).toEqual([]);
     expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(0);
     // A cancelled run can be asked for again and then completes.
-    const again = await (await app.request('/v1/alignments', {
-      method: 'POST',
-      auth: true,
-      json: { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v', 'V2v', 'V3v'], layerIds: [wideLayerId], folds: { k: 4, seed: 1 } },
-    })).json();
+    const again = await (
+      await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: set.datasetId,
+          subject: 1,
+          atlas: 'prf-visualrois',
+          rois: ['V1v', 'V2v', 'V3v'],
+          layerIds: [wideLayerId],
+          folds: { k: 4, seed: 1 },
+        },
+      })
+    ).json();
     expect(again.runs[0].id).toBe(run.id);
     expect((await waitForJob(app, again.runs[0].jobId, ['completed', 'failed'], 240_000)).state).toBe('completed');
     expect(await app.db.prisma.score.count({ where: { runId: run.id } })).toBe(3);
   }, 300_000);
 
   it('completes a study whose worker was killed mid-way, with exactly one result per cell', async () => {
-    const rois = ['prf-visualrois/V1v', 'nsdgeneral/nsdgeneral', { name: 'V12', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v'] }];
+    const rois = [
+      'prf-visualrois/V1v',
+      'nsdgeneral/nsdgeneral',
+      { name: 'V12', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v'] },
+    ];
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subjects: ['subj01'], layerIds: [wideLayerId, set.layerIds[0]], representations: ['neurons'], rois, folds: { k: 3, seed: 5 } },
+      json: {
+        datasetId: set.datasetId,
+        subjects: ['subj01'],
+        layerIds: [wideLayerId, set.layerIds[0]],
+        representations: ['neurons'],
+        rois,
+        folds: { k: 3, seed: 5 },
+      },
     });
     expect(res.status).toBe(202);
     const study = await res.json();

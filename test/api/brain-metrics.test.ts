@@ -28,7 +28,15 @@ afterAll(async () => {
 });
 
 type Score = { roi: string; value: number; sem: number | null; foldValues: number[]; nVoxels: number };
-const body = (extra: object) => ({ datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ROIS, layerIds: [layerId], folds: { assignment: folds }, ...extra });
+const body = (extra: object) => ({
+  datasetId,
+  subject: 'subj01',
+  atlas: 'prf-visualrois',
+  rois: ROIS,
+  layerIds: [layerId],
+  folds: { assignment: folds },
+  ...extra,
+});
 
 async function align(extra: object): Promise<{ id: string; method: string; scores: Score[] }> {
   const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: body(extra) });
@@ -70,7 +78,16 @@ describe('alignment runs with brain metrics other than ridge', () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
-      json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois: ROIS.map((r) => `prf-visualrois/${r}`), metric: 'rsa', cv: false, folds: { assignment: folds } },
+      json: {
+        datasetId,
+        subjects: ['subj01'],
+        layerIds: [layerId],
+        representations: ['neurons'],
+        rois: ROIS.map((r) => `prf-visualrois/${r}`),
+        metric: 'rsa',
+        cv: false,
+        folds: { assignment: folds },
+      },
     });
     expect(res.status).toBe(202);
     const s = await waitForStudy(app, (await res.json()).id, 120_000);
@@ -82,11 +99,23 @@ describe('alignment runs with brain metrics other than ridge', () => {
   }, 180_000);
 
   it('refuses cv: false for fitted metrics and ridge weights for other metrics, naming the field', async () => {
-    const post = async (path: string, json: object) => (await app.request(path, { method: 'POST', auth: true, json })).json();
-    expect((await post('/v1/alignments', body({ metric: 'semi-matching', cv: false }))).errors[0].field).toBe('body.cv');
-    expect((await post('/v1/alignments', body({ metric: 'rsa', ridgeWeights: true }))).errors[0].field).toBe('body.ridgeWeights');
+    const post = async (path: string, json: object) =>
+      (await app.request(path, { method: 'POST', auth: true, json })).json();
+    expect((await post('/v1/alignments', body({ metric: 'semi-matching', cv: false }))).errors[0].field).toBe(
+      'body.cv',
+    );
+    expect((await post('/v1/alignments', body({ metric: 'rsa', ridgeWeights: true }))).errors[0].field).toBe(
+      'body.ridgeWeights',
+    );
     expect((await post('/v1/alignments', body({ metric: 'procrustes' }))).errors[0].field).toBe('body.metric');
-    const study = await post('/v1/studies', { datasetId, subjects: ['subj01'], layerIds: [layerId], rois: ['prf-visualrois/V1v'], metric: 'ridge', cv: false });
+    const study = await post('/v1/studies', {
+      datasetId,
+      subjects: ['subj01'],
+      layerIds: [layerId],
+      rois: ['prf-visualrois/V1v'],
+      metric: 'ridge',
+      cv: false,
+    });
     expect(study.errors[0].field).toBe('body.cv');
   });
 });

@@ -35,7 +35,9 @@ describe('subject brain mask', () => {
     const unknownSubject = await app.request(`/v1/datasets/${set.datasetId}/subjects/subj07/brainmask`);
     expect(unknownSubject.status).toBe(404);
     expect((await unknownSubject.json()).detail).toContain('subj07');
-    const unknownDataset = await app.request('/v1/datasets/3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11/subjects/subj01/brainmask');
+    const unknownDataset = await app.request(
+      '/v1/datasets/3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11/subjects/subj01/brainmask',
+    );
     expect(unknownDataset.status).toBe(404);
     expect((await unknownDataset.json()).detail).toContain('dataset');
     const bad = await app.request(`/v1/datasets/${set.datasetId}/subjects/one/brainmask`);

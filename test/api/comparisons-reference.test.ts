@@ -10,7 +10,12 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/comparisons';
-type Ref = { k: number; seed: number; cv: Record<string, { folds: number[]; mean: number; sem: number }>; whole: Record<string, { value: number }> };
+type Ref = {
+  k: number;
+  seed: number;
+  cv: Record<string, { folds: number[]; mean: number; sem: number }>;
+  whole: Record<string, { value: number }>;
+};
 const ref = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as Ref;
 
 let app: TestApp;
@@ -21,8 +26,14 @@ beforeAll(async () => {
   for (const side of ['a', 'b'] as const) {
     await copyFile(`${FIX}/${side}.npy`, path.join(app.dataDir, `${side}.npy`));
     await copyFile(`${FIX}/${side}_ids.npy`, path.join(app.dataDir, `${side}_ids.npy`));
-    model[side] = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: `net-${side}` } })).json()).id;
-    const res = await app.request(`/v1/models/${model[side]}/layers`, { method: 'POST', auth: true, json: { name: 'l', activations: { path: `${side}.npy` }, stimulusIds: { path: `${side}_ids.npy` } } });
+    model[side] = (
+      await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: `net-${side}` } })).json()
+    ).id;
+    const res = await app.request(`/v1/models/${model[side]}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: 'l', activations: { path: `${side}.npy` }, stimulusIds: { path: `${side}_ids.npy` } },
+    });
     layer[side] = (await res.json()).id;
   }
 });
@@ -31,11 +42,25 @@ afterAll(async () => {
 });
 
 async function compare(metric: string, cv: boolean) {
-  const res = await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId: layer.a }, target: { layerId: layer.b }, metric, cv, folds: { k: ref.k, seed: ref.seed } } });
+  const res = await app.request('/v1/comparisons', {
+    method: 'POST',
+    auth: true,
+    json: {
+      source: { layerId: layer.a },
+      target: { layerId: layer.b },
+      metric,
+      cv,
+      folds: { k: ref.k, seed: ref.seed },
+    },
+  });
   expect(res.status).toBe(202);
   const body = await res.json();
   expect((await waitForJob(app, body.jobId)).state).toBe('completed');
-  return (await (await app.request(`/v1/runs/${body.id}`)).json()).scores[0] as { value: number; sem: number | null; foldValues: number[] };
+  return (await (await app.request(`/v1/runs/${body.id}`)).json()).scores[0] as {
+    value: number;
+    sem: number | null;
+    foldValues: number[];
+  };
 }
 
 describe('comparisons: RSA and CKA per fold and over all stimuli, against numpy', () => {
@@ -55,10 +80,21 @@ describe('comparisons: RSA and CKA per fold and over all stimuli, against numpy'
   }, 180_000);
 
   it('the matrix keeps cross-validated and whole-set runs apart; cv: false applies to unfitted metrics only', async () => {
-    const m = async (cv: string) => (await (await app.request(`/v1/comparisons/matrix?sourceModelId=${model.a}&targetModelId=${model.b}&metric=rsa&cv=${cv}`)).json()).values[0][0];
+    const m = async (cv: string) =>
+      (
+        await (
+          await app.request(
+            `/v1/comparisons/matrix?sourceModelId=${model.a}&targetModelId=${model.b}&metric=rsa&cv=${cv}`,
+          )
+        ).json()
+      ).values[0][0];
     expect(await m('true')).toBeCloseTo(ref.cv.rsa.mean, 6);
     expect(await m('false')).toBeCloseTo(ref.whole.rsa.value, 6);
-    const bad = await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId: layer.a }, target: { layerId: layer.b }, metric: 'semi-matching', cv: false } });
+    const bad = await app.request('/v1/comparisons', {
+      method: 'POST',
+      auth: true,
+      json: { source: { layerId: layer.a }, target: { layerId: layer.b }, metric: 'semi-matching', cv: false },
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].field).toBe('body.cv');
   }, 60_000);

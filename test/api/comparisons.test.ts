@@ -15,9 +15,14 @@ let twinLayerIds: string[] = [];
 beforeAll(async () => {
   app = await startTestApp();
   set = await registerSyntheticSet(app, 'syn-cmp');
-  twinModelId = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'twin' } })).json()).id;
+  twinModelId = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'twin' } })).json())
+    .id;
   for (const l of set.syn.layers) {
-    const res = await app.request(`/v1/models/${twinModelId}/layers`, { method: 'POST', auth: true, json: { name: l.name, activations: { path: l.activations }, stimulusIds: { path: l.stimulusIds } } });
+    const res = await app.request(`/v1/models/${twinModelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: l.name, activations: { path: l.activations }, stimulusIds: { path: l.stimulusIds } },
+    });
     twinLayerIds.push((await res.json()).id);
   }
 }, 120_000);
@@ -26,11 +31,18 @@ afterAll(async () => {
 });
 
 async function compare(source: string, target: string, metric: string) {
-  const res = await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId: source }, target: { layerId: target }, metric, folds: { k: 4, seed: 2 } } });
+  const res = await app.request('/v1/comparisons', {
+    method: 'POST',
+    auth: true,
+    json: { source: { layerId: source }, target: { layerId: target }, metric, folds: { k: 4, seed: 2 } },
+  });
   expect(res.status).toBe(202);
   const body = await res.json();
   expect((await waitForJob(app, body.jobId)).state).toBe('completed');
-  return (await (await app.request(`/v1/runs/${body.id}`)).json()) as { kind: string; scores: { value: number; foldValues: number[]; roi: string }[] };
+  return (await (await app.request(`/v1/runs/${body.id}`)).json()) as {
+    kind: string;
+    scores: { value: number; foldValues: number[]; roi: string }[];
+  };
 }
 
 describe('POST /v1/comparisons', () => {
@@ -51,7 +63,11 @@ describe('POST /v1/comparisons', () => {
     const ridge = await compare(set.layerIds[0], twinLayerIds[1], 'ridge');
     expect(ridge.scores[0].value).toBeGreaterThan(0);
     expect(ridge.scores[0].value).toBeLessThan(1);
-    const m = await (await app.request(`/v1/comparisons/matrix?sourceModelId=${set.modelId}&targetModelId=${twinModelId}&metric=soft-matching`)).json();
+    const m = await (
+      await app.request(
+        `/v1/comparisons/matrix?sourceModelId=${set.modelId}&targetModelId=${twinModelId}&metric=soft-matching`,
+      )
+    ).json();
     expect(m.sourceLayers.map((l: { name: string }) => l.name)).toEqual(['layer1', 'layer2']);
     expect(m.values[0][0]).toBeCloseTo(1, 6);
     expect(m.values[0][1]).toBe(cross.scores[0].value);
@@ -59,9 +75,29 @@ describe('POST /v1/comparisons', () => {
   }, 120_000);
 
   it('rejects unknown metrics, layers and SAEs naming the field', async () => {
-    const post = async (json: object) => (await app.request('/v1/comparisons', { method: 'POST', auth: true, json })).json();
-    expect((await post({ source: { layerId: set.layerIds[0] }, target: { layerId: twinLayerIds[0] }, metric: 'procrustes' })).errors[0].field).toBe('body.metric');
-    expect((await post({ source: { layerId: '00000000-0000-4000-8000-000000000000' }, target: { layerId: twinLayerIds[0] }, metric: 'cka' })).errors[0].field).toBe('body.source.layerId');
-    expect((await post({ source: { layerId: set.layerIds[0] }, target: { layerId: twinLayerIds[0], representation: 'sae' }, metric: 'cka' })).errors[0].field).toBe('body.target.representation');
+    const post = async (json: object) =>
+      (await app.request('/v1/comparisons', { method: 'POST', auth: true, json })).json();
+    expect(
+      (await post({ source: { layerId: set.layerIds[0] }, target: { layerId: twinLayerIds[0] }, metric: 'procrustes' }))
+        .errors[0].field,
+    ).toBe('body.metric');
+    expect(
+      (
+        await post({
+          source: { layerId: '00000000-0000-4000-8000-000000000000' },
+          target: { layerId: twinLayerIds[0] },
+          metric: 'cka',
+        })
+      ).errors[0].field,
+    ).toBe('body.source.layerId');
+    expect(
+      (
+        await post({
+          source: { layerId: set.layerIds[0] },
+          target: { layerId: twinLayerIds[0], representation: 'sae' },
+          metric: 'cka',
+        })
+      ).errors[0].field,
+    ).toBe('body.target.representation');
   });
 });

@@ -26,7 +26,13 @@ async function copyTree(name: string): Promise<string> {
 
 async function counts() {
   const p = app.db.prisma;
-  return { datasets: await p.dataset.count(), subjects: await p.subject.count(), atlases: await p.atlas.count(), rois: await p.roi.count(), layers: await p.layer.count() };
+  return {
+    datasets: await p.dataset.count(),
+    subjects: await p.subject.count(),
+    atlases: await p.atlas.count(),
+    rois: await p.roi.count(),
+    layers: await p.layer.count(),
+  };
 }
 
 beforeAll(async () => {
@@ -39,7 +45,11 @@ afterAll(async () => {
 
 describe('POST /v1/datasets', () => {
   it('registers the fixture tree and reports ROI voxel counts equal to numpy', async () => {
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: tree, manifest } });
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'fixture', root: tree, manifest },
+    });
     expect(res.status).toBe(201);
     const body = await res.json();
     expect(body.subjects.map((s: { label: string }) => s.label)).toEqual(['subj01']);
@@ -48,7 +58,10 @@ describe('POST /v1/datasets', () => {
     for (const atlas of ['prf-visualrois', 'nsdgeneral']) {
       for (const hemi of ['both', 'lh', 'rh']) {
         const got: Record<string, number> = {};
-        for (const r of s.rois.filter((r: { atlas: string; hemisphere: string }) => r.atlas === atlas && r.hemisphere === hemi)) got[String(r.label)] = r.voxelCount;
+        for (const r of s.rois.filter(
+          (r: { atlas: string; hemisphere: string }) => r.atlas === atlas && r.hemisphere === hemi,
+        ))
+          got[String(r.label)] = r.voxelCount;
         expect(got).toEqual(expected[atlas][hemi]);
       }
     }
@@ -63,7 +76,11 @@ describe('POST /v1/datasets', () => {
     const h5 = path.join(bad, 'nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session01.hdf5');
     const size = (await readFile(h5)).length;
     await truncate(h5, Math.floor(size / 2));
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'truncated', root: bad, manifest } });
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'truncated', root: bad, manifest },
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.type).toBe('/problems/invalid-data');
@@ -74,8 +91,15 @@ describe('POST /v1/datasets', () => {
   it('refuses an ROI volume of the wrong shape, naming the atlas field', async () => {
     const before = await counts();
     const bad = await copyTree('wrong-roi');
-    await writeFile(path.join(bad, 'nsddata/ppdata/subj01/func1pt8mm/roi/prf-visualrois.nii.gz'), gzipSync(encodeNifti1(new Int16Array(3 * 4 * 5), [3, 4, 5])));
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'wrong-roi', root: bad, manifest } });
+    await writeFile(
+      path.join(bad, 'nsddata/ppdata/subj01/func1pt8mm/roi/prf-visualrois.nii.gz'),
+      gzipSync(encodeNifti1(new Int16Array(3 * 4 * 5), [3, 4, 5])),
+    );
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'wrong-roi', root: bad, manifest },
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.errors[0].field).toBe('manifest.atlases[0].file');
@@ -84,20 +108,34 @@ describe('POST /v1/datasets', () => {
   });
 
   it('refuses a root outside the data roots', async () => {
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'escape', root: '/etc', manifest } });
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'escape', root: '/etc', manifest },
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.type).toBe('/problems/path-outside-roots');
     expect(body.errors[0].field).toBe('root');
-    const dots = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'escape2', root: path.join(app.dataDir, '../../..'), manifest } });
+    const dots = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'escape2', root: path.join(app.dataDir, '../../..'), manifest },
+    });
     expect(dots.status).toBe(400);
     expect((await dots.json()).type).toBe('/problems/path-outside-roots');
   });
 
   it('validates the request body and the manifest, naming fields', async () => {
-    const noManifest = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'x', root: tree } })).json();
+    const noManifest = await (
+      await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'x', root: tree } })
+    ).json();
     expect(noManifest.errors[0].field).toBe('body.manifest');
-    const badManifest = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'x', root: tree, manifest: { ...manifest, space: 'func3mm' } } });
+    const badManifest = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'x', root: tree, manifest: { ...manifest, space: 'func3mm' } },
+    });
     expect(badManifest.status).toBe(400);
     expect((await badManifest.json()).errors[0].field).toBe('body.manifest.space');
   });
@@ -122,7 +160,11 @@ describe('POST /v1/models/{id}/layers', () => {
     const res = await app.request(`/v1/models/${modelId}/layers`, {
       method: 'POST',
       auth: true,
-      json: { name: 'l1', activations: { path: path.join(app.dataDir, 'acts/l1.npy') }, stimulusIds: { path: 'acts/ids.npy' } },
+      json: {
+        name: 'l1',
+        activations: { path: path.join(app.dataDir, 'acts/l1.npy') },
+        stimulusIds: { path: 'acts/ids.npy' },
+      },
     });
     expect(res.status).toBe(201);
     const body = await res.json();
@@ -163,9 +205,18 @@ describe('POST /v1/models/{id}/layers', () => {
       json: { name: 'bad', activations: { path: '/etc/passwd' }, stimulusIds: { path: 'acts/ids.npy' } },
     });
     expect(outside.status).toBe(400);
-    expect(await outside.json()).toMatchObject({ type: '/problems/path-outside-roots', errors: [{ field: 'body.activations.path' }] });
-    const missing = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: { name: 'bad', activations: {} } });
-    expect((await missing.json()).errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['body.activations.path', 'body.stimulusIds']));
+    expect(await outside.json()).toMatchObject({
+      type: '/problems/path-outside-roots',
+      errors: [{ field: 'body.activations.path' }],
+    });
+    const missing = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: 'bad', activations: {} },
+    });
+    expect((await missing.json()).errors.map((e: { field: string }) => e.field)).toEqual(
+      expect.arrayContaining(['body.activations.path', 'body.stimulusIds']),
+    );
     expect(await counts()).toEqual(before);
   });
 });

@@ -28,17 +28,37 @@ describe('a partial NSD download', () => {
     await rm(path.join(tree, ROI, 'lh.prf-visualrois.nii.gz'));
     await rm(path.join(tree, ROI, 'nsdgeneral.nii.gz'));
 
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'partial', root: tree, manifest } });
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'partial', root: tree, manifest },
+    });
     expect(res.status, await res.clone().text()).toBe(201);
     const body = await res.json();
     expect(body.missing).toEqual([
-      { kind: 'atlas', atlas: 'prf-visualrois', subject: 'subj01', path: `${ROI}/lh.prf-visualrois.nii.gz`, reason: 'file not found' },
-      { kind: 'atlas', atlas: 'nsdgeneral', subject: 'subj01', path: `${ROI}/nsdgeneral.nii.gz`, reason: 'file not found' },
+      {
+        kind: 'atlas',
+        atlas: 'prf-visualrois',
+        subject: 'subj01',
+        path: `${ROI}/lh.prf-visualrois.nii.gz`,
+        reason: 'file not found',
+      },
+      {
+        kind: 'atlas',
+        atlas: 'nsdgeneral',
+        subject: 'subj01',
+        path: `${ROI}/nsdgeneral.nii.gz`,
+        reason: 'file not found',
+      },
     ]);
     // prf-visualrois: bilateral and rh counts as numpy's; no lh rows. nsdgeneral: nothing for subj01.
     const rois = body.subjects[0].rois as { atlas: string; label: number; hemisphere: string; voxelCount: number }[];
     for (const hemi of ['both', 'rh']) {
-      const got = Object.fromEntries(rois.filter((r) => r.atlas === 'prf-visualrois' && r.hemisphere === hemi).map((r) => [String(r.label), r.voxelCount]));
+      const got = Object.fromEntries(
+        rois
+          .filter((r) => r.atlas === 'prf-visualrois' && r.hemisphere === hemi)
+          .map((r) => [String(r.label), r.voxelCount]),
+      );
       expect(got).toEqual(expected['prf-visualrois'][hemi]);
     }
     expect(rois.filter((r) => r.hemisphere === 'lh' || r.atlas === 'nsdgeneral')).toEqual([]);
@@ -48,10 +68,20 @@ describe('a partial NSD download', () => {
     expect(again).toEqual(body);
 
     // A complete tree lists nothing missing.
-    const full = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'full', root: path.join(app.dataDir, 'full'), manifest } }));
+    const full = await await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'full', root: path.join(app.dataDir, 'full'), manifest },
+    });
     expect(full.status).toBe(400); // no such folder yet
     await cp(`${FIXTURE}/tree`, path.join(app.dataDir, 'full'), { recursive: true });
-    const ok = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'full', root: path.join(app.dataDir, 'full'), manifest } })).json();
+    const ok = await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'full', root: path.join(app.dataDir, 'full'), manifest },
+      })
+    ).json();
     expect(ok.missing).toEqual([]);
   });
 });

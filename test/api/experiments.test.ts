@@ -33,10 +33,18 @@ describe('POST /v1/experiments/toy-superposition', () => {
   }, 300_000);
 
   it('rejects bad options naming the field', async () => {
-    const res = await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json: { sae: { k: 100 } } });
+    const res = await app.request('/v1/experiments/toy-superposition', {
+      method: 'POST',
+      auth: true,
+      json: { sae: { k: 100 } },
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].field).toBe('body.sae.k');
-    const neg = await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json: { hiddenSizes: [0] } });
+    const neg = await app.request('/v1/experiments/toy-superposition', {
+      method: 'POST',
+      auth: true,
+      json: { hiddenSizes: [0] },
+    });
     expect((await neg.json()).errors[0].field).toBe('body.hiddenSizes[0]');
   });
 });

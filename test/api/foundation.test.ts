@@ -50,12 +50,20 @@ describe('health', () => {
 
 describe('problem+json errors', () => {
   it('names the failing body field', async () => {
-    const body = await expectProblem(await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 42 } }), 400, '/problems/validation');
+    const body = await expectProblem(
+      await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 42 } }),
+      400,
+      '/problems/validation',
+    );
     expect(body.errors).toEqual([expect.objectContaining({ field: 'body.name' })]);
   });
 
   it('names unknown body fields', async () => {
-    const body = await expectProblem(await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'm', colour: 'red' } }), 400, '/problems/validation');
+    const body = await expectProblem(
+      await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'm', colour: 'red' } }),
+      400,
+      '/problems/validation',
+    );
     expect(body.errors?.[0].reason).toMatch(/colour/);
   });
 
@@ -67,19 +75,32 @@ describe('problem+json errors', () => {
   });
 
   it('rejects malformed JSON without echoing internals', async () => {
-    const res = await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json' }, body: '{"name": ' });
+    const res = await app.request('/v1/models', {
+      method: 'POST',
+      auth: true,
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name": ',
+    });
     const body = await expectProblem(res, 400, '/problems/invalid-json');
     expect(body.errors?.[0].field).toBe('body');
   });
 
   it('answers unknown routes and missing resources with 404 problems', async () => {
     await expectProblem(await app.request('/v1/nothing-here'), 404, '/problems/not-found');
-    await expectProblem(await app.request('/v1/models/00000000-0000-4000-8000-000000000000'), 404, '/problems/not-found');
+    await expectProblem(
+      await app.request('/v1/models/00000000-0000-4000-8000-000000000000'),
+      404,
+      '/problems/not-found',
+    );
   });
 
   it('answers a duplicate name with 409 naming the field', async () => {
     expect((await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'dup' } })).status).toBe(201);
-    const body = await expectProblem(await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'dup' } }), 409, '/problems/conflict');
+    const body = await expectProblem(
+      await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'dup' } }),
+      409,
+      '/problems/conflict',
+    );
     expect(body.errors?.[0].field).toBe('body.name');
   });
 });
@@ -89,18 +110,38 @@ describe('API keys', () => {
     const none = await app.request('/v1/models', { method: 'POST', json: { name: 'x' } });
     await expectProblem(none, 401, '/problems/unauthorized');
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    await expectProblem(await app.request('/v1/models', { method: 'POST', headers: { Authorization: 'Bearer nope' }, json: { name: 'x' } }), 401, '/problems/unauthorized');
+    await expectProblem(
+      await app.request('/v1/models', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer nope' },
+        json: { name: 'x' },
+      }),
+      401,
+      '/problems/unauthorized',
+    );
 
     const k = await createKey(app.db.prisma, 'ci');
     const stored = await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: k.id } });
     expect(stored.hash).not.toContain(k.key);
     expect(JSON.stringify(stored)).not.toContain(k.key);
-    const ok = await app.request('/v1/models', { method: 'POST', headers: { Authorization: `Bearer ${k.key}` }, json: { name: 'with-key' } });
+    const ok = await app.request('/v1/models', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${k.key}` },
+      json: { name: 'with-key' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.headers.get('location')).toMatch(/^\/v1\/models\/[0-9a-f-]{36}$/);
 
     expect(await revokeKey(app.db.prisma, k.prefix)).toBe(1);
-    await expectProblem(await app.request('/v1/models', { method: 'POST', headers: { Authorization: `Bearer ${k.key}` }, json: { name: 'after-revoke' } }), 401, '/problems/unauthorized');
+    await expectProblem(
+      await app.request('/v1/models', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${k.key}` },
+        json: { name: 'after-revoke' },
+      }),
+      401,
+      '/problems/unauthorized',
+    );
   });
 
   it('leaves reads open by default', async () => {

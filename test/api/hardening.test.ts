@@ -40,7 +40,10 @@ async function expectProblem(res: Response, status: number, field?: string | Reg
   const body = JSON.parse(text);
   expect(body.status).toBe(status);
   expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
-  if (field !== undefined) expect(body.errors?.map((e: { field: string }) => e.field)).toContainEqual(field instanceof RegExp ? expect.stringMatching(field) : field);
+  if (field !== undefined)
+    expect(body.errors?.map((e: { field: string }) => e.field)).toContainEqual(
+      field instanceof RegExp ? expect.stringMatching(field) : field,
+    );
   return body as { type: string; detail: string; errors?: { field: string; reason: string }[] };
 }
 
@@ -54,31 +57,65 @@ describe('item 4: NUL bytes', () => {
     for (const name of ['subject', 'atlas', 'roi', 'preset']) {
       await expectProblem(await app.request(`/v1/scores?${name}=%00`), 400, `query.${name}`);
     }
-    await expectProblem(await app.request(`/v1/scores/matrix?modelId=${modelId}&subject=subj01&atlas=%00`), 400, 'query.atlas');
-    await expectProblem(await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'n1', description: 'a\u0000b' } }), 400, 'body.description');
+    await expectProblem(
+      await app.request(`/v1/scores/matrix?modelId=${modelId}&subject=subj01&atlas=%00`),
+      400,
+      'query.atlas',
+    );
+    await expectProblem(
+      await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'n1', description: 'a\u0000b' } }),
+      400,
+      'body.description',
+    );
     const alignment = { datasetId: RANDOM_ID, subject: 'subj01', atlas: 'prf\u0000', layerIds: [RANDOM_ID] };
-    await expectProblem(await app.request('/v1/alignments', { method: 'POST', auth: true, json: alignment }), 400, 'body.atlas');
-    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'x\u0000y' }) }), 400, 'body.name');
+    await expectProblem(
+      await app.request('/v1/alignments', { method: 'POST', auth: true, json: alignment }),
+      400,
+      'body.atlas',
+    );
+    await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, {
+        method: 'POST',
+        auth: true,
+        json: layerBody({ name: 'x\u0000y' }),
+      }),
+      400,
+      'body.name',
+    );
     const form = new FormData();
     form.set('name', 'x\u0000y');
     form.set('activations', new Blob([await readFile(path.join(app.dataDir, 'acts/l1.npy'))]), 'a.npy');
     form.set('stimulusIds', new Blob([await readFile(path.join(app.dataDir, 'acts/ids.npy'))]), 'i.npy');
-    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }), 400, 'body.name');
+    await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }),
+      400,
+      'body.name',
+    );
     // A NUL in an object key is refused as well (it would reach JSON columns).
-    await expectProblem(await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json: { 'a\u0000': 1 } }), 400, /^body/);
+    await expectProblem(
+      await app.request('/v1/experiments/toy-superposition', { method: 'POST', auth: true, json: { 'a\u0000': 1 } }),
+      400,
+      /^body/,
+    );
     expect(await counts()).toEqual(before);
   });
 });
 
 describe('item 5: malformed percent-encoding', () => {
   it('answers a malformed percent-encoded path id with 400 problem+json on every id route', async () => {
-    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const idPaths = Object.entries(spec.paths).filter(([p]) => p.includes('{id}'));
     expect(idPaths.length).toBeGreaterThan(8);
     for (const [p, ops] of idPaths) {
       for (const method of Object.keys(ops)) {
         for (const bad of ['%', '%E0%A4%A', '%zz']) {
-          const res = await app.request(p.replace('{id}', bad), { method: method.toUpperCase(), auth: true, json: method === 'get' || method === 'delete' ? undefined : {} });
+          const res = await app.request(p.replace('{id}', bad), {
+            method: method.toUpperCase(),
+            auth: true,
+            json: method === 'get' || method === 'delete' ? undefined : {},
+          });
           await expectProblem(res, 400, 'params.id');
         }
       }
@@ -90,17 +127,32 @@ describe('item 6: bad Content-Encoding', () => {
   it('answers a body that is not the gzip, deflate or br it claims with 400 problem+json, and an unknown coding with 415', async () => {
     const before = await counts();
     for (const enc of ['gzip', 'deflate', 'br']) {
-      const res = await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': enc }, body: '{"name":"enc"}' });
+      const res = await app.request('/v1/models', {
+        method: 'POST',
+        auth: true,
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': enc },
+        body: '{"name":"enc"}',
+      });
       const p = await expectProblem(res, 400, 'body');
       expect(p.errors?.[0].reason).toMatch(new RegExp(enc));
     }
     await expectProblem(
-      await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'x-bogus' }, body: '{"name":"enc"}' }),
+      await app.request('/v1/models', {
+        method: 'POST',
+        auth: true,
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'x-bogus' },
+        body: '{"name":"enc"}',
+      }),
       415,
     );
     expect(await counts()).toEqual(before);
     // A real gzip body is still accepted.
-    const ok = await app.request('/v1/models', { method: 'POST', auth: true, headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: gzipSync('{"name":"gz"}') });
+    const ok = await app.request('/v1/models', {
+      method: 'POST',
+      auth: true,
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      body: gzipSync('{"name":"gz"}'),
+    });
     expect(ok.status).toBe(201);
   });
 });
@@ -108,20 +160,48 @@ describe('item 6: bad Content-Encoding', () => {
 describe('item 7: integers bounded by their 32-bit columns', () => {
   it('refuses position 2147483648 (JSON and multipart) and other out-of-range integers with 400 naming the field', async () => {
     const before = await counts();
-    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ position: 2147483648 }) }), 400, 'body.position');
+    await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, {
+        method: 'POST',
+        auth: true,
+        json: layerBody({ position: 2147483648 }),
+      }),
+      400,
+      'body.position',
+    );
     const form = new FormData();
     form.set('name', 'big');
     form.set('position', '2147483648');
     form.set('activations', new Blob([await readFile(path.join(app.dataDir, 'acts/l1.npy'))]), 'a.npy');
     form.set('stimulusIds', new Blob([await readFile(path.join(app.dataDir, 'acts/ids.npy'))]), 'i.npy');
-    await expectProblem(await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }), 400, 'body.position');
+    await expectProblem(
+      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form }),
+      400,
+      'body.position',
+    );
     await expectProblem(await app.request('/v1/models?offset=1e20'), 400, 'query.offset');
     await expectProblem(await app.request('/v1/scores?offset=99999999999999999999'), 400, 'query.offset');
-    await expectProblem(await app.request(`/v1/layers/${RANDOM_ID}/saes`, { method: 'POST', auth: true, json: { k: 2 ** 31 } }), 400, 'body.k');
-    await expectProblem(await app.request(`/v1/layers/${RANDOM_ID}/saes`, { method: 'POST', auth: true, json: { k: 4, latents: 2 ** 40 } }), 400, 'body.latents');
+    await expectProblem(
+      await app.request(`/v1/layers/${RANDOM_ID}/saes`, { method: 'POST', auth: true, json: { k: 2 ** 31 } }),
+      400,
+      'body.k',
+    );
+    await expectProblem(
+      await app.request(`/v1/layers/${RANDOM_ID}/saes`, {
+        method: 'POST',
+        auth: true,
+        json: { k: 4, latents: 2 ** 40 },
+      }),
+      400,
+      'body.latents',
+    );
     expect(await counts()).toEqual(before);
     // The largest value the column holds is accepted.
-    const ok = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'deep', position: 2 ** 31 - 1 }) });
+    const ok = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: layerBody({ name: 'deep', position: 2 ** 31 - 1 }),
+    });
     expect(ok.status).toBe(201);
     expect((await ok.json()).position).toBe(2 ** 31 - 1);
   });
@@ -129,12 +209,23 @@ describe('item 7: integers bounded by their 32-bit columns', () => {
 
 describe('item 8: 415 for a wrong or missing content type', () => {
   it('answers 415 on every body route for text/plain and for no content type, writing nothing', async () => {
-    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
-    const bodyOps = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.requestBody).map(([m]) => [m, p.replace('{id}', modelId)] as const));
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    const bodyOps = Object.entries(spec.paths).flatMap(([p, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.requestBody)
+        .map(([m]) => [m, p.replace('{id}', modelId)] as const),
+    );
     expect(bodyOps.length).toBeGreaterThanOrEqual(7);
     const before = await counts();
     for (const [method, p] of bodyOps) {
-      const text = await app.request(p, { method: method.toUpperCase(), auth: true, headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+      const text = await app.request(p, {
+        method: method.toUpperCase(),
+        auth: true,
+        headers: { 'Content-Type': 'text/plain' },
+        body: '{}',
+      });
       const body = await expectProblem(text, 415);
       expect(body.type).toBe('/problems/unsupported-media-type');
       expect(body.detail).toMatch(/application\/json/);
@@ -158,13 +249,24 @@ async function rawPost(p: string, body: string, headers: Record<string, string>,
 describe('item 9: authentication before the body, limits and timeouts', () => {
   it('answers 401 (not 400) to an invalid JSON body without a key', async () => {
     await expectProblem(await rawPost('/v1/models', '{"name": ', { 'Content-Type': 'application/json' }, false), 401);
-    await expectProblem(await app.request('/v1/models', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' }), 401);
+    await expectProblem(
+      await app.request('/v1/models', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' }),
+      401,
+    );
   });
 
   it('answers 413 at once when the declared Content-Length exceeds the route limit, without reading the body', async () => {
     const before = await counts();
     const head = (auth: boolean) =>
-      ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 2000000000', ...(auth ? [`Authorization: Bearer ${TEST_ADMIN_KEY}`] : []), '', ''].join('\r\n');
+      [
+        'POST /v1/models HTTP/1.1',
+        'Host: x',
+        'Content-Type: application/json',
+        'Content-Length: 2000000000',
+        ...(auth ? [`Authorization: Bearer ${TEST_ADMIN_KEY}`] : []),
+        '',
+        '',
+      ].join('\r\n');
     const big = await rawRequest(app.service.port, head(true), { chunks: ['{"name":'], waitMs: 1500 });
     expect(big.status).toBe(413);
     expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -176,7 +278,12 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
   });
 
   it('documents each body route limit in openapi.yaml and enforces it on chunked bodies too', async () => {
-    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; 'x-body-limits'?: Record<string, number> }>> };
+    const spec = parseYaml(await readFile('openapi.yaml', 'utf8')) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, unknown> }; 'x-body-limits'?: Record<string, number> }>
+      >;
+    };
     for (const ops of Object.values(spec.paths)) {
       for (const op of Object.values(ops)) {
         if (!op.requestBody) continue;
@@ -185,9 +292,21 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     }
     const limit = spec.paths['/v1/models'].post['x-body-limits']!['application/json'];
     const body = JSON.stringify({ name: 'huge', description: 'x'.repeat(limit) });
-    const res = await rawRequest(app.service.port, ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', `Authorization: Bearer ${TEST_ADMIN_KEY}`, '', ''].join('\r\n'), {
-      chunks: [`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`],
-    });
+    const res = await rawRequest(
+      app.service.port,
+      [
+        'POST /v1/models HTTP/1.1',
+        'Host: x',
+        'Content-Type: application/json',
+        'Transfer-Encoding: chunked',
+        `Authorization: Bearer ${TEST_ADMIN_KEY}`,
+        '',
+        '',
+      ].join('\r\n'),
+      {
+        chunks: [`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`],
+      },
+    );
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
@@ -195,23 +314,42 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
   it('drops a slow body after the request timeout and slow headers after the headers timeout, with 408 problem+json', async () => {
     const slowBody = await rawRequest(
       app.service.port,
-      ['POST /v1/models HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 100', `Authorization: Bearer ${TEST_ADMIN_KEY}`, '', ''].join('\r\n'),
+      [
+        'POST /v1/models HTTP/1.1',
+        'Host: x',
+        'Content-Type: application/json',
+        'Content-Length: 100',
+        `Authorization: Bearer ${TEST_ADMIN_KEY}`,
+        '',
+        '',
+      ].join('\r\n'),
       { chunks: ['{', '"'], chunkDelayMs: 300, waitMs: 10_000 },
     );
     expect(slowBody.elapsedMs).toBeLessThan(8000);
     expect(slowBody.status).toBe(408);
     expect(slowBody.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const slowHeaders = await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\n', { chunks: ['X-A: 1\r\n'], chunkDelayMs: 500, waitMs: 10_000 });
+    const slowHeaders = await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\n', {
+      chunks: ['X-A: 1\r\n'],
+      chunkDelayMs: 500,
+      waitMs: 10_000,
+    });
     expect(slowHeaders.elapsedMs).toBeLessThan(8000);
     expect(slowHeaders.status).toBe(408);
   });
 
   it("answers Node's own parser errors (431, bad framing) with problem+json", async () => {
-    const huge = await rawRequest(app.service.port, `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const huge = await rawRequest(
+      app.service.port,
+      `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     expect(huge.status).toBe(431);
     expect(huge.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(huge.body).type).toBe('/problems/header-too-large');
-    for (const framing of ['POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n', 'NOT-HTTP\r\n\r\n']) {
+    for (const framing of [
+      'POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      'GET /v1/models HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n',
+      'NOT-HTTP\r\n\r\n',
+    ]) {
       const r = await rawRequest(app.service.port, framing);
       expect(r.status, framing).toBe(400);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -230,13 +368,25 @@ describe('item 10: zero-row layers', () => {
   it('refuses an activation matrix with no rows, or no units, naming the field', async () => {
     const before = await counts();
     const empty = await expectProblem(
-      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'empty', activations: { path: 'acts/empty.npy' }, stimulusIds: { path: 'acts/ids-empty.npy' } }) }),
+      await app.request(`/v1/models/${modelId}/layers`, {
+        method: 'POST',
+        auth: true,
+        json: layerBody({
+          name: 'empty',
+          activations: { path: 'acts/empty.npy' },
+          stimulusIds: { path: 'acts/ids-empty.npy' },
+        }),
+      }),
       400,
       'body.activations',
     );
     expect(empty.errors?.[0].reason).toMatch(/no rows|0 rows/);
     const noUnits = await expectProblem(
-      await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: layerBody({ name: 'narrow', activations: { path: 'acts/no-units.npy' } }) }),
+      await app.request(`/v1/models/${modelId}/layers`, {
+        method: 'POST',
+        auth: true,
+        json: layerBody({ name: 'narrow', activations: { path: 'acts/no-units.npy' } }),
+      }),
       400,
       'body.activations',
     );

@@ -22,13 +22,19 @@ describe('health and the native path', () => {
   it('reports the native addon off, the slowdown and the remedy', async () => {
     const health = await (await app.request('/v1/health')).json();
     expect(health.compute.native).toMatchObject({ native: false, cause: 'env' });
-    expect(health.compute.native.notice).toMatch(/^native OpenBLAS addon disabled by ALIGN_NATIVE=0: ridge fits run about \d+(\.\d+)?-\d+(\.\d+)?x slower; unset ALIGN_NATIVE/);
+    expect(health.compute.native.notice).toMatch(
+      /^native OpenBLAS addon disabled by ALIGN_NATIVE=0: ridge fits run about \d+(\.\d+)?-\d+(\.\d+)?x slower; unset ALIGN_NATIVE/,
+    );
   });
 
   it('words each cause with its remedy', async () => {
     const { nativeNotice } = await import('../../src/compute/linalg/native');
     expect(nativeNotice({ native: true })).toBeNull();
-    expect(nativeNotice({ native: false, cause: 'not-built' })).toMatch(/^native OpenBLAS addon not built: ridge fits run about .*x slower; install libopenblas-dev liblapacke-dev .*rerun npm ci$/);
-    expect(nativeNotice({ native: false, cause: 'load-failed' })).toMatch(/failed to load: .*slower; reinstall libopenblas-dev liblapacke-dev/);
+    expect(nativeNotice({ native: false, cause: 'not-built' })).toMatch(
+      /^native OpenBLAS addon not built: ridge fits run about .*x slower; install libopenblas-dev liblapacke-dev .*rerun npm ci$/,
+    );
+    expect(nativeNotice({ native: false, cause: 'load-failed' })).toMatch(
+      /failed to load: .*slower; reinstall libopenblas-dev liblapacke-dev/,
+    );
   });
 });

@@ -35,7 +35,10 @@ let badKeys: string[];
 let ids: Record<string, string>;
 
 async function startServiceProcess(env: Record<string, string>): Promise<void> {
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
   await new Promise<void>((resolve, reject) => {
@@ -61,17 +64,30 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 function send(req: HostileRequest): Promise<Answer> {
   if (req.raw) {
-    return rawRequest(port, req.raw, { waitMs: 15_000 }).then((r) => ({ status: r.status, contentType: r.headers['content-type'] ?? '', body: r.body }));
+    return rawRequest(port, req.raw, { waitMs: 15_000 }).then((r) => ({
+      status: r.status,
+      contentType: r.headers['content-type'] ?? '',
+      body: r.body,
+    }));
   }
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body) headers['Content-Length'] = String(req.body.length);
-    const q = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.target, headers, agent, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const q = httpRequest(
+      { host: '127.0.0.1', port, method: req.method, path: req.target, headers, agent, timeout: 15_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     q.on('timeout', () => q.destroy(new Error('no answer within 15 s')));
     q.on('error', (err: NodeJS.ErrnoException) => {
       // The service may close a refused upload mid-body; with no status line that is a failure too.
@@ -81,7 +97,11 @@ function send(req: HostileRequest): Promise<Answer> {
   });
 }
 
-async function api(method: string, p: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function api(
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, {
     method,
     headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
@@ -95,7 +115,13 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'align-hostile-'));
   const roots = path.join(dir, 'roots');
   await mkdir(path.join(roots, 'acts'), { recursive: true });
-  await writeFile(path.join(roots, 'acts/l1.npy'), writeNpy(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)), [4, 3]));
+  await writeFile(
+    path.join(roots, 'acts/l1.npy'),
+    writeNpy(
+      Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+      [4, 3],
+    ),
+  );
   await writeFile(path.join(roots, 'acts/ids.npy'), writeNpy(Int32Array.from([5, 17, 3, 40]), [4]));
   port = await freePort();
   await startServiceProcess({
@@ -117,7 +143,11 @@ beforeAll(async () => {
   secrets.push(key.key, ...badKeys);
   const model = await api('POST', '/v1/models', { name: 'victim' });
   expect(model.status).toBe(201);
-  const layer = await api('POST', `/v1/models/${model.json.id}/layers`, { name: 'l1', activations: { path: 'acts/l1.npy' }, stimulusIds: { path: 'acts/ids.npy' } });
+  const layer = await api('POST', `/v1/models/${model.json.id}/layers`, {
+    name: 'l1',
+    activations: { path: 'acts/l1.npy' },
+    stimulusIds: { path: 'acts/ids.npy' },
+  });
   expect(layer.status).toBe(201);
   ids = { '/v1/models': String(model.json.id), '/v1/layers': String(layer.json.id) };
 }, 180_000);
@@ -160,16 +190,32 @@ describe('hostile input generated from openapi.yaml', () => {
         if (req.status && a.status !== req.status && a.status < 500) failures.push(`expected ${req.status}: ${what}`);
         if (STACK.test(a.body)) failures.push(`stack trace: ${what}`);
         if (a.status >= 400) {
-          if (!a.contentType.startsWith('application/problem+json')) failures.push(`not problem+json (${a.contentType}): ${what}`);
+          if (!a.contentType.startsWith('application/problem+json'))
+            failures.push(`not problem+json (${a.contentType}): ${what}`);
           else {
-            let p: { type?: string; title?: string; status?: number; detail?: string; errors?: { field?: unknown; reason?: unknown }[] } = {};
+            let p: {
+              type?: string;
+              title?: string;
+              status?: number;
+              detail?: string;
+              errors?: { field?: unknown; reason?: unknown }[];
+            } = {};
             try {
               p = JSON.parse(a.body);
             } catch {
               failures.push(`problem body is not JSON: ${what}`);
             }
-            if (typeof p.type !== 'string' || typeof p.title !== 'string' || p.status !== a.status || typeof p.detail !== 'string') failures.push(`incomplete problem: ${what}`);
-            if (p.type === '/problems/validation' && !(p.errors?.length && p.errors.every((e) => typeof e.field === 'string' && typeof e.reason === 'string'))) {
+            if (
+              typeof p.type !== 'string' ||
+              typeof p.title !== 'string' ||
+              p.status !== a.status ||
+              typeof p.detail !== 'string'
+            )
+              failures.push(`incomplete problem: ${what}`);
+            if (
+              p.type === '/problems/validation' &&
+              !(p.errors?.length && p.errors.every((e) => typeof e.field === 'string' && typeof e.reason === 'string'))
+            ) {
               failures.push(`validation problem without field errors: ${what}`);
             }
           }

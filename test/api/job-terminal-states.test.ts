@@ -34,9 +34,16 @@ afterAll(async () => {
 
 describe('terminal states reach the Job and Run rows', () => {
   it('fails the job and the run when the last attempt loses its worker, and the request can be retried', async () => {
-    const request = { datasetId: set.datasetId, subject: 1, atlas: 'prf-visualrois', rois: ['V1v'], layerIds: [wideLayerId] };
+    const request = {
+      datasetId: set.datasetId,
+      subject: 1,
+      atlas: 'prf-visualrois',
+      rois: ['V1v'],
+      layerIds: [wideLayerId],
+    };
     const worker = startWorker();
-    const run = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json: request })).json()).runs[0];
+    const run = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json: request })).json())
+      .runs[0];
     await waitForStage(app, run.jobId, /^fitting/, 90_000);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
@@ -48,12 +55,15 @@ describe('terminal states reach the Job and Run rows', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/worker stopped responding/);
     expect(failed.scores).toEqual([]);
-    const boss = await app.db.prisma.$queryRaw<{ state: string }[]>`SELECT state::text FROM pgboss.job WHERE id = ${run.jobId}::uuid`;
+    const boss = await app.db.prisma.$queryRaw<
+      { state: string }[]
+    >`SELECT state::text FROM pgboss.job WHERE id = ${run.jobId}::uuid`;
     expect(boss.map((b) => b.state)).toEqual(['failed']);
 
     // The same request re-queues the failed run, and a live worker completes it.
     startWorker();
-    const again = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json: request })).json()).runs[0];
+    const again = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json: request })).json())
+      .runs[0];
     expect(again.id).toBe(run.id);
     expect(again.jobId).not.toBe(run.jobId);
     expect((await waitForJob(app, again.jobId, ['completed', 'failed'], 240_000)).state).toBe('completed');

@@ -21,15 +21,28 @@ let modelId: string;
 const layer: Record<'clamped' | 'preClamped' | 'raw', string> = { clamped: '', preClamped: '', raw: '' };
 
 async function register(name: string, file: string, extra: object = {}) {
-  return app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: { name, activations: { path: file }, stimulusIds: { path: 'layer_ids.npy' }, ...extra } });
+  return app.request(`/v1/models/${modelId}/layers`, {
+    method: 'POST',
+    auth: true,
+    json: { name, activations: { path: file }, stimulusIds: { path: 'layer_ids.npy' }, ...extra },
+  });
 }
 
 beforeAll(async () => {
   app = await startTestApp();
   await cp('test/fixtures/nsd/tree', path.join(app.dataDir, 'tree'), { recursive: true });
-  for (const f of ['layer.npy', 'layer_relu.npy', 'layer_ids.npy']) await copyFile(`${FIX}/${f}`, path.join(app.dataDir, f));
+  for (const f of ['layer.npy', 'layer_relu.npy', 'layer_ids.npy'])
+    await copyFile(`${FIX}/${f}`, path.join(app.dataDir, f));
   const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-  datasetId = (await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json()).id;
+  datasetId = (
+    await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest },
+      })
+    ).json()
+  ).id;
   modelId = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'cnn' } })).json()).id;
   const clamped = await register('clamped', 'layer.npy', { preprocessing: RELU });
   expect(clamped.status).toBe(201);
@@ -41,10 +54,25 @@ afterAll(async () => {
   await app?.close();
 });
 
-type Run = { inputs: Record<string, unknown>; scores: { roi: string; value: number; foldValues: number[]; alphas: number[]; nVoxels: number }[] };
+type Run = {
+  inputs: Record<string, unknown>;
+  scores: { roi: string; value: number; foldValues: number[]; alphas: number[]; nVoxels: number }[];
+};
 
 async function alignAll(layerIds: string[], representation: unknown = 'neurons'): Promise<Run[]> {
-  const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ROIS, layerIds, representation, preset: 'paper-centred' } });
+  const res = await app.request('/v1/alignments', {
+    method: 'POST',
+    auth: true,
+    json: {
+      datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      rois: ROIS,
+      layerIds,
+      representation,
+      preset: 'paper-centred',
+    },
+  });
   expect(res.status).toBe(202);
   const runs: Run[] = [];
   for (const r of (await res.json()).runs) {
@@ -54,7 +82,14 @@ async function alignAll(layerIds: string[], representation: unknown = 'neurons')
   return runs;
 }
 
-const numbers = (run: Run) => run.scores.map((s) => ({ roi: s.roi, value: s.value, foldValues: s.foldValues, alphas: s.alphas, nVoxels: s.nVoxels }));
+const numbers = (run: Run) =>
+  run.scores.map((s) => ({
+    roi: s.roi,
+    value: s.value,
+    foldValues: s.foldValues,
+    alphas: s.alphas,
+    nVoxels: s.nVoxels,
+  }));
 
 describe('layer preprocessing {clamp: "relu"}', () => {
   it('is stored with the layer and validated', async () => {
@@ -71,10 +106,18 @@ describe('layer preprocessing {clamp: "relu"}', () => {
       f.set('preprocessing', pre);
       return f;
     };
-    const up = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form('{"clamp": "relu"}') });
+    const up = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      body: form('{"clamp": "relu"}'),
+    });
     expect(up.status).toBe(201);
     expect((await up.json()).preprocessing).toEqual(RELU);
-    const junk = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, body: form('{clamp') });
+    const junk = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      body: form('{clamp'),
+    });
     expect(junk.status).toBe(400);
     expect((await junk.json()).errors[0].field).toBe('body.preprocessing');
   });
@@ -91,7 +134,9 @@ describe('layer preprocessing {clamp: "relu"}', () => {
     const settings = { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 };
     const saes = [];
     for (const id of [layer.clamped, layer.preClamped]) {
-      const sae = await (await app.request(`/v1/layers/${id}/saes`, { method: 'POST', auth: true, json: settings })).json();
+      const sae = await (
+        await app.request(`/v1/layers/${id}/saes`, { method: 'POST', auth: true, json: settings })
+      ).json();
       expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
       saes.push(await (await app.request(`/v1/saes/${sae.id}`)).json());
     }
@@ -103,7 +148,17 @@ describe('layer preprocessing {clamp: "relu"}', () => {
   }, 240_000);
 
   it('studies report it per row; comparisons per side and see the clamped activations', async () => {
-    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId, subjects: ['subj01'], layerIds: [layer.clamped, layer.raw], representations: ['neurons'], rois: ['prf-visualrois/V1v'] } });
+    const res = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId,
+        subjects: ['subj01'],
+        layerIds: [layer.clamped, layer.raw],
+        representations: ['neurons'],
+        rois: ['prf-visualrois/V1v'],
+      },
+    });
     expect(res.status).toBe(202);
     const id = (await res.json()).id;
     const deadline = Date.now() + 120_000;
@@ -114,11 +169,19 @@ describe('layer preprocessing {clamp: "relu"}', () => {
     } while (!['succeeded', 'failed', 'cancelled'].includes(study.state) && Date.now() < deadline);
     expect(study.state).toBe('succeeded');
     expect(study.inputs.layerPreprocessing).toEqual({ [layer.clamped]: RELU });
-    const byLayer = Object.fromEntries(study.results.map((r: { layerId: string; preprocessing: unknown }) => [r.layerId, r.preprocessing]));
+    const byLayer = Object.fromEntries(
+      study.results.map((r: { layerId: string; preprocessing: unknown }) => [r.layerId, r.preprocessing]),
+    );
     expect(byLayer).toEqual({ [layer.clamped]: RELU, [layer.raw]: null });
 
     const compare = async (source: string, target: string) => {
-      const r = await (await app.request('/v1/comparisons', { method: 'POST', auth: true, json: { source: { layerId: source }, target: { layerId: target }, metric: 'cka' } })).json();
+      const r = await (
+        await app.request('/v1/comparisons', {
+          method: 'POST',
+          auth: true,
+          json: { source: { layerId: source }, target: { layerId: target }, metric: 'cka' },
+        })
+      ).json();
       expect((await waitForJob(app, r.jobId)).state).toBe('completed');
       return (await app.request(`/v1/runs/${r.id}`)).json();
     };

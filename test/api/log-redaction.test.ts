@@ -29,11 +29,17 @@ describe('API keys never reach the logs', () => {
     const wrongKey = 'ak_wrongkey0123456789abcdefghijklmnop';
     const created = await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'logged-model' } });
     expect(created.status).toBe(201);
-    const refused = await app.request('/v1/models', { method: 'POST', headers: { Authorization: `Bearer ${wrongKey}` }, json: { name: 'x' } });
+    const refused = await app.request('/v1/models', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${wrongKey}` },
+      json: { name: 'x' },
+    });
     expect(refused.status).toBe(401);
     const bad = await app.request('/v1/models', { method: 'POST', auth: true, json: { name: '' } });
     expect(bad.status).toBe(400);
-    await app.request(`/v1/models?key=${TEST_ADMIN_KEY}&api_key=${wrongKey}&limit=5`, { headers: { 'X-Api-Key': TEST_ADMIN_KEY } });
+    await app.request(`/v1/models?key=${TEST_ADMIN_KEY}&api_key=${wrongKey}&limit=5`, {
+      headers: { 'X-Api-Key': TEST_ADMIN_KEY },
+    });
     await app.request('/v1/no-such-route', { auth: true });
     // pino writes asynchronously-ish through the stream; give it a tick.
     await new Promise((r) => setTimeout(r, 100));

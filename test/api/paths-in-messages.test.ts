@@ -28,9 +28,17 @@ describe('paths in responses', () => {
 
   it('errors name the path the client sent', async () => {
     const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-    const root = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'a', root: '/etc', manifest } })).json();
+    const root = await (
+      await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'a', root: '/etc', manifest } })
+    ).json();
     expect(root.errors[0].reason).toContain('"/etc"');
-    const file = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'b', root: app.dataDir, manifestPath: '/etc/passwd' } })).json();
+    const file = await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'b', root: app.dataDir, manifestPath: '/etc/passwd' },
+      })
+    ).json();
     expect(file.type).toBe('/problems/path-outside-roots');
     expect(file.errors[0]).toMatchObject({ field: 'body.manifestPath' });
     expect(file.errors[0].reason).toContain('"/etc/passwd"');
@@ -41,9 +49,19 @@ describe('paths in responses', () => {
     const tree = path.join(app.dataDir, 'tree');
     await cp('test/fixtures/nsd/tree', tree, { recursive: true });
     await writeFile(path.join(tree, 'my-manifest.json'), await readFile('test/fixtures/nsd/manifest.json'));
-    const res = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'rel', root: tree, manifestPath: 'my-manifest.json' } });
+    const res = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'rel', root: tree, manifestPath: 'my-manifest.json' },
+    });
     expect(res.status, await res.clone().text()).toBe(201);
-    const missing = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'rel2', root: tree, manifestPath: 'nope.json' } })).json();
+    const missing = await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'rel2', root: tree, manifestPath: 'nope.json' },
+      })
+    ).json();
     expect(missing.errors[0]).toMatchObject({ field: 'body.manifestPath' });
     expect(missing.errors[0].reason).toContain('nope.json');
   });

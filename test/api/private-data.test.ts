@@ -20,7 +20,11 @@ beforeAll(async () => {
   modelId = (await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'm' } })).json()).id;
   await writeFile(path.join(app.dataDir, 'acts.npy'), writeNpy(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]));
   await writeFile(path.join(app.dataDir, 'ids.npy'), writeNpy(Int32Array.from([10, 11, 12]), [3]));
-  const layer = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: { name: 'l', activations: { path: 'acts.npy' }, stimulusIds: { path: 'ids.npy' } } });
+  const layer = await app.request(`/v1/models/${modelId}/layers`, {
+    method: 'POST',
+    auth: true,
+    json: { name: 'l', activations: { path: 'acts.npy' }, stimulusIds: { path: 'ids.npy' } },
+  });
   expect(layer.status).toBe(201);
   layerId = (await layer.json()).id;
 }, 60_000);
@@ -32,7 +36,14 @@ describe('private folders are outside every readable root', () => {
   it('defaults the data roots to <dataDir>/datasets and refuses roots holding the database, uploads or SAE weights', () => {
     const dataDir = path.join(app.serviceDir, 'elsewhere');
     expect(loadConfig({ ALIGN_DATA_DIR: dataDir }).dataRoots).toEqual([path.join(dataDir, 'datasets')]);
-    for (const roots of [dataDir, path.join(dataDir, 'pg'), path.join(dataDir, 'pg', 'global'), `/tmp${path.delimiter}${path.join(dataDir, 'uploads')}`, path.join(dataDir, 'saes'), '/']) {
+    for (const roots of [
+      dataDir,
+      path.join(dataDir, 'pg'),
+      path.join(dataDir, 'pg', 'global'),
+      `/tmp${path.delimiter}${path.join(dataDir, 'uploads')}`,
+      path.join(dataDir, 'saes'),
+      '/',
+    ]) {
       expect(() => loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: roots }), roots).toThrow(ConfigError);
     }
     expect(() => loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: dataDir })).toThrow(/database/);
@@ -43,16 +54,30 @@ describe('private folders are outside every readable root', () => {
     await mkdir(path.join(pg, 'global'), { recursive: true });
     await writeFile(path.join(pg, 'pg_hba.conf'), `local all all trust # ${SECRET}\n`);
     await writeFile(path.join(pg, 'global', 'pg_control'), Buffer.from(`\x93NUMPY\x01\x00${SECRET}`, 'latin1'));
-    const ds = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'pg', root: app.dataDir, manifestPath: path.join(pg, 'pg_hba.conf') } });
+    const ds = await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'pg', root: app.dataDir, manifestPath: path.join(pg, 'pg_hba.conf') },
+    });
     expect(ds.status).toBe(400);
     const dsBody = await ds.text();
     expect(JSON.parse(dsBody).type).toBe('/problems/path-outside-roots');
     expect(dsBody).not.toContain(SECRET);
-    const sae = await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: { weights: { path: path.join(pg, 'global', 'pg_control') } } });
+    const sae = await app.request(`/v1/layers/${layerId}/saes`, {
+      method: 'POST',
+      auth: true,
+      json: { weights: { path: path.join(pg, 'global', 'pg_control') } },
+    });
     expect(sae.status).toBe(400);
     expect(await sae.text()).not.toContain(SECRET);
     const act = await app.request(`/v1/models/${modelId}/layers`, {
-      method: 'POST', auth: true, json: { name: 'pg', activations: { path: path.join(pg, 'global', 'pg_control') }, stimulusIds: { path: 'ids.npy' } },
+      method: 'POST',
+      auth: true,
+      json: {
+        name: 'pg',
+        activations: { path: path.join(pg, 'global', 'pg_control') },
+        stimulusIds: { path: 'ids.npy' },
+      },
     });
     expect(act.status).toBe(400);
     expect(await act.text()).not.toContain(SECRET);
@@ -62,7 +87,11 @@ describe('private folders are outside every readable root', () => {
     const up = path.join(app.serviceDir, 'uploads', 'someone');
     await mkdir(up, { recursive: true });
     await writeFile(path.join(up, 'a.npy'), writeNpy(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]));
-    const res = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: { name: 'up', activations: { path: path.join(up, 'a.npy') }, stimulusIds: { path: 'ids.npy' } } });
+    const res = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: 'up', activations: { path: path.join(up, 'a.npy') }, stimulusIds: { path: 'ids.npy' } },
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).type).toBe('/problems/path-outside-roots');
   });
@@ -78,13 +107,22 @@ describe('errors never quote file contents', () => {
 
   it('manifest files that are not JSON', async () => {
     await writeFile(path.join(app.dataDir, 'm.json'), `${SECRET} is not json`);
-    await expectNoSecret(await post('/v1/datasets', { name: 'm', root: app.dataDir, manifestPath: path.join(app.dataDir, 'm.json') }));
+    await expectNoSecret(
+      await post('/v1/datasets', { name: 'm', root: app.dataDir, manifestPath: path.join(app.dataDir, 'm.json') }),
+    );
     await writeFile(path.join(app.dataDir, 'm2.json'), `{"a": 1, ${SECRET}}`);
-    await expectNoSecret(await post('/v1/datasets', { name: 'm2', root: app.dataDir, manifestPath: path.join(app.dataDir, 'm2.json') }));
+    await expectNoSecret(
+      await post('/v1/datasets', { name: 'm2', root: app.dataDir, manifestPath: path.join(app.dataDir, 'm2.json') }),
+    );
   });
 
   it('activation and stimulus-id files', async () => {
-    const layer = (act: string, ids: string) => post(`/v1/models/${modelId}/layers`, { name: `x${act}${ids}`.replace(/\W/g, ''), activations: { path: act }, stimulusIds: { path: ids } });
+    const layer = (act: string, ids: string) =>
+      post(`/v1/models/${modelId}/layers`, {
+        name: `x${act}${ids}`.replace(/\W/g, ''),
+        activations: { path: act },
+        stimulusIds: { path: ids },
+      });
     // An .npy whose header is not a Python dict literal, and one with a bogus dtype and shape.
     const magic = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
     const hdr = (text: string) => {
@@ -94,8 +132,14 @@ describe('errors never quote file contents', () => {
       return Buffer.concat([magic, len, body]);
     };
     await writeFile(path.join(app.dataDir, 'h1.npy'), hdr(`${SECRET} garbage`));
-    await writeFile(path.join(app.dataDir, 'h2.npy'), hdr(`{'descr': '${SECRET}', 'fortran_order': False, 'shape': (3, 2), }`));
-    await writeFile(path.join(app.dataDir, 'h3.npy'), hdr(`{'descr': '<f4', 'fortran_order': False, 'shape': (3, ${SECRET}), }`));
+    await writeFile(
+      path.join(app.dataDir, 'h2.npy'),
+      hdr(`{'descr': '${SECRET}', 'fortran_order': False, 'shape': (3, 2), }`),
+    );
+    await writeFile(
+      path.join(app.dataDir, 'h3.npy'),
+      hdr(`{'descr': '<f4', 'fortran_order': False, 'shape': (3, ${SECRET}), }`),
+    );
     for (const f of ['h1.npy', 'h2.npy', 'h3.npy']) await expectNoSecret(await layer(f, 'ids.npy'));
     await writeFile(path.join(app.dataDir, 'ids.csv'), `${SECRET},other\n1,2\n`);
     await writeFile(path.join(app.dataDir, 'ids2.csv'), `nsdId\n${SECRET}\n`);
@@ -110,6 +154,7 @@ describe('errors never quote file contents', () => {
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(header.length));
     await writeFile(path.join(app.dataDir, 'w.safetensors'), Buffer.concat([len, header, Buffer.alloc(4)]));
-    for (const f of ['w.npz', 'w.safetensors']) await expectNoSecret(await post(`/v1/layers/${layerId}/saes`, { weights: { path: f } }));
+    for (const f of ['w.npz', 'w.safetensors'])
+      await expectNoSecret(await post(`/v1/layers/${layerId}/saes`, { weights: { path: f } }));
   });
 });

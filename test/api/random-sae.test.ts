@@ -15,7 +15,13 @@ let saeId: string;
 beforeAll(async () => {
   app = await startTestApp();
   set = await registerSyntheticSet(app, 'syn-rand', { subjects: 1, images: 400, sessions: 1 });
-  const sae = await (await app.request(`/v1/layers/${set.layerIds[0]}/saes`, { method: 'POST', auth: true, json: { k: 4, expansion: 2, epochs: 5, batchSize: 32, seed: 4 } })).json();
+  const sae = await (
+    await app.request(`/v1/layers/${set.layerIds[0]}/saes`, {
+      method: 'POST',
+      auth: true,
+      json: { k: 4, expansion: 2, epochs: 5, batchSize: 32, seed: 4 },
+    })
+  ).json();
   expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
   saeId = sae.id;
 }, 240_000);
@@ -23,14 +29,26 @@ afterAll(async () => {
   await app?.close();
 });
 
-const base = () => ({ datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: ['V1v', 'V2v'], layerIds: [set.layerIds[0]], folds: { k: 4, seed: 1 } });
+const base = () => ({
+  datasetId: set.datasetId,
+  subject: 'subj01',
+  atlas: 'prf-visualrois',
+  rois: ['V1v', 'V2v'],
+  layerIds: [set.layerIds[0]],
+  folds: { k: 4, seed: 1 },
+});
 
 async function align(representation: unknown) {
   const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { ...base(), representation } });
   expect(res.status).toBe(202);
   const r = (await res.json()).runs[0];
   expect((await waitForJob(app, r.jobId)).state).toBe('completed');
-  return (await (await app.request(`/v1/runs/${r.id}`)).json()) as { id: string; representation: string; saeId: string; scores: { roi: string; value: number }[] };
+  return (await (await app.request(`/v1/runs/${r.id}`)).json()) as {
+    id: string;
+    representation: string;
+    saeId: string;
+    scores: { roi: string; value: number }[];
+  };
 }
 
 describe('random-SAE control', () => {
@@ -53,17 +71,30 @@ describe('random-SAE control', () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subjects: ['subj01'], layerIds: [set.layerIds[0]], representations: ['neurons', 'sae', 'random-sae'], rois: ['prf-visualrois/V1v'], folds: { k: 4, seed: 1 } },
+      json: {
+        datasetId: set.datasetId,
+        subjects: ['subj01'],
+        layerIds: [set.layerIds[0]],
+        representations: ['neurons', 'sae', 'random-sae'],
+        rois: ['prf-visualrois/V1v'],
+        folds: { k: 4, seed: 1 },
+      },
     });
     expect(res.status).toBe(202);
     const created = await res.json();
     expect(created.progress.total).toBe(3);
     const s = await waitForStudy(app, created.id);
     expect(s.state).toBe('succeeded');
-    expect(s.results.map((r: { representation: string }) => r.representation).sort()).toEqual(['neurons', 'random-sae', 'sae']);
+    expect(s.results.map((r: { representation: string }) => r.representation).sort()).toEqual([
+      'neurons',
+      'random-sae',
+      'sae',
+    ]);
     const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=random-sae&b=sae`)).json();
     const cell = cmp.cells[0];
-    const byRep = Object.fromEntries(s.results.map((r: { representation: string; value: number }) => [r.representation, r.value]));
+    const byRep = Object.fromEntries(
+      s.results.map((r: { representation: string; value: number }) => [r.representation, r.value]),
+    );
     expect(cell.difference).toBeCloseTo(byRep.sae - byRep['random-sae'], 6);
   }, 300_000);
 
@@ -71,7 +102,12 @@ describe('random-SAE control', () => {
     const res = await app.request('/v1/comparisons', {
       method: 'POST',
       auth: true,
-      json: { source: { layerId: set.layerIds[0], representation: 'sae' }, target: { layerId: set.layerIds[0], representation: { randomSaeOf: saeId } }, metric: 'cka', folds: { k: 4, seed: 1 } },
+      json: {
+        source: { layerId: set.layerIds[0], representation: 'sae' },
+        target: { layerId: set.layerIds[0], representation: { randomSaeOf: saeId } },
+        metric: 'cka',
+        folds: { k: 4, seed: 1 },
+      },
     });
     expect(res.status).toBe(202);
     const body = await res.json();
@@ -82,12 +118,20 @@ describe('random-SAE control', () => {
   }, 120_000);
 
   it('refuses a control of an SAE that does not exist or has no training seed, naming the field', async () => {
-    const bad = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { ...base(), representation: { randomSaeOf: '00000000-0000-4000-8000-000000000000' } } });
+    const bad = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: { ...base(), representation: { randomSaeOf: '00000000-0000-4000-8000-000000000000' } },
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].field).toBe('body.representation.randomSaeOf');
     await app.db.prisma.sae.update({ where: { id: saeId }, data: { origin: 'imported' } });
     try {
-      const imported = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { ...base(), representation: { randomSaeOf: saeId } } });
+      const imported = await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: { ...base(), representation: { randomSaeOf: saeId } },
+      });
       expect(imported.status).toBe(400);
       expect((await imported.json()).errors[0].reason).toMatch(/seed/);
     } finally {

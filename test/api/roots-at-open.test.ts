@@ -16,7 +16,13 @@ let outside: string;
 
 beforeAll(async () => {
   app = await startTestApp({ ALIGN_NATIVE: '0' });
-  set = await registerSyntheticSet(app, 'syn', { sessions: 2, trialsPerSession: 120, images: 80, sharedImages: 10, layers: [{ name: 'l1', units: 8 }] });
+  set = await registerSyntheticSet(app, 'syn', {
+    sessions: 2,
+    trialsPerSession: 120,
+    images: 80,
+    sharedImages: 10,
+    layers: [{ name: 'l1', units: 8 }],
+  });
   outside = await mkdtemp(path.join(os.tmpdir(), 'align-outside-'));
 }, 120_000);
 afterAll(async () => {
@@ -29,7 +35,14 @@ async function align(preset: 'paper' | 'paper-centred') {
   const res = await app.request('/v1/alignments', {
     method: 'POST',
     auth: true,
-    json: { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: set.layerIds, preset, folds: { k: 3, seed: 0 } },
+    json: {
+      datasetId: set.datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      layerIds: set.layerIds,
+      preset,
+      folds: { k: 3, seed: 0 },
+    },
   });
   expect(res.status).toBe(202);
   const run = (await res.json()).runs[0];

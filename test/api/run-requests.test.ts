@@ -23,7 +23,13 @@ async function align(extra: Record<string, unknown>) {
   const res = await app.request('/v1/alignments', {
     method: 'POST',
     auth: true,
-    json: { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: [set.layerIds[0]], ...extra },
+    json: {
+      datasetId: set.datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      layerIds: [set.layerIds[0]],
+      ...extra,
+    },
   });
   expect(res.status).toBe(202);
   return (await res.json()).runs[0] as { id: string; jobId: string; reused: boolean };
@@ -35,7 +41,8 @@ async function compare(json: Record<string, unknown>) {
   return (await res.json()) as { id: string; jobId: string; reused: boolean };
 }
 
-const assignment = (shift: number) => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [String(i), (i + shift) % 4]));
+const assignment = (shift: number) =>
+  Object.fromEntries(Array.from({ length: 40 }, (_, i) => [String(i), (i + shift) % 4]));
 
 describe('request hashing', () => {
   it('gives different folds, assignments and noise-ceiling settings their own runs', async () => {
@@ -60,16 +67,36 @@ describe('request hashing', () => {
     expect(b.id).toBe(a.id);
     expect(b.reused).toBe(true);
     // Defaults are part of the request: omitting them equals spelling them out.
-    const c = await align({ rois: ['V1v', 'V2v'], folds: { k: 4, seed: 9 }, preset: 'paper', representation: 'neurons' });
+    const c = await align({
+      rois: ['V1v', 'V2v'],
+      folds: { k: 4, seed: 9 },
+      preset: 'paper',
+      representation: 'neurons',
+    });
     expect(c.id).toBe(a.id);
   });
 
   it('gives comparisons with different sides or folds their own runs, and key order does not matter', async () => {
     const [l0, l1] = set.layerIds;
-    const x = await compare({ source: { layerId: l0 }, target: { layerId: l1 }, metric: 'cka', folds: { k: 4, seed: 2 } });
-    const y = await compare({ source: { layerId: l0 }, target: { layerId: l1 }, metric: 'cka', folds: { k: 4, seed: 3 } });
+    const x = await compare({
+      source: { layerId: l0 },
+      target: { layerId: l1 },
+      metric: 'cka',
+      folds: { k: 4, seed: 2 },
+    });
+    const y = await compare({
+      source: { layerId: l0 },
+      target: { layerId: l1 },
+      metric: 'cka',
+      folds: { k: 4, seed: 3 },
+    });
     expect(y.id).not.toBe(x.id);
-    const z = await compare({ folds: { seed: 2, k: 4 }, metric: 'cka', target: { layerId: l1 }, source: { layerId: l0 } });
+    const z = await compare({
+      folds: { seed: 2, k: 4 },
+      metric: 'cka',
+      target: { layerId: l1 },
+      source: { layerId: l0 },
+    });
     expect(z.id).toBe(x.id);
     expect(z.reused).toBe(true);
   });
@@ -77,9 +104,19 @@ describe('request hashing', () => {
 
 describe('concurrent identical requests', () => {
   it('create one run and queue one job', async () => {
-    const json = { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: [set.layerIds[1]], folds: { k: 5, seed: 77 } };
+    const json = {
+      datasetId: set.datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      layerIds: [set.layerIds[1]],
+      folds: { k: 5, seed: 77 },
+    };
     const answers = await Promise.all(
-      Array.from({ length: 100 }, () => app.request('/v1/alignments', { method: 'POST', auth: true, json }).then(async (r) => ({ status: r.status, body: await r.json() }))),
+      Array.from({ length: 100 }, () =>
+        app
+          .request('/v1/alignments', { method: 'POST', auth: true, json })
+          .then(async (r) => ({ status: r.status, body: await r.json() })),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(100).fill(202));
     const runIds = new Set(answers.map((a) => a.body.runs[0].id));
@@ -89,16 +126,28 @@ describe('concurrent identical requests', () => {
     expect(answers.filter((a) => !a.body.runs[0].reused)).toHaveLength(1);
     const runId = [...runIds][0];
     expect(await app.db.prisma.job.count({ where: { runId } })).toBe(1);
-    const queued = await app.db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pgboss.job WHERE data->>'runId' = ${runId}`;
+    const queued = await app.db.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM pgboss.job WHERE data->>'runId' = ${runId}`;
     expect(Number(queued[0].n)).toBe(1);
   }, 120_000);
 
   it('re-queue a failed run once when identical requests race', async () => {
-    const json = { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: [set.layerIds[1]], folds: { k: 5, seed: 78 } };
+    const json = {
+      datasetId: set.datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      layerIds: [set.layerIds[1]],
+      folds: { k: 5, seed: 78 },
+    };
     const first = (await (await app.request('/v1/alignments', { method: 'POST', auth: true, json })).json()).runs[0];
     await app.db.prisma.run.update({ where: { id: first.id }, data: { status: 'failed', error: 'simulated' } });
     await app.db.prisma.job.update({ where: { id: first.jobId }, data: { state: 'failed' } });
-    const answers = await Promise.all(Array.from({ length: 30 }, () => app.request('/v1/alignments', { method: 'POST', auth: true, json }).then((r) => r.json())));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        app.request('/v1/alignments', { method: 'POST', auth: true, json }).then((r) => r.json()),
+      ),
+    );
     const jobIds = new Set(answers.map((a) => a.runs[0].jobId));
     expect(jobIds.size).toBe(1);
     expect([...jobIds][0]).not.toBe(first.jobId);

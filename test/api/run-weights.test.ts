@@ -9,7 +9,10 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import { registerAlignmentFixture, waitForJob } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
-const reference = JSON.parse(await readFile(`${FIX}/weights.json`, 'utf8')) as Record<string, { units: number[]; folds: number[][]; foldsL2: number[][] }>;
+const reference = JSON.parse(await readFile(`${FIX}/weights.json`, 'utf8')) as Record<
+  string,
+  { units: number[]; folds: number[][]; foldsL2: number[][] }
+>;
 const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
 
 let app: TestApp;
@@ -27,7 +30,16 @@ async function runAlignment(extra: object): Promise<string> {
   const res = await app.request('/v1/alignments', {
     method: 'POST',
     auth: true,
-    json: { datasetId, subject: 'subj01', atlas: 'prf-visualrois', rois: Object.keys(reference), layerIds: [layerId], preset: 'paper', folds: { assignment: folds }, ...extra },
+    json: {
+      datasetId,
+      subject: 'subj01',
+      atlas: 'prf-visualrois',
+      rois: Object.keys(reference),
+      layerIds: [layerId],
+      preset: 'paper',
+      folds: { assignment: folds },
+      ...extra,
+    },
   });
   expect(res.status).toBe(202);
   const queued = (await res.json()).runs[0];
@@ -39,12 +51,19 @@ describe('ridge weights on a run', () => {
   it('equal scikit-learn RidgeCV coef_ (mean |beta| and L2 norm per unit over the ROI) per fold, as JSON and CSV', async () => {
     const runId = await runAlignment({ ridgeWeights: true });
     for (const [roi, ref] of Object.entries(reference)) {
-      for (const [stat, want] of [['meanAbs', ref.folds], ['l2', ref.foldsL2]] as const) {
-        const w = await (await app.request(`/v1/runs/${runId}/weights?roi=${roi}${stat === 'l2' ? '&stat=l2' : ''}`)).json();
+      for (const [stat, want] of [
+        ['meanAbs', ref.folds],
+        ['l2', ref.foldsL2],
+      ] as const) {
+        const w = await (
+          await app.request(`/v1/runs/${runId}/weights?roi=${roi}${stat === 'l2' ? '&stat=l2' : ''}`)
+        ).json();
         expect(w.stat).toBe(stat);
         expect(w.units).toEqual(ref.units);
         expect(w.folds).toHaveLength(5);
-        w.folds.forEach((f: number[], k: number) => f.forEach((x, i) => expect(Math.abs(x - want[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[k][i])))));
+        w.folds.forEach((f: number[], k: number) =>
+          f.forEach((x, i) => expect(Math.abs(x - want[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[k][i])))),
+        );
         ref.units.forEach((_, i) => expect(w.mean[i]).toBeCloseTo(want.reduce((s, f) => s + f[i], 0) / 5, 4));
       }
       const csv = await app.request(`/v1/runs/${runId}/weights?roi=${roi}`, { headers: { Accept: 'text/csv' } });

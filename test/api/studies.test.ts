@@ -9,7 +9,13 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerAlignmentFixture, registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
+import {
+  registerAlignmentFixture,
+  registerSyntheticSet,
+  waitForJob,
+  waitForStudy,
+  type RegisteredSet,
+} from '../helpers/flow';
 import { bhQValues, tSummary } from '../../src/compute/stats/index';
 
 let app: TestApp;
@@ -19,7 +25,13 @@ beforeAll(async () => {
   app = await startTestApp();
   set = await registerSyntheticSet(app, 'syn-study', { subjects: 2, images: 600, sessions: 2 });
   for (const layerId of set.layerIds) {
-    const sae = await (await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 } })).json();
+    const sae = await (
+      await app.request(`/v1/layers/${layerId}/saes`, {
+        method: 'POST',
+        auth: true,
+        json: { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 },
+      })
+    ).json();
     expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
   }
 }, 240_000);
@@ -27,7 +39,19 @@ afterAll(async () => {
   await app?.close();
 });
 
-type Row = { subject: string; layerId: string; representation: string; roi: string; atlas: string; value: number; sem: number; foldValues: number[]; alphas: number[]; nVoxels: number; runId: string };
+type Row = {
+  subject: string;
+  layerId: string;
+  representation: string;
+  roi: string;
+  atlas: string;
+  value: number;
+  sem: number;
+  foldValues: number[];
+  alphas: number[];
+  nVoxels: number;
+  runId: string;
+};
 
 const UNION = { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] };
 
@@ -50,9 +74,19 @@ describe('POST /v1/studies', () => {
     expect(created.progress.jobs.total).toBe(4); // one job per subject x layer fits both representations
     expect(created.links.comparisons).toBe(`/v1/studies/${created.id}/comparisons`);
     expect(created.inputs.subjects).toEqual(['subj01', 'subj02']);
-    expect(created.inputs.rois.map((r: { name: string; atlas: string }) => [r.name, r.atlas])).toEqual([['V2v', 'prf-visualrois'], ['nsdgeneral', 'nsdgeneral'], ['V1', 'prf-visualrois']]);
+    expect(created.inputs.rois.map((r: { name: string; atlas: string }) => [r.name, r.atlas])).toEqual([
+      ['V2v', 'prf-visualrois'],
+      ['nsdgeneral', 'nsdgeneral'],
+      ['V1', 'prf-visualrois'],
+    ]);
     // identical request (keys in another order): the same study, no new runs
-    const again = await (await app.request('/v1/studies', { method: 'POST', auth: true, json: { ...body, folds: { seed: 3, k: 4 }, subjects: ['subj01', 'subj02'] } })).json();
+    const again = await (
+      await app.request('/v1/studies', {
+        method: 'POST',
+        auth: true,
+        json: { ...body, folds: { seed: 3, k: 4 }, subjects: ['subj01', 'subj02'] },
+      })
+    ).json();
     expect(again.id).toBe(created.id);
 
     const study = await waitForStudy(app, created.id);
@@ -62,12 +96,19 @@ describe('POST /v1/studies', () => {
     expect(rows).toHaveLength(8 * 3);
     // The layer x ROI difference matrix carries the stored stimulus bootstrap interval and permutation p of
     // these runs (q: BH across the matrix) — read now, before the per-ROI runs below become the newest scores.
-    const matrix = await (await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`)).json();
+    const matrix = await (
+      await app.request(
+        `/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`,
+      )
+    ).json();
     const byCell = await (await app.request(`/v1/studies/${created.id}/comparisons`)).json();
     let shown = 0;
     matrix.layers.forEach((l: { id: string }, i: number) =>
       matrix.rois.forEach((roi: string, j: number) => {
-        const c = byCell.cells.find((x: { subject: string; layerId: string; roi: string }) => x.subject === 'subj01' && x.layerId === l.id && x.roi === roi);
+        const c = byCell.cells.find(
+          (x: { subject: string; layerId: string; roi: string }) =>
+            x.subject === 'subj01' && x.layerId === l.id && x.roi === roi,
+        );
         if (!c) return;
         shown++;
         expect(matrix.interval[i][j]).toBe('stimulus bootstrap');
@@ -77,7 +118,9 @@ describe('POST /v1/studies', () => {
       }),
     );
     expect(shown).toBe(4); // 2 layers x {V2v, V1}
-    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(Array.from(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)), (x) => expect.closeTo(x, 12)));
+    expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(
+      Array.from(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)), (x) => expect.closeTo(x, 12)),
+    );
     const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
     expect(cells.size).toBe(24);
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
@@ -88,7 +131,9 @@ describe('POST /v1/studies', () => {
     for (const r of runs) expect((r.timings as { decompositions: number }).decompositions).toBe(4);
     expect(new Set(runs.map((r) => r.jobId)).size).toBe(4);
     for (const subject of ['subj01', 'subj02']) {
-      const loads = runs.filter((r) => r.subject === subject && !(r.timings as { betasFromCache: boolean }).betasFromCache);
+      const loads = runs.filter(
+        (r) => r.subject === subject && !(r.timings as { betasFromCache: boolean }).betasFromCache,
+      );
       expect(new Set(loads.map((r) => r.jobId)).size).toBe(1);
     }
 
@@ -97,13 +142,31 @@ describe('POST /v1/studies', () => {
       for (const representation of ['neurons', 'sae']) {
         for (const roi of ['V2v', 'nsdgeneral', UNION]) {
           const atlas = typeof roi === 'string' && roi === 'nsdgeneral' ? 'nsdgeneral' : 'prf-visualrois';
-          const r = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subject, atlas, rois: [roi], layerIds: set.layerIds, representation, folds: { k: 4, seed: 3 } } });
+          const r = await app.request('/v1/alignments', {
+            method: 'POST',
+            auth: true,
+            json: {
+              datasetId: set.datasetId,
+              subject,
+              atlas,
+              rois: [roi],
+              layerIds: set.layerIds,
+              representation,
+              folds: { k: 4, seed: 3 },
+            },
+          });
           expect(r.status).toBe(202);
           for (const q of (await r.json()).runs) {
             expect((await waitForJob(app, q.jobId)).state).toBe('completed');
             const run = await (await app.request(`/v1/runs/${q.id}`)).json();
             const ref = run.scores[0];
-            const got = rows.find((x) => x.subject === subject && x.layerId === q.layerId && x.representation === representation && x.roi === ref.roi)!;
+            const got = rows.find(
+              (x) =>
+                x.subject === subject &&
+                x.layerId === q.layerId &&
+                x.representation === representation &&
+                x.roi === ref.roi,
+            )!;
             expect(got).toBeDefined();
             expect(got.alphas).toEqual(ref.alphas);
             expect(got.nVoxels).toBe(ref.nVoxels);
@@ -116,7 +179,13 @@ describe('POST /v1/studies', () => {
     }
     // the union is its members' voxels together, fitted as one ROI (row LN over all of them)
     const v1 = rows.find((r) => r.roi === 'V1' && r.subject === 'subj01')!;
-    const counts = await app.db.prisma.roi.findMany({ where: { name: { in: ['V1v', 'V1d'] }, hemisphere: 'both', subject: { label: 'subj01', datasetId: set.datasetId } } });
+    const counts = await app.db.prisma.roi.findMany({
+      where: {
+        name: { in: ['V1v', 'V1d'] },
+        hemisphere: 'both',
+        subject: { label: 'subj01', datasetId: set.datasetId },
+      },
+    });
     expect(v1.nVoxels).toBeLessThanOrEqual(counts.reduce((t, c) => t + c.voxelCount, 0));
     expect(v1.nVoxels).toBeGreaterThan(Math.max(...counts.map((c) => c.voxelCount)));
 
@@ -124,7 +193,9 @@ describe('POST /v1/studies', () => {
     const csv = await app.request(`/v1/studies/${created.id}`, { headers: { Accept: 'text/csv' } });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
-    expect(lines[0]).toBe('subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,runId');
+    expect(lines[0]).toBe(
+      'subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,runId',
+    );
     expect(lines).toHaveLength(25);
     const first = lines[1].split(',');
     expect(Number(first[8])).toBe(rows[0].value);
@@ -136,10 +207,17 @@ describe('POST /v1/studies', () => {
     expect(cmp.cells).toHaveLength(12);
     const roiNames = ['V2v', 'nsdgeneral', 'V1'];
     for (const c of cmp.cells) {
-      const pick = (rep: string) => rows.find((r) => r.subject === c.subject && r.layerId === c.layerId && r.roi === c.roi && r.representation === rep)!;
+      const pick = (rep: string) =>
+        rows.find(
+          (r) => r.subject === c.subject && r.layerId === c.layerId && r.roi === c.roi && r.representation === rep,
+        )!;
       const [n, s] = [pick('neurons'), pick('sae')];
       expect(c.difference).toBeCloseTo(s.value - n.value, 10);
-      const t = tSummary(s.foldValues.map((v, k) => v - n.foldValues[k]), 0.95, 1 / 3);
+      const t = tSummary(
+        s.foldValues.map((v, k) => v - n.foldValues[k]),
+        0.95,
+        1 / 3,
+      );
       expect(c.foldCiCorrected.p).toBeCloseTo(t.p, 12);
       expect(c.pMethod).toBe('sign-flip permutation over stimuli');
       expect(c.p).toBeGreaterThan(0);
@@ -154,13 +232,19 @@ describe('POST /v1/studies', () => {
     cmp.cells.forEach((c: { q: number }, i: number) => expect(c.q).toBeCloseTo(q[i], 12));
     // b and a the other way round: the same cells mirrored
     const rev = await (await app.request(`/v1/studies/${created.id}/comparisons?a=sae&b=neurons`)).json();
-    rev.cells.forEach((c: { difference: number; bootstrapCi: { lower: number; upper: number }; p: number }, i: number) => {
-      expect(c.difference).toBeCloseTo(-cmp.cells[i].difference, 12);
-      expect(c.bootstrapCi.lower).toBeCloseTo(-cmp.cells[i].bootstrapCi.upper, 12);
-      expect(c.p).toBe(cmp.cells[i].p);
-    });
+    rev.cells.forEach(
+      (c: { difference: number; bootstrapCi: { lower: number; upper: number }; p: number }, i: number) => {
+        expect(c.difference).toBeCloseTo(-cmp.cells[i].difference, 12);
+        expect(c.bootstrapCi.lower).toBeCloseTo(-cmp.cells[i].bootstrapCi.upper, 12);
+        expect(c.p).toBe(cmp.cells[i].p);
+      },
+    );
     expect(cmp.acrossSubjects).toHaveLength(6);
-    expect(cmp.acrossSubjects.every((r: { nSubjects: number; wilcoxon: { method: string } }) => r.nSubjects === 2 && r.wilcoxon.method === 'exact')).toBe(true);
+    expect(
+      cmp.acrossSubjects.every(
+        (r: { nSubjects: number; wilcoxon: { method: string } }) => r.nSubjects === 2 && r.wilcoxon.method === 'exact',
+      ),
+    ).toBe(true);
     const cmpCsv = await app.request(`/v1/studies/${created.id}/comparisons?format=csv&table=subjects`);
     expect(cmpCsv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect((await cmpCsv.text()).trim().split('\r\n')).toHaveLength(7);
@@ -179,7 +263,18 @@ describe('POST /v1/studies', () => {
 
   it('rejects unknown ROIs naming the ROI and the atlases, writing nothing', async () => {
     const before = await app.db.prisma.study.count();
-    const post = (rois: unknown[]) => app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subjects: ['subj01'], layerIds: [set.layerIds[0]], representations: ['neurons'], rois } });
+    const post = (rois: unknown[]) =>
+      app.request('/v1/studies', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: set.datasetId,
+          subjects: ['subj01'],
+          layerIds: [set.layerIds[0]],
+          representations: ['neurons'],
+          rois,
+        },
+      });
     let res = await post(['prf-visualrois/V9x']);
     expect(res.status).toBe(400);
     let p = await res.json();
@@ -201,13 +296,41 @@ describe('POST /v1/studies', () => {
   });
 
   it("resolves the manifest's roiGroups and labels only one atlas has", async () => {
-    const manifest = { ...set.syn.manifest, roiGroups: [{ name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }, { name: 'early', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'nsdgeneral/nsdgeneral'] }] };
-    const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'syn-groups', root: set.syn.root, manifest } })).json();
-    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId: ds.id, subjects: [1], layerIds: [set.layerIds[0]], representations: ['neurons'], rois: ['V1', 'early', 'hV4'] } });
+    const manifest = {
+      ...set.syn.manifest,
+      roiGroups: [
+        { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] },
+        { name: 'early', members: ['prf-visualrois/V1v', 'prf-visualrois/V2v', 'nsdgeneral/nsdgeneral'] },
+      ],
+    };
+    const ds = await (
+      await app.request('/v1/datasets', {
+        method: 'POST',
+        auth: true,
+        json: { name: 'syn-groups', root: set.syn.root, manifest },
+      })
+    ).json();
+    const res = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId: ds.id,
+        subjects: [1],
+        layerIds: [set.layerIds[0]],
+        representations: ['neurons'],
+        rois: ['V1', 'early', 'hV4'],
+      },
+    });
     expect(res.status).toBe(202);
     const study = await res.json();
     const byName = Object.fromEntries(study.inputs.rois.map((r: { name: string }) => [r.name, r]));
-    expect(byName.V1).toMatchObject({ atlas: 'prf-visualrois', members: [{ atlas: 'prf-visualrois', label: 'V1v', hemisphere: 'both' }, { atlas: 'prf-visualrois', label: 'V1d', hemisphere: 'both' }] });
+    expect(byName.V1).toMatchObject({
+      atlas: 'prf-visualrois',
+      members: [
+        { atlas: 'prf-visualrois', label: 'V1v', hemisphere: 'both' },
+        { atlas: 'prf-visualrois', label: 'V1d', hemisphere: 'both' },
+      ],
+    });
     expect(byName.early.atlas).toBe('nsdgeneral+prf-visualrois');
     expect(byName.hV4).toMatchObject({ atlas: 'prf-visualrois', members: [{ label: 'hV4' }] });
     expect((await app.request(`/v1/studies/${study.id}`, { method: 'DELETE', auth: true })).status).toBe(202);
@@ -217,7 +340,14 @@ describe('POST /v1/studies', () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
-      json: { datasetId: set.datasetId, subjects: ['subj01', 'subj02'], layerIds: set.layerIds, representations: ['neurons'], rois: ['V1v', 'V2v', 'hV4'], folds: { k: 3, seed: 11 } },
+      json: {
+        datasetId: set.datasetId,
+        subjects: ['subj01', 'subj02'],
+        layerIds: set.layerIds,
+        representations: ['neurons'],
+        rois: ['V1v', 'V2v', 'hV4'],
+        folds: { k: 3, seed: 11 },
+      },
     });
     const study = await res.json();
     // wait until the first cell finished, then cancel the rest
@@ -248,11 +378,28 @@ describe('POST /v1/studies', () => {
 describe('a study on the fixture NSD tree', () => {
   it('matches scikit-learn RidgeCV per ROI and fold within 1e-3', async () => {
     const FIX = 'test/fixtures/alignment';
-    const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as { rois: Record<string, { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }> };
+    const reference = JSON.parse(await readFile(`${FIX}/reference.json`, 'utf8')) as {
+      rois: Record<
+        string,
+        { atlas: string; voxels: number; foldScores: number[]; alphas: number[]; mean: number; sem: number }
+      >;
+    };
     const folds = JSON.parse(await readFile(`${FIX}/folds.json`, 'utf8')) as Record<string, number>;
     const { datasetId, layerId } = await registerAlignmentFixture(app);
     const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
-    const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois, preset: 'paper', folds: { assignment: folds } } });
+    const res = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId,
+        subjects: ['subj01'],
+        layerIds: [layerId],
+        representations: ['neurons'],
+        rois,
+        preset: 'paper',
+        folds: { assignment: folds },
+      },
+    });
     expect(res.status).toBe(202);
     const study = await waitForStudy(app, (await res.json()).id);
     expect(study.state).toBe('succeeded');
@@ -267,7 +414,18 @@ describe('a study on the fixture NSD tree', () => {
     }
     // an assignment naming images the subject does not have is an error of the request's folds
     const bad = { ...folds, '999999': 0 };
-    const r2 = await app.request('/v1/studies', { method: 'POST', auth: true, json: { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons'], rois: rois.slice(0, 1), folds: { assignment: bad } } });
+    const r2 = await app.request('/v1/studies', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId,
+        subjects: ['subj01'],
+        layerIds: [layerId],
+        representations: ['neurons'],
+        rois: rois.slice(0, 1),
+        folds: { assignment: bad },
+      },
+    });
     const failed = await waitForStudy(app, (await r2.json()).id);
     expect(failed.state).toBe('failed');
     expect(failed.cells[0].error).toMatch(/folds.assignment.*999999/);

@@ -20,20 +20,47 @@ afterAll(async () => {
   await app?.close();
 });
 
-type Ref = { atlas: string; seed: number; foldA: number[]; foldB: number[]; difference: number; bootstrapLower: number; bootstrapUpper: number; bootstrapSe: number; p: number; nStimuli: number };
+type Ref = {
+  atlas: string;
+  seed: number;
+  foldA: number[];
+  foldB: number[];
+  difference: number;
+  bootstrapLower: number;
+  bootstrapUpper: number;
+  bootstrapSe: number;
+  p: number;
+  nStimuli: number;
+};
 
 describe('paired statistics of a study', () => {
   it('bootstrap interval and permutation p per cell equal numpy on the same resamples', async () => {
-    const reference = JSON.parse(await readFile('test/fixtures/stats/study.json', 'utf8')) as { statistics: { resamples: number; permutations: number; seed: number }; rois: Record<string, Ref> };
+    const reference = JSON.parse(await readFile('test/fixtures/stats/study.json', 'utf8')) as {
+      statistics: { resamples: number; permutations: number; seed: number };
+      rois: Record<string, Ref>;
+    };
     const folds = JSON.parse(await readFile('test/fixtures/alignment/folds.json', 'utf8')) as Record<string, number>;
     const { datasetId, layerId } = await registerAlignmentFixture(app);
     await copyFile('test/fixtures/stats/sae.npz', path.join(app.dataDir, 'sae.npz'));
-    const sae = await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: { weights: { path: 'sae.npz' } } });
+    const sae = await app.request(`/v1/layers/${layerId}/saes`, {
+      method: 'POST',
+      auth: true,
+      json: { weights: { path: 'sae.npz' } },
+    });
     expect(sae.status).toBe(201);
     const saeId = (await sae.json()).id;
 
     const rois = Object.entries(reference.rois).map(([name, r]) => `${r.atlas}/${name}`);
-    const body = { datasetId, subjects: ['subj01'], layerIds: [layerId], representations: ['neurons', { saeId }], rois, preset: 'paper', folds: { assignment: folds }, statistics: reference.statistics };
+    const body = {
+      datasetId,
+      subjects: ['subj01'],
+      layerIds: [layerId],
+      representations: ['neurons', { saeId }],
+      rois,
+      preset: 'paper',
+      folds: { assignment: folds },
+      statistics: reference.statistics,
+    };
     const res = await app.request('/v1/studies', { method: 'POST', auth: true, json: body });
     expect(res.status).toBe(202);
     const created = await res.json();
@@ -65,7 +92,11 @@ describe('paired statistics of a study', () => {
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     expect(runs[0].jobId).toBe(runs[1].jobId);
     // CSV carries the same interval and p
-    const csv = (await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=${saeId}&format=csv`)).text()).trim().split('\r\n');
+    const csv = (
+      await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=${saeId}&format=csv`)).text()
+    )
+      .trim()
+      .split('\r\n');
     const head = csv[0].split(',');
     const first = csv[1].split(',');
     expect(Number(first[head.indexOf('bootstrapLower')])).toBe(cmp.cells[0].bootstrapCi.lower);

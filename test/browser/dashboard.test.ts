@@ -43,26 +43,55 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(res.status, p).toBe(200);
     return res.json();
   };
-  const matrix = (rep: string): Promise<Matrix> => json(`/v1/scores/matrix?modelId=${set.modelId}&datasetId=${set.datasetId}&subject=${SUBJECT}&atlas=${ATLAS}&representation=${rep}`);
+  const matrix = (rep: string): Promise<Matrix> =>
+    json(
+      `/v1/scores/matrix?modelId=${set.modelId}&datasetId=${set.datasetId}&subject=${SUBJECT}&atlas=${ATLAS}&representation=${rep}`,
+    );
   const runOf = async (layerId: string, roi: string, representation: string): Promise<string> =>
-    (await json(`/v1/scores?kind=alignment&layerId=${layerId}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper&roi=${roi}&representation=${representation}&limit=1`)).items[0].runId;
+    (
+      await json(
+        `/v1/scores?kind=alignment&layerId=${layerId}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper&roi=${roi}&representation=${representation}&limit=1`,
+      )
+    ).items[0].runId;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(DASHBOARD_DIR, 'index.html'))) throw new Error(`the dashboard is not built (${DASHBOARD_DIR}): npm ci builds it (npm run build:web)`);
+    if (!existsSync(path.join(DASHBOARD_DIR, 'index.html')))
+      throw new Error(`the dashboard is not built (${DASHBOARD_DIR}): npm ci builds it (npm run build:web)`);
     app = await startTestApp({ ALIGN_WORKERS: '2' });
     // A wide layer whose ridge fits keep workers busy (the submit test). Written first: writing it blocks
     // this process (which is also the server) for seconds, and an idle keep-alive socket would be reset.
     wide = await registerSyntheticSet(app, 'blocker', { layers: [{ name: 'wide', units: 1500 }] });
-    set = await registerSyntheticSet(app, 'browser', { layers: [{ name: 'l.block1', units: 12 }, { name: 'l.block2', units: 16 }] });
+    set = await registerSyntheticSet(app, 'browser', {
+      layers: [
+        { name: 'l.block1', units: 12 },
+        { name: 'l.block2', units: 16 },
+      ],
+    });
     const saeJobs: string[] = [];
     for (const id of set.layerIds) {
-      const res = await app.request(`/v1/layers/${id}/saes`, { method: 'POST', auth: true, json: { k: 4, expansion: 2, epochs: 8, lr: 0.004, batchSize: 64, seed: 1 } });
+      const res = await app.request(`/v1/layers/${id}/saes`, {
+        method: 'POST',
+        auth: true,
+        json: { k: 4, expansion: 2, epochs: 8, lr: 0.004, batchSize: 64, seed: 1 },
+      });
       expect(res.status).toBe(202);
       saeJobs.push((await res.json()).jobId);
     }
     for (const j of saeJobs) expect((await waitForJob(app, j)).state).toBe('completed');
     for (const representation of ['neurons', 'sae']) {
-      const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subject: SUBJECT, atlas: ATLAS, layerIds: set.layerIds, representation, preset: 'paper', folds: { k: 5, seed: 0 } } });
+      const res = await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: set.datasetId,
+          subject: SUBJECT,
+          atlas: ATLAS,
+          layerIds: set.layerIds,
+          representation,
+          preset: 'paper',
+          folds: { k: 5, seed: 0 },
+        },
+      });
       expect(res.status).toBe(202);
       for (const r of (await res.json()).runs) expect((await waitForJob(app, r.jobId)).state).toBe('completed');
     }
@@ -74,7 +103,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await app?.close();
   });
 
-  const scoresPage = () => `${app.url}/#/?model=${set.modelId}&dataset=${set.datasetId}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper`;
+  const scoresPage = () =>
+    `${app.url}/#/?model=${set.modelId}&dataset=${set.datasetId}&subject=${SUBJECT}&atlas=${ATLAS}&preset=paper`;
 
   it('serves the dashboard at / with every asset from the service itself', async () => {
     const requests: string[] = [];
@@ -82,7 +112,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await browser.page.goto(`${app.url}/`);
     await browser.page.locator('[data-page=scores]').waitFor();
     expect(requests.length).toBeGreaterThan(2);
-    expect(requests.filter((u) => !u.startsWith(app.url) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith(app.url) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual(
+      [],
+    );
     browser.page.removeAllListeners('request');
     // The API and its docs keep their paths.
     expect((await app.request('/v1/health')).status).toBe(200);
@@ -94,7 +126,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.goto(scoresPage());
     for (const rep of ['neurons', 'sae', 'difference']) {
       const m = await matrix(rep);
-      const expected = m.layers.flatMap((_, i) => m.rois.map((_, j) => m.values[i][j])).filter((v): v is number => v !== null);
+      const expected = m.layers
+        .flatMap((_, i) => m.rois.map((_, j) => m.values[i][j]))
+        .filter((v): v is number => v !== null);
       expect(expected.length).toBe(set.layerIds.length * m.rois.length);
       const texts = page.locator(`#heat-${rep} .cells_marks text`);
       await texts.first().waitFor();
@@ -112,7 +146,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(browser.errors).toEqual([]);
   });
 
-  it('opens the clicked cell\'s run with its voxel map drawn by NiiVue (WebGL on SwiftShader)', async () => {
+  it("opens the clicked cell's run with its voxel map drawn by NiiVue (WebGL on SwiftShader)", async () => {
     const page = browser.page;
     await page.goto(scoresPage());
     const m = await matrix('neurons');
@@ -130,7 +164,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     // The difference cell opens SAE - neurons for the pair of runs.
     await page.goto(scoresPage());
     await page.locator('#heat-difference .rects_marks path').first().click();
-    const [s, n] = await Promise.all([runOf(m.layers[0].id, m.rois[0], 'sae'), runOf(m.layers[0].id, m.rois[0], 'neurons')]);
+    const [s, n] = await Promise.all([
+      runOf(m.layers[0].id, m.rois[0], 'sae'),
+      runOf(m.layers[0].id, m.rois[0], 'neurons'),
+    ]);
     await expect.poll(() => new URL(page.url()).hash, { timeout: 15_000 }).toContain(`#/run/${s}?minus=${n}`);
     await page.locator('canvas#brain[data-ready="1"]').waitFor({ timeout: 30_000 });
     expect(await distinctColours(page, 'canvas#brain')).toBeGreaterThan(20);
@@ -142,7 +179,18 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const ids: string[] = [];
     // Two different requests (presets differ), so two runs.
     for (const preset of ['paper', 'paper-centred']) {
-      const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: wide.datasetId, subject: SUBJECT, atlas: ATLAS, layerIds: wide.layerIds, preset, folds: { k: 10, seed: 1 } } });
+      const res = await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: wide.datasetId,
+          subject: SUBJECT,
+          atlas: ATLAS,
+          layerIds: wide.layerIds,
+          preset,
+          folds: { k: 10, seed: 1 },
+        },
+      });
       expect(res.status).toBe(202);
       ids.push((await res.json()).runs[0].jobId);
     }
@@ -175,13 +223,16 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       const seen: string[] = (g.seen = []);
       new g.MutationObserver(() => {
         const row = g.document.querySelector('.job');
-        const now = row?.dataset.state && `${row.dataset.state}:${row.dataset.fraction}:${row.querySelector('.stage')?.textContent}`;
+        const now =
+          row?.dataset.state &&
+          `${row.dataset.state}:${row.dataset.fraction}:${row.querySelector('.stage')?.textContent}`;
         if (now && seen.at(-1) !== now) seen.push(now);
       }).observe(g.document.body, { subtree: true, attributes: true, childList: true });
     });
     await page.click('#submit-form button[type=submit]');
     await page.locator('.job[data-state=queued]').waitFor({ timeout: 30_000 });
-    for (const j of blockers) expect((await app.request(`/v1/jobs/${j}`, { method: 'DELETE', auth: true })).status).toBe(202);
+    for (const j of blockers)
+      expect((await app.request(`/v1/jobs/${j}`, { method: 'DELETE', auth: true })).status).toBe(202);
     const result = page.locator('.result[data-run]');
     await result.waitFor({ timeout: 120_000 });
     const seen = await page.evaluate(() => (globalThis as { seen?: string[] }).seen!);
@@ -223,7 +274,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(browser.errors).toEqual([]);
   }, 120_000);
 
-  it('shows the API\'s field error next to an invalid field', async () => {
+  it("shows the API's field error next to an invalid field", async () => {
     const page = browser.page;
     await page.goto(`${app.url}/#/runs`);
     await openAlignmentForm(page);
@@ -238,7 +289,20 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const jobsBefore = await page.locator('.job').count();
     await page.click('#submit-form button[type=submit]');
     // What the API itself says about the same body.
-    const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: set.datasetId, subject: SUBJECT, atlas: ATLAS, rois: ['V1v', 'NotAnRoi'], layerIds: [set.layerIds[0]], representation: 'neurons', preset: 'paper', folds: { k: 1, seed: 0 } } });
+    const res = await app.request('/v1/alignments', {
+      method: 'POST',
+      auth: true,
+      json: {
+        datasetId: set.datasetId,
+        subject: SUBJECT,
+        atlas: ATLAS,
+        rois: ['V1v', 'NotAnRoi'],
+        layerIds: [set.layerIds[0]],
+        representation: 'neurons',
+        preset: 'paper',
+        folds: { k: 1, seed: 0 },
+      },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const problem = (await res.json()) as { errors: { field: string; reason: string }[] };

@@ -26,10 +26,19 @@ describe.skipIf(!haveChromium || !haveStudies)('study pages in headless Chromium
     app = await startTestApp({ ALIGN_WORKERS: '2' });
     // Written first: writing the wide set blocks this process (also the server) for seconds.
     wide = await registerSyntheticSet(app, 'study-blocker', { layers: [{ name: 'wide', units: 1500 }] });
-    set = await registerSyntheticSet(app, 'study-ui', { layers: [{ name: 's.block1', units: 12 }, { name: 's.block2', units: 16 }] });
+    set = await registerSyntheticSet(app, 'study-ui', {
+      layers: [
+        { name: 's.block1', units: 12 },
+        { name: 's.block2', units: 16 },
+      ],
+    });
     const jobs: string[] = [];
     for (const id of set.layerIds) {
-      const res = await app.request(`/v1/layers/${id}/saes`, { method: 'POST', auth: true, json: { k: 4, expansion: 2, epochs: 8, lr: 0.004, batchSize: 64, seed: 1 } });
+      const res = await app.request(`/v1/layers/${id}/saes`, {
+        method: 'POST',
+        auth: true,
+        json: { k: 4, expansion: 2, epochs: 8, lr: 0.004, batchSize: 64, seed: 1 },
+      });
       jobs.push((await res.json()).jobId);
     }
     for (const j of jobs) expect((await waitForJob(app, j)).state).toBe('completed');
@@ -46,7 +55,18 @@ describe.skipIf(!haveChromium || !haveStudies)('study pages in headless Chromium
     // Both alignment workers busy at first, so the study is seen waiting before its cells run.
     const blockers: string[] = [];
     for (const preset of ['paper', 'paper-centred']) {
-      const res = await app.request('/v1/alignments', { method: 'POST', auth: true, json: { datasetId: wide.datasetId, subject: SUBJECT, atlas: 'prf-visualrois', layerIds: wide.layerIds, preset, folds: { k: 10, seed: 1 } } });
+      const res = await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: wide.datasetId,
+          subject: SUBJECT,
+          atlas: 'prf-visualrois',
+          layerIds: wide.layerIds,
+          preset,
+          folds: { k: 10, seed: 1 },
+        },
+      });
       blockers.push((await res.json()).runs[0].jobId);
     }
     for (const j of blockers) await waitForJob(app, j, ['running']);
@@ -89,9 +109,16 @@ describe.skipIf(!haveChromium || !haveStudies)('study pages in headless Chromium
     const study = await (await app.request(`/v1/studies/${studyId}`)).json();
     expect(study.state).toBe('succeeded');
     const rois: string[] = study.inputs.rois.map((r: { name: string }) => r.name);
-    const value = (layerId: string, rep: string, roi: string) => study.results.find((r: any) => r.subject === SUBJECT && r.layerId === layerId && r.representation === rep && r.roi === roi).value as number;
+    const value = (layerId: string, rep: string, roi: string) =>
+      study.results.find(
+        (r: any) => r.subject === SUBJECT && r.layerId === layerId && r.representation === rep && r.roi === roi,
+      ).value as number;
     for (const rep of ['neurons', 'sae', 'difference']) {
-      const expected = set.layerIds.flatMap((l) => rois.map((roi) => (rep === 'difference' ? value(l, 'sae', roi) - value(l, 'neurons', roi) : value(l, rep, roi)).toFixed(3)));
+      const expected = set.layerIds.flatMap((l) =>
+        rois.map((roi) =>
+          (rep === 'difference' ? value(l, 'sae', roi) - value(l, 'neurons', roi) : value(l, rep, roi)).toFixed(3),
+        ),
+      );
       expect(await page.locator(`#heat-${rep} .cells_marks text`).allTextContents()).toEqual(expected);
     }
     expect(browser.errors).toEqual([]);

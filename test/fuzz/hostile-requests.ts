@@ -92,7 +92,10 @@ export function rng(seed: number): () => number {
   };
 }
 
-type Spec = { paths: Record<string, Record<string, Record<string, unknown>>>; components: { schemas: Record<string, Schema> } };
+type Spec = {
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  components: { schemas: Record<string, Schema> };
+};
 
 export function loadOperations(file: string): Operation[] {
   const spec = parseYaml(readFileSync(file, 'utf8')) as Spec;
@@ -101,10 +104,12 @@ export function loadOperations(file: string): Operation[] {
     if (s?.$ref) return deref(spec.components.schemas[s.$ref.replace('#/components/schemas/', '')], depth + 1);
     if (!s || typeof s !== 'object') return s;
     const out: Schema = { ...s };
-    if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, deref(v, depth + 1)]));
+    if (s.properties)
+      out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, deref(v, depth + 1)]));
     if (s.items) out.items = deref(s.items, depth + 1);
     if (s.prefixItems) out.prefixItems = s.prefixItems.map((x) => deref(x, depth + 1));
-    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) if (s[key]) out[key] = s[key]!.map((x) => deref(x, depth + 1));
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const)
+      if (s[key]) out[key] = s[key]!.map((x) => deref(x, depth + 1));
     if (typeof s.additionalProperties === 'object') out.additionalProperties = deref(s.additionalProperties, depth + 1);
     return out;
   };
@@ -144,7 +149,16 @@ function allowedTypes(s: Schema): Set<string> | null {
       inner.forEach((t) => out.add(t));
       continue;
     }
-    const types = b.type === undefined ? (b.enum ? b.enum.map((v) => (v === null ? 'null' : typeof v)) : b.const !== undefined ? [typeof b.const] : null) : Array.isArray(b.type) ? b.type : [b.type];
+    const types =
+      b.type === undefined
+        ? b.enum
+          ? b.enum.map((v) => (v === null ? 'null' : typeof v))
+          : b.const !== undefined
+            ? [typeof b.const]
+            : null
+        : Array.isArray(b.type)
+          ? b.type
+          : [b.type];
     if (!types) return null;
     for (const t of types) out.add(t === 'integer' ? 'number' : t);
   }
@@ -152,10 +166,18 @@ function allowedTypes(s: Schema): Set<string> | null {
 }
 
 function isConstrainedString(s: Schema): boolean {
-  return branches(s).every((b) => b.type === 'string' && (b.format === 'uuid' || b.enum !== undefined || b.pattern !== undefined || b.format === 'date-time'));
+  return branches(s).every(
+    (b) =>
+      b.type === 'string' &&
+      (b.format === 'uuid' || b.enum !== undefined || b.pattern !== undefined || b.format === 'date-time'),
+  );
 }
 
-const UUIDS = ['3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11', '00000000-0000-4000-8000-000000000000', 'c0ffee00-1234-4abc-8def-0123456789ab'];
+const UUIDS = [
+  '3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11',
+  '00000000-0000-4000-8000-000000000000',
+  'c0ffee00-1234-4abc-8def-0123456789ab',
+];
 
 /** A plausible value for the schema (examples, defaults, bounds). Validity is not required: every request is then broken. */
 function sample(s: Schema, r: () => number, depth = 0): unknown {
@@ -170,7 +192,8 @@ function sample(s: Schema, r: () => number, depth = 0): unknown {
   switch (type) {
     case 'object': {
       const o: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(s.properties ?? {})) if (s.required?.includes(k) || r() < 0.5) o[k] = sample(v, r, depth + 1);
+      for (const [k, v] of Object.entries(s.properties ?? {}))
+        if (s.required?.includes(k) || r() < 0.5) o[k] = sample(v, r, depth + 1);
       return o;
     }
     case 'array': {
@@ -204,11 +227,19 @@ function leaves(s: Schema, value: unknown, path: (string | number)[] = [], out: 
   out.push({ path, schema: s, value });
   const bs = branches(s);
   const b =
-    bs.find((x) => (Array.isArray(value) ? x.type === 'array' : value !== null && typeof value === 'object' ? x.type === 'object' : false) && (!x.properties || Object.keys(value as object).every((k) => k in x.properties!))) ??
-    (bs.length === 1 ? bs[0] : undefined);
+    bs.find(
+      (x) =>
+        (Array.isArray(value)
+          ? x.type === 'array'
+          : value !== null && typeof value === 'object'
+            ? x.type === 'object'
+            : false) &&
+        (!x.properties || Object.keys(value as object).every((k) => k in x.properties!)),
+    ) ?? (bs.length === 1 ? bs[0] : undefined);
   if (!b) return out;
   if (Array.isArray(value)) value.forEach((v, i) => leaves(b.prefixItems?.[i] ?? b.items ?? {}, v, [...path, i], out));
-  else if (value !== null && typeof value === 'object' && b.properties) for (const [k, v] of Object.entries(value)) if (b.properties[k]) leaves(b.properties[k], v, [...path, k], out);
+  else if (value !== null && typeof value === 'object' && b.properties)
+    for (const [k, v] of Object.entries(value)) if (b.properties[k]) leaves(b.properties[k], v, [...path, k], out);
   return out;
 }
 
@@ -233,11 +264,39 @@ function deleteAt(root: unknown, path: (string | number)[]): unknown {
 function badIntegers(s: Schema): number[] {
   const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : Number.MIN_SAFE_INTEGER);
   const max = s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : Number.MAX_SAFE_INTEGER);
-  const candidates = [max + 1, min - 1, 2 ** 31, 2 ** 31 + 1, -(2 ** 31) - 1, 2 ** 53, 2 ** 63, -(2 ** 63), 1e308, -1e308, 1.5, 0.1, -0.5, min + 0.5];
+  const candidates = [
+    max + 1,
+    min - 1,
+    2 ** 31,
+    2 ** 31 + 1,
+    -(2 ** 31) - 1,
+    2 ** 53,
+    2 ** 63,
+    -(2 ** 63),
+    1e308,
+    -1e308,
+    1.5,
+    0.1,
+    -0.5,
+    min + 0.5,
+  ];
   return candidates.filter((v) => !Number.isInteger(v) || v < min || v > max || !Number.isSafeInteger(v));
 }
 
-const UNICODE_JUNK = ['\u202Eevil', '\uFEFFid', 'e\u0301\u0301\u0301', '\u{1F4A5}\u{1F4A5}', '\uFFFF', 'a\u200Bb', '\u0085\u2028\u2029', 'ＳＵＢＪ０１', 'ǅǈ', '\uD800', '\uDFFFx', '🏳️‍🌈'];
+const UNICODE_JUNK = [
+  '\u202Eevil',
+  '\uFEFFid',
+  'e\u0301\u0301\u0301',
+  '\u{1F4A5}\u{1F4A5}',
+  '\uFFFF',
+  'a\u200Bb',
+  '\u0085\u2028\u2029',
+  'ＳＵＢＪ０１',
+  'ǅǈ',
+  '\uD800',
+  '\uDFFFx',
+  '🏳️‍🌈',
+];
 
 /** Strings that no uuid, enum, pattern or date-time accepts (patterns here are ASCII). */
 function junkFor(s: Schema, r: () => number): string {
@@ -282,10 +341,20 @@ function jsonBytes(v: unknown): Buffer {
 }
 
 function rawHead(method: string, t: string, headers: Record<string, string>): string {
-  return [`${method} ${t} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  return [
+    `${method} ${t} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    '',
+  ].join('\r\n');
 }
 
-export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { seed: number; total: number }): HostileRequest[] {
+export function generateHostileRequests(
+  ops: Operation[],
+  ctx: Context,
+  opts: { seed: number; total: number },
+): HostileRequest[] {
   const r = rng(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const perOp = Math.ceil(opts.total / ops.length);
@@ -304,10 +373,17 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         pathValues[p.name] = known && r() < 0.7 ? known : pick(UUIDS);
       }
       const query: [string, string][] = [];
-      for (const p of queryParams) if (p.required || r() < 0.3) query.push([p.name, encodeURIComponent(String(sample(p.schema, r)))]);
+      for (const p of queryParams)
+        if (p.required || r() < 0.3) query.push([p.name, encodeURIComponent(String(sample(p.schema, r)))]);
       const headers: Record<string, string> = {};
       if (op.secured) headers.Authorization = `Bearer ${pick(ctx.keys)}`;
-      return { pathValues, query, body: jsonSchema ? sample(jsonSchema, r) : undefined, contentType: hasBody ? 'application/json' : undefined, headers };
+      return {
+        pathValues,
+        query,
+        body: jsonSchema ? sample(jsonSchema, r) : undefined,
+        contentType: hasBody ? 'application/json' : undefined,
+        headers,
+      };
     };
 
     const finish = (kind: string, d: Draft, reject: boolean, status?: number, bodyBytes?: Buffer): HostileRequest => {
@@ -315,7 +391,16 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
       let body = bodyBytes;
       if (!body && d.body !== undefined && hasBody) body = jsonBytes(d.body);
       if (d.contentType) headers['Content-Type'] = d.contentType;
-      return { operationId: op.operationId, kind, method: op.method, target: target(op, d), headers, body, reject, status };
+      return {
+        operationId: op.operationId,
+        kind,
+        method: op.method,
+        target: target(op, d),
+        headers,
+        body,
+        reject,
+        status,
+      };
     };
 
     // Each mutation returns a request or null when it does not apply to this operation.
@@ -345,21 +430,39 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         const l = pick(strings);
         const s = String(l.value);
         const at = Math.floor(r() * (s.length + 1));
-        return finish('nul-byte', { ...d, body: setAt(d.body, l.path, `${s.slice(0, at)}\u0000${s.slice(at)}`) }, true, 400);
+        return finish(
+          'nul-byte',
+          { ...d, body: setAt(d.body, l.path, `${s.slice(0, at)}\u0000${s.slice(at)}`) },
+          true,
+          400,
+        );
       },
       'nul-key': () => {
         const { d, ls } = bodyLeaves();
-        const objects = ls.filter((l) => l.value && typeof l.value === 'object' && !Array.isArray(l.value)).concat(d.body && typeof d.body === 'object' && !Array.isArray(d.body) ? [{ path: [], schema: {}, value: d.body }] : []);
+        const objects = ls
+          .filter((l) => l.value && typeof l.value === 'object' && !Array.isArray(l.value))
+          .concat(
+            d.body && typeof d.body === 'object' && !Array.isArray(d.body)
+              ? [{ path: [], schema: {}, value: d.body }]
+              : [],
+          );
         if (objects.length === 0) return null;
         const l = pick(objects);
-        return finish('nul-byte', { ...d, body: setAt(d.body, l.path, { ...(l.value as object), 'k\u0000': 1 }) }, true, 400);
+        return finish(
+          'nul-byte',
+          { ...d, body: setAt(d.body, l.path, { ...(l.value as object), 'k\u0000': 1 }) },
+          true,
+          400,
+        );
       },
       'nul-query': () => {
         const strings = queryParams.filter((p) => allowedTypes(p.schema)?.has('string'));
         if (strings.length === 0) return null;
         const d = base();
         const p = pick(strings);
-        d.query = d.query.filter(([k]) => k !== p.name).concat([[p.name, pick(['%00', 'a%00b', '%00%00', 'subj01%00'])]]);
+        d.query = d.query
+          .filter(([k]) => k !== p.name)
+          .concat([[p.name, pick(['%00', 'a%00b', '%00%00', 'subj01%00'])]]);
         return finish('nul-byte', d, true, 400);
       },
       'nul-path': () => {
@@ -373,21 +476,63 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         const ints = ls.filter((l) => branches(l.schema).every((b) => b.type === 'integer'));
         if (ints.length === 0) return null;
         const l = pick(ints);
-        return finish('int-bounds', { ...d, body: setAt(d.body, l.path, pick(badIntegers(branches(l.schema)[0]))) }, true, 400);
+        return finish(
+          'int-bounds',
+          { ...d, body: setAt(d.body, l.path, pick(badIntegers(branches(l.schema)[0]))) },
+          true,
+          400,
+        );
       },
       'int-bounds-query': () => {
-        const ints = queryParams.filter((p) => branches(p.schema).every((b) => b.type === 'integer' || (Array.isArray(b.type) && b.type.includes('integer'))));
+        const ints = queryParams.filter((p) =>
+          branches(p.schema).every(
+            (b) => b.type === 'integer' || (Array.isArray(b.type) && b.type.includes('integer')),
+          ),
+        );
         if (ints.length === 0) return null;
         const d = base();
         const p = pick(ints);
-        const v = pick([...badIntegers(branches(p.schema)[0]).map(String), '1e400', '-1e400', 'NaN', 'Infinity', 'abc', '1_000', '12abc', '%zz', `${'9'.repeat(400)}`]);
+        const v = pick([
+          ...badIntegers(branches(p.schema)[0]).map(String),
+          '1e400',
+          '-1e400',
+          'NaN',
+          'Infinity',
+          'abc',
+          '1_000',
+          '12abc',
+          '%zz',
+          `${'9'.repeat(400)}`,
+        ]);
         d.query = d.query.filter(([k]) => k !== p.name).concat([[p.name, encodeURIComponent(v)]]);
         return finish('int-bounds', d, true, 400);
       },
       'bad-id': () => {
         if (pathParams.length === 0) return null;
         const d = base();
-        const bad = pick(['not-a-uuid', '%', '%zz', '%E0%A4%A', '%2e%2e', '..', 'x'.repeat(3000), '%F0%9F%92%A5', `${UUIDS[0]}x`, `${UUIDS[0].slice(1)}`, '%C0%AF', '1', '-1', 'null', 'undefined', '%20', `${UUIDS[0]}%20`, '%2F', "'%20OR%201=1--", '%3Cscript%3E', `{id}`]);
+        const bad = pick([
+          'not-a-uuid',
+          '%',
+          '%zz',
+          '%E0%A4%A',
+          '%2e%2e',
+          '..',
+          'x'.repeat(3000),
+          '%F0%9F%92%A5',
+          `${UUIDS[0]}x`,
+          `${UUIDS[0].slice(1)}`,
+          '%C0%AF',
+          '1',
+          '-1',
+          'null',
+          'undefined',
+          '%20',
+          `${UUIDS[0]}%20`,
+          '%2F',
+          "'%20OR%201=1--",
+          '%3Cscript%3E',
+          `{id}`,
+        ]);
         d.pathValues[pathParams[0].name] = bad;
         return finish('bad-id', d, true);
       },
@@ -396,26 +541,65 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         const d = base();
         d.pathValues[pathParams[0].name] = pick(['\u00e9', '\u{1F4A5}', '\u0000', 'a b']);
         const body = d.body !== undefined && hasBody ? jsonBytes(d.body) : Buffer.alloc(0);
-        const headers: Record<string, string> = { ...d.headers, 'Content-Length': String(body.length), Connection: 'close' };
+        const headers: Record<string, string> = {
+          ...d.headers,
+          'Content-Length': String(body.length),
+          Connection: 'close',
+        };
         if (d.contentType) headers['Content-Type'] = d.contentType;
         const raw = Buffer.concat([Buffer.from(rawHead(op.method, target(op, d), headers), 'utf8'), body]);
-        return { operationId: op.operationId, kind: 'bad-id', method: op.method, target: target(op, d), headers, raw, reject: true };
+        return {
+          operationId: op.operationId,
+          kind: 'bad-id',
+          method: op.method,
+          target: target(op, d),
+          headers,
+          raw,
+          reject: true,
+        };
       },
       'content-type': () => {
         if (!hasBody) return null;
         const d = base();
-        const wrong = pick(['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'text/json', 'application/octet-stream', 'image/png', 'application/jsonx', 'json', '*/*', ...(op.bodies['multipart/form-data'] ? [] : ['multipart/form-data; boundary=x']), undefined]);
+        const wrong = pick([
+          'text/plain',
+          'application/xml',
+          'application/x-www-form-urlencoded',
+          'text/json',
+          'application/octet-stream',
+          'image/png',
+          'application/jsonx',
+          'json',
+          '*/*',
+          ...(op.bodies['multipart/form-data'] ? [] : ['multipart/form-data; boundary=x']),
+          undefined,
+        ]);
         return finish('content-type', { ...d, contentType: wrong }, true, 415);
       },
       charset: () => {
         if (!jsonSchema) return null;
         const d = base();
-        return finish('content-type', { ...d, contentType: `application/json; charset=${pick(['latin1', 'ebcdic', 'x-unknown', 'us-ascii'])}` }, true, 415);
+        return finish(
+          'content-type',
+          { ...d, contentType: `application/json; charset=${pick(['latin1', 'ebcdic', 'x-unknown', 'us-ascii'])}` },
+          true,
+          415,
+        );
       },
       'no-key': () => {
         if (!op.secured) return null;
         const d = base();
-        const h = pick([undefined, `Bearer ${pick(ctx.badKeys)}`, 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer  ', `Token ${ctx.keys[0]}`, `Bearer ${ctx.keys[0]}x`, `Bearer ${ctx.keys[0].slice(0, -1)}`, `${ctx.keys[0]}`]);
+        const h = pick([
+          undefined,
+          `Bearer ${pick(ctx.badKeys)}`,
+          'Basic dXNlcjpwYXNz',
+          'Bearer',
+          'Bearer  ',
+          `Token ${ctx.keys[0]}`,
+          `Bearer ${ctx.keys[0]}x`,
+          `Bearer ${ctx.keys[0].slice(0, -1)}`,
+          `${ctx.keys[0]}`,
+        ]);
         if (h === undefined) delete d.headers.Authorization;
         else d.headers.Authorization = h;
         // The key is checked before anything else is read: an invalid body still gets 401.
@@ -426,18 +610,51 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         const d = base();
         const [ct, limit] = pick(Object.entries(op.limits));
         const declared = pick([limit + 1, limit * 2, Math.max(2_000_000_000, limit + 1), 2 ** 40]);
-        const headers: Record<string, string> = { ...d.headers, 'Content-Type': ct === 'multipart/form-data' ? 'multipart/form-data; boundary=zzz' : ct, 'Content-Length': String(declared) };
-        const raw = Buffer.concat([Buffer.from(rawHead(op.method, target(op, d), headers)), Buffer.from('{"name": "'.repeat(10))]);
-        return { operationId: op.operationId, kind: 'oversized', method: op.method, target: target(op, d), headers, raw, reject: true, status: 413 };
+        const headers: Record<string, string> = {
+          ...d.headers,
+          'Content-Type': ct === 'multipart/form-data' ? 'multipart/form-data; boundary=zzz' : ct,
+          'Content-Length': String(declared),
+        };
+        const raw = Buffer.concat([
+          Buffer.from(rawHead(op.method, target(op, d), headers)),
+          Buffer.from('{"name": "'.repeat(10)),
+        ]);
+        return {
+          operationId: op.operationId,
+          kind: 'oversized',
+          method: op.method,
+          target: target(op, d),
+          headers,
+          raw,
+          reject: true,
+          status: 413,
+        };
       },
       'oversized-chunked': () => {
         const limit = op.limits['application/json'];
         if (!jsonSchema || !limit || limit > 2 ** 20 || r() < 0.7) return null;
         const d = base();
         const big = JSON.stringify({ pad: 'x'.repeat(limit) });
-        const headers: Record<string, string> = { ...d.headers, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', Connection: 'close' };
-        const raw = Buffer.concat([Buffer.from(rawHead(op.method, target(op, d), headers)), Buffer.from(`${Buffer.byteLength(big).toString(16)}\r\n${big}\r\n0\r\n\r\n`)]);
-        return { operationId: op.operationId, kind: 'oversized', method: op.method, target: target(op, d), headers, raw, reject: true, status: 413 };
+        const headers: Record<string, string> = {
+          ...d.headers,
+          'Content-Type': 'application/json',
+          'Transfer-Encoding': 'chunked',
+          Connection: 'close',
+        };
+        const raw = Buffer.concat([
+          Buffer.from(rawHead(op.method, target(op, d), headers)),
+          Buffer.from(`${Buffer.byteLength(big).toString(16)}\r\n${big}\r\n0\r\n\r\n`),
+        ]);
+        return {
+          operationId: op.operationId,
+          kind: 'oversized',
+          method: op.method,
+          target: target(op, d),
+          headers,
+          raw,
+          reject: true,
+          status: 413,
+        };
       },
       'deep-nesting': () => {
         if (!jsonSchema) return null;
@@ -469,19 +686,47 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         const { d, ls } = bodyLeaves();
         const strict = ls
           .concat(jsonSchema ? [{ path: [], schema: jsonSchema, value: d.body }] : [])
-          .filter((l) => l.value && typeof l.value === 'object' && !Array.isArray(l.value) && branches(l.schema).every((b) => b.type === 'object' && b.additionalProperties === false));
+          .filter(
+            (l) =>
+              l.value &&
+              typeof l.value === 'object' &&
+              !Array.isArray(l.value) &&
+              branches(l.schema).every((b) => b.type === 'object' && b.additionalProperties === false),
+          );
         if (strict.length === 0) return null;
         const l = pick(strict);
-        const key = pick(['__proto__', 'constructor', 'extra', 'isAdmin', '\u{1F4A5}', 'Name', ' name', 'prototype', '$where']);
+        const key = pick([
+          '__proto__',
+          'constructor',
+          'extra',
+          'isAdmin',
+          '\u{1F4A5}',
+          'Name',
+          ' name',
+          'prototype',
+          '$where',
+        ]);
         const v = l.path.length ? { ...(l.value as object) } : { ...(d.body as object) };
-        Object.defineProperty(v, key, { value: pick([1, 'x', { polluted: true }, null]), enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(v, key, {
+          value: pick([1, 'x', { polluted: true }, null]),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
         return finish('extra-field', { ...d, body: setAt(d.body, l.path, v) }, true, 400);
       },
       'missing-required': () => {
         const { d, ls } = bodyLeaves();
         const withRequired = ls
           .concat(jsonSchema ? [{ path: [], schema: jsonSchema, value: d.body }] : [])
-          .filter((l) => l.value && typeof l.value === 'object' && !Array.isArray(l.value) && branches(l.schema).length === 1 && (branches(l.schema)[0].required?.length ?? 0) > 0);
+          .filter(
+            (l) =>
+              l.value &&
+              typeof l.value === 'object' &&
+              !Array.isArray(l.value) &&
+              branches(l.schema).length === 1 &&
+              (branches(l.schema)[0].required?.length ?? 0) > 0,
+          );
         if (withRequired.length === 0) return null;
         const l = pick(withRequired);
         const req = pick(branches(l.schema)[0].required!);
@@ -493,7 +738,23 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
         if (!jsonSchema) return null;
         const d = base();
         const text = JSON.stringify(d.body ?? {});
-        const broken = pick([text.slice(0, Math.max(1, text.length - 1 - Math.floor(r() * 5))), `${text}x`, `${text},`, text.replace(/"/g, "'"), text.replace(/:/, ':NaN,"z":'), `{"a":Infinity}`, `{"a":01}`, `{"a":"\\x41"}`, `{"a":"\\uZZZZ"}`, '{}{}', '"just a string"', '12', 'null', `{"a":"${'\\'.repeat(3)}"}`, '\u0000']);
+        const broken = pick([
+          text.slice(0, Math.max(1, text.length - 1 - Math.floor(r() * 5))),
+          `${text}x`,
+          `${text},`,
+          text.replace(/"/g, "'"),
+          text.replace(/:/, ':NaN,"z":'),
+          `{"a":Infinity}`,
+          `{"a":01}`,
+          `{"a":"\\x41"}`,
+          `{"a":"\\uZZZZ"}`,
+          '{}{}',
+          '"just a string"',
+          '12',
+          'null',
+          `{"a":"${'\\'.repeat(3)}"}`,
+          '\u0000',
+        ]);
         return finish('bad-json', d, true, 400, Buffer.from(broken));
       },
       'bad-encoding': () => {
@@ -518,17 +779,56 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
       },
       'extra-query': () => {
         const d = base();
-        d.query.push([pick(['__proto__[x]', 'constructor[prototype][a]', 'x'.repeat(2000), '%00', 'a[b][c][d][e][f][g][h][i][j][k][l][m][n]', 'limit[]']), pick(['1', '%00', '%', '💥'].map(percentEncodeLoose))]);
+        d.query.push([
+          pick([
+            '__proto__[x]',
+            'constructor[prototype][a]',
+            'x'.repeat(2000),
+            '%00',
+            'a[b][c][d][e][f][g][h][i][j][k][l][m][n]',
+            'limit[]',
+          ]),
+          pick(['1', '%00', '%', '💥'].map(percentEncodeLoose)),
+        ]);
         // Unknown query parameters are ignored by design (reads); a write must still be refused for its broken body.
-        return finish('extra-query', { ...d, body: hasBody ? { ...(typeof d.body === 'object' && d.body ? d.body : {}), __extra__: 1 } : undefined }, hasBody);
+        return finish(
+          'extra-query',
+          {
+            ...d,
+            body: hasBody ? { ...(typeof d.body === 'object' && d.body ? d.body : {}), __extra__: 1 } : undefined,
+          },
+          hasBody,
+        );
       },
       // Paths the service must refuse to read: outside the roots, special files, folders, the wrong kind of file.
       'file-junk': () => {
         const { d, ls } = bodyLeaves();
-        const paths = ls.filter((l) => typeof l.value === 'string' && /path|root/i.test(String(l.path[l.path.length - 1])));
+        const paths = ls.filter(
+          (l) => typeof l.value === 'string' && /path|root/i.test(String(l.path[l.path.length - 1])),
+        );
         if (paths.length === 0) return null;
         const l = pick(paths);
-        const v = pick(['.', '..', '/', 'acts', 'acts/', 'acts/../..', '/dev/zero', '/dev/urandom', '/proc/self/environ', '/proc/self/mem', 'acts/l1.npy/x', 'acts/missing.npy', '\\\\server\\share\\x', 'C:\\x.npy', '~/x.npy', 'acts/%2e%2e/x', 'acts/ids.npy', 'acts/l1.npy', 'x'.repeat(5000)]);
+        const v = pick([
+          '.',
+          '..',
+          '/',
+          'acts',
+          'acts/',
+          'acts/../..',
+          '/dev/zero',
+          '/dev/urandom',
+          '/proc/self/environ',
+          '/proc/self/mem',
+          'acts/l1.npy/x',
+          'acts/missing.npy',
+          '\\\\server\\share\\x',
+          'C:\\x.npy',
+          '~/x.npy',
+          'acts/%2e%2e/x',
+          'acts/ids.npy',
+          'acts/l1.npy',
+          'x'.repeat(5000),
+        ]);
         return finish('file-junk', { ...d, body: setAt(d.body, l.path, v) }, true);
       },
       'wrong-method': () => {
@@ -547,17 +847,28 @@ export function generateHostileRequests(ops: Operation[], ctx: Context, opts: { 
           `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
         const variants = [
           part('name', 'x\u0000y') + part('activations', 'npy', 'a.npy') + part('stimulusIds', '[1]', 'i.json'),
-          part('name', 'ok') + part('position', pick(['2147483648', '-1', '1.5', 'abc', '1e9999'])) + part('activations', 'npy', 'a.npy') + part('stimulusIds', '[1]', 'i.json'),
+          part('name', 'ok') +
+            part('position', pick(['2147483648', '-1', '1.5', 'abc', '1e9999'])) +
+            part('activations', 'npy', 'a.npy') +
+            part('stimulusIds', '[1]', 'i.json'),
           part('name', 'ok'),
           part('name', 'ok') + part('activations', 'junk', 'a.npy') + part('stimulusIds', '[1]', 'i.json'),
-          part('name', 'ok') + part('activations', 'junk', 'a\u0000.npy') + part('stimulusIds', '[1]', '../../etc/passwd'),
+          part('name', 'ok') +
+            part('activations', 'junk', 'a\u0000.npy') +
+            part('stimulusIds', '[1]', '../../etc/passwd'),
           part('name', 'ok') + part('other', 'x', 'o.npy'),
           part('name', 'ok') + part('activations', 'a', 'a.npy') + part('activations', 'b', 'b.npy'),
           `--${boundary}\r\nbroken`,
           '',
         ];
         const body = `${pick(variants)}--${boundary}--\r\n`;
-        return finish('multipart', { ...d, contentType: pick([`multipart/form-data; boundary=${boundary}`, 'multipart/form-data']) }, true, undefined, Buffer.from(body));
+        return finish(
+          'multipart',
+          { ...d, contentType: pick([`multipart/form-data; boundary=${boundary}`, 'multipart/form-data']) },
+          true,
+          undefined,
+          Buffer.from(body),
+        );
       },
     };
 

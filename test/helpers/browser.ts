@@ -48,7 +48,8 @@ export async function launchBrowser(): Promise<Browser> {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     // The pages ask GET /v1/studies whether studies exist; its 404 (no studies yet) is logged by Chromium.
-    if (m.type() === 'error' && !m.location().url.includes('/v1/studies?limit=1')) errors.push(`console: ${m.text()} (${m.location().url})`);
+    if (m.type() === 'error' && !m.location().url.includes('/v1/studies?limit=1'))
+      errors.push(`console: ${m.text()} (${m.location().url})`);
   });
   return {
     context,

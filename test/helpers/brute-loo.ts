@@ -46,7 +46,8 @@ export function bruteLoo(X: DenseMatrix, Y: DenseMatrix, a: number, intercept: b
     }
     for (let t = 0; t < v; t++) {
       const b = new Array(p).fill(0);
-      for (const r of idx) for (let j = 0; j < p; j++) b[j] += (X.data[r * p + j] - mx[j]) * (Y.data[r * v + t] - my[t]);
+      for (const r of idx)
+        for (let j = 0; j < p; j++) b[j] += (X.data[r * p + j] - mx[j]) * (Y.data[r * v + t] - my[t]);
       const w = solve(A, b);
       let pred = my[t];
       for (let j = 0; j < p; j++) pred += (X.data[i * p + j] - mx[j]) * w[j];

@@ -11,22 +11,39 @@ export interface RegisteredSet {
   layerIds: string[];
 }
 
-export async function registerSyntheticSet(app: TestApp, name: string, opts: SyntheticNsdOptions = {}): Promise<RegisteredSet> {
+export async function registerSyntheticSet(
+  app: TestApp,
+  name: string,
+  opts: SyntheticNsdOptions = {},
+): Promise<RegisteredSet> {
   const syn = await writeSyntheticNsd(path.join(app.dataDir, name), { subjects: 1, formats: ['hdf5'], ...opts });
-  const ds = await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name, root: syn.root, manifestPath: syn.manifestPath } });
+  const ds = await app.request('/v1/datasets', {
+    method: 'POST',
+    auth: true,
+    json: { name, root: syn.root, manifestPath: syn.manifestPath },
+  });
   if (ds.status !== 201) throw new Error(`dataset: ${ds.status} ${await ds.text()}`);
   const model = await app.request('/v1/models', { method: 'POST', auth: true, json: { name: `${name}-net` } });
   const modelId = (await model.json()).id;
   const layerIds: string[] = [];
   for (const l of syn.layers) {
-    const res = await app.request(`/v1/models/${modelId}/layers`, { method: 'POST', auth: true, json: { name: l.name, activations: { path: l.activations }, stimulusIds: { path: l.stimulusIds } } });
+    const res = await app.request(`/v1/models/${modelId}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: l.name, activations: { path: l.activations }, stimulusIds: { path: l.stimulusIds } },
+    });
     if (res.status !== 201) throw new Error(`layer: ${res.status} ${await res.text()}`);
     layerIds.push((await res.json()).id);
   }
   return { syn, datasetId: (await ds.json()).id, modelId, layerIds };
 }
 
-export async function waitForJob(app: TestApp, jobId: string, states = ['completed', 'failed', 'cancelled'], timeoutMs = 120_000) {
+export async function waitForJob(
+  app: TestApp,
+  jobId: string,
+  states = ['completed', 'failed', 'cancelled'],
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await (await app.request(`/v1/jobs/${jobId}`)).json();
@@ -46,9 +63,23 @@ export async function registerAlignmentFixture(app: TestApp): Promise<{ datasetI
   await copyFile(`${FIX}/layer.npy`, path.join(app.dataDir, 'layer.npy'));
   await copyFile(`${FIX}/layer_ids.npy`, path.join(app.dataDir, 'layer_ids.npy'));
   const manifest = JSON.parse(await readFile('test/fixtures/nsd/manifest.json', 'utf8'));
-  const ds = await (await app.request('/v1/datasets', { method: 'POST', auth: true, json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest } })).json();
-  const model = await (await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })).json();
-  const layer = await (await app.request(`/v1/models/${model.id}/layers`, { method: 'POST', auth: true, json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } } })).json();
+  const ds = await (
+    await app.request('/v1/datasets', {
+      method: 'POST',
+      auth: true,
+      json: { name: 'fixture', root: path.join(app.dataDir, 'tree'), manifest },
+    })
+  ).json();
+  const model = await (
+    await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'ref-net' } })
+  ).json();
+  const layer = await (
+    await app.request(`/v1/models/${model.id}/layers`, {
+      method: 'POST',
+      auth: true,
+      json: { name: 'ref', activations: { path: 'layer.npy' }, stimulusIds: { path: 'layer_ids.npy' } },
+    })
+  ).json();
   return { datasetId: ds.id, layerId: layer.id };
 }
 

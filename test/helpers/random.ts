@@ -10,10 +10,12 @@ export function randomCsr(rng: Rng, n: number, p: number, k: number): CsrMatrix 
   for (let i = 0; i < n; i++) {
     const cols = new Set<number>();
     while (cols.size < k) cols.add(rng.int(p));
-    [...cols].sort((a, b) => a - b).forEach((c, j) => {
-      indices[i * k + j] = c;
-      values[i * k + j] = Math.abs(rng.normal()) + 0.1;
-    });
+    [...cols]
+      .sort((a, b) => a - b)
+      .forEach((c, j) => {
+        indices[i * k + j] = c;
+        values[i * k + j] = Math.abs(rng.normal()) + 0.1;
+      });
     indptr[i + 1] = (i + 1) * k;
   }
   return { rows: n, cols: p, indptr, indices, values };

@@ -77,7 +77,9 @@ export function rawRequest(port: number, head: string | Buffer, opts: RawOptions
       if (complete()) finish(false);
     });
     socket.on('close', () => finish(true));
-    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err),
+    );
     socket.on('connect', () => {
       socket.write(head);
       (opts.chunks ?? []).forEach((c, i) =>

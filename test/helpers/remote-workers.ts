@@ -39,7 +39,11 @@ export async function registerWideLayer(app: TestApp, set: RegisteredSet, seed: 
   const rng = new Rng(seed);
   const acts = Float32Array.from({ length: stim.length * width }, () => Math.max(0, rng.normal()));
   await writeFile(path.join(app.dataDir, 'wide.npy'), writeNpy(acts, [stim.length, width]));
-  const res = await app.request(`/v1/models/${set.modelId}/layers`, { method: 'POST', auth: true, json: { name: 'wide', activations: { path: 'wide.npy' }, stimulusIds: { path: ids } } });
+  const res = await app.request(`/v1/models/${set.modelId}/layers`, {
+    method: 'POST',
+    auth: true,
+    json: { name: 'wide', activations: { path: 'wide.npy' }, stimulusIds: { path: ids } },
+  });
   if (res.status !== 201) throw new Error(`wide layer: ${res.status} ${await res.text()}`);
   return (await res.json()).id;
 }
@@ -50,7 +54,8 @@ export async function waitForStage(app: TestApp, jobId: string, pattern: RegExp,
   for (;;) {
     const job = await (await app.request(`/v1/jobs/${jobId}`)).json();
     if (job.state === 'running' && pattern.test(job.progress?.stage ?? '')) return job;
-    if (['completed', 'failed', 'cancelled'].includes(job.state)) throw new Error(`job ended (${job.state}) before reaching ${pattern}`);
+    if (['completed', 'failed', 'cancelled'].includes(job.state))
+      throw new Error(`job ended (${job.state}) before reaching ${pattern}`);
     if (Date.now() > deadline) throw new Error(`job never reached ${pattern}: ${JSON.stringify(job)}`);
     await new Promise((r) => setTimeout(r, 100));
   }

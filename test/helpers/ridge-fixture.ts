@@ -20,6 +20,13 @@ export interface RidgeFixtureCase {
 
 /** X of a case, dense or CSR, as float32. */
 export function fixtureSource(c: RidgeFixtureCase): DenseMatrix<Float32Array> | CsrMatrix {
-  if (c.csr) return { rows: c.n, cols: c.p, indptr: Int32Array.from(c.csr.indptr), indices: Int32Array.from(c.csr.indices), values: Float32Array.from(c.csr.values) };
+  if (c.csr)
+    return {
+      rows: c.n,
+      cols: c.p,
+      indptr: Int32Array.from(c.csr.indptr),
+      indices: Int32Array.from(c.csr.indices),
+      values: Float32Array.from(c.csr.values),
+    };
   return { rows: c.n, cols: c.p, data: Float32Array.from(c.X!) };
 }

@@ -9,7 +9,9 @@ export async function rowCounts(prisma: Db): Promise<Record<string, number>> {
   );
   const out: Record<string, number> = {};
   for (const t of tables) {
-    const [{ n }] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${t.schema}"."${t.name}"`);
+    const [{ n }] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM "${t.schema}"."${t.name}"`,
+    );
     out[`${t.schema}.${t.name}`] = Number(n);
   }
   return out;

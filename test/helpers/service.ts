@@ -9,8 +9,19 @@ export interface Started {
   url: string;
 }
 
-function spawnService(dataDir: string, port: number, extraEnv: Record<string, string>): { child: ChildProcess; logs: string[]; stderr: string[] } {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALIGN_DATA_DIR: dataDir, ALIGN_ADMIN_KEY: SERVICE_ADMIN_KEY, LOG_LEVEL: 'info', ...extraEnv };
+function spawnService(
+  dataDir: string,
+  port: number,
+  extraEnv: Record<string, string>,
+): { child: ChildProcess; logs: string[]; stderr: string[] } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    ALIGN_DATA_DIR: dataDir,
+    ALIGN_ADMIN_KEY: SERVICE_ADMIN_KEY,
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
   delete env.DATABASE_URL;
   if (!('ALIGN_PG_PORT' in extraEnv)) delete env.ALIGN_PG_PORT;
   const child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,7 +36,11 @@ function spawnService(dataDir: string, port: number, extraEnv: Record<string, st
 }
 
 /** `npm start` on `dataDir` until /v1/health answers 200. */
-export async function startService(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<Started> {
+export async function startService(
+  dataDir: string,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<Started> {
   const { child, logs } = spawnService(dataDir, port, extraEnv);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
@@ -44,7 +59,11 @@ export async function startService(dataDir: string, port: number, extraEnv: Reco
 }
 
 /** `npm start` expected to fail: its exit code and what it wrote to stderr. */
-export async function startFailing(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; logs: string }> {
+export async function startFailing(
+  dataDir: string,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; logs: string }> {
   const { child, logs, stderr } = spawnService(dataDir, port, extraEnv);
   const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
@@ -54,7 +73,9 @@ export async function startFailing(dataDir: string, port: number, extraEnv: Reco
 
 /** SIGTERM the npm process; resolves true when the service itself shut down cleanly. */
 export async function stopService(s: Started): Promise<boolean> {
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => s.child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    s.child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   s.child.kill('SIGTERM');
   const { code, signal } = await exited;
   // 'close' waits for the service itself (it holds the pipes); npm relays the signal and may end by it.

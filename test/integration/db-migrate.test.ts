@@ -18,7 +18,15 @@ async function rowsOf(url: string) {
   await c.connect();
   try {
     const { rows } = await c.query('SELECT * FROM "_prisma_migrations" ORDER BY started_at');
-    return rows as { id: string; checksum: string; migration_name: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null; logs: string | null }[];
+    return rows as {
+      id: string;
+      checksum: string;
+      migration_name: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+      rolled_back_at: Date | null;
+      logs: string | null;
+    }[];
   } finally {
     await c.end();
   }
@@ -57,7 +65,10 @@ describe('applyMigrations', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'align-mig-'));
     await cp(MIGRATIONS_DIR, dir, { recursive: true });
     const [name] = await applyMigrations(db.url, dir);
-    await writeFile(path.join(dir, name, 'migration.sql'), '-- edited\n' + (await readFile(path.join(dir, name, 'migration.sql'), 'utf8')));
+    await writeFile(
+      path.join(dir, name, 'migration.sql'),
+      '-- edited\n' + (await readFile(path.join(dir, name, 'migration.sql'), 'utf8')),
+    );
     await expect(applyMigrations(db.url, dir)).rejects.toThrow(MigrationError);
     await expect(applyMigrations(db.url, dir)).rejects.toThrow(/modified/);
   });
@@ -73,7 +84,7 @@ describe('applyMigrations', () => {
     await expect(applyMigrations(db.url, dir)).rejects.toThrow(/99990101000000_broken failed/);
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const { rows } = await c.query("SELECT to_regclass('public.\"Half\"') AS t");
+    const { rows } = await c.query('SELECT to_regclass(\'public."Half"\') AS t');
     await c.end();
     expect(rows[0].t).toBeNull();
     expect((await rowsOf(db.url)).map((r) => r.migration_name)).not.toContain('99990101000000_broken');

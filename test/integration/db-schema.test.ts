@@ -33,7 +33,8 @@ interface DmmfIndex {
   fields: { name: string }[];
 }
 
-const dmmf = JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: readFileSync('prisma/schema.prisma', 'utf8') }))).datamodel as {
+const dmmf = JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: readFileSync('prisma/schema.prisma', 'utf8') })))
+  .datamodel as {
   models: DmmfModel[];
   enums: { name: string; values: { name: string }[] }[];
   indexes: DmmfIndex[];
@@ -61,7 +62,8 @@ function expectedUdt(f: DmmfField): string {
 /** Does the schema ask the database for a default? (uuid(), cuid() and @updatedAt are client-side.) */
 function expectsDbDefault(f: DmmfField): boolean {
   if (!f.hasDefaultValue) return false;
-  if (typeof f.default === 'object' && f.default && 'name' in f.default) return ['autoincrement', 'now', 'dbgenerated', 'sequence'].includes(f.default.name);
+  if (typeof f.default === 'object' && f.default && 'name' in f.default)
+    return ['autoincrement', 'now', 'dbgenerated', 'sequence'].includes(f.default.name);
   return true;
 }
 
@@ -80,8 +82,12 @@ afterAll(async () => {
 
 describe('migrated database matches schema.prisma', () => {
   it('has exactly the models as tables (plus _prisma_migrations)', async () => {
-    const { rows } = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
-    expect(rows.map((r) => r.table_name).sort()).toEqual([...dmmf.models.map((m) => m.name), '_prisma_migrations'].sort());
+    const { rows } = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    expect(rows.map((r) => r.table_name).sort()).toEqual(
+      [...dmmf.models.map((m) => m.name), '_prisma_migrations'].sort(),
+    );
   });
 
   it('has every enum with the same values in order', async () => {
@@ -95,14 +101,27 @@ describe('migrated database matches schema.prisma', () => {
 
   for (const model of dmmf.models) {
     it(`table ${model.name}: columns, types, nullability, defaults`, async () => {
-      const { rows } = await client.query<{ column_name: string; udt_name: string; is_nullable: 'YES' | 'NO'; column_default: string | null }>(
+      const { rows } = await client.query<{
+        column_name: string;
+        udt_name: string;
+        is_nullable: 'YES' | 'NO';
+        column_default: string | null;
+      }>(
         "SELECT column_name, udt_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
         [model.name],
       );
-      const actual = Object.fromEntries(rows.map((r) => [r.column_name, { udt: r.udt_name, nullable: r.is_nullable === 'YES', hasDefault: r.column_default !== null }]));
+      const actual = Object.fromEntries(
+        rows.map((r) => [
+          r.column_name,
+          { udt: r.udt_name, nullable: r.is_nullable === 'YES', hasDefault: r.column_default !== null },
+        ]),
+      );
       const scalars = model.fields.filter((f) => f.kind !== 'object');
       const expected = Object.fromEntries(
-        scalars.map((f) => [f.name, { udt: expectedUdt(f), nullable: !f.isRequired || f.isList, hasDefault: expectsDbDefault(f) }]),
+        scalars.map((f) => [
+          f.name,
+          { udt: expectedUdt(f), nullable: !f.isRequired || f.isList, hasDefault: expectsDbDefault(f) },
+        ]),
       );
       expect(actual).toEqual(expected);
     });
@@ -121,12 +140,27 @@ describe('migrated database matches schema.prisma', () => {
       GROUP BY c.relname, i.indexrelid, i.indisprimary, i.indisunique`);
     const key = (table: string, kind: string, cols: string[]) => `${table}:${kind}:${cols.join(',')}`;
     const actual = rows.map((r) => key(r.table, r.primary ? 'id' : r.unique ? 'unique' : 'normal', r.columns)).sort();
-    const expected = dmmf.indexes.map((i) => key(i.model, i.type, i.fields.map((f) => f.name))).sort();
+    const expected = dmmf.indexes
+      .map((i) =>
+        key(
+          i.model,
+          i.type,
+          i.fields.map((f) => f.name),
+        ),
+      )
+      .sort();
     expect(actual).toEqual(expected);
   });
 
   it('has every relation as a foreign key with the declared referential actions', async () => {
-    const { rows } = await client.query<{ table: string; columns: string[]; ref_table: string; ref_columns: string[]; on_delete: string; on_update: string }>(`
+    const { rows } = await client.query<{
+      table: string;
+      columns: string[];
+      ref_table: string;
+      ref_columns: string[];
+      on_delete: string;
+      on_update: string;
+    }>(`
       SELECT c.relname AS table, rc.relname AS ref_table, con.confdeltype AS on_delete, con.confupdtype AS on_update,
         (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(n, ord) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS columns,
         (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(n, ord) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n) AS ref_columns
@@ -135,13 +169,17 @@ describe('migrated database matches schema.prisma', () => {
       WHERE con.contype = 'f' AND n.nspname = 'public'`);
     // pg_constraint action codes; Prisma's defaults: Restrict for required relations, SetNull for optional ones.
     const code: Record<string, string> = { Cascade: 'c', Restrict: 'r', NoAction: 'a', SetNull: 'n', SetDefault: 'd' };
-    const actual = rows.map((r) => `${r.table}(${r.columns}) -> ${r.ref_table}(${r.ref_columns}) del=${r.on_delete} upd=${r.on_update}`).sort();
+    const actual = rows
+      .map((r) => `${r.table}(${r.columns}) -> ${r.ref_table}(${r.ref_columns}) del=${r.on_delete} upd=${r.on_update}`)
+      .sort();
     const expected: string[] = [];
     for (const m of dmmf.models) {
       for (const f of m.fields) {
         if (f.kind !== 'object' || !f.relationFromFields?.length) continue;
         const onDelete = f.relationOnDelete ?? (f.isRequired ? 'Restrict' : 'SetNull');
-        expected.push(`${m.name}(${f.relationFromFields}) -> ${f.type}(${f.relationToFields}) del=${code[onDelete]} upd=c`);
+        expected.push(
+          `${m.name}(${f.relationFromFields}) -> ${f.type}(${f.relationToFields}) del=${code[onDelete]} upd=c`,
+        );
       }
     }
     expect(actual).toEqual(expected.sort());

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
 
-
 /** Printed tables: subject -> representation -> layer -> ROI -> value. */
 function parseTables(out: string): Map<string, Map<string, Map<string, Map<string, number | null>>>> {
   const result = new Map<string, Map<string, Map<string, Map<string, number | null>>>>();
@@ -24,7 +23,9 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
       continue;
     }
     if (line === 'neurons' || line === 'SAE latents' || line === 'SAE - neurons' || line === 'q (SAE - neurons)') {
-      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference', 'q (SAE - neurons)': 'q' }[line]!;
+      rep = { neurons: 'neurons', 'SAE latents': 'sae', 'SAE - neurons': 'difference', 'q (SAE - neurons)': 'q' }[
+        line
+      ]!;
       result.get(subject)!.set(rep, new Map());
       continue;
     }
@@ -39,21 +40,38 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
     }
     if (subject && rep && rois.length && cells.length === rois.length + 1 && /^[ab]\.block\d$/.test(cells[0])) {
       // '*' marks SAE - neurons cells with q < 0.05
-      result.get(subject)!.get(rep)!.set(cells[0], new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1].replace(/\*$/, ''))])));
+      result
+        .get(subject)!
+        .get(rep)!
+        .set(
+          cells[0],
+          new Map(rois.map((r, i) => [r, cells[i + 1] === '-' ? null : Number(cells[i + 1].replace(/\*$/, ''))])),
+        );
     }
   }
   return result;
 }
 
 /** The per-cell list: subject|layer|roi -> difference, bootstrap interval, p, q. */
-function parseCells(out: string): Map<string, { difference: number; lower: number; upper: number; p: number; q: number }> {
+function parseCells(
+  out: string,
+): Map<string, { difference: number; lower: number; upper: number; p: number; q: number }> {
   const cells = new Map<string, { difference: number; lower: number; upper: number; p: number; q: number }>();
   let subject = '';
   for (const line of out.split('\n')) {
     const m = /^(subj\d\d): ridge/.exec(line);
     if (m) subject = m[1];
-    const c = /^([ab]\.block\d)\s+(\S+)\s+([+-][\d.]+)\s+\[([+-][\d.]+), ([+-][\d.]+)\]\s+(\S+)\s+(\S+)( \*)?$/.exec(line);
-    if (c) cells.set(`${subject}|${c[1]}|${c[2]}`, { difference: Number(c[3]), lower: Number(c[4]), upper: Number(c[5]), p: Number(c[6]), q: Number(c[7]) });
+    const c = /^([ab]\.block\d)\s+(\S+)\s+([+-][\d.]+)\s+\[([+-][\d.]+), ([+-][\d.]+)\]\s+(\S+)\s+(\S+)( \*)?$/.exec(
+      line,
+    );
+    if (c)
+      cells.set(`${subject}|${c[1]}|${c[2]}`, {
+        difference: Number(c[3]),
+        lower: Number(c[4]),
+        upper: Number(c[5]),
+        p: Number(c[6]),
+        q: Number(c[7]),
+      });
   }
   return cells;
 }
@@ -69,7 +87,12 @@ describe('npm run demo', () => {
     await chmod(base, 0o755);
     dirs.push(base);
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, ALIGN_DATA_DIR: path.join(base, 'data'), PORT: String(port), ALIGN_PG_PORT: String(await freePort()) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ALIGN_DATA_DIR: path.join(base, 'data'),
+      PORT: String(port),
+      ALIGN_PG_PORT: String(await freePort()),
+    };
     delete env.DATABASE_URL;
     delete env.ALIGN_ADMIN_KEY;
     const child = spawn('npm', ['run', 'demo', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,14 +103,14 @@ describe('npm run demo', () => {
     const deadline = Date.now() + 420_000; // generous: the machine may be shared; the demo itself takes about a minute
     while (!out.includes('serving; press Ctrl-C')) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill("SIGKILL");
+        child.kill('SIGKILL');
         throw new Error(`demo did not reach serving:\n${out}`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     try {
       expect(out).toMatch(/demo finished in [\d.]+ s/);
-      expect(out).toContain("* q < 0.05: Benjamini-Hochberg");
+      expect(out).toContain('* q < 0.05: Benjamini-Hochberg');
       const tables = parseTables(out);
       expect([...tables.keys()]).toEqual(['subj01', 'subj02']);
       const url = `http://127.0.0.1:${port}`;
@@ -101,12 +124,26 @@ describe('npm run demo', () => {
       expect(study.state).toBe('succeeded');
       type Row = { subject: string; layer: string; representation: string; roi: string; value: number };
       const served = (subject: string, layer: string, rep: string, roi: string) =>
-        study.results.find((r: Row) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi)?.value as number;
+        study.results.find(
+          (r: Row) => r.subject === subject && r.layer === layer && r.representation === rep && r.roi === roi,
+        )?.value as number;
       // ROIs of two atlases, one a union
-      expect(new Set(study.results.map((r: { atlas: string }) => r.atlas))).toEqual(new Set(['prf-visualrois', 'nsdgeneral']));
+      expect(new Set(study.results.map((r: { atlas: string }) => r.atlas))).toEqual(
+        new Set(['prf-visualrois', 'nsdgeneral']),
+      );
       // SAE - neurons with its q-values and, per cell, the bootstrap interval and permutation p stored by the study
-      type Cell = { subject: string; layerName: string; roi: string; difference: number; q: number; p: number; pMethod: string; bootstrapCi: { lower: number; upper: number } };
-      const cmp = (await (await fetch(`${url}/v1/studies/${studyId}/comparisons?a=neurons&b=sae`)).json()).cells as Cell[];
+      type Cell = {
+        subject: string;
+        layerName: string;
+        roi: string;
+        difference: number;
+        q: number;
+        p: number;
+        pMethod: string;
+        bootstrapCi: { lower: number; upper: number };
+      };
+      const cmp = (await (await fetch(`${url}/v1/studies/${studyId}/comparisons?a=neurons&b=sae`)).json())
+        .cells as Cell[];
       expect(cmp).toHaveLength(2 * 5 * 6);
       const listed = parseCells(out);
       expect(listed.size).toBe(cmp.length);
@@ -117,7 +154,9 @@ describe('npm run demo', () => {
         expect(Math.abs(got.lower - c.bootstrapCi.lower)).toBeLessThanOrEqual(5e-5 + 1e-9);
         expect(Math.abs(got.upper - c.bootstrapCi.upper)).toBeLessThanOrEqual(5e-5 + 1e-9);
         expect(Math.abs(got.q - c.q)).toBeLessThanOrEqual(Math.max(5e-5, c.q * 0.05) + 1e-9);
-        expect(Math.abs((tables.get(c.subject)!.get('q')!.get(c.layerName)!.get(c.roi) as number) - c.q)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(
+          Math.abs((tables.get(c.subject)!.get('q')!.get(c.layerName)!.get(c.roi) as number) - c.q),
+        ).toBeLessThanOrEqual(5e-5 + 1e-9);
       }
       let cells = 0;
       for (const [subject, reps] of tables) {
@@ -127,7 +166,10 @@ describe('npm run demo', () => {
           for (const [layer, rois] of layers) {
             expect([...rois.keys()]).toEqual(['V1v', 'V2v', 'V3v', 'hV4', 'V1', 'nsdgeneral']);
             for (const [roi, printed] of rois) {
-              const want = rep === 'difference' ? served(subject, layer, 'sae', roi) - served(subject, layer, 'neurons', roi) : served(subject, layer, rep, roi);
+              const want =
+                rep === 'difference'
+                  ? served(subject, layer, 'sae', roi) - served(subject, layer, 'neurons', roi)
+                  : served(subject, layer, rep, roi);
               expect(printed).not.toBeNull();
               expect(Math.abs((printed as number) - want)).toBeLessThanOrEqual(5e-5 + 1e-9);
               cells++;

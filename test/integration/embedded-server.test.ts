@@ -90,7 +90,9 @@ describe('embedded PostgreSQL per data directory', () => {
   it('says in one sentence when the configured port is taken', async () => {
     const base = await openBase('align-busy-');
     const busy: Server = createServer();
-    const port = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+    );
     try {
       const res = await startFailing(path.join(base, 'data'), await freePort(), { ALIGN_PG_PORT: String(port) });
       expect(res.code).not.toBe(0);
@@ -125,15 +127,19 @@ describe('embedded PostgreSQL per data directory', () => {
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   }, 240_000);
 
-  it.runIf(process.getuid?.() === 0)('as root, says in one sentence when the postgres user cannot enter the data folder', async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'align-closed-'));
-    dirs.push(base);
-    await chmod(base, 0o700); // like /root
-    await mkdir(path.join(base, 'data'));
-    const res = await startFailing(path.join(base, 'data'), await freePort());
-    expect(res.code).not.toBe(0);
-    const line = expectOneSentence(res.stderr);
-    expect(line).toContain(`cannot enter ${base}`);
-    expect(line).toMatch(/chmod o\+x|DATABASE_URL/);
-  }, 120_000);
+  it.runIf(process.getuid?.() === 0)(
+    'as root, says in one sentence when the postgres user cannot enter the data folder',
+    async () => {
+      const base = await mkdtemp(path.join(os.tmpdir(), 'align-closed-'));
+      dirs.push(base);
+      await chmod(base, 0o700); // like /root
+      await mkdir(path.join(base, 'data'));
+      const res = await startFailing(path.join(base, 'data'), await freePort());
+      expect(res.code).not.toBe(0);
+      const line = expectOneSentence(res.stderr);
+      expect(line).toContain(`cannot enter ${base}`);
+      expect(line).toMatch(/chmod o\+x|DATABASE_URL/);
+    },
+    120_000,
+  );
 });

@@ -46,7 +46,12 @@ async function waitForState(id: string, states: string[], timeoutMs = 30_000) {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: db.url, ALIGN_JOB_RETRIES: '1', ALIGN_JOB_POLL_SECONDS: '0.5', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    ALIGN_JOB_RETRIES: '1',
+    ALIGN_JOB_POLL_SECONDS: '0.5',
+    LOG_LEVEL: 'silent',
+  });
   queue = await startJobQueue({
     databaseUrl: db.url,
     prisma: db.prisma,

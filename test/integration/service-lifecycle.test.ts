@@ -9,9 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
-import { logLine, SERVICE_ADMIN_KEY as ADMIN_KEY, startService, stopService as stop, type Started } from '../helpers/service';
+import {
+  logLine,
+  SERVICE_ADMIN_KEY as ADMIN_KEY,
+  startService,
+  stopService as stop,
+  type Started,
+} from '../helpers/service';
 
-const start = (dataDir: string, port: number, pgPort: number): Promise<Started> => startService(dataDir, port, { ALIGN_PG_PORT: String(pgPort) });
+const start = (dataDir: string, port: number, pgPort: number): Promise<Started> =>
+  startService(dataDir, port, { ALIGN_PG_PORT: String(pgPort) });
 
 function appliedMigrations(logs: string[]): string[] {
   return logLine(logs, 'database ready').appliedMigrations as string[];

@@ -20,8 +20,11 @@ afterAll(cleanupTempDirs);
 
 describe('readActivations', () => {
   for (const [name, exp] of [
-    ['acts_f8_c.npy', expected32], ['acts_f4_c.npy', expected32], ['acts_f2_c.npy', expected16],
-    ['acts_f4_f.npy', expected32], ['acts_f8_f.npy', expected32],
+    ['acts_f8_c.npy', expected32],
+    ['acts_f4_c.npy', expected32],
+    ['acts_f2_c.npy', expected16],
+    ['acts_f4_f.npy', expected32],
+    ['acts_f8_f.npy', expected32],
   ] as const) {
     it(`reads ${name} as numpy does (C order)`, async () => {
       const m = await readActivations(f(name));
@@ -30,7 +33,11 @@ describe('readActivations', () => {
     });
   }
 
-  for (const [ds, exp] of [['layer/acts', expected32], ['layer/acts_f8', expected32], ['layer/acts_f2', expected16]] as const) {
+  for (const [ds, exp] of [
+    ['layer/acts', expected32],
+    ['layer/acts_f8', expected32],
+    ['layer/acts_f2', expected16],
+  ] as const) {
     it(`reads HDF5 dataset ${ds}, also in one-row slabs`, async () => {
       const m = await readActivations(f('acts.h5'), { dataset: ds });
       expect([m.rows, m.cols]).toEqual([13, 6]);
@@ -50,7 +57,14 @@ describe('readActivations', () => {
 
 describe('readStimulusIds', () => {
   it('reads the same ids from npy (i8, i4), json, csv (named and plain) and HDF5', async () => {
-    for (const [file, opts] of [['ids.npy', {}], ['ids_i4.npy', {}], ['ids.json', {}], ['ids.csv', {}], ['ids_plain.csv', {}], ['acts.h5', { dataset: 'nsd_ids' }]] as const) {
+    for (const [file, opts] of [
+      ['ids.npy', {}],
+      ['ids_i4.npy', {}],
+      ['ids.json', {}],
+      ['ids.csv', {}],
+      ['ids_plain.csv', {}],
+      ['acts.h5', { dataset: 'nsd_ids' }],
+    ] as const) {
       expect(Array.from(await readStimulusIds(f(file), opts))).toEqual(ids);
     }
   });

@@ -21,7 +21,10 @@ import { DEFAULT_PREPROCESSING, encodeSparse, type TopKSae } from '../../src/sae
 import { initTopKSaeWeights } from '../../src/sae/model';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fake-cuda-'));
-const canBuild = nativeAvailable() && existsSync(path.resolve('native/cuda/build/Release/align_cuda.node')) && !existsSync('/dev/nvidiactl') &&
+const canBuild =
+  nativeAvailable() &&
+  existsSync(path.resolve('native/cuda/build/Release/align_cuda.node')) &&
+  !existsSync('/dev/nvidiactl') &&
   (() => {
     try {
       execFileSync('cc', ['--version'], { stdio: 'ignore' });
@@ -34,8 +37,19 @@ const canBuild = nativeAvailable() && existsSync(path.resolve('native/cuda/build
 beforeAll(() => {
   if (!canBuild) return;
   const so = path.join(dir, 'libfake.so');
-  execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', so, 'test/fixtures/fake-cuda/fake_cuda.c', '-I/usr/include/x86_64-linux-gnu', '-lopenblas', '-llapacke']);
-  for (const n of ['libcudart.so.13', 'libcublas.so.13', 'libcusolver.so.12', 'libcusparse.so.12']) copyFileSync(so, path.join(dir, n));
+  execFileSync('cc', [
+    '-O2',
+    '-shared',
+    '-fPIC',
+    '-o',
+    so,
+    'test/fixtures/fake-cuda/fake_cuda.c',
+    '-I/usr/include/x86_64-linux-gnu',
+    '-lopenblas',
+    '-llapacke',
+  ]);
+  for (const n of ['libcudart.so.13', 'libcublas.so.13', 'libcusolver.so.12', 'libcusparse.so.12'])
+    copyFileSync(so, path.join(dir, n));
   // Read on the first use of the GPU path in this process (this file runs in its own process).
   process.env.ALIGN_CUDA_LIB_DIRS = dir;
 });
@@ -117,7 +131,7 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
     ['dense dual', () => rand(80, 120), 10],
     ['dense primal, direct residuals', () => rand(150, 40), 6],
     ['CSR latents (densified by cusparseSparseToDense), dual', () => csr(90, 120, 40), 12],
-  ] as const)('ridge fold engine cuda: %s gives the CPU path\'s alphas and scores', (_name, make, v) => {
+  ] as const)("ridge fold engine cuda: %s gives the CPU path's alphas and scores", (_name, make, v) => {
     const X = make();
     const Y = rand(X.rows, v) as DenseMatrix<Float32Array>;
     const assignment = kFoldAssignment(X.rows, 5, 3);
@@ -135,7 +149,14 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
     expect(useCuda({ kind: 'gemm', flops: n * d * m })).not.toBeNull();
     const weights = initTopKSaeWeights(d, m, rng);
     for (let j = 0; j < m; j++) weights.bEnc[j] = 0.01 * rng.normal();
-    const sae: TopKSae = { inputDim: d, latentDim: m, k, preprocessing: { ...DEFAULT_PREPROCESSING }, weights, metadata: {} };
+    const sae: TopKSae = {
+      inputDim: d,
+      latentDim: m,
+      k,
+      preprocessing: { ...DEFAULT_PREPROCESSING },
+      weights,
+      metadata: {},
+    };
     const X = rand(n, d);
     const gpu = await encodeSparse(sae, X);
     const prev = setCudaEnabled(false);

@@ -25,7 +25,10 @@ afterAll(() => rmSync(empty, { recursive: true, force: true }));
 /** cudaInfo() in a fresh process with the given environment. */
 function childInfo(env: Record<string, string>) {
   const code = "import('./src/compute/linalg/index.ts').then((m) => console.log(JSON.stringify(m.linalgInfo().cuda)))";
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -69,7 +72,8 @@ function targets(X: DenseMatrix | CsrMatrix, v: number): DenseMatrix<Float32Arra
     row.fill(0);
     if ('indptr' in X) for (let q = X.indptr[i]; q < X.indptr[i + 1]; q++) row[X.indices[q]] = X.values[q];
     else row.set(X.data.subarray(i * X.cols, (i + 1) * X.cols));
-    for (let t = 0; t < v; t++) for (let j = 0; j < 12; j++) Y[i * v + t] += row[(j * 7 + t) % X.cols] * ((j + t) % 3 - 1);
+    for (let t = 0; t < v; t++)
+      for (let j = 0; j < 12; j++) Y[i * v + t] += row[(j * 7 + t) % X.cols] * (((j + t) % 3) - 1);
   }
   return { rows: X.rows, cols: v, data: Y };
 }
@@ -85,7 +89,9 @@ function expectSameFit(a: RidgeCvResult, b: RidgeCvResult, tol: number): void {
       else expect(Math.abs(fb.scores[t] - fa.scores[t])).toBeLessThanOrEqual(tol);
     }
     for (let k = 0; k < fa.looErrors!.length; k++) {
-      expect(Math.abs(fb.looErrors![k] - fa.looErrors![k])).toBeLessThanOrEqual(2e-5 * Math.abs(fa.looErrors![k]) + 1e-15);
+      expect(Math.abs(fb.looErrors![k] - fa.looErrors![k])).toBeLessThanOrEqual(
+        2e-5 * Math.abs(fa.looErrors![k]) + 1e-15,
+      );
     }
   });
 }
@@ -109,11 +115,15 @@ describe('ridge without the GPU', () => {
     const r = fitRidgeCv(X, targets(X, 4), { preset: 'encoding', assignment: kFoldAssignment(60, 3, 0) });
     expect(r.info.engine).toBe('ts');
     expect(r.info.engineReason).toMatch(/per-target/);
-    expect(() => fitRidgeCv(X, targets(X, 4), { preset: 'encoding', assignment: kFoldAssignment(60, 3, 0), engine: 'host' })).toThrow(/shared-alpha/);
+    expect(() =>
+      fitRidgeCv(X, targets(X, 4), { preset: 'encoding', assignment: kFoldAssignment(60, 3, 0), engine: 'host' }),
+    ).toThrow(/shared-alpha/);
   });
   it.runIf(!hasGpu)("refuses engine 'cuda' when there is no GPU path", () => {
     const X = dense(40, 5);
-    expect(() => fitRidgeCv(X, targets(X, 2), { preset: 'paper', assignment: kFoldAssignment(40, 2, 0), engine: 'cuda' })).toThrow(/not available/);
+    expect(() =>
+      fitRidgeCv(X, targets(X, 2), { preset: 'paper', assignment: kFoldAssignment(40, 2, 0), engine: 'cuda' }),
+    ).toThrow(/not available/);
   });
 });
 
@@ -127,17 +137,23 @@ const foldCases: { name: string; X: () => DenseMatrix | CsrMatrix; v: number; fo
   { name: 'dense, forced dual on a tall design', X: () => dense(80, 20), v: 6, form: 'dual' },
 ];
 
-describe.runIf(nativeAvailable()).each(foldCases)('GPU fold orchestration on host BLAS: $name', ({ X: make, v, form }) => {
-  const X = make();
-  const Y = targets(X, v);
-  const assignment = kFoldAssignment(X.rows, 5, 1);
-  it.each(['paper', 'paper-centred', 'centred-own-means', 'unit-norm-columns'] as const)('%s: same alphas and ranks, LOO errors within 2e-5 (relative), scores within 1e-6', (preset) => {
-    const ts = fitRidgeCv(X, Y, { preset, assignment, engine: 'ts', precision: 'f64', form });
-    const host = fitRidgeCv(X, Y, { preset, assignment, engine: 'host', form });
-    expect(host.info.engine).toBe('host');
-    expectSameFit(ts, host, 1e-6);
-  });
-});
+describe.runIf(nativeAvailable()).each(foldCases)(
+  'GPU fold orchestration on host BLAS: $name',
+  ({ X: make, v, form }) => {
+    const X = make();
+    const Y = targets(X, v);
+    const assignment = kFoldAssignment(X.rows, 5, 1);
+    it.each(['paper', 'paper-centred', 'centred-own-means', 'unit-norm-columns'] as const)(
+      '%s: same alphas and ranks, LOO errors within 2e-5 (relative), scores within 1e-6',
+      (preset) => {
+        const ts = fitRidgeCv(X, Y, { preset, assignment, engine: 'ts', precision: 'f64', form });
+        const host = fitRidgeCv(X, Y, { preset, assignment, engine: 'host', form });
+        expect(host.info.engine).toBe('host');
+        expectSameFit(ts, host, 1e-6);
+      },
+    );
+  },
+);
 
 describe.runIf(nativeAvailable())('ridgeFold argument checks', () => {
   const train = { kind: 'sparse' as const, s: csr(10, 6, 2), u: null, w: null };
@@ -148,7 +164,9 @@ describe.runIf(nativeAvailable())('ridgeFold argument checks', () => {
     expect(() => runDeviceFold('host', bad, test, Y, [1])).toThrow(/column index out of range/);
   });
   it('rejects targets whose length does not match the rows', () => {
-    expect(() => runDeviceFold('host', train, test, { rows: 10, cols: 3, data: new Float32Array(20) }, [1])).toThrow(/rows x targets/);
+    expect(() => runDeviceFold('host', train, test, { rows: 10, cols: 3, data: new Float32Array(20) }, [1])).toThrow(
+      /rows x targets/,
+    );
   });
   it('rejects non-positive alphas', () => {
     expect(() => runDeviceFold('host', train, test, Y, [1, 0])).toThrow(/positive/);

@@ -26,7 +26,9 @@ describe("folds: order 'activations' reproduces the authors' KFold over their ac
     expect(fx.nsdId).not.toEqual(fx.activations);
   });
   it('an evaluated id without an activation row is named', () => {
-    expect(() => kFoldAssignmentOrdered([...fx.evaluated, 5], fx.fileIds, 5, 42, 'activations')).toThrow(/stimulus id 5 /);
+    expect(() => kFoldAssignmentOrdered([...fx.evaluated, 5], fx.fileIds, 5, 42, 'activations')).toThrow(
+      /stimulus id 5 /,
+    );
   });
 });
 
@@ -47,7 +49,7 @@ describe('RSA over all stimuli and linear CKA, biased and debiased (Song et al. 
   });
   it('debiasing removes the inflation of independent wide representations (few stimuli, many units)', () => {
     let s = 1;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
     const A = { rows: 30, cols: 500, data: Float64Array.from({ length: 15000 }, rnd) };
     const B = { rows: 30, cols: 400, data: Float64Array.from({ length: 12000 }, rnd) };
     expect(linearCka(A, B)).toBeGreaterThan(0.5);
@@ -73,13 +75,18 @@ describe('noise ceiling inside fitRidgeCv', () => {
   const n = 100;
   const X = { rows: n, cols: 6, data: Float32Array.from({ length: n * 6 }, () => Math.max(0, rng.normal())) };
   const Y = { rows: n, cols: 3, data: new Float32Array(n * 3) };
-  for (let i = 0; i < n; i++) for (let t = 0; t < 3; t++) Y.data[i * 3 + t] = X.data[i * 6 + t] + X.data[i * 6 + t + 1] + 0.3 * rng.normal();
+  for (let i = 0; i < n; i++)
+    for (let t = 0; t < 3; t++) Y.data[i * 3 + t] = X.data[i * 6 + t] + X.data[i * 6 + t + 1] + 0.3 * rng.normal();
   const assignment = kFoldAssignment(n, 5, 0);
   const nc = Float32Array.from([40, 40, 40]);
 
   it('Pearson-scored presets are normalised with the sign kept; cosine-scored presets are not', () => {
     const res = fitRidgeCv(X, Y, { preset: 'encoding', assignment, noiseCeiling: nc });
-    for (let t = 0; t < 3; t++) expect(res.noiseCeiling!.normalised[t]).toBeCloseTo((res.targetScores[t] * Math.abs(res.targetScores[t])) / 0.4, 5);
+    for (let t = 0; t < 3; t++)
+      expect(res.noiseCeiling!.normalised[t]).toBeCloseTo(
+        (res.targetScores[t] * Math.abs(res.targetScores[t])) / 0.4,
+        5,
+      );
     expect(fitRidgeCv(X, Y, { preset: 'paper', assignment, noiseCeiling: nc }).noiseCeiling).toBeUndefined();
   });
 });
@@ -90,7 +97,10 @@ describe('ridge weights per source unit over an ROI (scikit-learn RidgeCV coef_)
   it("'meanAbs' (default) and the authors' 'l2', per fold and averaged", () => {
     const m = ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, fx.roi);
     m.perFold.forEach((f, i) => close(f, fx.meanAbs[i]));
-    close(m.mean, fx.meanAbs[0].map((v: number, u: number) => (v + fx.meanAbs[1][u]) / 2));
+    close(
+      m.mean,
+      fx.meanAbs[0].map((v: number, u: number) => (v + fx.meanAbs[1][u]) / 2),
+    );
     const l = ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, fx.roi, 'l2');
     l.perFold.forEach((f, i) => close(f, fx.l2[i]));
     expect(() => ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, [fx.targets])).toThrow(/outside/);

@@ -8,7 +8,7 @@ function toCsr(rows: number, cols: number, data: number[]): CsrMatrix {
   const idx: number[] = [];
   const vals: number[] = [];
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) if (data[r * cols + c] !== 0) (idx.push(c), vals.push(data[r * cols + c]));
+    for (let c = 0; c < cols; c++) if (data[r * cols + c] !== 0) idx.push(c), vals.push(data[r * cols + c]);
     indptr[r + 1] = idx.length;
   }
   return { rows, cols, indptr, indices: Int32Array.from(idx), values: Float32Array.from(vals) };
@@ -20,12 +20,36 @@ describe('findLiveColumns', () => {
   // 3: non-zero only in fold 1 (training part of fold 1 dead: dropped); 4: negative values everywhere (kept).
   const assignment = Int32Array.from([0, 0, 1, 1, 2, 2]);
   const data = [
-    1, 0, 1, 0, -1, //
-    0, 0, 2, 0, -2, //
-    3, 0, 0, 5, -3, //
-    0, 0, 4, 0, -4, //
-    0, 0, 0, 0, -5, //
-    2, 0, 0, 0, -6, //
+    1,
+    0,
+    1,
+    0,
+    -1, //
+    0,
+    0,
+    2,
+    0,
+    -2, //
+    3,
+    0,
+    0,
+    5,
+    -3, //
+    0,
+    0,
+    4,
+    0,
+    -4, //
+    0,
+    0,
+    0,
+    0,
+    -5, //
+    2,
+    0,
+    0,
+    0,
+    -6, //
   ];
   it('dense', () => {
     const r = findLiveColumns(denseMatrix(6, 5, Float64Array.from(data)), assignment);

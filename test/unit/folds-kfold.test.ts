@@ -11,9 +11,7 @@ interface KFoldCase {
   head: number[];
   tail: number[];
 }
-const cases: KFoldCase[] = JSON.parse(
-  readFileSync(new URL('../fixtures/folds/kfold.json', import.meta.url), 'utf8'),
-);
+const cases: KFoldCase[] = JSON.parse(readFileSync(new URL('../fixtures/folds/kfold.json', import.meta.url), 'utf8'));
 
 describe('kFoldAssignment equals scikit-learn KFold(shuffle=True)', () => {
   for (const c of cases) {
@@ -47,7 +45,20 @@ describe('assignmentFromMap', () => {
   it('maps ids to folds (object and Map)', () => {
     const ids = [10, 20, 30, 40];
     expect(Array.from(assignmentFromMap(ids, { '10': 1, '20': 0, '30': 1, '40': 0 }))).toEqual([1, 0, 1, 0]);
-    expect(Array.from(assignmentFromMap(ids, new Map([[10, 0], [20, 1], [30, 2], [40, 0]]), 3))).toEqual([0, 1, 2, 0]);
+    expect(
+      Array.from(
+        assignmentFromMap(
+          ids,
+          new Map([
+            [10, 0],
+            [20, 1],
+            [30, 2],
+            [40, 0],
+          ]),
+          3,
+        ),
+      ),
+    ).toEqual([0, 1, 2, 0]);
   });
   it('names the missing id', () => {
     expect(() => assignmentFromMap([1, 2, 3], { '1': 0, '2': 1 })).toThrow(/stimulus id 3 \(row 2\) has no fold/);

@@ -15,16 +15,28 @@ const dir = mkdtempSync(path.join(tmpdir(), 'gpu-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function du(p: string): number {
-  return readdirSync(p, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? du(path.join(p, e.name)) : statSync(path.join(p, e.name)).size), 0);
+  return readdirSync(p, { withFileTypes: true }).reduce(
+    (s, e) => s + (e.isDirectory() ? du(path.join(p, e.name)) : statSync(path.join(p, e.name)).size),
+    0,
+  );
 }
 
 describe.runIf(built)('GPU check bundle', () => {
   const out = path.join(dir, 'bundle');
   it('builds under 64 MiB with Node, the addons, their libraries and run.sh', () => {
-    const line = execFileSync(process.execPath, ['bench/gpu/bundle.mjs', '--fast', '--out', out], { encoding: 'utf8' }).trim();
+    const line = execFileSync(process.execPath, ['bench/gpu/bundle.mjs', '--fast', '--out', out], {
+      encoding: 'utf8',
+    }).trim();
     expect(JSON.parse(line)).toMatchObject({ bundle: out, underLimit: true });
     expect(du(out)).toBeLessThan(64 * 2 ** 20);
-    for (const f of ['run.sh', 'node.gz', 'app/bench/gpu/check.mjs', 'native/build/Release/align_linalg.node', 'native/cuda/build/Release/align_cuda.node', 'lib/libopenblas.so.0.gz']) {
+    for (const f of [
+      'run.sh',
+      'node.gz',
+      'app/bench/gpu/check.mjs',
+      'native/build/Release/align_linalg.node',
+      'native/cuda/build/Release/align_cuda.node',
+      'lib/libopenblas.so.0.gz',
+    ]) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
   }, 180_000);
@@ -32,9 +44,17 @@ describe.runIf(built)('GPU check bundle', () => {
   it('run.sh --dry-run prints one valid JSON line per case, the device fold agreeing with the CPU path', () => {
     const text = execFileSync('sh', [path.join(out, 'run.sh'), '--dry-run'], {
       encoding: 'utf8',
-      env: { ...process.env, ALIGN_GPU_WORK: path.join(dir, 'work'), ALIGN_CUDA_LIB_DIRS: path.join(dir, 'no-cuda-here'), BENCH_SCALE: '0.02' },
+      env: {
+        ...process.env,
+        ALIGN_GPU_WORK: path.join(dir, 'work'),
+        ALIGN_CUDA_LIB_DIRS: path.join(dir, 'no-cuda-here'),
+        BENCH_SCALE: '0.02',
+      },
     });
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.case)).toEqual(['env', 'info', 'A', 'B', 'C', 'SAE']);
     const info = lines[1];
     expect(info).toMatchObject({ dryRun: true, native: true, node: process.version });
@@ -44,7 +64,15 @@ describe.runIf(built)('GPU check bundle', () => {
       expect(c.cpu.engine).toBe('ts');
       expect(c.sameAlphas).toBe(true);
       expect(c.maxAbsScoreDiff).toBeLessThan(1e-4);
-      expect(Object.keys(c.device.seconds)).toEqual(['preprocess', 'gram', 'eigh', 'basis', 'alphaSearch', 'predict', 'total']);
+      expect(Object.keys(c.device.seconds)).toEqual([
+        'preprocess',
+        'gram',
+        'eigh',
+        'basis',
+        'alphaSearch',
+        'predict',
+        'total',
+      ]);
     }
     expect(lines[3].device.form).toBe('dual');
     expect(lines[5]).toMatchObject({ case: 'SAE', rowsWithSameLatents: 1, maxAbsPreActivationDiff: 0 });

@@ -18,7 +18,11 @@ interface EigCase {
 const { cases } = loadFixture<{ cases: EigCase[] }>('eig');
 
 /** max |A - V diag(w) V'| and max |V'V - I|, in float64 loops independent of the library. */
-function residuals(A: DenseMatrix<Float64Array>, w: Float64Array, V: DenseMatrix<Float64Array>): { rec: number; orth: number } {
+function residuals(
+  A: DenseMatrix<Float64Array>,
+  w: Float64Array,
+  V: DenseMatrix<Float64Array>,
+): { rec: number; orth: number } {
   const n = A.rows;
   const v = V.data;
   let rec = 0;
@@ -41,7 +45,7 @@ function residuals(A: DenseMatrix<Float64Array>, w: Float64Array, V: DenseMatrix
 
 function randomSymmetric(n: number, seed: number): DenseMatrix<Float64Array> {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rnd();
   return { rows: n, cols: n, data: a };
@@ -56,13 +60,17 @@ describe('native addon', () => {
   const headers =
     (existsSync('/usr/include/x86_64-linux-gnu/cblas.h') || existsSync('/usr/include/cblas.h')) &&
     existsSync('/usr/include/lapacke.h');
-  it.runIf(headers && process.env.ALIGN_NATIVE !== '0')('is built and loaded where OpenBLAS/LAPACKE headers exist', () => {
-    expect(linalgInfo()).toMatchObject({ native: true });
-    expect(linalgInfo().threads).toBeGreaterThanOrEqual(1);
-  });
+  it.runIf(headers && process.env.ALIGN_NATIVE !== '0')(
+    'is built and loaded where OpenBLAS/LAPACKE headers exist',
+    () => {
+      expect(linalgInfo()).toMatchObject({ native: true });
+      expect(linalgInfo().threads).toBeGreaterThanOrEqual(1);
+    },
+  );
   it('ALIGN_NATIVE=0 disables it for the process (checked in a child process)', () => {
-    const code = "import('./src/compute/linalg/index.ts').then((m) => console.log(JSON.stringify(" +
-      "{ info: m.linalgInfo(), avail: m.nativeAvailable(), prev: m.setNativeEnabled(true), after: m.linalgInfo() })))";
+    const code =
+      "import('./src/compute/linalg/index.ts').then((m) => console.log(JSON.stringify(" +
+      '{ info: m.linalgInfo(), avail: m.nativeAvailable(), prev: m.setNativeEnabled(true), after: m.linalgInfo() })))';
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', code], {
       env: { ...process.env, ALIGN_NATIVE: '0' },
       encoding: 'utf8',

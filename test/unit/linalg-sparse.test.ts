@@ -14,7 +14,9 @@ import {
 import type { CsrMatrix } from '../../src/compute/matrix';
 import { csr, f32, f64, loadFixture, maxAbs, maxAbsDiff, type JsonCsr, type JsonMat } from '../fixtures/linalg/load';
 
-const fx = loadFixture<{ a: JsonCsr; a2: JsonCsr } & Record<'b' | 'bt' | 'd' | 'ab' | 'atb' | 'dat' | 'aa2t' | 'ata' | 'aat', JsonMat>>('sparse');
+const fx = loadFixture<
+  { a: JsonCsr; a2: JsonCsr } & Record<'b' | 'bt' | 'd' | 'ab' | 'atb' | 'dat' | 'aa2t' | 'ata' | 'aat', JsonMat>
+>('sparse');
 const A = csr(fx.a);
 const A2 = csr(fx.a2);
 
@@ -40,7 +42,7 @@ describe.each(['native', 'ts'] as const)('CSR kernels (%s)', (mode) => {
     setNativeEnabled(prev);
   });
 
-  it.skipIf(skip)('csrMatmulDense: A B and A\' B (float32 and float64 B)', () => {
+  it.skipIf(skip)("csrMatmulDense: A B and A' B (float32 and float64 B)", () => {
     const ab = csrMatmulDense(A, f32(fx.b));
     expect(ab.data).toBeInstanceOf(Float32Array);
     close(ab, fx.ab, false);
@@ -49,20 +51,20 @@ describe.each(['native', 'ts'] as const)('CSR kernels (%s)', (mode) => {
     expect(() => csrMatmulDense(A, f32(fx.bt))).toThrow(RangeError);
   });
 
-  it.skipIf(skip)('denseMatmulCsrT: D A\'', () => {
+  it.skipIf(skip)("denseMatmulCsrT: D A'", () => {
     const r = denseMatmulCsrT(f32(fx.d), A);
     expect(r.data).toBeInstanceOf(Float32Array);
     close(r, fx.dat, false);
     expect(() => denseMatmulCsrT(f32(fx.b), A)).toThrow(RangeError);
   });
 
-  it.skipIf(skip)('csrMatmulCsrT: A A2\' (float64)', () => {
+  it.skipIf(skip)("csrMatmulCsrT: A A2' (float64)", () => {
     const r = csrMatmulCsrT(A, A2);
     expect(r.data).toBeInstanceOf(Float64Array);
     close(r, fx.aa2t, true);
   });
 
-  it.skipIf(skip)('csrGram cols (A\'A) and rows (AA\'), exactly symmetric', () => {
+  it.skipIf(skip)("csrGram cols (A'A) and rows (AA'), exactly symmetric", () => {
     const g = csrGram(A, 'cols');
     close(g, fx.ata, true);
     symmetricExact(g);

@@ -26,7 +26,9 @@ interface MetricsCase {
   metrics: Record<MetricName, { fold_scores: number[]; mean: number; sem: number }>;
   rsa_dead_stimuli: number[];
 }
-const cases: MetricsCase[] = JSON.parse(readFileSync(new URL('../fixtures/metrics/metrics.json', import.meta.url), 'utf8'));
+const cases: MetricsCase[] = JSON.parse(
+  readFileSync(new URL('../fixtures/metrics/metrics.json', import.meta.url), 'utf8'),
+);
 
 function decode(b64: string, rows: number, cols: number): DenseMatrix<Float64Array> {
   const buf = Buffer.from(b64, 'base64');
@@ -40,7 +42,7 @@ function toCsr(M: DenseMatrix): CsrMatrix {
   for (let r = 0; r < M.rows; r++) {
     for (let c = 0; c < M.cols; c++) {
       const v = M.data[r * M.cols + c];
-      if (v !== 0) (idx.push(c), vals.push(v));
+      if (v !== 0) idx.push(c), vals.push(v);
     }
     indptr[r + 1] = idx.length;
   }
@@ -111,7 +113,8 @@ describe('metric kernels: invariants', () => {
   const permuteScale = (M: DenseMatrix<Float64Array>, perm: number[], shift = true) => {
     const out = new Float64Array(M.rows * perm.length);
     for (let r = 0; r < M.rows; r++) {
-      for (let c = 0; c < perm.length; c++) out[r * perm.length + c] = 3 * M.data[r * M.cols + perm[c]] + (shift ? 1 + c : 0);
+      for (let c = 0; c < perm.length; c++)
+        out[r * perm.length + c] = 3 * M.data[r * M.cols + perm[c]] + (shift ? 1 + c : 0);
     }
     return denseMatrix(M.rows, perm.length, out);
   };
@@ -142,14 +145,16 @@ describe('metric kernels: invariants', () => {
     let expected = 0;
     for (let i = 0; i < 5; i++) {
       let s = 0;
-      const col = (M: DenseMatrix<Float64Array>, c: number) => Array.from({ length: M.rows }, (_, r) => M.data[r * M.cols + c]);
+      const col = (M: DenseMatrix<Float64Array>, c: number) =>
+        Array.from({ length: M.rows }, (_, r) => M.data[r * M.cols + c]);
       const a = col(X, i);
       const b = col(Y, 0);
       const ma = a.reduce((p, q) => p + q) / a.length;
       const mb = b.reduce((p, q) => p + q) / b.length;
       let saa = 0;
       let sbb = 0;
-      for (let r = 0; r < a.length; r++) (s += (a[r] - ma) * (b[r] - mb)), (saa += (a[r] - ma) ** 2), (sbb += (b[r] - mb) ** 2);
+      for (let r = 0; r < a.length; r++)
+        (s += (a[r] - ma) * (b[r] - mb)), (saa += (a[r] - ma) ** 2), (sbb += (b[r] - mb) ** 2);
       expected += s / Math.sqrt(saa * sbb) / 5;
     }
     expect(soft.score).toBeCloseTo(expected, 12);
@@ -171,13 +176,18 @@ describe('metric kernels: invariants', () => {
       for (let r = 0; r < 8; r++) Q.data[r * 8 + c] /= Math.sqrt(nrm);
     }
     const XQ = new Float64Array(30 * 8);
-    for (let r = 0; r < 30; r++) for (let c = 0; c < 8; c++) for (let k = 0; k < 8; k++) XQ[r * 8 + c] += 2.5 * X.data[r * 8 + k] * Q.data[k * 8 + c];
+    for (let r = 0; r < 30; r++)
+      for (let c = 0; c < 8; c++)
+        for (let k = 0; k < 8; k++) XQ[r * 8 + c] += 2.5 * X.data[r * 8 + k] * Q.data[k * 8 + c];
     expect(linearCka(X, denseMatrix(30, 8, XQ))).toBeCloseTo(1, 12);
     const Y = randn(30, 5);
     const a = linearCka(X, Y);
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(1);
-    for (const [P, Q] of [[X, Y], [Xwide, randn(6, 3)]]) {
+    for (const [P, Q] of [
+      [X, Y],
+      [Xwide, randn(6, 3)],
+    ]) {
       expect(linearCka(P, Q, { form: 'units' })).toBeCloseTo(linearCka(P, Q, { form: 'stimuli' }), 12);
     }
   });
@@ -187,8 +197,14 @@ describe('metric kernels: invariants', () => {
       const X = decode(c.X_b64, c.n, c.px);
       const Y = decode(c.Y_b64, c.n, c.py);
       for (const form of ['units', 'stimuli'] as const) {
-        const r = crossValidateMetric((fold) => linearCka(fold.testX, fold.testY, { form }), X, Y, Int32Array.from(c.assignment));
-        for (let f = 0; f < c.k; f++) expect(Math.abs(r.foldScores[f] - c.metrics.cka.fold_scores[f])).toBeLessThan(1e-9);
+        const r = crossValidateMetric(
+          (fold) => linearCka(fold.testX, fold.testY, { form }),
+          X,
+          Y,
+          Int32Array.from(c.assignment),
+        );
+        for (let f = 0; f < c.k; f++)
+          expect(Math.abs(r.foldScores[f] - c.metrics.cka.fold_scores[f])).toBeLessThan(1e-9);
       }
     }
   });
@@ -203,6 +219,8 @@ describe('metric kernels: invariants', () => {
     const X = randn(10, 3);
     const a = Int32Array.from({ length: 10 }, (_, i) => i % 2);
     expect(() => crossValidateMetric('cka', X, randn(9, 3), a)).toThrow(/10 stimuli but Y has 9/);
-    expect(() => crossValidateMetric('cka', X, denseMatrix(10, 2, new Float64Array(20)), a)).toThrow(/no live target unit/);
+    expect(() => crossValidateMetric('cka', X, denseMatrix(10, 2, new Float64Array(20)), a)).toThrow(
+      /no live target unit/,
+    );
   });
 });

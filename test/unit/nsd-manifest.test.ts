@@ -16,9 +16,22 @@ describe('NSD manifests', () => {
     const m = parseNsdManifest(load('nsd.json'));
     expect(m.betas.format).toBe('hdf5');
     const values = { subject: 'subj01', space: m.space, version: m.betas.version, session: '07', hemi: 'lh.' };
-    expect(fillTemplate(m.betas.hdf5!, values, 'x')).toBe('nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session07.hdf5');
-    expect(fillTemplate(m.atlases[0].file, values, 'x')).toBe('nsddata/ppdata/subj01/func1pt8mm/roi/lh.prf-visualrois.nii.gz');
-    expect(m.atlases.map((a) => a.name)).toEqual(['prf-visualrois', 'streams', 'floc-faces', 'floc-bodies', 'floc-places', 'floc-words', 'nsdgeneral', 'Kastner2015']);
+    expect(fillTemplate(m.betas.hdf5!, values, 'x')).toBe(
+      'nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session07.hdf5',
+    );
+    expect(fillTemplate(m.atlases[0].file, values, 'x')).toBe(
+      'nsddata/ppdata/subj01/func1pt8mm/roi/lh.prf-visualrois.nii.gz',
+    );
+    expect(m.atlases.map((a) => a.name)).toEqual([
+      'prf-visualrois',
+      'streams',
+      'floc-faces',
+      'floc-bodies',
+      'floc-places',
+      'floc-words',
+      'nsdgeneral',
+      'Kastner2015',
+    ]);
     expect(atlasLabels(m.atlases[0])).toEqual({ 1: 'V1v', 2: 'V1d', 3: 'V2v', 4: 'V2d', 5: 'V3v', 6: 'V3d', 7: 'hV4' });
     expect(atlasLabels(m.atlases[1])['7']).toBe('parietal');
     expect(atlasLabels(m.atlases[7])['17']).toBe('V3A');
@@ -26,7 +39,9 @@ describe('NSD manifests', () => {
   });
 
   it('the shipped synthetic manifest is what the writer writes', () => {
-    expect(parseNsdManifest(load('synthetic-nsd.json'))).toEqual(parseNsdManifest(syntheticManifest(['hdf5', 'nifti'], 750)));
+    expect(parseNsdManifest(load('synthetic-nsd.json'))).toEqual(
+      parseNsdManifest(syntheticManifest(['hdf5', 'nifti'], 750)),
+    );
   });
 
   it('bad manifests name the field', () => {
@@ -42,11 +57,17 @@ describe('NSD manifests', () => {
       const m = load('nsd.json');
       mutate(m);
       let e: any;
-      try { parseNsdManifest(m); } catch (x) { e = x; }
+      try {
+        parseNsdManifest(m);
+      } catch (x) {
+        e = x;
+      }
       expect(e, field).toBeInstanceOf(DataValidationError);
       expect(e.field).toBe(field);
     }
-    expect(() => fillTemplate('{subject}/{sesion}', { subject: 's' }, 'manifest.betas.hdf5')).toThrow(DataValidationError);
+    expect(() => fillTemplate('{subject}/{sesion}', { subject: 's' }, 'manifest.betas.hdf5')).toThrow(
+      DataValidationError,
+    );
   });
 
   it('the schema carries descriptions for OpenAPI', () => {
@@ -73,6 +94,8 @@ describe('roiGroups', () => {
 
   it('rejects a group name with "/" naming the field', () => {
     const base = JSON.parse(readFileSync(path.join(MANIFESTS, 'nsd.json'), 'utf8'));
-    expect(() => parseNsdManifest({ ...base, roiGroups: [{ name: 'a/b', members: ['streams/ventral'] }] })).toThrow(/manifest\.roiGroups\[0\]\.name/);
+    expect(() => parseNsdManifest({ ...base, roiGroups: [{ name: 'a/b', members: ['streams/ventral'] }] })).toThrow(
+      /manifest\.roiGroups\[0\]\.name/,
+    );
   });
 });

@@ -9,7 +9,16 @@ import { loadSubjectRoiData } from '../../src/nsd/roi-data';
 import { noiseCeiling } from '../../src/nsd/noise-ceiling';
 import { readStimulusTable, subjectTrialImages } from '../../src/nsd/stimuli';
 import { DataValidationError } from '../../src/nsd/errors';
-import { FIXTURE_DIR, TREE, expectedJson, fixtureManifest, maxRelDiff, npy, cleanupTempDirs, makeTempDir } from './nsd-fixture';
+import {
+  FIXTURE_DIR,
+  TREE,
+  expectedJson,
+  fixtureManifest,
+  maxRelDiff,
+  npy,
+  cleanupTempDirs,
+  makeTempDir,
+} from './nsd-fixture';
 
 const ds = () => openNsdDataset(fixtureManifest(), TREE, [FIXTURE_DIR]);
 const exp = expectedJson();
@@ -37,11 +46,15 @@ describe('NSD dataset on the h5py/nibabel fixture', () => {
 
   it('selects ROI voxels: single label, union within nsdgeneral, hemisphere variant', async () => {
     const d = ds();
-    expect(Array.from((await loadRoiMask(d, 1, { atlas: 'prf-visualrois', labels: ['V1v'] })).voxelIndices)).toEqual(exp.v1v_only);
+    expect(Array.from((await loadRoiMask(d, 1, { atlas: 'prf-visualrois', labels: ['V1v'] })).voxelIndices)).toEqual(
+      exp.v1v_only,
+    );
     const u = await loadRoiMask(d, 1, { atlas: 'prf-visualrois', labels: ['V1v', 4], withinNsdgeneral: true });
     expect(Array.from(u.voxelIndices)).toEqual(exp.selection_v1v_v2d_in_general);
     expect(u.shape).toEqual([7, 5, 4]);
-    expect(Array.from((await loadRoiMask(d, 1, { atlas: 'prf-visualrois', labels: [1], hemisphere: 'lh' })).voxelIndices)).toEqual(exp.lh_v1v);
+    expect(
+      Array.from((await loadRoiMask(d, 1, { atlas: 'prf-visualrois', labels: [1], hemisphere: 'lh' })).voxelIndices),
+    ).toEqual(exp.lh_v1v);
   });
 
   it('unknown labels and atlases throw typed errors naming the field', async () => {
@@ -54,7 +67,12 @@ describe('NSD dataset on the h5py/nibabel fixture', () => {
 
   it('an ROI volume of the wrong shape throws naming the atlas file field', async () => {
     const m = fixtureManifest() as any;
-    m.atlases.push({ name: 'bad', file: 'nsddata/ppdata/{subject}/{space}/roi/badshape.nii.gz', hemispheres: false, labels: { '1': 'x' } });
+    m.atlases.push({
+      name: 'bad',
+      file: 'nsddata/ppdata/{subject}/{space}/roi/badshape.nii.gz',
+      hemispheres: false,
+      labels: { '1': 'x' },
+    });
     const d = openNsdDataset(m, TREE, [FIXTURE_DIR]);
     const e = await loadRoiMask(d, 1, { atlas: 'bad', labels: ['x'] }, [7, 5, 4]).catch((x) => x);
     expect(e).toBeInstanceOf(DataValidationError);
@@ -107,7 +125,11 @@ describe('NSD dataset on the h5py/nibabel fixture', () => {
     m.stimuli = '../../../../../etc/passwd';
     const d = openNsdDataset(m, TREE, [FIXTURE_DIR]);
     let e: any;
-    try { stimuliPath(d); } catch (x) { e = x; }
+    try {
+      stimuliPath(d);
+    } catch (x) {
+      e = x;
+    }
     expect(e).toBeInstanceOf(DataValidationError);
     expect(e.field).toBe('manifest.stimuli');
     const dir = makeTempDir('nsd-link-');
@@ -125,20 +147,34 @@ describe('NSD dataset on the h5py/nibabel fixture', () => {
     const m = fixtureManifest() as any;
     m.betas.format = 'zarr';
     let e: any;
-    try { openNsdDataset(m, TREE, [FIXTURE_DIR]); } catch (x) { e = x; }
+    try {
+      openNsdDataset(m, TREE, [FIXTURE_DIR]);
+    } catch (x) {
+      e = x;
+    }
     expect(e).toBeInstanceOf(DataValidationError);
     expect(e.field).toBe('manifest.betas.format');
   });
 
   it('loadSubjectRoiData combines the ROI, betas and noise ceiling consistently with numpy', async () => {
-    const r = await loadSubjectRoiData(ds(), 1, { atlas: 'prf-visualrois', labels: ['V1v', 'V2d'], withinNsdgeneral: true });
+    const r = await loadSubjectRoiData(ds(), 1, {
+      atlas: 'prf-visualrois',
+      labels: ['V1v', 'V2d'],
+      withinNsdgeneral: true,
+    });
     expect(Array.from(r.voxelIndices)).toEqual(exp.selection_v1v_v2d_in_general);
     const cols = Array.from(r.voxelIndices, (v) => Array.from(sel).indexOf(v));
     const avg = npy('expected_avg.npy').data as Float32Array;
     const nc = npy('expected_nc.npy').data as Float32Array;
     const want = new Float32Array(r.betas.rows * cols.length);
-    for (let i = 0; i < r.betas.rows; i++) cols.forEach((c, j) => (want[i * cols.length + j] = avg[i * sel.length + c]));
+    for (let i = 0; i < r.betas.rows; i++)
+      cols.forEach((c, j) => (want[i * cols.length + j] = avg[i * sel.length + c]));
     expect(maxRelDiff(r.betas.data, want)).toBeLessThan(3e-6);
-    expect(maxRelDiff(r.noiseCeiling!, cols.map((c) => nc[c]))).toBeLessThan(1e-6);
+    expect(
+      maxRelDiff(
+        r.noiseCeiling!,
+        cols.map((c) => nc[c]),
+      ),
+    ).toBeLessThan(1e-6);
   });
 });

@@ -20,7 +20,10 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 describe('writeSyntheticNsd (streaming)', () => {
   const betasFile = (dir: string, s: number, ext: string) =>
-    path.join(dir, `nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session${String(s).padStart(2, '0')}.${ext}`);
+    path.join(
+      dir,
+      `nsddata_betas/ppdata/subj01/func1pt8mm/betas_fithrf_GLMdenoise_RR/betas_session${String(s).padStart(2, '0')}.${ext}`,
+    );
 
   it('writes session by session and never holds the signal of every image', async () => {
     // 40x40x30 voxels x 750 trials = 72 MB per int16 session; 1,500 images: the whole float32 signal would be
@@ -32,10 +35,17 @@ describe('writeSyntheticNsd (streaming)', () => {
     const dir = path.join(makeTempDir('nsd-syn-stream-'), 'set');
     const seen: { session: number; files: string[]; later: boolean[]; arrayBuffers: number }[] = [];
     const r = await writeSyntheticNsd(dir, {
-      subjects: 1, sessions, volumeShape: shape, images: 1500, sharedImages: 100, formats: ['hdf5'],
+      subjects: 1,
+      sessions,
+      volumeShape: shape,
+      images: 1500,
+      sharedImages: 100,
+      formats: ['hdf5'],
       onSession: ({ session, files }) => {
         gc();
-        const later = Array.from({ length: sessions - session }, (_, i) => existsSync(betasFile(dir, session + 1 + i, 'hdf5')));
+        const later = Array.from({ length: sessions - session }, (_, i) =>
+          existsSync(betasFile(dir, session + 1 + i, 'hdf5')),
+        );
         seen.push({ session, files, later, arrayBuffers: process.memoryUsage().arrayBuffers });
       },
     });
@@ -55,7 +65,14 @@ describe('writeSyntheticNsd (streaming)', () => {
     const V = shape[0] * shape[1] * shape[2];
     const dir = path.join(makeTempDir('nsd-syn-slab-'), 'set');
     // 750 x 120 x 2 bytes per plane: 4 planes per slab -> slabs of 4, 4 and 1 planes (create, resize, two slices)
-    await writeSyntheticNsd(dir, { subjects: 1, sessions: 1, volumeShape: shape, images: 400, formats: ['hdf5', 'nifti'], hdf5SlabBytes: 4 * 750 * 120 * 2 });
+    await writeSyntheticNsd(dir, {
+      subjects: 1,
+      sessions: 1,
+      volumeShape: shape,
+      images: 400,
+      formats: ['hdf5', 'nifti'],
+      hdf5SlabBytes: 4 * 750 * 120 * 2,
+    });
     const all = Int32Array.from({ length: V }, (_, i) => i);
     const h5 = await readNsdBetasSession(betasFile(dir, 1, 'hdf5'), 'hdf5', all);
     const nifti = await readNsdBetasSession(betasFile(dir, 1, 'nii.gz'), 'nifti', all);
@@ -71,13 +88,27 @@ describe('writeSyntheticNsd (streaming)', () => {
     const dir = path.join(makeTempDir('nsd-syn-box-'), 'set');
     const box: [number, number, number] = [10, 8, 8];
     const vol: [number, number, number] = [16, 14, 12];
-    await writeSyntheticNsd(dir, { subjects: 1, sessions: 1, volumeShape: vol, images: 400, formats: ['hdf5'], extraAtlases: true, roiBox: box });
+    await writeSyntheticNsd(dir, {
+      subjects: 1,
+      sessions: 1,
+      volumeShape: vol,
+      images: 400,
+      formats: ['hdf5'],
+      extraAtlases: true,
+      roiBox: box,
+    });
     const o = box.map((b, d) => Math.floor((vol[d] - b) / 2));
     const inBox = (i: number) => {
-      const x = i % vol[0], y = Math.floor(i / vol[0]) % vol[1], z = Math.floor(i / (vol[0] * vol[1]));
+      const x = i % vol[0],
+        y = Math.floor(i / vol[0]) % vol[1],
+        z = Math.floor(i / (vol[0] * vol[1]));
       return [x, y, z].every((c, d) => c >= o[d] && c < o[d] + box[d]);
     };
-    for (const [atlas, labels] of [['prf-visualrois', 7], ['floc-faces', 5], ['streams', 7]] as const) {
+    for (const [atlas, labels] of [
+      ['prf-visualrois', 7],
+      ['floc-faces', 5],
+      ['streams', 7],
+    ] as const) {
       const v = await readRoiVolume(path.join(dir, `nsddata/ppdata/subj01/func1pt8mm/roi/${atlas}.nii.gz`), 'x');
       const found = new Set<number>();
       v.labels.forEach((l, i) => {
@@ -88,6 +119,8 @@ describe('writeSyntheticNsd (streaming)', () => {
       });
       expect([...found].sort((a, b) => a - b)).toEqual(Array.from({ length: labels }, (_, i) => i + 1));
     }
-    await expect(writeSyntheticNsd(path.join(dir, 'bad'), { volumeShape: vol, roiBox: [16, 6, 5] })).rejects.toThrow(/roiBox/);
+    await expect(writeSyntheticNsd(path.join(dir, 'bad'), { volumeShape: vol, roiBox: [16, 6, 5] })).rejects.toThrow(
+      /roiBox/,
+    );
   }, 120_000);
 });

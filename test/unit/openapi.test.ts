@@ -13,17 +13,24 @@ describe('openapi.yaml', () => {
     let output = '';
     let code = 0;
     try {
-      output = execFileSync(process.execPath, ['node_modules/@redocly/cli/bin/cli.js', 'lint', 'openapi.yaml', '--format', 'json'], {
-        encoding: 'utf8',
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      output = execFileSync(
+        process.execPath,
+        ['node_modules/@redocly/cli/bin/cli.js', 'lint', 'openapi.yaml', '--format', 'json'],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (err) {
       const e = err as { status: number; stdout: string };
       code = e.status;
       output = e.stdout;
     }
-    const report = JSON.parse(output.slice(output.indexOf('{'))) as { totals: { errors: number }; problems: { message: string; severity: string }[] };
+    const report = JSON.parse(output.slice(output.indexOf('{'))) as {
+      totals: { errors: number };
+      problems: { message: string; severity: string }[];
+    };
     expect(report.problems.filter((p) => p.severity === 'error').map((p) => p.message)).toEqual([]);
     expect(report.totals.errors).toBe(0);
     expect(code).toBe(0);

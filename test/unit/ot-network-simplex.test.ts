@@ -101,7 +101,7 @@ describe('networkSimplex invariants', () => {
     const v = new Float64Array(m).fill(NaN);
     const byRow: number[][] = Array.from({ length: n }, () => []);
     const byCol: number[][] = Array.from({ length: m }, () => []);
-    for (let k = 0; k < plan.mass.length; k++) (byRow[plan.rows[k]].push(k), byCol[plan.cols[k]].push(k));
+    for (let k = 0; k < plan.mass.length; k++) byRow[plan.rows[k]].push(k), byCol[plan.cols[k]].push(k);
     u[0] = 0;
     const stack: ['r' | 'c', number][] = [['r', 0]];
     while (stack.length) {
@@ -117,7 +117,8 @@ describe('networkSimplex invariants', () => {
     // non-degenerate and its positive cells span a tree that fixes the duals.
     expect(u.every((x) => !Number.isNaN(x)) && v.every((x) => !Number.isNaN(x))).toBe(true);
     let minReduced = Infinity;
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) minReduced = Math.min(minReduced, cost[i * m + j] - u[i] - v[j]);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < m; j++) minReduced = Math.min(minReduced, cost[i * m + j] - u[i] - v[j]);
     expect(minReduced).toBeGreaterThan(-1e-9);
   });
 });

@@ -3,7 +3,9 @@ import { canonicalJson, requestHash } from '../../src/services/request-hash';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it('keeps nested members that a key-list replacer would drop', () => {
     expect(canonicalJson({ folds: { k: 3, seed: 12345 } })).toBe('{"folds":{"k":3,"seed":12345}}');

@@ -56,7 +56,12 @@ describe('fitRidgeCv', () => {
   it('encoding preset: per-target alphas, Pearson r, noise-ceiling normalisation with a minimum', () => {
     const { X, Y } = problem(2, 90, 12, 5);
     const nc = Float32Array.from([50, 10, 80, 0, 30]);
-    const res = fitRidgeCv(X, Y, { preset: 'encoding', assignment: kFoldAssignment(90, 5, 1), noiseCeiling: nc, minNoiseCeiling: 25 });
+    const res = fitRidgeCv(X, Y, {
+      preset: 'encoding',
+      assignment: kFoldAssignment(90, 5, 1),
+      noiseCeiling: nc,
+      minNoiseCeiling: 25,
+    });
     for (const f of res.folds) {
       expect(Number.isNaN(f.alpha)).toBe(true);
       expect(f.alphaPerTarget!.length).toBe(5);
@@ -81,7 +86,8 @@ describe('fitRidgeCv', () => {
     const S = randomCsr(rng, n, p, k);
     const D = csrToDense(S);
     const Y: DenseMatrix<Float32Array> = { rows: n, cols: 4, data: new Float32Array(n * 4) };
-    for (let i = 0; i < n; i++) for (let t = 0; t < 4; t++) Y.data[i * 4 + t] = D.data[i * p + t] + D.data[i * p + t + 7] + 0.2 * rng.normal();
+    for (let i = 0; i < n; i++)
+      for (let t = 0; t < 4; t++) Y.data[i * 4 + t] = D.data[i * p + t] + D.data[i * p + t + 7] + 0.2 * rng.normal();
     const assignment = kFoldAssignment(n, 5, 3);
     for (const preset of ['paper', 'paper-centred', 'encoding'] as const) {
       const a = fitRidgeCv(S, Y, { preset, assignment, precision: 'f64' });
@@ -104,7 +110,11 @@ describe('fitRidgeCv', () => {
     const { X, Y } = problem(3, 60, 8, 3);
     const assignment = kFoldAssignment(60, 3, 0);
     const stages: string[] = [];
-    fitRidgeCv(X, Y, { preset: 'paper', assignment, onProgress: (p) => stages.push(`${p.stage}:${p.done}/${p.total}`) });
+    fitRidgeCv(X, Y, {
+      preset: 'paper',
+      assignment,
+      onProgress: (p) => stages.push(`${p.stage}:${p.done}/${p.total}`),
+    });
     expect(stages).toContain('fold:3/3');
     const ctl = new AbortController();
     expect(() =>

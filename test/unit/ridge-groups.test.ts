@@ -14,7 +14,8 @@ function problem(seed: number, n: number, p: number, v: number, sparseK: number 
   const dense = new Float32Array(n * p);
   if (sparseK === null) for (let i = 0; i < dense.length; i++) dense[i] = Math.max(0, rng.normal());
   else {
-    for (let i = 0; i < n; i++) for (let k = 0; k < sparseK; k++) dense[i * p + Math.floor(rng.uniform() * p)] = 0.2 + rng.uniform();
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < sparseK; k++) dense[i * p + Math.floor(rng.uniform() * p)] = 0.2 + rng.uniform();
   }
   const Y: DenseMatrix<Float32Array> = { rows: n, cols: v, data: new Float32Array(n * v) };
   for (let i = 0; i < n; i++) {
@@ -30,7 +31,7 @@ function problem(seed: number, n: number, p: number, v: number, sparseK: number 
     const indices: number[] = [];
     const values: number[] = [];
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < p; j++) if (dense[i * p + j] !== 0) (indices.push(j), values.push(dense[i * p + j]));
+      for (let j = 0; j < p; j++) if (dense[i * p + j] !== 0) indices.push(j), values.push(dense[i * p + j]);
       indptr[i + 1] = indices.length;
     }
     X = { rows: n, cols: p, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
@@ -86,13 +87,21 @@ describe('fitRidgeCvGroups (shared decomposition) equals the per-ROI path', () =
         const assignment = kFoldAssignment(c.n, 4, 3);
         const groups = groupsOf(v);
         const nc = Float32Array.from({ length: v }, (_, t) => 5 + 4 * t);
-        const opts = { preset, assignment, noiseCeiling: preset === 'encoding' ? nc : undefined, minNoiseCeiling: preset === 'encoding' ? 20 : undefined };
+        const opts = {
+          preset,
+          assignment,
+          noiseCeiling: preset === 'encoding' ? nc : undefined,
+          minNoiseCeiling: preset === 'encoding' ? 20 : undefined,
+        };
         const shared = fitRidgeCvGroups(X, Y, groups, opts);
         expect(shared.decompositions).toBe(4); // one per fold for all four groups
         expect(shared.groups).toHaveLength(groups.length);
         groups.forEach((g, i) => {
           const Yg = takeCols(Y, g.columns) as DenseMatrix<Float32Array>;
-          const alone = fitRidgeCv(X, Yg, { ...opts, noiseCeiling: opts.noiseCeiling ? Float32Array.from(g.columns, (col) => nc[col]) : undefined });
+          const alone = fitRidgeCv(X, Yg, {
+            ...opts,
+            noiseCeiling: opts.noiseCeiling ? Float32Array.from(g.columns, (col) => nc[col]) : undefined,
+          });
           expect(alone.folds[0].form).toBe(c.form);
           expectSame(shared.groups[i], alone);
           if (preset === 'encoding') {
@@ -120,6 +129,8 @@ describe('fitRidgeCvGroups (shared decomposition) equals the per-ROI path', () =
   it('names the group whose targets are all dead', () => {
     const { X, Y } = problem(6, 40, 8, 22, null);
     for (let i = 0; i < 40; i++) for (let t = 0; t < 7; t++) Y.data[i * 22 + t] = 0;
-    expect(() => fitRidgeCvGroups(X, Y, groupsOf(22), { preset: 'paper', assignment: kFoldAssignment(40, 4, 0) })).toThrow(/in A$/);
+    expect(() =>
+      fitRidgeCvGroups(X, Y, groupsOf(22), { preset: 'paper', assignment: kFoldAssignment(40, 4, 0) }),
+    ).toThrow(/in A$/);
   });
 });

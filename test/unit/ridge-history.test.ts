@@ -10,19 +10,34 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeAvailable } from '../../src/compute/linalg/index';
 import { fixtureSource, type RidgeFixtureCase } from '../helpers/ridge-fixture';
-import { fitRidgeCv, fitRidgeCvGroups, presetScoreError, type RidgeCvOptions, type RidgeCvResult, type RidgeScore } from '../../src/compute/ridge/index';
+import {
+  fitRidgeCv,
+  fitRidgeCvGroups,
+  presetScoreError,
+  type RidgeCvOptions,
+  type RidgeCvResult,
+  type RidgeScore,
+} from '../../src/compute/ridge/index';
 
 interface Case extends RidgeFixtureCase {
   score: RidgeScore;
   folds: { alpha: number; pred: number[]; scores: number[]; mean: number }[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/ridge/history.json', import.meta.url), 'utf8')) as { sklearn: string; cases: Case[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/ridge/history.json', import.meta.url), 'utf8')) as {
+  sklearn: string;
+  cases: Case[];
+};
 
 const sourceOf = fixtureSource;
 
 const targetsOf = (c: Case) => ({ rows: c.n, cols: c.v, data: Float32Array.from(c.Y) });
-const optionsOf = (c: Case): RidgeCvOptions => ({ preset: c.preset, score: c.score, alphas: c.alphas, assignment: Int32Array.from(c.assignment) });
+const optionsOf = (c: Case): RidgeCvOptions => ({
+  preset: c.preset,
+  score: c.score,
+  alphas: c.alphas,
+  assignment: Int32Array.from(c.assignment),
+});
 
 /**
  * @param flatTail float32 products: where the reference picks the smallest alpha (the own-means presets with more
@@ -52,21 +67,59 @@ function expectMatches(c: Case, res: RidgeCvResult, tol: number, predictions = t
 describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.sklearn}`, () => {
   for (const c of fixture.cases) {
     it(`${c.name}: float64 products`, () => {
-      expectMatches(c, fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), precision: 'f64', engine: 'ts', returnPredictions: true }), 1e-4);
+      expectMatches(
+        c,
+        fitRidgeCv(sourceOf(c), targetsOf(c), {
+          ...optionsOf(c),
+          precision: 'f64',
+          engine: 'ts',
+          returnPredictions: true,
+        }),
+        1e-4,
+      );
     });
     it(`${c.name}: float32 products`, () => {
-      expectMatches(c, fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), precision: 'f32', engine: 'ts', returnPredictions: true }), 1e-4, true, true);
+      expectMatches(
+        c,
+        fitRidgeCv(sourceOf(c), targetsOf(c), {
+          ...optionsOf(c),
+          precision: 'f32',
+          engine: 'ts',
+          returnPredictions: true,
+        }),
+        1e-4,
+        true,
+        true,
+      );
     });
     it(`${c.name}: the other form (primal <-> dual)`, () => {
       const dense = !c.csr && c.p < c.n;
-      expectMatches(c, fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), precision: 'f64', engine: 'ts', form: dense ? 'dual' : 'primal', returnPredictions: true }), 1e-4);
+      expectMatches(
+        c,
+        fitRidgeCv(sourceOf(c), targetsOf(c), {
+          ...optionsOf(c),
+          precision: 'f64',
+          engine: 'ts',
+          form: dense ? 'dual' : 'primal',
+          returnPredictions: true,
+        }),
+        1e-4,
+      );
     });
     it(`${c.name}: shared decomposition over two target groups equals each group's reference`, () => {
       // Each group's shared alpha is its own: compare the group of all targets with the reference, and check the
       // second group (a subset) equals fitting that subset alone.
       const all = Int32Array.from({ length: c.v }, (_, j) => j);
       const half = Int32Array.from(all.filter((j) => j % 2 === 0));
-      const r = fitRidgeCvGroups(sourceOf(c), targetsOf(c), [{ name: 'all', columns: all }, { name: 'even', columns: half }], { ...optionsOf(c), engine: 'ts' });
+      const r = fitRidgeCvGroups(
+        sourceOf(c),
+        targetsOf(c),
+        [
+          { name: 'all', columns: all },
+          { name: 'even', columns: half },
+        ],
+        { ...optionsOf(c), engine: 'ts' },
+      );
       expectMatches(c, r.groups[0], 1e-4, false, true);
       const Y = targetsOf(c);
       const sub = { rows: c.n, cols: half.length, data: new Float32Array(c.n * half.length) };
@@ -74,11 +127,20 @@ describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.s
       const alone = fitRidgeCv(sourceOf(c), sub, { ...optionsOf(c), engine: 'ts' });
       r.groups[1].folds.forEach((fr, f) => {
         expect(fr.alpha).toBe(alone.folds[f].alpha);
-        fr.scores.forEach((s, j) => (Number.isNaN(s) ? expect(alone.folds[f].scores[j]).toBeNaN() : expect(Math.abs(s - alone.folds[f].scores[j])).toBeLessThan(1e-5)));
+        fr.scores.forEach((s, j) =>
+          Number.isNaN(s)
+            ? expect(alone.folds[f].scores[j]).toBeNaN()
+            : expect(Math.abs(s - alone.folds[f].scores[j])).toBeLessThan(1e-5),
+        );
       });
     });
     it.runIf(nativeAvailable())(`${c.name}: device-fold orchestration on host BLAS`, () => {
-      expectMatches(c, fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), engine: 'host', returnPredictions: true }), 1e-4, false);
+      expectMatches(
+        c,
+        fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), engine: 'host', returnPredictions: true }),
+        1e-4,
+        false,
+      );
     });
   }
 
@@ -100,6 +162,9 @@ describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.s
     expect(pearson.noiseCeiling).toBeDefined();
     expect(cosine.noiseCeiling).toBeUndefined();
     const t = c.keptY[0];
-    expect(pearson.noiseCeiling!.normalised[t]).toBeCloseTo((pearson.targetScores[t] * Math.abs(pearson.targetScores[t])) / 0.5, 5);
+    expect(pearson.noiseCeiling!.normalised[t]).toBeCloseTo(
+      (pearson.targetScores[t] * Math.abs(pearson.targetScores[t])) / 0.5,
+      5,
+    );
   });
 });

@@ -10,7 +10,13 @@ import { Rng } from '../../src/compute/random';
 import { bruteLoo } from '../helpers/brute-loo';
 import { centred, randn } from '../helpers/random';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { fitRidgeCvGroups, groupSearchCost, looSharedAlpha, looSharedAlphaGroups, ridgeBasis } from '../../src/compute/ridge/index';
+import {
+  fitRidgeCvGroups,
+  groupSearchCost,
+  looSharedAlpha,
+  looSharedAlphaGroups,
+  ridgeBasis,
+} from '../../src/compute/ridge/index';
 
 const ALPHAS = Array.from({ length: 17 }, (_, i) => 10 ** (i - 8));
 
@@ -33,7 +39,8 @@ describe('looSharedAlphaGroups', () => {
         const Ys = widths.map((v) => {
           const Y = randn(rng, c.n, v);
           // signal in span X so the criterion has an interior minimum
-          for (let i = 0; i < c.n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = 2 * Y.data[i * v + t] + X.data[i * c.p + (t % c.p)];
+          for (let i = 0; i < c.n; i++)
+            for (let t = 0; t < v; t++) Y.data[i * v + t] = 2 * Y.data[i * v + t] + X.data[i * c.p + (t % c.p)];
           const Yc = c.intercept ? centred(Y) : Y;
           return precision === 'f64' ? Yc : { rows: Yc.rows, cols: Yc.cols, data: Float32Array.from(Yc.data) };
         });
@@ -41,16 +48,33 @@ describe('looSharedAlphaGroups', () => {
         const together = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, opts);
         // Blocks of 4 rows of the q x q index (uneven last block): the same sums in another order.
         const q = basis.s2.length;
-        const blocked = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, { ...opts, blockBytes: 4 * (Ys.length + ALPHAS.length) * q * 8 });
+        const blocked = looSharedAlphaGroups(basis.U, basis.s2, Ys, ALPHAS, {
+          ...opts,
+          blockBytes: 4 * (Ys.length + ALPHAS.length) * q * 8,
+        });
         expect(q % 4).not.toBe(0);
-        blocked.forEach((g, r) => g.errors.forEach((e, k) => expect(Math.abs(e - together[r].errors[k])).toBeLessThanOrEqual((precision === 'f64' ? 1e-10 : 1e-4) * together[r].errors[k])));
+        blocked.forEach((g, r) =>
+          g.errors.forEach((e, k) =>
+            expect(Math.abs(e - together[r].errors[k])).toBeLessThanOrEqual(
+              (precision === 'f64' ? 1e-10 : 1e-4) * together[r].errors[k],
+            ),
+          ),
+        );
         let clearMinima = 0;
         expect(together).toHaveLength(Ys.length);
         Ys.forEach((Y, r) => {
           // The same formula as looSharedAlpha's weighted-gram evaluation: equal up to summation order at every alpha.
-          const gramPath = looSharedAlpha(basis.U, basis.s2, Y, ALPHAS, { ...opts, path: 'weighted-gram', native: false });
+          const gramPath = looSharedAlpha(basis.U, basis.s2, Y, ALPHAS, {
+            ...opts,
+            path: 'weighted-gram',
+            native: false,
+          });
           const tol = precision === 'f64' ? 1e-9 : 2e-4;
-          ALPHAS.forEach((_, k) => expect(Math.abs(together[r].errors[k] - gramPath.errors[k])).toBeLessThanOrEqual(tol * gramPath.errors[k] + 1e-12));
+          ALPHAS.forEach((_, k) =>
+            expect(Math.abs(together[r].errors[k] - gramPath.errors[k])).toBeLessThanOrEqual(
+              tol * gramPath.errors[k] + 1e-12,
+            ),
+          );
           expect(together[r].best).toBe(gramPath.best);
           expect(Array.from(together[r].B.data)).toEqual(Array.from(gramPath.B.data));
           // The direct residuals: the same alpha; equal values where the quadratic form is well conditioned (at
@@ -62,10 +86,17 @@ describe('looSharedAlphaGroups', () => {
             clearMinima++;
           }
           ALPHAS.forEach((a, k) => {
-            if (a >= 1e-2) expect(Math.abs(together[r].errors[k] / direct.errors[k] - 1)).toBeLessThan(precision === 'f64' ? 1e-8 : 1e-3);
+            if (a >= 1e-2)
+              expect(Math.abs(together[r].errors[k] / direct.errors[k] - 1)).toBeLessThan(
+                precision === 'f64' ? 1e-8 : 1e-3,
+              );
           });
           if (precision === 'f64' && !c.intercept) {
-            for (const k of [6, 9, 12, 15]) expect(together[r].errors[k]).toBeCloseTo(bruteLoo(X, Y, ALPHAS[k], false).reduce((t, e) => t + e, 0) / Y.cols, 8);
+            for (const k of [6, 9, 12, 15])
+              expect(together[r].errors[k]).toBeCloseTo(
+                bruteLoo(X, Y, ALPHAS[k], false).reduce((t, e) => t + e, 0) / Y.cols,
+                8,
+              );
           }
         });
         expect(clearMinima).toBeGreaterThan(0);
@@ -80,9 +111,14 @@ describe('looSharedAlphaGroups', () => {
     const X = { rows: n, cols: p, data: Float32Array.from({ length: n * p }, () => Math.max(0, rng.normal())) };
     const v = 40;
     const Y = { rows: n, cols: v, data: new Float32Array(n * v) };
-    for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = X.data[i * p + t] + X.data[i * p + t + 40] + 0.5 * rng.normal();
+    for (let i = 0; i < n; i++)
+      for (let t = 0; t < v; t++) Y.data[i * v + t] = X.data[i * p + t] + X.data[i * p + t + 40] + 0.5 * rng.normal();
     const cols = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
-    const groups = [{ name: 'a', columns: cols(0, 15) }, { name: 'b', columns: cols(10, 40) }, { name: 'c', columns: cols(0, 40) }];
+    const groups = [
+      { name: 'a', columns: cols(0, 15) },
+      { name: 'b', columns: cols(10, 40) },
+      { name: 'c', columns: cols(0, 40) },
+    ];
     for (const preset of ['paper', 'paper-centred'] as const) {
       const opts = { preset, assignment: kFoldAssignment(n, 5, 1) };
       const together = fitRidgeCvGroups(X, Y, groups, { ...opts, groupSearch: 'together' }).groups;
@@ -93,7 +129,8 @@ describe('looSharedAlphaGroups', () => {
       });
       // paper: an interior minimum (not the grid's ends), so the comparison picks among close errors;
       // paper-centred interpolates here (alpha 1e-8, README "What is computed")
-      if (preset === 'paper') expect(together.flatMap((g) => g.folds.map((f) => f.alpha)).every((a) => a > 1e-8 && a < 1e8)).toBe(true);
+      if (preset === 'paper')
+        expect(together.flatMap((g) => g.folds.map((f) => f.alpha)).every((a) => a > 1e-8 && a < 1e8)).toBe(true);
     }
   });
 
@@ -109,7 +146,11 @@ describe('looSharedAlphaGroups', () => {
       const whole = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, opts);
       const blocked = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, { ...opts, maxOmegaBytes: 1 });
       expect(blocked.best).toBe(whole.best);
-      blocked.errors.forEach((e, k) => expect(Math.abs(e - whole.errors[k])).toBeLessThanOrEqual((precision === 'f64' ? 1e-9 : 2e-4) * whole.errors[k]));
+      blocked.errors.forEach((e, k) =>
+        expect(Math.abs(e - whole.errors[k])).toBeLessThanOrEqual(
+          (precision === 'f64' ? 1e-9 : 2e-4) * whole.errors[k],
+        ),
+      );
     }
   });
 

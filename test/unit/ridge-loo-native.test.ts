@@ -9,14 +9,28 @@ import { describe, expect, it } from 'vitest';
 import { nativeAddon } from '../../src/compute/linalg/native';
 import { looSharedAlpha, ridgeBasis } from '../../src/compute/ridge/index';
 
-interface KernelCase { name: string; n: number; q: number; intercept: boolean; u: number[]; s2: number[]; r0: number[]; ct: number[]; omega: number[]; base: number[]; cross: number[] }
+interface KernelCase {
+  name: string;
+  n: number;
+  q: number;
+  intercept: boolean;
+  u: number[];
+  s2: number[];
+  r0: number[];
+  ct: number[];
+  omega: number[];
+  base: number[];
+  cross: number[];
+}
 interface Fixture {
   alphas: number[];
   tol: number;
   kernel: KernelCase[];
   criterion: { n: number; p: number; v: number; x: number[]; y: number[]; errors: number[]; best: number };
 }
-const fx = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/ridge/loo_native.json', import.meta.url)), 'utf8')) as Fixture;
+const fx = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../fixtures/ridge/loo_native.json', import.meta.url)), 'utf8'),
+) as Fixture;
 const nat = nativeAddon();
 
 function relErr(got: ArrayLike<number>, want: number[]): number {
@@ -36,8 +50,21 @@ describe.skipIf(!nat)('native shared-alpha LOO loop vs numpy', () => {
         const omega = new Float64Array(m * c.q * c.q);
         const base = new Float64Array(m);
         const cross = new Float64Array(m * c.q);
-        nat!.looWeightedGram(Arr.from(c.u), c.n, c.q, null, Float64Array.from(c.s2), Float64Array.from(fx.alphas), Float64Array.from(c.r0),
-          Arr.from(c.ct), c.intercept, fx.tol, omega, base, cross);
+        nat!.looWeightedGram(
+          Arr.from(c.u),
+          c.n,
+          c.q,
+          null,
+          Float64Array.from(c.s2),
+          Float64Array.from(fx.alphas),
+          Float64Array.from(c.r0),
+          Arr.from(c.ct),
+          c.intercept,
+          fx.tol,
+          omega,
+          base,
+          cross,
+        );
         // f32: the rows scaled by 1/den are rounded to float32 before their products (as the TypeScript loop).
         const tol = dtype === 'f64' ? 1e-12 : 1e-6;
         expect(relErr(omega, c.omega)).toBeLessThan(tol);
@@ -50,8 +77,23 @@ describe.skipIf(!nat)('native shared-alpha LOO loop vs numpy', () => {
   it('rejects arrays shorter than the sizes', () => {
     const c = fx.kernel[0];
     const m = fx.alphas.length;
-    expect(() => nat!.looWeightedGram(new Float64Array(10), c.n, c.q, null, Float64Array.from(c.s2), Float64Array.from(fx.alphas), null, null, false, fx.tol,
-      new Float64Array(m * c.q * c.q), new Float64Array(m), null)).toThrow(/shorter/);
+    expect(() =>
+      nat!.looWeightedGram(
+        new Float64Array(10),
+        c.n,
+        c.q,
+        null,
+        Float64Array.from(c.s2),
+        Float64Array.from(fx.alphas),
+        null,
+        null,
+        false,
+        fx.tol,
+        new Float64Array(m * c.q * c.q),
+        new Float64Array(m),
+        null,
+      ),
+    ).toThrow(/shorter/);
   });
 
   it('looSharedAlpha with the native loop equals brute-force LOO (numpy) and the TypeScript loop', () => {
@@ -66,8 +108,10 @@ describe.skipIf(!nat)('native shared-alpha LOO loop vs numpy', () => {
       expect(fast.path).toBe('weighted-gram');
       // float64: the exact criterion at every alpha, the clamped ones included (row 0's 1 - h is ~1e-9 there).
       // float32 cannot resolve that 1 - h (its U carries ~1e-7 noise), so it is held to the TypeScript loop only.
-      if (precision === 'f64') for (let k = 0; k < fx.alphas.length; k++) expect(fast.errors[k] / fx.criterion.errors[k]).toBeCloseTo(1, 6);
-      for (let k = 0; k < fx.alphas.length; k++) expect(fast.errors[k] / slow.errors[k]).toBeCloseTo(1, precision === 'f64' ? 12 : 6);
+      if (precision === 'f64')
+        for (let k = 0; k < fx.alphas.length; k++) expect(fast.errors[k] / fx.criterion.errors[k]).toBeCloseTo(1, 6);
+      for (let k = 0; k < fx.alphas.length; k++)
+        expect(fast.errors[k] / slow.errors[k]).toBeCloseTo(1, precision === 'f64' ? 12 : 6);
       expect(fast.best).toBe(slow.best);
       if (precision === 'f64') expect(fast.best).toBe(fx.criterion.best);
     }

@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { type CsrMatrix, type DenseMatrix, csrToDense } from '../../src/compute/matrix';
 import { rowLayerNorm, zscoreColumns } from '../../src/compute/preprocess';
 import { Rng } from '../../src/compute/random';
-import { LOO_DENOM_TOL, looDenominators, looPerTargetAlpha, looSharedAlpha, ridgeBasis } from '../../src/compute/ridge/index';
+import {
+  LOO_DENOM_TOL,
+  looDenominators,
+  looPerTargetAlpha,
+  looSharedAlpha,
+  ridgeBasis,
+} from '../../src/compute/ridge/index';
 import { csrRowLayerNorm, foldSources, PRESETS } from '../../src/compute/ridge/presets';
 import { type Source, sourceCross, sourceGramCols, sourceTimes } from '../../src/compute/ridge/source';
 import { bruteLoo } from '../helpers/brute-loo';
@@ -123,15 +129,21 @@ describe('sparse sources equal their densified transforms', () => {
   for (const preset of ['paper', 'paper-centred', 'encoding'] as const) {
     it(preset, () => {
       const spec = PRESETS[preset];
-      const gs = spec.rowLn ? { kind: 'sparse' as const, ...csrRowLayerNorm(S) } : { kind: 'sparse' as const, s: S, u: null };
+      const gs = spec.rowLn
+        ? { kind: 'sparse' as const, ...csrRowLayerNorm(S) }
+        : { kind: 'sparse' as const, s: S, u: null };
       const gd = { kind: 'dense' as const, x: spec.rowLn ? rowLayerNorm(D) : D };
       const sp = foldSources(gs, spec, train, test, 'f64');
       const de = foldSources(gd, spec, train, test, 'f64');
       const V: DenseMatrix = randn(rng, 25, 3);
       const scale = 1 + Math.max(...Array.from(sourceGramCols(de.train).data, Math.abs));
       expect(maxDiff(sourceGramCols(sp.train).data, sourceGramCols(de.train).data) / scale).toBeLessThan(1e-6);
-      expect(maxDiff(sourceCross(sp.train, sp.train).data, sourceCross(de.train, de.train).data) / scale).toBeLessThan(1e-6);
-      expect(maxDiff(sourceCross(sp.test, sp.train).data, sourceCross(de.test, de.train).data) / scale).toBeLessThan(1e-6);
+      expect(maxDiff(sourceCross(sp.train, sp.train).data, sourceCross(de.train, de.train).data) / scale).toBeLessThan(
+        1e-6,
+      );
+      expect(maxDiff(sourceCross(sp.test, sp.train).data, sourceCross(de.test, de.train).data) / scale).toBeLessThan(
+        1e-6,
+      );
       expect(maxDiff(sourceTimes(sp.test, V, 'f64').data, sourceTimes(de.test, V, 'f64').data)).toBeLessThan(1e-4);
     });
   }

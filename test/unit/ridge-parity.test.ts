@@ -19,9 +19,10 @@ interface FixtureCase extends RidgeFixtureCase {
   folds: FixtureFold[];
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/ridge/parity.json', import.meta.url), 'utf8'),
-) as { sklearn: string; cases: FixtureCase[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/ridge/parity.json', import.meta.url), 'utf8')) as {
+  sklearn: string;
+  cases: FixtureCase[];
+};
 
 const sourceOf = fixtureSource;
 
@@ -88,7 +89,9 @@ describe(`ridge parity with scikit-learn ${fixture.sklearn} RidgeCV`, () => {
   }
 
   it('float32 products choose the same alphas and scores within 1e-3', () => {
-    for (const c of fixture.cases.filter((x) => ['primal', 'dual', 'sparse-dual', 'primal-encoding'].includes(x.name))) {
+    for (const c of fixture.cases.filter((x) =>
+      ['primal', 'dual', 'sparse-dual', 'primal-encoding'].includes(x.name),
+    )) {
       const Y = { rows: c.n, cols: c.v, data: Float32Array.from(c.Y) };
       const res = fitRidgeCv(sourceOf(c), Y, {
         preset: c.preset,

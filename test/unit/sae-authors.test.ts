@@ -77,7 +77,7 @@ describe('SaeTrainer steps equal the numpy reference of each AuxK variant', () =
 });
 
 describe('SAE initialisation as torch.nn.init in the authors code', () => {
-  it("kaiming-uniform: W_enc (d x m) within sqrt(6/m), W_dec (m x d) within sqrt(6/d) (fan_in = size(1))", () => {
+  it('kaiming-uniform: W_enc (d x m) within sqrt(6/m), W_dec (m x d) within sqrt(6/d) (fan_in = size(1))', () => {
     const b = fx.initBounds;
     const w = initTopKSaeWeights(b.d, b.m, new Rng(3));
     const absMax = (a: Float32Array) => a.reduce((p, v) => Math.max(p, Math.abs(v)), 0);
@@ -114,7 +114,11 @@ describe('batches and data as train_sae.py', () => {
 
   it('trains on every sample by default and drops the last partial batch (20 rows, batch 8 -> 2 steps)', async () => {
     const steps: number[] = [];
-    const res = await trainTopKSae(X, { k: 2, epochs: 2, batchSize: 8 }, { onProgress: (p) => p.kind === 'step' && steps.push(p.totalSteps) });
+    const res = await trainTopKSae(
+      X,
+      { k: 2, epochs: 2, batchSize: 8 },
+      { onProgress: (p) => p.kind === 'step' && steps.push(p.totalSteps) },
+    );
     expect(res.settings.heldOutRows).toBe(0);
     expect(res.settings.trainRows).toBe(20);
     expect(res.heldOutIndices.length).toBe(0);
@@ -125,13 +129,27 @@ describe('batches and data as train_sae.py', () => {
 
   it('dropLast: false keeps the partial batch (3 steps per epoch)', async () => {
     let total = 0;
-    await trainTopKSae(X, { k: 2, epochs: 1, batchSize: 8, dropLast: false }, { onProgress: (p) => (total = p.totalSteps) });
+    await trainTopKSae(
+      X,
+      { k: 2, epochs: 1, batchSize: 8, dropLast: false },
+      { onProgress: (p) => (total = p.totalSteps) },
+    );
     expect(total).toBe(3);
   });
 
   it("paper defaults: authors' AuxK over every latent, dead after 32 silent steps, weight 1e-4, kaiming init", () => {
     const s = resolveTrainSettings({ k: 8 }, 1000, 16);
-    expect(s).toMatchObject({ auxK: 'authors', kAux: 32, deadSteps: 32, auxKWeight: 1e-4, init: 'kaiming-uniform', decoderNorm: 'none', reconstructionLoss: 'sum', dropLast: true, heldOutFraction: 0 });
+    expect(s).toMatchObject({
+      auxK: 'authors',
+      kAux: 32,
+      deadSteps: 32,
+      auxKWeight: 1e-4,
+      init: 'kaiming-uniform',
+      decoderNorm: 'none',
+      reconstructionLoss: 'sum',
+      dropLast: true,
+      heldOutFraction: 0,
+    });
     expect(resolveTrainSettings({ k: 8, auxK: 'gao' }, 1000, 16).kAux).toBe(8);
     expect(() => resolveTrainSettings({ k: 8, kAux: 4 }, 1000, 16)).toThrow(/kAux/);
   });

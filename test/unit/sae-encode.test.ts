@@ -21,12 +21,17 @@ const fix = (name: string) => path.join(FIX, name);
 
 function npz(name: string): Record<string, ReturnType<typeof readNpy>> {
   const out: Record<string, ReturnType<typeof readNpy>> = {};
-  for (const [k, v] of Object.entries(unzipSync(new Uint8Array(readFileSync(fix(name)))))) out[k.replace(/\.npy$/, '')] = readNpy(v);
+  for (const [k, v] of Object.entries(unzipSync(new Uint8Array(readFileSync(fix(name))))))
+    out[k.replace(/\.npy$/, '')] = readNpy(v);
   return out;
 }
 
 const inputArr = readNpy(new Uint8Array(readFileSync(fix('encode_input.npy'))));
-const X: DenseMatrix<Float32Array> = { rows: inputArr.shape[0], cols: inputArr.shape[1], data: inputArr.data as Float32Array };
+const X: DenseMatrix<Float32Array> = {
+  rows: inputArr.shape[0],
+  cols: inputArr.shape[1],
+  data: inputArr.data as Float32Array,
+};
 const expected = npz('encode_expected.npz');
 const expIndptr = expected.indptr.data as Int32Array;
 const expIndices = expected.indices.data as Int32Array;
@@ -120,7 +125,10 @@ describe('encodeSparse parity with numpy', () => {
   });
 
   it('save/load round trip keeps weights, k, preprocessing and the encoding', async () => {
-    const sae = await importSaeFile(fix('encode_weights.npz'), { preprocessing: { clampNegative: true }, metadata: { note: 'x' } });
+    const sae = await importSaeFile(fix('encode_weights.npz'), {
+      preprocessing: { clampNegative: true },
+      metadata: { note: 'x' },
+    });
     const file = path.join(tmp, 'sae.safetensors');
     await saveSae(file, sae);
     const back = await loadSae(file);
@@ -135,7 +143,9 @@ describe('encodeSparse parity with numpy', () => {
   });
 
   it('applyDecoderBiasToInput folds x - b_dec into b_enc', async () => {
-    const sae = importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))), { applyDecoderBiasToInput: true });
+    const sae = importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))), {
+      applyDecoderBiasToInput: true,
+    });
     const xp = preprocessRows(X, sae.preprocessing);
     const ref = importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))));
     const { rows: n, cols: d } = X;
@@ -155,27 +165,85 @@ describe('encodeSparse parity with numpy', () => {
       const want = Array.from(sel.subarray(0, c)).filter((j) => pre[j] > 1e-4);
       const got = Array.from(z.indices.subarray(z.indptr[r], z.indptr[r + 1]));
       expect(got.filter((j) => pre[j] > 1e-4)).toEqual(want);
-      for (let p = z.indptr[r]; p < z.indptr[r + 1]; p++) expect(Math.abs(z.values[p] - pre[z.indices[p]])).toBeLessThan(1e-4);
+      for (let p = z.indptr[r]; p < z.indptr[r + 1]; p++)
+        expect(Math.abs(z.values[p] - pre[z.indices[p]])).toBeLessThan(1e-4);
     }
   });
 });
 
 describe('validation', () => {
-  const st = (tensors: Record<string, { shape: number[]; data: Float32Array }>, metadata: Record<string, string> = { k: '2' }) =>
-    writeSafetensors(tensors, metadata);
+  const st = (
+    tensors: Record<string, { shape: number[]; data: Float32Array }>,
+    metadata: Record<string, string> = { k: '2' },
+  ) => writeSafetensors(tensors, metadata);
   const f = (n: number) => new Float32Array(n).map((_, i) => Math.sin(i));
 
   it('names the field with a wrong shape', () => {
-    expectValidationError(() => importSae(st({ W_enc: { shape: [4, 7], data: f(28) }, b_enc: { shape: [8], data: f(8) }, W_dec: { shape: [8, 4], data: f(32) }, b_dec: { shape: [4], data: f(4) } })), 'W_enc');
-    expectValidationError(() => importSae(st({ W_enc: { shape: [4, 8], data: f(32) }, b_enc: { shape: [8], data: f(8) }, W_dec: { shape: [8, 5], data: f(40) }, b_dec: { shape: [4], data: f(4) } })), 'W_dec');
-    expectValidationError(() => importSae(st({ W_enc: { shape: [4, 8], data: f(32) }, b_enc: { shape: [2, 4], data: f(8) }, W_dec: { shape: [8, 4], data: f(32) }, b_dec: { shape: [4], data: f(4) } })), 'b_enc');
-    expectValidationError(() => importSae(st({ W_enc: { shape: [4, 8], data: f(32) }, b_enc: { shape: [8], data: f(8) }, W_dec: { shape: [8, 4], data: f(32) } })), 'b_dec');
+    expectValidationError(
+      () =>
+        importSae(
+          st({
+            W_enc: { shape: [4, 7], data: f(28) },
+            b_enc: { shape: [8], data: f(8) },
+            W_dec: { shape: [8, 4], data: f(32) },
+            b_dec: { shape: [4], data: f(4) },
+          }),
+        ),
+      'W_enc',
+    );
+    expectValidationError(
+      () =>
+        importSae(
+          st({
+            W_enc: { shape: [4, 8], data: f(32) },
+            b_enc: { shape: [8], data: f(8) },
+            W_dec: { shape: [8, 5], data: f(40) },
+            b_dec: { shape: [4], data: f(4) },
+          }),
+        ),
+      'W_dec',
+    );
+    expectValidationError(
+      () =>
+        importSae(
+          st({
+            W_enc: { shape: [4, 8], data: f(32) },
+            b_enc: { shape: [2, 4], data: f(8) },
+            W_dec: { shape: [8, 4], data: f(32) },
+            b_dec: { shape: [4], data: f(4) },
+          }),
+        ),
+      'b_enc',
+    );
+    expectValidationError(
+      () =>
+        importSae(
+          st({
+            W_enc: { shape: [4, 8], data: f(32) },
+            b_enc: { shape: [8], data: f(8) },
+            W_dec: { shape: [8, 4], data: f(32) },
+          }),
+        ),
+      'b_dec',
+    );
   });
 
   it('accepts either orientation when shapes tell, refuses square ones without a flag', () => {
-    const a = importSae(st({ W_enc: { shape: [8, 4], data: f(32) }, b_enc: { shape: [8], data: f(8) }, W_dec: { shape: [4, 8], data: f(32) }, b_dec: { shape: [4], data: f(4) } }));
+    const a = importSae(
+      st({
+        W_enc: { shape: [8, 4], data: f(32) },
+        b_enc: { shape: [8], data: f(8) },
+        W_dec: { shape: [4, 8], data: f(32) },
+        b_dec: { shape: [4], data: f(4) },
+      }),
+    );
     expect(a.weights.wEnc.data[1 * 8 + 0]).toBeCloseTo(Math.sin(1), 6); // W_enc[i=1, j=0] = torch[j=0, i=1]
-    const sq = st({ W_enc: { shape: [4, 4], data: f(16) }, b_enc: { shape: [4], data: f(4) }, W_dec: { shape: [4, 4], data: f(16) }, b_dec: { shape: [4], data: f(4) } });
+    const sq = st({
+      W_enc: { shape: [4, 4], data: f(16) },
+      b_enc: { shape: [4], data: f(4) },
+      W_dec: { shape: [4, 4], data: f(16) },
+      b_dec: { shape: [4], data: f(4) },
+    });
     expectValidationError(() => importSae(sq), 'W_enc');
     const t = importSae(sq, { orientation: 'torch' });
     expect(t.weights.wEnc.data[1 * 4 + 0]).toBeCloseTo(Math.sin(1), 6);
@@ -183,7 +251,12 @@ describe('validation', () => {
   });
 
   it('k larger than the latents, missing k, non-finite weights', () => {
-    const t = { W_enc: { shape: [4, 8], data: f(32) }, b_enc: { shape: [8], data: f(8) }, W_dec: { shape: [8, 4], data: f(32) }, b_dec: { shape: [4], data: f(4) } };
+    const t = {
+      W_enc: { shape: [4, 8], data: f(32) },
+      b_enc: { shape: [8], data: f(8) },
+      W_dec: { shape: [8, 4], data: f(32) },
+      b_dec: { shape: [4], data: f(4) },
+    };
     expectValidationError(() => importSae(st(t, { k: '9' })), 'k');
     expectValidationError(() => importSae(st(t, {})), 'k');
     const bad = f(8);
@@ -195,7 +268,11 @@ describe('validation', () => {
   it('rejects garbage files and inputs of the wrong width', async () => {
     expectValidationError(() => importSae(new Uint8Array([1, 2, 3])), 'file');
     expectValidationError(() => importSae(new Uint8Array([0x50, 0x4b, 3, 4, 5])), 'file');
-    const sae: TopKSae = deserializeSae(serializeSae(importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))))));
-    await expect(encodeSparse(sae, { rows: 2, cols: 5, data: new Float32Array(10) })).rejects.toMatchObject({ field: 'X' });
+    const sae: TopKSae = deserializeSae(
+      serializeSae(importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))))),
+    );
+    await expect(encodeSparse(sae, { rows: 2, cols: 5, data: new Float32Array(10) })).rejects.toMatchObject({
+      field: 'X',
+    });
   });
 });

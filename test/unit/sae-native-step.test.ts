@@ -38,7 +38,14 @@ describe.skipIf(!nativeAddon())('native SAE step pieces equal the TypeScript one
   for (const straightThrough of [false, true]) {
     it(`authorsAuxGradients (straightThrough ${straightThrough}): same losses and gradients`, () => {
       const rng = new Rng(straightThrough ? 9 : 8);
-      const p: CpuSaeParams = { d, m, wEncT: randomArray(rng, m * d, 0.3), bEnc: randomArray(rng, m, 0.1), wDec: randomArray(rng, m * d, 0.3), bDec: randomArray(rng, d, 0.1) };
+      const p: CpuSaeParams = {
+        d,
+        m,
+        wEncT: randomArray(rng, m * d, 0.3),
+        bEnc: randomArray(rng, m, 0.1),
+        wDec: randomArray(rng, m * d, 0.3),
+        bDec: randomArray(rng, d, 0.1),
+      };
       const x = randomArray(rng, rows * d);
       const pre = randomArray(rng, rows * m);
       const sel = new TopKRelu(rows, m, k);
@@ -47,13 +54,27 @@ describe.skipIf(!nativeAddon())('native SAE step pieces equal the TypeScript one
       const dead = Uint8Array.from({ length: m }, (_, j) => (j % 4 === 1 ? 1 : 0));
       const run = (native: boolean) => {
         const g = zeroGrads(d, m);
-        const out = authorsAuxGradients(p, x, rows, main, pre, dead, straightThrough, 0.1, rows * d, g, authorsAuxBuffers(rows, d, m), native);
+        const out = authorsAuxGradients(
+          p,
+          x,
+          rows,
+          main,
+          pre,
+          dead,
+          straightThrough,
+          0.1,
+          rows * d,
+          g,
+          authorsAuxBuffers(rows, d, m),
+          native,
+        );
         return { out, g };
       };
       const n = run(true);
       const t = run(false);
       expect(n.out).toEqual(t.out);
-      for (const key of ['wEncT', 'bEnc', 'wDec', 'bDec'] as const) expect(Array.from(n.g[key])).toEqual(Array.from(t.g[key]));
+      for (const key of ['wEncT', 'bEnc', 'wDec', 'bDec'] as const)
+        expect(Array.from(n.g[key])).toEqual(Array.from(t.g[key]));
       expect(n.out.auxLoss).toBeGreaterThan(0);
     });
   }

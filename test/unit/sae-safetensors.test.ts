@@ -41,7 +41,14 @@ describe('safetensors', () => {
   });
 
   it('round-trips F32/F64/I32 with an 8-byte aligned header', () => {
-    const bytes = writeSafetensors({ a: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4.5]) }, b: { shape: [1], data: new Float64Array([Math.PI]) }, c: { shape: [3], data: new Int32Array([1, -2, 3]) } }, { x: 'y' });
+    const bytes = writeSafetensors(
+      {
+        a: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4.5]) },
+        b: { shape: [1], data: new Float64Array([Math.PI]) },
+        c: { shape: [3], data: new Int32Array([1, -2, 3]) },
+      },
+      { x: 'y' },
+    );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const f = readSafetensors(bytes);

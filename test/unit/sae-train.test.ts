@@ -22,7 +22,13 @@ beforeAll(async () => {
  * Superposed synthetic data: F sparse non-negative features (active with probability p, value U[0,1]),
  * mixed into N neurons by a random non-negative matrix (40% non-zero, U[0,1]), small noise, ReLU.
  */
-function superposed(n: number, F: number, N: number, p: number, seed: number): { features: Float32Array; neurons: DenseMatrix<Float32Array> } {
+function superposed(
+  n: number,
+  F: number,
+  N: number,
+  p: number,
+  seed: number,
+): { features: Float32Array; neurons: DenseMatrix<Float32Array> } {
   const rng = new Rng(seed);
   const A = new Float64Array(F * N);
   for (let i = 0; i < A.length; i++) A[i] = rng.uniform() < 0.4 ? rng.uniform() : 0;
@@ -94,7 +100,11 @@ describe('trainTopKSae on superposed synthetic data', () => {
     const { features, neurons } = superposed(n, 32, 16, 0.05, 1);
     const before = tf.memory().numTensors;
     const epochs: number[] = [];
-    const res = await trainTopKSae(neurons, { k: 3, expansion: 4, epochs: 30, lr: 4e-3, seed: 1, heldOutFraction: 0.1 }, { onProgress: (p) => p.kind === 'epoch' && epochs.push(p.epoch) });
+    const res = await trainTopKSae(
+      neurons,
+      { k: 3, expansion: 4, epochs: 30, lr: 4e-3, seed: 1, heldOutFraction: 0.1 },
+      { onProgress: (p) => p.kind === 'epoch' && epochs.push(p.epoch) },
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(epochs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(res.sae.latentDim).toBe(64);
@@ -120,7 +130,9 @@ describe('trainTopKSae on superposed synthetic data', () => {
     const latentScore = meanBestAbsCorrelation(features, 32, z.data, 64, n);
     // Measured (native path, authors' AuxK and init): neurons 0.433, latents 0.652, held-out FVU 0.127
     // (0.746 with the earlier swapped init scales and the Gao AuxK).
-    console.log(`superposed toy: neurons ${neuronScore.toFixed(3)}, SAE latents ${latentScore.toFixed(3)}, held-out FVU ${res.metrics.fvu.toFixed(3)}`);
+    console.log(
+      `superposed toy: neurons ${neuronScore.toFixed(3)}, SAE latents ${latentScore.toFixed(3)}, held-out FVU ${res.metrics.fvu.toFixed(3)}`,
+    );
     expect(neuronScore).toBeLessThan(0.5);
     expect(latentScore).toBeGreaterThan(0.6);
     expect(latentScore - neuronScore).toBeGreaterThan(0.2);
@@ -128,7 +140,16 @@ describe('trainTopKSae on superposed synthetic data', () => {
 
   it('same seed gives identical weights; another seed does not', async () => {
     const { neurons } = superposed(600, 32, 16, 0.05, 2);
-    const settings = { k: 3, expansion: 2, epochs: 3, lr: 4e-3, seed: 7, auxKWeight: 0.1, deadSteps: 2, heldOutFraction: 0.1 };
+    const settings = {
+      k: 3,
+      expansion: 2,
+      epochs: 3,
+      lr: 4e-3,
+      seed: 7,
+      auxKWeight: 0.1,
+      deadSteps: 2,
+      heldOutFraction: 0.1,
+    };
     const a = await trainTopKSae(neurons, settings);
     const b = await trainTopKSae(neurons, settings);
     const c = await trainTopKSae(neurons, { ...settings, seed: 8 });
@@ -145,7 +166,17 @@ describe('trainTopKSae on superposed synthetic data', () => {
   it('AdamW one pass with AuxK (toy settings) runs and keeps no tensors', async () => {
     const { neurons } = superposed(2000, 32, 16, 0.05, 3);
     const before = tf.memory().numTensors;
-    const res = await trainTopKSae(neurons, { k: 7, latents: 64, optimizer: 'adamw', lr: 1e-3, batchSize: 1024, epochs: 1, auxKWeight: 0.1, heldOutFraction: 0.2, split: 'tail' });
+    const res = await trainTopKSae(neurons, {
+      k: 7,
+      latents: 64,
+      optimizer: 'adamw',
+      lr: 1e-3,
+      batchSize: 1024,
+      epochs: 1,
+      auxKWeight: 0.1,
+      heldOutFraction: 0.2,
+      split: 'tail',
+    });
     expect(res.heldOutIndices[0]).toBe(1600);
     expect(tf.memory().numTensors).toBe(before);
     expect(res.settings.weightDecay).toBe(0.01);
@@ -160,7 +191,11 @@ describe('trainTopKSae on superposed synthetic data', () => {
     const before = tf.memory().numTensors;
     const ctl = new AbortController();
     let steps = 0;
-    const run = trainTopKSae(neurons, { k: 3, epochs: 50 }, { signal: ctl.signal, onProgress: (p) => p.kind === 'step' && ++steps === 5 && ctl.abort() });
+    const run = trainTopKSae(
+      neurons,
+      { k: 3, epochs: 50 },
+      { signal: ctl.signal, onProgress: (p) => p.kind === 'step' && ++steps === 5 && ctl.abort() },
+    );
     await expect(run).rejects.toSatisfy(isAbortError);
     expect(steps).toBe(5);
     expect(tf.memory().numTensors).toBe(before);
@@ -171,9 +206,17 @@ describe('sparseTopKGradients', () => {
   it('equals autodiff of the TopK + AuxK loss with the selection masks held fixed', () => {
     const rng = new Rng(11);
     const [B, d, m, k, kAux, alpha] = [8, 5, 12, 3, 2, 0.3];
-    const rand = (len: number, scale: number, shift = 0) => Float32Array.from({ length: len }, () => shift + scale * rng.normal());
+    const rand = (len: number, scale: number, shift = 0) =>
+      Float32Array.from({ length: len }, () => shift + scale * rng.normal());
     const wEncData = rand(d * m, 0.5);
-    const params = { d, m, wEncT: transpose(wEncData, d, m), bEnc: rand(m, 0.3, 0.1), wDec: rand(m * d, 0.5), bDec: rand(d, 0.1) };
+    const params = {
+      d,
+      m,
+      wEncT: transpose(wEncData, d, m),
+      bEnc: rand(m, 0.3, 0.1),
+      wDec: rand(m * d, 0.5),
+      bDec: rand(d, 0.1),
+    };
     const xData = rand(B * d, 1);
     const x = tf.tensor2d(xData, [B, d]);
     const wEnc = tf.tensor2d(wEncData, [d, m]);
@@ -187,7 +230,12 @@ describe('sparseTopKGradients', () => {
     const zData = sel.dense(B);
     // "dead" latents: the odd ones; AuxK = TopK_kAux among them, positive only
     const dead = Array.from({ length: m }, (_, j) => j).filter((j) => j % 2 === 1);
-    const aux = { stride: kAux, idx: new Int32Array(B * kAux), val: new Float32Array(B * kAux), count: new Int32Array(B) };
+    const aux = {
+      stride: kAux,
+      idx: new Int32Array(B * kAux),
+      val: new Float32Array(B * kAux),
+      count: new Int32Array(B),
+    };
     const zaData = new Float32Array(B * m);
     const out = new Int32Array(kAux);
     const scratch = new Float32Array(m);

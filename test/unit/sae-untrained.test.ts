@@ -18,7 +18,16 @@ describe('untrainedTwin', () => {
   const X = { rows: n, cols: d, data: Float32Array.from({ length: n * d }, () => rng.normal()) };
   for (const init of ['kaiming-uniform', 'xavier-normal'] as const) {
     it(`${init}: equals the initialisation of a training run with the same seed, before its first step`, async () => {
-      const res = await trainTopKSae(X, { k: 3, expansion: 2, epochs: 1, batchSize: 64, lr: 1e-6, seed: 9, init, preprocessing: { clampNegative: true } });
+      const res = await trainTopKSae(X, {
+        k: 3,
+        expansion: 2,
+        epochs: 1,
+        batchSize: 64,
+        lr: 1e-6,
+        seed: 9,
+        init,
+        preprocessing: { clampNegative: true },
+      });
       expect(res.curves).toHaveLength(1); // one epoch of one step
       const twin = untrainedTwin(res.sae, res.settings);
       expect([twin.inputDim, twin.latentDim, twin.k]).toEqual([d, 24, 3]);

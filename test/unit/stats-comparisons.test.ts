@@ -24,7 +24,10 @@ function inputs(): CellInput[] {
   const rng = new Rng(17);
   const out: CellInput[] = [];
   for (const subject of ['subj01', 'subj02', 'subj05', 'subj07']) {
-    for (const [layer, gain] of [['l1', 0.02], ['l2', 0]] as const) {
+    for (const [layer, gain] of [
+      ['l1', 0.02],
+      ['l2', 0],
+    ] as const) {
       for (const roi of ['V1v', 'FFA-1']) {
         const aFolds = Array.from({ length: 5 }, () => 0.3 + 0.01 * rng.normal());
         const bFolds = aFolds.map((v) => v + gain + 0.005 * rng.normal());
@@ -52,8 +55,12 @@ describe('paired-comparisons service', () => {
 
   it('adjusts p across the table, BH by default, Holm on request, nulls kept', () => {
     const p = [0.01, null, 0.04, 0.02];
-    expect(adjustPValues(p)).toEqual(Array.from(bhQValues([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)));
-    expect(adjustPValues(p, 'holm')).toEqual(Array.from(holmAdjusted([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)));
+    expect(adjustPValues(p)).toEqual(
+      Array.from(bhQValues([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)),
+    );
+    expect(adjustPValues(p, 'holm')).toEqual(
+      Array.from(holmAdjusted([0.01, NaN, 0.04, 0.02]), (v) => (Number.isNaN(v) ? null : v)),
+    );
     const grids = differenceGrids([[foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]), null]]);
     expect(grids.q[0][1]).toBeNull();
     expect(grids.q[0][0]).toBe(grids.p[0][0]); // one test: q = p
@@ -63,21 +70,61 @@ describe('paired-comparisons service', () => {
 
   it('matrix cells with stored stimulus statistics take their interval and p; a - b mirrors b - a', () => {
     const d = foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]);
-    const stored = { a: 0.2, b: 0.303, difference: 0.103, bootstrapCi: { lower: 0.05, upper: 0.16, se: 0.03, nResamples: 1000, seed: 4 }, p: 0.003, permutation: { exact: false, nPermutations: 9999 }, nStimuli: 90 };
+    const stored = {
+      a: 0.2,
+      b: 0.303,
+      difference: 0.103,
+      bootstrapCi: { lower: 0.05, upper: 0.16, se: 0.03, nResamples: 1000, seed: 4 },
+      p: 0.003,
+      permutation: { exact: false, nPermutations: 9999 },
+      nStimuli: 90,
+    };
     const grids = differenceGrids([[d, d]], [[stored, null]]);
     expect(grids.interval[0]).toEqual(['stimulus bootstrap', 'corrected fold t']);
     expect([grids.lower[0][0], grids.upper[0][0], grids.p[0][0]]).toEqual([0.05, 0.16, 0.003]);
     expect(grids.p[0][1]).toBe(d!.corrected.p);
     expect(grids.q[0]).toEqual(Array.from(bhQValues([0.003, d!.corrected.p!])));
     const rows: ResultRow[] = [
-      { subject: 's', layer: 'l', layerId: 'L', representation: 'neurons', saeId: null, roi: 'r', foldValues: [0.1, 0.2, 0.3], normalised: null, runId: 'n1' },
-      { subject: 's', layer: 'l', layerId: 'L', representation: 'sae', saeId: 'S', roi: 'r', foldValues: [0.2, 0.3, 0.41], normalised: null, runId: 's1' },
+      {
+        subject: 's',
+        layer: 'l',
+        layerId: 'L',
+        representation: 'neurons',
+        saeId: null,
+        roi: 'r',
+        foldValues: [0.1, 0.2, 0.3],
+        normalised: null,
+        runId: 'n1',
+      },
+      {
+        subject: 's',
+        layer: 'l',
+        layerId: 'L',
+        representation: 'sae',
+        saeId: 'S',
+        roi: 'r',
+        foldValues: [0.2, 0.3, 0.41],
+        normalised: null,
+        runId: 's1',
+      },
     ];
     const lookup = new Map([['n1|s1|r', stored]]);
     const fwd = compareResultRows(rows, 'neurons', 'sae', 'bh', lookup).cells[0];
     const rev = compareResultRows(rows, 'sae', 'neurons', 'bh', lookup).cells[0];
-    expect(fwd).toMatchObject({ difference: 0.103, bootstrapCi: { lower: 0.05, upper: 0.16 }, p: 0.003, pMethod: 'sign-flip permutation over stimuli', nStimuli: 90 });
-    expect(rev).toMatchObject({ a: 0.303, b: 0.2, difference: -0.103, bootstrapCi: { lower: -0.16, upper: -0.05 }, p: 0.003 });
+    expect(fwd).toMatchObject({
+      difference: 0.103,
+      bootstrapCi: { lower: 0.05, upper: 0.16 },
+      p: 0.003,
+      pMethod: 'sign-flip permutation over stimuli',
+      nStimuli: 90,
+    });
+    expect(rev).toMatchObject({
+      a: 0.303,
+      b: 0.2,
+      difference: -0.103,
+      bootstrapCi: { lower: -0.16, upper: -0.05 },
+      p: 0.003,
+    });
   });
 
   it('cells take q across all cells; the across-subjects table summarises per layer x ROI', () => {
@@ -101,17 +148,30 @@ describe('paired-comparisons service', () => {
     expect(rows[0].wins).toBe(4);
     expect(rows[0].lower!).toBeGreaterThan(0);
     const csv = acrossSubjectsCsv(rows).split('\r\n');
-    expect(csv[0]).toBe('layer,layerId,roi,nSubjects,mean,sem,lower,upper,t,df,p,q,wilcoxonStatistic,wilcoxonP,wilcoxonMethod,wins,losses,ties');
+    expect(csv[0]).toBe(
+      'layer,layerId,roi,nSubjects,mean,sem,lower,upper,t,df,p,q,wilcoxonStatistic,wilcoxonP,wilcoxonMethod,wins,losses,ties',
+    );
     expect(csv).toHaveLength(6); // header, 4 rows, trailing empty
   });
 
   it('a cell with held-out predictions reports the stimulus statistics and the permutation p', () => {
     const rng = new Rng(2);
-    const mk = (m: number): DenseMatrix<Float32Array> => ({ rows: m, cols: 3, data: Float32Array.from({ length: m * 3 }, () => rng.normal()) });
+    const mk = (m: number): DenseMatrix<Float32Array> => ({
+      rows: m,
+      cols: 3,
+      data: Float32Array.from({ length: m * 3 }, () => rng.normal()),
+    });
     const folds = [0, 1, 2].map(() => ({ a: mk(12), b: mk(12), y: mk(12) }));
     const paired = pairedCell(folds, { kind: 'cosine', nResamples: 50, seed: 9 });
-    const [cell] = comparisonCells([{ subject: 's', layerId: 'l', layerName: 'l,1', roi: 'V1v', aFolds: paired.foldA, bFolds: paired.foldB, paired }]);
-    expect(cell).toMatchObject({ p: paired.p, pMethod: 'sign-flip permutation over stimuli', nStimuli: 36, q: paired.p });
+    const [cell] = comparisonCells([
+      { subject: 's', layerId: 'l', layerName: 'l,1', roi: 'V1v', aFolds: paired.foldA, bFolds: paired.foldB, paired },
+    ]);
+    expect(cell).toMatchObject({
+      p: paired.p,
+      pMethod: 'sign-flip permutation over stimuli',
+      nStimuli: 36,
+      q: paired.p,
+    });
     expect(cell.bootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
     const csv = comparisonCellsCsv([cell]).split('\r\n');
     expect(csv[1].startsWith('s,"l,1",l,V1v,')).toBe(true);
@@ -119,8 +179,26 @@ describe('paired-comparisons service', () => {
 
   it('pairs stored result rows by subject, layer and ROI; selectors by name or SAE id', () => {
     const rows: ResultRow[] = inputs().flatMap((c) => [
-      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'neurons', saeId: null, roi: c.roi, foldValues: [...c.aFolds], normalised: 0.5 },
-      { subject: c.subject, layer: c.layerName, layerId: c.layerId, representation: 'sae', saeId: `sae-${c.layerName}`, roi: c.roi, foldValues: [...c.bFolds], normalised: null },
+      {
+        subject: c.subject,
+        layer: c.layerName,
+        layerId: c.layerId,
+        representation: 'neurons',
+        saeId: null,
+        roi: c.roi,
+        foldValues: [...c.aFolds],
+        normalised: 0.5,
+      },
+      {
+        subject: c.subject,
+        layer: c.layerName,
+        layerId: c.layerId,
+        representation: 'sae',
+        saeId: `sae-${c.layerName}`,
+        roi: c.roi,
+        foldValues: [...c.bFolds],
+        normalised: null,
+      },
     ]);
     const { cells, acrossSubjects } = compareResultRows(rows, 'neurons', 'sae');
     expect(cells).toEqual(comparisonCells(inputs().map((c) => ({ ...c, aNormalised: 0.5, bNormalised: null }))));

@@ -43,7 +43,11 @@ function simulateCell(rng: Rng, ca: number, cb: number): HeldOutFold[] {
   }
   const folds: HeldOutFold[] = [];
   for (let f = 0; f < FOLDS; f++) {
-    const mk = (): DenseMatrix<Float32Array> => ({ rows: PER_FOLD, cols: VOXELS, data: new Float32Array(PER_FOLD * VOXELS) });
+    const mk = (): DenseMatrix<Float32Array> => ({
+      rows: PER_FOLD,
+      cols: VOXELS,
+      data: new Float32Array(PER_FOLD * VOXELS),
+    });
     const a = mk();
     const b = mk();
     const y = mk();

@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { columnScores, nanMean } from '../../src/compute/correlation';
 import { type DenseMatrix, takeRows } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
-import { acrossSubjects, bootstrapDifferences, bootstrapResamples, pairedCell, signFlipTest, type HeldOutFold } from '../../src/compute/stats/index';
+import {
+  acrossSubjects,
+  bootstrapDifferences,
+  bootstrapResamples,
+  pairedCell,
+  signFlipTest,
+  type HeldOutFold,
+} from '../../src/compute/stats/index';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, shift = 0): DenseMatrix<Float32Array> {
   const data = new Float32Array(rows * cols);
@@ -40,7 +47,8 @@ describe('stats library', () => {
         let want = 0;
         folds.forEach((f, k) => {
           const y = takeRows(f.y, rs[k]);
-          want += nanMean(columnScores(takeRows(f.b, rs[k]), y, kind)) - nanMean(columnScores(takeRows(f.a, rs[k]), y, kind));
+          want +=
+            nanMean(columnScores(takeRows(f.b, rs[k]), y, kind)) - nanMean(columnScores(takeRows(f.a, rs[k]), y, kind));
         });
         expect(got[r]).toBeCloseTo(want / folds.length, 6);
       });

@@ -15,7 +15,8 @@ function data(seed: number, n: number, p: number, v: number) {
   const rng = new Rng(seed);
   const F = Float64Array.from({ length: n * 6 }, () => Math.max(0, rng.normal()));
   const X: DenseMatrix<Float32Array> = { rows: n, cols: p, data: new Float32Array(n * p) };
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) X.data[i * p + j] = F[i * 6 + (j % 6)] + F[i * 6 + ((j + 1) % 6)] + 0.3 * rng.normal();
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) X.data[i * p + j] = F[i * 6 + (j % 6)] + F[i * 6 + ((j + 1) % 6)] + 0.3 * rng.normal();
   // sparse code: one active latent per factor
   const indptr = new Int32Array(n + 1);
   const indices: number[] = [];
@@ -29,7 +30,13 @@ function data(seed: number, n: number, p: number, v: number) {
     }
     indptr[i + 1] = indices.length;
   }
-  const S: CsrMatrix = { rows: n, cols: 12, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
+  const S: CsrMatrix = {
+    rows: n,
+    cols: 12,
+    indptr,
+    indices: Int32Array.from(indices),
+    values: Float32Array.from(values),
+  };
   const Y: DenseMatrix<Float32Array> = { rows: n, cols: v, data: new Float32Array(n * v) };
   for (let i = 0; i < n; i++) for (let t = 0; t < v; t++) Y.data[i * v + t] = F[i * 6 + (t % 6)] + 0.7 * rng.normal();
   return { X, S, Y };

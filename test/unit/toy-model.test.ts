@@ -23,7 +23,7 @@ function toDataset(x: number[], n: number, F: number): ToyDataset {
   const idx: number[] = [];
   const val: number[] = [];
   for (let r = 0; r < n; r++) {
-    for (let f = 0; f < F; f++) if (x[r * F + f] !== 0) (idx.push(f), val.push(x[r * F + f]));
+    for (let f = 0; f < F; f++) if (x[r * F + f] !== 0) idx.push(f), val.push(x[r * F + f]);
     indptr[r + 1] = idx.length;
   }
   return { rows: n, nFeatures: F, indptr, indices: Uint16Array.from(idx), values: Float32Array.from(val) };
@@ -32,7 +32,13 @@ function toDataset(x: number[], n: number, F: number): ToyDataset {
 describe('toy model step (toy_models.py Model + train_model)', () => {
   it('loss and gradients equal the numpy finite differences; one AdamW step matches torch.optim.AdamW', () => {
     const m = fx.model;
-    const model: ToyModel = { nFeatures: m.F, nHidden: m.N, W: Float32Array.from(m.W), b: Float32Array.from(m.b), finalLoss: NaN };
+    const model: ToyModel = {
+      nFeatures: m.F,
+      nHidden: m.N,
+      W: Float32Array.from(m.W),
+      b: Float32Array.from(m.b),
+      finalLoss: NaN,
+    };
     const buf = new ToyModelBuffers(m.B, m.F, m.N);
     const loss = toyModelGradients(model, Float32Array.from(m.x), m.B, Float32Array.from(m.importance), buf);
     expect(loss).toBeCloseTo(m.loss, 6);
@@ -49,7 +55,13 @@ describe('toy model step (toy_models.py Model + train_model)', () => {
   it('native batch gradients (CSR rows, wrapping) equal numpy and, bit for bit, the TypeScript step', () => {
     const m = fx.model;
     const data = toDataset(m.x, m.B, m.F);
-    const model: ToyModel = { nFeatures: m.F, nHidden: m.N, W: Float32Array.from(m.W), b: Float32Array.from(m.b), finalLoss: NaN };
+    const model: ToyModel = {
+      nFeatures: m.F,
+      nHidden: m.N,
+      W: Float32Array.from(m.W),
+      b: Float32Array.from(m.b),
+      finalLoss: NaN,
+    };
     const imp = Float32Array.from(m.importance);
     const native = new ToyModelBuffers(m.B, m.F, m.N);
     const loss = batchGradients(model, data, 0, m.B, imp, native, new Float32Array(m.B * m.F));
@@ -83,7 +95,9 @@ describe('ground-truth statistics (utils.py pairwise_corr, plot_utils.py)', () =
     close(c.r, s.corr, 1e-6);
     close(perFeatureMax(c), s.perFeatureMax, 1e-6);
     const pu = perUnitBestAbs(c);
-    s.perUnitBestAbs.forEach((v: number | null, u: number) => (v === null ? expect(pu[u]).toBeNaN() : expect(pu[u]).toBeCloseTo(v, 6)));
+    s.perUnitBestAbs.forEach((v: number | null, u: number) =>
+      v === null ? expect(pu[u]).toBeNaN() : expect(pu[u]).toBeCloseTo(v, 6),
+    );
   });
 
   it('CSR units give the same matrix, and the rows can start inside the data set', () => {
@@ -92,13 +106,18 @@ describe('ground-truth statistics (utils.py pairwise_corr, plot_utils.py)', () =
     const idx: number[] = [];
     const val: number[] = [];
     for (let r = 0; r < s.n; r++) {
-      for (let u = 0; u < s.units; u++) if (s.unitData[r * s.units + u] !== 0) (idx.push(u), val.push(s.unitData[r * s.units + u]));
+      for (let u = 0; u < s.units; u++)
+        if (s.unitData[r * s.units + u] !== 0) idx.push(u), val.push(s.unitData[r * s.units + u]);
       indptr[r + 1] = idx.length;
     }
     const csr = { rows: s.n, cols: s.units, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
     close(unitFeatureCorrelation(csr, data, 0).r, s.corr, 1e-6);
     // rows 100..299 of the data set against units of those rows
-    const tail = toDataset([...new Array(100 * s.features).fill(0), ...s.featureData.slice(100 * s.features)], s.n, s.features);
+    const tail = toDataset(
+      [...new Array(100 * s.features).fill(0), ...s.featureData.slice(100 * s.features)],
+      s.n,
+      s.features,
+    );
     const sub = { rows: 200, cols: s.units, data: Float32Array.from(s.unitData.slice(100 * s.units)) };
     const direct = unitFeatureCorrelation(sub, toDataset(s.featureData.slice(100 * s.features), 200, s.features), 0);
     close(unitFeatureCorrelation(sub, tail, 100).r, direct.r, 1e-12);

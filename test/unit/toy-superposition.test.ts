@@ -43,6 +43,12 @@ describe('toy superposition experiment as designed', () => {
     for (const s of r.sae) expect(s.meanL0).toBeLessThanOrEqual(7);
     expect(r.overlap.shared).toBe(r.overlap.perFeature.filter((v) => v >= 1).length);
     expect(Number.isFinite(r.randomSae.softMatching.mean)).toBe(true);
-    expect(res.options.sae).toMatchObject({ auxK: 'authors-toy', init: 'xavier-normal', decoderNorm: 'none', auxWeight: 0.1, seed: 0 });
+    expect(res.options.sae).toMatchObject({
+      auxK: 'authors-toy',
+      init: 'xavier-normal',
+      decoderNorm: 'none',
+      auxWeight: 0.1,
+      seed: 0,
+    });
   }, 120_000);
 });

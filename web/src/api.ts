@@ -59,7 +59,9 @@ export async function getBytes(path: string): Promise<ArrayBuffer> {
 /** A write: asks for the API key first when none is stored. */
 export async function send<T = any>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   if (!apiKey.get()) {
-    const k = window.prompt('This action needs an API key (npm run cli -- keys create <name>). It is kept only for this browser tab.');
+    const k = window.prompt(
+      'This action needs an API key (npm run cli -- keys create <name>). It is kept only for this browser tab.',
+    );
     if (!k) throw new ApiError(401, 'No API key', 'an API key is needed for this action');
     apiKey.set(k.trim());
     window.dispatchEvent(new Event('apikey'));
@@ -78,7 +80,11 @@ export async function send<T = any>(method: 'POST' | 'DELETE', path: string, bod
  * Server-sent events read with fetch (EventSource cannot send the Authorization header, which reads
  * need when the service requires keys for reads). Calls onEvent per event; resolves when the stream ends.
  */
-export async function streamEvents(path: string, onEvent: (event: string, data: string) => void, signal: AbortSignal): Promise<void> {
+export async function streamEvents(
+  path: string,
+  onEvent: (event: string, data: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const res = await fetch(path, { headers: headers({ Accept: 'text/event-stream' }), signal });
   if (!res.ok || !res.body) return fail(res);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -141,7 +147,12 @@ export interface Dataset {
   id: string;
   name: string;
   atlases: { name: string; labels: Record<string, string> }[];
-  subjects: { label: string; volumeShape: number[]; images: number; rois: { atlas: string; name: string; hemisphere: string; voxelCount: number }[] }[];
+  subjects: {
+    label: string;
+    volumeShape: number[];
+    images: number;
+    rois: { atlas: string; name: string; hemisphere: string; voxelCount: number }[];
+  }[];
 }
 export interface ScoreItem {
   runId: string;

@@ -17,7 +17,13 @@ export interface Figure {
 export const REP_COLOURS = { neurons: '#0072B2', 'SAE latents': '#E69F00' };
 
 /** Render a spec into a <figure> with a caption and download buttons; `table` is what the CSV holds. */
-export async function figure(name: string, caption: string, spec: TopLevelSpec, table: { head: string[]; rows: Row[] }, onClick?: (datum: Row) => void): Promise<Figure> {
+export async function figure(
+  name: string,
+  caption: string,
+  spec: TopLevelSpec,
+  table: { head: string[]; rows: Row[] },
+  onClick?: (datum: Row) => void,
+): Promise<Figure> {
   const chart = h('div', { class: 'chart' });
   const el = h('figure', { 'data-figure': name }, chart);
   const res = await embed(chart, spec, { renderer: 'svg', actions: false, tooltip: { theme: 'light' } });
@@ -27,10 +33,44 @@ export async function figure(name: string, caption: string, spec: TopLevelSpec, 
       'figcaption',
       {},
       h('span', {}, caption),
-      h('span', { class: 'tools' },
-        h('button', { type: 'button', class: 'link', onclick: async () => download(`${file}.svg`, new Blob([await res.view.toSVG()], { type: 'image/svg+xml' })) }, 'SVG'),
-        h('button', { type: 'button', class: 'link', onclick: async () => download(`${file}.png`, await (await fetch(await res.view.toImageURL('png', 2))).blob()) }, 'PNG'),
-        h('button', { type: 'button', class: 'link', onclick: () => download(`${file}.csv`, csv(table.head, table.rows.map((r) => table.head.map((k) => r[k])))) }, 'CSV'),
+      h(
+        'span',
+        { class: 'tools' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: async () => download(`${file}.svg`, new Blob([await res.view.toSVG()], { type: 'image/svg+xml' })),
+          },
+          'SVG',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: async () =>
+              download(`${file}.png`, await (await fetch(await res.view.toImageURL('png', 2))).blob()),
+          },
+          'PNG',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: () =>
+              download(
+                `${file}.csv`,
+                csv(
+                  table.head,
+                  table.rows.map((r) => table.head.map((k) => r[k])),
+                ),
+              ),
+          },
+          'CSV',
+        ),
       ),
     ),
   );
@@ -59,7 +99,15 @@ export interface HeatCell extends Row {
  * Build heatmap cells. `diverging`: centred at 0 on a symmetric domain (blue < 0 < orange); otherwise
  * viridis over [min, max]. `ink` keeps each cell's number readable on its colour.
  */
-export function heatCells(rows: string[], cols: string[], values: (number | null)[][], sems: (number | null)[][], diverging: boolean, extra: (i: number, j: number) => Row = () => ({}), shareWith: (number | null)[][] = []): { cells: HeatCell[]; domain: [number, number] } {
+export function heatCells(
+  rows: string[],
+  cols: string[],
+  values: (number | null)[][],
+  sems: (number | null)[][],
+  diverging: boolean,
+  extra: (i: number, j: number) => Row = () => ({}),
+  shareWith: (number | null)[][] = [],
+): { cells: HeatCell[]; domain: [number, number] } {
   // shareWith: other matrices drawn beside this one, so equal colours mean equal scores.
   const finite = [...values.flat(), ...shareWith.flat()].filter((v): v is number => v !== null && Number.isFinite(v));
   const lo = finite.length ? Math.min(...finite) : 0;
@@ -74,14 +122,36 @@ export function heatCells(rows: string[], cols: string[], values: (number | null
       const s = sems[i]?.[j] ?? null;
       const t = (v - domain[0]) / (domain[1] - domain[0]);
       const dark = diverging ? Math.abs(v) > 0.65 * m : t < 0.55;
-      cells.push({ row: r, col: c, value: v, sem: s, lo: s === null ? null : v - 1.96 * s, hi: s === null ? null : v + 1.96 * s, label: v.toFixed(3), ink: dark ? '#fff' : '#111', ...extra(i, j) });
+      cells.push({
+        row: r,
+        col: c,
+        value: v,
+        sem: s,
+        lo: s === null ? null : v - 1.96 * s,
+        hi: s === null ? null : v + 1.96 * s,
+        label: v.toFixed(3),
+        ink: dark ? '#fff' : '#111',
+        ...extra(i, j),
+      });
     }),
   );
   return { cells, domain };
 }
 
-export function heatmapSpec(o: { rows: string[]; cols: string[]; rowTitle: string; colTitle: string; cells: HeatCell[]; domain: [number, number]; diverging: boolean; legend: string; tooltip?: { field: string; title: string; type?: 'quantitative' | 'nominal'; format?: string }[] }): TopLevelSpec {
-  const scale = o.diverging ? { scheme: 'blueorange', domain: o.domain, domainMid: 0 } : { scheme: 'viridis', domain: o.domain };
+export function heatmapSpec(o: {
+  rows: string[];
+  cols: string[];
+  rowTitle: string;
+  colTitle: string;
+  cells: HeatCell[];
+  domain: [number, number];
+  diverging: boolean;
+  legend: string;
+  tooltip?: { field: string; title: string; type?: 'quantitative' | 'nominal'; format?: string }[];
+}): TopLevelSpec {
+  const scale = o.diverging
+    ? { scheme: 'blueorange', domain: o.domain, domainMid: 0 }
+    : { scheme: 'viridis', domain: o.domain };
   const tooltip = [
     { field: 'row', title: o.rowTitle },
     { field: 'col', title: o.colTitle },
@@ -102,12 +172,28 @@ export function heatmapSpec(o: { rows: string[]; cols: string[]; rowTitle: strin
       tooltip: tooltip as never,
     },
     layer: [
-      { name: 'rects', mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 }, encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } } },
+      {
+        name: 'rects',
+        mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
+        encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } },
+      },
       // Significant cells (q < 0.05 where the service reports q-values) get a black outline.
       ...(o.cells.some((c) => c.sig)
-        ? [{ mark: { type: 'rect', fill: null, stroke: '#000', strokeWidth: 2.5 }, transform: [{ filter: 'datum.sig' }] }]
+        ? [
+            {
+              mark: { type: 'rect', fill: null, stroke: '#000', strokeWidth: 2.5 },
+              transform: [{ filter: 'datum.sig' }],
+            },
+          ]
         : []),
-      { name: 'cells', mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'label' }, color: { condition: { test: "datum.ink === '#fff'", value: '#fff' }, value: '#111' } } },
+      {
+        name: 'cells',
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'label' },
+          color: { condition: { test: "datum.ink === '#fff'", value: '#fff' }, value: '#111' },
+        },
+      },
     ],
     config: { view: { stroke: null }, axis: { domain: false, ticks: false } },
   } as TopLevelSpec;
@@ -115,8 +201,19 @@ export function heatmapSpec(o: { rows: string[]; cols: string[]; rowTitle: strin
 
 /** Score by layer, one panel per ROI, neurons vs SAE latents with +-1 sem error bars (the paper's depth trends). */
 export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLevelSpec {
-  const x = { field: 'layer', type: 'ordinal', sort: layers, title: 'layer (input -> output)', axis: { labelAngle: -30 } };
-  const color = { field: 'representation', type: 'nominal', title: null, scale: { domain: Object.keys(REP_COLOURS), range: Object.values(REP_COLOURS) } };
+  const x = {
+    field: 'layer',
+    type: 'ordinal',
+    sort: layers,
+    title: 'layer (input -> output)',
+    axis: { labelAngle: -30 },
+  };
+  const color = {
+    field: 'representation',
+    type: 'nominal',
+    title: null,
+    scale: { domain: Object.keys(REP_COLOURS), range: Object.values(REP_COLOURS) },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
@@ -141,7 +238,10 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
             ],
           },
         },
-        { mark: { type: 'errorbar', thickness: 1.5 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'score' }, y2: { field: 'hi' }, color } },
+        {
+          mark: { type: 'errorbar', thickness: 1.5 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'score' }, y2: { field: 'hi' }, color },
+        },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -149,20 +249,58 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
 }
 
 /** Grouped bars with +-1 sem error bars (toy experiment, comparisons summaries). */
-export function barsSpec(rows: Row[], o: { x: string; xTitle: string; y: string; yTitle: string; group: string; column?: string; columnSort?: string[] }): TopLevelSpec {
-  const color = { field: o.group, type: 'nominal', title: null, scale: { domain: Object.keys(REP_COLOURS), range: Object.values(REP_COLOURS) } };
+export function barsSpec(
+  rows: Row[],
+  o: { x: string; xTitle: string; y: string; yTitle: string; group: string; column?: string; columnSort?: string[] },
+): TopLevelSpec {
+  const color = {
+    field: o.group,
+    type: 'nominal',
+    title: null,
+    scale: { domain: Object.keys(REP_COLOURS), range: Object.values(REP_COLOURS) },
+  };
   const inner = {
     width: 220,
     height: 180,
-    encoding: { x: { field: o.x, type: 'ordinal', title: o.xTitle, axis: { labelAngle: 0 } }, xOffset: { field: o.group, sort: Object.keys(REP_COLOURS) }, color },
+    encoding: {
+      x: { field: o.x, type: 'ordinal', title: o.xTitle, axis: { labelAngle: 0 } },
+      xOffset: { field: o.group, sort: Object.keys(REP_COLOURS) },
+      color,
+    },
     layer: [
-      { mark: 'bar', encoding: { y: { field: o.y, type: 'quantitative', title: o.yTitle }, tooltip: [{ field: o.x }, { field: o.group }, { field: o.y, type: 'quantitative', format: '.4f' }, { field: 'sem', type: 'quantitative', format: '.4f' }] } },
-      { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'lo', type: 'quantitative', title: o.yTitle }, y2: { field: 'hi' }, color: { value: '#333' } } },
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: o.y, type: 'quantitative', title: o.yTitle },
+          tooltip: [
+            { field: o.x },
+            { field: o.group },
+            { field: o.y, type: 'quantitative', format: '.4f' },
+            { field: 'sem', type: 'quantitative', format: '.4f' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'errorbar', ticks: true },
+        encoding: {
+          y: { field: 'lo', type: 'quantitative', title: o.yTitle },
+          y2: { field: 'hi' },
+          color: { value: '#333' },
+        },
+      },
     ],
   };
-  return (o.column
-    ? { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, facet: { field: o.column, type: 'nominal', title: null, sort: o.columnSort }, spec: inner, resolve: { scale: { y: 'independent' } } }
-    : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, ...inner }) as TopLevelSpec;
+  return (
+    o.column
+      ? {
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          data: { values: rows },
+          facet: { field: o.column, type: 'nominal', title: null, sort: o.columnSort },
+          spec: inner,
+          resolve: { scale: { y: 'independent' } },
+        }
+      : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: { values: rows }, ...inner }
+  ) as TopLevelSpec;
 }
 
 /** Lines over an x axis, one per series (SAE training curves). */
@@ -180,7 +318,12 @@ export function curvesSpec(rows: Row[], x: string, series: string): TopLevelSpec
         x: { field: x, type: 'quantitative' },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
         color: { field: series, type: 'nominal', scale: { scheme: 'tableau10' } },
-        tooltip: [{ field: series }, { field: x }, { field: 'metric' }, { field: 'value', type: 'quantitative', format: '.4f' }],
+        tooltip: [
+          { field: series },
+          { field: x },
+          { field: 'metric' },
+          { field: 'value', type: 'quantitative', format: '.4f' },
+        ],
       },
     },
     resolve: { scale: { y: 'independent' } },

@@ -2,7 +2,11 @@
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined || v === false) continue;
@@ -33,14 +37,24 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
-export function select(name: string, options: { value: string; label: string }[], value?: string, attrs: Attrs = {}): HTMLSelectElement {
+export function select(
+  name: string,
+  options: { value: string; label: string }[],
+  value?: string,
+  attrs: Attrs = {},
+): HTMLSelectElement {
   const s = h('select', { name, ...attrs }, ...options.map((o) => h('option', { value: o.value }, o.label)));
   if (value !== undefined && options.some((o) => o.value === value)) s.value = value;
   return s;
 }
 
 export function table(head: string[], rows: Child[][], attrs: Attrs = {}): HTMLTableElement {
-  return h('table', attrs, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
+  return h(
+    'table',
+    attrs,
+    h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+  );
 }
 
 /** Download a Blob under a file name (CSV tables, figures). */

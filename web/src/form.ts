@@ -13,7 +13,16 @@ export class FieldRows {
   row(form: HTMLElement, label: string, name: string, control: HTMLElement, hint?: string): void {
     const err = h('span', { class: 'field-error', 'data-error-for': name, role: 'alert' });
     this.rows.set(name, err);
-    form.append(h('label', { class: 'field', for: control.id || undefined }, label), h('div', { 'data-field': name }, control, hint ? h('small', { class: 'muted', style: 'display:block' }, hint) : null, err));
+    form.append(
+      h('label', { class: 'field', for: control.id || undefined }, label),
+      h(
+        'div',
+        { 'data-field': name },
+        control,
+        hint ? h('small', { class: 'muted', style: 'display:block' }, hint) : null,
+        err,
+      ),
+    );
   }
 
   clear(): void {
@@ -31,7 +40,9 @@ export class FieldRows {
     const loose: string[] = [];
     for (const fe of err.errors) {
       const path = fe.field.replace(/^body\.?/, '').replace(/\[\d+\]/g, '');
-      const name = [...this.rows.keys()].filter((k) => path === k || path.startsWith(`${k}.`)).sort((a, b) => b.length - a.length)[0];
+      const name = [...this.rows.keys()]
+        .filter((k) => path === k || path.startsWith(`${k}.`))
+        .sort((a, b) => b.length - a.length)[0];
       const target = name ? this.rows.get(name)! : null;
       if (target) target.textContent = target.textContent ? `${target.textContent}; ${fe.reason}` : fe.reason;
       else loose.push(`${fe.field}: ${fe.reason}`);
@@ -41,7 +52,10 @@ export class FieldRows {
 }
 
 /** Checkboxes for a multi-choice field; value() lists the checked values. */
-export function checks(name: string, options: { value: string; label: string; checked?: boolean }[]): { el: HTMLElement; value(): string[] } {
+export function checks(
+  name: string,
+  options: { value: string; label: string; checked?: boolean }[],
+): { el: HTMLElement; value(): string[] } {
   const boxes = options.map((o) => h('input', { type: 'checkbox', name, value: o.value, checked: o.checked ?? false }));
   return {
     el: h('div', { class: 'checks' }, ...boxes.map((b, i) => h('label', {}, b, ' ', options[i].label))),

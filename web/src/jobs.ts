@@ -10,14 +10,23 @@ export function jobRow(jobId: string, label: string, signal: AbortSignal, onEnd?
   const state = h('span', { class: 'state' }, 'connecting');
   const stage = h('span', { class: 'muted stage' });
   const cancel = h('button', { type: 'button', class: 'danger' }, 'Cancel');
-  const row = h('div', { class: 'job', 'data-job': jobId }, h('span', { class: 'label' }, label), bar, state, stage, cancel);
+  const row = h(
+    'div',
+    { class: 'job', 'data-job': jobId },
+    h('span', { class: 'label' }, label),
+    bar,
+    state,
+    stage,
+    cancel,
+  );
   const show = (job: Job) => {
     row.dataset.state = job.state;
     state.textContent = job.state;
     const fraction = job.state === 'completed' ? 1 : (job.progress?.fraction ?? 0);
     bar.value = fraction;
     row.dataset.fraction = String(fraction);
-    stage.textContent = job.error ?? (job.progress ? `${job.progress.stage} ${job.progress.done}/${job.progress.total}` : '');
+    stage.textContent =
+      job.error ?? (job.progress ? `${job.progress.stage} ${job.progress.done}/${job.progress.total}` : '');
     cancel.disabled = ['completed', 'failed', 'cancelled', 'cancelling'].includes(job.state);
   };
   cancel.addEventListener('click', async () => {

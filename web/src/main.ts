@@ -3,7 +3,9 @@ import './style.css';
 import { apiKey } from './api';
 import { clear, h } from './dom';
 
-type Page = { render(root: HTMLElement, params: URLSearchParams, arg: string | undefined, signal: AbortSignal): Promise<void> };
+type Page = {
+  render(root: HTMLElement, params: URLSearchParams, arg: string | undefined, signal: AbortSignal): Promise<void>;
+};
 
 const pages: Record<string, () => Promise<Page>> = {
   '': () => import('./pages/scores'),
@@ -42,7 +44,8 @@ async function route(): Promise<void> {
     await page.render(el, new URLSearchParams(query), arg ? decodeURIComponent(arg) : undefined, ctrl.signal);
     if (!ctrl.signal.aborted) clear(root, el);
   } catch (err) {
-    if (!ctrl.signal.aborted) clear(root, h('p', { class: 'error' }, `Could not load this page: ${(err as Error).message}`));
+    if (!ctrl.signal.aborted)
+      clear(root, h('p', { class: 'error' }, `Could not load this page: ${(err as Error).message}`));
   }
 }
 
@@ -50,10 +53,26 @@ async function route(): Promise<void> {
 function renderKey(): void {
   const box = document.getElementById('key')!;
   if (apiKey.get()) {
-    clear(box, h('span', { class: 'muted' }, 'API key set '), h('button', { type: 'button', class: 'link', onclick: () => (apiKey.clear(), renderKey()) }, 'forget'));
+    clear(
+      box,
+      h('span', { class: 'muted' }, 'API key set '),
+      h('button', { type: 'button', class: 'link', onclick: () => (apiKey.clear(), renderKey()) }, 'forget'),
+    );
   } else {
-    const input = h('input', { type: 'password', placeholder: 'API key (for writes)', 'aria-label': 'API key', autocomplete: 'off' });
-    const form = h('form', { onsubmit: (e: Event) => (e.preventDefault(), input.value.trim() && apiKey.set(input.value.trim()), renderKey()) }, input, h('button', { type: 'submit' }, 'Use'));
+    const input = h('input', {
+      type: 'password',
+      placeholder: 'API key (for writes)',
+      'aria-label': 'API key',
+      autocomplete: 'off',
+    });
+    const form = h(
+      'form',
+      {
+        onsubmit: (e: Event) => (e.preventDefault(), input.value.trim() && apiKey.set(input.value.trim()), renderKey()),
+      },
+      input,
+      h('button', { type: 'submit' }, 'Use'),
+    );
     clear(box, form);
   }
 }

@@ -13,7 +13,11 @@ export const REPS = [
 ] as const;
 
 /** matrices: [neurons, sae, difference]; onCell(layerId, roi, rep) makes cells clickable. */
-export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { name: string; scope: string; onCell?: (layerId: string, roi: string, rep: string) => void }): Promise<void> {
+export async function matrixView(
+  root: HTMLElement,
+  matrices: Matrix[],
+  o: { name: string; scope: string; onCell?: (layerId: string, roi: string, rep: string) => void },
+): Promise<void> {
   const layers = matrices[0].layers.map((l) => l.name);
   const rois = [...new Set(matrices.flatMap((m) => m.rois))];
   const grid = h('div', { class: 'heatmaps' });
@@ -28,7 +32,12 @@ export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { nam
     // Statistics of the difference when the service has them: its interval replaces value ± 1.96 sem.
     const stats = (i: number, j: number): Row => {
       if (!m.q) return { layerId: m.layers[i].id };
-      const [lo, hi, p, q] = [at(m.lower, i, rois[j]), at(m.upper, i, rois[j]), at(m.p, i, rois[j]), at(m.q, i, rois[j])];
+      const [lo, hi, p, q] = [
+        at(m.lower, i, rois[j]),
+        at(m.upper, i, rois[j]),
+        at(m.p, i, rois[j]),
+        at(m.q, i, rois[j]),
+      ];
       return { layerId: m.layers[i].id, lo, hi, p, q, sig: q !== null && q < 0.05 };
     };
     const { cells, domain } = heatCells(layers, rois, values, sems, diverging, stats, shared);
@@ -42,8 +51,20 @@ export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { nam
       `${o.name}-${rep}`,
       `${title} (${o.scope})${m.q ? '; outlined: q < 0.05 (Benjamini-Hochberg)' : ''}`,
       heatmapSpec({
-        rows: layers, cols: rois, rowTitle: 'layer', colTitle: 'ROI', cells, domain, diverging, legend: diverging ? 'SAE - neurons' : 'score',
-        tooltip: m.q ? [{ field: 'p', title: 'p', type: 'quantitative', format: '.3g' }, { field: 'q', title: 'q (BH)', type: 'quantitative', format: '.3g' }] : undefined,
+        rows: layers,
+        cols: rois,
+        rowTitle: 'layer',
+        colTitle: 'ROI',
+        cells,
+        domain,
+        diverging,
+        legend: diverging ? 'SAE - neurons' : 'score',
+        tooltip: m.q
+          ? [
+              { field: 'p', title: 'p', type: 'quantitative', format: '.3g' },
+              { field: 'q', title: 'q (BH)', type: 'quantitative', format: '.3g' },
+            ]
+          : undefined,
       }),
       { head: ['row', 'col', 'value', 'sem', 'lo', 'hi', ...(m.q ? ['p', 'q'] : [])], rows: cells },
       o.onCell ? (d) => o.onCell!(String(d.layerId), String(d.col), rep) : undefined,
@@ -53,21 +74,38 @@ export async function matrixView(root: HTMLElement, matrices: Matrix[], o: { nam
 
   // Depth trends: score by layer per ROI, neurons vs SAE latents, +-1 sem.
   const lines: Row[] = [];
-  for (const [k, name] of [[0, 'neurons'], [1, 'SAE latents']] as const) {
+  for (const [k, name] of [
+    [0, 'neurons'],
+    [1, 'SAE latents'],
+  ] as const) {
     const m = matrices[k];
     m.layers.forEach((l, i) =>
       m.rois.forEach((roi, j) => {
         const v = m.values[i][j];
         const s = m.sem[i][j];
-        if (v !== null) lines.push({ layer: l.name, roi, representation: name, value: v, sem: s, lo: v - (s ?? 0), hi: v + (s ?? 0) });
+        if (v !== null)
+          lines.push({
+            layer: l.name,
+            roi,
+            representation: name,
+            value: v,
+            sem: s,
+            lo: v - (s ?? 0),
+            hi: v + (s ?? 0),
+          });
       }),
     );
   }
   if (lines.length) {
-    const fig = await figure(`${o.name}-depth`, `Score by layer per ROI, neurons vs SAE latents, error bars ± 1 sem (${o.scope})`, depthSpec(lines, layers, rois), {
-      head: ['roi', 'layer', 'representation', 'value', 'sem'],
-      rows: lines,
-    });
+    const fig = await figure(
+      `${o.name}-depth`,
+      `Score by layer per ROI, neurons vs SAE latents, error bars ± 1 sem (${o.scope})`,
+      depthSpec(lines, layers, rois),
+      {
+        head: ['roi', 'layer', 'representation', 'value', 'sem'],
+        rows: lines,
+      },
+    );
     root.append(h('section', { id: 'depth' }, h('h2', {}, 'Depth trends'), fig.el));
   }
   root.append(summary(layers, rois, matrices));
@@ -88,7 +126,22 @@ function summary(layers: string[], rois: string[], [n, s, d]: Matrix[]): HTMLEle
     const wins = diffs.filter((v) => v > 0).length;
     return [r, best(n, j(n)), best(s, j(s)), diffs.length ? `${wins} of ${diffs.length}` : '-'];
   });
-  const t = h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'ROI'), h('th', {}, 'best layer, neurons'), h('th', {}, 'best layer, SAE'), h('th', {}, 'layers where SAE > neurons'))));
+  const t = h(
+    'table',
+    {},
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'ROI'),
+        h('th', {}, 'best layer, neurons'),
+        h('th', {}, 'best layer, SAE'),
+        h('th', {}, 'layers where SAE > neurons'),
+      ),
+    ),
+  );
   t.append(h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
   return h('section', {}, h('h2', {}, 'Summary'), t);
 }
@@ -112,9 +165,10 @@ export function meanOverSubjects(ms: Matrix[]): Matrix {
       const v = xs as number[];
       const mu = v.reduce((a, b) => a + b, 0) / v.length;
       values[i].push(mu);
-      sem[i].push(v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mu) ** 2, 0) / (v.length - 1) / v.length) : null);
+      sem[i].push(
+        v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mu) ** 2, 0) / (v.length - 1) / v.length) : null,
+      );
     }
   });
   return { layers, rois, values, sem };
 }
-

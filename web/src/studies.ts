@@ -10,9 +10,30 @@ export interface Study {
   name: string | null;
   state: string;
   createdAt: string;
-  inputs: { datasetId: string; subjects: string[]; layerIds: string[]; rois: { name: string }[]; preset: string; folds: unknown };
-  progress: { done: number; total: number; failed: number; cancelled: number; running: { subject: string; layerId: string; representation: string; stage: string | null; fraction: number }[] };
-  cells: { runId: string; jobId: string | null; subject: string; layerId: string; representation: string; status: string; error: string | null }[];
+  inputs: {
+    datasetId: string;
+    subjects: string[];
+    layerIds: string[];
+    rois: { name: string }[];
+    preset: string;
+    folds: unknown;
+  };
+  progress: {
+    done: number;
+    total: number;
+    failed: number;
+    cancelled: number;
+    running: { subject: string; layerId: string; representation: string; stage: string | null; fraction: number }[];
+  };
+  cells: {
+    runId: string;
+    jobId: string | null;
+    subject: string;
+    layerId: string;
+    representation: string;
+    status: string;
+    error: string | null;
+  }[];
   results: StudyRow[];
 }
 
@@ -37,7 +58,11 @@ function sem(xs: number[]): number | null {
  * A study's results as the three layer x ROI matrices of one model and subject (neurons, SAE, and
  * SAE - neurons with the sem of the per-fold differences, as /v1/scores/matrix computes it).
  */
-export function studyMatrices(study: Study, model: Model, subject: string): { matrices: Matrix[]; runs: Map<string, string> } {
+export function studyMatrices(
+  study: Study,
+  model: Model,
+  subject: string,
+): { matrices: Matrix[]; runs: Map<string, string> } {
   const layers = model.layers.filter((l) => study.inputs.layerIds.includes(l.id));
   const rois = study.inputs.rois.map((r) => r.name);
   const rows = study.results.filter((r) => r.subject === subject);
@@ -57,7 +82,9 @@ export function studyMatrices(study: Study, model: Model, subject: string): { ma
         if (rep !== 'difference') return cell.get(`${l.id}|${rep}|${roi}`)?.sem ?? null;
         const n = cell.get(`${l.id}|neurons|${roi}`);
         const s = cell.get(`${l.id}|sae|${roi}`);
-        return n && s && n.foldValues.length === s.foldValues.length ? sem(s.foldValues.map((v, k) => v - n.foldValues[k])) : null;
+        return n && s && n.foldValues.length === s.foldValues.length
+          ? sem(s.foldValues.map((v, k) => v - n.foldValues[k]))
+          : null;
       }),
     );
     return { layers: layers.map((l) => ({ id: l.id, name: l.name, position: l.position })), rois, values, sem: sems };

@@ -74,10 +74,30 @@ export interface FoldRun {
 /** Raw addon surface (row-major host arrays, as the OpenBLAS addon). */
 export interface CudaAddon {
   load(dirs: string[]): { ok: boolean; reason?: string; libs: Record<string, string>; device?: CudaDevice };
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void;
-  dgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    c: Float32Array,
+  ): void;
+  dgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    c: Float64Array,
+  ): void;
   dsyevd(a: Float64Array, n: number, w: Float64Array, z: Float64Array): number;
   ridgeFold(spec: FoldSpec): FoldRun;
 }
@@ -90,7 +110,11 @@ let enabled = true;
 /** Sub-folders of `dir` (sorted, newest version names first), or [] when unreadable. */
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name).sort().reverse();
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() || d.isSymbolicLink())
+      .map((d) => d.name)
+      .sort()
+      .reverse();
   } catch {
     return [];
   }
@@ -99,7 +123,9 @@ function subdirs(dir: string): string[] {
 /** Where NVIDIA's Python wheels put their libraries under one site-packages folder. */
 function wheelDirs(site: string): string[] {
   const nv = path.join(site, 'nvidia');
-  return subdirs(nv).map((d) => path.join(nv, d, 'lib')).filter((d) => existsSync(d));
+  return subdirs(nv)
+    .map((d) => path.join(nv, d, 'lib'))
+    .filter((d) => existsSync(d));
 }
 
 /** The folders searched for the CUDA libraries, in order (see the file comment). */
@@ -123,15 +149,28 @@ export function cudaLibraryDirs(settings = cudaSettings()): string[] {
 function load(): { addon: CudaAddon | null; info: CudaInfo } {
   if (state) return state;
   const settings = cudaSettings();
-  if (settings.mode === 'off') return (state = { addon: null, info: { available: false, reason: 'disabled by ALIGN_CUDA=0' } });
+  if (settings.mode === 'off')
+    return (state = { addon: null, info: { available: false, reason: 'disabled by ALIGN_CUDA=0' } });
   if (!existsSync(ADDON_PATH)) {
-    return (state = { addon: null, info: { available: false, reason: 'addon not built (native/cuda/build/Release/align_cuda.node missing; see scripts/build-native.mjs)' } });
+    return (state = {
+      addon: null,
+      info: {
+        available: false,
+        reason: 'addon not built (native/cuda/build/Release/align_cuda.node missing; see scripts/build-native.mjs)',
+      },
+    });
   }
   let addon: CudaAddon;
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as CudaAddon;
   } catch (err) {
-    return (state = { addon: null, info: { available: false, reason: `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } });
+    return (state = {
+      addon: null,
+      info: {
+        available: false,
+        reason: `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      },
+    });
   }
   const searched = cudaLibraryDirs(settings);
   // Folders named in ALIGN_CUDA_LIB_DIRS are reported even when they do not exist.

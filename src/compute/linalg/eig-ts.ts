@@ -154,14 +154,19 @@ function rank2kUpdate(n: number, s: number, r: number, a: Float64Array, ut: Floa
       // four basis rows per pass: (w_j, u_j, w_{j+1}, u_{j+1})
       let j = 0;
       for (; j + 1 < r; j += 2) {
-        const a0 = coef[2 * j], a1 = coef[2 * j + 1], a2 = coef[2 * j + 2], a3 = coef[2 * j + 3];
-        const o0 = j * n, o1 = o0 + n;
+        const a0 = coef[2 * j],
+          a1 = coef[2 * j + 1],
+          a2 = coef[2 * j + 2],
+          a3 = coef[2 * j + 3];
+        const o0 = j * n,
+          o1 = o0 + n;
         for (let c = c0; c < c1; c++) {
           a[ri + c] -= a0 * wt[o0 + c] + a1 * ut[o0 + c] + a2 * wt[o1 + c] + a3 * ut[o1 + c];
         }
       }
       for (; j < r; j++) {
-        const a0 = coef[2 * j], a1 = coef[2 * j + 1];
+        const a0 = coef[2 * j],
+          a1 = coef[2 * j + 1];
         const o0 = j * n;
         for (let c = c0; c < c1; c++) a[ri + c] -= a0 * wt[o0 + c] + a1 * ut[o0 + c];
       }
@@ -212,8 +217,14 @@ function accumulateQt(n: number, a: Float64Array, beta: Float64Array, qt: Float6
       // y = M[i, c0:] V, four reflectors per pass
       let t = 0;
       for (; t + 3 < r; t += 4) {
-        const o0 = t * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const o0 = t * n,
+          o1 = o0 + n,
+          o2 = o1 + n,
+          o3 = o2 + n;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let c = c0; c < n; c++) {
           const m = qt[ri + c];
           s0 += m * vt[o0 + c];
@@ -244,9 +255,16 @@ function accumulateQt(n: number, a: Float64Array, beta: Float64Array, qt: Float6
       // M[i, c0:] -= z V'
       t = 0;
       for (; t + 3 < r; t += 4) {
-        const z0 = z[t], z1 = z[t + 1], z2 = z[t + 2], z3 = z[t + 3];
-        const o0 = t * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        for (let c = c0; c < n; c++) qt[ri + c] -= z0 * vt[o0 + c] + z1 * vt[o1 + c] + z2 * vt[o2 + c] + z3 * vt[o3 + c];
+        const z0 = z[t],
+          z1 = z[t + 1],
+          z2 = z[t + 2],
+          z3 = z[t + 3];
+        const o0 = t * n,
+          o1 = o0 + n,
+          o2 = o1 + n,
+          o3 = o2 + n;
+        for (let c = c0; c < n; c++)
+          qt[ri + c] -= z0 * vt[o0 + c] + z1 * vt[o1 + c] + z2 * vt[o2 + c] + z3 * vt[o3 + c];
       }
       for (; t < r; t++) {
         const z0 = z[t];

@@ -105,8 +105,18 @@ export function matmul(A: DenseMatrix, B: DenseMatrix, opts: MatmulOptions = {})
  * lengths. For inner loops that call small products thousands of times (SAE and toy training steps): no
  * allocation on the native path (sgemm straight into c); otherwise matmul()'s tfjs/TypeScript paths, copied.
  */
-export function gemmInto(transA: boolean, transB: boolean, m: number, n: number, k: number,
-  a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void {
+export function gemmInto(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  c: Float32Array,
+): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
     c.fill(0, 0, m * n);
@@ -143,8 +153,16 @@ export async function matmulAsync(A: DenseMatrix, B: DenseMatrix, opts: MatmulOp
 }
 
 /** TypeScript path: materialise op(A) (m x k) and op(B) (k x n) row-major, then the blocked loop. */
-function tsMatmul(A: DenseMatrix, B: DenseMatrix, transA: boolean, transB: boolean,
-  m: number, n: number, k: number, f64: boolean): FloatArray {
+function tsMatmul(
+  A: DenseMatrix,
+  B: DenseMatrix,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  f64: boolean,
+): FloatArray {
   const conv = f64 ? toF64 : toF32;
   const Ctor = f64 ? Float64Array : Float32Array;
   let a: FloatArray = conv(A.data);
@@ -168,7 +186,15 @@ function tsMatmul(A: DenseMatrix, B: DenseMatrix, transA: boolean, transB: boole
  * Block [r0, r1) x [c0, c1) of a row-major matrix with row length ld, as a contiguous float32 row-major
  * array; transposed ((c1 - c0) x (r1 - r0)) when `transpose`. A view when it is a float32 run of whole rows.
  */
-function block(x: FloatArray, ld: number, r0: number, r1: number, c0: number, c1: number, transpose: boolean): Float32Array {
+function block(
+  x: FloatArray,
+  ld: number,
+  r0: number,
+  r1: number,
+  c0: number,
+  c1: number,
+  transpose: boolean,
+): Float32Array {
   const h = r1 - r0;
   const w = c1 - c0;
   if (!transpose && c0 === 0 && c1 === ld) {
@@ -201,8 +227,15 @@ function block(x: FloatArray, ld: number, r0: number, r1: number, c0: number, c1
  * tfjs path for float32 products, tiled over rows of op(A) and columns of op(B). Blocks are materialised
  * untransposed in JS: the wasm backend's matMul is ~40x slower with its transpose flags.
  */
-function tfMatmul(A: DenseMatrix, B: DenseMatrix, transA: boolean, transB: boolean,
-  m: number, n: number, k: number): Float32Array {
+function tfMatmul(
+  A: DenseMatrix,
+  B: DenseMatrix,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+): Float32Array {
   const c = new Float32Array(m * n);
   const nb = k * n <= TF_BLOCK ? n : Math.max(1, Math.floor(TF_BLOCK / k));
   const mb = Math.max(1, Math.floor(TF_BLOCK / Math.max(k, nb)));
@@ -310,9 +343,15 @@ function tsGram(X: DenseMatrix, side: 'cols' | 'rows', c: Float64Array): void {
     // X'X = sum_r x_r' x_r; upper triangle only, four rows at a time.
     let r = 0;
     for (; r + 3 < rows; r += 4) {
-      const o0 = r * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+      const o0 = r * cols,
+        o1 = o0 + cols,
+        o2 = o1 + cols,
+        o3 = o2 + cols;
       for (let i = 0; i < cols; i++) {
-        const a0 = x[o0 + i], a1 = x[o1 + i], a2 = x[o2 + i], a3 = x[o3 + i];
+        const a0 = x[o0 + i],
+          a1 = x[o1 + i],
+          a2 = x[o2 + i],
+          a3 = x[o3 + i];
         if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue;
         const ci = i * cols;
         for (let j = i; j < cols; j++) c[ci + j] += a0 * x[o0 + j] + a1 * x[o1 + j] + a2 * x[o2 + j] + a3 * x[o3 + j];

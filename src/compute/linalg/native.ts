@@ -13,62 +13,206 @@ import { cudaInfo, type CudaInfo, type FoldRun, type FoldSpec } from './cuda';
 /** Raw addon surface. Matrices are row-major typed arrays; the output arrays are overwritten. */
 export interface NativeAddon {
   /** C (m x n) = op(A) op(B); lda/ldb are the stored row lengths of A and B. */
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): void;
-  dgemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    c: Float32Array,
+  ): void;
+  dgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    c: Float64Array,
+  ): void;
   /**
    * C (n x n, f64, zeroed by the caller) = X'X (side 0) or XX' (side 1) for X (rows x cols, f32 or f64),
    * full matrix filled. f32Products: ssyrk per block of 256 summed indices, blocks summed in f64; otherwise
    * dsyrk over f64 copies of blocks of X.
    */
-  gram(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
-    c: Float64Array): void;
+  gram(
+    x: Float32Array | Float64Array,
+    rows: number,
+    cols: number,
+    side: number,
+    f32Products: boolean,
+    c: Float64Array,
+  ): void;
   /** Eigenvalues ascending into w, eigenvectors as COLUMNS of row-major z (n x n); a is not modified. Returns LAPACK info. */
   dsyevd(a: Float64Array, n: number, w: Float64Array, z: Float64Array): number;
   /** C (m x n) = A B (transA false; A m x k CSR) or A' B (transA true; A k x m CSR); B row-major f32. */
-  csrMatmulDense(transA: boolean, aRows: number, aCols: number, indptr: Int32Array, indices: Int32Array,
-    values: Float32Array, b: Float32Array, n: number, c: Float32Array): void;
+  csrMatmulDense(
+    transA: boolean,
+    aRows: number,
+    aCols: number,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array,
+    b: Float32Array,
+    n: number,
+    c: Float32Array,
+  ): void;
   /** C (m x nB) = B A' with B dense (m x p, f32) and A CSR (nA x p); c is m x nA f32. */
-  denseMatmulCsrT(b: Float32Array, m: number, p: number, aRows: number, indptr: Int32Array, indices: Int32Array,
-    values: Float32Array, c: Float32Array): void;
+  denseMatmulCsrT(
+    b: Float32Array,
+    m: number,
+    p: number,
+    aRows: number,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array,
+    c: Float32Array,
+  ): void;
   /** C (mA x mB, f64) = A B' for CSR A (mA x p) and CSR B (mB x p). */
-  csrMatmulCsrT(aRows: number, aIndptr: Int32Array, aIndices: Int32Array, aValues: Float32Array,
-    bRows: number, bIndptr: Int32Array, bIndices: Int32Array, bValues: Float32Array, cols: number,
-    c: Float64Array, symmetric: boolean): void;
+  csrMatmulCsrT(
+    aRows: number,
+    aIndptr: Int32Array,
+    aIndices: Int32Array,
+    aValues: Float32Array,
+    bRows: number,
+    bIndptr: Int32Array,
+    bIndices: Int32Array,
+    bValues: Float32Array,
+    cols: number,
+    c: Float64Array,
+    symmetric: boolean,
+  ): void;
   /** C (p x p, f64) = A'A for CSR A (n x p). */
-  csrGramCols(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array,
-    c: Float64Array): void;
+  csrGramCols(
+    rows: number,
+    cols: number,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array,
+    c: Float64Array,
+  ): void;
   /** Same as the synchronous calls, run on the libuv thread pool; resolve to the LAPACK info (0 for BLAS). */
-  sgemmAsync(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array): Promise<number>;
-  dgemmAsync(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array): Promise<number>;
-  gramAsync(x: Float32Array | Float64Array, rows: number, cols: number, side: number, f32Products: boolean,
-    c: Float64Array): Promise<number>;
+  sgemmAsync(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    c: Float32Array,
+  ): Promise<number>;
+  dgemmAsync(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    c: Float64Array,
+  ): Promise<number>;
+  gramAsync(
+    x: Float32Array | Float64Array,
+    rows: number,
+    cols: number,
+    side: number,
+    f32Products: boolean,
+    c: Float64Array,
+  ): Promise<number>;
   dsyevdAsync(a: Float64Array, n: number, w: Float64Array, z: Float64Array): Promise<number>;
   /**
    * The shared-alpha LOO alpha loop (native/src/loo.c): per alpha k, omega_k = U' diag(w_k) U (m x q x q), base_k =
    * sum_i w_ki r0_i, cross_kj = sum_i w_ki U_ij ct_ij with w_ki = 1 / max(1 - lev_i - [1/n] + sum_j U_ij^2 d_j, tol)^2.
    * u and ct share one element type; lev null: from U.
    */
-  looWeightedGram(u: Float32Array | Float64Array, n: number, q: number, lev: Float64Array | null, s2: Float64Array,
-    alphas: Float64Array, r0: Float64Array | null, ct: Float32Array | Float64Array | null, intercept: boolean, tol: number,
-    omega: Float64Array, base: Float64Array, cross: Float64Array | null): void;
+  looWeightedGram(
+    u: Float32Array | Float64Array,
+    n: number,
+    q: number,
+    lev: Float64Array | null,
+    s2: Float64Array,
+    alphas: Float64Array,
+    r0: Float64Array | null,
+    ct: Float32Array | Float64Array | null,
+    intercept: boolean,
+    tol: number,
+    omega: Float64Array,
+    base: Float64Array,
+    cross: Float64Array | null,
+  ): void;
   /**
    * One toy-model gradient evaluation (src/toy/model.ts toyModelGradients, native/src/toy.c) on rows start .. start + B - 1
    * (wrapping) of a CSR data set; the buffers are those of ToyModelBuffers plus x (B x F). Returns the loss.
    */
-  toyModelGradients(indptr: Int32Array, indices: Uint16Array, values: Float32Array, dataRows: number, start: number, B: number,
-    F: number, N: number, W: Float32Array, b: Float32Array, imp: Float32Array, x: Float32Array, hPre: Float32Array, h: Float32Array,
-    o: Float32Array, dH: Float32Array, dWdec: Float32Array, dW: Float32Array, db: Float32Array): number;
+  toyModelGradients(
+    indptr: Int32Array,
+    indices: Uint16Array,
+    values: Float32Array,
+    dataRows: number,
+    start: number,
+    B: number,
+    F: number,
+    N: number,
+    W: Float32Array,
+    b: Float32Array,
+    imp: Float32Array,
+    x: Float32Array,
+    hPre: Float32Array,
+    h: Float32Array,
+    o: Float32Array,
+    dH: Float32Array,
+    dWdec: Float32Array,
+    dW: Float32Array,
+    db: Float32Array,
+  ): number;
   /** src/sae forward.ts TopKRelu.run for rows of pre (rows x m), k <= m (native/src/sae.c). */
-  topkRelu(pre: Float32Array, rows: number, m: number, k: number, idx: Int32Array, val: Float32Array, count: Int32Array): void;
+  topkRelu(
+    pre: Float32Array,
+    rows: number,
+    m: number,
+    k: number,
+    idx: Int32Array,
+    val: Float32Array,
+    count: Int32Array,
+  ): void;
   /** src/sae gradients.ts authorsAuxGradients (native/src/sae.c); returns [loss, auxLoss]. */
-  authorsAuxGradients(x: Float32Array, rows: number, d: number, m: number, stride: number, idx: Int32Array, val: Float32Array,
-    count: Int32Array, pre: Float32Array, dead: Uint8Array, straightThrough: boolean, auxKWeight: number, denom: number,
-    wDec: Float32Array, bDec: Float32Array, gWEncT: Float32Array, gBEnc: Float32Array, gWDec: Float32Array, gBDec: Float32Array,
-    gx: Float32Array, ga: Float32Array, a: Float32Array, dPre: Float32Array): [number, number];
+  authorsAuxGradients(
+    x: Float32Array,
+    rows: number,
+    d: number,
+    m: number,
+    stride: number,
+    idx: Int32Array,
+    val: Float32Array,
+    count: Int32Array,
+    pre: Float32Array,
+    dead: Uint8Array,
+    straightThrough: boolean,
+    auxKWeight: number,
+    denom: number,
+    wDec: Float32Array,
+    bDec: Float32Array,
+    gWEncT: Float32Array,
+    gBEnc: Float32Array,
+    gWDec: Float32Array,
+    gBDec: Float32Array,
+    gx: Float32Array,
+    ga: Float32Array,
+    a: Float32Array,
+    dPre: Float32Array,
+  ): [number, number];
   /** One shared-alpha ridge fold with the device orchestration on host BLAS (native/src/fold.c). */
   ridgeFoldHost(spec: FoldSpec): FoldRun;
   info(): { blas: string; threads: number };
@@ -174,6 +318,7 @@ export function linalgInfo(): LinalgInfo {
   load();
   if (!addon) return { native: false, reason: loadReason, cause: loadCause, cuda };
   const { blas, threads } = addon.info();
-  if (!enabled) return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)', cause: 'runtime', cuda };
+  if (!enabled)
+    return { native: false, blas, threads, reason: 'disabled at run time (setNativeEnabled)', cause: 'runtime', cuda };
   return { native: true, blas, threads, cuda };
 }

@@ -13,7 +13,11 @@ function toF32(x: FloatArray): Float32Array {
  * C = A B (A m x k CSR, B k x n dense; C m x n) or, with transA, C = A' B (A m x k, B m x n; C k x n).
  * Float32 result; each output row is summed in float64. Cost nnz(A) * n.
  */
-export function csrMatmulDense(A: CsrMatrix, B: DenseMatrix, opts: { transA?: boolean } = {}): DenseMatrix<Float32Array> {
+export function csrMatmulDense(
+  A: CsrMatrix,
+  B: DenseMatrix,
+  opts: { transA?: boolean } = {},
+): DenseMatrix<Float32Array> {
   const transA = !!opts.transA;
   const inner = transA ? A.rows : A.cols;
   const outRows = transA ? A.cols : A.rows;

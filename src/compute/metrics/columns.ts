@@ -87,7 +87,11 @@ export const F64_PRODUCT_LIMIT = 2e9;
 export type ProductPrecision = 'auto' | 'f32' | 'f64';
 
 /** A^T B for column-standardised A (n x p) and B (n x q): the p x q Pearson matrix, as Float64Array. */
-export function crossProduct(A: DenseMatrix<Float64Array>, B: DenseMatrix<Float64Array>, precision: ProductPrecision = 'auto'): Float64Array {
+export function crossProduct(
+  A: DenseMatrix<Float64Array>,
+  B: DenseMatrix<Float64Array>,
+  precision: ProductPrecision = 'auto',
+): Float64Array {
   if (A.rows !== B.rows) throw new RangeError(`cross product needs equal row counts, got ${A.rows} and ${B.rows}`);
   const useF64 = precision === 'f64' || (precision === 'auto' && A.rows * A.cols * B.cols <= F64_PRODUCT_LIMIT);
   const C = matmul(A, B, { transA: true, precision: useF64 ? 'f64' : 'f32' });

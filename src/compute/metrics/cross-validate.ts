@@ -65,7 +65,11 @@ export function foldMetric(metric: MetricName, precision?: ProductPrecision): Fo
       return (fold) => rsaScore(fold.testX, fold.testY).score;
     case 'cka':
     case 'cka-debiased':
-      return (fold) => linearCka(fold.testX, fold.testY, { precision: precision === 'f32' ? 'f32' : 'f64', debiased: metric === 'cka-debiased' });
+      return (fold) =>
+        linearCka(fold.testX, fold.testY, {
+          precision: precision === 'f32' ? 'f32' : 'f64',
+          debiased: metric === 'cka-debiased',
+        });
     default:
       throw new RangeError(`unknown metric "${metric as string}"; expected one of ${METRIC_NAMES.join(', ')}`);
   }
@@ -86,7 +90,8 @@ export function crossValidateMetric(
   options: CrossValidateOptions = {},
 ): CrossValidatedScore {
   // Semi- and soft-matching need only Pearson matrices: per-fold moments, every row read once.
-  if (metric === 'semi-matching' || metric === 'soft-matching') return crossValidateMatching(X, Y, assignment, options.onFold)[metric];
+  if (metric === 'semi-matching' || metric === 'soft-matching')
+    return crossValidateMatching(X, Y, assignment, options.onFold)[metric];
   if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
   if (assignment.length !== X.rows) {
     throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
@@ -127,7 +132,11 @@ export function crossValidateMetric(
  * `torch.any(X != 0, dim=0)`); RSA then drops stimuli dead in X or Y. The cross-validated variant is
  * crossValidateMetric (one score per test fold).
  */
-export function wholeSetMetric(metric: 'rsa' | 'cka' | 'cka-debiased', X: Matrix, Y: Matrix): { score: number; keptSource: Int32Array; keptTarget: Int32Array } {
+export function wholeSetMetric(
+  metric: 'rsa' | 'cka' | 'cka-debiased',
+  X: Matrix,
+  Y: Matrix,
+): { score: number; keptSource: Int32Array; keptTarget: Int32Array } {
   if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
   const all = new Int32Array(X.rows); // one "fold": a unit only has to be non-zero somewhere
   const src = findLiveColumns(X, all);
@@ -153,7 +162,8 @@ export function crossValidateMatching(
   onFold?: (done: number, total: number) => void,
 ): Record<'semi-matching' | 'soft-matching', CrossValidatedScore> {
   if (X.rows !== Y.rows) throw new RangeError(`X has ${X.rows} stimuli but Y has ${Y.rows}`);
-  if (assignment.length !== X.rows) throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
+  if (assignment.length !== X.rows)
+    throw new RangeError(`fold assignment has ${assignment.length} entries for ${X.rows} stimuli`);
   const k = foldCount(assignment);
   if (k < 2) throw new RangeError(`cross-validation needs at least 2 folds, got ${k}`);
   const counts = new Int32Array(k);
@@ -175,5 +185,8 @@ export function crossValidateMatching(
     onFold?.(f + 1, k);
   });
   const kept = { keptSource: src.kept, keptTarget: tgt.kept, droppedSource: src.dropped, droppedTarget: tgt.dropped };
-  return { 'semi-matching': { foldScores: semi, ...meanAndSem(semi), ...kept }, 'soft-matching': { foldScores: soft, ...meanAndSem(soft), ...kept } };
+  return {
+    'semi-matching': { foldScores: semi, ...meanAndSem(semi), ...kept },
+    'soft-matching': { foldScores: soft, ...meanAndSem(soft), ...kept },
+  };
 }

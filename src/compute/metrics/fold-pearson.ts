@@ -22,7 +22,14 @@ interface Moments {
 }
 
 function zeros(nx: number, ny: number): Moments {
-  return { n: 0, sx: new Float64Array(nx), sxx: new Float64Array(nx), sy: new Float64Array(ny), syy: new Float64Array(ny), sxy: new Float64Array(nx * ny) };
+  return {
+    n: 0,
+    sx: new Float64Array(nx),
+    sxx: new Float64Array(nx),
+    sy: new Float64Array(ny),
+    syy: new Float64Array(ny),
+    sxy: new Float64Array(nx * ny),
+  };
 }
 
 function pearsonFrom(m: Moments): Float64Array {
@@ -84,12 +91,14 @@ export function foldPearsonMatrices(
   const total = zeros(nx, ny);
   for (const m of folds) {
     total.n += m.n;
-    for (const key of ['sx', 'sxx', 'sy', 'syy', 'sxy'] as const) for (let q = 0; q < m[key].length; q++) total[key][q] += m[key][q];
+    for (const key of ['sx', 'sxx', 'sy', 'syy', 'sxy'] as const)
+      for (let q = 0; q < m[key].length; q++) total[key][q] += m[key][q];
   }
   return folds.map((m) => {
     const train = zeros(nx, ny);
     train.n = total.n - m.n;
-    for (const key of ['sx', 'sxx', 'sy', 'syy', 'sxy'] as const) for (let q = 0; q < m[key].length; q++) train[key][q] = total[key][q] - m[key][q];
+    for (const key of ['sx', 'sxx', 'sy', 'syy', 'sxy'] as const)
+      for (let q = 0; q < m[key].length; q++) train[key][q] = total[key][q] - m[key][q];
     return { train: pearsonFrom(train), test: pearsonFrom(m) };
   });
 }

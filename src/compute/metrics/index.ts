@@ -4,5 +4,12 @@ export type { ProductPrecision } from './columns';
 export { semiMatchingFold, softMatchingFold } from './matching';
 export type { FoldData, MatchingOptions } from './matching';
 export { linearCka, pearson, rsaScore } from './similarity';
-export { crossValidateMatching, crossValidateMetric, foldMetric, meanAndSem, METRIC_NAMES, wholeSetMetric } from './cross-validate';
+export {
+  crossValidateMatching,
+  crossValidateMetric,
+  foldMetric,
+  meanAndSem,
+  METRIC_NAMES,
+  wholeSetMetric,
+} from './cross-validate';
 export type { CrossValidatedScore, CrossValidateOptions, FoldMetric, MetricName } from './cross-validate';

@@ -41,7 +41,12 @@ export function semiMatchingFold(fold: FoldData, options: MatchingOptions = {}):
 }
 
 /** Semi-matching from the training Pearson matrix C (nx x ny) and the test correlation of a pair. */
-export function semiMatchingScore(C: Float64Array, testCorr: (i: number, j: number) => number, nx: number, ny: number): { score: number; match: Int32Array } {
+export function semiMatchingScore(
+  C: Float64Array,
+  testCorr: (i: number, j: number) => number,
+  nx: number,
+  ny: number,
+): { score: number; match: Int32Array } {
   const match = new Int32Array(ny);
   for (let j = 0; j < ny; j++) {
     let best = -Infinity;
@@ -62,13 +67,21 @@ export function semiMatchingScore(C: Float64Array, testCorr: (i: number, j: numb
  * cost 1 - C_train between uniform marginals 1/n_x and 1/n_y; score = sum_ij P*_ij C_test[i, j].
  * Only the plan's support (at most n_x + n_y - 1 cells) of C_test is evaluated.
  */
-export function softMatchingFold(fold: FoldData, options: MatchingOptions = {}): { score: number; plan: TransportPlan } {
+export function softMatchingFold(
+  fold: FoldData,
+  options: MatchingOptions = {},
+): { score: number; plan: TransportPlan } {
   const { C, testX, testY } = prepare(fold, options.precision);
   return softMatchingScore(C, (i, j) => columnDot(testX, i, testY, j), fold.trainX.cols, fold.trainY.cols);
 }
 
 /** Soft-matching from the training Pearson matrix C (nx x ny; overwritten with the cost 1 - C). */
-export function softMatchingScore(C: Float64Array, testCorr: (i: number, j: number) => number, nx: number, ny: number): { score: number; plan: TransportPlan } {
+export function softMatchingScore(
+  C: Float64Array,
+  testCorr: (i: number, j: number) => number,
+  nx: number,
+  ny: number,
+): { score: number; plan: TransportPlan } {
   const cost = C;
   for (let k = 0; k < cost.length; k++) cost[k] = 1 - cost[k];
   const plan = emdUniform(cost, nx, ny);

@@ -12,8 +12,12 @@ import { centerColumnsInPlace, type ProductPrecision } from './columns';
  * stimulus patterns (rows), score = Pearson r between the strict upper triangles of the two RDMs.
  * @returns score and the number of stimuli dropped as dead. NaN when fewer than 3 stimuli remain.
  */
-export function rsaScore(X: DenseMatrix<Float64Array>, Y: DenseMatrix<Float64Array>): { score: number; deadStimuli: number } {
-  if (X.rows !== Y.rows) throw new RangeError(`RSA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
+export function rsaScore(
+  X: DenseMatrix<Float64Array>,
+  Y: DenseMatrix<Float64Array>,
+): { score: number; deadStimuli: number } {
+  if (X.rows !== Y.rows)
+    throw new RangeError(`RSA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
   const zx = rowStandardized(X);
   const zy = rowStandardized(Y);
   const live: number[] = [];
@@ -97,7 +101,8 @@ export function linearCka(
   Y: DenseMatrix<Float64Array>,
   options: { precision?: ProductPrecision; form?: 'auto' | 'units' | 'stimuli'; debiased?: boolean } = {},
 ): number {
-  if (X.rows !== Y.rows) throw new RangeError(`CKA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
+  if (X.rows !== Y.rows)
+    throw new RangeError(`CKA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
   const xc = centerColumnsInPlace({ rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) });
   const yc = centerColumnsInPlace({ rows: Y.rows, cols: Y.cols, data: Float64Array.from(Y.data) });
   const n = X.rows;
@@ -132,7 +137,8 @@ export function linearCka(
     const ry = rowSquaredNorms(yc);
     const sx = rx.reduce((a, b) => a + b, 0);
     const sy = ry.reduce((a, b) => a + b, 0);
-    const unbiased = (xty: number, a: Float64Array, b: Float64Array, na: number, nb: number) => xty - (n / (n - 2)) * dot(a, b) + (na * nb) / ((n - 1) * (n - 2));
+    const unbiased = (xty: number, a: Float64Array, b: Float64Array, na: number, nb: number) =>
+      xty - (n / (n - 2)) * dot(a, b) + (na * nb) / ((n - 1) * (n - 2));
     cross = unbiased(cross, rx, ry, sx, sy);
     xx = unbiased(xx, rx, rx, sx, sx);
     yy = unbiased(yy, ry, ry, sy, sy);

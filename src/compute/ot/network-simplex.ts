@@ -58,7 +58,8 @@ export function networkSimplex(
   const n = supply.length;
   const m = demand.length;
   if (n === 0 || m === 0) throw new RangeError('transport problem needs at least one source and one sink');
-  if (cost.length !== n * m) throw new RangeError(`cost matrix must have ${n}x${m} = ${n * m} entries, got ${cost.length}`);
+  if (cost.length !== n * m)
+    throw new RangeError(`cost matrix must have ${n}x${m} = ${n * m} entries, got ${cost.length}`);
   let totalS = 0;
   let totalD = 0;
   for (let i = 0; i < n; i++) {
@@ -364,7 +365,8 @@ export function networkSimplex(
   for (let u = 0; u < nodeNum; u++) {
     const e = pred[u];
     if (e >= arcNum) {
-      if (flow[u] > 1e-9 * totalS) throw new Error(`network simplex: infeasible (artificial flow ${flow[u]} at node ${u})`);
+      if (flow[u] > 1e-9 * totalS)
+        throw new Error(`network simplex: infeasible (artificial flow ${flow[u]} at node ${u})`);
       continue;
     }
     if (flow[u] > 0) {
@@ -376,7 +378,13 @@ export function networkSimplex(
       total += flow[u] * costs[e];
     }
   }
-  return { rows: Int32Array.from(rows), cols: Int32Array.from(cols), mass: Float64Array.from(mass), cost: total, iterations };
+  return {
+    rows: Int32Array.from(rows),
+    cols: Int32Array.from(cols),
+    mass: Float64Array.from(mass),
+    cost: total,
+    iterations,
+  };
 }
 
 /**
@@ -384,7 +392,12 @@ export function networkSimplex(
  * `ot.emd(ones(n)/n, ones(m)/m, cost)`. Solved with integer supplies m per row and demands n per column,
  * so flows are exact; masses are then divided by n*m (each row of the plan sums to 1/n, each column to 1/m).
  */
-export function emdUniform(cost: ArrayLike<number>, n: number, m: number, options?: NetworkSimplexOptions): TransportPlan {
+export function emdUniform(
+  cost: ArrayLike<number>,
+  n: number,
+  m: number,
+  options?: NetworkSimplexOptions,
+): TransportPlan {
   const plan = networkSimplex(new Float64Array(n).fill(m), new Float64Array(m).fill(n), cost, options);
   const scale = 1 / (n * m);
   let total = 0;

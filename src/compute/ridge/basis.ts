@@ -13,7 +13,15 @@
  */
 import { matmul, symEig } from '../linalg/index';
 import type { DenseMatrix } from '../matrix';
-import { type Precision, type Source, sourceCols, sourceCross, sourceGramCols, sourceRows, sourceTimes } from './source';
+import {
+  type Precision,
+  type Source,
+  sourceCols,
+  sourceCross,
+  sourceGramCols,
+  sourceRows,
+  sourceTimes,
+} from './source';
 
 /** Relative eigenvalue floor below which a direction is treated as null. */
 export const EIG_REL_TOL = 1e-10;

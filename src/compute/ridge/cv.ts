@@ -9,11 +9,28 @@ import { foldCount, foldIndices } from '../folds';
 import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
 import { columnStats } from '../preprocess';
-import { type RidgeBasis, type RidgeDecomposition, ridgeDecomposition, ridgeProjection, scaleColumnsInPlace } from './basis';
+import {
+  type RidgeBasis,
+  type RidgeDecomposition,
+  ridgeDecomposition,
+  ridgeProjection,
+  scaleColumnsInPlace,
+} from './basis';
 import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
 import { looPerTargetAlpha, looSharedAlpha, type SharedAlphaResult } from './loo';
 import { groupSearchCost, looSharedAlphaGroups } from './loo-groups';
-import { PAPER_ALPHAS, PRESETS, type RidgePreset, type RidgeScore, foldColumnScale, foldSources, foldTargets, globalSource, globalTargets, resolveScore } from './presets';
+import {
+  PAPER_ALPHAS,
+  PRESETS,
+  type RidgePreset,
+  type RidgeScore,
+  foldColumnScale,
+  foldSources,
+  foldTargets,
+  globalSource,
+  globalTargets,
+  resolveScore,
+} from './presets';
 import type { Precision, Source } from './source';
 import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds, type WeightsStat } from './weights';
 
@@ -219,7 +236,11 @@ export interface RidgeCvGroupsResult {
  * Steps: drop dead source units and targets (dead-units.ts), the preset's whole-set transform, then per fold:
  * training-statistics transform, one decomposition, exact LOO alpha(s), prediction of the test fold, scores.
  */
-export function fitRidgeCv(X: DenseMatrix | CsrMatrix, Y: DenseMatrix<Float32Array>, options: RidgeCvOptions): RidgeCvResult {
+export function fitRidgeCv(
+  X: DenseMatrix | CsrMatrix,
+  Y: DenseMatrix<Float32Array>,
+  options: RidgeCvOptions,
+): RidgeCvResult {
   const all = Int32Array.from({ length: Y.cols }, (_, j) => j);
   const r = fitRidgeCvGroups(X, Y, [{ name: 'all', columns: all }], options);
   return { ...r.groups[0], timings: r.timings };
@@ -238,7 +259,15 @@ interface GroupState {
   precision: Precision;
 }
 
-const zeroTimings = (): RidgeCvTimings => ({ preprocess: 0, gram: 0, eigh: 0, basis: 0, alphaSearch: 0, predict: 0, total: 0 });
+const zeroTimings = (): RidgeCvTimings => ({
+  preprocess: 0,
+  gram: 0,
+  eigh: 0,
+  basis: 0,
+  alphaSearch: 0,
+  predict: 0,
+  total: 0,
+});
 
 /**
  * fitRidgeCv for several target groups over one source: everything that depends only on X (dead units, the
@@ -292,7 +321,9 @@ export function fitRidgeCvGroups(
       if (isLive[c]) kept.push(j);
     });
     if (kept.length === 0) {
-      throw new RangeError(`ridge: no live targets left after dropping dead units${groups.length > 1 ? ` in ${group.name}` : ''}`);
+      throw new RangeError(
+        `ridge: no live targets left after dropping dead units${groups.length > 1 ? ` in ${group.name}` : ''}`,
+      );
     }
     const k = Int32Array.from(kept);
     return {
@@ -337,7 +368,9 @@ export function fitRidgeCvGroups(
   let oneGroupTargets: DenseMatrix | null = null;
   let decompositions = 0;
   // The device fold returns predictions only; the coefficients need the factorisation on the host.
-  const chosen = options.unitWeights ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' } : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
+  const chosen = options.unitWeights
+    ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' }
+    : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
   const { engine, reason: engineReason } = chosen;
   for (let f = 0; f < K; f++) {
     check();
@@ -402,7 +435,12 @@ export function fitRidgeCvGroups(
       for (const [precision, members] of byPrecision) {
         if (members.length < 2) continue;
         const basis = basisFor(precision);
-        const cost = groupSearchCost(train.length, basis.s2.length, alphas.length, members.map((g) => states[g].yCols.length));
+        const cost = groupSearchCost(
+          train.length,
+          basis.s2.length,
+          alphas.length,
+          members.map((g) => states[g].yCols.length),
+        );
         if (options.groupSearch !== 'together' && cost.together >= cost.perGroup) continue;
         check();
         progress({ stage: `fold ${f + 1}/${K}: alpha search (${members.length} groups)`, done: f * G, total: K * G });
@@ -417,7 +455,12 @@ export function fitRidgeCvGroups(
           return tgt.train;
         };
         t = now();
-        const found = looSharedAlphaGroups(basis.U, basis.s2, { count: members.length, get }, alphas, { intercept: spec.intercept, precision, check, leverage: basis.leverage });
+        const found = looSharedAlphaGroups(basis.U, basis.s2, { count: members.length, get }, alphas, {
+          intercept: spec.intercept,
+          precision,
+          check,
+          leverage: basis.leverage,
+        });
         // One search served them all: each group is charged an equal share of its time.
         const share = (now() - t - prep) / members.length;
         members.forEach((g, i) => {
@@ -481,7 +524,10 @@ export function fitRidgeCvGroups(
           looErrors = r.errors;
           alpha = alphas[r.best];
         } else {
-          const r = looPerTargetAlpha(basis.U, basis.s2, trainTargets(), alphas, { ...looOpts, criterion: options.criterion });
+          const r = looPerTargetAlpha(basis.U, basis.s2, trainTargets(), alphas, {
+            ...looOpts,
+            criterion: options.criterion,
+          });
           alphaIdx = r.best;
           B = r.B;
           looErrors = r.errors;
@@ -492,7 +538,8 @@ export function fitRidgeCvGroups(
         check();
         t = now();
         Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision) as DenseMatrix<Float32Array>;
-        if (options.unitWeights) st.unitWeights.push(ridgeFoldUnitWeights(designFor(precision).train, basis.U, basis.s2, B, alphas, alphaIdx));
+        if (options.unitWeights)
+          st.unitWeights.push(ridgeFoldUnitWeights(designFor(precision).train, basis.U, basis.s2, B, alphas, alphaIdx));
         rank = basis.s2.length;
         form = basis.mode;
       }
@@ -544,12 +591,23 @@ export function fitRidgeCvGroups(
       median: nanMedian(targetScores),
       timings: st.timings,
       info: { ...info, precision: st.precision },
-      ...(options.unitWeights ? { unitWeights: { meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)), l2: summariseFolds(st.unitWeights.map((w) => w.l2)) } } : {}),
+      ...(options.unitWeights
+        ? {
+            unitWeights: {
+              meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)),
+              l2: summariseFolds(st.unitWeights.map((w) => w.l2)),
+            },
+          }
+        : {}),
     };
     // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
     if (options.noiseCeiling && score === 'pearson') {
       const nc = options.noiseCeiling;
-      result.noiseCeiling = normaliseByNoiseCeiling(targetScores, Float32Array.from(st.group.columns, (c) => nc[c]), options.minNoiseCeiling);
+      result.noiseCeiling = normaliseByNoiseCeiling(
+        targetScores,
+        Float32Array.from(st.group.columns, (c) => nc[c]),
+        options.minNoiseCeiling,
+      );
     }
     for (const key of ['preprocess', 'alphaSearch', 'predict'] as const) timings[key] += st.timings[key];
     st.timings.total = st.timings.preprocess + st.timings.alphaSearch + st.timings.predict;

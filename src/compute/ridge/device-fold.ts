@@ -24,7 +24,8 @@ export function chooseFoldEngine(
   if (requested === 'ts') return { engine: 'ts', reason: 'requested' };
   const supported = spec.alpha === 'shared' && !spec.intercept && (criterion ?? 'loo') === 'loo';
   if (!supported) {
-    if (requested !== 'auto') throw new Error(`ridge fold engine '${requested}' supports the shared-alpha presets only`);
+    if (requested !== 'auto')
+      throw new Error(`ridge fold engine '${requested}' supports the shared-alpha presets only`);
     return { engine: 'ts', reason: 'per-target alphas (encoding preset) run on the CPU path' };
   }
   if (requested === 'host') {
@@ -39,7 +40,15 @@ export function chooseFoldEngine(
 
 function design(s: Source): FoldDesign {
   if (s.kind === 'dense') return { rows: s.x.rows, cols: s.x.cols, dense: s.x.data };
-  return { rows: s.s.rows, cols: s.s.cols, indptr: s.s.indptr, indices: s.s.indices, values: s.s.values, u: s.u, w: s.w };
+  return {
+    rows: s.s.rows,
+    cols: s.s.cols,
+    indptr: s.s.indptr,
+    indices: s.s.indices,
+    values: s.s.values,
+    u: s.u,
+    w: s.w,
+  };
 }
 
 /** Run one fold on `engine` ('cuda' or 'host'): training/test designs after the preset's transforms, Y training. */

@@ -2,13 +2,40 @@
  * Ridge regression for brain alignment: exact efficient LOO for every alpha from one decomposition per fold
  * (ridge-loo.md), the science.md presets, and the cross-validated driver.
  */
-export { fitRidgeCv, fitRidgeCvGroups, predictFromBasis, normaliseByNoiseCeiling, roiSummary, csrSelectColumns } from './cv';
-export type { RidgeCvOptions, RidgeCvResult, RidgeFoldResult, RidgeCvTimings, RidgeCvGroupsResult, TargetGroup } from './cv';
+export {
+  fitRidgeCv,
+  fitRidgeCvGroups,
+  predictFromBasis,
+  normaliseByNoiseCeiling,
+  roiSummary,
+  csrSelectColumns,
+} from './cv';
+export type {
+  RidgeCvOptions,
+  RidgeCvResult,
+  RidgeFoldResult,
+  RidgeCvTimings,
+  RidgeCvGroupsResult,
+  TargetGroup,
+} from './cv';
 export { ridgeBasis, ridgeDecomposition, ridgeProjection, EIG_REL_TOL } from './basis';
 export type { RidgeBasis, RidgeDecomposition } from './basis';
 export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } from './loo';
 export { looSharedAlphaGroups, groupSearchCost } from './loo-groups';
 export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
-export { PAPER_ALPHAS, PRESETS, RIDGE_PRESETS, nonDefaultScore, presetScoreError, resolveScore, scoreMethod, csrRowLayerNorm, foldSources, foldTargets, globalSource, globalTargets } from './presets';
+export {
+  PAPER_ALPHAS,
+  PRESETS,
+  RIDGE_PRESETS,
+  nonDefaultScore,
+  presetScoreError,
+  resolveScore,
+  scoreMethod,
+  csrRowLayerNorm,
+  foldSources,
+  foldTargets,
+  globalSource,
+  globalTargets,
+} from './presets';
 export type { RidgePreset, RidgeScore, PresetSpec } from './presets';
 export type { Source, DenseSource, SparseSource, Precision } from './source';

@@ -19,7 +19,15 @@
 import { matmul } from '../linalg/index';
 import { transposeInto } from '../linalg/kernels';
 import type { DenseMatrix, FloatArray } from '../matrix';
-import { type LooOptions, type SharedAlphaResult, finishSharedAlpha, looDenominators, outsideSpanParts, shrinkFactors, weightedRemainder } from './loo';
+import {
+  type LooOptions,
+  type SharedAlphaResult,
+  finishSharedAlpha,
+  looDenominators,
+  outsideSpanParts,
+  shrinkFactors,
+  weightedRemainder,
+} from './loo';
 
 /** Bytes of the per-block stacks (Omega blocks of every alpha + M blocks of every group, float64). */
 const BLOCK_BYTES = 256 * 2 ** 20;
@@ -29,7 +37,12 @@ const BLOCK_BYTES = 256 * 2 ** 20;
  * path's count: looSharedAlpha's pick, weighted-gram for q <= 2v, is taken as no dearer) or all groups together
  * (looSharedAlphaGroups). B = U'Y, common to both, is left out.
  */
-export function groupSearchCost(n: number, q: number, m: number, targets: readonly number[]): { perGroup: number; together: number } {
+export function groupSearchCost(
+  n: number,
+  q: number,
+  m: number,
+  targets: readonly number[],
+): { perGroup: number; together: number } {
   // Symmetric products (Omega, M) count their upper triangle: n q^2 / 2 and q^2 v / 2.
   const fullRank = q === n;
   const remainder = (v: number) => (fullRank ? 0 : 2 * n * q * v);
@@ -62,7 +75,9 @@ export function looSharedAlphaGroups(
   s2: Float64Array,
   Ys: readonly DenseMatrix[] | { count: number; get: (r: number) => DenseMatrix },
   alphas: readonly number[],
-  opts: Omit<LooOptions, 'path' | 'native'> & { /** Bytes of the per-block stacks (tests: several blocks). */ blockBytes?: number } = {},
+  opts: Omit<LooOptions, 'path' | 'native'> & {
+    /** Bytes of the per-block stacks (tests: several blocks). */ blockBytes?: number;
+  } = {},
 ): SharedAlphaResult[] {
   const precision = opts.precision ?? 'f64';
   const n = U.rows;
@@ -138,7 +153,11 @@ export function looSharedAlphaGroups(
       const Mb = matmul(rowsView(Bs[r], j0, j1), rowsView(Bs[r], j0, q), { transB: true, precision }).data; // M_r[J, j0:]
       mStack.set(Mb, r * L);
     }
-    const part = matmul({ rows: R, cols: L, data: mStack }, { rows: m, cols: L, data: omegaStack }, { transB: true, precision: 'f64' }).data;
+    const part = matmul(
+      { rows: R, cols: L, data: mStack },
+      { rows: m, cols: L, data: omegaStack },
+      { transB: true, precision: 'f64' },
+    ).data;
     for (let i = 0; i < R * m; i++) quad[i] += part[i];
   }
 

@@ -186,7 +186,12 @@ function* residualBlocks(
  * Forming R0 costs n q v more than expanding ||Y_i||^2 - 2 U_i (YB')_i' + U_i M U_i', but that expansion
  * cancels to ~0 when Y lies (nearly) in span U, and in float32 leaves noise that w_i ~ 1/(1-h_i)^2 multiplies.
  */
-export function outsideSpanParts(U: DenseMatrix, Y: DenseMatrix, B: DenseMatrix, precision: Precision): { r0: Float64Array; ct: FloatArray } {
+export function outsideSpanParts(
+  U: DenseMatrix,
+  Y: DenseMatrix,
+  B: DenseMatrix,
+  precision: Precision,
+): { r0: Float64Array; ct: FloatArray } {
   const n = U.rows;
   const v = Y.cols;
   const R0 = outsideSpan(U, Y, B, precision);
@@ -204,7 +209,14 @@ export function outsideSpanParts(U: DenseMatrix, Y: DenseMatrix, B: DenseMatrix,
  * The alpha-dependent sums of the remainder parts for every alpha in two products:
  * base_k = sum_i w_ki r0_i and cross_kj = sum_i w_ki U_ij C'_ij, with w (alphas x n), w_ki = 1/(1 - h_ki)^2.
  */
-export function weightedRemainder(U: DenseMatrix, w: Float64Array, m: number, r0: Float64Array, ct: FloatArray, precision: Precision): { base: Float64Array; cross: Float64Array } {
+export function weightedRemainder(
+  U: DenseMatrix,
+  w: Float64Array,
+  m: number,
+  r0: Float64Array,
+  ct: FloatArray,
+  precision: Precision,
+): { base: Float64Array; cross: Float64Array } {
   const n = U.rows;
   const q = U.cols;
   const u = U.data;
@@ -212,7 +224,8 @@ export function weightedRemainder(U: DenseMatrix, w: Float64Array, m: number, r0
   for (let k = 0; k < m; k++) for (let i = 0; i < n; i++) base[k] += w[k * n + i] * r0[i];
   const E = dtypeArray(precision, n * q);
   for (let i = 0; i < E.length; i++) E[i] = u[i] * ct[i];
-  const cross = matmul({ rows: m, cols: n, data: w }, { rows: n, cols: q, data: E }, { precision: 'f64' }).data as Float64Array;
+  const cross = matmul({ rows: m, cols: n, data: w }, { rows: n, cols: q, data: E }, { precision: 'f64' })
+    .data as Float64Array;
   return { base, cross };
 }
 
@@ -242,10 +255,17 @@ export function looSharedAlpha(
   const path: 'weighted-gram' | 'direct' =
     opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * v ? 'weighted-gram' : 'direct';
   // The native loop rounds the scaled rows to U's own dtype: used when that is the requested precision.
-  const sameType = (U.data instanceof Float32Array) === (precision === 'f32') && (U.data instanceof Float32Array || U.data instanceof Float64Array);
+  const sameType =
+    U.data instanceof Float32Array === (precision === 'f32') &&
+    (U.data instanceof Float32Array || U.data instanceof Float64Array);
   const nat = path === 'weighted-gram' && sameType && opts.native !== false ? nativeAddon() : null;
   if (nat && m * q * q * 8 > (opts.maxOmegaBytes ?? 2 ** 30)) {
-    return looSharedAlphaGroups(U, s2, [Y], alphas, { intercept: opts.intercept, precision, check: opts.check, leverage: opts.leverage })[0];
+    return looSharedAlphaGroups(U, s2, [Y], alphas, {
+      intercept: opts.intercept,
+      precision,
+      check: opts.check,
+      leverage: opts.leverage,
+    })[0];
   }
   const B = matmul(U, Y, { transA: true, precision }); // q x v
   const errors = new Float64Array(m);
@@ -261,12 +281,41 @@ export function looSharedAlpha(
       const omega = new Float64Array(m * q * q);
       const baseAll = new Float64Array(m);
       const crossAll = ct ? new Float64Array(m * q) : null;
-      const ctTyped = ct && (u instanceof Float32Array ? (ct instanceof Float32Array ? ct : Float32Array.from(ct)) : ct instanceof Float64Array ? ct : Float64Array.from(ct));
-      nat.looWeightedGram(u as Float32Array | Float64Array, n, q, opts.leverage ?? null, s2, Float64Array.from(alphas), fullRank ? null : r0,
-        ctTyped, !!opts.intercept, LOO_DENOM_TOL, omega, baseAll, crossAll);
+      const ctTyped =
+        ct &&
+        (u instanceof Float32Array
+          ? ct instanceof Float32Array
+            ? ct
+            : Float32Array.from(ct)
+          : ct instanceof Float64Array
+            ? ct
+            : Float64Array.from(ct));
+      nat.looWeightedGram(
+        u as Float32Array | Float64Array,
+        n,
+        q,
+        opts.leverage ?? null,
+        s2,
+        Float64Array.from(alphas),
+        fullRank ? null : r0,
+        ctTyped,
+        !!opts.intercept,
+        LOO_DENOM_TOL,
+        omega,
+        baseAll,
+        crossAll,
+      );
       for (let k = 0; k < m; k++) {
         opts.check?.();
-        errors[k] = weightedGramError(shrinkFactors(s2, alphas[k]).d, M, omega.subarray(k * q * q, (k + 1) * q * q), baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
+        errors[k] =
+          weightedGramError(
+            shrinkFactors(s2, alphas[k]).d,
+            M,
+            omega.subarray(k * q * q, (k + 1) * q * q),
+            baseAll[k],
+            crossAll?.subarray(k * q, (k + 1) * q) ?? null,
+          ) /
+          (n * v);
       }
       return finishSharedAlpha(errors, B, path);
     }
@@ -309,7 +358,13 @@ export function looSharedAlpha(
 }
 
 /** n v L(a) = base + 2 d . cross + sum_jl d_j d_l M_jl Omega_jl (clamped at 0), as looSharedAlpha documents. */
-function weightedGramError(d: Float64Array, M: Float64Array, Om: Float64Array, base: number, cross: ArrayLike<number> | null): number {
+function weightedGramError(
+  d: Float64Array,
+  M: Float64Array,
+  Om: Float64Array,
+  base: number,
+  cross: ArrayLike<number> | null,
+): number {
   const q = d.length;
   let quad = 0;
   for (let j = 0; j < q; j++) {
@@ -324,7 +379,11 @@ function weightedGramError(d: Float64Array, M: Float64Array, Om: Float64Array, b
 }
 
 /** The first minimum over alphas (scikit-learn's strict comparison), NaN errors skipped. */
-export function finishSharedAlpha(errors: Float64Array, B: DenseMatrix, path: 'weighted-gram' | 'direct'): SharedAlphaResult {
+export function finishSharedAlpha(
+  errors: Float64Array,
+  B: DenseMatrix,
+  path: 'weighted-gram' | 'direct',
+): SharedAlphaResult {
   let best = -1;
   for (let k = 0; k < errors.length; k++) {
     if (!Number.isNaN(errors[k]) && (best < 0 || errors[k] < errors[best])) best = k;

@@ -48,11 +48,51 @@ export interface PresetSpec {
 }
 
 export const PRESETS: Record<RidgePreset, PresetSpec> = {
-  paper: { rowLn: true, columns: 'none', testStats: 'train', intercept: false, alpha: 'shared', score: 'cosine', scoreChoice: true },
-  'paper-centred': { rowLn: true, columns: 'centre', testStats: 'train', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: true },
-  encoding: { rowLn: false, columns: 'zscore', testStats: 'train', intercept: true, alpha: 'per-target', score: 'pearson', scoreChoice: false },
-  'centred-own-means': { rowLn: false, columns: 'centre', testStats: 'own', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: false },
-  'unit-norm-columns': { rowLn: false, columns: 'unit-norm', testStats: 'own', intercept: false, alpha: 'shared', score: 'pearson', scoreChoice: false },
+  paper: {
+    rowLn: true,
+    columns: 'none',
+    testStats: 'train',
+    intercept: false,
+    alpha: 'shared',
+    score: 'cosine',
+    scoreChoice: true,
+  },
+  'paper-centred': {
+    rowLn: true,
+    columns: 'centre',
+    testStats: 'train',
+    intercept: false,
+    alpha: 'shared',
+    score: 'pearson',
+    scoreChoice: true,
+  },
+  encoding: {
+    rowLn: false,
+    columns: 'zscore',
+    testStats: 'train',
+    intercept: true,
+    alpha: 'per-target',
+    score: 'pearson',
+    scoreChoice: false,
+  },
+  'centred-own-means': {
+    rowLn: false,
+    columns: 'centre',
+    testStats: 'own',
+    intercept: false,
+    alpha: 'shared',
+    score: 'pearson',
+    scoreChoice: false,
+  },
+  'unit-norm-columns': {
+    rowLn: false,
+    columns: 'unit-norm',
+    testStats: 'own',
+    intercept: false,
+    alpha: 'shared',
+    score: 'pearson',
+    scoreChoice: false,
+  },
 };
 
 /** The preset names, in the order the API lists them. */
@@ -89,9 +129,7 @@ export function resolveScore(preset: RidgePreset, score?: RidgeScore): RidgeScor
 }
 
 /** A source matrix after the preset's global (whole-set) step. */
-export type GlobalSource =
-  | { kind: 'dense'; x: DenseMatrix }
-  | { kind: 'sparse'; s: CsrMatrix; u: Float64Array | null };
+export type GlobalSource = { kind: 'dense'; x: DenseMatrix } | { kind: 'sparse'; s: CsrMatrix; u: Float64Array | null };
 
 /** A population sd this small relative to the mean is treated as 0 (constant column: scale 1). */
 const CONST_REL_TOL = 1e-10;
@@ -105,7 +143,11 @@ function safeScale(sd: number, mean: number): number {
  * 'unit-norm': the centred column's norm is sd sqrt(n); a constant column (norm 0, where the authors' code would
  * divide by zero) keeps scale 1 and stays 0 after centring.
  */
-export function foldColumnScale(spec: PresetSpec, st: { mean: Float64Array; sd: Float64Array }, n: number): Float64Array | null {
+export function foldColumnScale(
+  spec: PresetSpec,
+  st: { mean: Float64Array; sd: Float64Array },
+  n: number,
+): Float64Array | null {
   if (spec.columns !== 'zscore' && spec.columns !== 'unit-norm') return null;
   const root = spec.columns === 'unit-norm' ? Math.sqrt(n) : 1;
   const scale = new Float64Array(st.sd.length);
@@ -162,7 +204,11 @@ function pick(a: Float64Array | null, idx: Int32Array): Float64Array | null {
 }
 
 /** Column means and (population) sd of S + u 1' over the rows `idx`, without densifying. */
-function csrColumnStats(s: CsrMatrix, u: Float64Array | null, idx: Int32Array): { mean: Float64Array; sd: Float64Array } {
+function csrColumnStats(
+  s: CsrMatrix,
+  u: Float64Array | null,
+  idx: Int32Array,
+): { mean: Float64Array; sd: Float64Array } {
   const p = s.cols;
   const n = idx.length;
   let su = 0;
@@ -193,7 +239,12 @@ function csrColumnStats(s: CsrMatrix, u: Float64Array | null, idx: Int32Array): 
 type PartStats = { mean: Float64Array; sd: Float64Array; n: number };
 
 /** The statistics each part is transformed with: the training part's for both, or (testStats 'own') each its own. */
-function partStats(stats: (rows: Int32Array) => { mean: Float64Array; sd: Float64Array }, spec: PresetSpec, train: Int32Array, test: Int32Array): [PartStats, PartStats] {
+function partStats(
+  stats: (rows: Int32Array) => { mean: Float64Array; sd: Float64Array },
+  spec: PresetSpec,
+  train: Int32Array,
+  test: Int32Array,
+): [PartStats, PartStats] {
   const tr = { ...stats(train), n: train.length };
   return [tr, spec.testStats === 'own' ? { ...stats(test), n: test.length } : tr];
 }
@@ -215,11 +266,19 @@ export function foldSources(
       return { train: { kind: 'dense', x: takeRows(g.x, train) }, test: { kind: 'dense', x: takeRows(g.x, test) } };
     }
     const [stTrain, stTest] = partStats((rows) => columnStats(g.x, rows), spec, train, test);
-    const part = (rows: Int32Array, st: PartStats): Source => ({ kind: 'dense', x: applyColumnAffine(g.x, st.mean, foldColumnScale(spec, st, st.n), rows, dtype) });
+    const part = (rows: Int32Array, st: PartStats): Source => ({
+      kind: 'dense',
+      x: applyColumnAffine(g.x, st.mean, foldColumnScale(spec, st, st.n), rows, dtype),
+    });
     return { train: part(train, stTrain), test: part(test, stTest) };
   }
   if (spec.columns === 'none') {
-    const part = (rows: Int32Array): Source => ({ kind: 'sparse', s: takeCsrRows(g.s, rows), u: pick(g.u, rows), w: null });
+    const part = (rows: Int32Array): Source => ({
+      kind: 'sparse',
+      s: takeCsrRows(g.s, rows),
+      u: pick(g.u, rows),
+      w: null,
+    });
     return { train: part(train), test: part(test) };
   }
   // (S + u1' - 1 mean') diag(c): c folds into the values and w = -mean c; u is null when columns are scaled.
@@ -249,6 +308,7 @@ export function foldTargets(
 ): { train: DenseMatrix; test: DenseMatrix } {
   if (spec.columns === 'none') return { train: takeRows(Y, train), test: takeRows(Y, test) };
   const [stTrain, stTest] = partStats((rows) => columnStats(Y, rows), spec, train, test);
-  const part = (rows: Int32Array, st: PartStats) => applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, st.n), rows, dtype);
+  const part = (rows: Int32Array, st: PartStats) =>
+    applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, st.n), rows, dtype);
   return { train: part(train, stTrain), test: part(test, stTest) };
 }

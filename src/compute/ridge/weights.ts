@@ -51,7 +51,8 @@ export function ridgeWeightsSummary(
   if (coefs.length === 0) throw new RangeError('ridge weights: no folds');
   if (roiTargets.length === 0) throw new RangeError('ridge weights: the ROI has no voxels');
   const perFold = coefs.map((c, f) => {
-    if (c.length !== nTargets * nUnits) throw new RangeError(`ridge weights: fold ${f} has ${c.length} coefficients, expected ${nTargets} x ${nUnits}`);
+    if (c.length !== nTargets * nUnits)
+      throw new RangeError(`ridge weights: fold ${f} has ${c.length} coefficients, expected ${nTargets} x ${nUnits}`);
     const out = new Float64Array(nUnits);
     for (let i = 0; i < roiTargets.length; i++) {
       const t = roiTargets[i];

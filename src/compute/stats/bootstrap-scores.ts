@@ -109,7 +109,11 @@ function foldResampleScores(f: HeldOutFold, kind: ScoreKind, counts: Float64Arra
  * Per-resample differences: mean over folds of (fold score of b - fold score of a) on the resampled test rows,
  * for resamples in the order given.
  */
-export function bootstrapDifferences(folds: readonly HeldOutFold[], kind: ScoreKind, resamples: Iterable<Resample>): Float64Array {
+export function bootstrapDifferences(
+  folds: readonly HeldOutFold[],
+  kind: ScoreKind,
+  resamples: Iterable<Resample>,
+): Float64Array {
   const list = [...resamples];
   const R = list.length;
   const diff = new Float64Array(R);

@@ -11,7 +11,11 @@ import { Rng } from '../random';
 export type Resample = Int32Array[];
 
 /** The resamples of {seed, nResamples, foldSizes}, generated lazily in the documented order. */
-export function* bootstrapResamples(foldSizes: readonly number[], nResamples: number, seed: number): Generator<Resample> {
+export function* bootstrapResamples(
+  foldSizes: readonly number[],
+  nResamples: number,
+  seed: number,
+): Generator<Resample> {
   if (!(Number.isInteger(nResamples) && nResamples > 0)) throw new RangeError('nResamples must be a positive integer');
   const rng = new Rng(seed);
   for (let r = 0; r < nResamples; r++) {

@@ -73,7 +73,9 @@ function checkFolds(folds: readonly HeldOutFold[]): void {
   for (const [k, f] of folds.entries()) {
     for (const m of [f.a, f.b]) {
       if (m.rows !== f.y.rows || m.cols !== f.y.cols || f.y.cols !== t) {
-        throw new RangeError(`pairedCell: fold ${k} shapes ${f.a.rows}x${f.a.cols}, ${f.b.rows}x${f.b.cols}, y ${f.y.rows}x${f.y.cols}`);
+        throw new RangeError(
+          `pairedCell: fold ${k} shapes ${f.a.rows}x${f.a.cols}, ${f.b.rows}x${f.b.cols}, y ${f.y.rows}x${f.y.cols}`,
+        );
       }
     }
   }

@@ -13,7 +13,11 @@ import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
 import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
 
 /** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
-export function ridgeHeldOutFolds(Y: DenseMatrix<Float32Array>, a: RidgeCvResult, b: RidgeCvResult): { folds: HeldOutFold[]; kept: Int32Array } {
+export function ridgeHeldOutFolds(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+): { folds: HeldOutFold[]; kept: Int32Array } {
   if (a.preset !== b.preset) throw new RangeError(`presets differ: ${a.preset} and ${b.preset}`);
   if (a.score !== b.score) throw new RangeError(`scores differ: ${a.score} and ${b.score}`);
   if (a.assignment.length !== b.assignment.length || a.assignment.some((f, i) => f !== b.assignment[i])) {
@@ -108,7 +112,8 @@ export function pairedGroupCells(
   options: Omit<PairedCellOptions, 'kind' | 'resamples'> & { keepPredictions?: boolean } = {},
 ): PairedCell[] {
   const { keepPredictions, ...stats } = options;
-  if (a.length !== groups.length || b.length !== groups.length) throw new RangeError(`${groups.length} groups, fits of ${a.length} and ${b.length}`);
+  if (a.length !== groups.length || b.length !== groups.length)
+    throw new RangeError(`${groups.length} groups, fits of ${a.length} and ${b.length}`);
   return groups.map((g, i) => {
     const cell = pairedFitCell(takeCols(Y, g.columns), a[i], b[i], { ...stats, seed: ((stats.seed ?? 0) + i) >>> 0 });
     if (!keepPredictions) for (const f of [...a[i].folds, ...b[i].folds]) delete f.predictions;
@@ -134,7 +139,11 @@ export function pairedRidgeRois(
   const { stats, onProgress, ...ridge } = options;
   const groups = rois.map((r) => ({ name: r.name, columns: Int32Array.from(r.columns) }));
   const fit = (X: DenseMatrix | CsrMatrix, which: string) =>
-    fitRidgeCvGroups(X, Y, groups, { ...ridge, returnPredictions: true, onProgress: (p) => onProgress?.({ ...p, stage: `${which}: ${p.stage}` }) }).groups;
+    fitRidgeCvGroups(X, Y, groups, {
+      ...ridge,
+      returnPredictions: true,
+      onProgress: (p) => onProgress?.({ ...p, stage: `${which}: ${p.stage}` }),
+    }).groups;
   const a = fit(Xa, 'a');
   const b = fit(Xb, 'b');
   onProgress?.({ stage: 'paired statistics', done: 0, total: rois.length });

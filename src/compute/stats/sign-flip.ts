@@ -33,7 +33,8 @@ const TOL = 100 * Number.EPSILON;
 export function signFlipTest(w: ArrayLike<number>, options: SignFlipOptions = {}): SignFlipResult {
   const nPermutations = options.nPermutations ?? 9999;
   const seed = options.seed ?? 0;
-  if (!(Number.isInteger(nPermutations) && nPermutations > 0)) throw new RangeError('nPermutations must be a positive integer');
+  if (!(Number.isInteger(nPermutations) && nPermutations > 0))
+    throw new RangeError('nPermutations must be a positive integer');
   const x = Float64Array.from(w);
   if (x.some((v) => !Number.isFinite(v))) throw new RangeError('signFlipTest: non-finite value');
   const n = x.length;

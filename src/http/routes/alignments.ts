@@ -6,7 +6,12 @@
 import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError } from '../../compute/ridge/presets';
 import { layerPreprocessingOf } from '../../activations/preprocessing';
 import { subjectName } from '../../nsd/paths';
-import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../../jobs/handlers/alignment';
+import {
+  alignmentMethod,
+  alignmentRequestHash,
+  metricFields,
+  type AlignmentInputs,
+} from '../../jobs/handlers/alignment';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, type FieldError } from '../problem';
@@ -23,11 +28,19 @@ export const FoldsSpecSchema = z
     z
       .object({
         k: z.number().int().min(2).max(100).default(5),
-        seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1)
+          .default(0),
         order: z
           .enum(['nsdId', 'activations'])
           .optional()
-          .openapi({ description: "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)" }),
+          .openapi({
+            description:
+              "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
+          }),
       })
       .strict(),
     z
@@ -35,25 +48,38 @@ export const FoldsSpecSchema = z
         assignment: z
           .record(z.string().regex(/^\d+$/, 'keys are nsdIds'), z.number().int().min(0).max(99))
           .refine((m) => Object.keys(m).length >= 4, 'give a fold for at least 4 images')
-          .openapi({ description: 'nsdId -> fold (0-based); the run evaluates exactly these images', example: { '2950': 0, '2990': 1 } }),
+          .openapi({
+            description: 'nsdId -> fold (0-based); the run evaluates exactly these images',
+            example: { '2950': 0, '2990': 1 },
+          }),
       })
       .strict(),
   ])
-  .openapi('FoldsSpec', { description: '{k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment' });
-
-export const RidgePresetSchema = z
-  .enum(RIDGE_PRESETS)
-  .openapi('RidgePreset', {
+  .openapi('FoldsSpec', {
     description:
-      "'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics)",
+      '{k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment',
   });
+
+export const RidgePresetSchema = z.enum(RIDGE_PRESETS).openapi('RidgePreset', {
+  description:
+    "'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics)",
+});
 
 export const RidgeScoreSchema = z
   .enum(['cosine', 'pearson'])
-  .openapi('RidgeScore', { description: "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one" });
+  .openapi('RidgeScore', {
+    description:
+      "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one",
+  });
 
 export const RepresentationSchema = z
-  .union([z.literal('neurons'), z.literal('sae'), z.literal('random-sae'), z.object({ saeId: UuidSchema }).strict(), z.object({ randomSaeOf: UuidSchema }).strict()])
+  .union([
+    z.literal('neurons'),
+    z.literal('sae'),
+    z.literal('random-sae'),
+    z.object({ saeId: UuidSchema }).strict(),
+    z.object({ randomSaeOf: UuidSchema }).strict(),
+  ])
   .openapi('Representation', {
     description:
       '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE (its own layer); "random-sae" / {randomSaeOf: saeId} = the untrained twin of a trained SAE (same d, latents, k, preprocessing, seed and initialisation): the control every SAE gain is read against',
@@ -67,15 +93,33 @@ export const BrainMetricSchema = z.enum(['ridge', 'rsa', 'semi-matching', 'soft-
 /** Field errors of the metric options (cv: false for rsa only; ridge weights for ridge only). */
 export function metricOptionErrors(body: { metric: string; cv: boolean; ridgeWeights?: boolean }): FieldError[] {
   const errors: FieldError[] = [];
-  if (!body.cv && body.metric !== 'rsa') errors.push({ field: 'body.cv', reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)` });
-  if (body.ridgeWeights && body.metric !== 'ridge') errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
+  if (!body.cv && body.metric !== 'rsa')
+    errors.push({
+      field: 'body.cv',
+      reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)`,
+    });
+  if (body.ridgeWeights && body.metric !== 'ridge')
+    errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
   return errors;
 }
 
 export const RoiUnionSchema = z
-  .object({ name: z.string().min(1).regex(/^[^/]+$/, 'no "/" in a name'), members: z.array(z.string().min(1)).min(1).max(100).openapi({ description: 'Labels (not groups); the ROI is their union' }) })
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[^/]+$/, 'no "/" in a name'),
+    members: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(100)
+      .openapi({ description: 'Labels (not groups); the ROI is their union' }),
+  })
   .strict()
-  .openapi('RoiUnion', { description: 'A union of labels declared inline', example: { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] } });
+  .openapi('RoiUnion', {
+    description: 'A union of labels declared inline',
+    example: { name: 'FFA', members: ['floc-faces/FFA-1', 'floc-faces/FFA-2'] },
+  });
 
 export const CreateAlignmentSchema = z
   .object({
@@ -86,17 +130,44 @@ export const CreateAlignmentSchema = z
       .array(z.union([z.string().min(1), RoiUnionSchema]))
       .min(1)
       .optional()
-      .openapi({ description: 'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels' }),
+      .openapi({
+        description:
+          'ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels',
+      }),
     layerIds: z.array(UuidSchema).min(1).max(200).openapi({ description: 'One run per layer' }),
     representation: RepresentationSchema.default('neurons'),
     preset: RidgePresetSchema.default('paper'),
     score: RidgeScoreSchema.optional(),
-    alphas: z.array(z.number().positive()).min(1).max(100).optional().openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
+    alphas: z
+      .array(z.number().positive())
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
-    noiseCeiling: z.object({ minPercent: z.number().min(0).max(100) }).strict().optional().openapi({ description: 'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)' }),
+    noiseCeiling: z
+      .object({ minPercent: z.number().min(0).max(100) })
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)',
+      }),
     metric: BrainMetricSchema.default('ridge'),
-    cv: z.boolean().default(true).openapi({ description: 'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA' }),
-    ridgeWeights: z.boolean().default(false).openapi({ description: 'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI' }),
+    cv: z
+      .boolean()
+      .default(true)
+      .openapi({
+        description:
+          'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
+      }),
+    ridgeWeights: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description:
+          'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
+      }),
   })
   .strict()
   .openapi('CreateAlignment');
@@ -137,16 +208,36 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         const subject = typeof body.subject === 'number' ? subjectName(body.subject) : body.subject;
         const dataset = await ctx.prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
         if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
-        const subj = await ctx.prisma.subject.findUnique({ where: { datasetId_label: { datasetId: body.datasetId, label: subject } }, select: { id: true } });
+        const subj = await ctx.prisma.subject.findUnique({
+          where: { datasetId_label: { datasetId: body.datasetId, label: subject } },
+          select: { id: true },
+        });
         if (!subj) throw HttpProblem.invalid('body.subject', `dataset has no subject ${subject}`);
-        const atlas = await ctx.prisma.atlas.findUnique({ where: { datasetId_name: { datasetId: body.datasetId, name: body.atlas } }, select: { id: true } });
+        const atlas = await ctx.prisma.atlas.findUnique({
+          where: { datasetId_name: { datasetId: body.datasetId, name: body.atlas } },
+          select: { id: true },
+        });
         if (!atlas) throw HttpProblem.invalid('body.atlas', `dataset has no atlas "${body.atlas}"`);
-        const names = body.rois ?? (await ctx.prisma.roi.findMany({ where: { atlasId: atlas.id, subjectId: subj.id, hemisphere: 'both', voxelCount: { gt: 0 } }, orderBy: [{ label: 'asc' }], select: { name: true } })).map((r) => r.name);
-        const resolved = await resolveRois(ctx.prisma, body.datasetId, [subject], names, { atlas: body.atlas, field: 'body.rois' });
+        const names =
+          body.rois ??
+          (
+            await ctx.prisma.roi.findMany({
+              where: { atlasId: atlas.id, subjectId: subj.id, hemisphere: 'both', voxelCount: { gt: 0 } },
+              orderBy: [{ label: 'asc' }],
+              select: { name: true },
+            })
+          ).map((r) => r.name);
+        const resolved = await resolveRois(ctx.prisma, body.datasetId, [subject], names, {
+          atlas: body.atlas,
+          field: 'body.rois',
+        });
         errors.push(...resolved.errors);
         const rois = resolved.rois;
         if (names.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
-        const layers = await ctx.prisma.layer.findMany({ where: { id: { in: body.layerIds } }, select: { id: true, preprocessing: true } });
+        const layers = await ctx.prisma.layer.findMany({
+          where: { id: { in: body.layerIds } },
+          select: { id: true, preprocessing: true },
+        });
         const preprocessingOf = new Map(layers.map((l) => [l.id, layerPreprocessingOf(l.preprocessing)]));
         const known = new Set(layers.map((l) => l.id));
         body.layerIds.forEach((id, i) => {
@@ -170,7 +261,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
         } else {
           const r = await resolveRepresentation(ctx.prisma, rep, body.layerIds, 'body.representation');
           errors.push(...r.errors);
-          if (r.saeLayerId && body.layerIds.some((id) => id !== r.saeLayerId)) errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${r.saeLayerId})` });
+          if (r.saeLayerId && body.layerIds.some((id) => id !== r.saeLayerId))
+            errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${r.saeLayerId})` });
           body.layerIds.forEach((id) => saeOf.set(id, r.resolved[0]?.saeId ?? null));
         }
         if (errors.length) throw HttpProblem.fields(errors);

@@ -26,7 +26,10 @@ const Side = z
 
 export const MetricSchema = z
   .enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'])
-  .openapi('ComparisonMetric', { description: "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units" });
+  .openapi('ComparisonMetric', {
+    description:
+      "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units",
+  });
 
 export const CreateComparisonSchema = z
   .object({
@@ -39,7 +42,10 @@ export const CreateComparisonSchema = z
     cv: z
       .boolean()
       .default(true)
-      .openapi({ description: 'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)' }),
+      .openapi({
+        description:
+          'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)',
+      }),
   })
   .strict()
   .openapi('CreateComparison');
@@ -58,8 +64,14 @@ export const ComparisonMatrixQuery = z.object({
   sourceModelId: UuidSchema,
   targetModelId: UuidSchema,
   metric: MetricSchema,
-  representation: z.enum(['neurons', 'sae', 'random-sae']).default('neurons').openapi({ description: 'Representation on both sides' }),
-  cv: z.enum(['true', 'false']).default('true').openapi({ description: 'rsa / cka: cross-validated runs (true) or runs over all stimuli (false)' }),
+  representation: z
+    .enum(['neurons', 'sae', 'random-sae'])
+    .default('neurons')
+    .openapi({ description: 'Representation on both sides' }),
+  cv: z
+    .enum(['true', 'false'])
+    .default('true')
+    .openapi({ description: 'rsa / cka: cross-validated runs (true) or runs over all stimuli (false)' }),
 });
 
 export const ComparisonMatrixSchema = z
@@ -68,21 +80,36 @@ export const ComparisonMatrixSchema = z
     representation: z.enum(['neurons', 'sae', 'random-sae']),
     sourceLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
     targetLayers: z.array(z.object({ id: UuidSchema, name: z.string() })),
-    values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[source layer][target layer]; null where not computed' }),
+    values: z
+      .array(z.array(z.number().nullable()))
+      .openapi({ description: 'values[source layer][target layer]; null where not computed' }),
     sem: z.array(z.array(z.number().nullable())),
   })
   .openapi('ComparisonMatrix');
 
 export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
   async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
-    const layer = await ctx.prisma.layer.findUnique({ where: { id: side.layerId }, select: { id: true, preprocessing: true } });
+    const layer = await ctx.prisma.layer.findUnique({
+      where: { id: side.layerId },
+      select: { id: true, preprocessing: true },
+    });
     if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
     const pre = layerPreprocessingOf(layer?.preprocessing);
     const withPre = <T extends object>(s: T) => (pre ? { ...s, preprocessing: pre } : s);
-    const r = await resolveRepresentation(ctx.prisma, side.representation, layer ? [side.layerId] : [], `${field}.representation`);
+    const r = await resolveRepresentation(
+      ctx.prisma,
+      side.representation,
+      layer ? [side.layerId] : [],
+      `${field}.representation`,
+    );
     errors.push(...r.errors);
-    if (r.saeLayerId && r.saeLayerId !== side.layerId) errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
-    return withPre({ layerId: side.layerId, representation: representationKind(side.representation), saeId: r.resolved[0]?.saeId ?? null });
+    if (r.saeLayerId && r.saeLayerId !== side.layerId)
+      errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
+    return withPre({
+      layerId: side.layerId,
+      representation: representationKind(side.representation),
+      saeId: r.resolved[0]?.saeId ?? null,
+    });
   }
 
   return [
@@ -90,7 +117,8 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/v1/comparisons',
       operationId: 'createComparison',
-      summary: 'Compare two layers (neurons or SAE latents) with ridge, semi-matching, soft-matching, RSA or CKA (a job)',
+      summary:
+        'Compare two layers (neurons or SAE latents) with ridge, semi-matching, soft-matching, RSA or CKA (a job)',
       tags: ['comparisons'],
       access: 'write',
       body: CreateComparisonSchema,
@@ -104,10 +132,22 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
         const source = await resolveSide(body.source, 'body.source', errors);
         const target = await resolveSide(body.target, 'body.target', errors);
         errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
-        if (!body.cv && !WHOLE_SET_METRICS.includes(body.metric)) errors.push({ field: 'body.cv', reason: `${body.metric} is fitted on training folds; cv: false applies to ${WHOLE_SET_METRICS.join(', ')}` });
+        if (!body.cv && !WHOLE_SET_METRICS.includes(body.metric))
+          errors.push({
+            field: 'body.cv',
+            reason: `${body.metric} is fitted on training folds; cv: false applies to ${WHOLE_SET_METRICS.join(', ')}`,
+          });
         if (errors.length) throw HttpProblem.fields(errors);
         // cv enters the inputs (and the request hash) only when false, so earlier runs keep their hash.
-        const inputs: ComparisonInputs = { source, target, metric: body.metric, preset: body.preset, alphas: body.alphas, folds: canonicalFolds(body.folds), ...(body.cv ? {} : { cv: false as const }) };
+        const inputs: ComparisonInputs = {
+          source,
+          target,
+          metric: body.metric,
+          preset: body.preset,
+          alphas: body.alphas,
+          folds: canonicalFolds(body.folds),
+          ...(body.cv ? {} : { cv: false as const }),
+        };
         const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
           kind: 'comparison',
           inputs: inputs as unknown as object,
@@ -130,36 +170,54 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       query: ComparisonMatrixQuery,
       responses: { 200: { description: 'The matrix', schema: ComparisonMatrixSchema } },
-      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
-        const [sm, tm] = await Promise.all([
-          ctx.prisma.model.findUnique({ where: { id: q.sourceModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
-          ctx.prisma.model.findUnique({ where: { id: q.targetModelId }, include: { layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } } } }),
-        ]);
-        if (!sm) throw HttpProblem.invalid('query.sourceModelId', 'no such model');
-        if (!tm) throw HttpProblem.invalid('query.targetModelId', 'no such model');
-        const runs = await ctx.prisma.run.findMany({
-          where: {
-            kind: 'comparison',
-            status: 'succeeded',
-            method: storedMethod(q.metric, q.cv === 'true'),
+      handler: async ({ query: q, req }) =>
+        cachedJson(ctx.cache, req, async () => {
+          const [sm, tm] = await Promise.all([
+            ctx.prisma.model.findUnique({
+              where: { id: q.sourceModelId },
+              include: {
+                layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } },
+              },
+            }),
+            ctx.prisma.model.findUnique({
+              where: { id: q.targetModelId },
+              include: {
+                layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } },
+              },
+            }),
+          ]);
+          if (!sm) throw HttpProblem.invalid('query.sourceModelId', 'no such model');
+          if (!tm) throw HttpProblem.invalid('query.targetModelId', 'no such model');
+          const runs = await ctx.prisma.run.findMany({
+            where: {
+              kind: 'comparison',
+              status: 'succeeded',
+              method: storedMethod(q.metric, q.cv === 'true'),
+              representation: q.representation,
+              targetRepresentation: q.representation,
+              layerId: { in: sm.layers.map((l) => l.id) },
+              targetLayerId: { in: tm.layers.map((l) => l.id) },
+            },
+            orderBy: { finishedAt: 'desc' },
+            include: { scores: true },
+          });
+          const cell = new Map<string, { value: number; sem: number | null }>();
+          for (const r of runs) {
+            const key = `${r.layerId}|${r.targetLayerId}`;
+            const s = r.scores[0];
+            if (s && !cell.has(key)) cell.set(key, { value: s.value, sem: s.sem });
+          }
+          const values = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.value ?? null));
+          const sem = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.sem ?? null));
+          return {
+            metric: q.metric,
             representation: q.representation,
-            targetRepresentation: q.representation,
-            layerId: { in: sm.layers.map((l) => l.id) },
-            targetLayerId: { in: tm.layers.map((l) => l.id) },
-          },
-          orderBy: { finishedAt: 'desc' },
-          include: { scores: true },
-        });
-        const cell = new Map<string, { value: number; sem: number | null }>();
-        for (const r of runs) {
-          const key = `${r.layerId}|${r.targetLayerId}`;
-          const s = r.scores[0];
-          if (s && !cell.has(key)) cell.set(key, { value: s.value, sem: s.sem });
-        }
-        const values = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.value ?? null));
-        const sem = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.sem ?? null));
-        return { metric: q.metric, representation: q.representation, sourceLayers: sm.layers, targetLayers: tm.layers, values, sem };
-      }),
+            sourceLayers: sm.layers,
+            targetLayers: tm.layers,
+            values,
+            sem,
+          };
+        }),
     }),
   ];
 }

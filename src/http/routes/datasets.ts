@@ -16,16 +16,43 @@ export const SHIPPED_MANIFESTS_DIR = path.resolve(import.meta.dirname, '../../..
 
 export const CreateDatasetSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).regex(/^[\w.:+-]+$/, 'letters, digits and . _ : + - only').openapi({ example: 'nsd' }),
-    root: z.string().min(1).openapi({ description: 'Dataset root folder (inside ALIGN_DATA_ROOTS; a relative path is taken from the first data root)', example: '/data/nsd' }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:+-]+$/, 'letters, digits and . _ : + - only')
+      .openapi({ example: 'nsd' }),
+    root: z
+      .string()
+      .min(1)
+      .openapi({
+        description: 'Dataset root folder (inside ALIGN_DATA_ROOTS; a relative path is taken from the first data root)',
+        example: '/data/nsd',
+      }),
     manifest: z
-      .union([z.string().regex(/^[\w-]+$/).openapi({ description: 'Name of a shipped manifest: "nsd" or "synthetic-nsd"' }), nsdManifestSchema])
+      .union([
+        z
+          .string()
+          .regex(/^[\w-]+$/)
+          .openapi({ description: 'Name of a shipped manifest: "nsd" or "synthetic-nsd"' }),
+        nsdManifestSchema,
+      ])
       .optional()
       .openapi({ description: 'Inline manifest, or the name of a shipped one' }),
-    manifestPath: z.string().min(1).optional().openapi({ description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS; a relative path is taken from the dataset root)' }),
+    manifestPath: z
+      .string()
+      .min(1)
+      .optional()
+      .openapi({
+        description: 'Manifest JSON file (inside ALIGN_DATA_ROOTS; a relative path is taken from the dataset root)',
+      }),
   })
   .strict()
-  .refine((b) => (b.manifest === undefined) !== (b.manifestPath === undefined), { message: 'give exactly one of manifest or manifestPath', path: ['manifest'] })
+  .refine((b) => (b.manifest === undefined) !== (b.manifestPath === undefined), {
+    message: 'give exactly one of manifest or manifestPath',
+    path: ['manifest'],
+  })
   .openapi('CreateDataset');
 
 export const DatasetRoiSchema = z.object({
@@ -65,7 +92,12 @@ export const DatasetSchema = z
         rois: z.array(DatasetRoiSchema),
       }),
     ),
-    missing: z.array(MissingFileSchema).openapi({ description: 'Files the manifest names that were not on disk at registration (a partial download); their ROIs are not registered' }),
+    missing: z
+      .array(MissingFileSchema)
+      .openapi({
+        description:
+          'Files the manifest names that were not on disk at registration (a partial download); their ROIs are not registered',
+      }),
   })
   .openapi('Dataset');
 
@@ -74,7 +106,12 @@ async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typ
     where: { id },
     include: {
       atlases: { orderBy: { name: 'asc' } },
-      subjects: { orderBy: { label: 'asc' }, include: { rois: { include: { atlas: { select: { name: true } } }, orderBy: [{ label: 'asc' }, { hemisphere: 'asc' }] } } },
+      subjects: {
+        orderBy: { label: 'asc' },
+        include: {
+          rois: { include: { atlas: { select: { name: true } } }, orderBy: [{ label: 'asc' }, { hemisphere: 'asc' }] },
+        },
+      },
     },
   });
   if (!d) return null;
@@ -93,14 +130,21 @@ async function loadDatasetJson(ctx: AppContext, id: string): Promise<z.infer<typ
       volumeShape: s.volumeShape,
       images: s.images,
       trials: s.trials,
-      rois: s.rois.map((r) => ({ atlas: r.atlas.name, name: r.name, label: r.label, hemisphere: r.hemisphere as 'both' | 'lh' | 'rh', voxelCount: r.voxelCount })),
+      rois: s.rois.map((r) => ({
+        atlas: r.atlas.name,
+        name: r.name,
+        label: r.label,
+        hemisphere: r.hemisphere as 'both' | 'lh' | 'rh',
+        voxelCount: r.voxelCount,
+      })),
     })),
     missing: d.missing as z.infer<typeof MissingFileSchema>[],
   };
 }
 
 function resolveManifest(ctx: AppContext, body: z.infer<typeof CreateDatasetSchema>, root: string): unknown {
-  if (body.manifestPath) return readManifestFile(body.manifestPath, ctx.config.dataRoots, { base: root, field: 'body.manifestPath' });
+  if (body.manifestPath)
+    return readManifestFile(body.manifestPath, ctx.config.dataRoots, { base: root, field: 'body.manifestPath' });
   if (typeof body.manifest === 'string') {
     const file = path.join(SHIPPED_MANIFESTS_DIR, `${body.manifest}.json`);
     if (!existsSync(file)) throw HttpProblem.invalid('body.manifest', `no shipped manifest named "${body.manifest}"`);
@@ -125,7 +169,9 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
       problems: [409],
       handler: async ({ body }) => {
         if (await ctx.prisma.dataset.findUnique({ where: { name: body.name }, select: { id: true } })) {
-          throw new HttpProblem('conflict', `a dataset named "${body.name}" already exists`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
+          throw new HttpProblem('conflict', `a dataset named "${body.name}" already exists`, {
+            errors: [{ field: 'body.name', reason: 'already taken' }],
+          });
         }
         // Relative paths: the root against the first data root (as layer and SAE paths), a manifestPath against the root.
         const root = path.resolve(ctx.config.dataRoots[0], body.root);
@@ -134,7 +180,9 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
         const summary = await validateDataset(manifestInput, root, ctx.config.dataRoots);
         const manifest = parseNsdManifest(manifestInput);
         const id = await ctx.prisma.$transaction(async (tx) => {
-          const d = await tx.dataset.create({ data: { name: body.name, root, manifest: manifest as object, missing: summary.missing as object[] } });
+          const d = await tx.dataset.create({
+            data: { name: body.name, root, manifest: manifest as object, missing: summary.missing as object[] },
+          });
           const atlasIds = new Map<string, string>();
           // Atlases with a volume for at least one subject (a partial download may lack some entirely).
           const present = new Set(summary.subjects.flatMap((s) => s.atlases.map((a) => a.name)));
@@ -157,7 +205,14 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
               a.rois.flatMap((r) =>
                 (['both', 'lh', 'rh'] as const)
                   .filter((h) => r.voxels[h] !== undefined)
-                  .map((h) => ({ atlasId: atlasIds.get(a.name)!, subjectId: subject.id, label: r.value, name: r.name, hemisphere: h, voxelCount: r.voxels[h]! })),
+                  .map((h) => ({
+                    atlasId: atlasIds.get(a.name)!,
+                    subjectId: subject.id,
+                    label: r.value,
+                    name: r.name,
+                    hemisphere: h,
+                    voxelCount: r.voxels[h]!,
+                  })),
               ),
             );
             if (rois.length) await tx.roi.createMany({ data: rois });
@@ -180,17 +235,36 @@ export function datasetRoutes(ctx: AppContext): RouteSpec[] {
       responses: {
         200: {
           description: 'Datasets',
-          schema: page(z.object({ id: UuidSchema, name: z.string(), root: z.string(), subjects: z.array(z.string()), createdAt: z.string().datetime() })).openapi('DatasetPage'),
+          schema: page(
+            z.object({
+              id: UuidSchema,
+              name: z.string(),
+              root: z.string(),
+              subjects: z.array(z.string()),
+              createdAt: z.string().datetime(),
+            }),
+          ).openapi('DatasetPage'),
         },
       },
       handler: async ({ query }) => {
         const [rows, total] = await Promise.all([
-          ctx.prisma.dataset.findMany({ skip: query.offset, take: query.limit, orderBy: { createdAt: 'asc' }, include: { subjects: { select: { label: true }, orderBy: { label: 'asc' } } } }),
+          ctx.prisma.dataset.findMany({
+            skip: query.offset,
+            take: query.limit,
+            orderBy: { createdAt: 'asc' },
+            include: { subjects: { select: { label: true }, orderBy: { label: 'asc' } } },
+          }),
           ctx.prisma.dataset.count(),
         ]);
         return {
           body: {
-            items: rows.map((d) => ({ id: d.id, name: d.name, root: d.root, subjects: d.subjects.map((s) => s.label), createdAt: d.createdAt.toISOString() })),
+            items: rows.map((d) => ({
+              id: d.id,
+              name: d.name,
+              root: d.root,
+              subjects: d.subjects.map((s) => s.label),
+              createdAt: d.createdAt.toISOString(),
+            })),
             total,
             limit: query.limit,
             offset: query.offset,

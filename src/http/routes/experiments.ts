@@ -15,14 +15,50 @@ const d = DEFAULT_TOY_OPTIONS;
 
 export const ToyOptionsSchema = z
   .object({
-    hiddenSizes: z.array(z.number().int().min(1).max(64)).min(1).max(6).default(d.hiddenSizes).openapi({ description: 'Hidden neurons N per model pair (paper: 8, 16, 32)' }),
+    hiddenSizes: z
+      .array(z.number().int().min(1).max(64))
+      .min(1)
+      .max(6)
+      .default(d.hiddenSizes)
+      .openapi({ description: 'Hidden neurons N per model pair (paper: 8, 16, 32)' }),
     nFeatures: z.number().int().min(2).max(256).default(d.nFeatures),
     featureProb: z.number().gt(0).max(1).default(d.featureProb),
-    modelSteps: z.number().int().min(1).max(50_000).default(d.modelSteps).openapi({ description: 'AdamW steps per toy model (paper: 10,000)' }),
-    samples: z.number().int().min(1024).max(1 << 24).default(d.samples).openapi({ description: 'Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest' }),
-    seeds: z.tuple([z.number().int(), z.number().int()]).default(d.seeds).openapi({ description: 'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)' }),
-    dataSeed: z.number().int().default(d.dataSeed).openapi({ description: 'Seed of the one data set shared by every model' }),
-    importance: z.enum(['powerlaw', 'uniform']).default(d.importance).openapi({ description: "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)" }),
+    modelSteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(50_000)
+      .default(d.modelSteps)
+      .openapi({ description: 'AdamW steps per toy model (paper: 10,000)' }),
+    samples: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1 << 24)
+      .default(d.samples)
+      .openapi({
+        description:
+          'Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest',
+      }),
+    seeds: z
+      .tuple([z.number().int(), z.number().int()])
+      .default(d.seeds)
+      .openapi({
+        description:
+          'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)',
+      }),
+    dataSeed: z
+      .number()
+      .int()
+      .default(d.dataSeed)
+      .openapi({ description: 'Seed of the one data set shared by every model' }),
+    importance: z
+      .enum(['powerlaw', 'uniform'])
+      .default(d.importance)
+      .openapi({
+        description:
+          "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)",
+      }),
     sae: z
       .object({
         latents: z.number().int().min(2).max(1024),
@@ -30,7 +66,10 @@ export const ToyOptionsSchema = z
         auxWeight: z.number().min(0),
         lr: z.number().positive(),
         batchSize: z.number().int().min(1),
-        seed: z.number().int().openapi({ description: 'Initialisation seed of both SAEs (the authors reseed with 0 before each)' }),
+        seed: z
+          .number()
+          .int()
+          .openapi({ description: 'Initialisation seed of both SAEs (the authors reseed with 0 before each)' }),
         auxK: z.enum(AUXK_VARIANTS),
         init: z.enum(['kaiming-uniform', 'xavier-normal']),
         decoderNorm: z.enum(['none', 'unit']),
@@ -43,7 +82,10 @@ export const ToyOptionsSchema = z
     ridge: z.boolean().default(d.ridge),
   })
   .strict()
-  .refine((o) => (o.sae.k ?? d.sae.k) <= (o.sae.latents ?? d.sae.latents), { message: 'k must not exceed latents', path: ['sae', 'k'] })
+  .refine((o) => (o.sae.k ?? d.sae.k) <= (o.sae.latents ?? d.sae.latents), {
+    message: 'k must not exceed latents',
+    path: ['sae', 'k'],
+  })
   .openapi('ToySuperpositionOptions');
 
 export const ExperimentSchema = z
@@ -55,7 +97,10 @@ export const ExperimentSchema = z
     result: z
       .record(z.string(), z.unknown())
       .nullable()
-      .openapi({ description: 'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics' }),
+      .openapi({
+        description:
+          'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
+      }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),
@@ -63,7 +108,17 @@ export const ExperimentSchema = z
   })
   .openapi('Experiment');
 
-type ExperimentRow = { id: string; kind: string; status: z.infer<typeof RunStatusSchema>; options: unknown; result: unknown; error: string | null; jobId: string | null; createdAt: Date; finishedAt: Date | null };
+type ExperimentRow = {
+  id: string;
+  kind: string;
+  status: z.infer<typeof RunStatusSchema>;
+  options: unknown;
+  result: unknown;
+  error: string | null;
+  jobId: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+};
 
 function experimentJson(e: ExperimentRow): z.infer<typeof ExperimentSchema> {
   return {
@@ -85,7 +140,8 @@ export function experimentRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/v1/experiments/toy-superposition',
       operationId: 'runToySuperposition',
-      summary: 'Run the toy superposition experiment: two toy models per N, an SAE per model, matching metrics and ground truth (a job)',
+      summary:
+        'Run the toy superposition experiment: two toy models per N, an SAE per model, matching metrics and ground truth (a job)',
       tags: ['experiments'],
       access: 'write',
       body: ToyOptionsSchema,
@@ -97,8 +153,13 @@ export function experimentRoutes(ctx: AppContext): RouteSpec[] {
         const hash = requestHash('toy-superposition', body);
         const { row } = await createOrReuse(ctx.prisma, ctx.jobs, 'toy', hash, {
           find: (tx) => tx.experiment.findUnique({ where: { requestHash: hash } }),
-          create: (tx) => tx.experiment.create({ data: { kind: 'toy-superposition', options: body as object, requestHash: hash } }),
-          reset: (tx, id) => tx.experiment.update({ where: { id }, data: { status: 'queued', error: null, result: Prisma.DbNull, finishedAt: null } }),
+          create: (tx) =>
+            tx.experiment.create({ data: { kind: 'toy-superposition', options: body as object, requestHash: hash } }),
+          reset: (tx, id) =>
+            tx.experiment.update({
+              where: { id },
+              data: { status: 'queued', error: null, result: Prisma.DbNull, finishedAt: null },
+            }),
           attachJob: (tx, id, jobId) => tx.experiment.update({ where: { id }, data: { jobId } }),
           job: (r) => ({ data: { experimentId: r.id }, links: {} }),
         });

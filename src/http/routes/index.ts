@@ -17,5 +17,20 @@ import { studyRoutes } from './studies';
 import { volumeRoutes } from './volumes';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
-  return [...healthRoutes(ctx), ...datasetRoutes(ctx), ...volumeRoutes(ctx), ...modelRoutes(ctx), ...layerRoutes(ctx), ...saeRoutes(ctx), ...alignmentRoutes(ctx), ...studyRoutes(ctx), ...studyComparisonRoutes(ctx), ...comparisonRoutes(ctx), ...experimentRoutes(ctx), ...runRoutes(ctx), ...scoreRoutes(ctx), ...jobRoutes(ctx)];
+  return [
+    ...healthRoutes(ctx),
+    ...datasetRoutes(ctx),
+    ...volumeRoutes(ctx),
+    ...modelRoutes(ctx),
+    ...layerRoutes(ctx),
+    ...saeRoutes(ctx),
+    ...alignmentRoutes(ctx),
+    ...studyRoutes(ctx),
+    ...studyComparisonRoutes(ctx),
+    ...comparisonRoutes(ctx),
+    ...experimentRoutes(ctx),
+    ...runRoutes(ctx),
+    ...scoreRoutes(ctx),
+    ...jobRoutes(ctx),
+  ];
 }

@@ -7,7 +7,9 @@ import { defineRoute, type RouteSpec } from '../route';
 import { streamPolled } from '../sse';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-export const JobStateSchema = z.enum(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelling', 'cancelled']).openapi('JobState');
+export const JobStateSchema = z
+  .enum(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelling', 'cancelled'])
+  .openapi('JobState');
 
 export const JobProgressSchema = z
   .object({
@@ -35,7 +37,18 @@ export const JobSchema = z
   })
   .openapi('Job');
 
-type JobRow = { id: string; kind: string; state: string; progress: unknown; error: string | null; runId: string | null; saeId: string | null; createdAt: Date; updatedAt: Date; finishedAt: Date | null };
+type JobRow = {
+  id: string;
+  kind: string;
+  state: string;
+  progress: unknown;
+  error: string | null;
+  runId: string | null;
+  saeId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+};
 
 export function jobJson(j: JobRow): z.infer<typeof JobSchema> {
   const p = j.progress as { stage: string; done: number; total: number; message?: string; updatedAt?: string } | null;

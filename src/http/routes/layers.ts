@@ -33,15 +33,27 @@ const FileRef = z.object({
 });
 
 export const LayerPreprocessingSchema = z
-  .object({ clamp: z.literal('relu').optional().openapi({ description: "'relu': negative activations become 0 (the authors' CNN layers)" }) })
+  .object({
+    clamp: z
+      .literal('relu')
+      .optional()
+      .openapi({ description: "'relu': negative activations become 0 (the authors' CNN layers)" }),
+  })
   .strict()
-  .openapi('LayerPreprocessing', { description: 'Applied to the activations before every metric and SAE (training and encoding); stored with the layer and reported with every run' });
+  .openapi('LayerPreprocessing', {
+    description:
+      'Applied to the activations before every metric and SAE (training and encoding); stored with the layer and reported with every run',
+  });
 
 export const CreateLayerSchema = z
   .object({
     name: z.string().trim().min(1).max(200).openapi({ example: 'layer4.2' }),
-    position: intColumn({ min: 0 }).optional().openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
-    activations: FileRef.openapi({ description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units' }),
+    position: intColumn({ min: 0 })
+      .optional()
+      .openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
+    activations: FileRef.openapi({
+      description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units',
+    }),
     stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
     preprocessing: LayerPreprocessingSchema.optional(),
   })
@@ -54,7 +66,10 @@ export const UploadLayerSchema = z
     position: z.string().optional(),
     activations: z.string().openapi({ format: 'binary', description: '.npy file' }),
     stimulusIds: z.string().openapi({ format: 'binary', description: '.npy, .json or .csv file' }),
-    preprocessing: z.string().optional().openapi({ description: 'LayerPreprocessing as JSON text, e.g. {"clamp": "relu"}' }),
+    preprocessing: z
+      .string()
+      .optional()
+      .openapi({ description: 'LayerPreprocessing as JSON text, e.g. {"clamp": "relu"}' }),
   })
   .openapi('UploadLayer');
 
@@ -116,24 +131,49 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /** Read and check a layer's files; returns what the Layer row needs. */
-export async function inspectLayerFiles(activationsPath: string, activationsDataset: string | undefined, idsPath: string, idsDataset: string | undefined, fieldPrefix: string) {
-  const acts = await readActivations(activationsPath, { dataset: activationsDataset, field: `${fieldPrefix}activations` });
+export async function inspectLayerFiles(
+  activationsPath: string,
+  activationsDataset: string | undefined,
+  idsPath: string,
+  idsDataset: string | undefined,
+  fieldPrefix: string,
+) {
+  const acts = await readActivations(activationsPath, {
+    dataset: activationsDataset,
+    field: `${fieldPrefix}activations`,
+  });
   // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
-  if (acts.rows === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`);
-  if (acts.cols === 0) throw new DataValidationError(`${fieldPrefix}activations`, `has no units (shape ${acts.rows} x 0 columns)`);
+  if (acts.rows === 0)
+    throw new DataValidationError(
+      `${fieldPrefix}activations`,
+      `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`,
+    );
+  if (acts.cols === 0)
+    throw new DataValidationError(`${fieldPrefix}activations`, `has no units (shape ${acts.rows} x 0 columns)`);
   const ids = await readStimulusIds(idsPath, { dataset: idsDataset, field: `${fieldPrefix}stimulusIds` });
   if (ids.length !== acts.rows) {
-    throw new DataValidationError(`${fieldPrefix}stimulusIds`, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
+    throw new DataValidationError(
+      `${fieldPrefix}stimulusIds`,
+      `${ids.length} stimulus ids for ${acts.rows} activation rows`,
+    );
   }
   const seen = new Set<number>();
   for (let i = 0; i < ids.length; i++) {
-    if (ids[i] >= NSD_IMAGE_COUNT) throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} is not an NSD image (0..${NSD_IMAGE_COUNT - 1})`);
-    if (seen.has(ids[i])) throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} appears twice`);
+    if (ids[i] >= NSD_IMAGE_COUNT)
+      throw new DataValidationError(
+        `${fieldPrefix}stimulusIds[${i}]`,
+        `nsdId ${ids[i]} is not an NSD image (0..${NSD_IMAGE_COUNT - 1})`,
+      );
+    if (seen.has(ids[i]))
+      throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} appears twice`);
     seen.add(ids[i]);
   }
   for (let i = 0; i < acts.data.length; i++) {
     if (!Number.isFinite(acts.data[i])) {
-      throw new DataValidationError(`${fieldPrefix}activations`, `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`);
+      throw new DataValidationError(
+        `${fieldPrefix}activations`,
+        `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`,
+      );
     }
   }
   return { width: acts.cols, count: acts.rows, checksum: await sha256File(activationsPath) };
@@ -167,7 +207,8 @@ function runMulter(req: Request, res: Response, dir: string): Promise<void> {
     upload(req, res, (err: unknown) => {
       if (!err) return resolve();
       const e = err as { code?: string; field?: string; message?: string };
-      if (e.code === 'LIMIT_FILE_SIZE') return reject(new HttpProblem('payload-too-large', `upload exceeds ${MAX_UPLOAD_BYTES} bytes`));
+      if (e.code === 'LIMIT_FILE_SIZE')
+        return reject(new HttpProblem('payload-too-large', `upload exceeds ${MAX_UPLOAD_BYTES} bytes`));
       reject(HttpProblem.invalid(`body.${e.field ?? 'upload'}`, e.message ?? 'bad multipart upload'));
     }),
   );
@@ -178,13 +219,26 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
 
   async function createLayer(
     modelId: string,
-    input: { name: string; position?: number; act: string; actDs?: string; ids: string; idsDs?: string; preprocessing?: LayerPreprocessing },
+    input: {
+      name: string;
+      position?: number;
+      act: string;
+      actDs?: string;
+      ids: string;
+      idsDs?: string;
+      preprocessing?: LayerPreprocessing;
+    },
     fieldPrefix: string,
   ) {
-    const model = await ctx.prisma.model.findUnique({ where: { id: modelId }, select: { id: true, layers: { select: { name: true, position: true } } } });
+    const model = await ctx.prisma.model.findUnique({
+      where: { id: modelId },
+      select: { id: true, layers: { select: { name: true, position: true } } },
+    });
     if (!model) throw HttpProblem.notFound('model', modelId);
     if (model.layers.some((l) => l.name === input.name)) {
-      throw new HttpProblem('conflict', `model already has a layer named "${input.name}"`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
+      throw new HttpProblem('conflict', `model already has a layer named "${input.name}"`, {
+        errors: [{ field: 'body.name', reason: 'already taken' }],
+      });
     }
     const info = await inspectLayerFiles(input.act, input.actDs, input.ids, input.idsDs, fieldPrefix);
     const position = input.position ?? (model.layers.length ? Math.max(...model.layers.map((l) => l.position)) + 1 : 0);
@@ -233,9 +287,12 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             assertSafeInput(fields, 'body');
             const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
             if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
-            const position = fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
-            if (position && !position.success) throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
-            const preprocessing = fields.preprocessing === undefined ? undefined : parsePreprocessingField(fields.preprocessing);
+            const position =
+              fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
+            if (position && !position.success)
+              throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
+            const preprocessing =
+              fields.preprocessing === undefined ? undefined : parsePreprocessingField(fields.preprocessing);
             const act = files?.activations?.[0];
             const ids = files?.stimulusIds?.[0];
             if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
@@ -245,7 +302,11 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
             const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
             await rename(act.path, actPath);
             await rename(ids.path, idsPath);
-            return await createLayer(params.id, { name: name.data, position: position?.data, act: actPath, ids: idsPath, preprocessing }, 'body.');
+            return await createLayer(
+              params.id,
+              { name: name.data, position: position?.data, act: actPath, ids: idsPath, preprocessing },
+              'body.',
+            );
           } catch (err) {
             await rm(dir, { recursive: true, force: true });
             throw err;
@@ -257,7 +318,19 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
         const base = ctx.config.dataRoots[0];
         const act = resolveDataPath(base, b.activations.path, ctx.config.dataRoots, 'body.activations.path');
         const ids = resolveDataPath(base, b.stimulusIds.path, ctx.config.dataRoots, 'body.stimulusIds.path');
-        return createLayer(params.id, { name: b.name, position: b.position, act, actDs: b.activations.dataset, ids, idsDs: b.stimulusIds.dataset, preprocessing: b.preprocessing }, 'body.');
+        return createLayer(
+          params.id,
+          {
+            name: b.name,
+            position: b.position,
+            act,
+            actDs: b.activations.dataset,
+            ids,
+            idsDs: b.stimulusIds.dataset,
+            preprocessing: b.preprocessing,
+          },
+          'body.',
+        );
       },
     }),
     defineRoute({

@@ -7,7 +7,13 @@ import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 
 export const CreateModelSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).regex(/^[\w.:/+-]+$/, 'letters, digits and . _ : / + - only').openapi({ example: 'resnet50-imagenet' }),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:/+-]+$/, 'letters, digits and . _ : / + - only')
+      .openapi({ example: 'resnet50-imagenet' }),
     description: z.string().max(2000).optional(),
   })
   .strict()
@@ -34,7 +40,13 @@ export const ModelSchema = z
   })
   .openapi('Model');
 
-type ModelRow = { id: string; name: string; description: string | null; createdAt: Date; layers: { id: string; name: string; position: number; width: number; count: number; dtype: string }[] };
+type ModelRow = {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: Date;
+  layers: { id: string; name: string; position: number; width: number; count: number; dtype: string }[];
+};
 
 export function modelJson(m: ModelRow): z.infer<typeof ModelSchema> {
   return {
@@ -42,11 +54,21 @@ export function modelJson(m: ModelRow): z.infer<typeof ModelSchema> {
     name: m.name,
     description: m.description,
     createdAt: m.createdAt.toISOString(),
-    layers: m.layers.map((l) => ({ id: l.id, name: l.name, position: l.position, width: l.width, count: l.count, dtype: l.dtype })),
+    layers: m.layers.map((l) => ({
+      id: l.id,
+      name: l.name,
+      position: l.position,
+      width: l.width,
+      count: l.count,
+      dtype: l.dtype,
+    })),
   };
 }
 
-const layerSelect = { select: { id: true, name: true, position: true, width: true, count: true, dtype: true }, orderBy: [{ position: 'asc' as const }, { name: 'asc' as const }] };
+const layerSelect = {
+  select: { id: true, name: true, position: true, width: true, count: true, dtype: true },
+  orderBy: [{ position: 'asc' as const }, { name: 'asc' as const }],
+};
 
 export function modelRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -62,8 +84,14 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
       problems: [409],
       handler: async ({ body }) => {
         const existing = await ctx.prisma.model.findUnique({ where: { name: body.name } });
-        if (existing) throw new HttpProblem('conflict', `a model named "${body.name}" already exists (id ${existing.id})`, { errors: [{ field: 'body.name', reason: 'already taken' }] });
-        const m = await ctx.prisma.model.create({ data: { name: body.name, description: body.description }, include: { layers: layerSelect } });
+        if (existing)
+          throw new HttpProblem('conflict', `a model named "${body.name}" already exists (id ${existing.id})`, {
+            errors: [{ field: 'body.name', reason: 'already taken' }],
+          });
+        const m = await ctx.prisma.model.create({
+          data: { name: body.name, description: body.description },
+          include: { layers: layerSelect },
+        });
         await notifyResultsChanged(ctx.prisma);
         return { status: 201, body: modelJson(m), headers: { Location: `/v1/models/${m.id}` } };
       },
@@ -79,7 +107,12 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Models', schema: page(ModelSchema).openapi('ModelPage') } },
       handler: async ({ query }) => {
         const [rows, total] = await Promise.all([
-          ctx.prisma.model.findMany({ skip: query.offset, take: query.limit, orderBy: { createdAt: 'asc' }, include: { layers: layerSelect } }),
+          ctx.prisma.model.findMany({
+            skip: query.offset,
+            take: query.limit,
+            orderBy: { createdAt: 'asc' },
+            include: { layers: layerSelect },
+          }),
           ctx.prisma.model.count(),
         ]);
         return { body: { items: rows.map(modelJson), total, limit: query.limit, offset: query.offset } };

@@ -12,8 +12,17 @@ export const FoldsSchema = z
   .object({
     runId: UuidSchema,
     k: z.number().int(),
-    seed: z.number().int().nullable().openapi({ description: 'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)' }),
-    assignment: z.record(z.string(), z.number().int()).openapi({ description: 'nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run' }),
+    seed: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({
+        description:
+          'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)',
+      }),
+    assignment: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: 'nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run' }),
     counts: z.array(z.number().int()).openapi({ description: 'Test stimuli per fold' }),
   })
   .openapi('Folds');
@@ -23,18 +32,31 @@ export const VoxelResultsSchema = z
     runId: UuidSchema,
     volumeShape: z.array(z.number().int()).openapi({ description: '(X, Y, Z) of the subject space' }),
     indices: z.array(z.number().int()).openapi({ description: 'Flat voxel index x + X*(y + Y*z)' }),
-    values: z.array(z.number().nullable()).openapi({ description: 'Mean over folds of the voxel score (null: dropped as dead)' }),
+    values: z
+      .array(z.number().nullable())
+      .openapi({ description: 'Mean over folds of the voxel score (null: dropped as dead)' }),
     roi: z.array(z.string()).openapi({ description: 'ROI of each voxel' }),
   })
   .openapi('VoxelResults');
 
 export const VoxelQuery = z.object({
-  format: z.enum(['json', 'nifti']).optional().openapi({ description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.' }),
+  format: z
+    .enum(['json', 'nifti'])
+    .optional()
+    .openapi({
+      description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.',
+    }),
 });
 
 export const RunWeightsQuery = z.object({
   roi: z.string().min(1).openapi({ description: 'ROI name, as in the run scores' }),
-  stat: z.enum(['meanAbs', 'l2']).default('meanAbs').openapi({ description: "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them" }),
+  stat: z
+    .enum(['meanAbs', 'l2'])
+    .default('meanAbs')
+    .openapi({
+      description:
+        "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them",
+    }),
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: as Accept: text/csv' }),
 });
 
@@ -42,8 +64,12 @@ export const RunWeightsSchema = z
   .object({
     runId: UuidSchema,
     roi: z.string(),
-    stat: z.enum(['meanAbs', 'l2']).openapi({ description: 'Over the ROI voxels kept in the fit: mean |beta|, or the L2 norm of beta' }),
-    units: z.array(z.number().int()).openapi({ description: 'Source unit (neuron or SAE latent) indices; dead units are absent' }),
+    stat: z
+      .enum(['meanAbs', 'l2'])
+      .openapi({ description: 'Over the ROI voxels kept in the fit: mean |beta|, or the L2 norm of beta' }),
+    units: z
+      .array(z.number().int())
+      .openapi({ description: 'Source unit (neuron or SAE latent) indices; dead units are absent' }),
     mean: z.array(z.number()).openapi({ description: 'Mean over folds, per unit' }),
     folds: z.array(z.array(z.number())).openapi({ description: 'folds[k][i]: fold k, unit units[i]' }),
   })
@@ -69,7 +95,10 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       params: IdParams,
       responses: { 200: { description: 'The run', schema: RunSchema } },
       handler: async ({ params }) => {
-        const run = await ctx.prisma.run.findUnique({ where: { id: params.id }, include: { scores: { orderBy: { id: 'asc' } } } });
+        const run = await ctx.prisma.run.findUnique({
+          where: { id: params.id },
+          include: { scores: { orderBy: { id: 'asc' } } },
+        });
         if (!run) throw HttpProblem.notFound('run', params.id);
         return { body: runJson(run) };
       },
@@ -118,11 +147,19 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
           if (!exists) throw HttpProblem.notFound('run', params.id);
           throw new HttpProblem('conflict', 'the run has no voxel results (not finished, or not an alignment run)');
         }
-        const format = query.format ?? (req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) === 'application/json' ? 'json' : req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) ? 'nifti' : null);
+        const format =
+          query.format ??
+          (req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) === 'application/json'
+            ? 'json'
+            : req.accepts(['application/json', 'application/gzip', 'application/x-nifti'])
+              ? 'nifti'
+              : null);
         if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
         const indices = i32(v.voxelIndices);
         const values = f32(v.values);
-        const codes = new Uint16Array(v.roiCodes.buffer.slice(v.roiCodes.byteOffset, v.roiCodes.byteOffset + v.roiCodes.byteLength));
+        const codes = new Uint16Array(
+          v.roiCodes.buffer.slice(v.roiCodes.byteOffset, v.roiCodes.byteOffset + v.roiCodes.byteLength),
+        );
         if (format === 'json') {
           return {
             body: {
@@ -142,7 +179,10 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
         const body = gzipSync(encodeNifti1(volume, [X, Y, Z]));
         return {
           body,
-          headers: { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"` },
+          headers: {
+            'Content-Type': 'application/gzip',
+            'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"`,
+          },
         };
       },
     }),
@@ -150,20 +190,27 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/v1/runs/{id}/weights',
       operationId: 'getRunWeights',
-      summary: 'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
+      summary:
+        'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
       tags: ['runs'],
       access: 'read',
       params: IdParams,
       query: RunWeightsQuery,
-      responses: { 200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema } },
+      responses: {
+        200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema },
+      },
       problems: [409],
       handler: async ({ params, query, req }) => {
         const r = await runWeights(ctx.prisma, params.id, query.roi, query.stat);
         if (r.kind === 'no-run') throw HttpProblem.notFound('run', params.id);
         if (r.kind === 'none') throw new HttpProblem('conflict', r.reason);
-        if (r.kind === 'no-roi') throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
-        const csv = query.format === 'csv' || (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
-        if (csv) return { body: Buffer.from(runWeightsCsv(r.view)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
+        if (r.kind === 'no-roi')
+          throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
+        const csv =
+          query.format === 'csv' ||
+          (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+        if (csv)
+          return { body: Buffer.from(runWeightsCsv(r.view)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
         return { body: r.view };
       },
     }),

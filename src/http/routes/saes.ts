@@ -25,9 +25,21 @@ export const ImportSaeSchema = z
   .object({
     weights: z
       .object({
-        path: z.string().min(1).openapi({ description: '.safetensors or .npz with W_enc (d x m), b_enc (m), W_dec (m x d), b_dec (d); PyTorch layout accepted' }),
-        orientation: z.enum(['auto', 'math', 'torch']).default('auto').openapi({ description: 'math: W_enc d x m; torch: nn.Linear layout (m x d); auto: from the shapes' }),
-        applyDecoderBiasToInput: z.boolean().default(false).openapi({ description: 'The SAE subtracts b_dec from its input before encoding (SAELens/OpenAI style)' }),
+        path: z
+          .string()
+          .min(1)
+          .openapi({
+            description:
+              '.safetensors or .npz with W_enc (d x m), b_enc (m), W_dec (m x d), b_dec (d); PyTorch layout accepted',
+          }),
+        orientation: z
+          .enum(['auto', 'math', 'torch'])
+          .default('auto')
+          .openapi({ description: 'math: W_enc d x m; torch: nn.Linear layout (m x d); auto: from the shapes' }),
+        applyDecoderBiasToInput: z
+          .boolean()
+          .default(false)
+          .openapi({ description: 'The SAE subtracts b_dec from its input before encoding (SAELens/OpenAI style)' }),
       })
       .strict(),
     k: intColumn({ min: 1 }).optional().openapi({ description: 'TopK k (default: from the file)' }),
@@ -53,7 +65,12 @@ export const SaeSchema = z
       .passthrough()
       .nullable()
       .openapi({ description: 'Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer)' }),
-    curves: z.array(z.record(z.string(), z.unknown())).nullable().openapi({ description: 'Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare' }),
+    curves: z
+      .array(z.record(z.string(), z.unknown()))
+      .nullable()
+      .openapi({
+        description: 'Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare',
+      }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),
@@ -123,13 +140,21 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
       access: 'write',
       params: IdParams,
       body: z.union([ImportSaeSchema, TrainSaeSchema]),
-      responses: { 201: { description: 'Imported', schema: SaeSchema }, 202: { description: 'Training queued', schema: SaeSchema } },
+      responses: {
+        201: { description: 'Imported', schema: SaeSchema },
+        202: { description: 'Training queued', schema: SaeSchema },
+      },
       problems: [503],
       handler: async ({ params, body }) => {
         const layer = await ctx.prisma.layer.findUnique({ where: { id: params.id } });
         if (!layer) throw HttpProblem.notFound('layer', params.id);
         if ('weights' in body) {
-          const file = resolveDataPath(ctx.config.dataRoots[0], body.weights.path, ctx.config.dataRoots, 'body.weights.path');
+          const file = resolveDataPath(
+            ctx.config.dataRoots[0],
+            body.weights.path,
+            ctx.config.dataRoots,
+            'body.weights.path',
+          );
           const bytes = await readFile(file).catch(() => {
             throw HttpProblem.invalid('body.weights.path', 'file not found or unreadable', 'invalid-data');
           });
@@ -142,7 +167,12 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
               metadata: { source: path.basename(file) },
             }),
           );
-          if (sae.inputDim !== layer.width) throw HttpProblem.invalid('body.weights.path', `SAE input width ${sae.inputDim} differs from the layer width ${layer.width}`, 'invalid-data');
+          if (sae.inputDim !== layer.width)
+            throw HttpProblem.invalid(
+              'body.weights.path',
+              `SAE input width ${sae.inputDim} differs from the layer width ${layer.width}`,
+              'invalid-data',
+            );
           const weights = serializeSae(sae);
           const { X } = await loadLayerMatrix(layer, ctx.config);
           const metrics = await runInComputeThread('evaluateSaeOn', { weights, X });
@@ -166,7 +196,11 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
         }
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(body, layer.count, layer.width));
-        if (resolved.latents > INT_COLUMN_RANGE.max) throw HttpProblem.invalid('body.expansion', `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`);
+        if (resolved.latents > INT_COLUMN_RANGE.max)
+          throw HttpProblem.invalid(
+            'body.expansion',
+            `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`,
+          );
         // Training is deterministic given the resolved settings (seed included): identical requests share one SAE.
         const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
         const { row: queued } = await createOrReuse(ctx.prisma, ctx.jobs, 'train-sae', hash, {
@@ -184,7 +218,17 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
                 requestHash: hash,
               },
             }),
-          reset: (tx, id) => tx.sae.update({ where: { id }, data: { status: 'pending', error: null, metrics: Prisma.DbNull, curves: Prisma.DbNull, weightsPath: null } }),
+          reset: (tx, id) =>
+            tx.sae.update({
+              where: { id },
+              data: {
+                status: 'pending',
+                error: null,
+                metrics: Prisma.DbNull,
+                curves: Prisma.DbNull,
+                weightsPath: null,
+              },
+            }),
           attachJob: (tx, id, jobId) => tx.sae.update({ where: { id }, data: { jobId } }),
           job: (r) => ({ data: { saeId: r.id }, links: { saeId: r.id } }),
         });
@@ -201,7 +245,8 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
       params: IdParams,
       responses: { 200: { description: 'SAEs, newest first', schema: z.object({ items: z.array(SaeSchema) }) } },
       handler: async ({ params }) => {
-        if (!(await ctx.prisma.layer.count({ where: { id: params.id } }))) throw HttpProblem.notFound('layer', params.id);
+        if (!(await ctx.prisma.layer.count({ where: { id: params.id } })))
+          throw HttpProblem.notFound('layer', params.id);
         const rows = await ctx.prisma.sae.findMany({ where: { layerId: params.id }, orderBy: { createdAt: 'desc' } });
         return { body: { items: rows.map(saeJson) } };
       },

@@ -5,7 +5,12 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
-import { differenceGrids, foldDifference, type FoldDifference, type PairedSummary } from '../../services/paired-comparisons';
+import {
+  differenceGrids,
+  foldDifference,
+  type FoldDifference,
+  type PairedSummary,
+} from '../../services/paired-comparisons';
 import { pairedForRuns } from '../../services/studies';
 
 export const ScoreItemSchema = z
@@ -54,8 +59,13 @@ export const MatrixQuery = z.object({
   atlas: z.string().openapi({ example: 'prf-visualrois' }),
   datasetId: UuidSchema.optional(),
   preset: z.string().default('paper'),
-  representation: z.enum(['neurons', 'sae', 'difference']).default('neurons').openapi({ description: 'neurons, sae, or difference = sae - neurons (paired by fold)' }),
-  saeId: UuidSchema.optional().openapi({ description: 'Restrict SAE scores to one SAE (default: the newest score per layer and ROI)' }),
+  representation: z
+    .enum(['neurons', 'sae', 'difference'])
+    .default('neurons')
+    .openapi({ description: 'neurons, sae, or difference = sae - neurons (paired by fold)' }),
+  saeId: UuidSchema.optional().openapi({
+    description: 'Restrict SAE scores to one SAE (default: the newest score per layer and ROI)',
+  }),
 });
 
 const Grid = z.array(z.array(z.number().nullable()));
@@ -69,13 +79,28 @@ export const MatrixSchema = z
     representation: z.enum(['neurons', 'sae', 'difference']),
     layers: z.array(z.object({ id: UuidSchema, name: z.string(), position: z.number().int() })),
     rois: z.array(z.string()),
-    values: z.array(z.array(z.number().nullable())).openapi({ description: 'values[layer][roi]; null where no score exists' }),
-    sem: z.array(z.array(z.number().nullable())).openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
-    lower: Grid.optional().openapi({ description: 'difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data)' }),
+    values: z
+      .array(z.array(z.number().nullable()))
+      .openapi({ description: 'values[layer][roi]; null where no score exists' }),
+    sem: z
+      .array(z.array(z.number().nullable()))
+      .openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
+    lower: Grid.optional().openapi({
+      description:
+        'difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data)',
+    }),
     upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
-    p: Grid.optional().openapi({ description: 'difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences' }),
-    interval: z.array(z.array(z.enum(['stimulus bootstrap', 'corrected fold t']).nullable())).optional().openapi({ description: 'difference only: which interval and p each cell carries' }),
-    q: Grid.optional().openapi({ description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix' }),
+    p: Grid.optional().openapi({
+      description:
+        'difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences',
+    }),
+    interval: z
+      .array(z.array(z.enum(['stimulus bootstrap', 'corrected fold t']).nullable()))
+      .optional()
+      .openapi({ description: 'difference only: which interval and p each cell carries' }),
+    q: Grid.optional().openapi({
+      description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix',
+    }),
   })
   .openapi('ScoreMatrix');
 
@@ -101,27 +126,30 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       query: ScoresQuery,
       responses: { 200: { description: 'A page of scores', schema: page(ScoreItemSchema).openapi('ScorePage') } },
-      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
-        const where: Prisma.ScoreWhereInput = {
-          modelId: q.modelId,
-          layerId: q.layerId,
-          datasetId: q.datasetId,
-          representation: q.representation,
-          saeId: q.saeId,
-          subject: q.subject,
-          atlas: q.atlas,
-          target: q.roi,
-          method: q.preset,
-          kind: q.kind,
-        };
-        const [rows, total] = await Promise.all([
-          ctx.prisma.score.findMany({ where, orderBy: SORT[q.sort], skip: q.offset, take: q.limit }),
-          ctx.prisma.score.count({ where }),
-        ]);
-        const layerIds = [...new Set(rows.map((r) => r.layerId).filter((x): x is string => x !== null))];
-        const layers = layerIds.length ? await ctx.prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, name: true } }) : [];
-        const layerName = new Map(layers.map((l) => [l.id, l.name]));
-        return {
+      handler: async ({ query: q, req }) =>
+        cachedJson(ctx.cache, req, async () => {
+          const where: Prisma.ScoreWhereInput = {
+            modelId: q.modelId,
+            layerId: q.layerId,
+            datasetId: q.datasetId,
+            representation: q.representation,
+            saeId: q.saeId,
+            subject: q.subject,
+            atlas: q.atlas,
+            target: q.roi,
+            method: q.preset,
+            kind: q.kind,
+          };
+          const [rows, total] = await Promise.all([
+            ctx.prisma.score.findMany({ where, orderBy: SORT[q.sort], skip: q.offset, take: q.limit }),
+            ctx.prisma.score.count({ where }),
+          ]);
+          const layerIds = [...new Set(rows.map((r) => r.layerId).filter((x): x is string => x !== null))];
+          const layers = layerIds.length
+            ? await ctx.prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, name: true } })
+            : [];
+          const layerName = new Map(layers.map((l) => [l.id, l.name]));
+          return {
             items: rows.map((r) => ({
               id: String(r.id),
               runId: r.runId,
@@ -148,83 +176,105 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             total,
             limit: q.limit,
             offset: q.offset,
-        };
-      }),
+          };
+        }),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/scores/matrix',
       operationId: 'getScoreMatrix',
-      summary: 'Layer x ROI matrix for one model, subject, atlas and representation (or SAE minus neurons), ready to chart',
+      summary:
+        'Layer x ROI matrix for one model, subject, atlas and representation (or SAE minus neurons), ready to chart',
       tags: ['scores'],
       access: 'read',
       query: MatrixQuery,
       responses: { 200: { description: 'The matrix', schema: MatrixSchema } },
       problems: [404],
-      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, async () => {
-        const model = await ctx.prisma.model.findUnique({
-          where: { id: q.modelId },
-          include: { layers: { select: { id: true, name: true, position: true }, orderBy: [{ position: 'asc' }, { name: 'asc' }] } },
-        });
-        if (!model) throw HttpProblem.notFound('model', q.modelId);
-        const reps = q.representation === 'difference' ? ['neurons', 'sae'] : [q.representation];
-        const rows = await ctx.prisma.score.findMany({
-          where: {
-            kind: 'alignment',
-            modelId: q.modelId,
-            subject: q.subject,
-            atlas: q.atlas,
-            method: q.preset,
-            datasetId: q.datasetId,
-            representation: { in: reps },
-            ...(q.saeId ? { OR: [{ representation: 'neurons' }, { saeId: q.saeId }] } : {}),
-          },
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          select: { layerId: true, representation: true, target: true, value: true, sem: true, foldValues: true, runId: true },
-        });
-        // Newest score wins per (layer, representation, ROI).
-        const cells = new Map<string, Cell>();
-        const roiOrder: string[] = [];
-        for (const r of rows) {
-          const key = `${r.layerId}|${r.representation}|${r.target}`;
-          if (!cells.has(key)) cells.set(key, { value: r.value, sem: r.sem, foldValues: r.foldValues, runId: r.runId });
-          if (!roiOrder.includes(r.target)) roiOrder.push(r.target);
-        }
-        const rois = await orderRois(ctx, q.datasetId, q.atlas, roiOrder);
-        const values: (number | null)[][] = [];
-        const sems: (number | null)[][] = [];
-        const diffs: (FoldDifference | null)[][] = [];
-        const paired: (PairedSummary | null)[][] = [];
-        // Stimulus-level statistics stored by study jobs for the neurons and SAE runs shown (b = SAE, a = neurons).
-        const stored = q.representation === 'difference' ? await pairedForRuns(ctx.prisma, [...cells.entries()].filter(([k]) => k.split('|')[1] === 'neurons').map(([, c]) => c.runId)) : new Map<string, PairedSummary>();
-        for (const layer of model.layers) {
-          const vRow: (number | null)[] = [];
-          const sRow: (number | null)[] = [];
-          const dRow: (FoldDifference | null)[] = [];
-          const pRow: (PairedSummary | null)[] = [];
-          for (const roi of rois) {
-            if (q.representation !== 'difference') {
-              const c = cells.get(`${layer.id}|${q.representation}|${roi}`);
-              vRow.push(c?.value ?? null);
-              sRow.push(c?.sem ?? null);
-              continue;
-            }
-            const n = cells.get(`${layer.id}|neurons|${roi}`);
-            const s = cells.get(`${layer.id}|sae|${roi}`);
-            const d = n && s ? foldDifference(n.foldValues, s.foldValues) : null;
-            // Unpairable folds (different K): the difference of the values, without fold statistics.
-            vRow.push(n && s ? s.value - n.value : null);
-            sRow.push(d?.sem ?? null);
-            dRow.push(d);
-            pRow.push(n && s ? (stored.get(`${n.runId}|${s.runId}|${roi}`) ?? null) : null);
+      handler: async ({ query: q, req }) =>
+        cachedJson(ctx.cache, req, async () => {
+          const model = await ctx.prisma.model.findUnique({
+            where: { id: q.modelId },
+            include: {
+              layers: {
+                select: { id: true, name: true, position: true },
+                orderBy: [{ position: 'asc' }, { name: 'asc' }],
+              },
+            },
+          });
+          if (!model) throw HttpProblem.notFound('model', q.modelId);
+          const reps = q.representation === 'difference' ? ['neurons', 'sae'] : [q.representation];
+          const rows = await ctx.prisma.score.findMany({
+            where: {
+              kind: 'alignment',
+              modelId: q.modelId,
+              subject: q.subject,
+              atlas: q.atlas,
+              method: q.preset,
+              datasetId: q.datasetId,
+              representation: { in: reps },
+              ...(q.saeId ? { OR: [{ representation: 'neurons' }, { saeId: q.saeId }] } : {}),
+            },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+            select: {
+              layerId: true,
+              representation: true,
+              target: true,
+              value: true,
+              sem: true,
+              foldValues: true,
+              runId: true,
+            },
+          });
+          // Newest score wins per (layer, representation, ROI).
+          const cells = new Map<string, Cell>();
+          const roiOrder: string[] = [];
+          for (const r of rows) {
+            const key = `${r.layerId}|${r.representation}|${r.target}`;
+            if (!cells.has(key))
+              cells.set(key, { value: r.value, sem: r.sem, foldValues: r.foldValues, runId: r.runId });
+            if (!roiOrder.includes(r.target)) roiOrder.push(r.target);
           }
-          values.push(vRow);
-          sems.push(sRow);
-          diffs.push(dRow);
-          paired.push(pRow);
-        }
-        const stats = q.representation === 'difference' ? differenceGrids(diffs, paired) : {};
-        return {
+          const rois = await orderRois(ctx, q.datasetId, q.atlas, roiOrder);
+          const values: (number | null)[][] = [];
+          const sems: (number | null)[][] = [];
+          const diffs: (FoldDifference | null)[][] = [];
+          const paired: (PairedSummary | null)[][] = [];
+          // Stimulus-level statistics stored by study jobs for the neurons and SAE runs shown (b = SAE, a = neurons).
+          const stored =
+            q.representation === 'difference'
+              ? await pairedForRuns(
+                  ctx.prisma,
+                  [...cells.entries()].filter(([k]) => k.split('|')[1] === 'neurons').map(([, c]) => c.runId),
+                )
+              : new Map<string, PairedSummary>();
+          for (const layer of model.layers) {
+            const vRow: (number | null)[] = [];
+            const sRow: (number | null)[] = [];
+            const dRow: (FoldDifference | null)[] = [];
+            const pRow: (PairedSummary | null)[] = [];
+            for (const roi of rois) {
+              if (q.representation !== 'difference') {
+                const c = cells.get(`${layer.id}|${q.representation}|${roi}`);
+                vRow.push(c?.value ?? null);
+                sRow.push(c?.sem ?? null);
+                continue;
+              }
+              const n = cells.get(`${layer.id}|neurons|${roi}`);
+              const s = cells.get(`${layer.id}|sae|${roi}`);
+              const d = n && s ? foldDifference(n.foldValues, s.foldValues) : null;
+              // Unpairable folds (different K): the difference of the values, without fold statistics.
+              vRow.push(n && s ? s.value - n.value : null);
+              sRow.push(d?.sem ?? null);
+              dRow.push(d);
+              pRow.push(n && s ? (stored.get(`${n.runId}|${s.runId}|${roi}`) ?? null) : null);
+            }
+            values.push(vRow);
+            sems.push(sRow);
+            diffs.push(dRow);
+            paired.push(pRow);
+          }
+          const stats = q.representation === 'difference' ? differenceGrids(diffs, paired) : {};
+          return {
             modelId: model.id,
             subject: q.subject,
             atlas: q.atlas,
@@ -235,15 +285,23 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
             values,
             sem: sems,
             ...stats,
-        };
-      }),
+          };
+        }),
     }),
   ];
 }
 
 /** ROIs in the atlas's label order when the atlas is known, else in order of appearance. */
-async function orderRois(ctx: AppContext, datasetId: string | undefined, atlas: string, seen: string[]): Promise<string[]> {
-  const a = await ctx.prisma.atlas.findFirst({ where: { name: atlas, ...(datasetId ? { datasetId } : {}) }, select: { labels: true } });
+async function orderRois(
+  ctx: AppContext,
+  datasetId: string | undefined,
+  atlas: string,
+  seen: string[],
+): Promise<string[]> {
+  const a = await ctx.prisma.atlas.findFirst({
+    where: { name: atlas, ...(datasetId ? { datasetId } : {}) },
+    select: { labels: true },
+  });
   if (!a) return [...seen].sort();
   const labels = a.labels as Record<string, string>;
   const order = Object.entries(labels)

@@ -10,35 +10,77 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
-import { CreateAlignmentSchema, FoldsSpecSchema, metricOptionErrors, RepresentationSchema, RoiUnionSchema } from './alignments';
+import {
+  CreateAlignmentSchema,
+  FoldsSpecSchema,
+  metricOptionErrors,
+  RepresentationSchema,
+  RoiUnionSchema,
+} from './alignments';
 import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
   .union([
-    z.string().min(1).openapi({ description: '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has' }),
+    z
+      .string()
+      .min(1)
+      .openapi({
+        description:
+          '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has',
+      }),
     RoiUnionSchema,
   ])
   .openapi('StudyRoi');
 
 const StudyStatisticsSchema = z.object({
-  resamples: z.number().int().min(1).max(10_000).openapi({ description: 'Bootstrap resamples of the held-out stimuli per paired cell' }),
-  permutations: z.number().int().min(1).max(100_000).openapi({ description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)' }),
-  seed: z.number().int().min(0).max(4_294_967_295).openapi({ description: 'Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own' }),
+  resamples: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .openapi({ description: 'Bootstrap resamples of the held-out stimuli per paired cell' }),
+  permutations: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .openapi({
+      description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)',
+    }),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(4_294_967_295)
+    .openapi({ description: 'Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own' }),
 });
 
 export const CreateStudySchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
     datasetId: UuidSchema,
-    subjects: z.array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)])).min(1).max(50).openapi({ example: ['subj01', 'subj02'] }),
+    subjects: z
+      .array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]))
+      .min(1)
+      .max(50)
+      .openapi({ example: ['subj01', 'subj02'] }),
     layerIds: z.array(UuidSchema).min(1).max(200),
     representations: z
       .array(RepresentationSchema)
       .min(1)
       .max(10)
       .default(['neurons', 'sae'])
-      .openapi({ description: '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)' }),
-    rois: z.array(RoiRequestSchema).min(1).max(200).openapi({ example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }] }),
+      .openapi({
+        description:
+          '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
+      }),
+    rois: z
+      .array(RoiRequestSchema)
+      .min(1)
+      .max(200)
+      .openapi({
+        example: ['prf-visualrois/V1v', 'FFA', { name: 'V1', members: ['prf-visualrois/V1v', 'prf-visualrois/V1d'] }],
+      }),
     preset: CreateAlignmentSchema.shape.preset,
     score: CreateAlignmentSchema.shape.score,
     alphas: CreateAlignmentSchema.shape.alphas,
@@ -49,7 +91,10 @@ export const CreateStudySchema = z
     statistics: StudyStatisticsSchema.partial()
       .strict()
       .optional()
-      .openapi({ description: 'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})' }),
+      .openapi({
+        description:
+          'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
+      }),
   })
   .strict()
   .openapi('CreateStudy');
@@ -74,11 +119,17 @@ export const StudyResultRowSchema = z
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
     runId: UuidSchema,
-    preprocessing: LayerPreprocessingSchema.nullable().openapi({ description: "The layer's preprocessing (null: none)" }),
+    preprocessing: LayerPreprocessingSchema.nullable().openapi({
+      description: "The layer's preprocessing (null: none)",
+    }),
   })
   .openapi('StudyResultRow');
 
-const ResolvedRoiSchema = z.object({ name: z.string(), atlas: z.string(), members: z.array(z.object({ atlas: z.string(), label: z.string(), hemisphere: z.string() })) });
+const ResolvedRoiSchema = z.object({
+  name: z.string(),
+  atlas: z.string(),
+  members: z.array(z.object({ atlas: z.string(), label: z.string(), hemisphere: z.string() })),
+});
 
 export const StudySchema = z
   .object({
@@ -92,8 +143,18 @@ export const StudySchema = z
       datasetId: UuidSchema,
       subjects: z.array(z.string()),
       layerIds: z.array(UuidSchema),
-      layerPreprocessing: z.record(z.string(), LayerPreprocessingSchema).optional().openapi({ description: 'layerId -> preprocessing, for the layers that have one' }),
-      cells: z.array(z.object({ subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable() })),
+      layerPreprocessing: z
+        .record(z.string(), LayerPreprocessingSchema)
+        .optional()
+        .openapi({ description: 'layerId -> preprocessing, for the layers that have one' }),
+      cells: z.array(
+        z.object({
+          subject: z.string(),
+          layerId: UuidSchema,
+          representation: z.string(),
+          saeId: UuidSchema.nullable(),
+        }),
+      ),
       rois: z.array(ResolvedRoiSchema),
       preset: z.string(),
       score: z.enum(['cosine', 'pearson']).optional(),
@@ -107,16 +168,47 @@ export const StudySchema = z
       total: z.number().int(),
       failed: z.number().int(),
       cancelled: z.number().int(),
-      jobs: z.object({ done: z.number().int(), total: z.number().int() }).openapi({ description: 'One job per subject x layer fits all of its representations (done, total count cells)' }),
-      running: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), stage: z.string().nullable(), fraction: z.number() })),
+      jobs: z
+        .object({ done: z.number().int(), total: z.number().int() })
+        .openapi({
+          description: 'One job per subject x layer fits all of its representations (done, total count cells)',
+        }),
+      running: z.array(
+        z.object({
+          runId: UuidSchema,
+          jobId: UuidSchema.nullable(),
+          subject: z.string(),
+          layerId: UuidSchema,
+          representation: z.string(),
+          stage: z.string().nullable(),
+          fraction: z.number(),
+        }),
+      ),
     }),
-    cells: z.array(z.object({ runId: UuidSchema, jobId: UuidSchema.nullable(), subject: z.string(), layerId: UuidSchema, representation: z.string(), saeId: UuidSchema.nullable(), status: RunStatusSchema, error: z.string().nullable() })),
-    results: z.array(StudyResultRowSchema).openapi({ description: 'One row per subject x layer x representation x ROI of every finished cell' }),
+    cells: z.array(
+      z.object({
+        runId: UuidSchema,
+        jobId: UuidSchema.nullable(),
+        subject: z.string(),
+        layerId: UuidSchema,
+        representation: z.string(),
+        saeId: UuidSchema.nullable(),
+        status: RunStatusSchema,
+        error: z.string().nullable(),
+      }),
+    ),
+    results: z
+      .array(StudyResultRowSchema)
+      .openapi({ description: 'One row per subject x layer x representation x ROI of every finished cell' }),
     links: z.object({ self: z.string(), events: z.string(), comparisons: z.string() }),
   })
   .openapi('Study');
 
-const links = (id: string) => ({ self: `/v1/studies/${id}`, events: `/v1/studies/${id}/events`, comparisons: `/v1/studies/${id}/comparisons` });
+const links = (id: string) => ({
+  self: `/v1/studies/${id}`,
+  events: `/v1/studies/${id}/events`,
+  comparisons: `/v1/studies/${id}/comparisons`,
+});
 
 export function studyRoutes(ctx: AppContext): RouteSpec[] {
   const find = async (id: string, results = true) => {
@@ -129,7 +221,8 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       method: 'post',
       path: '/v1/studies',
       operationId: 'createStudy',
-      summary: 'A grid of alignments: one run per subject x layer x representation, one job per subject x layer fitting all its representations (every ROI over one shared decomposition per fold) and their paired statistics',
+      summary:
+        'A grid of alignments: one run per subject x layer x representation, one job per subject x layer fitting all its representations (every ROI over one shared decomposition per fold) and their paired statistics',
       tags: ['studies'],
       access: 'write',
       body: CreateStudySchema,
@@ -154,7 +247,14 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'Studies', schema: page(StudySchema).openapi('StudyPage') } },
       handler: async ({ query }) => {
         const [items, total] = await Promise.all([listStudies(ctx.prisma, query), ctx.prisma.study.count()]);
-        return { body: { items: items.map((s) => ({ ...s, links: links(s.id) })), total, limit: query.limit, offset: query.offset } };
+        return {
+          body: {
+            items: items.map((s) => ({ ...s, links: links(s.id) })),
+            total,
+            limit: query.limit,
+            offset: query.offset,
+          },
+        };
       },
     }),
     defineRoute({
@@ -169,7 +269,10 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       handler: async ({ params, req }) => {
         const view = await find(params.id);
         if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
-          return { body: Buffer.from(resultsCsv(view.results)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
+          return {
+            body: Buffer.from(resultsCsv(view.results)),
+            headers: { 'Content-Type': 'text/csv; charset=utf-8' },
+          };
         }
         return { body: view };
       },
@@ -178,11 +281,14 @@ export function studyRoutes(ctx: AppContext): RouteSpec[] {
       method: 'get',
       path: '/v1/studies/{id}/events',
       operationId: 'streamStudyEvents',
-      summary: 'Server-sent events: `progress` on every change of state or progress, `end` at a final state (data: state and progress)',
+      summary:
+        'Server-sent events: `progress` on every change of state or progress, `end` at a final state (data: state and progress)',
       tags: ['studies'],
       access: 'read',
       params: IdParams,
-      responses: { 200: { description: 'text/event-stream of {id, state, progress}', contentType: 'text/event-stream' } },
+      responses: {
+        200: { description: 'text/event-stream of {id, state, progress}', contentType: 'text/event-stream' },
+      },
       handler: async ({ params, req, res }) => {
         await find(params.id, false);
         await streamPolled(req, res, async () => {

@@ -12,7 +12,13 @@ import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 
-const SubjectParams = z.object({ id: UuidSchema, subject: z.string().regex(/^subj\d{2}$/, 'a subject label like subj01').openapi({ example: 'subj01' }) });
+const SubjectParams = z.object({
+  id: UuidSchema,
+  subject: z
+    .string()
+    .regex(/^subj\d{2}$/, 'a subject label like subj01')
+    .openapi({ example: 'subj01' }),
+});
 
 export function volumeRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -26,18 +32,27 @@ export function volumeRoutes(ctx: AppContext): RouteSpec[] {
       params: SubjectParams,
       responses: { 200: { description: 'application/gzip (NIfTI-1 .nii.gz)', contentType: 'application/gzip' } },
       handler: async ({ params }) => {
-        const subject = await ctx.prisma.subject.findFirst({ where: { datasetId: params.id, label: params.subject }, select: { volumeShape: true } });
+        const subject = await ctx.prisma.subject.findFirst({
+          where: { datasetId: params.id, label: params.subject },
+          select: { volumeShape: true },
+        });
         if (!subject) {
-          if (!(await ctx.prisma.dataset.count({ where: { id: params.id } }))) throw HttpProblem.notFound('dataset', params.id);
+          if (!(await ctx.prisma.dataset.count({ where: { id: params.id } })))
+            throw HttpProblem.notFound('dataset', params.id);
           throw HttpProblem.notFound('subject', params.subject);
         }
         const ds = await openDataset(ctx.prisma, ctx.config, params.id);
-        if (!ds.manifest.brainMask) throw new HttpProblem('not-found', 'the dataset manifest declares no brain mask (manifest.brainMask)');
+        if (!ds.manifest.brainMask)
+          throw new HttpProblem('not-found', 'the dataset manifest declares no brain mask (manifest.brainMask)');
         const [X, Y, Z] = subject.volumeShape;
         const { shape, mask } = await loadBrainMask(ds, Number(params.subject.slice(4)), [X, Y, Z]);
         return {
           body: gzipSync(encodeNifti1(mask, shape)),
-          headers: { 'Content-Type': 'application/gzip', 'Content-Disposition': `attachment; filename="${params.subject}-brainmask.nii.gz"`, 'Cache-Control': 'max-age=3600' },
+          headers: {
+            'Content-Type': 'application/gzip',
+            'Content-Disposition': `attachment; filename="${params.subject}-brainmask.nii.gz"`,
+            'Cache-Control': 'max-age=3600',
+          },
         };
       },
     }),

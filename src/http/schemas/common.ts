@@ -9,7 +9,9 @@ export const FieldErrorSchema = z.object({ field: z.string(), reason: z.string()
 
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ description: 'Stable problem type, e.g. /problems/validation', example: '/problems/validation' }),
+    type: z
+      .string()
+      .openapi({ description: 'Stable problem type, e.g. /problems/validation', example: '/problems/validation' }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),

@@ -8,12 +8,20 @@ export const RoiScoreSchema = z
   .object({
     roi: z.string().openapi({ description: 'ROI name (alignment) or target description (comparison)' }),
     value: z.number().openapi({ description: 'Mean over folds of the fold score' }),
-    sem: z.number().nullable().openapi({ description: 'Standard error of the mean across folds (sd with ddof=1 / sqrt(K))' }),
+    sem: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Standard error of the mean across folds (sd with ddof=1 / sqrt(K))' }),
     median: z.number().nullable().openapi({ description: 'Median over voxels of the voxel scores (encoding preset)' }),
     foldValues: z.array(z.number()),
     nVoxels: z.number().int().nullable(),
-    alphas: z.array(z.number()).openapi({ description: 'Chosen alpha per fold (paper presets), or per-voxel median per fold (encoding)' }),
-    noiseCeiling: z.number().nullable().openapi({ description: 'Mean noise ceiling of the ROI voxels (percent of explainable variance)' }),
+    alphas: z
+      .array(z.number())
+      .openapi({ description: 'Chosen alpha per fold (paper presets), or per-voxel median per fold (encoding)' }),
+    noiseCeiling: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Mean noise ceiling of the ROI voxels (percent of explainable variance)' }),
     normalised: z.number().nullable().openapi({ description: 'Mean over kept voxels of r^2 / (NC/100)' }),
     keptShare: z.number().nullable().openapi({ description: 'Share of voxels kept by the minimum noise ceiling' }),
   })

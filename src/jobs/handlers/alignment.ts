@@ -61,7 +61,10 @@ function inputRois(inputs: AlignmentInputs): ResolvedRoi[] {
 }
 
 /** The images both the betas and the activations have (ascending nsdId) and their rows in each. */
-function commonImages(betaIds: Int32Array, layerIds: Int32Array): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
+function commonImages(
+  betaIds: Int32Array,
+  layerIds: Int32Array,
+): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
   const layerRow = new Map<number, number>();
   layerIds.forEach((id, r) => layerRow.set(id, r));
   const ids: number[] = [];
@@ -101,16 +104,25 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: JobContext
   const t0 = performance.now();
   const rois = inputRois(inputs);
   ctx.progress({ stage: 'loading betas', done: 0, total: 1 });
-  const targets = await loadRoiTargets(prisma, ctx.config, { datasetId: inputs.datasetId, subject: inputs.subject, rois }, {
-    signal: ctx.signal,
-    onProgress: (p) => ctx.progress({ stage: 'loading betas', done: p.done, total: p.total }),
-  });
+  const targets = await loadRoiTargets(
+    prisma,
+    ctx.config,
+    { datasetId: inputs.datasetId, subject: inputs.subject, rois },
+    {
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ stage: 'loading betas', done: p.done, total: p.total }),
+    },
+  );
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   const shared = commonImages(targets.nsdIds, layerIds);
   const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer", layerIds);
-  const common = { ids: Int32Array.from(folds.rows, (i) => shared.ids[i]), betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]), layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]) };
+  const common = {
+    ids: Int32Array.from(folds.rows, (i) => shared.ids[i]),
+    betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]),
+    layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]),
+  };
   const { assignment, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows) as DenseMatrix<Float32Array>;
   const Yall = takeRows(targets.betas, common.betaRows);
@@ -121,20 +133,51 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: JobContext
 
 /** The ridge inputs of every representation of a unit (the source matrix aside). */
 export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<RidgeRoisPayload, 'X'> {
-  return { Y: d.Yall, rois: d.targets.rois, preset: inputs.preset, score: inputs.score, alphas: inputs.alphas, assignment: d.assignment, noiseCeiling: d.ncAll, minNoiseCeiling: inputs.noiseCeiling?.minPercent, unitWeights: inputs.ridgeWeights === true };
+  return {
+    Y: d.Yall,
+    rois: d.targets.rois,
+    preset: inputs.preset,
+    score: inputs.score,
+    alphas: inputs.alphas,
+    assignment: d.assignment,
+    noiseCeiling: d.ncAll,
+    minNoiseCeiling: inputs.noiseCeiling?.minPercent,
+    unitWeights: inputs.ridgeWeights === true,
+  };
 }
 
 /** A run's timings (seconds): loading (shared by a study unit's runs), its encoding (prepare) and its fit. */
-export function runTimings(d: AlignmentData, fitted: RidgeRoisOutput, prepareSeconds: number): Record<string, number | boolean> {
+export function runTimings(
+  d: AlignmentData,
+  fitted: RidgeRoisOutput,
+  prepareSeconds: number,
+): Record<string, number | boolean> {
   const { gram, eigh, basis, alphaSearch, predict } = fitted.timings;
-  return { load: d.loadSeconds, betasFromCache: d.targets.fromCache, decompositions: fitted.decompositions, prepare: prepareSeconds, gram, eigh, basis, alphaSearch, predict };
+  return {
+    load: d.loadSeconds,
+    betasFromCache: d.targets.fromCache,
+    decompositions: fitted.decompositions,
+    prepare: prepareSeconds,
+    gram,
+    eigh,
+    basis,
+    alphaSearch,
+    predict,
+  };
 }
 
 /**
  * Write one run's results (its scores per ROI, per-voxel scores, provenance, folds) and mark it succeeded, in
  * the caller's transaction (a unit's runs and paired cells commit together).
  */
-export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: string, inputs: AlignmentInputs, d: AlignmentData, fitted: RidgeRoisOutput, timings: Record<string, number | boolean>): Promise<void> {
+export async function saveAlignmentRun(
+  tx: Prisma.TransactionClient,
+  runId: string,
+  inputs: AlignmentInputs,
+  d: AlignmentData,
+  fitted: RidgeRoisOutput,
+  timings: Record<string, number | boolean>,
+): Promise<void> {
   const { targets, rois, layer, ncAll, common, assignment, k, seed } = d;
   const fits = fitted.rois;
   const voxelIdx: number[] = [];
@@ -182,7 +225,11 @@ export async function saveAlignmentRun(tx: Prisma.TransactionClient, runId: stri
   };
   await saveRunWeights(tx, runId, fits);
   await tx.runVoxels.upsert({ where: { runId }, create: { runId, ...voxels }, update: voxels });
-  await markRunSucceeded(tx, runId, { timings, folds: { k, seed, nsdIds: common.ids, assignment }, provenance: { ridgeEngine: fitted.engine } });
+  await markRunSucceeded(tx, runId, {
+    timings,
+    folds: { k, seed, nsdIds: common.ids, assignment },
+    provenance: { ridgeEngine: fitted.engine },
+  });
 }
 
 async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
@@ -195,13 +242,33 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const d = await loadAlignmentData(inputs, ctx);
   const tLoad = performance.now();
   ctx.progress({ stage: 'encoding', done: 0, total: 1 });
-  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, d.X0, ctx.signal, { untrained: inputs.representation === 'random-sae' });
+  const X: DenseMatrix | CsrMatrix = await representationMatrix(prisma, inputs.saeId, d.X0, ctx.signal, {
+    untrained: inputs.representation === 'random-sae',
+  });
   const tPrep = performance.now();
   if (inputs.metric && inputs.metric !== 'ridge') {
     const folds = { assignment: d.assignment, k: d.k, seed: d.seed, nsdIds: d.common.ids };
-    return runAlignmentMetric({ runId: runRow.id, inputs, layer: d.layer, rois: d.rois, targets: d.targets, X, Y: d.Yall, noiseCeiling: d.ncAll, folds, t0 }, ctx);
+    return runAlignmentMetric(
+      {
+        runId: runRow.id,
+        inputs,
+        layer: d.layer,
+        rois: d.rois,
+        targets: d.targets,
+        X,
+        Y: d.Yall,
+        noiseCeiling: d.ncAll,
+        folds,
+        t0,
+      },
+      ctx,
+    );
   }
-  const fitted = await runInComputeThread('ridgeRois', { X, ...ridgePayload(inputs, d) }, { signal: ctx.signal, onProgress: (p) => ctx.progress(p) });
+  const fitted = await runInComputeThread(
+    'ridgeRois',
+    { X, ...ridgePayload(inputs, d) },
+    { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
+  );
   const timings = runTimings(d, fitted, (tPrep - tLoad) / 1000);
   ctx.signal.throwIfAborted();
   ctx.progress({ stage: 'saving', done: d.targets.rois.length, total: d.targets.rois.length });
@@ -215,8 +282,14 @@ export const alignmentHandler: JobHandler<{ runId: string }> = {
 };
 
 /** The metric fields of inputs: absent for the defaults (ridge; cv true), so earlier runs and studies keep their hash. */
-export function metricFields(body: { metric?: AlignmentInputs['metric']; cv?: boolean }): Pick<AlignmentInputs, 'metric' | 'cv'> {
-  return { ...(body.metric && body.metric !== 'ridge' ? { metric: body.metric } : {}), ...(body.cv === false ? { cv: false as const } : {}) };
+export function metricFields(body: {
+  metric?: AlignmentInputs['metric'];
+  cv?: boolean;
+}): Pick<AlignmentInputs, 'metric' | 'cv'> {
+  return {
+    ...(body.metric && body.metric !== 'ridge' ? { metric: body.metric } : {}),
+    ...(body.cv === false ? { cv: false as const } : {}),
+  };
 }
 
 /**
@@ -228,7 +301,12 @@ export function alignmentMethod(i: Pick<AlignmentInputs, 'metric' | 'cv' | 'pres
 }
 
 /** What every Score row of an alignment run carries besides its ROI's numbers (ridge and other metrics alike). */
-export function scoreRowOf(runId: string, inputs: AlignmentInputs, layer: { id: string; modelId: string }, atlas: string) {
+export function scoreRowOf(
+  runId: string,
+  inputs: AlignmentInputs,
+  layer: { id: string; modelId: string },
+  atlas: string,
+) {
   return {
     runId,
     kind: 'alignment' as const,
@@ -246,5 +324,8 @@ export function scoreRowOf(runId: string, inputs: AlignmentInputs, layer: { id: 
 /** Canonical hash of a run's inputs: identical requests map to the same run. */
 export function alignmentRequestHash(inputs: AlignmentInputs): string {
   const name = (r: ResolvedRoi | string) => (typeof r === 'string' ? r : r.name);
-  return requestHash('alignment', { ...inputs, rois: [...inputs.rois].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0)) });
+  return requestHash('alignment', {
+    ...inputs,
+    rois: [...inputs.rois].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0)),
+  });
 }

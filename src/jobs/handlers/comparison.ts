@@ -53,22 +53,39 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
   const t0 = performance.now();
   await markRunRunning(prisma, runRow.id);
   ctx.progress({ stage: 'loading activations', done: 0, total: 2 });
-  const [srcLayer, tgtLayer] = await Promise.all([prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }), prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } })]);
+  const [srcLayer, tgtLayer] = await Promise.all([
+    prisma.layer.findUniqueOrThrow({ where: { id: inputs.source.layerId } }),
+    prisma.layer.findUniqueOrThrow({ where: { id: inputs.target.layerId } }),
+  ]);
   const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   // Stimuli both layers have, ascending nsdId.
   const tgtRow = new Map<number, number>();
   tgt.ids.forEach((id, r) => tgtRow.set(id, r));
-  const shared = Int32Array.from(Array.from(src.ids).filter((id) => tgtRow.has(id)).sort((a, b) => a - b));
+  const shared = Int32Array.from(
+    Array.from(src.ids)
+      .filter((id) => tgtRow.has(id))
+      .sort((a, b) => a - b),
+  );
   const folds = resolveFolds(shared, inputs.folds, 'both layers', src.ids);
   const ids = Array.from(folds.rows, (r) => shared[r]);
   const { assignment, seed } = folds;
   const srcRow = new Map<number, number>();
   src.ids.forEach((id, r) => srcRow.set(id, r));
-  const Xn = takeRows(src.X, ids.map((id) => srcRow.get(id)!));
-  const Yn = takeRows(tgt.X, ids.map((id) => tgtRow.get(id)!));
+  const Xn = takeRows(
+    src.X,
+    ids.map((id) => srcRow.get(id)!),
+  );
+  const Yn = takeRows(
+    tgt.X,
+    ids.map((id) => tgtRow.get(id)!),
+  );
   ctx.progress({ stage: 'encoding', done: 1, total: 2 });
-  const X = await representationMatrix(prisma, inputs.source.saeId, Xn, ctx.signal, { untrained: inputs.source.representation === 'random-sae' });
-  const Y = await representationMatrix(prisma, inputs.target.saeId, Yn, ctx.signal, { untrained: inputs.target.representation === 'random-sae' });
+  const X = await representationMatrix(prisma, inputs.source.saeId, Xn, ctx.signal, {
+    untrained: inputs.source.representation === 'random-sae',
+  });
+  const Y = await representationMatrix(prisma, inputs.target.saeId, Yn, ctx.signal, {
+    untrained: inputs.target.representation === 'random-sae',
+  });
   const res = await runInComputeThread(
     'compareLayers',
     { X, Y, metric: inputs.metric, assignment, preset: inputs.preset, alphas: inputs.alphas, cv: inputs.cv !== false },
@@ -95,7 +112,10 @@ async function run(data: { runId: string }, ctx: JobContext): Promise<void> {
         nVoxels: res.keptTarget,
       },
     });
-    await markRunSucceeded(tx, runRow.id, { timings: { total: secondsSince(t0) }, folds: { k, seed, nsdIds: ids, assignment } });
+    await markRunSucceeded(tx, runRow.id, {
+      timings: { total: secondsSince(t0) },
+      folds: { k, seed, nsdIds: ids, assignment },
+    });
   });
 }
 

@@ -8,11 +8,17 @@ const runIdsOf = (data: RunJob): string[] => ('runIds' in data ? data.runIds : d
 
 export const runStatusHooks: RunHooks = {
   async onFailed(data, error, { prisma }) {
-    await prisma.run.updateMany({ where: { id: { in: runIdsOf(data) } }, data: { status: 'failed', error, finishedAt: new Date() } });
+    await prisma.run.updateMany({
+      where: { id: { in: runIdsOf(data) } },
+      data: { status: 'failed', error, finishedAt: new Date() },
+    });
   },
   async onCancelled(data, { prisma }) {
     const ids = runIdsOf(data);
     if (ids.length === 0) return;
-    await prisma.run.updateMany({ where: { id: { in: ids }, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+    await prisma.run.updateMany({
+      where: { id: { in: ids }, status: { in: ['queued', 'running'] } },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
   },
 };

@@ -13,7 +13,14 @@ import { DEFAULT_STATISTICS, unitPairs, type StudyInputs } from '../../services/
 import { runInComputeThread } from '../compute-thread';
 import { representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../types';
-import { alignmentHandler, loadAlignmentData, ridgePayload, runTimings, saveAlignmentRun, type AlignmentInputs } from './alignment';
+import {
+  alignmentHandler,
+  loadAlignmentData,
+  ridgePayload,
+  runTimings,
+  saveAlignmentRun,
+  type AlignmentInputs,
+} from './alignment';
 import { runStatusHooks } from './run-hooks';
 
 export interface StudyUnitJob {
@@ -28,7 +35,8 @@ export async function runStudyUnit(data: StudyUnitJob, ctx: JobContext): Promise
   const { prisma } = ctx;
   const found = await prisma.run.findMany({ where: { id: { in: data.runIds } } });
   const runs = data.runIds.map((id) => found.find((r) => r.id === id)!);
-  if (runs.length === 0 || runs.some((r) => !r)) throw new Error(`study unit: runs ${data.runIds.join(', ')} not all found`);
+  if (runs.length === 0 || runs.some((r) => !r))
+    throw new Error(`study unit: runs ${data.runIds.join(', ')} not all found`);
   if (runs.every((r) => r.status === 'succeeded')) return; // a duplicate delivery after success
   const study = await prisma.study.findUniqueOrThrow({ where: { id: data.studyId }, select: { inputs: true } });
   const stats = (study.inputs as unknown as StudyInputs).statistics ?? DEFAULT_STATISTICS;
@@ -46,13 +54,22 @@ export async function runStudyUnit(data: StudyUnitJob, ctx: JobContext): Promise
   for (const [i, inp] of inputs.entries()) {
     const t = performance.now();
     ctx.progress({ stage: `encoding ${i + 1}/${inputs.length}`, done: i, total: inputs.length });
-    Xs.push(await representationMatrix(prisma, inp.saeId, d.X0, ctx.signal, { untrained: inp.representation === 'random-sae' }));
+    Xs.push(
+      await representationMatrix(prisma, inp.saeId, d.X0, ctx.signal, {
+        untrained: inp.representation === 'random-sae',
+      }),
+    );
     prepare.push(secondsSince(t));
   }
   const pairs = unitPairs(inputs);
   const out = await runInComputeThread(
     'ridgeRoisPaired',
-    { Xs, ...ridgePayload(inputs[0], d), pairs, stats: { nResamples: stats.resamples, nPermutations: stats.permutations, seed: stats.seed } },
+    {
+      Xs,
+      ...ridgePayload(inputs[0], d),
+      pairs,
+      stats: { nResamples: stats.resamples, nPermutations: stats.permutations, seed: stats.seed },
+    },
     { signal: ctx.signal, onProgress: (p) => ctx.progress(p) },
   );
   ctx.signal.throwIfAborted();
@@ -85,7 +102,12 @@ export async function runStudyUnit(data: StudyUnitJob, ctx: JobContext): Promise
   );
   await prisma.$transaction(async (tx) => {
     for (const [i, r] of runs.entries()) {
-      const timings = { ...runTimings(d, out.fits[i], prepare[i]), unitRepresentations: runs.length, pairedStatistics: out.statsSeconds, total };
+      const timings = {
+        ...runTimings(d, out.fits[i], prepare[i]),
+        unitRepresentations: runs.length,
+        pairedStatistics: out.statsSeconds,
+        total,
+      };
       await saveAlignmentRun(tx, r.id, inputs[i], d, out.fits[i], timings);
     }
     await tx.pairedComparison.deleteMany({ where: { aRunId: { in: data.runIds } } });

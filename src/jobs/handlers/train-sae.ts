@@ -48,6 +48,9 @@ export const trainSaeHandler: JobHandler<{ saeId: string }> = {
   },
   async onCancelled(data, { prisma }) {
     if (!data.saeId) return;
-    await prisma.sae.updateMany({ where: { id: data.saeId, status: { in: ['pending', 'training'] } }, data: { status: 'cancelled' } });
+    await prisma.sae.updateMany({
+      where: { id: data.saeId, status: { in: ['pending', 'training'] } },
+      data: { status: 'cancelled' },
+    });
   },
 };

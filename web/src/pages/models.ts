@@ -17,12 +17,23 @@ interface Sae {
   createdAt: string;
 }
 
-export async function render(root: HTMLElement, _params: URLSearchParams, _arg: string | undefined, signal: AbortSignal): Promise<void> {
+export async function render(
+  root: HTMLElement,
+  _params: URLSearchParams,
+  _arg: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   const models = (await get<{ items: Model[] }>('/v1/models?limit=1000', signal)).items;
   root.append(h('h1', {}, 'Models, layers and SAEs'));
   if (!models.length) root.append(h('p', { class: 'muted' }, 'No models registered yet.'));
   for (const m of models) {
-    const saes = new Map(await Promise.all(m.layers.map(async (l) => [l.id, (await get<{ items: Sae[] }>(`/v1/layers/${l.id}/saes`, signal)).items] as const)));
+    const saes = new Map(
+      await Promise.all(
+        m.layers.map(
+          async (l) => [l.id, (await get<{ items: Sae[] }>(`/v1/layers/${l.id}/saes`, signal)).items] as const,
+        ),
+      ),
+    );
     const rows = m.layers.flatMap((l) => {
       const list = saes.get(l.id) ?? [];
       const layerCells = [h('strong', {}, l.name), String(l.position), String(l.width), String(l.count), l.dtype];
@@ -49,11 +60,18 @@ export async function render(root: HTMLElement, _params: URLSearchParams, _arg: 
     for (const l of m.layers) {
       const s = (saes.get(l.id) ?? []).find((x) => x.curves?.length);
       s?.curves!.forEach((c, epoch) => {
-        for (const [metric, v] of Object.entries(c)) if (typeof v === 'number' && metric !== 'epoch') curves.push({ layer: l.name, epoch: Number(c.epoch ?? epoch + 1), metric, value: v });
+        for (const [metric, v] of Object.entries(c))
+          if (typeof v === 'number' && metric !== 'epoch')
+            curves.push({ layer: l.name, epoch: Number(c.epoch ?? epoch + 1), metric, value: v });
       });
     }
     if (curves.length) {
-      const fig = await figure(`${m.name}-sae-training`, `SAE training curves per layer (newest SAE with curves), ${m.name}`, curvesSpec(curves, 'epoch', 'layer'), { head: ['layer', 'epoch', 'metric', 'value'], rows: curves });
+      const fig = await figure(
+        `${m.name}-sae-training`,
+        `SAE training curves per layer (newest SAE with curves), ${m.name}`,
+        curvesSpec(curves, 'epoch', 'layer'),
+        { head: ['layer', 'epoch', 'metric', 'value'], rows: curves },
+      );
       section.append(fig.el);
     }
   }

@@ -16,15 +16,28 @@ interface Voxels {
   roi: string[];
 }
 
-export async function render(root: HTMLElement, params: URLSearchParams, id: string | undefined, signal: AbortSignal): Promise<void> {
+export async function render(
+  root: HTMLElement,
+  params: URLSearchParams,
+  id: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   if (!id) throw new Error('no run id');
   const run = await get<Run>(`/v1/runs/${id}`, signal);
   const minusId = params.get('minus');
   const minus = minusId ? await get<Run>(`/v1/runs/${minusId}`, signal) : null;
-  const layer = run.layerId ? await get<{ name: string; modelId?: string }>(`/v1/layers/${run.layerId}`, signal).catch(() => null) : null;
+  const layer = run.layerId
+    ? await get<{ name: string; modelId?: string }>(`/v1/layers/${run.layerId}`, signal).catch(() => null)
+    : null;
   const repName = (r: Run) => (r.representation === 'sae' ? 'SAE latents' : r.representation);
   root.append(
-    h('h1', {}, minus ? `${layer?.name ?? 'layer'}: ${repName(run)} - ${repName(minus)}` : `Run ${layer?.name ?? ''} · ${repName(run)}`),
+    h(
+      'h1',
+      {},
+      minus
+        ? `${layer?.name ?? 'layer'}: ${repName(run)} - ${repName(minus)}`
+        : `Run ${layer?.name ?? ''} · ${repName(run)}`,
+    ),
     h(
       'dl',
       { class: 'facts' },
@@ -52,10 +65,20 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
     root.append(
       h('h2', {}, 'Scores per ROI'),
       table(
-        minus ? ['ROI', repName(run), 'sem', repName(minus), 'sem', 'difference', 'voxels'] : ['ROI', 'score', 'sem', 'folds', 'voxels'],
+        minus
+          ? ['ROI', repName(run), 'sem', repName(minus), 'sem', 'difference', 'voxels']
+          : ['ROI', 'score', 'sem', 'folds', 'voxels'],
         run.scores.map((s) =>
           minus
-            ? [s.roi, fmt(s.value, 4), fmt(s.sem, 4), fmt(other.get(s.roi)?.value, 4), fmt(other.get(s.roi)?.sem, 4), fmt(other.has(s.roi) ? s.value - other.get(s.roi)!.value : null, 4), s.nVoxels ?? '-']
+            ? [
+                s.roi,
+                fmt(s.value, 4),
+                fmt(s.sem, 4),
+                fmt(other.get(s.roi)?.value, 4),
+                fmt(other.get(s.roi)?.sem, 4),
+                fmt(other.has(s.roi) ? s.value - other.get(s.roi)!.value : null, 4),
+                s.nVoxels ?? '-',
+              ]
             : [s.roi, fmt(s.value, 4), fmt(s.sem, 4), s.foldValues.map((v) => fmt(v, 3)).join(' '), s.nVoxels ?? '-'],
         ),
         { class: 'scores' },
@@ -65,8 +88,28 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
     if (folds > 1 && !minus) {
       const fold = Array.from({ length: folds }, (_, k) => `fold ${k + 1}`);
       const vals = run.scores.map((s) => fold.map((_, k) => s.foldValues[k] ?? null));
-      const { cells, domain } = heatCells(rois, fold, vals, vals.map((r) => r.map(() => null)), false);
-      const fig = await figure(`run-${run.id}-folds`, 'Score per ROI and fold', heatmapSpec({ rows: rois, cols: fold, rowTitle: 'ROI', colTitle: 'fold', cells, domain, diverging: false, legend: 'score' }), { head: ['row', 'col', 'value'], rows: cells });
+      const { cells, domain } = heatCells(
+        rois,
+        fold,
+        vals,
+        vals.map((r) => r.map(() => null)),
+        false,
+      );
+      const fig = await figure(
+        `run-${run.id}-folds`,
+        'Score per ROI and fold',
+        heatmapSpec({
+          rows: rois,
+          cols: fold,
+          rowTitle: 'ROI',
+          colTitle: 'fold',
+          cells,
+          domain,
+          diverging: false,
+          legend: 'score',
+        }),
+        { head: ['row', 'col', 'value'], rows: cells },
+      );
       root.append(fig.el);
     }
   }
@@ -75,11 +118,25 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
   // The pair link: the same layer, subject, atlas and preset in the other representation.
   if (!minus && run.layerId) {
     const rep = run.representation === 'sae' ? 'neurons' : 'sae';
-    const qs = new URLSearchParams({ kind: 'alignment', layerId: run.layerId, subject: run.subject ?? '', atlas: run.atlas ?? '', preset: run.method, representation: rep, limit: '1' });
+    const qs = new URLSearchParams({
+      kind: 'alignment',
+      layerId: run.layerId,
+      subject: run.subject ?? '',
+      atlas: run.atlas ?? '',
+      preset: run.method,
+      representation: rep,
+      limit: '1',
+    });
     const pair = (await get<{ items: ScoreItem[] }>(`/v1/scores?${qs}`, signal)).items[0];
     if (pair) {
       const [s, n] = rep === 'sae' ? [pair.runId, run.id] : [run.id, pair.runId];
-      root.append(h('p', {}, h('a', { href: `#/run/${s}?minus=${n}`, id: 'pair-link' }, 'Show SAE latents - neurons on the brain')));
+      root.append(
+        h(
+          'p',
+          {},
+          h('a', { href: `#/run/${s}?minus=${n}`, id: 'pair-link' }, 'Show SAE latents - neurons on the brain'),
+        ),
+      );
     }
   }
   root.append(h('h2', {}, minus ? 'Voxel differences' : 'Voxel scores'));
@@ -88,12 +145,22 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
   await drawBrain(viewer, run, minus, params.get('roi'), signal);
 }
 
-async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi: string | null, signal: AbortSignal): Promise<void> {
+async function drawBrain(
+  el: HTMLElement,
+  run: Run,
+  minus: Run | null,
+  focusRoi: string | null,
+  signal: AbortSignal,
+): Promise<void> {
   const [vox, base, mask] = await Promise.all([
     get<Voxels>(`/v1/runs/${run.id}/voxels?format=json`, signal),
-    minus ? get<Voxels>(`/v1/runs/${minus.id}/voxels?format=json`, signal) : getBytes(`/v1/runs/${run.id}/voxels?format=nifti`),
+    minus
+      ? get<Voxels>(`/v1/runs/${minus.id}/voxels?format=json`, signal)
+      : getBytes(`/v1/runs/${run.id}/voxels?format=nifti`),
     // The subject's brain mask as the grey background (absent when the manifest declares none).
-    run.datasetId && run.subject ? getBytes(`/v1/datasets/${run.datasetId}/subjects/${run.subject}/brainmask`).catch(() => null) : null,
+    run.datasetId && run.subject
+      ? getBytes(`/v1/datasets/${run.datasetId}/subjects/${run.subject}/brainmask`).catch(() => null)
+      : null,
   ]);
   const shape = vox.volumeShape;
   const n = shape[0] * shape[1] * shape[2];
@@ -128,25 +195,52 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   const legend = h(
     'ul',
     { class: 'roi-legend' },
-    ...roiNames.map((r, i) => h('li', {}, h('span', { class: 'swatch', style: `background:${roiColour(i + 1)}` }), `${r} (${vox.roi.filter((x) => x === r).length} voxels)`)),
+    ...roiNames.map((r, i) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'swatch', style: `background:${roiColour(i + 1)}` }),
+        `${r} (${vox.roi.filter((x) => x === r).length} voxels)`,
+      ),
+    ),
   );
   const where = h('p', { class: 'muted', id: 'where' }, 'Click or drag on a slice to move; scroll to change slices.');
-  const nv = new Niivue({ backColor: [0.08, 0.08, 0.1, 1], show3Dcrosshair: false, crosshairColor: [1, 0, 0, 1], crosshairWidth: 0, isColorbar: true, dragAndDropEnabled: false });
+  const nv = new Niivue({
+    backColor: [0.08, 0.08, 0.1, 1],
+    show3Dcrosshair: false,
+    crosshairColor: [1, 0, 0, 1],
+    crosshairWidth: 0,
+    isColorbar: true,
+    dragAndDropEnabled: false,
+  });
   // Outlines mark a label's border voxels; in a small volume (the synthetic sets) every ROI voxel is a
   // border voxel and would hide the scores, so they start hidden there.
-  const outlines = h('input', { type: 'checkbox', checked: Math.min(...shape) >= 24, onchange: () => nv.setOpacity(2, outlines.checked ? 1 : 0) });
+  const outlines = h('input', {
+    type: 'checkbox',
+    checked: Math.min(...shape) >= 24,
+    onchange: () => nv.setOpacity(2, outlines.checked ? 1 : 0),
+  });
   const views = h(
     'div',
     { class: 'tools' },
-    ...([['multiplanar', SLICE_TYPE.MULTIPLANAR], ['axial', SLICE_TYPE.AXIAL], ['coronal', SLICE_TYPE.CORONAL], ['sagittal', SLICE_TYPE.SAGITTAL]] as const).map(([name, t]) =>
-      h('button', { type: 'button', onclick: () => nv.setSliceType(t) }, name),
-    ),
+    ...(
+      [
+        ['multiplanar', SLICE_TYPE.MULTIPLANAR],
+        ['axial', SLICE_TYPE.AXIAL],
+        ['coronal', SLICE_TYPE.CORONAL],
+        ['sagittal', SLICE_TYPE.SAGITTAL],
+      ] as const
+    ).map(([name, t]) => h('button', { type: 'button', onclick: () => nv.setSliceType(t) }, name)),
     h('label', {}, outlines, ' ROI outlines'),
   );
   el.append(
-    h('p', { class: 'muted' }, minus
-      ? 'Per voxel: the SAE-latent score minus the neuron score (orange: SAE higher; blue: neurons higher), on the brain mask.'
-      : 'Per voxel: the voxel score (mean over folds), on the brain mask; outlines: ROIs.'),
+    h(
+      'p',
+      { class: 'muted' },
+      minus
+        ? 'Per voxel: the SAE-latent score minus the neuron score (orange: SAE higher; blue: neurons higher), on the brain mask.'
+        : 'Per voxel: the voxel score (mean over folds), on the brain mask; outlines: ROIs.',
+    ),
     views,
     h('div', { class: 'canvas-box' }, canvas),
     legend,
@@ -156,7 +250,12 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   await nv.attachToCanvas(canvas);
   nv.setInterpolation(true);
   // Layers: background (brain mask, or the ROI voxels when the dataset has no mask), scores, ROI labels.
-  const background = mask ?? encodeNifti1(Uint8Array.from(labels, (l) => (l ? 1 : 0)), shape).slice().buffer;
+  const background =
+    mask ??
+    encodeNifti1(
+      Uint8Array.from(labels, (l) => (l ? 1 : 0)),
+      shape,
+    ).slice().buffer;
   await nv.loadFromArrayBuffer(background, mask ? 'brainmask.nii.gz' : 'rois-mask.nii');
   await nv.loadFromArrayBuffer(scores, minus ? 'difference.nii' : 'scores.nii.gz');
   await nv.loadFromArrayBuffer(encodeNifti1(labels, shape, { intentCode: 1002 }).slice().buffer, 'rois.nii');
@@ -179,7 +278,14 @@ async function drawBrain(el: HTMLElement, run: Run, minus: Run | null, focusRoi:
   }
   const colours = ['#000000', ...roiNames.map((_, i) => roiColour(i + 1))];
   const channel = (k: number) => colours.map((c) => parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16));
-  lv.setColormapLabel({ R: channel(0), G: channel(1), B: channel(2), A: colours.map((_, i) => (i ? 255 : 0)), I: colours.map((_, i) => i), labels: ['', ...roiNames] });
+  lv.setColormapLabel({
+    R: channel(0),
+    G: channel(1),
+    B: channel(2),
+    A: colours.map((_, i) => (i ? 255 : 0)),
+    I: colours.map((_, i) => i),
+    labels: ['', ...roiNames],
+  });
   lv.colorbarVisible = false;
   nv.setAtlasOutline(1);
   nv.setOpacity(2, outlines.checked ? 1 : 0);

@@ -19,8 +19,16 @@ const tracked = {
   },
 };
 
-export async function render(root: HTMLElement, _params: URLSearchParams, _arg: string | undefined, signal: AbortSignal): Promise<void> {
-  const [models, datasets] = await Promise.all([get<{ items: Model[] }>('/v1/models?limit=1000', signal), get<{ items: { id: string; name: string }[] }>('/v1/datasets?limit=1000', signal)]);
+export async function render(
+  root: HTMLElement,
+  _params: URLSearchParams,
+  _arg: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const [models, datasets] = await Promise.all([
+    get<{ items: Model[] }>('/v1/models?limit=1000', signal),
+    get<{ items: { id: string; name: string }[] }>('/v1/datasets?limit=1000', signal),
+  ]);
   root.append(h('h1', {}, 'Studies & runs'));
 
   const live = h('section', { id: 'live' }, h('h2', {}, 'Jobs from this tab'));
@@ -37,7 +45,9 @@ export async function render(root: HTMLElement, _params: URLSearchParams, _arg: 
 
   const studies = await haveStudies(signal);
   if (!datasets.items.length || !models.items.length) {
-    root.append(h('p', { class: 'muted' }, 'Register a dataset and a model with layers first (see the API docs at /docs).'));
+    root.append(
+      h('p', { class: 'muted' }, 'Register a dataset and a model with layers first (see the API docs at /docs).'),
+    );
   } else {
     const align = await alignmentForm(models.items, datasets.items, signal, (submitted) => {
       tracked.add(submitted);
@@ -45,7 +55,9 @@ export async function render(root: HTMLElement, _params: URLSearchParams, _arg: 
     });
     if (studies) {
       root.append(h('h2', {}, 'Submit a study'), await studyForm(models.items, datasets.items, signal));
-      root.append(h('details', { class: 'more' }, h('summary', {}, 'or one alignment (one subject, one atlas)'), align));
+      root.append(
+        h('details', { class: 'more' }, h('summary', {}, 'or one alignment (one subject, one atlas)'), align),
+      );
     } else {
       root.append(h('h2', {}, 'Submit an alignment'), align);
     }
@@ -59,10 +71,20 @@ export async function render(root: HTMLElement, _params: URLSearchParams, _arg: 
   root.append(await recentRuns(models.items, signal));
 }
 
-async function alignmentForm(models: Model[], datasets: { id: string; name: string }[], signal: AbortSignal, onSubmitted: (t: Tracked[]) => void): Promise<HTMLElement> {
+async function alignmentForm(
+  models: Model[],
+  datasets: { id: string; name: string }[],
+  signal: AbortSignal,
+  onSubmitted: (t: Tracked[]) => void,
+): Promise<HTMLElement> {
   const form = h('form', { class: 'submit', novalidate: true, id: 'submit-form' });
   const rows = new FieldRows();
-  const dsSelect = select('datasetId', datasets.map((d) => ({ value: d.id, label: d.name })), datasets[0].id, { id: 'f-dataset' });
+  const dsSelect = select(
+    'datasetId',
+    datasets.map((d) => ({ value: d.id, label: d.name })),
+    datasets[0].id,
+    { id: 'f-dataset' },
+  );
   const subject = h('select', { name: 'subject', id: 'f-subject' });
   const atlas = h('select', { name: 'atlas', id: 'f-atlas' });
   const fill = async () => {
@@ -72,10 +94,28 @@ async function alignmentForm(models: Model[], datasets: { id: string; name: stri
   };
   dsSelect.addEventListener('change', () => void fill());
   await fill();
-  const layerOptions = models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` })));
+  const layerOptions = models.flatMap((m) =>
+    m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` })),
+  );
   const layers = checks('layerIds', layerOptions);
-  const rep = select('representation', [{ value: 'neurons', label: 'neurons' }, { value: 'sae', label: 'SAE latents (newest ready SAE per layer)' }], 'neurons', { id: 'f-rep' });
-  const preset = select('preset', ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({ value: p, label: p })), 'paper', { id: 'f-preset' });
+  const rep = select(
+    'representation',
+    [
+      { value: 'neurons', label: 'neurons' },
+      { value: 'sae', label: 'SAE latents (newest ready SAE per layer)' },
+    ],
+    'neurons',
+    { id: 'f-rep' },
+  );
+  const preset = select(
+    'preset',
+    ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({
+      value: p,
+      label: p,
+    })),
+    'paper',
+    { id: 'f-preset' },
+  );
   const k = h('input', { type: 'number', name: 'k', id: 'f-k', value: '5', style: 'width:5rem' });
   const seed = h('input', { type: 'number', name: 'seed', id: 'f-seed', value: '0', style: 'width:7rem' });
   const rois = h('input', { type: 'text', name: 'rois', id: 'f-rois', placeholder: 'all ROIs of the atlas' });
@@ -96,7 +136,14 @@ async function alignmentForm(models: Model[], datasets: { id: string; name: stri
       datasetId: dsSelect.value,
       subject: subject.value,
       atlas: atlas.value,
-      ...(rois.value.trim() ? { rois: rois.value.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
+      ...(rois.value.trim()
+        ? {
+            rois: rois.value
+              .split(',')
+              .map((r) => r.trim())
+              .filter(Boolean),
+          }
+        : {}),
       layerIds: layers.value(),
       representation: rep.value,
       preset: preset.value,
@@ -104,10 +151,17 @@ async function alignmentForm(models: Model[], datasets: { id: string; name: stri
     };
     submit.disabled = true;
     try {
-      const res = await send<{ runs: { id: string; layerId: string; jobId: string | null; status: string }[] }>('POST', '/v1/alignments', body);
-      const label = (layerId: string) => `${layerOptions.find((o) => o.value === layerId)?.label.replace(/ \(\d+\)$/, '') ?? layerId} · ${rep.value} · ${subject.value}`;
+      const res = await send<{ runs: { id: string; layerId: string; jobId: string | null; status: string }[] }>(
+        'POST',
+        '/v1/alignments',
+        body,
+      );
+      const label = (layerId: string) =>
+        `${layerOptions.find((o) => o.value === layerId)?.label.replace(/ \(\d+\)$/, '') ?? layerId} · ${rep.value} · ${subject.value}`;
       document.getElementById('no-jobs')?.remove();
-      onSubmitted(res.runs.filter((r) => r.jobId).map((r) => ({ jobId: r.jobId!, runId: r.id, label: label(r.layerId) })));
+      onSubmitted(
+        res.runs.filter((r) => r.jobId).map((r) => ({ jobId: r.jobId!, runId: r.id, label: label(r.layerId) })),
+      );
     } catch (err) {
       rows.show(err);
     } finally {
@@ -122,13 +176,19 @@ function runResult(run: Run, label: string): HTMLElement {
     'div',
     { class: 'card result', 'data-run': run.id },
     h('strong', {}, h('a', { href: `#/run/${run.id}` }, label)),
-    table(['ROI', 'score', 'sem', 'voxels'], run.scores.map((s) => [s.roi, fmt(s.value, 4), fmt(s.sem, 4), s.nVoxels ?? '-'])),
+    table(
+      ['ROI', 'score', 'sem', 'voxels'],
+      run.scores.map((s) => [s.roi, fmt(s.value, 4), fmt(s.sem, 4), s.nVoxels ?? '-']),
+    ),
   );
 }
 
 /** Finished runs, newest first, from their scores (one line per run). */
 async function recentRuns(models: Model[], signal: AbortSignal): Promise<HTMLElement> {
-  const scores = await get<{ items: ScoreItem[] }>('/v1/scores?kind=alignment&sort=-createdAt&limit=1000', signal).catch((e: ApiError) => ({ items: [], error: e }));
+  const scores = await get<{ items: ScoreItem[] }>(
+    '/v1/scores?kind=alignment&sort=-createdAt&limit=1000',
+    signal,
+  ).catch((e: ApiError) => ({ items: [], error: e }));
   const byRun = new Map<string, ScoreItem[]>();
   for (const s of scores.items) byRun.set(s.runId, [...(byRun.get(s.runId) ?? []), s]);
   const modelName = new Map(models.map((m) => [m.id, m.name]));
@@ -150,7 +210,9 @@ async function recentRuns(models: Model[], signal: AbortSignal): Promise<HTMLEle
     'section',
     { id: 'recent' },
     h('h2', {}, 'Recent runs'),
-    rows.length ? table(['layer', 'representation', 'subject', 'atlas', 'preset', 'ROIs', 'mean score', 'finished'], rows) : h('p', { class: 'muted' }, 'No finished runs yet.'),
+    rows.length
+      ? table(['layer', 'representation', 'subject', 'atlas', 'preset', 'ROIs', 'mean score', 'finished'], rows)
+      : h('p', { class: 'muted' }, 'No finished runs yet.'),
   );
 }
 
@@ -160,7 +222,12 @@ async function studyList(models: Model[], signal: AbortSignal): Promise<HTMLElem
   const rows = list.items.map((s) => [
     h('a', { href: `#/study/${s.id}` }, s.name ?? s.id.slice(0, 8)),
     s.state,
-    h('span', {}, h('progress', { max: s.progress.total || 1, value: s.progress.done }), ` ${s.progress.done}/${s.progress.total}`),
+    h(
+      'span',
+      {},
+      h('progress', { max: s.progress.total || 1, value: s.progress.done }),
+      ` ${s.progress.done}/${s.progress.total}`,
+    ),
     s.inputs.subjects.join(', '),
     [...new Set(s.inputs.layerIds.map((id) => layerModel.get(id) ?? '?'))].join(', '),
     String(s.inputs.rois.length),
@@ -170,33 +237,75 @@ async function studyList(models: Model[], signal: AbortSignal): Promise<HTMLElem
     'section',
     { id: 'studies' },
     h('h2', {}, 'Studies'),
-    rows.length ? table(['study', 'state', 'cells done', 'subjects', 'models', 'ROIs', 'created'], rows) : h('p', { class: 'muted' }, 'No studies yet.'),
+    rows.length
+      ? table(['study', 'state', 'cells done', 'subjects', 'models', 'ROIs', 'created'], rows)
+      : h('p', { class: 'muted' }, 'No studies yet.'),
   );
 }
 
-async function studyForm(models: Model[], datasets: { id: string; name: string }[], signal: AbortSignal): Promise<HTMLElement> {
+async function studyForm(
+  models: Model[],
+  datasets: { id: string; name: string }[],
+  signal: AbortSignal,
+): Promise<HTMLElement> {
   const form = h('form', { class: 'submit', novalidate: true, id: 'study-form' });
   const rows = new FieldRows();
   const name = h('input', { type: 'text', name: 'name', id: 's-name', placeholder: 'optional' });
-  const dsSelect = select('datasetId', datasets.map((d) => ({ value: d.id, label: d.name })), datasets[0].id, { id: 's-dataset' });
+  const dsSelect = select(
+    'datasetId',
+    datasets.map((d) => ({ value: d.id, label: d.name })),
+    datasets[0].id,
+    { id: 's-dataset' },
+  );
   const subjectsBox = h('div', {});
   const roisBox = h('div', {});
   let subjects = checks('subjects', []);
   let rois = checks('rois', []);
   const fill = async () => {
     const ds = await get<Dataset>(`/v1/datasets/${dsSelect.value}`, signal);
-    subjects = checks('subjects', ds.subjects.map((s, i) => ({ value: s.label, label: s.label, checked: i === 0 })));
-    const names = [...new Set(ds.subjects.flatMap((s) => s.rois.filter((r) => r.hemisphere === 'both' && r.voxelCount > 0).map((r) => `${r.atlas}/${r.name}`)))];
-    rois = checks('rois', names.map((n) => ({ value: n, label: n })));
+    subjects = checks(
+      'subjects',
+      ds.subjects.map((s, i) => ({ value: s.label, label: s.label, checked: i === 0 })),
+    );
+    const names = [
+      ...new Set(
+        ds.subjects.flatMap((s) =>
+          s.rois.filter((r) => r.hemisphere === 'both' && r.voxelCount > 0).map((r) => `${r.atlas}/${r.name}`),
+        ),
+      ),
+    ];
+    rois = checks(
+      'rois',
+      names.map((n) => ({ value: n, label: n })),
+    );
     clear(subjectsBox, subjects.el);
     clear(roisBox, rois.el);
   };
   dsSelect.addEventListener('change', () => void fill());
   await fill();
-  const extraRois = h('input', { type: 'text', name: 'extraRois', id: 's-rois', placeholder: 'e.g. FFA (a roiGroup of the manifest)' });
-  const layers = checks('layerIds', models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` }))));
-  const reps = checks('representations', [{ value: 'neurons', label: 'neurons', checked: true }, { value: 'sae', label: 'SAE latents', checked: true }]);
-  const preset = select('preset', ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({ value: p, label: p })), 'paper', { id: 's-preset' });
+  const extraRois = h('input', {
+    type: 'text',
+    name: 'extraRois',
+    id: 's-rois',
+    placeholder: 'e.g. FFA (a roiGroup of the manifest)',
+  });
+  const layers = checks(
+    'layerIds',
+    models.flatMap((m) => m.layers.map((l) => ({ value: l.id, label: `${m.name} / ${l.name} (${l.width})` }))),
+  );
+  const reps = checks('representations', [
+    { value: 'neurons', label: 'neurons', checked: true },
+    { value: 'sae', label: 'SAE latents', checked: true },
+  ]);
+  const preset = select(
+    'preset',
+    ['paper', 'paper-centred', 'encoding', 'centred-own-means', 'unit-norm-columns'].map((p) => ({
+      value: p,
+      label: p,
+    })),
+    'paper',
+    { id: 's-preset' },
+  );
   const k = h('input', { type: 'number', name: 'k', id: 's-k', value: '5', style: 'width:5rem' });
   const seed = h('input', { type: 'number', name: 'seed', id: 's-seed', value: '0', style: 'width:7rem' });
   rows.row(form, 'Name', 'name', name);
@@ -204,7 +313,13 @@ async function studyForm(models: Model[], datasets: { id: string; name: string }
   rows.row(form, 'Subjects', 'subjects', subjectsBox);
   rows.row(form, 'Layers', 'layerIds', layers.el);
   rows.row(form, 'Representations', 'representations', reps.el);
-  rows.row(form, 'ROIs', 'rois', h('div', {}, roisBox, extraRois), 'atlas/label; more names (ROI groups) comma-separated');
+  rows.row(
+    form,
+    'ROIs',
+    'rois',
+    h('div', {}, roisBox, extraRois),
+    'atlas/label; more names (ROI groups) comma-separated',
+  );
   rows.row(form, 'Preset', 'preset', preset);
   rows.row(form, 'Folds', 'folds', h('span', {}, 'k ', k, '  seed ', seed));
   const submit = h('button', { type: 'submit' }, 'Submit study');
@@ -220,7 +335,13 @@ async function studyForm(models: Model[], datasets: { id: string; name: string }
         subjects: subjects.value(),
         layerIds: layers.value(),
         representations: reps.value(),
-        rois: [...rois.value(), ...extraRois.value.split(',').map((r) => r.trim()).filter(Boolean)],
+        rois: [
+          ...rois.value(),
+          ...extraRois.value
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
+        ],
         preset: preset.value,
         folds: { k: k.valueAsNumber, seed: seed.valueAsNumber },
       });

@@ -9,18 +9,37 @@ import { studyMatrices, type Study } from '../studies';
 
 const MEAN = '__mean__';
 
-export async function render(root: HTMLElement, params: URLSearchParams, id: string | undefined, signal: AbortSignal): Promise<void> {
+export async function render(
+  root: HTMLElement,
+  params: URLSearchParams,
+  id: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   if (!id) throw new Error('no study id');
-  const [study0, models] = await Promise.all([get<Study>(`/v1/studies/${id}`, signal), get<{ items: Model[] }>('/v1/models?limit=1000', signal)]);
+  const [study0, models] = await Promise.all([
+    get<Study>(`/v1/studies/${id}`, signal),
+    get<{ items: Model[] }>('/v1/models?limit=1000', signal),
+  ]);
   let study = study0;
   const studyModels = models.items.filter((m) => m.layers.some((l) => study.inputs.layerIds.includes(l.id)));
-  const state = { model: params.get('model') ?? studyModels[0]?.id ?? '', subject: params.get('subject') ?? study.inputs.subjects[0] };
+  const state = {
+    model: params.get('model') ?? studyModels[0]?.id ?? '',
+    subject: params.get('subject') ?? study.inputs.subjects[0],
+  };
 
   const bar = h('progress', { max: 1, value: 0 });
   const stateEl = h('span', { class: 'state' });
   const running = h('ul', { class: 'muted running' });
   const cancel = h('button', { type: 'button', class: 'danger' }, 'Cancel study');
-  const progressRow = h('div', { class: 'job study-progress' }, h('span', { class: 'label' }, 'progress'), bar, stateEl, h('span', { class: 'stage' }), cancel);
+  const progressRow = h(
+    'div',
+    { class: 'job study-progress' },
+    h('span', { class: 'label' }, 'progress'),
+    bar,
+    stateEl,
+    h('span', { class: 'stage' }),
+    cancel,
+  );
   const results = h('div', { id: 'study-results' });
   root.append(
     h('h1', {}, study.name ?? `Study ${study.id.slice(0, 8)}`),
@@ -50,7 +69,16 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
     progressRow.dataset.fraction = String(f);
     stateEl.textContent = `${s.state} · ${s.progress.done}/${s.progress.total} cells${s.progress.failed ? `, ${s.progress.failed} failed` : ''}`;
     cancel.disabled = !['queued', 'running'].includes(s.state);
-    clear(running, ...s.progress.running.map((r) => h('li', {}, `${r.subject} · ${layerName.get(r.layerId) ?? r.layerId} · ${r.representation}: ${r.stage ?? 'starting'} (${Math.round(100 * r.fraction)}%)`)));
+    clear(
+      running,
+      ...s.progress.running.map((r) =>
+        h(
+          'li',
+          {},
+          `${r.subject} · ${layerName.get(r.layerId) ?? r.layerId} · ${r.representation}: ${r.stage ?? 'starting'} (${Math.round(100 * r.fraction)}%)`,
+        ),
+      ),
+    );
   };
   let shownDone = -1;
   const showResults = async () => {
@@ -62,20 +90,48 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
       el.append(h('p', { class: 'muted' }, 'No finished cells yet; results appear here as they finish.'));
     } else {
       const subjects = study.inputs.subjects;
-      const go = (patch: Partial<typeof state>) => (location.hash = `#/study/${study.id}?` + new URLSearchParams({ ...state, ...patch }));
+      const go = (patch: Partial<typeof state>) =>
+        (location.hash = `#/study/${study.id}?` + new URLSearchParams({ ...state, ...patch }));
       el.append(
         h(
           'form',
-          { class: 'controls', onchange: (e: Event) => go({ [(e.target as HTMLSelectElement).name]: (e.target as HTMLSelectElement).value }) },
-          h('label', {}, 'model ', select('model', studyModels.map((m) => ({ value: m.id, label: m.name })), state.model)),
-          h('label', {}, 'subject ', select('subject', [...subjects.map((s) => ({ value: s, label: s })), ...(subjects.length > 1 ? [{ value: MEAN, label: `mean over ${subjects.length} subjects` }] : [])], state.subject)),
+          {
+            class: 'controls',
+            onchange: (e: Event) =>
+              go({ [(e.target as HTMLSelectElement).name]: (e.target as HTMLSelectElement).value }),
+          },
+          h(
+            'label',
+            {},
+            'model ',
+            select(
+              'model',
+              studyModels.map((m) => ({ value: m.id, label: m.name })),
+              state.model,
+            ),
+          ),
+          h(
+            'label',
+            {},
+            'subject ',
+            select(
+              'subject',
+              [
+                ...subjects.map((s) => ({ value: s, label: s })),
+                ...(subjects.length > 1 ? [{ value: MEAN, label: `mean over ${subjects.length} subjects` }] : []),
+              ],
+              state.subject,
+            ),
+          ),
           h('button', { type: 'button', class: 'link', onclick: () => downloadCsv(study) }, 'results table (CSV)'),
         ),
       );
       const mean = state.subject === MEAN;
       const per = (s: string) => studyMatrices(study, model, s);
       const one = mean ? null : per(state.subject);
-      const matrices = mean ? [0, 1, 2].map((k) => meanOverSubjects(subjects.map((s) => per(s).matrices[k]))) : one!.matrices;
+      const matrices = mean
+        ? [0, 1, 2].map((k) => meanOverSubjects(subjects.map((s) => per(s).matrices[k])))
+        : one!.matrices;
       await matrixView(el, matrices, {
         name: `${study.name ?? study.id.slice(0, 8)}-${model.name}-${mean ? 'mean' : state.subject}`,
         scope: `${model.name}, ${mean ? `mean over ${subjects.join(', ')}` : state.subject}, ${study.inputs.preset}`,
@@ -83,7 +139,8 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
           ? (layerId, roi, rep) => {
               const run = (r: string) => one.runs.get(`${layerId}|${r}|${roi}`);
               if (rep !== 'difference' && run(rep)) location.hash = `#/run/${run(rep)}?roi=${encodeURIComponent(roi)}`;
-              if (rep === 'difference' && run('sae') && run('neurons')) location.hash = `#/run/${run('sae')}?minus=${run('neurons')}&roi=${encodeURIComponent(roi)}`;
+              if (rep === 'difference' && run('sae') && run('neurons'))
+                location.hash = `#/run/${run('sae')}?minus=${run('neurons')}&roi=${encodeURIComponent(roi)}`;
             }
           : undefined,
       });
@@ -116,12 +173,16 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
       let ended = false;
       while (!ended && !signal.aborted) {
         try {
-          await streamEvents(`/v1/studies/${study.id}/events`, (event, data) => {
-            const p = JSON.parse(data) as Pick<Study, 'state' | 'progress'>;
-            showProgress(p);
-            if (event === 'end') ended = true;
-            if (p.progress.done !== shownDone || ended) refresh = refresh.then(reload).catch(() => undefined);
-          }, signal);
+          await streamEvents(
+            `/v1/studies/${study.id}/events`,
+            (event, data) => {
+              const p = JSON.parse(data) as Pick<Study, 'state' | 'progress'>;
+              showProgress(p);
+              if (event === 'end') ended = true;
+              if (p.progress.done !== shownDone || ended) refresh = refresh.then(reload).catch(() => undefined);
+            },
+            signal,
+          );
         } catch {
           if (signal.aborted) return;
         }
@@ -132,6 +193,23 @@ export async function render(root: HTMLElement, params: URLSearchParams, id: str
 }
 
 function downloadCsv(study: Study): void {
-  const head = ['subject', 'model', 'layer', 'representation', 'roi', 'atlas', 'value', 'sem', 'nVoxels', 'runId'] as const;
-  download(`study-${study.id.slice(0, 8)}.csv`, csv([...head], study.results.map((r) => head.map((k) => r[k]))));
+  const head = [
+    'subject',
+    'model',
+    'layer',
+    'representation',
+    'roi',
+    'atlas',
+    'value',
+    'sem',
+    'nVoxels',
+    'runId',
+  ] as const;
+  download(
+    `study-${study.id.slice(0, 8)}.csv`,
+    csv(
+      [...head],
+      study.results.map((r) => head.map((k) => r[k])),
+    ),
+  );
 }

@@ -41,44 +41,111 @@ interface Experiment {
   createdAt: string;
 }
 
-export async function render(root: HTMLElement, params: URLSearchParams, _arg: string | undefined, signal: AbortSignal): Promise<void> {
+export async function render(
+  root: HTMLElement,
+  params: URLSearchParams,
+  _arg: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   root.append(h('h1', {}, 'Toy superposition experiment'));
   const recent: string[] = JSON.parse(localStorage.getItem(RECENT) ?? '[]');
   const id = params.get('id') ?? recent[0];
   root.append(form(signal));
-  if (recent.length) root.append(h('p', {}, 'Experiments from this browser: ', ...recent.map((r) => [h('a', { href: `#/toy?id=${r}` }, r.slice(0, 8)), ' '])));
+  if (recent.length)
+    root.append(
+      h(
+        'p',
+        {},
+        'Experiments from this browser: ',
+        ...recent.map((r) => [h('a', { href: `#/toy?id=${r}` }, r.slice(0, 8)), ' ']),
+      ),
+    );
   if (!id) {
-    root.append(h('p', { class: 'muted' }, 'Run an experiment (small settings finish in about a minute here), or open one with #/toy?id=<experiment id>.'));
+    root.append(
+      h(
+        'p',
+        { class: 'muted' },
+        'Run an experiment (small settings finish in about a minute here), or open one with #/toy?id=<experiment id>.',
+      ),
+    );
     return;
   }
   const exp = await get<Experiment>(`/v1/experiments/${id}`, signal);
   root.append(h('h2', {}, `Experiment ${exp.id.slice(0, 8)} · ${exp.status}`));
   if (exp.error) root.append(h('p', { class: 'error' }, exp.error));
   if (exp.jobId && ['queued', 'running'].includes(exp.status)) {
-    root.append(jobRow(exp.jobId, 'toy experiment', signal, () => window.dispatchEvent(new HashChangeEvent('hashchange'))));
+    root.append(
+      jobRow(exp.jobId, 'toy experiment', signal, () => window.dispatchEvent(new HashChangeEvent('hashchange'))),
+    );
   }
   if (!exp.result) return;
   const res = exp.result.results;
   const bars: Row[] = [];
   for (const r of res) {
-    for (const [metric, key] of [['soft-matching', 'softMatching'], ['semi-matching', 'semiMatching']] as const) {
-      for (const [rep, side] of [['neurons', r.neurons], ['SAE latents', r.saeLatents]] as const) {
+    for (const [metric, key] of [
+      ['soft-matching', 'softMatching'],
+      ['semi-matching', 'semiMatching'],
+    ] as const) {
+      for (const [rep, side] of [
+        ['neurons', r.neurons],
+        ['SAE latents', r.saeLatents],
+      ] as const) {
         const cv = side[key];
-        bars.push({ N: r.nHidden, metric, representation: rep, value: cv.mean, sem: cv.sem, lo: cv.mean - cv.sem, hi: cv.mean + cv.sem });
+        bars.push({
+          N: r.nHidden,
+          metric,
+          representation: rep,
+          value: cv.mean,
+          sem: cv.sem,
+          lo: cv.mean - cv.sem,
+          hi: cv.mean + cv.sem,
+        });
       }
     }
     const rand = r.randomSae?.softMatching;
-    if (rand) bars.push({ N: r.nHidden, metric: 'soft-matching', representation: 'Rand SAE -> SAE', value: rand.mean, sem: rand.sem, lo: rand.mean - rand.sem, hi: rand.mean + rand.sem });
+    if (rand)
+      bars.push({
+        N: r.nHidden,
+        metric: 'soft-matching',
+        representation: 'Rand SAE -> SAE',
+        value: rand.mean,
+        sem: rand.sem,
+        lo: rand.mean - rand.sem,
+        hi: rand.mean + rand.sem,
+      });
   }
-  const fig = await figure(`toy-${exp.id.slice(0, 8)}-matching`, 'Model A vs model B per hidden size N: neurons vs SAE latents (mean over folds ± 1 sem)', barsSpec(bars, { x: 'N', xTitle: 'hidden neurons N', y: 'value', yTitle: 'score', group: 'representation', column: 'metric', columnSort: ['soft-matching', 'semi-matching'] }), {
-    head: ['N', 'metric', 'representation', 'value', 'sem'],
-    rows: bars,
-  });
+  const fig = await figure(
+    `toy-${exp.id.slice(0, 8)}-matching`,
+    'Model A vs model B per hidden size N: neurons vs SAE latents (mean over folds ± 1 sem)',
+    barsSpec(bars, {
+      x: 'N',
+      xTitle: 'hidden neurons N',
+      y: 'value',
+      yTitle: 'score',
+      group: 'representation',
+      column: 'metric',
+      columnSort: ['soft-matching', 'semi-matching'],
+    }),
+    {
+      head: ['N', 'metric', 'representation', 'value', 'sem'],
+      rows: bars,
+    },
+  );
   root.append(fig.el);
   root.append(
     h('h2', {}, 'Shared features and ground truth'),
     table(
-      ['N', 'features shared by both models', 'mean overlap', 'ground truth, per feature max r: neurons A / B', 'SAE latents A / B', 'per unit best |r|: neurons A / B', 'SAE latents A / B', 'SAE FVU A / B', 'SAE L0 A / B'],
+      [
+        'N',
+        'features shared by both models',
+        'mean overlap',
+        'ground truth, per feature max r: neurons A / B',
+        'SAE latents A / B',
+        'per unit best |r|: neurons A / B',
+        'SAE latents A / B',
+        'SAE FVU A / B',
+        'SAE L0 A / B',
+      ],
       res.map((r) => [
         String(r.nHidden),
         `${r.overlap.shared} of ${r.overlap.perFeature.length}`,
@@ -116,7 +183,14 @@ function form(signal: AbortSignal): HTMLElement {
       });
       const recent: string[] = JSON.parse(localStorage.getItem(RECENT) ?? '[]');
       localStorage.setItem(RECENT, JSON.stringify([exp.id, ...recent.filter((r) => r !== exp.id)].slice(0, 20)));
-      status.replaceChildren(jobRow(exp.jobId!, `experiment ${exp.id.slice(0, 8)}`, signal, (job: Job) => job.state === 'completed' && (location.hash = `#/toy?id=${exp.id}`)));
+      status.replaceChildren(
+        jobRow(
+          exp.jobId!,
+          `experiment ${exp.id.slice(0, 8)}`,
+          signal,
+          (job: Job) => job.state === 'completed' && (location.hash = `#/toy?id=${exp.id}`),
+        ),
+      );
     } catch (err) {
       rows.show(err);
     }
