@@ -12,7 +12,7 @@ import { openDatabase, type Database } from './db/database';
 import { createApp } from './http/app';
 import type { AppContext } from './http/context';
 import { jobHandlers } from './jobs/handlers';
-import { startJobQueue, type JobQueue } from './jobs/queue';
+import { startJobQueue, type JobQueue } from './queue/queue';
 import { createLogger } from './logger';
 import { listenForResultChanges, onResultsChanged } from './db/notify';
 import { ResponseCache } from './http/response-cache';

@@ -4,7 +4,7 @@ import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { DatabaseMode } from '../db/database';
-import type { JobQueue } from '../jobs/queue';
+import type { JobQueue } from '../queue/queue';
 import type { ResponseCache } from './response-cache';
 
 export interface AppContext {

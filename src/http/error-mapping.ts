@@ -3,6 +3,7 @@
  * `field` and `reason` (duck-typed here so those rooms stay free of HTTP code).
  */
 import { Prisma } from '../db/client';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { HttpProblem, PROBLEM_TYPES, type ProblemKind } from './problem';
 
 interface FieldCarryingError {
@@ -22,6 +23,9 @@ function isFieldError(err: unknown): err is FieldCarryingError {
 
 export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (err instanceof ValidationError) return HttpProblem.fields(err.errors);
+  if (err instanceof NotFoundError) return new HttpProblem('not-found', err.message);
+  if (err instanceof ConflictError) return new HttpProblem('conflict', err.message);
   const e = err as {
     type?: string;
     status?: number;

@@ -3,12 +3,9 @@
  * (documented in openapi.yaml), the failing fields and reasons, and the request id — never a stack trace.
  */
 import type { ZodError } from 'zod';
+import type { FieldError } from '../errors';
 
-export interface FieldError {
-  /** Where the problem is: "body.folds.k", "query.limit", "params.id", "manifest.atlases[0].file". */
-  field: string;
-  reason: string;
-}
+export type { FieldError } from '../errors';
 
 export const PROBLEM_TYPES = {
   validation: { status: 400, title: 'Request validation failed' },

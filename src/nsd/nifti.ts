@@ -5,7 +5,7 @@
 import { createReadStream, openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { gunzipSync, createGunzip } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
-import { DataValidationError, throwIfAborted } from './errors';
+import { DataValidationError, isAbortError, throwIfAborted } from '../errors';
 
 export interface NiftiHeaderInfo {
   /** Spatial and time dimensions, e.g. [X, Y, Z] or [X, Y, Z, T]. */
@@ -224,7 +224,7 @@ export async function streamNiftiVolumes(
       if (t >= T) break;
     }
   } catch (e) {
-    if ((e as Error).name === 'LoadAbortedError') throw e;
+    if (isAbortError(e)) throw e;
     throw new DataValidationError(field, `cannot read NIfTI data: ${(e as Error).message}`);
   } finally {
     src.destroy();

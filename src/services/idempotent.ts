@@ -9,8 +9,8 @@
  * transaction as the row, so a crash leaves either all of them or none.
  */
 import type { Db, Prisma } from '../db/client';
-import type { JobQueue } from '../jobs/queue';
-import type { JobKind } from '../jobs/types';
+import type { JobQueue } from '../queue/queue';
+import type { JobKind } from '../queue/types';
 
 type Tx = Prisma.TransactionClient;
 

@@ -4,7 +4,7 @@
  * src/sae/untrained.ts). One resolver for alignments, studies and comparisons.
  */
 import type { Db } from '../db/client';
-import type { FieldError } from '../http/problem';
+import type { FieldError } from '../errors';
 
 export type RepresentationKind = 'neurons' | 'sae' | 'random-sae';
 export type RepresentationRequest = 'neurons' | 'sae' | 'random-sae' | { saeId: string } | { randomSaeOf: string };

@@ -8,7 +8,7 @@
  * Every error names the ROI and the atlases that exist.
  */
 import type { Db } from '../db/client';
-import type { FieldError } from '../http/problem';
+import type { FieldError } from '../errors';
 import type { Hemisphere } from '../nsd/rois';
 
 export interface RoiMember {

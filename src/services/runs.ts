@@ -1,7 +1,7 @@
 /** Alignment and comparison runs: created or reused by request hash, each with the job that computes it. */
 import type { Db, Prisma } from '../db/client';
-import type { JobQueue } from '../jobs/queue';
-import type { JobKind } from '../jobs/types';
+import type { JobQueue } from '../queue/queue';
+import type { JobKind } from '../queue/types';
 import { createOrReuse, type ResultStore } from './idempotent';
 
 export interface QueuedRun {

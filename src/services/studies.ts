@@ -8,9 +8,9 @@
  */
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import type { Db, Prisma } from '../db/client';
-import { HttpProblem, type FieldError } from '../http/problem';
+import { type FieldError, ValidationError } from '../errors';
 import { alignmentMethod, alignmentRequestHash, metricFields, type AlignmentInputs } from '../jobs/handlers/alignment';
-import type { JobQueue } from '../jobs/queue';
+import type { JobQueue } from '../queue/queue';
 import {
   PAPER_ALPHAS,
   nonDefaultScore,
@@ -101,7 +101,7 @@ const unique = <T>(xs: T[]) => [...new Set(xs)];
 async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs> {
   const errors: FieldError[] = [];
   const dataset = await prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
-  if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
+  if (!dataset) throw ValidationError.of('body.datasetId', 'no such dataset');
   const subjects = unique(body.subjects.map((s) => (typeof s === 'number' ? subjectName(s) : s)));
   const known = new Set(
     (
@@ -157,7 +157,7 @@ async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs
   errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
   const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
   if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
-  if (errors.length) throw HttpProblem.fields(errors);
+  if (errors.length) throw new ValidationError(errors);
   // Subject-major order: the queue hands a worker one subject's cells in a row (one betas load).
   const seen = new Set<string>();
   const cells: StudyInputs['cells'] = [];

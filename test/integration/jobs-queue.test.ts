@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/compute/backend';
 import { loadConfig } from '../../src/config';
-import { startJobQueue, type JobQueue } from '../../src/jobs/queue';
-import type { JobHandler } from '../../src/jobs/types';
+import { startJobQueue, type JobQueue } from '../../src/queue/queue';
+import type { JobHandler } from '../../src/queue/types';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 

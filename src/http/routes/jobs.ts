@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { TERMINAL_STATES, type JobState } from '../../jobs/types';
+import { TERMINAL_STATES, type JobState } from '../../queue/types';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';

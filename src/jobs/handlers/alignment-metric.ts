@@ -11,7 +11,7 @@ import { notifyResultsChanged } from '../../db/notify';
 import { markRunSucceeded, secondsSince } from '../../services/provenance';
 import type { ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../compute-thread';
-import type { JobContext } from '../types';
+import type { JobContext } from '../../queue/types';
 import { scoreRowOf, type AlignmentInputs } from './alignment';
 
 export interface MetricRunData {

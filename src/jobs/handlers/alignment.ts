@@ -18,7 +18,7 @@ import { runInComputeThread } from '../compute-thread';
 import type { RidgeRoisOutput, RidgeRoisPayload } from '../compute-tasks';
 import type { Db, Prisma } from '../../db/client';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
-import type { JobContext, JobHandler } from '../types';
+import type { JobContext, JobHandler } from '../../queue/types';
 import { runStatusHooks } from './run-hooks';
 import { saveRunWeights } from '../../services/run-weights';
 import type { RepresentationKind } from '../../services/representations';

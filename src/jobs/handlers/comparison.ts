@@ -12,7 +12,7 @@ import { requestHash } from '../../services/request-hash';
 import { runInComputeThread } from '../compute-thread';
 import { storedMethod, type ComparisonMetric } from '../compute-tasks';
 import { loadLayerMatrix, representationMatrix } from '../inputs';
-import type { JobContext, JobHandler } from '../types';
+import type { JobContext, JobHandler } from '../../queue/types';
 import { runStatusHooks } from './run-hooks';
 import type { RepresentationKind } from '../../services/representations';
 

@@ -1,5 +1,5 @@
 /** Job kind -> handler. Each handler file owns one kind. */
-import type { JobHandler, JobKind } from '../types';
+import type { JobHandler, JobKind } from '../../queue/types';
 import { alignmentJobHandler } from './study-unit';
 import { comparisonHandler } from './comparison';
 import { toyHandler } from './toy';

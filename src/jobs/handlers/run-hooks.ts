@@ -1,5 +1,5 @@
 /** Terminal-state hooks shared by the jobs that own Run rows (alignment, comparison; a study unit owns several). */
-import type { JobHandler } from '../types';
+import type { JobHandler } from '../../queue/types';
 
 type RunJob = { runId: string } | { runIds: string[] };
 type RunHooks = Pick<JobHandler<RunJob>, 'onFailed' | 'onCancelled'>;

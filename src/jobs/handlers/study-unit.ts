@@ -12,7 +12,7 @@ import { markRunRunning, secondsSince } from '../../services/provenance';
 import { DEFAULT_STATISTICS, unitPairs, type StudyInputs } from '../../services/studies';
 import { runInComputeThread } from '../compute-thread';
 import { representationMatrix } from '../inputs';
-import type { JobContext, JobHandler } from '../types';
+import type { JobContext, JobHandler } from '../../queue/types';
 import {
   alignmentHandler,
   loadAlignmentData,

@@ -1,7 +1,7 @@
 /** toy job: the toy superposition experiment in a compute thread; its result is one JSON document. */
 import { runInComputeThread } from '../compute-thread';
 import type { ToyPayload } from '../compute-tasks';
-import type { JobContext, JobHandler } from '../types';
+import type { JobContext, JobHandler } from '../../queue/types';
 
 async function run(data: { experimentId: string }, ctx: JobContext): Promise<void> {
   const exp = await ctx.prisma.experiment.findUniqueOrThrow({ where: { id: data.experimentId } });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { SaeTrainSettingsInput } from '../../sae/settings';
 import { runInComputeThread } from '../compute-thread';
 import { loadLayerMatrix } from '../inputs';
-import type { JobContext, JobHandler } from '../types';
+import type { JobContext, JobHandler } from '../../queue/types';
 
 export function saeWeightsPath(dataDir: string, saeId: string): string {
   return path.join(dataDir, 'saes', `${saeId}.safetensors`);

@@ -1,0 +1,73 @@
+/**
+ * Domain errors: thrown by services and by the data, SAE and compute rooms, and mapped to problem+json in
+ * one place (src/http/error-mapping.ts). They carry the failing fields and reasons and know nothing of HTTP.
+ */
+
+export interface FieldError {
+  /** Where the problem is: "body.folds.k", "query.limit", "params.id", "manifest.atlases[0].file". */
+  field: string;
+  reason: string;
+}
+
+/** The request itself is invalid (HTTP: 400 /problems/validation). */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.field}: ${e.reason}`).join('; '));
+  }
+
+  static of(field: string, reason: string): ValidationError {
+    return new ValidationError([{ field, reason }]);
+  }
+}
+
+/**
+ * Data that a request refers to is invalid: a manifest, an activations file, SAE weights (HTTP: 400
+ * /problems/invalid-data, or /problems/path-outside-roots for a path outside the configured data roots).
+ */
+export class DataValidationError extends Error {
+  override name = 'DataValidationError';
+  constructor(
+    /** Where the problem is, as a path into the input (manifest, request or file). */
+    readonly field: string,
+    /** Why it is a problem, in words meant for the user. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${reason}`, options);
+  }
+}
+
+/** A resource named by the request does not exist (HTTP: 404). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+  constructor(what: string, id: string) {
+    super(`${what} ${id} does not exist`);
+  }
+}
+
+/** The request conflicts with the resource's current state (HTTP: 409). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** A long operation was cancelled through its AbortSignal. Named "AbortError" like the DOM's. */
+export class AbortedError extends Error {
+  override name = 'AbortError';
+  constructor(reason?: unknown) {
+    super(
+      typeof reason === 'string' ? reason : 'operation aborted',
+      reason === undefined ? undefined : { cause: reason },
+    );
+  }
+}
+
+/** True for AbortedError and any other error named "AbortError" (the DOMException of signal.throwIfAborted()). */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+/** The one check that long loops make between steps. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError(signal.reason);
+}
