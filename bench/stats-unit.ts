@@ -12,7 +12,7 @@
 import { kFoldAssignment } from '../src/compute/folds';
 import type { CsrMatrix, DenseMatrix } from '../src/compute/matrix';
 import { Rng } from '../src/compute/random';
-import { ridgeRoisPaired } from '../src/jobs/compute-tasks';
+import { ridgeRoisPaired } from '../src/threads/compute-tasks';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const n = env('BENCH_N', 2000);

@@ -31,7 +31,7 @@ import { writeNpy } from '../src/activations/npy';
 import { csrToDense, isCsr, takeRows, type DenseMatrix } from '../src/compute/matrix';
 import { Rng } from '../src/compute/random';
 import { loadConfig } from '../src/config';
-import { ridgeRois } from '../src/jobs/compute-tasks';
+import { ridgeRois } from '../src/threads/compute-tasks';
 import { loadLayerMatrix, loadRoiTargets, representationMatrix } from '../src/jobs/inputs';
 import { writeSyntheticNsd } from '../src/nsd/synthetic';
 import { saveSae } from '../src/sae/io';

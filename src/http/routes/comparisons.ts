@@ -14,7 +14,7 @@ import { RunStatusSchema } from '../schemas/results';
 import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
 import { createOrReuseRun } from '../../services/runs';
 import { representationKind, resolveRepresentation } from '../../services/representations';
-import { storedMethod, WHOLE_SET_METRICS } from '../../jobs/compute-tasks';
+import { storedMethod, WHOLE_SET_METRICS } from '../../threads/compute-tasks';
 import { FoldsSpecSchema, RepresentationSchema, RidgePresetSchema } from './alignments';
 
 const Side = z

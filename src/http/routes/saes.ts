@@ -9,7 +9,7 @@ import { resolveDataPath } from '../../nsd/paths';
 import { importSae } from '../../sae/import';
 import { serializeSae } from '../../sae/io';
 import { resolveTrainSettings, SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
-import { runInComputeThread } from '../../jobs/compute-thread';
+import { runInComputeThread } from '../../threads/compute-thread';
 import { saeWeightsPath } from '../../jobs/handlers/train-sae';
 import { loadLayerMatrix } from '../../jobs/inputs';
 import { Prisma } from '../../db/client';

@@ -10,7 +10,7 @@ import type { CsrMatrix, DenseMatrix } from '../../compute/matrix';
 import { notifyResultsChanged } from '../../db/notify';
 import { markRunSucceeded, secondsSince } from '../../services/provenance';
 import type { ResolvedRoi } from '../../services/rois';
-import { runInComputeThread } from '../compute-thread';
+import { runInComputeThread } from '../../threads/compute-thread';
 import type { JobContext } from '../../queue/types';
 import { scoreRowOf, type AlignmentInputs } from './alignment';
 

@@ -14,15 +14,15 @@ import { requestHash } from '../../services/request-hash';
 import { resolveFolds, type FoldsSpec } from '../../services/folds';
 import { markRunRunning, markRunSucceeded, secondsSince } from '../../services/provenance';
 import { atlasRois, type ResolvedRoi } from '../../services/rois';
-import { runInComputeThread } from '../compute-thread';
-import type { RidgeRoisOutput, RidgeRoisPayload } from '../compute-tasks';
+import { runInComputeThread } from '../../threads/compute-thread';
+import type { RidgeRoisOutput, RidgeRoisPayload } from '../../threads/compute-tasks';
 import type { Db, Prisma } from '../../db/client';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 import { runStatusHooks } from './run-hooks';
 import { saveRunWeights } from '../../services/run-weights';
 import type { RepresentationKind } from '../../services/representations';
-import { storedMethod, type ComparisonMetric } from '../compute-tasks';
+import { storedMethod, type ComparisonMetric } from '../../threads/compute-tasks';
 import { runAlignmentMetric } from './alignment-metric';
 
 export interface AlignmentInputs {

@@ -10,7 +10,7 @@ import type { Prisma } from '../../db/client';
 import { TRANSACTION_WAIT } from '../../services/idempotent';
 import { markRunRunning, secondsSince } from '../../services/provenance';
 import { DEFAULT_STATISTICS, unitPairs, type StudyInputs } from '../../services/studies';
-import { runInComputeThread } from '../compute-thread';
+import { runInComputeThread } from '../../threads/compute-thread';
 import { representationMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 import {

@@ -1,6 +1,6 @@
 /** toy job: the toy superposition experiment in a compute thread; its result is one JSON document. */
-import { runInComputeThread } from '../compute-thread';
-import type { ToyPayload } from '../compute-tasks';
+import { runInComputeThread } from '../../threads/compute-thread';
+import type { ToyPayload } from '../../threads/compute-tasks';
 import type { JobContext, JobHandler } from '../../queue/types';
 
 async function run(data: { experimentId: string }, ctx: JobContext): Promise<void> {

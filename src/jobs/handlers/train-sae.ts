@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SaeTrainSettingsInput } from '../../sae/settings';
-import { runInComputeThread } from '../compute-thread';
+import { runInComputeThread } from '../../threads/compute-thread';
 import { loadLayerMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 
