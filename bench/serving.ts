@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import type autocannon from 'autocannon';
 import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres } from '../src/db/embedded';
+import { EmbeddedPostgresError, type EmbeddedServer, startEmbeddedPostgres } from '../src/db/embedded';
 import { startService } from '../src/server';
 import { writeSyntheticNsd } from '../src/nsd/synthetic';
 
@@ -112,10 +112,44 @@ function measure(url: string, label: string) {
   });
 }
 
+/**
+ * A scratch folder and an embedded PostgreSQL in it. As root the server runs as the `postgres` user, which
+ * cannot enter a private TMPDIR (mode 0700): then the next candidate folder is tried.
+ */
+async function scratchDatabase(): Promise<{ base: string; pg: EmbeddedServer }> {
+  let refusal: unknown;
+  for (const parent of [...new Set([os.tmpdir(), '/tmp', '/var/tmp'])]) {
+    const base = await mkdtemp(path.join(parent, 'align-bench-serving-'));
+    await chmod(base, 0o755);
+    try {
+      const pg = await startEmbeddedPostgres({
+        dir: path.join(base, 'pg'),
+        port: 54700 + Math.floor(Math.random() * 200),
+      });
+      return { base, pg };
+    } catch (err) {
+      await rm(base, { recursive: true, force: true });
+      if (!(err instanceof EmbeddedPostgresError)) throw err;
+      refusal = err;
+    }
+  }
+  throw refusal;
+}
+
+/** POST a JSON body; a non-2xx answer stops the bench with the problem's detail. */
+async function postJson(baseUrl: string, route: string, body: unknown) {
+  const res = await fetch(baseUrl + route, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`POST ${route} answered ${res.status}: ${json.detail ?? JSON.stringify(json)}`);
+  return json;
+}
+
 async function main() {
-  const base = await mkdtemp(path.join(os.tmpdir(), 'align-bench-serving-'));
-  await chmod(base, 0o755);
-  const pg = await startEmbeddedPostgres({ dir: path.join(base, 'pg'), port: 54700 + Math.floor(Math.random() * 200) });
+  const { base, pg } = await scratchDatabase();
   const service = await startService(
     loadConfig({
       DATABASE_URL: pg.url,
@@ -137,18 +171,14 @@ async function main() {
     await measure(matrix, 'matrix (difference), idle');
     await measure(scores, 'scores page of 100, idle');
 
-    // The same while a job computes in this process (its numerical work runs in a worker thread).
-    const syn = await writeSyntheticNsd(path.join(base, 'data', 'syn'), {
+    // The same while a job computes in this process (its numerical work runs in a worker thread). The
+    // synthetic set goes under ALIGN_DATA_DIR/datasets, the default data root, so the service may read it.
+    const syn = await writeSyntheticNsd(path.join(base, 'data', 'datasets', 'syn'), {
       subjects: 1,
       formats: ['hdf5'],
       layers: [{ name: 'wide', units: 1500 }],
     });
-    const post = (p: string, body: unknown) =>
-      fetch(service.url + p, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      }).then((r) => r.json());
+    const post = (route: string, body: unknown) => postJson(service.url, route, body);
     const ds = await post('/v1/datasets', { name: 'syn', root: syn.root, manifestPath: syn.manifestPath });
     const model = await post('/v1/models', { name: 'job-model' });
     const layer = await post(`/v1/models/${model.id}/layers`, {
@@ -164,6 +194,7 @@ async function main() {
       preset: 'encoding',
     });
     await measure(matrix, 'matrix (difference), while an alignment job runs');
+    await measure(scores, 'scores page of 100, while an alignment job runs');
     const state = await (await fetch(`${service.url}/v1/jobs/${job.runs[0].jobId}`)).json();
     console.error(`job state after the measurement: ${state.state}`);
   } finally {
@@ -174,6 +205,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // A refusal with a sentence (no database folder, a rejected request) is printed as that sentence.
+  const known = err instanceof EmbeddedPostgresError || (err instanceof Error && err.message.startsWith('POST '));
+  console.error(known ? `serving bench: ${err.message}` : err);
   process.exit(1);
 });
