@@ -20,7 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { readNpy } from '../src/activations/npy';
+import { readNpy } from '../src/io/npy';
 import { openNsdDataset } from '../src/nsd/dataset';
 import { loadSubjectRoiBetas } from '../src/nsd/subject-betas';
 import { maskToIndices } from '../src/nsd/voxels';

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeNpy } from '../src/activations/npy';
+import { writeNpy } from '../src/io/npy';
 import { initBackend } from '../src/compute/backend';
 import { kFoldAssignment } from '../src/compute/folds';
 import { linalgInfo, nativeNotice } from '../src/compute/linalg/index';

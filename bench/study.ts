@@ -27,7 +27,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeNpy } from '../src/activations/npy';
+import { writeNpy } from '../src/io/npy';
 import { csrToDense, isCsr, takeRows, type DenseMatrix } from '../src/compute/matrix';
 import { Rng } from '../src/compute/random';
 import { loadConfig } from '../src/config';

@@ -1,6 +1,6 @@
 /** Put activation rows in the order of a list of nsdIds, whatever the file order. */
 import type { DenseMatrix } from '../compute/matrix';
-import { DataValidationError } from '../nsd/errors';
+import { DataValidationError } from '../errors';
 
 export interface AlignedActivations {
   /** The requested nsdIds that the activations have, in the requested order. */

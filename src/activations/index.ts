@@ -1,6 +1,5 @@
 /** Public API for layer activations and their stimulus ids. */
-export { readNpy, writeNpy, NpyFormatError, type NpyArray, type NpyDtype } from './npy';
 export { readActivations, type ReadActivationsOptions } from './load';
 export { readStimulusIds, type ReadIdsOptions } from './stimulus-ids';
 export { alignActivationsToStimuli, type AlignedActivations, type AlignOptions } from './align';
-export { DataValidationError } from './errors';
+export { DataValidationError } from '../errors';

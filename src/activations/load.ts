@@ -2,12 +2,12 @@
  * Layer activations (stimuli x units) from .npy (float16/32/64, C or Fortran order) or an HDF5 dataset,
  * returned as a float32 row-major DenseMatrix.
  */
-import { halfToFloat } from '../compute/float16';
-import { readFileSync } from 'node:fs';
 import type { DenseMatrix } from '../compute/matrix';
-import { DataValidationError } from '../nsd/errors';
-import { openH5Dataset, readH5Slab, readH5SlabBytes } from '../nsd/hdf5';
-import { readNpy, NpyFormatError } from './npy';
+import { DataValidationError } from '../errors';
+import { FILE_READERS, fileKindOf } from '../io/file-kinds';
+import { halfToFloat } from '../io/float16';
+import { readH5Slab, readH5SlabBytes } from '../io/hdf5';
+import { NpyFormatError } from '../io/npy';
 
 export interface ReadActivationsOptions {
   /** HDF5 dataset path (required for .h5/.hdf5 files). */
@@ -16,10 +16,6 @@ export interface ReadActivationsOptions {
   field?: string;
   /** Max bytes per HDF5 read (default 64 MiB): activations are read in row slabs. */
   maxSlabBytes?: number;
-}
-
-function isHdf5Name(file: string): boolean {
-  return /\.(h5|hdf5|hdf)$/i.test(file);
 }
 
 function toFloat32(data: ArrayLike<number>): Float32Array {
@@ -36,10 +32,11 @@ export async function readActivations(
   opts: ReadActivationsOptions = {},
 ): Promise<DenseMatrix<Float32Array>> {
   const field = opts.field ?? 'activations';
-  if (isHdf5Name(file)) return readHdf5Activations(file, opts, field);
+  // Any name other than HDF5's is read as .npy (uploads keep their client's extension, or none).
+  if (fileKindOf(file) === 'hdf5') return readHdf5Activations(file, opts, field);
   let arr;
   try {
-    arr = readNpy(readFileSync(file));
+    arr = FILE_READERS.npy.read(file);
   } catch (e) {
     if (e instanceof NpyFormatError) throw new DataValidationError(field, e.message);
     throw new DataValidationError(field, `cannot read ${file}: ${(e as Error).message}`);
@@ -62,7 +59,7 @@ async function readHdf5Activations(
   field: string,
 ): Promise<DenseMatrix<Float32Array>> {
   if (!opts.dataset) throw new DataValidationError(`${field}.dataset`, 'an HDF5 activations file needs a dataset name');
-  const h = await openH5Dataset(file, opts.dataset, field);
+  const h = await FILE_READERS.hdf5.read(file, opts.dataset, field);
   try {
     const md = h.dataset.metadata;
     const shape = h.info.shape;

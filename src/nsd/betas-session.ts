@@ -3,9 +3,9 @@
  * Output is (trials x voxels) float32 in percent signal change: (stored * scl_slope + scl_inter) / scale.
  */
 import { DataValidationError, throwIfAborted } from './errors';
-import { openH5Dataset, readH5Slab } from './hdf5';
-import { readBetasDirect } from './hdf5-direct';
-import { readNiftiHeader, streamNiftiVolumes } from './nifti';
+import { openH5Dataset, readH5Slab } from '../io/hdf5';
+import { readBetasDirect } from './betas-hdf5-direct';
+import { niftiDatatype, readNiftiHeader, streamNiftiVolumes } from '../io/nifti';
 import type { VolumeShape } from './voxels';
 import type { BetasFormat } from './manifest';
 
@@ -60,10 +60,7 @@ export async function readBetasFileShape(
   const info = await readNiftiHeader(file, field);
   if (info.shape.length !== 4)
     throw new DataValidationError(field, `NIfTI betas must be 4-D (X, Y, Z, trials), got shape [${info.shape}]`);
-  const dtype =
-    { 4: 'int16', 8: 'int32', 16: 'float32', 64: 'float64', 2: 'uint8', 256: 'int8', 512: 'uint16', 768: 'uint32' }[
-      info.datatypeCode
-    ] ?? String(info.datatypeCode);
+  const dtype = niftiDatatype(info.datatypeCode, field).name;
   return { volumeShape: [info.shape[0], info.shape[1], info.shape[2]], trials: info.shape[3], dtype, chunks: null };
 }
 
@@ -198,7 +195,7 @@ async function readNiftiSession(
   const inter = info.sclInter / scale;
   const le = info.littleEndian;
   const bpv = info.bytesPerVoxel;
-  const get = readerFor(info.datatypeCode, field);
+  const get = niftiDatatype(info.datatypeCode, field).get;
   await streamNiftiVolumes(
     file,
     info,
@@ -211,27 +208,4 @@ async function readNiftiSession(
     field,
   );
   return { trials: T, voxels: V, reader: 'nifti', data: out };
-}
-
-function readerFor(code: number, field: string): (v: DataView, off: number, le: boolean) => number {
-  switch (code) {
-    case 2:
-      return (v, o) => v.getUint8(o);
-    case 256:
-      return (v, o) => v.getInt8(o);
-    case 4:
-      return (v, o, le) => v.getInt16(o, le);
-    case 512:
-      return (v, o, le) => v.getUint16(o, le);
-    case 8:
-      return (v, o, le) => v.getInt32(o, le);
-    case 768:
-      return (v, o, le) => v.getUint32(o, le);
-    case 16:
-      return (v, o, le) => v.getFloat32(o, le);
-    case 64:
-      return (v, o, le) => v.getFloat64(o, le);
-    default:
-      throw new DataValidationError(field, `unsupported NIfTI datatype code ${code}`);
-  }
 }

@@ -63,7 +63,4 @@ export { noiseCeiling, meanInverseRepetitions } from './noise-ceiling';
 export { loadNcsnr, loadBrainMask } from './volumes';
 export { zscoreColumnsInPlace } from './zscore';
 export { maskToIndices, indicesToCoords, type VolumeShape } from './voxels';
-export { readNiftiHeader, readNiftiImage, type NiftiHeaderInfo, type NiftiImage } from './nifti';
-export { writeNifti1, encodeNifti1 } from './nifti-write';
 export { writeSyntheticNsd, syntheticManifest, type SyntheticNsdOptions, type SyntheticNsdResult } from './synthetic';
-export { readChunkIndex, type ChunkIndex } from './hdf5-chunk-index';

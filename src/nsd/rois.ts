@@ -3,7 +3,7 @@
  * labels > 0; bilateral and lh./rh. variants; selections as one label or a union, optionally within nsdgeneral.
  */
 import { DataValidationError } from './errors';
-import { readNiftiImage } from './nifti';
+import { readNiftiImage } from '../io/nifti';
 import { atlasLabels } from './manifest';
 import { atlasPath, type NsdDataset } from './dataset';
 import { maskToIndices, sameShape, type VolumeShape } from './voxels';

@@ -3,7 +3,7 @@
  * subject{S}_rep{0,1,2} columns (0 = not shown); shared1000 flags.
  */
 import { readFileSync } from 'node:fs';
-import { parseCsv } from './csv';
+import { parseCsv } from '../io/csv';
 import { DataValidationError } from './errors';
 
 export interface StimulusTable {

@@ -10,12 +10,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
 import { Rng } from '../compute/random';
-import { writeNpy } from '../activations/npy';
-import { h5Ready } from './hdf5';
+import { writeH5DatasetInSlabs } from '../io/hdf5-write';
+import { writeNifti1 } from '../io/nifti-write';
+import { writeNpy } from '../io/npy';
 import { DataValidationError } from './errors';
-import { writeNifti1 } from './nifti-write';
 import { fillTemplate, sessionName, subjectName } from './paths';
 import type { NsdManifestInput } from './manifest';
 import type { VolumeShape } from './voxels';
@@ -231,60 +230,38 @@ function repetitionCounts(images: number, trials: number): Uint8Array {
 const SLAB_BYTES = 32 << 20;
 
 /**
- * Betas (T, Z, Y, X) int16 with one chunk per voxel time series, written in z slabs: the dataset is created
- * from the first slab and extended (within its fixed maximum shape) slab by slab, so the wasm heap never holds
- * a whole session. Chunks are filled in the same order as one whole write.
+ * Betas (T, Z, Y, X) int16 with one chunk per voxel time series (NSD's layout), written in z slabs so that
+ * the wasm heap never holds a whole session.
  */
-function writeBetasHdf5(
+async function writeBetasHdf5(
   file: string,
   data: Int16Array,
   shape: [number, number, number, number],
   slabBytes = SLAB_BYTES,
-): void {
+): Promise<void> {
   const [T, Z, Y, X] = shape;
   const plane = Y * X;
-  const planes = Math.max(1, Math.min(Z, Math.floor(slabBytes / (2 * T * plane))));
   const slab = (z0: number, z1: number) => {
     const out = new Int16Array(T * (z1 - z0) * plane);
     for (let t = 0; t < T; t++)
       out.set(data.subarray(t * Z * plane + z0 * plane, t * Z * plane + z1 * plane), t * (z1 - z0) * plane);
     return out;
   };
-  const h = new h5wasm.File(file, 'w');
-  try {
-    const first = Math.min(Z, planes);
-    const ds = h.create_dataset({
-      name: 'betas',
-      data: slab(0, first),
-      shape: [T, first, Y, X],
-      maxshape: shape,
-      dtype: '<h',
-      chunks: [T, 1, 1, 1],
-    });
-    if (first < Z) ds.resize(shape);
-    for (let z0 = first; z0 < Z; z0 += planes) {
-      const z1 = Math.min(Z, z0 + planes);
-      ds.write_slice(
-        [
-          [0, T],
-          [z0, z1],
-          [0, Y],
-          [0, X],
-        ],
-        slab(z0, z1),
-      );
-    }
-  } finally {
-    h.close();
-  }
+  await writeH5DatasetInSlabs(file, {
+    name: 'betas',
+    shape,
+    dtype: '<h',
+    chunks: [T, 1, 1, 1],
+    axis: 1,
+    step: Math.max(1, Math.min(Z, Math.floor(slabBytes / (2 * T * plane)))),
+    slab,
+  });
 }
 
-/**
- * Write a synthetic NSD dataset under `dir` (created if needed) and return what was written.
- * The default (2 subjects, 3 sessions x 750 trials, 12x10x8 volume, 1000 images each) builds in about a second.
- */
-export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOptions = {}): Promise<SyntheticNsdResult> {
-  const o = {
+type ResolvedOptions = ReturnType<typeof resolveOptions>;
+
+function resolveOptions(options: SyntheticNsdOptions) {
+  return {
     subjects: 2,
     sessions: 3,
     trialsPerSession: 750,
@@ -302,19 +279,16 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
     seed: 1,
     ...options,
   };
-  const frame = labelFrame(o.volumeShape, o.roiBox); // validates roiBox before anything is written
-  const rng = new Rng(o.seed);
-  const root = path.resolve(dir);
-  const files: string[] = [];
-  const write = (rel: string, data: Uint8Array | string): string => {
-    const f = path.join(root, rel);
-    mkdirSync(path.dirname(f), { recursive: true });
-    writeFileSync(f, data);
-    files.push(f);
-    return f;
-  };
-  const fill = (tpl: string, subject?: number, extra: Record<string, string> = {}) =>
-    fillTemplate(
+}
+
+/** The dataset's directory: NSD paths under its root, and every file written there, in writing order. */
+class SyntheticTree {
+  readonly files: string[] = [];
+  constructor(readonly root: string) {}
+
+  /** Absolute path of an NSD template filled for `subject` (its directory created), not yet recorded. */
+  pathOf(tpl: string, subject?: number, extra: Record<string, string> = {}): string {
+    const rel = fillTemplate(
       tpl,
       {
         space: 'func1pt8mm',
@@ -324,38 +298,81 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
       },
       'synthetic',
     );
+    const f = path.join(this.root, rel);
+    mkdirSync(path.dirname(f), { recursive: true });
+    return f;
+  }
 
-  // Image pool: shared + per-subject unique + a few never shown; distinct random nsdIds.
-  const S = o.subjects;
+  /** Write `data` at `rel` under the root and record it. */
+  write(rel: string, data: Uint8Array | string): string {
+    const f = path.join(this.root, rel);
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, data);
+    this.files.push(f);
+    return f;
+  }
+}
+
+/** Images: shared by all subjects, then each subject's own, then a few never shown; distinct random nsdIds. */
+interface ImagePool {
+  ids: Int32Array;
+  shared: number;
+  unique: number;
+}
+
+const UNSHOWN_IMAGES = 10;
+
+function drawImagePool(o: ResolvedOptions, rng: Rng): ImagePool {
   const shared = Math.min(o.sharedImages, o.images);
   const unique = o.images - shared;
-  const extraImages = 10;
-  const poolSize = shared + S * unique + extraImages;
+  const size = shared + o.subjects * unique + UNSHOWN_IMAGES;
   const idSet = new Set<number>();
-  while (idSet.size < poolSize) idSet.add(rng.int(73000));
-  const poolIds = Int32Array.from(idSet);
-  const subjectImages = (s: number) => [
-    ...Array.from({ length: shared }, (_, i) => i),
-    ...Array.from({ length: unique }, (_, i) => shared + (s - 1) * unique + i),
+  while (idSet.size < size) idSet.add(rng.int(73000));
+  return { ids: Int32Array.from(idSet), shared, unique };
+}
+
+/** Pool indices of the images subject `s` (1-based) sees. */
+function subjectImages(pool: ImagePool, s: number): number[] {
+  return [
+    ...Array.from({ length: pool.shared }, (_, i) => i),
+    ...Array.from({ length: pool.unique }, (_, i) => pool.shared + (s - 1) * pool.unique + i),
   ];
+}
 
-  // Ground-truth sparse non-negative features (pool x K).
-  const K = o.features;
+/** Ground-truth sparse non-negative features (pool x K). */
+function drawFeatures(poolSize: number, K: number, probability: number, rng: Rng): Float32Array {
   const F = new Float32Array(poolSize * K);
-  for (let i = 0; i < F.length; i++) if (rng.uniform() < o.featureProbability) F[i] = 0.5 + rng.uniform();
+  for (let i = 0; i < F.length; i++) if (rng.uniform() < probability) F[i] = 0.5 + rng.uniform();
+  return F;
+}
 
-  // ROI feature subsets: label l sees features in a window of K/4 starting at l*K/8 (overlapping subsets).
+/** ROI feature subsets: label l sees features in a window of K/4 starting at l*K/8 (overlapping subsets). */
+function roiFeatureSubsets(K: number): Record<string, number[]> {
   const roiFeatures: Record<string, number[]> = {};
   for (let l = 1; l <= PRF_LABELS; l++) {
     const w = Math.max(1, Math.floor(K / 4));
     roiFeatures[String(l)] = Array.from({ length: w }, (_, j) => (Math.floor(((l - 1) * K) / 8) + j) % K);
   }
+  return roiFeatures;
+}
 
-  // Layers: non-negative random mixing (K x units), ReLU(F M - bias).
-  const layerOut: SyntheticNsdResult['layers'] = [];
+/**
+ * Layers: non-negative random mixing (K x units), ReLU(F M - bias), rows in one shuffled file order; each
+ * written as activations .npy, its stimulus ids .npy and its ground-truth mixing .npy.
+ */
+function writeLayers(
+  tree: SyntheticTree,
+  layers: SyntheticLayerSpec[],
+  F: Float32Array,
+  K: number,
+  poolIds: Int32Array,
+  rng: Rng,
+): { layers: SyntheticNsdResult['layers']; mixing: Record<string, string> } {
+  const poolSize = poolIds.length;
+  const out: SyntheticNsdResult['layers'] = [];
   const mixing: Record<string, string> = {};
   const order = rng.shuffle(Int32Array.from({ length: poolSize }, (_, i) => i)); // file row -> pool index
-  for (const layer of o.layers) {
+  for (const layer of layers) {
     const U = layer.units;
     const M = new Float32Array(K * U);
     for (let i = 0; i < M.length; i++) M[i] = rng.uniform() < 0.3 ? rng.uniform() : 0;
@@ -368,148 +385,230 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
         A[r * U + u] = v > 0 ? v : 0;
       }
     }
-    const acts = write(`activations/${layer.name}.npy`, writeNpy(A, [poolSize, U]));
-    const ids = write(
+    const acts = tree.write(`activations/${layer.name}.npy`, writeNpy(A, [poolSize, U]));
+    const ids = tree.write(
       `activations/${layer.name}_ids.npy`,
       writeNpy(
         Int32Array.from(order, (p) => poolIds[p]),
         [poolSize],
       ),
     );
-    mixing[layer.name] = write(`ground_truth/${layer.name}_mixing.npy`, writeNpy(M, [K, U]));
-    layerOut.push({ name: layer.name, units: U, activations: acts, stimulusIds: ids });
+    mixing[layer.name] = tree.write(`ground_truth/${layer.name}_mixing.npy`, writeNpy(M, [K, U]));
+    out.push({ name: layer.name, units: U, activations: acts, stimulusIds: ids });
   }
-  const featuresFile = write('ground_truth/features.npy', writeNpy(F, [poolSize, K]));
-  const idsFile = write('ground_truth/nsd_ids.npy', writeNpy(poolIds, [poolSize]));
-  const roiFile = write('ground_truth/roi_features.json', JSON.stringify(roiFeatures, null, 1));
+  return { layers: out, mixing };
+}
 
+/** A subject's trials: the pool image of each global trial, and per repetition the trial (1-based) of each image. */
+interface SubjectTrials {
+  trialImage: Int32Array;
+  /** [rep] -> trial per pool image (0 = not shown). */
+  repCols: Int32Array[];
+}
+
+function drawSubjectTrials(imgs: number[], trialsTotal: number, poolSize: number, rng: Rng): SubjectTrials {
+  const reps = repetitionCounts(imgs.length, trialsTotal);
+  const trialImage = new Int32Array(trialsTotal);
+  let t = 0;
+  imgs.forEach((img, j) => {
+    for (let r = 0; r < reps[j]; r++) trialImage[t++] = img;
+  });
+  rng.shuffle(trialImage);
+  const repCols = [new Int32Array(poolSize), new Int32Array(poolSize), new Int32Array(poolSize)];
+  const seen = new Uint8Array(poolSize);
+  for (let g = 0; g < trialsTotal; g++) repCols[seen[trialImage[g]]++][trialImage[g]] = g + 1; // ascending per image
+  return { trialImage, repCols };
+}
+
+/** Voxel weights (K x V): ROI voxels weight their label's features; unlabelled cortex weakly all. */
+function drawVoxelWeights(prf: Int32Array, roiFeatures: Record<string, number[]>, K: number, rng: Rng): Float32Array {
+  const V = prf.length;
+  const W = new Float32Array(K * V);
+  for (let v = 0; v < V; v++) {
+    const lab = prf[v];
+    if (lab > 0) for (const k of roiFeatures[String(lab)]) W[k * V + v] = rng.normal();
+    else if (lab === 0) for (let k = 0; k < K; k++) W[k * V + v] = 0.2 * rng.normal();
+  }
+  return W;
+}
+
+/**
+ * The noiseless signal of one image (F row x W), recomputed wherever it is needed instead of held for every
+ * image (images x V floats: ~28 GB at NSD size). Float32 accumulation in k order. The returned row is reused.
+ */
+function signalOfImages(F: Float32Array, W: Float32Array, K: number, V: number): (p: number) => Float32Array {
+  const row = new Float32Array(V);
+  return (p) => {
+    row.fill(0);
+    for (let k = 0; k < K; k++) {
+      const f = F[p * K + k];
+      if (f === 0) continue;
+      const wk = W.subarray(k * V, (k + 1) * V);
+      for (let v = 0; v < V; v++) row[v] += f * wk[v];
+    }
+    return row;
+  };
+}
+
+/** How a subject's stored betas follow from the signal: noise level, gain and per-voxel offset, and the ncsnr. */
+interface BetasModel {
+  noiseSd: number;
+  gain: number;
+  offset: Float32Array;
+  ncsnr: Float32Array;
+}
+
+/** Per-voxel signal sd over the subject's images (two passes: mean, then squared deviations) -> noise and ncsnr. */
+function betasModel(
+  prf: Int32Array,
+  imgs: number[],
+  signalOf: (p: number) => Float32Array,
+  noise: number,
+  rng: Rng,
+): BetasModel {
+  const V = prf.length;
+  const mean = new Float64Array(V);
+  for (const p of imgs) {
+    const r = signalOf(p);
+    for (let v = 0; v < V; v++) mean[v] += r[v];
+  }
+  for (let v = 0; v < V; v++) mean[v] /= imgs.length;
+  const sd = new Float64Array(V);
+  for (const p of imgs) {
+    const r = signalOf(p);
+    for (let v = 0; v < V; v++) sd[v] += (r[v] - mean[v]) ** 2;
+  }
+  for (let v = 0; v < V; v++) sd[v] = Math.sqrt(sd[v] / imgs.length);
+  let sdSum = 0,
+    cnt = 0;
+  for (let v = 0; v < V; v++)
+    if (prf[v] >= 0) {
+      sdSum += sd[v];
+      cnt++;
+    }
+  const meanSd = sdSum / Math.max(1, cnt) || 1;
+  const noiseSd = noise * meanSd;
+  const ncsnr = Float32Array.from(sd, (d, v) => (prf[v] >= 0 ? d / noiseSd : 0));
+  // Scale so that stored int16 = psc * 300 stays in range: psc sd ~ 1.5.
+  const gain = 1.5 / Math.sqrt(meanSd ** 2 + noiseSd ** 2);
+  const offset = Float32Array.from({ length: V }, () => rng.normal());
+  return { noiseSd, gain, offset, ncsnr };
+}
+
+/**
+ * Every session's betas of subject `s`, one session in memory at a time (T x V int16, ~1 GB at NSD size),
+ * reused: every session writes the same voxels. Layout [t][z][y][x] == NIfTI x-fastest volume t.
+ */
+async function writeSubjectSessions(
+  tree: SyntheticTree,
+  o: ResolvedOptions,
+  s: number,
+  prf: Int32Array,
+  trialImage: Int32Array,
+  signalOf: (p: number) => Float32Array,
+  model: BetasModel,
+  rng: Rng,
+): Promise<void> {
   const [X, Y, Z] = o.volumeShape;
   const V = X * Y * Z;
   const T = o.trialsPerSession;
-  const trialsTotal = o.sessions * T;
-  const repCols: Int32Array[][] = []; // [subject][rep] -> trial per pool image (0 = not shown)
-  await h5Ready();
-  for (let s = 1; s <= S; s++) {
-    const rois = makeRoiVolumes(o.volumeShape, frame, rng);
-    const imgs = subjectImages(s);
-    const reps = repetitionCounts(imgs.length, trialsTotal);
-    const trialImage = new Int32Array(trialsTotal);
-    let t = 0;
-    imgs.forEach((img, j) => {
-      for (let r = 0; r < reps[j]; r++) trialImage[t++] = img;
-    });
-    rng.shuffle(trialImage);
-    const cols = [new Int32Array(poolSize), new Int32Array(poolSize), new Int32Array(poolSize)];
-    const seen = new Uint8Array(poolSize);
-    for (let g = 0; g < trialsTotal; g++) cols[seen[trialImage[g]]++][trialImage[g]] = g + 1; // ascending per image
-    repCols.push(cols);
-
-    // Voxel weights (K x V): ROI voxels weight their label's features; unlabelled cortex weakly all.
-    const W = new Float32Array(K * V);
-    for (let v = 0; v < V; v++) {
-      const lab = rois.prf[v];
-      if (lab > 0) for (const k of roiFeatures[String(lab)]) W[k * V + v] = rng.normal();
-      else if (lab === 0) for (let k = 0; k < K; k++) W[k * V + v] = 0.2 * rng.normal();
-    }
-    // The noiseless signal of one image (F row x W) is recomputed wherever it is needed instead of held for
-    // every image (images x V floats: ~28 GB at NSD size). Float32 accumulation in k order, as stored before.
-    const row = new Float32Array(V);
-    const signalOf = (p: number): Float32Array => {
-      row.fill(0);
-      for (let k = 0; k < K; k++) {
-        const f = F[p * K + k];
-        if (f === 0) continue;
-        const wk = W.subarray(k * V, (k + 1) * V);
-        for (let v = 0; v < V; v++) row[v] += f * wk[v];
+  const stored = new Int16Array(T * V);
+  for (let sess = 1; sess <= o.sessions; sess++) {
+    const drift = rng.normal() * 0.3;
+    for (let tt = 0; tt < T; tt++) {
+      const signal = signalOf(trialImage[(sess - 1) * T + tt]);
+      const out = stored.subarray(tt * V, (tt + 1) * V);
+      for (let v = 0; v < V; v++) {
+        if (prf[v] < 0) continue; // outside the brain: 0
+        const psc = model.gain * (signal[v] + model.noiseSd * rng.normal()) + model.offset[v] + drift;
+        out[v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
       }
-      return row;
-    };
-    // Per-voxel signal sd over the subject's images (two passes: mean, then squared deviations) -> noise level and ncsnr.
-    const mean = new Float64Array(V);
-    for (const p of imgs) {
-      const r = signalOf(p);
-      for (let v = 0; v < V; v++) mean[v] += r[v];
     }
-    for (let v = 0; v < V; v++) mean[v] /= imgs.length;
-    const sd = new Float64Array(V);
-    for (const p of imgs) {
-      const r = signalOf(p);
-      for (let v = 0; v < V; v++) sd[v] += (r[v] - mean[v]) ** 2;
+    const sessionFiles: string[] = [];
+    if (o.formats.includes('hdf5')) {
+      const f = tree.pathOf(TEMPLATES.hdf5, s, { session: sessionName(sess) });
+      await writeBetasHdf5(f, stored, [T, Z, Y, X], o.hdf5SlabBytes);
+      sessionFiles.push(f);
     }
-    for (let v = 0; v < V; v++) sd[v] = Math.sqrt(sd[v] / imgs.length);
-    let sdSum = 0,
-      cnt = 0;
-    for (let v = 0; v < V; v++)
-      if (rois.prf[v] >= 0) {
-        sdSum += sd[v];
-        cnt++;
-      }
-    const meanSd = sdSum / Math.max(1, cnt) || 1;
-    const noiseSd = o.noise * meanSd;
-    const ncsnr = Float32Array.from(sd, (d, v) => (rois.prf[v] >= 0 ? d / noiseSd : 0));
-    // Scale so that stored int16 = psc * 300 stays in range: psc sd ~ 1.5.
-    const gain = 1.5 / Math.sqrt(meanSd ** 2 + noiseSd ** 2);
-    const offset = Float32Array.from({ length: V }, () => rng.normal());
-
-    // One session in memory at a time (T x V int16, ~1 GB at NSD size), reused: every session writes the same voxels.
-    const stored = new Int16Array(T * V); // [t][z][y][x] == NIfTI x-fastest volume t
-    for (let sess = 1; sess <= o.sessions; sess++) {
-      const drift = rng.normal() * 0.3;
-      for (let tt = 0; tt < T; tt++) {
-        const signal = signalOf(trialImage[(sess - 1) * T + tt]);
-        const out = stored.subarray(tt * V, (tt + 1) * V);
-        for (let v = 0; v < V; v++) {
-          if (rois.prf[v] < 0) continue; // outside the brain: 0
-          const psc = gain * (signal[v] + noiseSd * rng.normal()) + offset[v] + drift;
-          out[v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
-        }
-      }
-      const sessionFiles: string[] = [];
-      if (o.formats.includes('hdf5')) {
-        const f = path.join(root, fill(TEMPLATES.hdf5, s, { session: sessionName(sess) }));
-        mkdirSync(path.dirname(f), { recursive: true });
-        writeBetasHdf5(f, stored, [T, Z, Y, X], o.hdf5SlabBytes);
-        sessionFiles.push(f);
-      }
-      if (o.formats.includes('nifti')) {
-        const f = path.join(root, fill(TEMPLATES.nifti, s, { session: sessionName(sess) }));
-        mkdirSync(path.dirname(f), { recursive: true });
-        writeNifti1(f, stored, [X, Y, Z, T]);
-        sessionFiles.push(f);
-      }
-      files.push(...sessionFiles);
-      o.onSession?.({ subject: s, session: sess, files: sessionFiles });
+    if (o.formats.includes('nifti')) {
+      const f = tree.pathOf(TEMPLATES.nifti, s, { session: sessionName(sess) });
+      writeNifti1(f, stored, [X, Y, Z, T]);
+      sessionFiles.push(f);
     }
-    const vol = (tpl: string, data: Int32Array | Float32Array | Uint8Array, hemi = '') => {
-      const f = path.join(root, fill(tpl, s, { hemi }));
-      mkdirSync(path.dirname(f), { recursive: true });
-      writeNifti1(f, data, [X, Y, Z]);
-      files.push(f);
-    };
-    vol(TEMPLATES.ncsnr, ncsnr);
-    vol(
-      TEMPLATES.brainMask,
-      Uint8Array.from(rois.prf, (v) => (v >= 0 ? 1 : 0)),
-    );
-    const extra = o.extraAtlases ? extraAtlasVolumes(rois.prf, o.volumeShape, frame) : null;
-    const atlasVolumes: [string, Int32Array][] = [
-      [TEMPLATES.prf, rois.prf],
-      [TEMPLATES.general, rois.general],
-      ...(extra
-        ? ([
-            [TEMPLATES.faces, extra.faces],
-            [TEMPLATES.streams, extra.streams],
-          ] as [string, Int32Array][])
-        : []),
-    ];
-    for (const [tpl, data] of atlasVolumes) {
-      vol(tpl, data);
-      vol(tpl, hemiVolume(data, o.volumeShape, 'lh'), 'lh.');
-      vol(tpl, hemiVolume(data, o.volumeShape, 'rh'), 'rh.');
-    }
+    tree.files.push(...sessionFiles);
+    o.onSession?.({ subject: s, session: sess, files: sessionFiles });
   }
+}
 
-  // Stimulus table in nsd_stim_info_merged.csv layout, rows in nsdId order.
+/** A subject's 3-D volumes: ncsnr, brain mask, and each atlas whole and per hemisphere (lh., rh.). */
+function writeSubjectVolumes(
+  tree: SyntheticTree,
+  o: ResolvedOptions,
+  s: number,
+  frame: LabelFrame,
+  rois: { prf: Int32Array; general: Int32Array },
+  ncsnr: Float32Array,
+): void {
+  const vol = (tpl: string, data: Int32Array | Float32Array | Uint8Array, hemi = '') => {
+    const f = tree.pathOf(tpl, s, { hemi });
+    writeNifti1(f, data, o.volumeShape);
+    tree.files.push(f);
+  };
+  vol(TEMPLATES.ncsnr, ncsnr);
+  vol(
+    TEMPLATES.brainMask,
+    Uint8Array.from(rois.prf, (v) => (v >= 0 ? 1 : 0)),
+  );
+  const extra = o.extraAtlases ? extraAtlasVolumes(rois.prf, o.volumeShape, frame) : null;
+  const atlasVolumes: [string, Int32Array][] = [
+    [TEMPLATES.prf, rois.prf],
+    [TEMPLATES.general, rois.general],
+    ...(extra
+      ? ([
+          [TEMPLATES.faces, extra.faces],
+          [TEMPLATES.streams, extra.streams],
+        ] as [string, Int32Array][])
+      : []),
+  ];
+  for (const [tpl, data] of atlasVolumes) {
+    vol(tpl, data);
+    vol(tpl, hemiVolume(data, o.volumeShape, 'lh'), 'lh.');
+    vol(tpl, hemiVolume(data, o.volumeShape, 'rh'), 'rh.');
+  }
+}
+
+/** What every subject draws from: the options, the label frame, the image pool and the ground truth. */
+interface SyntheticRun {
+  tree: SyntheticTree;
+  o: ResolvedOptions;
+  frame: LabelFrame;
+  pool: ImagePool;
+  F: Float32Array;
+  roiFeatures: Record<string, number[]>;
+  rng: Rng;
+}
+
+/** Draw and write subject `s` (ROIs, trials, betas, volumes); returns its trial per image and repetition. */
+async function writeSubject(c: SyntheticRun, s: number): Promise<Int32Array[]> {
+  const { tree, o, frame, pool, F, roiFeatures, rng } = c;
+  const [X, Y, Z] = o.volumeShape;
+  const rois = makeRoiVolumes(o.volumeShape, frame, rng);
+  const imgs = subjectImages(pool, s);
+  const trials = drawSubjectTrials(imgs, o.sessions * o.trialsPerSession, pool.ids.length, rng);
+  const W = drawVoxelWeights(rois.prf, roiFeatures, o.features, rng);
+  const signalOf = signalOfImages(F, W, o.features, X * Y * Z);
+  const model = betasModel(rois.prf, imgs, signalOf, o.noise, rng);
+  await writeSubjectSessions(tree, o, s, rois.prf, trials.trialImage, signalOf, model, rng);
+  writeSubjectVolumes(tree, o, s, frame, rois, model.ncsnr);
+  return trials.repCols;
+}
+
+/**
+ * Stimulus table in nsd_stim_info_merged.csv layout, rows in nsdId order. `repCols[s - 1][rep][image]` is
+ * subject s's trial of that repetition of the image (0 = not shown).
+ */
+function stimulusTableCsv(pool: ImagePool, repCols: Int32Array[][]): string {
+  const S = repCols.length;
   const header = [
     '',
     'cocoId',
@@ -523,7 +622,8 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
     ...Array.from({ length: 8 }, (_, i) => `subject${i + 1}`),
     ...Array.from({ length: 8 }, (_, i) => [0, 1, 2].map((r) => `subject${i + 1}_rep${r}`)).flat(),
   ];
-  const byId = Array.from({ length: poolSize }, (_, p) => p).sort((a, b) => poolIds[a] - poolIds[b]);
+  const poolIds = pool.ids;
+  const byId = Array.from({ length: poolIds.length }, (_, p) => p).sort((a, b) => poolIds[a] - poolIds[b]);
   const lines = [header.join(',')];
   byId.forEach((p, row) => {
     const shown = (s: number) => s <= S && repCols[s - 1][0][p] > 0;
@@ -537,25 +637,51 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
         poolIds[p],
         'False',
         'False',
-        p < shared ? 'True' : 'False',
+        p < pool.shared ? 'True' : 'False',
         ...Array.from({ length: 8 }, (_, i) => (shown(i + 1) ? 1 : 0)),
         ...Array.from({ length: 8 }, (_, i) => [0, 1, 2].map((r) => (i < S ? repCols[i][r][p] : 0))).flat(),
       ].join(','),
     );
   });
-  write(TEMPLATES.stimuli, lines.join('\n') + '\n');
+  return lines.join('\n') + '\n';
+}
 
-  const manifest = syntheticManifest(o.formats, T, o.extraAtlases);
-  const manifestPath = write('manifest.json', JSON.stringify(manifest, null, 2));
+/**
+ * Write a synthetic NSD dataset under `dir` (created if needed) and return what was written.
+ * The default (2 subjects, 3 sessions x 750 trials, 12x10x8 volume, 1000 images each) builds in about a second.
+ * One random stream in a fixed order (pool, features, layers, then subject by subject), so a seed gives one dataset.
+ */
+export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOptions = {}): Promise<SyntheticNsdResult> {
+  const o = resolveOptions(options);
+  const frame = labelFrame(o.volumeShape, o.roiBox); // validates roiBox before anything is written
+  const rng = new Rng(o.seed);
+  const tree = new SyntheticTree(path.resolve(dir));
+  const pool = drawImagePool(o, rng);
+  const K = o.features;
+  const F = drawFeatures(pool.ids.length, K, o.featureProbability, rng);
+  const roiFeatures = roiFeatureSubsets(K);
+  const { layers, mixing } = writeLayers(tree, o.layers, F, K, pool.ids, rng);
+  const groundTruth = {
+    features: tree.write('ground_truth/features.npy', writeNpy(F, [pool.ids.length, K])),
+    nsdIds: tree.write('ground_truth/nsd_ids.npy', writeNpy(pool.ids, [pool.ids.length])),
+    mixing,
+    roiFeatures: tree.write('ground_truth/roi_features.json', JSON.stringify(roiFeatures, null, 1)),
+  };
+  const repCols: Int32Array[][] = []; // [subject][rep] -> trial per pool image (0 = not shown)
+  const run: SyntheticRun = { tree, o, frame, pool, F, roiFeatures, rng };
+  for (let s = 1; s <= o.subjects; s++) repCols.push(await writeSubject(run, s));
+  tree.write(TEMPLATES.stimuli, stimulusTableCsv(pool, repCols));
+  const manifest = syntheticManifest(o.formats, o.trialsPerSession, o.extraAtlases);
+  const manifestPath = tree.write('manifest.json', JSON.stringify(manifest, null, 2));
   return {
-    root,
+    root: tree.root,
     manifestPath,
     manifest,
-    subjects: Array.from({ length: S }, (_, i) => i + 1),
+    subjects: Array.from({ length: o.subjects }, (_, i) => i + 1),
     sessions: Array.from({ length: o.sessions }, (_, i) => i + 1),
     volumeShape: o.volumeShape,
-    files,
-    layers: layerOut,
-    groundTruth: { features: featuresFile, nsdIds: idsFile, mixing, roiFeatures: roiFile },
+    files: tree.files,
+    layers,
+    groundTruth,
   };
 }

@@ -18,7 +18,7 @@ import {
   type NsdDataset,
 } from './dataset';
 import { readBetasFileShape } from './betas-session';
-import { readNiftiHeader } from './nifti';
+import { readNiftiHeader } from '../io/nifti';
 import { labelCounts, readRoiVolume } from './rois';
 import { readStimulusTable, subjectTrialImages } from './stimuli';
 import { subjectName } from './paths';

@@ -1,7 +1,7 @@
 /** Per-voxel volumes other than betas: ncsnr and the brain mask. */
 import { DataValidationError } from './errors';
 import { datasetPath, type NsdDataset } from './dataset';
-import { readNiftiImage } from './nifti';
+import { readNiftiImage } from '../io/nifti';
 import { subjectName } from './paths';
 import { sameShape, type VolumeShape } from './voxels';
 

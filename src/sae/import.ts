@@ -17,11 +17,12 @@
  * Every problem throws SaeValidationError naming the field (tensor name, "k", "preprocessing.*" or "file").
  */
 import { readFile } from 'node:fs/promises';
-import { unzipSync } from 'fflate';
-import { readNpy } from '../activations/npy';
+import { DataValidationError } from '../errors';
+import { fileKindOf } from '../io/file-kinds';
+import { readNpz } from '../io/npz';
+import { readSafetensors } from '../io/safetensors';
 import { SaeValidationError } from './errors';
 import { DEFAULT_PREPROCESSING, validateSae, type SaePreprocessing, type TopKSae } from './model';
-import { readSafetensors } from './safetensors';
 
 export const SAE_FORMAT = 'brain-align/topk-sae';
 
@@ -140,28 +141,18 @@ export function readWeightArchive(
   format?: 'safetensors' | 'npz',
 ): { arrays: Record<string, RawArray>; metadata: Record<string, string> } {
   const fmt = format ?? (bytes[0] === 0x50 && bytes[1] === 0x4b ? 'npz' : 'safetensors');
-  if (fmt === 'safetensors') {
-    const f = readSafetensors(bytes);
-    return { arrays: f.tensors, metadata: f.metadata };
-  }
-  let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes);
-  } catch (err) {
-    throw new SaeValidationError('file', 'not a readable .npz (zip) file');
-  }
-  const arrays: Record<string, RawArray> = {};
-  for (const [name, buf] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue;
-    const key = name.slice(0, -4);
-    try {
-      const a = readNpy(buf);
-      arrays[key] = { shape: a.shape, data: a.data as ArrayLike<number | bigint> };
-    } catch (err) {
-      throw new SaeValidationError(key, `unreadable .npy entry: ${err instanceof Error ? err.message : String(err)}`);
+    if (fmt === 'safetensors') {
+      const f = readSafetensors(bytes);
+      return { arrays: f.tensors, metadata: f.metadata };
     }
+    return { arrays: readNpz(bytes), metadata: {} };
+  } catch (err) {
+    // The file readers know formats, not SAEs: their errors become the SAE library's, same field and reason.
+    if (err instanceof DataValidationError && !(err instanceof SaeValidationError))
+      throw new SaeValidationError(err.field, err.reason, { cause: err });
+    throw err;
   }
-  return { arrays, metadata: {} };
 }
 
 /** Build a validated TopKSae from an in-memory .safetensors or .npz file (see the module comment). */
@@ -238,7 +229,7 @@ export function importSaeArchive(
 /** importSae on a file read from disk. */
 export async function importSaeFile(path: string, options: SaeImportOptions = {}): Promise<TopKSae> {
   const bytes = new Uint8Array(await readFile(path));
-  const format =
-    options.format ?? (path.endsWith('.npz') ? 'npz' : path.endsWith('.safetensors') ? 'safetensors' : undefined);
+  const kind = fileKindOf(path);
+  const format = options.format ?? (kind === 'npz' || kind === 'safetensors' ? kind : undefined);
   return importSae(bytes, { ...options, format });
 }

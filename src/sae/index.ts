@@ -20,7 +20,6 @@ export {
   type SaeWeights,
   type TopKSae,
 } from './model';
-export { readSafetensors, writeSafetensors, type SafetensorsFile, type SafeTensor } from './safetensors';
 export {
   resolveTrainSettings,
   SaePreprocessingSchema,

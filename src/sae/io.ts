@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { SaeValidationError } from './errors';
 import { importSaeArchive, readWeightArchive, SAE_FORMAT } from './import';
 import { validateSae, type TopKSae } from './model';
-import { writeSafetensors } from './safetensors';
+import { writeSafetensors } from '../io/safetensors';
 
 /** Serialise an SAE to safetensors bytes. */
 export function serializeSae(sae: TopKSae): Uint8Array {

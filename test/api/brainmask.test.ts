@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNiftiImage } from '../../src/nsd/nifti';
+import { readNiftiImage } from '../../src/io/nifti';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, type RegisteredSet } from '../helpers/flow';
 

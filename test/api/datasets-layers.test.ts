@@ -6,8 +6,8 @@
 import { cp, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
-import { encodeNifti1 } from '../../src/nsd/nifti-write';
+import { writeNpy } from '../../src/io/npy';
+import { encodeNifti1 } from '../../src/io/nifti-encode';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { gzipSync } from 'node:zlib';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { writeNpy } from '../../src/activations/npy';
+import { writeNpy } from '../../src/io/npy';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
 import { rawRequest } from '../helpers/raw-http';
 import { rowCounts } from '../helpers/row-counts';

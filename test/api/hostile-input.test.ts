@@ -12,7 +12,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
+import { writeNpy } from '../../src/io/npy';
 import { createKey, revokeKey } from '../../src/cli/keys';
 import { generateHostileRequests, loadOperations, type HostileRequest } from '../fuzz/hostile-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';

@@ -7,7 +7,7 @@
 import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
+import { writeNpy } from '../../src/io/npy';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { waitForJob } from '../helpers/flow';
 

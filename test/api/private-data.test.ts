@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/activations/npy';
+import { writeNpy } from '../../src/io/npy';
 import { ConfigError, loadConfig } from '../../src/config';
 import { startTestApp, type TestApp } from '../helpers/app';
 

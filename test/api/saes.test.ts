@@ -5,7 +5,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpy, writeNpy } from '../../src/activations/npy';
+import { readNpy, writeNpy } from '../../src/io/npy';
 import { bhQValues, tSummary } from '../../src/compute/stats/index';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeNpy } from '../../src/activations/npy';
+import { writeNpy } from '../../src/io/npy';
 import { readStimulusIds } from '../../src/activations/stimulus-ids';
 import { Rng } from '../../src/compute/random';
 import { TEST_ADMIN_KEY, type TestApp } from './app';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { readActivations } from '../../src/activations/load';
 import { readStimulusIds } from '../../src/activations/stimulus-ids';
 import { alignActivationsToStimuli } from '../../src/activations/align';
-import { readNpy } from '../../src/activations/npy';
+import { readNpy } from '../../src/io/npy';
 import { DataValidationError } from '../../src/nsd/errors';
 import { cleanupTempDirs, makeTempDir } from './nsd-fixture';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNpy } from '../../src/activations/npy';
+import { readNpy } from '../../src/io/npy';
 
 export const FIXTURE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/nsd');
 export const TREE = path.join(FIXTURE_DIR, 'tree');

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import path from 'node:path';
-import { readChunkIndex } from '../../src/nsd/hdf5-chunk-index';
+import { readChunkIndex } from '../../src/io/hdf5-chunk-index';
 import { readNsdBetasSession } from '../../src/nsd/betas-session';
 import { writeSyntheticNsd } from '../../src/nsd/synthetic';
 import { BETAS_DIR, TREE, maxRelDiff, npy, cleanupTempDirs, makeTempDir } from './nsd-fixture';

@@ -9,7 +9,7 @@ import { readNsdBetasSession } from '../../src/nsd/betas-session';
 import { readActivations } from '../../src/activations/load';
 import { readStimulusIds } from '../../src/activations/stimulus-ids';
 import { alignActivationsToStimuli } from '../../src/activations/align';
-import { readNpy } from '../../src/activations/npy';
+import { readNpy } from '../../src/io/npy';
 import { maskToIndices } from '../../src/nsd/voxels';
 import { readRoiVolume } from '../../src/nsd/rois';
 import { atlasPath } from '../../src/nsd/dataset';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpy } from '../../src/activations/npy';
+import { readNpy } from '../../src/io/npy';
 import { initBackend, tf } from '../../src/compute/backend';
 import { csrToDense, type CsrMatrix, type DenseMatrix } from '../../src/compute/matrix';
 import { encodeSparse } from '../../src/sae/encode';
@@ -13,7 +13,7 @@ import { importSae, importSaeFile } from '../../src/sae/import';
 import { evaluateSae } from '../../src/sae/metrics';
 import { deserializeSae, loadSae, saveSae, serializeSae } from '../../src/sae/io';
 import { preprocessRows, type TopKSae } from '../../src/sae/model';
-import { writeSafetensors } from '../../src/sae/safetensors';
+import { writeSafetensors } from '../../src/io/safetensors';
 import { topKIndices } from '../../src/sae/topk';
 
 const FIX = path.resolve(__dirname, '../fixtures/sae');
@@ -268,6 +268,12 @@ describe('validation', () => {
   it('rejects garbage files and inputs of the wrong width', async () => {
     expectValidationError(() => importSae(new Uint8Array([1, 2, 3])), 'file');
     expectValidationError(() => importSae(new Uint8Array([0x50, 0x4b, 3, 4, 5])), 'file');
+    // The file reader's own errors (here: offsets past the end, named by tensor) become SaeValidationError.
+    const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }));
+    const bad = new Uint8Array(8 + header.length + 8);
+    new DataView(bad.buffer).setBigUint64(0, BigInt(header.length), true);
+    bad.set(header, 8);
+    expectValidationError(() => importSae(bad), 'w');
     const sae: TopKSae = deserializeSae(
       serializeSae(importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))))),
     );

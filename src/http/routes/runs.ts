@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { encodeNifti1 } from '../../nsd/nifti-write';
+import { encodeNifti1 } from '../../io/nifti-encode';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';

@@ -4,7 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { openDataset } from '../../jobs/inputs';
-import { encodeNifti1 } from '../../nsd/nifti-write';
+import { encodeNifti1 } from '../../io/nifti-encode';
 import { loadBrainMask } from '../../nsd/volumes';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';

@@ -3,7 +3,7 @@
  * volume in NiiVue with ROI outlines. `?minus=<runId>` shows this run minus that one (SAE - neurons).
  */
 import { Niivue, SLICE_TYPE } from '@niivue/niivue';
-import { encodeNifti1 } from '../../../src/nsd/nifti-encode';
+import { encodeNifti1 } from '../../../src/io/nifti-encode';
 import { get, getBytes, type Run, type ScoreItem } from '../api';
 import { figure, heatCells, heatmapSpec } from '../charts';
 import { fmt, h, table } from '../dom';

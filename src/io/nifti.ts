@@ -20,7 +20,42 @@ export interface NiftiHeaderInfo {
   gzipped: boolean;
 }
 
-const BYTES: Record<number, number> = { 2: 1, 4: 2, 8: 4, 16: 4, 64: 8, 256: 1, 512: 2, 768: 4 };
+export type NiftiTypedArray =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
+
+interface NiftiDatatype {
+  name: string;
+  bytes: number;
+  array: new (n: number) => NiftiTypedArray;
+  /** One voxel at a byte offset (any alignment, either endianness). */
+  get: (v: DataView, offset: number, littleEndian: boolean) => number;
+}
+
+/** The NIfTI-1 datatype codes read here, by code. */
+export const NIFTI_DATATYPES: Readonly<Record<number, NiftiDatatype>> = {
+  2: { name: 'uint8', bytes: 1, array: Uint8Array, get: (v, o) => v.getUint8(o) },
+  256: { name: 'int8', bytes: 1, array: Int8Array, get: (v, o) => v.getInt8(o) },
+  4: { name: 'int16', bytes: 2, array: Int16Array, get: (v, o, le) => v.getInt16(o, le) },
+  512: { name: 'uint16', bytes: 2, array: Uint16Array, get: (v, o, le) => v.getUint16(o, le) },
+  8: { name: 'int32', bytes: 4, array: Int32Array, get: (v, o, le) => v.getInt32(o, le) },
+  768: { name: 'uint32', bytes: 4, array: Uint32Array, get: (v, o, le) => v.getUint32(o, le) },
+  16: { name: 'float32', bytes: 4, array: Float32Array, get: (v, o, le) => v.getFloat32(o, le) },
+  64: { name: 'float64', bytes: 8, array: Float64Array, get: (v, o, le) => v.getFloat64(o, le) },
+};
+
+/** The datatype of `code`, or a DataValidationError naming `field`. */
+export function niftiDatatype(code: number, field = 'file'): NiftiDatatype {
+  const type = NIFTI_DATATYPES[code];
+  if (!type) throw new DataValidationError(field, `unsupported NIfTI datatype code ${code}`);
+  return type;
+}
 
 function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   // Slice to the view's own range: small Buffers share a pool.
@@ -40,8 +75,7 @@ function parseHeader(bytes: Uint8Array, gzipped: boolean, field: string): NiftiH
   const shape = h.dims.slice(1, 1 + rank);
   // Trailing singleton dims (e.g. a 3-D volume stored with dim[4]=1) are dropped.
   while (shape.length > 3 && shape[shape.length - 1] === 1) shape.pop();
-  const bpv = BYTES[h.datatypeCode];
-  if (bpv === undefined) throw new DataValidationError(field, `unsupported NIfTI datatype code ${h.datatypeCode}`);
+  const bpv = niftiDatatype(h.datatypeCode, field).bytes;
   const slope = Number.isFinite(h.scl_slope) && h.scl_slope !== 0 ? h.scl_slope : 1;
   const inter = Number.isFinite(h.scl_inter) && h.scl_slope !== 0 ? h.scl_inter : 0;
   return {
@@ -125,44 +159,13 @@ export async function readNiftiHeader(file: string, field = 'file'): Promise<Nif
   return info;
 }
 
-export type NiftiTypedArray =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
-
 /** Decode `count` voxels of the header's datatype from `bytes` (any alignment, either endianness). */
 export function decodeVoxels(info: NiftiHeaderInfo, bytes: Uint8Array, count: number): NiftiTypedArray {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = info.littleEndian;
-  const fill = <T extends NiftiTypedArray>(out: T, get: (i: number) => number): T => {
-    for (let i = 0; i < count; i++) out[i] = get(i);
-    return out;
-  };
-  switch (info.datatypeCode) {
-    case 2:
-      return fill(new Uint8Array(count), (i) => v.getUint8(i));
-    case 256:
-      return fill(new Int8Array(count), (i) => v.getInt8(i));
-    case 4:
-      return fill(new Int16Array(count), (i) => v.getInt16(i * 2, le));
-    case 512:
-      return fill(new Uint16Array(count), (i) => v.getUint16(i * 2, le));
-    case 8:
-      return fill(new Int32Array(count), (i) => v.getInt32(i * 4, le));
-    case 768:
-      return fill(new Uint32Array(count), (i) => v.getUint32(i * 4, le));
-    case 16:
-      return fill(new Float32Array(count), (i) => v.getFloat32(i * 4, le));
-    case 64:
-      return fill(new Float64Array(count), (i) => v.getFloat64(i * 8, le));
-    default:
-      throw new DataValidationError('file', `unsupported NIfTI datatype code ${info.datatypeCode}`);
-  }
+  const type = niftiDatatype(info.datatypeCode);
+  const out = new type.array(count);
+  for (let i = 0; i < count; i++) out[i] = type.get(v, i * type.bytes, info.littleEndian);
+  return out;
 }
 
 export interface NiftiImage {

@@ -6,8 +6,8 @@
  * Reading decodes F32, F64, F16 and BF16 to float32/float64 and I32/I64 to int32 (checked range); writing
  * emits F32/F64/I32 with the header padded by spaces to a multiple of 8 bytes.
  */
-import { halfToFloat } from '../compute/float16';
-import { SaeValidationError } from './errors';
+import { halfToFloat } from './float16';
+import { DataValidationError } from '../errors';
 
 export type SafetensorsDtype = 'F16' | 'BF16' | 'F32' | 'F64' | 'I32' | 'I64';
 
@@ -25,30 +25,71 @@ export interface SafetensorsFile {
 
 const ITEM: Record<SafetensorsDtype, number> = { F16: 2, BF16: 2, F32: 4, F64: 8, I32: 4, I64: 8 };
 
-/** Parse a safetensors file held in memory. Malformed files throw SaeValidationError (field "file" or the tensor name). */
+/** Decode `count` little-endian values of `dtype` (see SafeTensor.data for the array types). */
+function decodeTensor(name: string, dtype: SafetensorsDtype, bytes: Uint8Array, count: number): SafeTensor['data'] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let data: Float32Array | Float64Array | Int32Array;
+  switch (dtype) {
+    case 'F32':
+      data = new Float32Array(count);
+      for (let i = 0; i < count; i++) data[i] = dv.getFloat32(i * 4, true);
+      break;
+    case 'F64':
+      data = new Float64Array(count);
+      for (let i = 0; i < count; i++) data[i] = dv.getFloat64(i * 8, true);
+      break;
+    case 'F16':
+      data = new Float32Array(count);
+      for (let i = 0; i < count; i++) data[i] = halfToFloat(dv.getUint16(i * 2, true));
+      break;
+    case 'BF16': {
+      const f = new Float32Array(count);
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < count; i++) u[i] = dv.getUint16(i * 2, true) << 16;
+      data = f;
+      break;
+    }
+    case 'I32':
+      data = new Int32Array(count);
+      for (let i = 0; i < count; i++) data[i] = dv.getInt32(i * 4, true);
+      break;
+    case 'I64':
+      data = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = dv.getBigInt64(i * 8, true);
+        if (v > 2147483647n || v < -2147483648n)
+          throw new DataValidationError(name, 'I64 value outside the int32 range');
+        data[i] = Number(v);
+      }
+      break;
+  }
+  return data;
+}
+
+/** Parse a safetensors file held in memory. Malformed files throw DataValidationError (field "file" or the tensor name). */
 export function readSafetensors(buf: Uint8Array): SafetensorsFile {
-  if (buf.byteLength < 8) throw new SaeValidationError('file', 'not a safetensors file (shorter than 8 bytes)');
+  if (buf.byteLength < 8) throw new DataValidationError('file', 'not a safetensors file (shorter than 8 bytes)');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (n <= 0 || 8 + n > buf.byteLength || n > 100_000_000)
-    throw new SaeValidationError('file', `bad safetensors header length ${n}`);
+    throw new DataValidationError('file', `bad safetensors header length ${n}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n)));
   } catch {
-    throw new SaeValidationError('file', 'safetensors header is not valid UTF-8 JSON');
+    throw new DataValidationError('file', 'safetensors header is not valid UTF-8 JSON');
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header))
-    throw new SaeValidationError('file', 'safetensors header is not a JSON object');
+    throw new DataValidationError('file', 'safetensors header is not a JSON object');
   const body = buf.subarray(8 + n);
   const metadata: Record<string, string> = {};
   const tensors: Record<string, SafeTensor> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (entry === null || typeof entry !== 'object')
-        throw new SaeValidationError('__metadata__', 'must be an object of strings');
+        throw new DataValidationError('__metadata__', 'must be an object of strings');
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new SaeValidationError('__metadata__', 'every value must be a string');
+        if (typeof v !== 'string') throw new DataValidationError('__metadata__', 'every value must be a string');
         metadata[k] = v;
       }
       continue;
@@ -56,58 +97,22 @@ export function readSafetensors(buf: Uint8Array): SafetensorsFile {
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype as SafetensorsDtype;
     if (!(typeof dtype === 'string' && dtype in ITEM))
-      throw new SaeValidationError(name, `unsupported dtype (use one of ${Object.keys(ITEM).join(', ')})`);
+      throw new DataValidationError(name, `unsupported dtype (use one of ${Object.keys(ITEM).join(', ')})`);
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0))
-      throw new SaeValidationError(name, 'bad shape');
+      throw new DataValidationError(name, 'bad shape');
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0))
-      throw new SaeValidationError(name, 'bad data_offsets');
+      throw new DataValidationError(name, 'bad data_offsets');
     const [begin, end] = offs as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > body.byteLength || end - begin !== count * ITEM[dtype]) {
-      throw new SaeValidationError(
+      throw new DataValidationError(
         name,
         `data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values inside the file`,
       );
     }
-    const bytes = body.subarray(begin, end);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let data: Float32Array | Float64Array | Int32Array;
-    switch (dtype) {
-      case 'F32':
-        data = new Float32Array(count);
-        for (let i = 0; i < count; i++) data[i] = dv.getFloat32(i * 4, true);
-        break;
-      case 'F64':
-        data = new Float64Array(count);
-        for (let i = 0; i < count; i++) data[i] = dv.getFloat64(i * 8, true);
-        break;
-      case 'F16':
-        data = new Float32Array(count);
-        for (let i = 0; i < count; i++) data[i] = halfToFloat(dv.getUint16(i * 2, true));
-        break;
-      case 'BF16': {
-        const f = new Float32Array(count);
-        const u = new Uint32Array(f.buffer);
-        for (let i = 0; i < count; i++) u[i] = dv.getUint16(i * 2, true) << 16;
-        data = f;
-        break;
-      }
-      case 'I32':
-        data = new Int32Array(count);
-        for (let i = 0; i < count; i++) data[i] = dv.getInt32(i * 4, true);
-        break;
-      case 'I64':
-        data = new Int32Array(count);
-        for (let i = 0; i < count; i++) {
-          const v = dv.getBigInt64(i * 8, true);
-          if (v > 2147483647n || v < -2147483648n)
-            throw new SaeValidationError(name, 'I64 value outside the int32 range');
-          data[i] = Number(v);
-        }
-        break;
-    }
+    const data = decodeTensor(name, dtype, body.subarray(begin, end), count);
     tensors[name] = { dtype, shape: shape as number[], data };
   }
   return { tensors, metadata };

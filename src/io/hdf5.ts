@@ -1,6 +1,6 @@
 /** HDF5 access through h5wasm (Node build: reads from disk through the host file system, never whole files). */
 import h5wasm, { Module as h5module } from 'h5wasm/node';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 
 type H5File = InstanceType<typeof h5wasm.File>;
 type H5Dataset = InstanceType<typeof h5wasm.Dataset>;

@@ -3,7 +3,7 @@
  * Reading returns the data in C (row-major) order whatever the file's order, converted to a JS typed
  * array of the stored precision (float16 widens to float32).
  */
-import { halfToFloat } from '../compute/float16';
+import { halfToFloat } from './float16';
 
 export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SaeValidationError } from '../../src/sae/errors';
-import { readSafetensors, writeSafetensors } from '../../src/sae/safetensors';
+import { DataValidationError } from '../../src/errors';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 
 /** Build a safetensors file by hand (independent of writeSafetensors). */
 function build(header: Record<string, unknown>, body: Uint8Array): Uint8Array {
@@ -64,8 +64,8 @@ describe('safetensors', () => {
       readSafetensors(build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)));
       throw new Error('no error');
     } catch (err) {
-      expect(err).toBeInstanceOf(SaeValidationError);
-      expect((err as SaeValidationError).field).toBe('w');
+      expect(err).toBeInstanceOf(DataValidationError);
+      expect((err as DataValidationError).field).toBe('w');
     }
   });
 });

@@ -5,8 +5,8 @@
  * so the caller falls back to h5wasm.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { readChunkIndex, type ChunkIndex } from './hdf5-chunk-index';
-import { readH5Slab, type OpenH5Dataset } from './hdf5';
+import { readChunkIndex, type ChunkIndex } from '../io/hdf5-chunk-index';
+import { readH5Slab, type OpenH5Dataset } from '../io/hdf5';
 
 const cache = new Map<string, { key: string; index: ChunkIndex | null }>();
 const CACHE_SIZE = 4;
