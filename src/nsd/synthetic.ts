@@ -14,8 +14,22 @@ import { Rng } from '../compute/random';
 import { writeH5DatasetInSlabs } from '../io/hdf5-write';
 import { writeNifti1 } from '../io/nifti-write';
 import { writeNpy } from '../io/npy';
-import { DataValidationError } from './errors';
 import { fillTemplate, sessionName, subjectName } from './paths';
+import {
+  type BetasModel,
+  betasModel,
+  drawFeatures,
+  drawImagePool,
+  drawLayer,
+  drawSessionBetasInto,
+  drawSubjectTrials,
+  drawVoxelWeights,
+  type ImagePool,
+  roiFeatureSubsets,
+  signalOfImages,
+  subjectImages,
+} from './synthetic-model';
+import { extraAtlasVolumes, hemiVolume, type LabelFrame, labelFrame, makeRoiVolumes } from './synthetic-rois';
 import type { NsdManifestInput } from './manifest';
 import type { VolumeShape } from './voxels';
 
@@ -78,7 +92,6 @@ export interface SyntheticNsdResult {
   groundTruth: { features: string; nsdIds: string; mixing: Record<string, string>; roiFeatures: string };
 }
 
-const PRF_LABELS = 7;
 const TEMPLATES = {
   hdf5: 'nsddata_betas/ppdata/{subject}/{space}/{version}/betas_session{session}.hdf5',
   nifti: 'nsddata_betas/ppdata/{subject}/{space}/{version}/betas_session{session}.nii.gz',
@@ -122,108 +135,6 @@ export function syntheticManifest(
     ],
     stimuli: TEMPLATES.stimuli,
   };
-}
-
-/**
- * Where labels go: a box (origin, size) and, per atlas, the frame its slabs divide. Without a ROI box the
- * labels span the cortex (prf slabs over y = 1..Y-2, floc-faces over x = 0..X-1, streams over z = 0..Z-1).
- */
-interface LabelFrame {
-  inBox: (x: number, y: number, z: number) => boolean;
-  prfY: [number, number];
-  facesX: [number, number];
-  facesZ0: number;
-  streamsZ: [number, number];
-}
-
-function labelFrame(shape: VolumeShape, box?: VolumeShape): LabelFrame {
-  const [X, Y, Z] = shape;
-  if (!box) return { inBox: () => true, prfY: [1, Math.max(1, Y - 2)], facesX: [0, X], facesZ0: 0, streamsZ: [0, Z] };
-  if (box.some((b, d) => !(Number.isInteger(b) && b >= 1 && b <= shape[d] - 2)))
-    throw new DataValidationError(
-      'roiBox',
-      `each side must be an integer in 1..volume side - 2 (box ${box.join('x')}, volume ${shape.join('x')})`,
-    );
-  const o = box.map((b, d) => Math.floor((shape[d] - b) / 2)) as VolumeShape;
-  return {
-    inBox: (x, y, z) =>
-      x >= o[0] && x < o[0] + box[0] && y >= o[1] && y < o[1] + box[1] && z >= o[2] && z < o[2] + box[2],
-    prfY: [o[1], box[1]],
-    facesX: [o[0], box[0]],
-    facesZ0: o[2],
-    streamsZ: [o[2], box[2]],
-  };
-}
-
-/** ROI label volumes: a border of -1 (outside cortex), labels 1..7 in slabs along y, some 0 holes. */
-function makeRoiVolumes(shape: VolumeShape, frame: LabelFrame, rng: Rng): { prf: Int32Array; general: Int32Array } {
-  const [X, Y, Z] = shape;
-  const prf = new Int32Array(X * Y * Z);
-  const general = new Int32Array(X * Y * Z);
-  const [y0, ny] = frame.prfY;
-  for (let z = 0; z < Z; z++)
-    for (let y = 0; y < Y; y++)
-      for (let x = 0; x < X; x++) {
-        const i = x + X * (y + Y * z);
-        const border = x === 0 || x === X - 1 || y === 0 || y === Y - 1 || z === 0;
-        if (border) {
-          prf[i] = -1;
-          general[i] = -1;
-          continue;
-        }
-        const label = frame.inBox(x, y, z) ? 1 + Math.min(PRF_LABELS - 1, Math.floor(((y - y0) * PRF_LABELS) / ny)) : 0;
-        prf[i] = rng.uniform() < 0.15 ? 0 : label;
-        general[i] = prf[i] > 0 || rng.uniform() < 0.3 ? 1 : 0;
-      }
-  return { prf, general };
-}
-
-/** floc-faces (labels 1..5, slabs along x, every other z plane) and streams (1..7, slabs along z) over the cortex of `prf`. */
-function extraAtlasVolumes(
-  prf: Int32Array,
-  shape: VolumeShape,
-  frame: LabelFrame,
-): { faces: Int32Array; streams: Int32Array } {
-  const [X, Y, Z] = shape;
-  const faces = new Int32Array(prf.length);
-  const streams = new Int32Array(prf.length);
-  const [x0, nx] = frame.facesX;
-  const [z0, nz] = frame.streamsZ;
-  for (let z = 0; z < Z; z++)
-    for (let y = 0; y < Y; y++)
-      for (let x = 0; x < X; x++) {
-        const i = x + X * (y + Y * z);
-        if (prf[i] < 0) {
-          faces[i] = -1;
-          streams[i] = -1;
-          continue;
-        }
-        if (!frame.inBox(x, y, z)) continue; // unlabelled cortex: 0
-        faces[i] = (z - frame.facesZ0) % 2 === 0 ? 1 + Math.min(4, Math.floor(((x - x0) * 5) / nx)) : 0;
-        streams[i] = 1 + Math.min(6, Math.floor(((z - z0) * 7) / nz));
-      }
-  return { faces, streams };
-}
-
-function hemiVolume(vol: Int32Array, shape: VolumeShape, hemi: 'lh' | 'rh'): Int32Array {
-  const [X] = shape;
-  const half = Math.floor(X / 2);
-  return vol.map((v, i) => (i % X < half === (hemi === 'lh') ? v : v > 0 ? 0 : v));
-}
-
-/** Repetition counts: every image once, then second and third repetitions until `trials` are used. */
-function repetitionCounts(images: number, trials: number): Uint8Array {
-  if (trials < images || trials > 3 * images)
-    throw new DataValidationError(
-      'images',
-      `need images <= sessions x trialsPerSession <= 3 x images (images ${images}, trials ${trials})`,
-    );
-  const reps = new Uint8Array(images).fill(1);
-  let left = trials - images;
-  for (let round = 0; round < 2 && left > 0; round++) {
-    for (let i = 0; i < images && left > 0; i++, left--) reps[(i * 7919 + round * 31) % images]++;
-  }
-  return reps;
 }
 
 /** Bytes per h5wasm write: a slab of (T, planes, Y, X) int16 stays far below the 2 GiB wasm heap. */
@@ -313,49 +224,6 @@ class SyntheticTree {
   }
 }
 
-/** Images: shared by all subjects, then each subject's own, then a few never shown; distinct random nsdIds. */
-interface ImagePool {
-  ids: Int32Array;
-  shared: number;
-  unique: number;
-}
-
-const UNSHOWN_IMAGES = 10;
-
-function drawImagePool(o: ResolvedOptions, rng: Rng): ImagePool {
-  const shared = Math.min(o.sharedImages, o.images);
-  const unique = o.images - shared;
-  const size = shared + o.subjects * unique + UNSHOWN_IMAGES;
-  const idSet = new Set<number>();
-  while (idSet.size < size) idSet.add(rng.int(73000));
-  return { ids: Int32Array.from(idSet), shared, unique };
-}
-
-/** Pool indices of the images subject `s` (1-based) sees. */
-function subjectImages(pool: ImagePool, s: number): number[] {
-  return [
-    ...Array.from({ length: pool.shared }, (_, i) => i),
-    ...Array.from({ length: pool.unique }, (_, i) => pool.shared + (s - 1) * pool.unique + i),
-  ];
-}
-
-/** Ground-truth sparse non-negative features (pool x K). */
-function drawFeatures(poolSize: number, K: number, probability: number, rng: Rng): Float32Array {
-  const F = new Float32Array(poolSize * K);
-  for (let i = 0; i < F.length; i++) if (rng.uniform() < probability) F[i] = 0.5 + rng.uniform();
-  return F;
-}
-
-/** ROI feature subsets: label l sees features in a window of K/4 starting at l*K/8 (overlapping subsets). */
-function roiFeatureSubsets(K: number): Record<string, number[]> {
-  const roiFeatures: Record<string, number[]> = {};
-  for (let l = 1; l <= PRF_LABELS; l++) {
-    const w = Math.max(1, Math.floor(K / 4));
-    roiFeatures[String(l)] = Array.from({ length: w }, (_, j) => (Math.floor(((l - 1) * K) / 8) + j) % K);
-  }
-  return roiFeatures;
-}
-
 /**
  * Layers: non-negative random mixing (K x units), ReLU(F M - bias), rows in one shuffled file order; each
  * written as activations .npy, its stimulus ids .npy and its ground-truth mixing .npy.
@@ -374,17 +242,7 @@ function writeLayers(
   const order = rng.shuffle(Int32Array.from({ length: poolSize }, (_, i) => i)); // file row -> pool index
   for (const layer of layers) {
     const U = layer.units;
-    const M = new Float32Array(K * U);
-    for (let i = 0; i < M.length; i++) M[i] = rng.uniform() < 0.3 ? rng.uniform() : 0;
-    const A = new Float32Array(poolSize * U);
-    for (let r = 0; r < poolSize; r++) {
-      const p = order[r];
-      for (let u = 0; u < U; u++) {
-        let v = -0.1;
-        for (let k = 0; k < K; k++) v += F[p * K + k] * M[k * U + u];
-        A[r * U + u] = v > 0 ? v : 0;
-      }
-    }
+    const { M, A } = drawLayer(F, K, U, order, rng);
     const acts = tree.write(`activations/${layer.name}.npy`, writeNpy(A, [poolSize, U]));
     const ids = tree.write(
       `activations/${layer.name}_ids.npy`,
@@ -397,102 +255,6 @@ function writeLayers(
     out.push({ name: layer.name, units: U, activations: acts, stimulusIds: ids });
   }
   return { layers: out, mixing };
-}
-
-/** A subject's trials: the pool image of each global trial, and per repetition the trial (1-based) of each image. */
-interface SubjectTrials {
-  trialImage: Int32Array;
-  /** [rep] -> trial per pool image (0 = not shown). */
-  repCols: Int32Array[];
-}
-
-function drawSubjectTrials(imgs: number[], trialsTotal: number, poolSize: number, rng: Rng): SubjectTrials {
-  const reps = repetitionCounts(imgs.length, trialsTotal);
-  const trialImage = new Int32Array(trialsTotal);
-  let t = 0;
-  imgs.forEach((img, j) => {
-    for (let r = 0; r < reps[j]; r++) trialImage[t++] = img;
-  });
-  rng.shuffle(trialImage);
-  const repCols = [new Int32Array(poolSize), new Int32Array(poolSize), new Int32Array(poolSize)];
-  const seen = new Uint8Array(poolSize);
-  for (let g = 0; g < trialsTotal; g++) repCols[seen[trialImage[g]]++][trialImage[g]] = g + 1; // ascending per image
-  return { trialImage, repCols };
-}
-
-/** Voxel weights (K x V): ROI voxels weight their label's features; unlabelled cortex weakly all. */
-function drawVoxelWeights(prf: Int32Array, roiFeatures: Record<string, number[]>, K: number, rng: Rng): Float32Array {
-  const V = prf.length;
-  const W = new Float32Array(K * V);
-  for (let v = 0; v < V; v++) {
-    const lab = prf[v];
-    if (lab > 0) for (const k of roiFeatures[String(lab)]) W[k * V + v] = rng.normal();
-    else if (lab === 0) for (let k = 0; k < K; k++) W[k * V + v] = 0.2 * rng.normal();
-  }
-  return W;
-}
-
-/**
- * The noiseless signal of one image (F row x W), recomputed wherever it is needed instead of held for every
- * image (images x V floats: ~28 GB at NSD size). Float32 accumulation in k order. The returned row is reused.
- */
-function signalOfImages(F: Float32Array, W: Float32Array, K: number, V: number): (p: number) => Float32Array {
-  const row = new Float32Array(V);
-  return (p) => {
-    row.fill(0);
-    for (let k = 0; k < K; k++) {
-      const f = F[p * K + k];
-      if (f === 0) continue;
-      const wk = W.subarray(k * V, (k + 1) * V);
-      for (let v = 0; v < V; v++) row[v] += f * wk[v];
-    }
-    return row;
-  };
-}
-
-/** How a subject's stored betas follow from the signal: noise level, gain and per-voxel offset, and the ncsnr. */
-interface BetasModel {
-  noiseSd: number;
-  gain: number;
-  offset: Float32Array;
-  ncsnr: Float32Array;
-}
-
-/** Per-voxel signal sd over the subject's images (two passes: mean, then squared deviations) -> noise and ncsnr. */
-function betasModel(
-  prf: Int32Array,
-  imgs: number[],
-  signalOf: (p: number) => Float32Array,
-  noise: number,
-  rng: Rng,
-): BetasModel {
-  const V = prf.length;
-  const mean = new Float64Array(V);
-  for (const p of imgs) {
-    const r = signalOf(p);
-    for (let v = 0; v < V; v++) mean[v] += r[v];
-  }
-  for (let v = 0; v < V; v++) mean[v] /= imgs.length;
-  const sd = new Float64Array(V);
-  for (const p of imgs) {
-    const r = signalOf(p);
-    for (let v = 0; v < V; v++) sd[v] += (r[v] - mean[v]) ** 2;
-  }
-  for (let v = 0; v < V; v++) sd[v] = Math.sqrt(sd[v] / imgs.length);
-  let sdSum = 0,
-    cnt = 0;
-  for (let v = 0; v < V; v++)
-    if (prf[v] >= 0) {
-      sdSum += sd[v];
-      cnt++;
-    }
-  const meanSd = sdSum / Math.max(1, cnt) || 1;
-  const noiseSd = noise * meanSd;
-  const ncsnr = Float32Array.from(sd, (d, v) => (prf[v] >= 0 ? d / noiseSd : 0));
-  // Scale so that stored int16 = psc * 300 stays in range: psc sd ~ 1.5.
-  const gain = 1.5 / Math.sqrt(meanSd ** 2 + noiseSd ** 2);
-  const offset = Float32Array.from({ length: V }, () => rng.normal());
-  return { noiseSd, gain, offset, ncsnr };
 }
 
 /**
@@ -514,16 +276,7 @@ async function writeSubjectSessions(
   const T = o.trialsPerSession;
   const stored = new Int16Array(T * V);
   for (let sess = 1; sess <= o.sessions; sess++) {
-    const drift = rng.normal() * 0.3;
-    for (let tt = 0; tt < T; tt++) {
-      const signal = signalOf(trialImage[(sess - 1) * T + tt]);
-      const out = stored.subarray(tt * V, (tt + 1) * V);
-      for (let v = 0; v < V; v++) {
-        if (prf[v] < 0) continue; // outside the brain: 0
-        const psc = model.gain * (signal[v] + model.noiseSd * rng.normal()) + model.offset[v] + drift;
-        out[v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
-      }
-    }
+    drawSessionBetasInto(stored, trialImage.subarray((sess - 1) * T, sess * T), prf, signalOf, model, rng);
     const sessionFiles: string[] = [];
     if (o.formats.includes('hdf5')) {
       const f = tree.pathOf(TEMPLATES.hdf5, s, { session: sessionName(sess) });
