@@ -7,7 +7,7 @@ import { DataValidationError } from '../errors';
 import { FILE_READERS, fileKindOf } from '../io/file-kinds';
 import { halfToFloat } from '../io/float16';
 import { readH5Slab, readH5SlabBytes } from '../io/hdf5';
-import { NpyFormatError } from '../io/npy';
+import { type NpyArray, NpyFormatError } from '../io/npy';
 
 export interface ReadActivationsOptions {
   /** HDF5 dataset path (required for .h5/.hdf5 files). */
@@ -34,7 +34,7 @@ export async function readActivations(
   const field = opts.field ?? 'activations';
   // Any name other than HDF5's is read as .npy (uploads keep their client's extension, or none).
   if (fileKindOf(file) === 'hdf5') return readHdf5Activations(file, opts, field);
-  let arr;
+  let arr: NpyArray;
   try {
     arr = FILE_READERS.npy.read(file);
   } catch (e) {

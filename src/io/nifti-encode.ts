@@ -4,7 +4,8 @@
  */
 export type NiftiWritable = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
-const CODE = new Map<Function, [number, number]>([
+/** Typed array constructor -> [NIfTI datatype code, bits per voxel]. */
+const CODE = new Map<unknown, [number, number]>([
   [Uint8Array, [2, 8]],
   [Int16Array, [4, 16]],
   [Int32Array, [8, 32]],
@@ -37,7 +38,7 @@ export function encodeNifti1(data: NiftiWritable, shape: number[], opts: NiftiWr
   const v = new DataView(out.buffer);
   v.setInt32(0, 348, true);
   v.setInt16(40, shape.length, true);
-  shape.forEach((d, i) => v.setInt16(42 + 2 * i, d, true));
+  for (const [i, d] of shape.entries()) v.setInt16(42 + 2 * i, d, true);
   for (let i = shape.length; i < 7; i++) v.setInt16(42 + 2 * i, 1, true);
   v.setInt16(68, opts.intentCode ?? 0, true);
   v.setInt16(70, code, true);

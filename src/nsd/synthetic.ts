@@ -396,7 +396,7 @@ function stimulusTableCsv(pool: ImagePool, repCols: Int32Array[][]): string {
       ].join(','),
     );
   });
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
