@@ -48,7 +48,12 @@ export const ConfigSchema = z.object({
   /** Longest a client may take to send a whole request (headers and body), and its headers alone. */
   ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
   ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(20),
+  /** Force one rung of the tensor backend ladder (src/compute/tensor-backend.ts); unset: the first that loads. */
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  /** '0' never loads the native OpenBLAS/LAPACKE addon (the TypeScript/tfjs paths run instead). */
+  ALIGN_NATIVE: z.enum(['0', '1']).default('1'),
+  /** 'ts' keeps the eigendecomposition off TensorFlow's float32 kernel (the tensorflow rungs only). */
+  ALIGN_EIG: z.enum(['auto', 'ts']).default('auto'),
   /** CUDA path (cuBLAS/cuSOLVER/cuSPARSE loaded at run time): 'auto' uses it when a GPU answers, '0' never. */
   ALIGN_CUDA: z.enum(['auto', '0']).default('auto'),
   /** Extra folders (":"-separated) searched first for libcudart, libcublas, libcusolver and libcusparse. */
@@ -74,7 +79,9 @@ export interface Config {
   jobStaleSeconds: number;
   jobMaintenanceSeconds: number;
   jobPollSeconds: number;
-  backend?: string;
+  backend?: TensorBackendName;
+  /** Everything the compute core reads from the environment (handed to compute threads as it is). */
+  compute: ComputeSettings;
   logLevel: string;
   httpRequestTimeoutSeconds: number;
   httpHeadersTimeoutSeconds: number;
@@ -83,6 +90,8 @@ export interface Config {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+export type TensorBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface CudaSettings {
   /** 'auto': use the GPU when the libraries load and a device answers; 'off': never (ALIGN_CUDA=0). */
@@ -94,20 +103,86 @@ export interface CudaSettings {
 }
 
 /**
- * The CUDA settings alone, for the compute core (worker threads too), which never needs the rest of the
- * configuration. An invalid ALIGN_CUDA is reported by loadConfig() at start; here it reads as 'auto'.
+ * The compute core's settings (src/compute/backend.ts resolves the implementation of each operation from them).
+ * Plain data: compute threads receive it through workerData instead of reading the environment.
  */
-export function cudaSettings(env: NodeJS.ProcessEnv = process.env): CudaSettings {
-  const parsed = ConfigSchema.pick({ ALIGN_CUDA: true, ALIGN_CUDA_LIB_DIRS: true }).safeParse(env);
-  const e = parsed.success ? parsed.data : { ALIGN_CUDA: 'auto' as const, ALIGN_CUDA_LIB_DIRS: undefined };
+export interface ComputeSettings {
+  /** ALIGN_BACKEND: one forced tensor backend rung; unset: the whole ladder. */
+  tensor?: TensorBackendName;
+  /** ALIGN_NATIVE: false never loads the OpenBLAS/LAPACKE addon. */
+  native: boolean;
+  /** ALIGN_EIG: 'ts' keeps symEig off TensorFlow's float32 kernel. */
+  eig: 'auto' | 'ts';
+  cuda: CudaSettings;
+}
+
+const ComputeSchema = ConfigSchema.pick({
+  ALIGN_BACKEND: true,
+  ALIGN_NATIVE: true,
+  ALIGN_EIG: true,
+  ALIGN_CUDA: true,
+  ALIGN_CUDA_LIB_DIRS: true,
+});
+
+/** One variable of ComputeSchema, or its default when it is invalid (loadConfig() reports it at start). */
+function lenient<K extends keyof typeof ComputeSchema.shape>(
+  key: K,
+  env: NodeJS.ProcessEnv,
+): z.infer<typeof ComputeSchema>[K] {
+  const field = ComputeSchema.shape[key];
+  const parsed = field.safeParse(env[key]);
+  return (parsed.success ? parsed.data : field.safeParse(undefined).data) as z.infer<typeof ComputeSchema>[K];
+}
+
+/**
+ * The compute settings alone, for the compute core, which never needs the rest of the configuration (tests,
+ * benchmarks and the CLI use it without a service). An invalid value reads as its default here.
+ */
+export function computeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ComputeSettings {
+  const tensor = lenient('ALIGN_BACKEND', env);
   return {
-    mode: e.ALIGN_CUDA === '0' ? 'off' : 'auto',
-    libDirs: (e.ALIGN_CUDA_LIB_DIRS ?? '')
-      .split(path.delimiter)
-      .filter((s) => s.length > 0)
-      .map((s) => path.resolve(s)),
-    pythonPrefixes: [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((s): s is string => !!s),
+    ...(tensor ? { tensor } : {}),
+    native: lenient('ALIGN_NATIVE', env) !== '0',
+    eig: lenient('ALIGN_EIG', env),
+    cuda: {
+      mode: lenient('ALIGN_CUDA', env) === '0' ? 'off' : 'auto',
+      libDirs: (lenient('ALIGN_CUDA_LIB_DIRS', env) ?? '')
+        .split(path.delimiter)
+        .filter((s) => s.length > 0)
+        .map((s) => path.resolve(s)),
+      pythonPrefixes: [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((s): s is string => !!s),
+    },
   };
+}
+
+/** What the command line client (npm run cli -- study) reads: the service's address and a key. */
+export interface CliConfig {
+  url: string;
+  apiKey?: string;
+}
+
+const CliSchema = z.object({
+  ALIGN_URL: z.string().min(1).default('http://127.0.0.1:8080'),
+  ALIGN_API_KEY: z.string().optional(),
+  ALIGN_ADMIN_KEY: z.string().optional(),
+});
+
+/** ALIGN_URL (default http://127.0.0.1:8080) and ALIGN_API_KEY, else ALIGN_ADMIN_KEY. */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const parsed = CliSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const key = parsed.data.ALIGN_API_KEY ?? parsed.data.ALIGN_ADMIN_KEY;
+  return { url: parsed.data.ALIGN_URL, ...(key !== undefined ? { apiKey: key } : {}) };
+}
+
+/** A copy of this process's environment with `defaults` filled in where unset (the demo's own service). */
+export function environmentWithDefaults(defaults: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(defaults)) env[k] ??= v;
+  return env;
 }
 
 /** Parse and validate the environment; throws ConfigError naming each bad variable. */
@@ -147,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobMaintenanceSeconds: e.ALIGN_JOB_MAINTENANCE_SECONDS,
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     backend: e.ALIGN_BACKEND,
+    compute: computeSettingsFromEnv(env),
     logLevel: e.LOG_LEVEL,
     httpRequestTimeoutSeconds: e.ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS,
     httpHeadersTimeoutSeconds: e.ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS,

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { initBackend, type BackendInfo } from './compute/backend';
+import { configureCompute, initBackend, type BackendInfo } from './compute/backend';
 import { defaultDataRoot, type Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createApp } from './http/app';
@@ -50,7 +50,9 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   let jobs: JobQueue | undefined;
   let stopListening: (() => Promise<void>) | undefined;
   try {
-    const backend = await initBackend(config.backend);
+    // The compute backend is chosen once, from the validated configuration; compute threads inherit it.
+    configureCompute(config.compute);
+    const backend = await initBackend(config.compute.tensor);
     logger.info({ backend: backend.name, skipped: backend.skipped }, 'compute backend ready');
     const cache = new ResponseCache();
     const context: AppContext = {

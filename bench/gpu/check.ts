@@ -11,7 +11,7 @@
  */
 import { initBackend } from '../../src/compute/backend';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { useCuda } from '../../src/compute/linalg/cuda';
+import { gemmImpl } from '../../src/compute/backend';
 import { linalgInfo, matmul, setCudaEnabled } from '../../src/compute/linalg/index';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, type RidgeCvResult } from '../../src/compute/ridge/index';
@@ -137,7 +137,7 @@ function saeCase(): void {
     inputDim: d,
     latents: m,
     k,
-    gemmOn: useCuda({ kind: 'gemm', flops: n * d * m }) ? 'cuda' : 'cpu',
+    gemmOn: gemmImpl(n * d * m) === 'cuda' ? 'cuda' : 'cpu',
     device: dev.seconds,
   };
   if (skipCpu.has('SAE')) line.cpu = null;

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { defaultDataRoot, loadConfig } from '../config';
+import { defaultDataRoot, environmentWithDefaults, loadConfig } from '../config';
 import { linalgInfo, nativeNotice } from '../compute/linalg/index';
 import { writeSyntheticNsd } from '../nsd/synthetic';
 import { startService } from '../server';
@@ -63,11 +63,12 @@ async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undef
 export async function runDemo(args: string[]): Promise<number> {
   const exitWhenDone = args.includes('--exit');
   const started = Date.now();
-  const env = { ...process.env };
-  // The demo talks to its own API, so it needs a write key: use the configured one or a one-off.
-  env.ALIGN_ADMIN_KEY ??= `demo-${randomBytes(16).toString('hex')}`;
-  env.LOG_LEVEL ??= 'warn';
-  env.ALIGN_WORKERS ??= '2'; // two cores: two jobs at a time
+  const env = environmentWithDefaults({
+    // The demo talks to its own API, so it needs a write key: use the configured one or a one-off.
+    ALIGN_ADMIN_KEY: `demo-${randomBytes(16).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    ALIGN_WORKERS: '2', // two cores: two jobs at a time
+  });
   const config = loadConfig(env);
   const service = await startService(config);
   const api = new ApiClient(service.url, config.adminKey);

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { ApiClient } from './api-client';
+import { loadCliConfig } from '../config';
 
 interface ResultRow {
   subject: string;
@@ -210,10 +211,8 @@ export async function runStudyCli(args: string[]): Promise<number> {
     console.error('usage: npm run cli -- study <study.json>');
     return 2;
   }
-  const api = new ApiClient(
-    process.env.ALIGN_URL ?? 'http://127.0.0.1:8080',
-    process.env.ALIGN_API_KEY ?? process.env.ALIGN_ADMIN_KEY,
-  );
+  const cli = loadCliConfig();
+  const api = new ApiClient(cli.url, cli.apiKey);
   const body = await resolveStudyFile(api, JSON.parse(await readFile(file, 'utf8')));
   const created = await api.post('/v1/studies', body);
   console.log(

@@ -3,8 +3,7 @@
  * Pre-activations are float32 products (native sgemm, else the active tfjs backend); the TopK selection runs on the
  * CPU copy so that ties are resolved by the library's rule (lowest index wins) on every backend.
  */
-import { tf } from '../compute/backend';
-import { useCuda } from '../compute/linalg/cuda';
+import { blasFor, tf } from '../compute/backend';
 import { gemmInto } from '../compute/linalg/matmul';
 import { nativeAddon, nativeAvailable } from '../compute/linalg/native';
 import type { SaeWeights } from './model';
@@ -36,10 +35,10 @@ export function disposeEncoderTensors(t: EncoderTensors): void {
  */
 export function preActivations(t: EncoderTensors, xp: Float32Array, rows: number): Float32Array {
   const { d, m } = t.cpu;
-  const gpu = useCuda({ kind: 'gemm', flops: rows * d * m });
-  if (gpu || nativeAvailable()) {
+  const blas = blasFor(rows * d * m);
+  if (blas || nativeAvailable()) {
     const out = new Float32Array(rows * m);
-    if (gpu) gpu.sgemm(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
+    if (blas) blas.sgemm(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
     else gemmInto(false, false, rows, m, d, xp, d, t.cpu.wEnc, m, out);
     for (let r = 0; r < rows; r++) for (let j = 0; j < m; j++) out[r * m + j] += t.cpu.bEnc[j];
     return out;

@@ -1,12 +1,12 @@
 /** Runs one compute task per thread (see compute-thread.ts). */
-import { parentPort } from 'node:worker_threads';
-import { initBackend } from '../compute/backend';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ComputeThreadConfig, initComputeThread } from '../compute/backend';
 import { computeTasks, type ComputeTaskName } from './compute-tasks';
 
 const port = parentPort!;
 port.once('message', async (msg: { task: ComputeTaskName; payload: never }) => {
   try {
-    await initBackend();
+    await initComputeThread((workerData as { compute: ComputeThreadConfig }).compute);
     const fn = computeTasks[msg.task] as (
       payload: never,
       progress: (p: { stage: string; done: number; total: number }) => void,

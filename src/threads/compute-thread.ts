@@ -4,6 +4,7 @@
  * One thread per task call: start-up (~0.5 s) is small against the work it carries.
  */
 import { Worker } from 'node:worker_threads';
+import { computeThreadConfig } from '../compute/backend';
 import type { ComputeTaskName, ComputeTasks } from './compute-tasks';
 
 export interface ThreadProgress {
@@ -38,7 +39,8 @@ export function runInComputeThread<K extends ComputeTaskName>(
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const worker = new Worker(new URL('./compute-thread-entry.mjs', import.meta.url), {
       execArgv: [],
-      workerData: { task },
+      // The thread resolves the same compute backend from this thread's settings, not from the environment.
+      workerData: { task, compute: computeThreadConfig() },
     });
     let settled = false;
     const finish = (fn: () => void) => {

@@ -2,8 +2,8 @@
  * One hidden size of the toy experiment in a worker thread (threads.ts): the shared data set arrives as views
  * of SharedArrayBuffers (no copy), progress and the result go back as messages.
  */
-import { parentPort } from 'node:worker_threads';
-import { initBackend } from '../compute/backend';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ComputeThreadConfig, initComputeThread } from '../compute/backend';
 import { nativeAddon } from '../compute/linalg/native';
 import { runHiddenSize } from './experiment';
 import type { HiddenSizeTask } from './threads';
@@ -11,7 +11,7 @@ import type { HiddenSizeTask } from './threads';
 const port = parentPort!;
 port.once('message', async (msg: HiddenSizeTask) => {
   try {
-    await initBackend();
+    await initComputeThread((workerData as { compute: ComputeThreadConfig }).compute);
     nativeAddon()?.setThreads(1);
     const value = await runHiddenSize(msg.options, msg.data, msg.nHidden, (progress) =>
       port.postMessage({ type: 'progress', progress }),

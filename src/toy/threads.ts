@@ -4,6 +4,7 @@
  * once into SharedArrayBuffers that every thread reads.
  */
 import { Worker } from 'node:worker_threads';
+import { computeThreadConfig } from '../compute/backend';
 import type { ToyDataset } from './data';
 import type { ToyHiddenSizeResult, ToyProgress, ToySuperpositionOptions } from './experiment';
 
@@ -43,7 +44,10 @@ function runOne(
 ): Promise<ToyHiddenSizeResult> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { execArgv: [] });
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      execArgv: [],
+      workerData: { compute: computeThreadConfig() },
+    });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;

@@ -8,6 +8,12 @@ import { createTestDatabase, type TestDatabase } from './db';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
+/** The compute variables of this process's environment, which the service's configuration carries (config.ts). */
+const COMPUTE_ENV = ['ALIGN_NATIVE', 'ALIGN_EIG', 'ALIGN_CUDA', 'ALIGN_CUDA_LIB_DIRS', 'VIRTUAL_ENV', 'CONDA_PREFIX'];
+function computeEnv(): Record<string, string> {
+  return Object.fromEntries(COMPUTE_ENV.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
+}
+
 export interface TestApp {
   service: RunningService;
   db: TestDatabase;
@@ -35,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Start
     ALIGN_ADMIN_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: 'silent',
     ALIGN_BACKEND: 'wasm',
+    ...computeEnv(),
     ...env,
   });
   const service = await startService(config, opts);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { useCuda } from '../../src/compute/linalg/cuda';
+import { computeSettings, configureCompute, eighImpl, gemmImpl } from '../../src/compute/backend';
 import { cudaInfo, matmul, nativeAvailable, setCudaEnabled, symEig } from '../../src/compute/linalg/index';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
@@ -50,8 +50,10 @@ beforeAll(() => {
   ]);
   for (const n of ['libcudart.so.13', 'libcublas.so.13', 'libcusolver.so.12', 'libcusparse.so.12'])
     copyFileSync(so, path.join(dir, n));
-  // Read on the first use of the GPU path in this process (this file runs in its own process).
-  process.env.ALIGN_CUDA_LIB_DIRS = dir;
+  // The compute settings name the stand-in's folder (as ALIGN_CUDA_LIB_DIRS would); the GPU path opens it on
+  // first use in this process (this file runs in its own process).
+  const settings = computeSettings();
+  configureCompute({ ...settings, cuda: { ...settings.cuda, libDirs: [dir] } });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -93,7 +95,7 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
   ] as const)('matmul transA=%s transB=%s %s goes through cublas with the row-major swap', (ta, tb, precision) => {
     const [m, n, k] = [1040, 1040, 1000]; // above the 2^30 multiply-adds that send a product to the GPU
     const f64 = precision === 'f64';
-    expect(useCuda({ kind: 'gemm', flops: m * n * k })).not.toBeNull();
+    expect(gemmImpl(m * n * k)).toBe('cuda');
     const A = ta ? rand(k, m, f64) : rand(m, k, f64);
     const B = tb ? rand(n, k, f64) : rand(k, n, f64);
     const gpu = matmul(A, B, { transA: ta, transB: tb, precision });
@@ -105,7 +107,7 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
 
   it('symEig goes through cusolverDnXsyevd and returns eigenvectors as columns', () => {
     const n = 1024;
-    expect(useCuda({ kind: 'eigh', n })).not.toBeNull();
+    expect(eighImpl(n)).toBe('cuda');
     const X = rand(n, n, true);
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = X.data[i * n + j] + X.data[j * n + i];
@@ -146,7 +148,7 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
 
   it('SAE encoding takes its pre-activations from cublas and selects the same latents as tfjs', async () => {
     const [n, d, m, k] = [1024, 512, 2048, 16]; // one chunk of 2^30 multiply-adds: the GPU's share
-    expect(useCuda({ kind: 'gemm', flops: n * d * m })).not.toBeNull();
+    expect(gemmImpl(n * d * m)).toBe('cuda');
     const weights = initTopKSaeWeights(d, m, rng);
     for (let j = 0; j < m; j++) weights.bEnc[j] = 0.01 * rng.normal();
     const sae: TopKSae = {

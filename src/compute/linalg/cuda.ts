@@ -7,14 +7,15 @@
  * environments (site-packages/nvidia/<lib>/lib and nvidia/cu13|cu12/lib), then the loader's own path
  * (LD_LIBRARY_PATH, ldconfig). The libraries are opened once per process, on first use.
  *
- * The choice of GPU or CPU for each operation is made here only (useCuda).
+ * Whether an operation goes to the GPU is decided in src/compute/backend.ts only (cudaAddon() is its input).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cudaSettings } from '../../config';
+import type { CudaSettings } from '../../config';
+import { backendChanged, computeSettings } from '../settings';
 
 export interface CudaDevice {
   name: string;
@@ -104,7 +105,7 @@ export interface CudaAddon {
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/cuda/build/Release/align_cuda.node', import.meta.url));
 
-let state: { addon: CudaAddon | null; info: CudaInfo } | null = null;
+let state: { addon: CudaAddon | null; info: CudaInfo; settings: CudaSettings } | null = null;
 let enabled = true;
 
 /** Sub-folders of `dir` (sorted, newest version names first), or [] when unreadable. */
@@ -129,7 +130,7 @@ function wheelDirs(site: string): string[] {
 }
 
 /** The folders searched for the CUDA libraries, in order (see the file comment). */
-export function cudaLibraryDirs(settings = cudaSettings()): string[] {
+export function cudaLibraryDirs(settings: CudaSettings = computeSettings().cuda): string[] {
   const out: string[] = [...settings.libDirs];
   for (const cuda of ['cuda', ...subdirs('/usr/local').filter((d) => d.startsWith('cuda-'))]) {
     for (const lib of ['lib64', 'lib', 'targets/x86_64-linux/lib']) out.push(path.join('/usr/local', cuda, lib));
@@ -146,31 +147,40 @@ export function cudaLibraryDirs(settings = cudaSettings()): string[] {
   return [...new Set(out)].filter((d) => existsSync(d));
 }
 
+/**
+ * Open the addon and the libraries once. While they are not open, a change of the settings (configureCompute)
+ * tries again: a compute thread or a test may name the library folders after the first look.
+ */
 function load(): { addon: CudaAddon | null; info: CudaInfo } {
-  if (state) return state;
-  const settings = cudaSettings();
-  if (settings.mode === 'off')
-    return (state = { addon: null, info: { available: false, reason: 'disabled by ALIGN_CUDA=0' } });
+  const settings = computeSettings().cuda;
+  if (settings.mode === 'off') return open(settings);
+  if (state && (state.addon || state.settings === settings)) return state;
+  state = { ...open(settings), settings };
+  return state;
+}
+
+function open(settings: CudaSettings): { addon: CudaAddon | null; info: CudaInfo } {
+  if (settings.mode === 'off') return { addon: null, info: { available: false, reason: 'disabled by ALIGN_CUDA=0' } };
   if (!existsSync(ADDON_PATH)) {
-    return (state = {
+    return {
       addon: null,
       info: {
         available: false,
         reason: 'addon not built (native/cuda/build/Release/align_cuda.node missing; see scripts/build-native.mjs)',
       },
-    });
+    };
   }
   let addon: CudaAddon;
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as CudaAddon;
   } catch (err) {
-    return (state = {
+    return {
       addon: null,
       info: {
         available: false,
         reason: `addon failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
       },
-    });
+    };
   }
   const searched = cudaLibraryDirs(settings);
   // Folders named in ALIGN_CUDA_LIB_DIRS are reported even when they do not exist.
@@ -179,7 +189,7 @@ function load(): { addon: CudaAddon | null; info: CudaInfo } {
   const info: CudaInfo = { available: st.ok, libs: st.libs, searched: dirs };
   if (st.ok) info.device = st.device;
   else info.reason = `cuda: ${st.reason}`;
-  return (state = { addon: st.ok ? addon : null, info });
+  return { addon: st.ok ? addon : null, info };
 }
 
 /** Whether the GPU path is usable (libraries, device) and enabled, and why not. */
@@ -193,26 +203,12 @@ export function cudaInfo(): CudaInfo {
 export function setCudaEnabled(on: boolean): boolean {
   const prev = enabled;
   enabled = on;
+  if (prev !== on) backendChanged();
   return prev;
 }
 
-/** Work that may go to the GPU, with its size: multiply-adds for gemm, the order for eigh. */
-export type CudaWork = { kind: 'gemm'; flops: number } | { kind: 'eigh'; n: number } | { kind: 'ridge-fold' };
-
-/**
- * The one place that decides GPU or CPU: the addon when it is loaded, enabled and the work is large enough to
- * pay for the transfers (gemm from 2^30 multiply-adds, eigh from n = 1024; a ridge fold always), else null.
- */
-export function useCuda(work: CudaWork): CudaAddon | null {
+/** The addon when the libraries are open, a device answered and the path is enabled, else null. */
+export function cudaAddon(): CudaAddon | null {
   if (!enabled) return null;
-  const { addon } = load();
-  if (!addon) return null;
-  switch (work.kind) {
-    case 'gemm':
-      return work.flops >= 2 ** 30 ? addon : null;
-    case 'eigh':
-      return work.n >= 1024 ? addon : null;
-    default:
-      return addon;
-  }
+  return load().addon;
 }

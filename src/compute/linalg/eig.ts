@@ -1,17 +1,14 @@
 /**
- * Symmetric eigendecomposition, dispatched once per call:
- *   cuSOLVER cusolverDnXsyevd (float64) from n = 1024 when the GPU path is usable (cuda.ts useCuda)
+ * Symmetric eigendecomposition on the resolved backend's implementation (src/compute/backend.ts eighImpl):
+ *   cuSOLVER cusolverDnXsyevd (float64) from n = 1024 when the GPU path is in use
  *   -> native LAPACKE_dsyevd (float64, divide and conquer; lwork queried in float64)
  *   -> TensorFlow's SelfAdjointEigV2 kernel on the tensorflow tfjs backends (float32 only: tfjs has no float64)
  *   -> TypeScript Householder + implicit QL in float64 (eig-ts.ts).
  * Only the upper triangle of A (row-major) is read on every path.
  */
-import { activeBackend, tf } from '../backend';
+import { computeBackend, computeSettings, eighImpl, lapackFor, nativeLinalg, tensorflowKernels, tf } from '../backend';
 import type { DenseMatrix } from '../matrix';
 import { symEigTs } from './eig-ts';
-import { useCuda } from './cuda';
-import { nativeAddon } from './native';
-import { tfAvailable } from './matmul';
 
 export interface SymEig {
   /** Eigenvalues, ascending. */
@@ -34,24 +31,19 @@ export function symEig(A: DenseMatrix<Float64Array>, impl: EigImpl = 'auto'): Sy
   const n = A.rows;
   if (A.cols !== n) throw new RangeError(`symEig: matrix is ${A.rows}x${A.cols}, not square`);
   const a = A.data instanceof Float64Array ? A.data : Float64Array.from(A.data as ArrayLike<number>);
-  const nat = nativeAddon();
-  const gpu = impl === 'auto' ? useCuda({ kind: 'eigh', n }) : null;
-  if (gpu) {
+  const chosen = impl === 'auto' ? eighImpl(n) : impl;
+  if (chosen === 'cuda' || chosen === 'native') {
+    // cuSOLVER or LAPACKE: one call shape for both.
+    const lapack = chosen === 'cuda' ? lapackFor(n) : nativeLinalg();
+    if (!lapack) throw new Error('symEig: native addon not available');
     const w = new Float64Array(n);
     const z = new Float64Array(n * n);
-    const info = gpu.dsyevd(a, n, w, z);
-    if (info !== 0) throw new Error(`symEig: cusolverDnXsyevd failed, info = ${info}`);
+    const info = n === 0 ? 0 : lapack.dsyevd(a, n, w, z);
+    const what = chosen === 'cuda' ? 'cusolverDnXsyevd' : 'LAPACKE_dsyevd';
+    if (info !== 0) throw new Error(`symEig: ${what} failed, info = ${info}`);
     return { values: w, vectors: { rows: n, cols: n, data: z } };
   }
-  if (impl === 'native' || (impl === 'auto' && nat)) {
-    if (!nat) throw new Error('symEig: native addon not available');
-    const w = new Float64Array(n);
-    const z = new Float64Array(n * n);
-    const info = n === 0 ? 0 : nat.dsyevd(a, n, w, z);
-    if (info !== 0) throw new Error(`symEig: LAPACKE_dsyevd failed, info = ${info}`);
-    return { values: w, vectors: { rows: n, cols: n, data: z } };
-  }
-  if (impl === 'tensorflow' || (impl === 'auto' && tensorflowEigUsable())) {
+  if (chosen === 'tensorflow') {
     if (!tensorflowEigUsable()) throw new Error('symEig: the tensorflow backend is not active');
     return tensorflowEig(a, n);
   }
@@ -64,7 +56,7 @@ export function symEig(A: DenseMatrix<Float64Array>, impl: EigImpl = 'auto'): Sy
  * free; do not modify A until the promise settles); otherwise the synchronous implementations.
  */
 export async function symEigAsync(A: DenseMatrix<Float64Array>, impl: EigImpl = 'auto'): Promise<SymEig> {
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   const n = A.rows;
   if (!nat || n === 0 || A.cols !== n || (impl !== 'auto' && impl !== 'native')) return symEig(A, impl);
   const a = A.data instanceof Float64Array ? A.data : Float64Array.from(A.data as ArrayLike<number>);
@@ -81,11 +73,9 @@ interface TfNodeBackend {
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
 }
 
+/** Whether TensorFlow's kernel may run: a tensorflow rung is active and ALIGN_EIG is not 'ts'. */
 function tensorflowEigUsable(): boolean {
-  if (process.env.ALIGN_EIG === 'ts' || !tfAvailable()) return false;
-  const name = activeBackend().name;
-  if (name !== 'tensorflow' && name !== 'tensorflow-gpu') return false;
-  return typeof (tf.backend() as unknown as Partial<TfNodeBackend>).executeMultipleOutputs === 'function';
+  return computeSettings().eig !== 'ts' && tensorflowKernels(computeBackend().tensor);
 }
 
 /** SelfAdjointEigV2 (float32; untested here since tfjs-node is absent). Mirrors the upper triangle first. */

@@ -1,7 +1,7 @@
 /**
  * Linear algebra for the compute core: dense products, Gram matrices, the symmetric eigendecomposition and
- * CSR products. Large products and eigendecompositions go to the GPU when the CUDA path is usable (cuda.ts,
- * the one place that decides), else to the native OpenBLAS/LAPACKE addon when it loaded (see linalgInfo()),
+ * CSR products. Large products and eigendecompositions go to the GPU when the CUDA path is in use (the
+ * resolved backend of src/compute/backend.ts decides), else to the native OpenBLAS/LAPACKE addon when it loaded (see linalgInfo()),
  * else to the tfjs backend (float32 products) or TypeScript loops (float64). The ...Async variants run the
  * native dense operations on the libuv thread pool so that the event loop (HTTP) stays responsive.
  */

@@ -1,14 +1,12 @@
 /**
  * Dense products: matmul (C = op(A) op(B)) and gram (X'X or XX').
- * Dispatch per call: cuBLAS for large synchronous products when the GPU path is usable (cuda.ts useCuda),
- * native addon (OpenBLAS sgemm/dgemm/dsyrk) when loaded, else the active tfjs backend for
- * float32 work (chunked to bound memory), else cache-blocked TypeScript loops.
+ * The implementation is the resolved backend's (src/compute/backend.ts): cuBLAS for large products when the GPU
+ * path is in use, OpenBLAS sgemm/dgemm/dsyrk, else the active tfjs backend for float32 work (chunked to bound
+ * memory), else cache-blocked TypeScript loops.
  */
-import { activeBackend, tf } from '../backend';
+import { blasFor, computeBackend, nativeLinalg, tensorBackend, tf } from '../backend';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { gemmAcc, symmetrizeFromUpper, transposeInto } from './kernels';
-import { useCuda } from './cuda';
-import { nativeAddon } from './native';
 
 export interface MatmulOptions {
   /** Use A' instead of A. */
@@ -38,12 +36,7 @@ function toF64(x: FloatArray): Float64Array {
 
 /** True when initBackend() has completed (the tfjs path needs it; otherwise the TS loops are used). */
 export function tfAvailable(): boolean {
-  try {
-    activeBackend();
-    return true;
-  } catch {
-    return false;
-  }
+  return tensorBackend() !== null;
 }
 
 /** Shapes of op(A) (m x k) and op(B) (k x n); throws on mismatch. */
@@ -71,32 +64,24 @@ export function matmul(A: DenseMatrix, B: DenseMatrix, opts: MatmulOptions = {})
   const transB = !!opts.transB;
   const [m, n, k] = opShapes(A, B, transA, transB);
   const f64 = opts.precision === 'f64';
-  const nat = nativeAddon();
   if (m === 0 || n === 0 || k === 0) {
     return { rows: m, cols: n, data: f64 ? new Float64Array(m * n) : new Float32Array(m * n) };
   }
-  const gpu = useCuda({ kind: 'gemm', flops: m * n * k });
-  if (gpu) {
+  // cuBLAS or OpenBLAS: one call shape for both.
+  const blas = blasFor(m * n * k);
+  if (blas) {
     if (f64) {
       const c = new Float64Array(m * n);
-      gpu.dgemm(transA, transB, m, n, k, toF64(A.data), A.cols, toF64(B.data), B.cols, c);
+      blas.dgemm(transA, transB, m, n, k, toF64(A.data), A.cols, toF64(B.data), B.cols, c);
       return { rows: m, cols: n, data: c };
     }
     const c = new Float32Array(m * n);
-    gpu.sgemm(transA, transB, m, n, k, toF32(A.data), A.cols, toF32(B.data), B.cols, c);
+    blas.sgemm(transA, transB, m, n, k, toF32(A.data), A.cols, toF32(B.data), B.cols, c);
     return { rows: m, cols: n, data: c };
   }
-  if (nat) {
-    if (f64) {
-      const c = new Float64Array(m * n);
-      nat.dgemm(transA, transB, m, n, k, toF64(A.data), A.cols, toF64(B.data), B.cols, c);
-      return { rows: m, cols: n, data: c };
-    }
-    const c = new Float32Array(m * n);
-    nat.sgemm(transA, transB, m, n, k, toF32(A.data), A.cols, toF32(B.data), B.cols, c);
-    return { rows: m, cols: n, data: c };
+  if (!f64 && computeBackend().cpuGemm === 'tfjs') {
+    return { rows: m, cols: n, data: tfMatmul(A, B, transA, transB, m, n, k) };
   }
-  if (!f64 && tfAvailable()) return { rows: m, cols: n, data: tfMatmul(A, B, transA, transB, m, n, k) };
   return { rows: m, cols: n, data: tsMatmul(A, B, transA, transB, m, n, k, f64) };
 }
 
@@ -122,7 +107,7 @@ export function gemmInto(
     c.fill(0, 0, m * n);
     return;
   }
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (nat) {
     nat.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c);
     return;
@@ -137,7 +122,7 @@ export function gemmInto(
  * free; do not modify A or B until the promise settles); without it, the synchronous paths.
  */
 export async function matmulAsync(A: DenseMatrix, B: DenseMatrix, opts: MatmulOptions = {}): Promise<DenseMatrix> {
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   const transA = !!opts.transA;
   const transB = !!opts.transB;
   const [m, n, k] = opShapes(A, B, transA, transB);
@@ -282,21 +267,22 @@ export function gram(X: DenseMatrix, opts: GramOptions = {}): DenseMatrix<Float6
   const side = opts.side ?? 'cols';
   const n = side === 'cols' ? X.cols : X.rows;
   const c = new Float64Array(n * n);
-  const nat = nativeAddon();
-  const precision = opts.precision ?? (nat || !tfAvailable() ? 'f64' : 'f32');
+  const syrk = computeBackend().syrk;
+  const precision = opts.precision ?? (syrk === 'tfjs' ? 'f32' : 'f64');
   if (X.rows === 0 || X.cols === 0) return { rows: n, cols: n, data: c };
+  const nat = syrk === 'native' ? nativeLinalg() : null;
   if (nat) {
     nat.gram(X.data, X.rows, X.cols, side === 'cols' ? 0 : 1, precision === 'f32', c);
     return { rows: n, cols: n, data: c };
   }
-  if (precision === 'f32' && tfAvailable()) tfGram(X, side, c);
+  if (precision === 'f32' && syrk === 'tfjs') tfGram(X, side, c);
   else tsGram(X, side, c);
   return { rows: n, cols: n, data: c };
 }
 
 /** gram off the main thread (libuv thread pool) with the addon; the synchronous paths without it. */
 export async function gramAsync(X: DenseMatrix, opts: GramOptions = {}): Promise<DenseMatrix<Float64Array>> {
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (!nat || X.rows === 0 || X.cols === 0) return gram(X, opts);
   const side = opts.side ?? 'cols';
   const n = side === 'cols' ? X.cols : X.rows;

@@ -2,12 +2,13 @@
  * Optional native addon (native/, N-API over OpenBLAS + LAPACKE), loaded once, never throwing.
  * The addon is built at postinstall by scripts/build-native.mjs when the Debian headers exist; when the
  * .node file is missing or fails to load, every linalg function uses its TypeScript / tfjs path instead.
- * ALIGN_NATIVE=0 disables the addon for the whole process (it is then not even loaded); `setNativeEnabled`
+ * ALIGN_NATIVE=0 (the `native` compute setting, settings.ts) disables the addon (it is then not even loaded); `setNativeEnabled`
  * switches it off and on again at run time (tests, benchmarks). The addon is loaded on first use.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { backendChanged, computeSettings } from '../settings';
 import { cudaInfo, type CudaInfo, type FoldRun, type FoldSpec } from './cuda';
 
 /** Raw addon surface. Matrices are row-major typed arrays; the output arrays are overwritten. */
@@ -266,8 +267,12 @@ let addon: NativeAddon | null = null;
 let loadReason: string | undefined;
 let loadCause: LinalgInfo['cause'];
 let attempted = false;
-const envDisabled = process.env.ALIGN_NATIVE === '0';
 let enabled = true;
+
+/** ALIGN_NATIVE=0, as configured (settings.ts). */
+function envDisabled(): boolean {
+  return !computeSettings().native;
+}
 
 function load(): void {
   if (attempted) return;
@@ -289,14 +294,14 @@ function load(): void {
 
 /** The addon when enabled and loadable, else null. Call per operation (cheap). */
 export function nativeAddon(): NativeAddon | null {
-  if (envDisabled || !enabled) return null;
+  if (!enabled || envDisabled()) return null;
   load();
   return addon;
 }
 
 /** Whether the addon can be used: not disabled by ALIGN_NATIVE=0 and it loads (ignores setNativeEnabled). */
 export function nativeAvailable(): boolean {
-  if (envDisabled) return false;
+  if (envDisabled()) return false;
   load();
   return addon !== null;
 }
@@ -308,13 +313,14 @@ export function nativeAvailable(): boolean {
 export function setNativeEnabled(on: boolean): boolean {
   const prev = enabled;
   enabled = on;
+  if (prev !== on) backendChanged();
   return prev;
 }
 
 /** Whether the addon is loaded and in use, and why not; and the same for the GPU path. */
 export function linalgInfo(): LinalgInfo {
   const cuda = cudaInfo();
-  if (envDisabled) return { native: false, reason: 'disabled by ALIGN_NATIVE=0', cause: 'env', cuda };
+  if (envDisabled()) return { native: false, reason: 'disabled by ALIGN_NATIVE=0', cause: 'env', cuda };
   load();
   if (!addon) return { native: false, reason: loadReason, cause: loadCause, cuda };
   const { blas, threads } = addon.info();

@@ -1,9 +1,9 @@
 /**
  * Products with CSR matrices (SAE latents: k non-zeros per row). Native kernels (multi-threaded C) when the
- * addon is loaded, else TypeScript loops with the same costs. CSR values are float32; sums are float64.
+ * resolved backend's csr implementation is 'native' (src/compute/backend.ts), else TypeScript loops with the same costs. CSR values are float32; sums are float64.
  */
 import type { CsrMatrix, DenseMatrix, FloatArray } from '../matrix';
-import { nativeAddon } from './native';
+import { nativeLinalg } from '../backend';
 
 function toF32(x: FloatArray): Float32Array {
   return x instanceof Float32Array ? x : Float32Array.from(x);
@@ -26,7 +26,7 @@ export function csrMatmulDense(
   }
   const n = B.cols;
   const c = new Float32Array(outRows * n);
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (nat) {
     nat.csrMatmulDense(transA, A.rows, A.cols, A.indptr, A.indices, A.values, toF32(B.data), n, c);
     return { rows: outRows, cols: n, data: c };
@@ -70,7 +70,7 @@ export function denseMatmulCsrT(B: DenseMatrix, A: CsrMatrix): DenseMatrix<Float
   const p = B.cols;
   const q = A.rows;
   const c = new Float32Array(m * q);
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (nat) {
     nat.denseMatmulCsrT(toF32(B.data), m, p, q, A.indptr, A.indices, A.values, c);
     return { rows: m, cols: q, data: c };
@@ -121,7 +121,7 @@ function csrABt(A: CsrMatrix, B: CsrMatrix, symmetric: boolean): DenseMatrix<Flo
   const m = A.rows;
   const q = B.rows;
   const c = new Float64Array(m * q);
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (nat) {
     nat.csrMatmulCsrT(m, A.indptr, A.indices, A.values, q, B.indptr, B.indices, B.values, A.cols, c, symmetric);
     return { rows: m, cols: q, data: c };
@@ -152,7 +152,7 @@ export function csrGram(A: CsrMatrix, side: 'cols' | 'rows'): DenseMatrix<Float6
   if (side === 'rows') return csrABt(A, A, true);
   const p = A.cols;
   const c = new Float64Array(p * p);
-  const nat = nativeAddon();
+  const nat = nativeLinalg();
   if (nat) {
     nat.csrGramCols(A.rows, p, A.indptr, A.indices, A.values, c);
     return { rows: p, cols: p, data: c };

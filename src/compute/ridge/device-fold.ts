@@ -7,15 +7,15 @@
  * Precision: float64 products and eigensolve on the device (the inputs are float32 or float64); parity target
  * with the CPU path: the same alpha in every fold and scores within 1e-4.
  */
-import { useCuda, type FoldDesign, type FoldRun } from '../linalg/cuda';
-import { nativeAddon } from '../linalg/native';
+import { computeBackend, gpuLinalg, nativeLinalg } from '../backend';
+import type { FoldDesign, FoldRun } from '../linalg/cuda';
 import type { DenseMatrix } from '../matrix';
 import type { PresetSpec } from './presets';
 import type { Source } from './source';
 
 export type FoldEngine = 'ts' | 'cuda' | 'host';
 
-/** Which engine runs the folds, and why not the GPU. 'auto': cuda when useCuda says so, else ts. */
+/** Which engine runs the folds, and why not the GPU. 'auto': the resolved backend's foldEngine (cuda or ts). */
 export function chooseFoldEngine(
   requested: 'auto' | FoldEngine,
   spec: PresetSpec,
@@ -29,11 +29,10 @@ export function chooseFoldEngine(
     return { engine: 'ts', reason: 'per-target alphas (encoding preset) run on the CPU path' };
   }
   if (requested === 'host') {
-    if (!nativeAddon()) throw new Error("ridge fold engine 'host' needs the native OpenBLAS addon");
+    if (!nativeLinalg()) throw new Error("ridge fold engine 'host' needs the native OpenBLAS addon");
     return { engine: 'host' };
   }
-  const gpu = useCuda({ kind: 'ridge-fold' });
-  if (gpu) return { engine: 'cuda' };
+  if (computeBackend().foldEngine === 'cuda') return { engine: 'cuda' };
   if (requested === 'cuda') throw new Error("ridge fold engine 'cuda' requested but the GPU path is not available");
   return { engine: 'ts', reason: 'no GPU path (see linalg.cuda.reason)' };
 }
@@ -69,11 +68,11 @@ export function runDeviceFold(
     form: (form === 'primal' ? 1 : form === 'dual' ? 2 : 0) as 0 | 1 | 2,
   };
   if (engine === 'cuda') {
-    const gpu = useCuda({ kind: 'ridge-fold' });
+    const gpu = gpuLinalg();
     if (!gpu) throw new Error('ridge fold: the GPU path is not available');
     return gpu.ridgeFold(spec);
   }
-  const host = nativeAddon();
+  const host = nativeLinalg();
   if (!host) throw new Error('ridge fold: the native OpenBLAS addon is not available');
   return host.ridgeFoldHost(spec);
 }

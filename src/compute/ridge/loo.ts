@@ -14,7 +14,7 @@
  * Ties: the first minimum in the given alpha order wins (scikit-learn's strict comparison).
  */
 import { gram, matmul } from '../linalg/index';
-import { nativeAddon } from '../linalg/native';
+import { nativeLinalg } from '../backend';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { looSharedAlphaGroups } from './loo-groups';
 import type { Precision } from './source';
@@ -258,7 +258,7 @@ export function looSharedAlpha(
   const sameType =
     U.data instanceof Float32Array === (precision === 'f32') &&
     (U.data instanceof Float32Array || U.data instanceof Float64Array);
-  const nat = path === 'weighted-gram' && sameType && opts.native !== false ? nativeAddon() : null;
+  const nat = path === 'weighted-gram' && sameType && opts.native !== false ? nativeLinalg() : null;
   if (nat && m * q * q * 8 > (opts.maxOmegaBytes ?? 2 ** 30)) {
     return looSharedAlphaGroups(U, s2, [Y], alphas, {
       intercept: opts.intercept,
