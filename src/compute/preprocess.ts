@@ -3,6 +3,7 @@
  * All functions take row-major DenseMatrix (samples x units), accumulate in float64 and return a new
  * Float32Array matrix unless stated otherwise; inputs are never modified.
  */
+import { columnStats } from './column-stats';
 import type { DenseMatrix, FloatArray } from './matrix';
 
 /** Default epsilon added to the row standard deviation in the paper's LN. */
@@ -49,40 +50,6 @@ export function rowLayerNorm(X: DenseMatrix, eps = LN_EPS): DenseMatrix<Float32A
     for (let j = 0; j < cols; j++) out[o + j] = (data[o + j] - m) * s;
   }
   return { rows, cols, data: out };
-}
-
-/**
- * Column means and standard deviations over the rows `rowsIdx` (all rows when omitted), float64.
- * sd uses the population (1/n) denominator, like scikit-learn's StandardScaler; `scale` = 1/sd, or 1 where
- * sd is 0 (constant column: StandardScaler leaves it unscaled).
- */
-export function columnStats(
-  X: DenseMatrix,
-  rowsIdx?: ArrayLike<number>,
-): { mean: Float64Array; sd: Float64Array; scale: Float64Array } {
-  const { cols, data } = X;
-  const n = rowsIdx ? rowsIdx.length : X.rows;
-  const mean = new Float64Array(cols);
-  const ss = new Float64Array(cols);
-  for (let r = 0; r < n; r++) {
-    const o = (rowsIdx ? rowsIdx[r] : r) * cols;
-    for (let j = 0; j < cols; j++) mean[j] += data[o + j];
-  }
-  for (let j = 0; j < cols; j++) mean[j] /= n;
-  for (let r = 0; r < n; r++) {
-    const o = (rowsIdx ? rowsIdx[r] : r) * cols;
-    for (let j = 0; j < cols; j++) {
-      const d = data[o + j] - mean[j];
-      ss[j] += d * d;
-    }
-  }
-  const sd = new Float64Array(cols);
-  const scale = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) {
-    sd[j] = Math.sqrt(ss[j] / n);
-    scale[j] = sd[j] > 0 && Number.isFinite(sd[j]) ? 1 / sd[j] : 1;
-  }
-  return { mean, sd, scale };
 }
 
 /**

@@ -2,6 +2,7 @@
  * Column statistics shared by the metrics: sub-matrix extraction (dense or CSR input), centring and
  * unit-norm scaling of columns, and Pearson cross-correlation matrices.
  */
+import { isConstantColumn } from '../column-stats';
 import { matmul } from '../linalg/matmul';
 import { type DenseMatrix, type Matrix, isCsr } from '../matrix';
 
@@ -57,9 +58,8 @@ export function standardizeColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMa
   }
   const inv = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
-    const norm = Math.sqrt(ss[c]);
     // A column whose spread is only rounding noise around its mean is constant.
-    inv[c] = norm > 0 && norm > 1e-12 * Math.abs(mean[c]) * Math.sqrt(rows) ? 1 / norm : 0;
+    inv[c] = isConstantColumn(Math.sqrt(ss[c] / rows), mean[c]) ? 0 : 1 / Math.sqrt(ss[c]);
   }
   for (let r = 0; r < rows; r++) {
     const o = r * cols;

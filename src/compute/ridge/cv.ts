@@ -8,7 +8,7 @@ import { findLiveColumns } from '../dead-units';
 import { foldCount, foldIndices } from '../folds';
 import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
-import { columnStats } from '../preprocess';
+import { columnStats } from '../column-stats';
 import {
   type RidgeBasis,
   type RidgeDecomposition,

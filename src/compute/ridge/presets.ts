@@ -23,7 +23,8 @@
  * cosine IS the Pearson r).
  */
 import { type CsrMatrix, type DenseMatrix, takeCsrRows, takeRows } from '../matrix';
-import { LN_EPS, applyColumnAffine, columnStats, rowLayerNorm } from '../preprocess';
+import { columnStats, inverseSdOrOne } from '../column-stats';
+import { LN_EPS, applyColumnAffine, rowLayerNorm } from '../preprocess';
 import type { Source } from './source';
 
 export type RidgePreset = 'paper' | 'paper-centred' | 'encoding' | 'centred-own-means' | 'unit-norm-columns';
@@ -131,13 +132,6 @@ export function resolveScore(preset: RidgePreset, score?: RidgeScore): RidgeScor
 /** A source matrix after the preset's global (whole-set) step. */
 export type GlobalSource = { kind: 'dense'; x: DenseMatrix } | { kind: 'sparse'; s: CsrMatrix; u: Float64Array | null };
 
-/** A population sd this small relative to the mean is treated as 0 (constant column: scale 1). */
-const CONST_REL_TOL = 1e-10;
-
-function safeScale(sd: number, mean: number): number {
-  return sd > CONST_REL_TOL * Math.max(1, Math.abs(mean)) ? 1 / sd : 1;
-}
-
 /**
  * Per-column scale of the preset's fold transform from column statistics over n rows (null: centring only).
  * 'unit-norm': the centred column's norm is sd sqrt(n); a constant column (norm 0, where the authors' code would
@@ -151,7 +145,7 @@ export function foldColumnScale(
   if (spec.columns !== 'zscore' && spec.columns !== 'unit-norm') return null;
   const root = spec.columns === 'unit-norm' ? Math.sqrt(n) : 1;
   const scale = new Float64Array(st.sd.length);
-  for (let j = 0; j < scale.length; j++) scale[j] = safeScale(st.sd[j], st.mean[j]) / root;
+  for (let j = 0; j < scale.length; j++) scale[j] = inverseSdOrOne(st.sd[j], st.mean[j]) / root;
   return scale;
 }
 
