@@ -172,7 +172,7 @@ export function initTopKSaeWeights(
     for (let i = 0; i < wDec.length; i++) wDec[i] = (2 * rng.uniform() - 1) * decBound;
   }
   if (decoderNorm === 'unit') {
-    normalizeRows(wDec, m, d);
+    normaliseRows(wDec, m, d);
     for (let j = 0; j < m; j++) for (let i = 0; i < d; i++) wEnc[i * m + j] = wDec[j * d + i];
   }
   return {
@@ -184,7 +184,7 @@ export function initTopKSaeWeights(
 }
 
 /** Scale every row of a rows x cols matrix to unit Euclidean norm (zero rows stay zero). */
-export function normalizeRows(a: Float32Array, rows: number, cols: number): void {
+export function normaliseRows(a: Float32Array, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     let s = 0;
     for (let c = 0; c < cols; c++) s += a[r * cols + c] ** 2;

@@ -20,7 +20,7 @@ import {
   type CpuSaeParams,
   type SelectedLatents,
 } from './gradients';
-import { normalizeRows, type SaeWeights } from './model';
+import { normaliseRows, type SaeWeights } from './model';
 import { adamMoments, adamStep, type AdamConfig, type AdamMoments } from './optim';
 import type { ResolvedSaeTrainSettings } from './settings';
 import { topKIndices } from './topk';
@@ -195,7 +195,7 @@ export class SaeTrainer {
     adamStep(params.bEnc, grads.bEnc, this.moments.bEnc, t, this.adam);
     adamStep(params.wDec, grads.wDec, this.moments.wDec, t, this.adam);
     adamStep(params.bDec, grads.bDec, this.moments.bDec, t, this.adam);
-    if (s.decoderNorm === 'unit') normalizeRows(params.wDec, m, d);
+    if (s.decoderNorm === 'unit') normaliseRows(params.wDec, m, d);
     return out;
   }
 

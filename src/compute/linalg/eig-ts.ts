@@ -33,7 +33,7 @@ const NB = 32;
  * the trailing matrix then takes one rank-2NB update A -= U W' + W U'. The Householder vectors u_k (nonzero
  * from k+1, H_k = I - beta_k u_k u_k') are kept in row k of A for the accumulation of Q (accumulateQt).
  */
-export function tridiagonalize(n: number, a: Float64Array, d: Float64Array, e: Float64Array, qt: Float64Array): void {
+export function tridiagonalise(n: number, a: Float64Array, d: Float64Array, e: Float64Array, qt: Float64Array): void {
   const beta = new Float64Array(n);
   const ut = new Float64Array(NB * n); // panel vectors u_j as rows (zero before their start)
   const wt = new Float64Array(NB * n);
@@ -363,7 +363,7 @@ export function symEigTs(n: number, aIn: Float64Array): { values: Float64Array; 
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const zt = new Float64Array(n * n);
-  tridiagonalize(n, a, d, e, zt);
+  tridiagonalise(n, a, d, e, zt);
   tql2(n, d, e, zt);
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x] - d[y]);
   const values = new Float64Array(n);

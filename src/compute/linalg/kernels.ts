@@ -61,6 +61,6 @@ export function transposeInto(rows: number, cols: number, src: FloatArray, out: 
 }
 
 /** Copy of the upper triangle into the lower one of a square row-major matrix (n x n), in place. */
-export function symmetrizeFromUpper(n: number, c: FloatArray): void {
+export function symmetriseFromUpper(n: number, c: FloatArray): void {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) c[j * n + i] = c[i * n + j];
 }

@@ -6,7 +6,7 @@
  */
 import { blasFor, computeBackend, nativeLinalg, tensorBackend, tf } from '../backend';
 import type { DenseMatrix, FloatArray } from '../matrix';
-import { gemmAcc, symmetrizeFromUpper, transposeInto } from './kernels';
+import { gemmAcc, symmetriseFromUpper, transposeInto } from './kernels';
 
 export interface MatmulOptions {
   /** Use A' instead of A. */
@@ -363,5 +363,5 @@ function tsGram(X: DenseMatrix, side: 'cols' | 'rows', c: Float64Array): void {
       }
     }
   }
-  symmetrizeFromUpper(side === 'cols' ? cols : rows, c);
+  symmetriseFromUpper(side === 'cols' ? cols : rows, c);
 }

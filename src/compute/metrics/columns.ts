@@ -42,7 +42,7 @@ export function denseSubmatrix(M: Matrix, rows: ArrayLike<number>, cols: ArrayLi
  * A column with zero variance (constant) becomes all zeros, so its correlation with anything is 0
  * (dead units are removed before the metrics, so this only concerns constant non-zero columns).
  */
-export function standardizeColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
+export function standardiseColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
   const { rows, cols, data } = M;
   const mean = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += data[r * cols + c];
@@ -69,7 +69,7 @@ export function standardizeColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMa
 }
 
 /** Centre every column in place (no scaling); returns the matrix. */
-export function centerColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
+export function centreColumnsInPlace(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
   const { rows, cols, data } = M;
   const mean = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c] += data[r * cols + c];

@@ -5,7 +5,7 @@
  * gathering each fold's training part would), which is what makes the matching metrics fast on millions of
  * rows (the toy experiment: 1.7M evaluation rows). Cross sums run through float64 products (dgemm when the
  * addon is loaded) over chunks of a fold's rows. A column with no spread (relative to its mean, as
- * standardizeColumnsInPlace decides) correlates 0 with everything, as the standardised-data path gives.
+ * standardiseColumnsInPlace decides) correlates 0 with everything, as the standardised-data path gives.
  */
 import type { Matrix } from '../matrix';
 import { matmul } from '../linalg/matmul';

@@ -1,5 +1,5 @@
 /** Model-to-model / model-to-brain metrics (science.md): per-fold kernels and the cross-validated driver. */
-export { columnDot, crossProduct, denseSubmatrix, standardizeColumnsInPlace, centerColumnsInPlace } from './columns';
+export { columnDot, crossProduct, denseSubmatrix, standardiseColumnsInPlace, centreColumnsInPlace } from './columns';
 export type { ProductPrecision } from './columns';
 export { semiMatchingFold, softMatchingFold } from './matching';
 export type { FoldData, MatchingOptions } from './matching';

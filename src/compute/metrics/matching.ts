@@ -6,7 +6,7 @@
  */
 import { emdUniform, type TransportPlan } from '../ot/network-simplex';
 import type { DenseMatrix } from '../matrix';
-import { columnDot, crossProduct, type ProductPrecision, standardizeColumnsInPlace } from './columns';
+import { columnDot, crossProduct, type ProductPrecision, standardiseColumnsInPlace } from './columns';
 
 export interface FoldData {
   trainX: DenseMatrix<Float64Array>;
@@ -21,14 +21,14 @@ export interface MatchingOptions {
 }
 
 /** Copies standardised in place (the fold data is left untouched). */
-function standardized(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
-  return standardizeColumnsInPlace({ rows: M.rows, cols: M.cols, data: Float64Array.from(M.data) });
+function standardised(M: DenseMatrix<Float64Array>): DenseMatrix<Float64Array> {
+  return standardiseColumnsInPlace({ rows: M.rows, cols: M.cols, data: Float64Array.from(M.data) });
 }
 
 /** Training Pearson matrix C (n_x x n_y, row-major) and the standardised test parts. */
 function prepare(fold: FoldData, precision: ProductPrecision | undefined) {
-  const C = crossProduct(standardized(fold.trainX), standardized(fold.trainY), precision);
-  return { C, testX: standardized(fold.testX), testY: standardized(fold.testY) };
+  const C = crossProduct(standardised(fold.trainX), standardised(fold.trainY), precision);
+  return { C, testX: standardised(fold.testX), testY: standardised(fold.testY) };
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { gram, matmul } from '../linalg/matmul';
 import type { DenseMatrix } from '../matrix';
-import { centerColumnsInPlace, type ProductPrecision } from './columns';
+import { centreColumnsInPlace, type ProductPrecision } from './columns';
 
 /**
  * RSA as in the authors' code: drop dead stimuli (rows with zero variance across units, all-zero rows
@@ -18,8 +18,8 @@ export function rsaScore(
 ): { score: number; deadStimuli: number } {
   if (X.rows !== Y.rows)
     throw new RangeError(`RSA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
-  const zx = rowStandardized(X);
-  const zy = rowStandardized(Y);
+  const zx = rowStandardised(X);
+  const zy = rowStandardised(Y);
   const live: number[] = [];
   for (let r = 0; r < X.rows; r++) if (zx.ok[r] && zy.ok[r]) live.push(r);
   const n = live.length;
@@ -32,7 +32,7 @@ export function rsaScore(
 }
 
 /** Rows centred and scaled to unit norm; ok[r] = 0 when row r has zero variance. */
-function rowStandardized(M: DenseMatrix<Float64Array>): { z: Float64Array; ok: Uint8Array } {
+function rowStandardised(M: DenseMatrix<Float64Array>): { z: Float64Array; ok: Uint8Array } {
   const { rows, cols, data } = M;
   const z = new Float64Array(rows * cols);
   const ok = new Uint8Array(rows);
@@ -103,8 +103,8 @@ export function linearCka(
 ): number {
   if (X.rows !== Y.rows)
     throw new RangeError(`CKA needs the same stimuli in X and Y, got ${X.rows} and ${Y.rows} rows`);
-  const xc = centerColumnsInPlace({ rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) });
-  const yc = centerColumnsInPlace({ rows: Y.rows, cols: Y.cols, data: Float64Array.from(Y.data) });
+  const xc = centreColumnsInPlace({ rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) });
+  const yc = centreColumnsInPlace({ rows: Y.rows, cols: Y.cols, data: Float64Array.from(Y.data) });
   const n = X.rows;
   const p = X.cols;
   const q = Y.cols;
