@@ -2,37 +2,30 @@
  * Cross-validated ridge from source units (dense neurons or CSR SAE latents) to targets (voxels or units).
  * fitRidgeCvGroups fits many ROIs over one shared decomposition per fold; fitRidgeCv is its one-group case.
  */
-import { activeBackend } from '../backend';
-import { nanMean, nanMedian, nanSem, columnScores } from '../correlation';
-import { findLiveColumns } from '../dead-units';
-import { foldCount, foldIndices } from '../folds';
-import { gram, linalgInfo, matmul, type LinalgInfo } from '../linalg/index';
-import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
+import { tensorBackend } from '../backend';
 import { columnStats } from '../column-stats';
+import { nanMean, nanMedian, nanSem } from '../correlation';
+import { findLiveColumns } from '../dead-units';
+import { foldCount } from '../folds';
+import { gram, linalgInfo, type LinalgInfo } from '../linalg/index';
+import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
+import { type CvContext, type GroupState, now, runFold, zeroTimings } from './cv-fold';
+import { chooseFoldEngine, type FoldEngine } from './device-fold';
 import {
-  type RidgeBasis,
-  type RidgeDecomposition,
-  ridgeDecomposition,
-  ridgeProjection,
-  scaleColumnsInPlace,
-} from './basis';
-import { chooseFoldEngine, runDeviceFold, type FoldEngine } from './device-fold';
-import { looPerTargetAlpha, looSharedAlpha, type SharedAlphaResult } from './loo';
-import { groupSearchCost, looSharedAlphaGroups } from './loo-groups';
-import {
+  type GlobalSource,
   PAPER_ALPHAS,
   PRESETS,
+  type PresetSpec,
   type RidgePreset,
   type RidgeScore,
   foldColumnScale,
-  foldSources,
-  foldTargets,
   globalSource,
-  globalTargets,
   resolveScore,
 } from './presets';
-import type { Precision, Source } from './source';
-import { type RidgeWeightsSummary, ridgeFoldUnitWeights, summariseFolds, type WeightsStat } from './weights';
+import type { Precision } from './source';
+import { type RidgeWeightsSummary, summariseFolds, type WeightsStat } from './weights';
+
+export { predictFromBasis } from './cv-fold';
 
 export interface RidgeCvOptions {
   preset: RidgePreset;
@@ -140,8 +133,6 @@ export interface RidgeCvResult {
   info: { backend: string | null; linalg: LinalgInfo; precision: Precision; engine: FoldEngine; engineReason?: string };
 }
 
-const now = () => performance.now() / 1000;
-
 /** Columns `kept` of a CSR matrix, renumbered 0..kept.length-1. */
 export function csrSelectColumns(m: CsrMatrix, kept: Int32Array): CsrMatrix {
   if (kept.length === m.cols) return m;
@@ -166,48 +157,6 @@ export function csrSelectColumns(m: CsrMatrix, kept: Int32Array): CsrMatrix {
     }
   }
   return { rows: m.rows, cols: kept.length, indptr, indices, values };
-}
-
-function choosePrecision(opt: RidgeCvOptions['precision'], n: number, p: number, v: number): Precision {
-  if (opt === 'f32' || opt === 'f64') return opt;
-  return n * Math.max(p, Math.min(n, p)) * v >= 2 ** 28 ? 'f32' : 'f64';
-}
-
-/**
- * Yhat = T diag(s / (s2 + alpha_t)) B for each target t (targets grouped by their alpha index).
- * @param T n_test x q; @param B q x v; @param alphaIdx per target; returns n_test x v float32.
- */
-export function predictFromBasis(
-  T: DenseMatrix,
-  s2: Float64Array,
-  B: DenseMatrix,
-  alphas: readonly number[],
-  alphaIdx: Int32Array,
-  precision: Precision,
-): DenseMatrix<Float32Array> {
-  const q = s2.length;
-  const v = B.cols;
-  const out = new Float32Array(T.rows * v);
-  const groups = new Map<number, number[]>();
-  for (let t = 0; t < v; t++) {
-    const g = groups.get(alphaIdx[t]);
-    if (g) g.push(t);
-    else groups.set(alphaIdx[t], [t]);
-  }
-  for (const [k, targets] of groups) {
-    const f = new Float64Array(q);
-    for (let j = 0; j < q; j++) f[j] = Math.sqrt(s2[j]) / (s2[j] + alphas[k]);
-    const Tf: DenseMatrix = { rows: T.rows, cols: q, data: T.data.slice() };
-    scaleColumnsInPlace(Tf, f);
-    const Bg = targets.length === v ? B : takeCols(B, targets);
-    const Yg = matmul(Tf, Bg, { precision });
-    if (targets.length === v) out.set(Yg.data);
-    else {
-      const w = targets.length;
-      for (let i = 0; i < T.rows; i++) for (let c = 0; c < w; c++) out[i * v + targets[c]] = Yg.data[i * w + c];
-    }
-  }
-  return { rows: T.rows, cols: v, data: out };
 }
 
 /** One target group (an ROI): columns of Y fitted together (row LN, shared alpha and scores are per group). */
@@ -246,29 +195,6 @@ export function fitRidgeCv(
   return { ...r.groups[0], timings: r.timings };
 }
 
-/** The per-group state kept across folds: live targets and fold results (the targets themselves are re-read per fold). */
-interface GroupState {
-  group: TargetGroup;
-  live: { kept: Int32Array; dropped: number };
-  /** Columns of Y of the live targets. */
-  yCols: Int32Array;
-  folds: RidgeFoldResult[];
-  /** With unitWeights: per fold, one per-unit array per statistic. */
-  unitWeights: Record<WeightsStat, Float64Array>[];
-  timings: RidgeCvTimings;
-  precision: Precision;
-}
-
-const zeroTimings = (): RidgeCvTimings => ({
-  preprocess: 0,
-  gram: 0,
-  eigh: 0,
-  basis: 0,
-  alphaSearch: 0,
-  predict: 0,
-  total: 0,
-});
-
 /**
  * fitRidgeCv for several target groups over one source: everything that depends only on X (dead units, the
  * global transform, per fold the training/test designs, the Gram, its eigendecomposition and the U/T
@@ -286,36 +212,83 @@ export function fitRidgeCvGroups(
   options: RidgeCvOptions,
 ): RidgeCvGroupsResult {
   const t0 = now();
+  const { spec, score, alphas } = checkedInputs(X, Y, options);
+  const progress = options.onProgress ?? (() => {});
+  const K = foldCount(options.assignment);
+  const timings = zeroTimings();
+
+  progress({ stage: 'preprocess', done: 0, total: 1 });
+  const t = now();
+  const liveX = findLiveColumns(X, options.assignment);
+  const sparse = isCsr(X);
+  const Xk = sparse ? csrSelectColumns(X, liveX.kept) : liveX.dropped ? takeCols(X as DenseMatrix, liveX.kept) : X;
+  const gX = globalSource(Xk, spec);
+  const p = Xk.cols;
+  if (p === 0) throw new RangeError('ridge: no live source units left after dropping dead units');
+  const states = liveGroupStates(Y, groups, options.assignment);
+  timings.preprocess += now() - t;
+  progress({ stage: 'preprocess', done: 1, total: 1 });
+
+  // The device fold returns predictions only; the coefficients need the factorisation on the host.
+  const chosen = options.unitWeights
+    ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' }
+    : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
+  const ctx: CvContext = {
+    Y,
+    options,
+    spec,
+    score,
+    alphas,
+    gX,
+    p,
+    states,
+    timings,
+    engine: chosen.engine,
+    gramOf: trainingGramFromWhole(gX, spec, p),
+    check: () => options.signal?.throwIfAborted(),
+    progress,
+    oneGroupTargets: null,
+    decompositions: 0,
+  };
+  for (let f = 0; f < K; f++) runFold(ctx, f, K);
+  progress({ stage: 'fold', done: K, total: K });
+
+  const info = { backend: backendName(), linalg: linalgInfo(), engine: chosen.engine, engineReason: chosen.reason };
+  const source = { total: X.cols, kept: liveX.kept, dropped: liveX.dropped, sparse };
+  const results = states.map((st) => groupResult(st, { options, score, alphas, K, source, info }));
+  for (const st of states)
+    for (const key of ['preprocess', 'alphaSearch', 'predict'] as const) timings[key] += st.timings[key];
+  timings.total = now() - t0;
+  return { groups: results, timings, decompositions: ctx.decompositions };
+}
+
+/** The preset, score and alpha grid of a call, after checking the shapes agree; throws RangeError otherwise. */
+function checkedInputs(
+  X: DenseMatrix | CsrMatrix,
+  Y: DenseMatrix<Float32Array>,
+  options: RidgeCvOptions,
+): { spec: PresetSpec; score: RidgeScore; alphas: number[] } {
   const spec = PRESETS[options.preset];
   if (!spec) throw new Error(`unknown ridge preset "${options.preset}"`);
   const score = resolveScore(options.preset, options.score);
   const alphas = [...(options.alphas ?? PAPER_ALPHAS)];
   if (alphas.length === 0 || alphas.some((a) => !(a > 0))) throw new RangeError('alphas must be positive');
-  const { assignment, signal } = options;
+  const { assignment } = options;
   if (X.rows !== Y.rows || assignment.length !== X.rows) {
     throw new RangeError(`X has ${X.rows} rows, Y ${Y.rows}, assignment ${assignment.length}`);
   }
   if (options.noiseCeiling && options.noiseCeiling.length !== Y.cols) {
     throw new RangeError(`noise ceiling has ${options.noiseCeiling.length} values for ${Y.cols} targets`);
   }
-  const check = () => signal?.throwIfAborted();
-  const progress = options.onProgress ?? (() => {});
-  const K = foldCount(assignment);
-  const timings = zeroTimings();
+  return { spec, score, alphas };
+}
 
-  progress({ stage: 'preprocess', done: 0, total: 1 });
-  let t = now();
-  const liveX = findLiveColumns(X, assignment);
-  const sparse = isCsr(X);
-  const Xk = sparse ? csrSelectColumns(X, liveX.kept) : liveX.dropped ? takeCols(X as DenseMatrix, liveX.kept) : X;
-  const gX = globalSource(Xk, spec);
-  const p = Xk.cols;
-  if (p === 0) throw new RangeError('ridge: no live source units left after dropping dead units');
-  // Dead targets are a per-column property: one scan over Y serves every group.
+/** Each group's live targets (dead targets are a per-column property: one scan over Y serves every group). */
+function liveGroupStates(Y: DenseMatrix, groups: readonly TargetGroup[], assignment: Int32Array): GroupState[] {
   const liveAll = findLiveColumns(Y, assignment);
   const isLive = new Uint8Array(Y.cols);
   for (const c of liveAll.kept) isLive[c] = 1;
-  const states: GroupState[] = groups.map((group) => {
+  return groups.map((group) => {
     const kept: number[] = [];
     group.columns.forEach((c, j) => {
       if (isLive[c]) kept.push(j);
@@ -336,13 +309,15 @@ export function fitRidgeCvGroups(
       precision: 'f64' as Precision,
     };
   });
-  timings.preprocess += now() - t;
-  progress({ stage: 'preprocess', done: 1, total: 1 });
+}
 
-  // Dense primal without per-fold scaling: X'X over all stimuli once; each fold's training Gram is that minus
-  // the test fold's (float64), halving the Gram work over K folds.
+/**
+ * Dense primal without per-fold scaling: X'X over all stimuli once; each fold's training Gram is that minus the
+ * test fold's (float64), halving the Gram work over K folds. Null where the preset's fold transform rules it out.
+ */
+function trainingGramFromWhole(gX: GlobalSource, spec: PresetSpec, p: number): CvContext['gramOf'] {
   let gramAll: DenseMatrix<Float64Array> | null = null;
-  const gramOf = (test: Int32Array, train: Int32Array) => (form: 'primal' | 'dual') => {
+  return (test, train) => (form) => {
     if (form !== 'primal' || gX.kind !== 'dense' || spec.columns === 'zscore') return null;
     gramAll ??= gram(gX.x, { side: 'cols' });
     const G = gram(takeRows(gX.x, test), { side: 'cols' });
@@ -364,265 +339,70 @@ export function fitRidgeCvGroups(
     }
     return G;
   };
-  const G = states.length;
-  let oneGroupTargets: DenseMatrix | null = null;
-  let decompositions = 0;
-  // The device fold returns predictions only; the coefficients need the factorisation on the host.
-  const chosen = options.unitWeights
-    ? { engine: 'ts' as const, reason: 'ridge weights need the host fold' }
-    : chooseFoldEngine(options.engine ?? 'auto', spec, options.criterion);
-  const { engine, reason: engineReason } = chosen;
-  for (let f = 0; f < K; f++) {
-    check();
-    progress({ stage: 'fold', done: f, total: K });
-    const { train, test } = foldIndices(assignment, f);
-    // The design's dtype and the projections follow each group's precision (as fitRidgeCv alone would
-    // choose for that group's size); the decomposition itself is float64 and shared by both.
-    const designs = new Map<Precision, { train: Source; test: Source }>();
-    const bases = new Map<Precision, RidgeBasis>();
-    let decomposition: RidgeDecomposition | null = null;
-    // Each group's dtype (as fitRidgeCv alone would choose for its size), fixed for the fold.
-    const precisionOf = states.map((st) => choosePrecision(options.precision, train.length, p, st.yCols.length));
-    const unprojected = new Set(precisionOf);
-    const designFor = (precision: Precision): { train: Source; test: Source } => {
-      let src = designs.get(precision);
-      if (!src) {
-        t = now();
-        src = foldSources(gX, spec, train, test, precision);
-        designs.set(precision, src);
-        timings.preprocess += now() - t;
-      }
-      return src;
-    };
-    const basisFor = (precision: Precision): RidgeBasis => {
-      const have = bases.get(precision);
-      if (have) return have;
-      const src = designFor(precision);
-      if (!decomposition) {
-        decomposition = ridgeDecomposition(src.train, { form: options.form, gram: gramOf(test, train) });
-        timings.gram += decomposition.seconds.gram;
-        timings.eigh += decomposition.seconds.eigh;
-        decompositions++;
-      }
-      const basis = ridgeProjection(decomposition, src.train, src.test, precision);
-      timings.basis += basis.seconds.basis;
-      bases.set(precision, basis);
-      // The float64 eigenvectors (n^2 x 8 B in the dual: 0.5 GB at NSD size) only serve the projections.
-      unprojected.delete(precision);
-      if (unprojected.size === 0) decomposition = null;
-      return basis;
-    };
-    const targetsOf = (st: GroupState, precision: Precision) => {
-      const t1 = now();
-      // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds
-      // (with many, groups are streamed and it is redone per fold to bound memory).
-      let gY: DenseMatrix | null = G === 1 ? oneGroupTargets : null;
-      if (!gY) {
-        gY = globalTargets(st.yCols.length === Y.cols ? Y : takeCols(Y, st.yCols), spec);
-        if (G === 1) oneGroupTargets = gY;
-      }
-      const tgt = foldTargets(gY, spec, train, test, precision);
-      st.timings.preprocess += now() - t1;
-      return tgt;
-    };
-    // Shared-alpha presets, several groups: the alpha-dependent work that depends only on X (Omega per alpha,
-    // loo-groups.ts) is done once for all groups of one precision when that costs less than group by group.
-    // Those groups' targets are then held together for the fold (the other groups stay streamed).
-    const searched = new Map<number, { test: DenseMatrix; loo: SharedAlphaResult }>();
-    if (engine === 'ts' && spec.alpha === 'shared' && G > 1 && options.groupSearch !== 'per-group') {
-      const byPrecision = new Map<Precision, number[]>();
-      precisionOf.forEach((pr, g) => byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]));
-      for (const [precision, members] of byPrecision) {
-        if (members.length < 2) continue;
-        const basis = basisFor(precision);
-        const cost = groupSearchCost(
-          train.length,
-          basis.s2.length,
-          alphas.length,
-          members.map((g) => states[g].yCols.length),
-        );
-        if (options.groupSearch !== 'together' && cost.together >= cost.perGroup) continue;
-        check();
-        progress({ stage: `fold ${f + 1}/${K}: alpha search (${members.length} groups)`, done: f * G, total: K * G });
-        // Each group's targets are built when the search reads them; only the test part is kept.
-        const tests: DenseMatrix[] = [];
-        let prep = 0;
-        const get = (i: number) => {
-          const t1 = now();
-          const tgt = targetsOf(states[members[i]], precision);
-          prep += now() - t1;
-          tests.push(tgt.test);
-          return tgt.train;
-        };
-        t = now();
-        const found = looSharedAlphaGroups(basis.U, basis.s2, { count: members.length, get }, alphas, {
-          intercept: spec.intercept,
-          precision,
-          check,
-          leverage: basis.leverage,
-        });
-        // One search served them all: each group is charged an equal share of its time.
-        const share = (now() - t - prep) / members.length;
-        members.forEach((g, i) => {
-          states[g].timings.alphaSearch += share;
-          searched.set(g, { test: tests[i], loo: found[i] });
-        });
-      }
-    }
-    for (let g = 0; g < G; g++) {
-      check();
-      const st = states[g];
-      if (G > 1) progress({ stage: `fold ${f + 1}/${K}: ${st.group.name}`, done: f * G + g, total: K * G });
-      const v = st.yCols.length;
-      const nAll = st.group.columns.length;
-      const precision = precisionOf[g];
-      st.precision = precision;
-      const pre = searched.get(g);
-      searched.delete(g); // release the group's test targets once it is done
-      // A group searched together has no training targets left; only the shared-alpha branch below runs for it.
-      const tgt = pre ? { train: null, test: pre.test } : targetsOf(st, precision);
-      const trainTargets = (): DenseMatrix => {
-        if (!tgt.train) throw new Error(`ridge: ${st.group.name} has no training targets here`);
-        return tgt.train;
-      };
+}
 
-      let alpha = NaN;
-      let alphaPerTarget: Float64Array | undefined;
-      let looErrors: Float64Array | undefined;
-      let Yhat: DenseMatrix<Float32Array>;
-      let rank: number;
-      let form: 'primal' | 'dual';
-      if (engine !== 'ts') {
-        // Gram -> eigh -> alpha search -> prediction in one device call per group: the device fuses the
-        // decomposition with the search, so groups do not share it there.
-        const src = designFor(precision);
-        const r = runDeviceFold(engine, src.train, src.test, trainTargets(), alphas, options.form);
-        timings.preprocess += r.seconds.upload;
-        timings.gram += r.seconds.gram;
-        timings.eigh += r.seconds.eigh;
-        timings.basis += r.seconds.basis;
-        st.timings.alphaSearch += r.seconds.alphaSearch;
-        st.timings.predict += r.seconds.predict;
-        decompositions++;
-        t = now();
-        alpha = alphas[r.best];
-        looErrors = r.errors;
-        rank = r.rank;
-        form = r.form;
-        Yhat = { rows: test.length, cols: v, data: r.yhat };
-      } else {
-        const basis = basisFor(precision);
-        check();
-        t = now();
-        let alphaIdx: Int32Array;
-        let B: DenseMatrix;
-        const looOpts = { intercept: spec.intercept, precision, check, leverage: basis.leverage };
-        if (spec.alpha === 'shared') {
-          const r = pre?.loo ?? looSharedAlpha(basis.U, basis.s2, trainTargets(), alphas, looOpts);
-          alphaIdx = new Int32Array(v).fill(r.best);
-          B = r.B;
-          looErrors = r.errors;
-          alpha = alphas[r.best];
-        } else {
-          const r = looPerTargetAlpha(basis.U, basis.s2, trainTargets(), alphas, {
-            ...looOpts,
-            criterion: options.criterion,
-          });
-          alphaIdx = r.best;
-          B = r.B;
-          looErrors = r.errors;
-          alphaPerTarget = new Float64Array(nAll).fill(NaN);
-          for (let c = 0; c < v; c++) alphaPerTarget[st.live.kept[c]] = alphas[alphaIdx[c]];
-        }
-        st.timings.alphaSearch += now() - t;
-        check();
-        t = now();
-        Yhat = predictFromBasis(basis.T, basis.s2, B, alphas, alphaIdx, precision) as DenseMatrix<Float32Array>;
-        if (options.unitWeights)
-          st.unitWeights.push(ridgeFoldUnitWeights(designFor(precision).train, basis.U, basis.s2, B, alphas, alphaIdx));
-        rank = basis.s2.length;
-        form = basis.mode;
-      }
-      const kScores = columnScores(Yhat, tgt.test, score);
-      const scores = new Float32Array(nAll).fill(NaN);
-      for (let c = 0; c < v; c++) scores[st.live.kept[c]] = kScores[c];
-      st.timings.predict += now() - t;
-      st.folds.push({
-        fold: f,
-        nTrain: train.length,
-        nTest: test.length,
-        form,
-        rank,
-        alpha,
-        looErrors,
-        alphaPerTarget,
-        scores,
-        meanScore: nanMean(kScores),
-        predictions: options.returnPredictions ? Yhat : undefined,
-      });
-    }
+/** One group's result over the folds: per-target means, the fold summary, the noise-ceiling normalisation. */
+function groupResult(
+  st: GroupState,
+  call: {
+    options: RidgeCvOptions;
+    score: RidgeScore;
+    alphas: number[];
+    K: number;
+    source: RidgeCvResult['source'];
+    info: Omit<RidgeCvResult['info'], 'precision'>;
+  },
+): RidgeCvResult {
+  const { options, score } = call;
+  const nAll = st.group.columns.length;
+  const targetScores = new Float32Array(nAll).fill(NaN);
+  for (const c of st.live.kept) {
+    // Mean over the folds where the score exists (a target constant on one test fold has no Pearson r there).
+    let s = 0;
+    let m = 0;
+    for (const fr of st.folds) if (Number.isFinite(fr.scores[c])) (s += fr.scores[c]), m++;
+    targetScores[c] = m ? s / m : NaN;
   }
-  progress({ stage: 'fold', done: K, total: K });
-
-  const info = { backend: backendName(), linalg: linalgInfo(), engine, engineReason };
-  const results = states.map((st): RidgeCvResult => {
-    const nAll = st.group.columns.length;
-    const targetScores = new Float32Array(nAll).fill(NaN);
-    for (const c of st.live.kept) {
-      // Mean over the folds where the score exists (a target constant on one test fold has no Pearson r there).
-      let s = 0;
-      let m = 0;
-      for (const fr of st.folds) if (Number.isFinite(fr.scores[c])) (s += fr.scores[c]), m++;
-      targetScores[c] = m ? s / m : NaN;
-    }
-    const foldMeans = st.folds.map((fr) => fr.meanScore);
-    const result: RidgeCvResult = {
-      preset: options.preset,
-      score,
-      alphas,
-      assignment,
-      nFolds: K,
-      source: { total: X.cols, kept: liveX.kept, dropped: liveX.dropped, sparse },
-      targets: { total: nAll, kept: st.live.kept, dropped: st.live.dropped },
-      folds: st.folds,
+  const foldMeans = st.folds.map((fr) => fr.meanScore);
+  st.timings.total = st.timings.preprocess + st.timings.alphaSearch + st.timings.predict;
+  const result: RidgeCvResult = {
+    preset: options.preset,
+    score,
+    alphas: call.alphas,
+    assignment: options.assignment,
+    nFolds: call.K,
+    source: call.source,
+    targets: { total: nAll, kept: st.live.kept, dropped: st.live.dropped },
+    folds: st.folds,
+    targetScores,
+    mean: nanMean(foldMeans),
+    sem: nanSem(foldMeans),
+    median: nanMedian(targetScores),
+    timings: st.timings,
+    info: { ...call.info, precision: st.precision },
+    ...(options.unitWeights
+      ? {
+          unitWeights: {
+            meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)),
+            l2: summariseFolds(st.unitWeights.map((w) => w.l2)),
+          },
+        }
+      : {}),
+  };
+  // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
+  if (options.noiseCeiling && score === 'pearson') {
+    const nc = options.noiseCeiling;
+    result.noiseCeiling = normaliseByNoiseCeiling(
       targetScores,
-      mean: nanMean(foldMeans),
-      sem: nanSem(foldMeans),
-      median: nanMedian(targetScores),
-      timings: st.timings,
-      info: { ...info, precision: st.precision },
-      ...(options.unitWeights
-        ? {
-            unitWeights: {
-              meanAbs: summariseFolds(st.unitWeights.map((w) => w.meanAbs)),
-              l2: summariseFolds(st.unitWeights.map((w) => w.l2)),
-            },
-          }
-        : {}),
-    };
-    // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
-    if (options.noiseCeiling && score === 'pearson') {
-      const nc = options.noiseCeiling;
-      result.noiseCeiling = normaliseByNoiseCeiling(
-        targetScores,
-        Float32Array.from(st.group.columns, (c) => nc[c]),
-        options.minNoiseCeiling,
-      );
-    }
-    for (const key of ['preprocess', 'alphaSearch', 'predict'] as const) timings[key] += st.timings[key];
-    st.timings.total = st.timings.preprocess + st.timings.alphaSearch + st.timings.predict;
-    return result;
-  });
-  timings.total = now() - t0;
-  return { groups: results, timings, decompositions };
+      Float32Array.from(st.group.columns, (c) => nc[c]),
+      options.minNoiseCeiling,
+    );
+  }
+  return result;
 }
 
 function backendName(): string | null {
-  try {
-    return activeBackend().name;
-  } catch {
-    return null;
-  }
+  return tensorBackend()?.name ?? null;
 }
 
 /**
