@@ -15,6 +15,7 @@
  */
 import { gram, matmul } from '../linalg/index';
 import { nativeLinalg } from '../backend';
+import type { NativeAddon } from '../linalg/native';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { looSharedAlphaGroups } from './loo-groups';
 import type { Precision } from './source';
@@ -63,6 +64,13 @@ export interface PerTargetAlphaResult {
   /** Chosen alpha index per target. */
   best: Int32Array;
   B: DenseMatrix;
+}
+
+function toF32(x: FloatArray): Float32Array {
+  return x instanceof Float32Array ? x : Float32Array.from(x);
+}
+function toF64(x: FloatArray): Float64Array {
+  return x instanceof Float64Array ? x : Float64Array.from(x);
 }
 
 function dtypeArray(precision: Precision, n: number): FloatArray {
@@ -248,12 +256,10 @@ export function looSharedAlpha(
   opts: LooOptions = {},
 ): SharedAlphaResult {
   const precision = opts.precision ?? 'f64';
-  const n = U.rows;
   const q = U.cols;
-  const v = Y.cols;
   const m = alphas.length;
   const path: 'weighted-gram' | 'direct' =
-    opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * v ? 'weighted-gram' : 'direct';
+    opts.path && opts.path !== 'auto' ? opts.path : q <= 2 * Y.cols ? 'weighted-gram' : 'direct';
   // The native loop rounds the scaled rows to U's own dtype: used when that is the requested precision.
   const sameType =
     U.data instanceof Float32Array === (precision === 'f32') &&
@@ -268,93 +274,118 @@ export function looSharedAlpha(
     })[0];
   }
   const B = matmul(U, Y, { transA: true, precision }); // q x v
-  const errors = new Float64Array(m);
+  const problem: SharedAlphaProblem = { U, s2, Y, B, alphas, precision, opts };
+  if (path === 'direct') return finishSharedAlpha(directErrors(problem), B, path);
   // The native alpha loop (native/src/loo.c) works per block of rows: den, W and the scaled copies of U never exist.
-  const den = nat ? new Float64Array(0) : looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
-  if (path === 'weighted-gram') {
-    const M = gram(B, { side: 'rows', precision }).data; // B B', q x q, float64
-    const fullRank = q === n;
-    // r0 (n) and C' (n x q); both vanish for a full-rank basis (Y lies in span U).
-    const { r0, ct } = fullRank ? { r0: new Float64Array(n), ct: null } : outsideSpanParts(U, Y, B, precision);
-    const u = U.data;
-    if (nat) {
-      const omega = new Float64Array(m * q * q);
-      const baseAll = new Float64Array(m);
-      const crossAll = ct ? new Float64Array(m * q) : null;
-      const ctTyped =
-        ct &&
-        (u instanceof Float32Array
-          ? ct instanceof Float32Array
-            ? ct
-            : Float32Array.from(ct)
-          : ct instanceof Float64Array
-            ? ct
-            : Float64Array.from(ct));
-      nat.looWeightedGram(
-        u as Float32Array | Float64Array,
-        n,
-        q,
-        opts.leverage ?? null,
-        s2,
-        Float64Array.from(alphas),
-        fullRank ? null : r0,
-        ctTyped,
-        !!opts.intercept,
-        LOO_DENOM_TOL,
-        omega,
-        baseAll,
-        crossAll,
-      );
-      for (let k = 0; k < m; k++) {
-        opts.check?.();
-        errors[k] =
-          weightedGramError(
-            shrinkFactors(s2, alphas[k]).d,
-            M,
-            omega.subarray(k * q * q, (k + 1) * q * q),
-            baseAll[k],
-            crossAll?.subarray(k * q, (k + 1) * q) ?? null,
-          ) /
-          (n * v);
-      }
-      return finishSharedAlpha(errors, B, path);
+  const errors = nat ? weightedGramErrorsNative(problem, nat) : weightedGramErrorsTs(problem);
+  return finishSharedAlpha(errors, B, path);
+}
+
+/** One shared-alpha LOO evaluation: the basis, the targets, B = U'Y and the options. */
+interface SharedAlphaProblem {
+  U: DenseMatrix;
+  s2: Float64Array;
+  Y: DenseMatrix;
+  B: DenseMatrix;
+  alphas: readonly number[];
+  precision: Precision;
+  opts: LooOptions;
+}
+
+/**
+ * The alpha-independent parts of the weighted-gram criterion: M = BB' (q x q, float64), and r0 (n), C' (n x q)
+ * outside the basis, which vanish for a full-rank basis (Y lies in span U).
+ */
+function weightedGramParts(pr: SharedAlphaProblem): { M: Float64Array; r0: Float64Array; ct: FloatArray | null } {
+  const { U, Y, B, precision } = pr;
+  const M = gram(B, { side: 'rows', precision }).data;
+  if (U.cols === U.rows) return { M, r0: new Float64Array(U.rows), ct: null };
+  return { M, ...outsideSpanParts(U, Y, B, precision) };
+}
+
+/** The weighted-gram criterion per alpha with the native alpha loop (every alpha's Omega at once). */
+function weightedGramErrorsNative(pr: SharedAlphaProblem, nat: NativeAddon): Float64Array {
+  const { U, s2, alphas, opts } = pr;
+  const n = U.rows;
+  const q = U.cols;
+  const m = alphas.length;
+  const { M, r0, ct } = weightedGramParts(pr);
+  const u = U.data as Float32Array | Float64Array;
+  const omega = new Float64Array(m * q * q);
+  const baseAll = new Float64Array(m);
+  const crossAll = ct ? new Float64Array(m * q) : null;
+  // C' in U's element type, as the native loop reads both with one type.
+  const ctTyped = ct && (u instanceof Float32Array ? toF32(ct) : toF64(ct));
+  const lev = opts.leverage ?? null;
+  const r0Arg = ct ? r0 : null;
+  const intercept = !!opts.intercept;
+  const alphaArr = Float64Array.from(alphas);
+  nat.looWeightedGram(u, n, q, lev, s2, alphaArr, r0Arg, ctTyped, intercept, LOO_DENOM_TOL, omega, baseAll, crossAll);
+  const errors = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    opts.check?.();
+    const Om = omega.subarray(k * q * q, (k + 1) * q * q);
+    const cross = crossAll?.subarray(k * q, (k + 1) * q) ?? null;
+    errors[k] = weightedGramError(shrinkFactors(s2, alphas[k]).d, M, Om, baseAll[k], cross) / (n * pr.Y.cols);
+  }
+  return errors;
+}
+
+/** The weighted-gram criterion per alpha in TypeScript: Omega = U' diag(w) U by one rank-n update per alpha. */
+function weightedGramErrorsTs(pr: SharedAlphaProblem): Float64Array {
+  const { U, s2, alphas, precision, opts } = pr;
+  const n = U.rows;
+  const q = U.cols;
+  const m = alphas.length;
+  const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
+  const { M, r0, ct } = weightedGramParts(pr);
+  const u = U.data;
+  // Alpha-independent parts of the weighted sums, for all alphas at once (weightedRemainder).
+  const W = new Float64Array(m * n);
+  for (let i = 0; i < W.length; i++) W[i] = 1 / (den[i] * den[i]);
+  const rem = ct ? weightedRemainder(U, W, m, r0, ct, precision) : null;
+  const baseAll = rem?.base ?? new Float64Array(m);
+  const crossAll = rem?.cross ?? null; // m x q
+  const errors = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    opts.check?.();
+    const { d } = shrinkFactors(s2, alphas[k]);
+    const dk = den.subarray(k * n, (k + 1) * n);
+    // Omega = (W^1/2 U)' (W^1/2 U): rows of U scaled by 1/den, then one symmetric rank-n update.
+    const Us = dtypeArray(precision, n * q);
+    for (let i = 0; i < n; i++) {
+      const sw = 1 / dk[i];
+      const o = i * q;
+      for (let j = 0; j < q; j++) Us[o + j] = u[o + j] * sw;
     }
-    // Alpha-independent parts of the weighted sums, for all alphas at once (weightedRemainder).
-    const W = new Float64Array(m * n);
-    for (let i = 0; i < W.length; i++) W[i] = 1 / (den[i] * den[i]);
-    const rem = ct ? weightedRemainder(U, W, m, r0, ct, precision) : null;
-    const baseAll = rem?.base ?? new Float64Array(m);
-    const crossAll = rem?.cross ?? null; // m x q
-    for (let k = 0; k < m; k++) {
-      opts.check?.();
-      const { d } = shrinkFactors(s2, alphas[k]);
-      const dk = den.subarray(k * n, (k + 1) * n);
-      // Omega = (W^1/2 U)' (W^1/2 U): rows of U scaled by 1/den, then one symmetric rank-n update.
-      const Us = dtypeArray(precision, n * q);
-      for (let i = 0; i < n; i++) {
-        const sw = 1 / dk[i];
-        const o = i * q;
-        for (let j = 0; j < q; j++) Us[o + j] = u[o + j] * sw;
-      }
-      const Om = gram({ rows: n, cols: q, data: Us }, { side: 'cols', precision }).data;
-      errors[k] = weightedGramError(d, M, Om, baseAll[k], crossAll?.subarray(k * q, (k + 1) * q) ?? null) / (n * v);
-    }
-  } else {
-    const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
-    for (const { k, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
-      for (let i = 0; i < n; i++) {
-        let t = 0;
-        for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
-        rr[k * n + i] += t;
-      }
-    }
-    for (let k = 0; k < m; k++) {
-      let e = 0;
-      for (let i = 0; i < n; i++) e += rr[k * n + i] / (den[k * n + i] * den[k * n + i]);
-      errors[k] = e / (n * v);
+    const Om = gram({ rows: n, cols: q, data: Us }, { side: 'cols', precision }).data;
+    const cross = crossAll?.subarray(k * q, (k + 1) * q) ?? null;
+    errors[k] = weightedGramError(d, M, Om, baseAll[k], cross) / (n * pr.Y.cols);
+  }
+  return errors;
+}
+
+/** The criterion per alpha from the residuals themselves, formed block by block (n q v per alpha). */
+function directErrors(pr: SharedAlphaProblem): Float64Array {
+  const { U, s2, Y, B, alphas, precision, opts } = pr;
+  const n = U.rows;
+  const m = alphas.length;
+  const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
+  const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
+  for (const { k, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
+      rr[k * n + i] += t;
     }
   }
-  return finishSharedAlpha(errors, B, path);
+  const errors = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    let e = 0;
+    for (let i = 0; i < n; i++) e += rr[k * n + i] / (den[k * n + i] * den[k * n + i]);
+    errors[k] = e / (n * Y.cols);
+  }
+  return errors;
 }
 
 /** n v L(a) = base + 2 d . cross + sum_jl d_j d_l M_jl Omega_jl (clamped at 0), as looSharedAlpha documents. */
