@@ -57,28 +57,7 @@ export function networkSimplex(
 ): TransportPlan {
   const n = supply.length;
   const m = demand.length;
-  if (n === 0 || m === 0) throw new RangeError('transport problem needs at least one source and one sink');
-  if (cost.length !== n * m)
-    throw new RangeError(`cost matrix must have ${n}x${m} = ${n * m} entries, got ${cost.length}`);
-  let totalS = 0;
-  let totalD = 0;
-  for (let i = 0; i < n; i++) {
-    if (!(supply[i] >= 0)) throw new RangeError(`supply[${i}] = ${supply[i]} must be >= 0`);
-    totalS += supply[i];
-  }
-  for (let j = 0; j < m; j++) {
-    if (!(demand[j] >= 0)) throw new RangeError(`demand[${j}] = ${demand[j]} must be >= 0`);
-    totalD += demand[j];
-  }
-  if (Math.abs(totalS - totalD) > 1e-9 * Math.max(totalS, totalD)) {
-    throw new RangeError(`unbalanced transport problem: supply sums to ${totalS}, demand to ${totalD}`);
-  }
-  let maxCost = 0;
-  for (let e = 0; e < n * m; e++) {
-    const c = cost[e];
-    if (!Number.isFinite(c)) throw new RangeError(`cost[${Math.floor(e / m)}, ${e % m}] = ${c} is not finite`);
-    if (Math.abs(c) > maxCost) maxCost = Math.abs(c);
-  }
+  const { totalS, maxCost } = checkTransportProblem(supply, demand, cost);
   const costs = cost instanceof Float64Array ? cost : Float64Array.from(cost as ArrayLike<number>);
 
   const nodeNum = n + m;
@@ -357,7 +336,55 @@ export function networkSimplex(
     if (!findEnteringArc()) break;
   }
 
-  // Feasibility: artificial arcs must carry no flow (the problem is balanced, so this holds at the optimum).
+  return { ...planFromTree({ pred, flow, costs, nodeNum, arcNum, m, totalS }), iterations };
+}
+/** Checks the problem's shape, signs, balance and finiteness; returns the total supply and the largest |cost|. */
+function checkTransportProblem(
+  supply: ArrayLike<number>,
+  demand: ArrayLike<number>,
+  cost: ArrayLike<number>,
+): { totalS: number; maxCost: number } {
+  const n = supply.length;
+  const m = demand.length;
+  if (n === 0 || m === 0) throw new RangeError('transport problem needs at least one source and one sink');
+  if (cost.length !== n * m)
+    throw new RangeError(`cost matrix must have ${n}x${m} = ${n * m} entries, got ${cost.length}`);
+  let totalS = 0;
+  let totalD = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(supply[i] >= 0)) throw new RangeError(`supply[${i}] = ${supply[i]} must be >= 0`);
+    totalS += supply[i];
+  }
+  for (let j = 0; j < m; j++) {
+    if (!(demand[j] >= 0)) throw new RangeError(`demand[${j}] = ${demand[j]} must be >= 0`);
+    totalD += demand[j];
+  }
+  if (Math.abs(totalS - totalD) > 1e-9 * Math.max(totalS, totalD)) {
+    throw new RangeError(`unbalanced transport problem: supply sums to ${totalS}, demand to ${totalD}`);
+  }
+  let maxCost = 0;
+  for (let e = 0; e < n * m; e++) {
+    const c = cost[e];
+    if (!Number.isFinite(c)) throw new RangeError(`cost[${Math.floor(e / m)}, ${e % m}] = ${c} is not finite`);
+    if (Math.abs(c) > maxCost) maxCost = Math.abs(c);
+  }
+  return { totalS, maxCost };
+}
+
+/**
+ * The transport plan on the optimal spanning tree: the flow on each node's tree arc that is a real arc (i, j).
+ * Feasibility: artificial arcs must carry no flow (the problem is balanced, so this holds at the optimum).
+ */
+function planFromTree(t: {
+  pred: Float64Array;
+  flow: Float64Array;
+  costs: Float64Array;
+  nodeNum: number;
+  arcNum: number;
+  m: number;
+  totalS: number;
+}): Omit<TransportPlan, 'iterations'> {
+  const { pred, flow, costs, nodeNum, arcNum, m, totalS } = t;
   const rows: number[] = [];
   const cols: number[] = [];
   const mass: number[] = [];
@@ -383,7 +410,6 @@ export function networkSimplex(
     cols: Int32Array.from(cols),
     mass: Float64Array.from(mass),
     cost: total,
-    iterations,
   };
 }
 
