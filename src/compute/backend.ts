@@ -11,12 +11,12 @@
  *
  * The resolution is made once and kept until something it depends on changes: the settings
  * (configureCompute), the tensor backend (initBackend) or the run-time switches that tests and benchmarks use
- * to compare implementations (setNativeEnabled, setCudaEnabled).
+ * to compare implementations (setNativeEnabled, setCudaEnabled, setTfjsEnabled).
  */
 import type { ComputeSettings } from '../config';
 import { type CudaAddon, cudaAddon } from './linalg/cuda';
 import { type NativeAddon, nativeAddon } from './linalg/native';
-import { backendGeneration, computeSettings, configureCompute } from './settings';
+import { backendChanged, backendGeneration, computeSettings, configureCompute } from './settings';
 import { type BackendInfo, type BackendName, initBackend, tensorBackend, tf } from './tensor-backend';
 
 export { activeBackend, BACKEND_LADDER, initBackend, tensorBackend, tf } from './tensor-backend';
@@ -62,6 +62,18 @@ interface Resolution {
 }
 
 let resolved: Resolution | null = null;
+let tfjsEnabled = true;
+
+/**
+ * Let the linear algebra use the active tensor backend (default) or not (then the TypeScript loops run where
+ * the tfjs path would: tests compare every implementation in one process). Returns the previous setting.
+ */
+export function setTfjsEnabled(on: boolean): boolean {
+  const prev = tfjsEnabled;
+  tfjsEnabled = on;
+  if (prev !== on) backendChanged();
+  return prev;
+}
 
 /** The TensorFlow kernels run by name (SelfAdjointEigV2) exist on the tensorflow rungs only. */
 export function tensorflowKernels(tensor: BackendName | null): boolean {
@@ -74,8 +86,9 @@ function resolve(): Resolution {
   const native = nativeAddon();
   const cuda = cudaAddon();
   const tensor = tensorBackend()?.name ?? null;
-  const cpuGemm: CpuGemm = native ? 'native' : tensor ? 'tfjs' : 'ts';
-  const eigOnTf = computeSettings().eig !== 'ts' && tensorflowKernels(tensor);
+  const tfjs = tfjsEnabled && tensor !== null;
+  const cpuGemm: CpuGemm = native ? 'native' : tfjs ? 'tfjs' : 'ts';
+  const eigOnTf = tfjs && computeSettings().eig !== 'ts' && tensorflowKernels(tensor);
   const cpuEigh: CpuEigh = native ? 'native' : eigOnTf ? 'tensorflow' : 'ts';
   const ops: ResolvedBackend = {
     tensor,

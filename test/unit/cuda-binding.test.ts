@@ -5,57 +5,29 @@
  * It checks the row-major/column-major swaps of gemm and dsyevd, the device-side dot, the CSR descriptors and the
  * whole device fold through the addon's real code path. It does not verify the real libraries (a GPU run does).
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { computeSettings, configureCompute, eighImpl, gemmImpl } from '../../src/compute/backend';
-import { cudaInfo, matmul, nativeAvailable, setCudaEnabled, symEig } from '../../src/compute/linalg/index';
+import { eighImpl, gemmImpl } from '../../src/compute/backend';
+import { cudaInfo, matmul, setCudaEnabled, symEig } from '../../src/compute/linalg/index';
 import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
+import { fakeCudaUnavailable, installFakeCuda, removeFakeCuda } from '../helpers/fake-cuda';
 import { randomCsr } from '../helpers/random';
 import { fitRidgeCv } from '../../src/compute/ridge/index';
 import { DEFAULT_PREPROCESSING, encodeSparse, type TopKSae } from '../../src/sae/index';
 import { initTopKSaeWeights } from '../../src/sae/model';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fake-cuda-'));
-const canBuild =
-  nativeAvailable() &&
-  existsSync(path.resolve('native/cuda/build/Release/align_cuda.node')) &&
-  !existsSync('/dev/nvidiactl') &&
-  (() => {
-    try {
-      execFileSync('cc', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+const canBuild = fakeCudaUnavailable() === null;
 
 beforeAll(() => {
-  if (!canBuild) return;
-  const so = path.join(dir, 'libfake.so');
-  execFileSync('cc', [
-    '-O2',
-    '-shared',
-    '-fPIC',
-    '-o',
-    so,
-    'test/fixtures/fake-cuda/fake_cuda.c',
-    '-I/usr/include/x86_64-linux-gnu',
-    '-lopenblas',
-    '-llapacke',
-  ]);
-  for (const n of ['libcudart.so.13', 'libcublas.so.13', 'libcusolver.so.12', 'libcusparse.so.12'])
-    copyFileSync(so, path.join(dir, n));
-  // The compute settings name the stand-in's folder (as ALIGN_CUDA_LIB_DIRS would); the GPU path opens it on
-  // first use in this process (this file runs in its own process).
-  const settings = computeSettings();
-  configureCompute({ ...settings, cuda: { ...settings.cuda, libDirs: [dir] } });
+  // The GPU path opens the stand-in on first use in this process (this file runs in its own process).
+  if (canBuild) installFakeCuda(dir);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeFakeCuda(dir));
 
 const rng = new Rng(11);
 function rand(rows: number, cols: number, f64 = false): DenseMatrix {

@@ -105,7 +105,7 @@ export interface CudaAddon {
 
 const ADDON_PATH = fileURLToPath(new URL('../../../native/cuda/build/Release/align_cuda.node', import.meta.url));
 
-let state: { addon: CudaAddon | null; info: CudaInfo; settings: CudaSettings } | null = null;
+let state: { addon: CudaAddon | null; info: CudaInfo } | null = null;
 let enabled = true;
 
 /** Sub-folders of `dir` (sorted, newest version names first), or [] when unreadable. */
@@ -148,14 +148,14 @@ export function cudaLibraryDirs(settings: CudaSettings = computeSettings().cuda)
 }
 
 /**
- * Open the addon and the libraries once. While they are not open, a change of the settings (configureCompute)
- * tries again: a compute thread or a test may name the library folders after the first look.
+ * Open the addon and the libraries once, with the settings in force at the first use (the addon itself keeps its
+ * first outcome: configure the compute settings before anything asks for the GPU path). ALIGN_CUDA=0 configured
+ * later still switches the path off.
  */
 function load(): { addon: CudaAddon | null; info: CudaInfo } {
   const settings = computeSettings().cuda;
   if (settings.mode === 'off') return open(settings);
-  if (state && (state.addon || state.settings === settings)) return state;
-  state = { ...open(settings), settings };
+  state ??= open(settings);
   return state;
 }
 

@@ -14,3 +14,5 @@ export { linalgInfo, nativeNotice, setNativeEnabled, nativeAvailable } from './n
 export type { LinalgInfo } from './native';
 export { cudaInfo, cudaLibraryDirs, setCudaEnabled } from './cuda';
 export type { CudaInfo } from './cuda';
+export { computeBackend, setTfjsEnabled } from '../backend';
+export type { ResolvedBackend } from '../backend';
