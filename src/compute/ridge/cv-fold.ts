@@ -174,7 +174,9 @@ export function searchGroupsTogether(ctx: CvContext, work: FoldWork, K: number):
     return searched;
   }
   const byPrecision = new Map<Precision, number[]>();
-  work.precisionOf.forEach((pr, g) => byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]));
+  work.precisionOf.forEach((pr, g) => {
+    byPrecision.set(pr, [...(byPrecision.get(pr) ?? []), g]);
+  });
   for (const [precision, members] of byPrecision) {
     if (members.length < 2) continue;
     const basis = work.basis(precision);
