@@ -27,7 +27,7 @@ import {
   outsideSpanParts,
   shrinkFactors,
   weightedRemainder,
-} from './loo';
+} from './loo-parts';
 
 /** Bytes of the per-block stacks (Omega blocks of every alpha + M blocks of every group, float64). */
 const BLOCK_BYTES = 256 * 2 ** 20;
