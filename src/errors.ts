@@ -41,14 +41,21 @@ export class DataValidationError extends Error {
 /** A resource named by the request does not exist (HTTP: 404). */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
-  constructor(what: string, id: string) {
-    super(`${what} ${id} does not exist`);
+  /** With an id: "<what> <id> does not exist"; without: `what` is the whole message (a file, not a row). */
+  constructor(what: string, id?: string) {
+    super(id === undefined ? what : `${what} ${id} does not exist`);
   }
 }
 
-/** The request conflicts with the resource's current state (HTTP: 409). */
+/** The request conflicts with the resource's current state (HTTP: 409); `errors` name the fields at fault. */
 export class ConflictError extends Error {
   override name = 'ConflictError';
+  constructor(
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+  }
 }
 
 /** A long operation was cancelled through its AbortSignal. Named "AbortError" like the DOM's. */

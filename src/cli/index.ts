@@ -10,7 +10,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { openApiYaml } from '../http/openapi';
-import { createKey, listKeys, revokeKey } from './keys';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 
 const USAGE = `usage: npm run cli -- <command>
   keys create <name>        create an API key (shown once, stored hashed)
@@ -36,17 +36,17 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'keys':
       if (sub === 'create' && arg) {
-        const k = await withDatabase((db) => createKey(db.prisma, arg));
+        const k = await withDatabase((db) => createApiKey(db.prisma, arg));
         console.log(`created key ${k.id} (${k.prefix}...). Store it now; it is not shown again:\n${k.key}`);
         return 0;
       }
       if (sub === 'list') {
-        const rows = await withDatabase((db) => listKeys(db.prisma));
+        const rows = await withDatabase((db) => listApiKeys(db.prisma));
         for (const r of rows) console.log(`${r.id}  ${r.prefix}...  ${r.name}  ${r.revokedAt ? 'revoked' : 'active'}`);
         return 0;
       }
       if (sub === 'revoke' && arg) {
-        const n = await withDatabase((db) => revokeKey(db.prisma, arg));
+        const n = await withDatabase((db) => revokeApiKey(db.prisma, arg));
         console.log(n > 0 ? `revoked ${n} key(s)` : 'no active key matches');
         return n > 0 ? 0 : 1;
       }

@@ -1,21 +1,13 @@
 /**
- * API keys: `ak_` + 32 random bytes (base64url). Only the sha256 is stored; the key is shown once.
- * Writes always need `Authorization: Bearer <key>`; reads only when ALIGN_READS_REQUIRE_KEY is set.
+ * Writes always need `Authorization: Bearer <key>`; reads only when ALIGN_READS_REQUIRE_KEY is set. The keys
+ * themselves (stored hashed) are services/api-keys.ts's.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/client';
+import { isActiveApiKey } from '../services/api-keys';
 import { HttpProblem } from './problem';
 import type { Access } from './route';
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-export function generateApiKey(): { key: string; prefix: string; hash: string } {
-  const key = `ak_${randomBytes(32).toString('base64url')}`;
-  return { key, prefix: key.slice(0, 10), hash: hashApiKey(key) };
-}
 
 function sameSecret(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -44,12 +36,7 @@ export function makeAuthorizer(opts: AuthOptions): (access: Access) => RequestHa
       const token = bearerToken(req.headers.authorization);
       if (!token) throw unauthorized('this endpoint needs Authorization: Bearer <api key>');
       if (opts.adminKey && sameSecret(token, opts.adminKey)) return next();
-      const row = await opts.prisma.apiKey.findUnique({ where: { hash: hashApiKey(token) } });
-      if (!row || row.revokedAt) throw unauthorized('the API key is unknown or revoked');
-      // Best effort bookkeeping; never blocks the request.
-      void opts.prisma.apiKey
-        .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
-        .catch(() => undefined);
+      if (!(await isActiveApiKey(opts.prisma, token))) throw unauthorized('the API key is unknown or revoked');
       next();
     } catch (err) {
       next(err);

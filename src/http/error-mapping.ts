@@ -25,7 +25,7 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof ValidationError) return HttpProblem.fields(err.errors);
   if (err instanceof NotFoundError) return new HttpProblem('not-found', err.message);
-  if (err instanceof ConflictError) return new HttpProblem('conflict', err.message);
+  if (err instanceof ConflictError) return new HttpProblem('conflict', err.message, { errors: err.errors });
   const e = err as {
     type?: string;
     status?: number;

@@ -1,6 +1,6 @@
 /** HTTP conventions against the running app on a real database: health, problem+json, auth, docs. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, revokeKey } from '../../src/cli/keys';
+import { createApiKey, revokeApiKey } from '../../src/services/api-keys';
 import { startTestApp, type TestApp } from '../helpers/app';
 
 let app: TestApp;
@@ -120,7 +120,7 @@ describe('API keys', () => {
       '/problems/unauthorized',
     );
 
-    const k = await createKey(app.db.prisma, 'ci');
+    const k = await createApiKey(app.db.prisma, 'ci');
     const stored = await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id: k.id } });
     expect(stored.hash).not.toContain(k.key);
     expect(JSON.stringify(stored)).not.toContain(k.key);
@@ -132,7 +132,7 @@ describe('API keys', () => {
     expect(ok.status).toBe(201);
     expect(ok.headers.get('location')).toMatch(/^\/v1\/models\/[0-9a-f-]{36}$/);
 
-    expect(await revokeKey(app.db.prisma, k.prefix)).toBe(1);
+    expect(await revokeApiKey(app.db.prisma, k.prefix)).toBe(1);
     await expectProblem(
       await app.request('/v1/models', {
         method: 'POST',

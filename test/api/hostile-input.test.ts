@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/io/npy';
-import { createKey, revokeKey } from '../../src/cli/keys';
+import { createApiKey, revokeApiKey } from '../../src/services/api-keys';
 import { generateHostileRequests, loadOperations, type HostileRequest } from '../fuzz/hostile-requests';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { freePort } from '../helpers/ports';
@@ -135,9 +135,9 @@ beforeAll(async () => {
     ALIGN_WORKERS: '0',
     LOG_LEVEL: 'debug',
   });
-  const key = await createKey(db.prisma, 'hostile');
-  const revoked = await createKey(db.prisma, 'revoked');
-  await revokeKey(db.prisma, revoked.id);
+  const key = await createApiKey(db.prisma, 'hostile');
+  const revoked = await createApiKey(db.prisma, 'revoked');
+  await revokeApiKey(db.prisma, revoked.id);
   ctxKeys = [ADMIN_KEY, key.key];
   badKeys = [revoked.key, 'ak_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'hostile-admin-key-0123456789abcdeX'];
   secrets.push(key.key, ...badKeys);

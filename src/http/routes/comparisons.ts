@@ -39,13 +39,10 @@ export const CreateComparisonSchema = z
     preset: RidgePresetSchema.default('paper').openapi({ description: 'Ridge only' }),
     alphas: z.array(z.number().positive()).min(1).max(100).optional(),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
-    cv: z
-      .boolean()
-      .default(true)
-      .openapi({
-        description:
-          'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)',
-      }),
+    cv: z.boolean().default(true).openapi({
+      description:
+        'rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem)',
+    }),
   })
   .strict()
   .openapi('CreateComparison');

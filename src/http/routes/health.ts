@@ -32,12 +32,9 @@ export const HealthSchema = z
           threads: z.number().optional(),
           reason: z.string().optional(),
           cause: z.enum(['not-built', 'load-failed', 'env', 'runtime']).optional(),
-          notice: z
-            .string()
-            .optional()
-            .openapi({
-              description: 'When the native path is off: the expected slowdown and what to do, in one sentence',
-            }),
+          notice: z.string().optional().openapi({
+            description: 'When the native path is off: the expected slowdown and what to do, in one sentence',
+          }),
         })
         .openapi({
           description:

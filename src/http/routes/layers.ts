@@ -3,19 +3,19 @@
  * multipart upload (stored under ALIGN_DATA_DIR/uploads). Files are read and checked before any row
  * is written: a float matrix (stimuli x units), one unique nsdId per row.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import multer from 'multer';
-import { readActivations } from '../../activations/load';
-import { layerPreprocessingOf, type LayerPreprocessing } from '../../activations/preprocessing';
-import { readStimulusIds } from '../../activations/stimulus-ids';
-import { DataValidationError } from '../../nsd/errors';
-import { resolveDataPath } from '../../nsd/paths';
 import { coercedIntColumn, intColumn } from '../../db/columns';
-import { notifyResultsChanged } from '../../db/notify';
+import {
+  getLayer,
+  type Layer,
+  type LayerPreprocessing,
+  registerLayer,
+  registerLayerFromPaths,
+} from '../../services/layers';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, zodFieldErrors } from '../problem';
@@ -23,8 +23,6 @@ import { assertSafeInput } from '../input-safety';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-/** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
-export const NSD_IMAGE_COUNT = 73_000;
 const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 const FileRef = z.object({
@@ -90,24 +88,7 @@ export const LayerSchema = z
   })
   .openapi('Layer');
 
-type LayerRow = {
-  id: string;
-  modelId: string;
-  name: string;
-  position: number;
-  width: number;
-  count: number;
-  dtype: string;
-  checksum: string;
-  activationsPath: string;
-  activationsDataset: string | null;
-  stimulusIdsPath: string;
-  stimulusIdsDataset: string | null;
-  preprocessing: unknown;
-  createdAt: Date;
-};
-
-export function layerJson(l: LayerRow): z.infer<typeof LayerSchema> {
+export function layerJson(l: Layer): z.infer<typeof LayerSchema> {
   return {
     id: l.id,
     modelId: l.modelId,
@@ -119,64 +100,9 @@ export function layerJson(l: LayerRow): z.infer<typeof LayerSchema> {
     checksum: l.checksum,
     activations: { path: l.activationsPath, dataset: l.activationsDataset },
     stimulusIds: { path: l.stimulusIdsPath, dataset: l.stimulusIdsDataset },
-    preprocessing: layerPreprocessingOf(l.preprocessing),
+    preprocessing: l.preprocessing,
     createdAt: l.createdAt.toISOString(),
   };
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Read and check a layer's files; returns what the Layer row needs. */
-export async function inspectLayerFiles(
-  activationsPath: string,
-  activationsDataset: string | undefined,
-  idsPath: string,
-  idsDataset: string | undefined,
-  fieldPrefix: string,
-) {
-  const acts = await readActivations(activationsPath, {
-    dataset: activationsDataset,
-    field: `${fieldPrefix}activations`,
-  });
-  // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
-  if (acts.rows === 0)
-    throw new DataValidationError(
-      `${fieldPrefix}activations`,
-      `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`,
-    );
-  if (acts.cols === 0)
-    throw new DataValidationError(`${fieldPrefix}activations`, `has no units (shape ${acts.rows} x 0 columns)`);
-  const ids = await readStimulusIds(idsPath, { dataset: idsDataset, field: `${fieldPrefix}stimulusIds` });
-  if (ids.length !== acts.rows) {
-    throw new DataValidationError(
-      `${fieldPrefix}stimulusIds`,
-      `${ids.length} stimulus ids for ${acts.rows} activation rows`,
-    );
-  }
-  const seen = new Set<number>();
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] >= NSD_IMAGE_COUNT)
-      throw new DataValidationError(
-        `${fieldPrefix}stimulusIds[${i}]`,
-        `nsdId ${ids[i]} is not an NSD image (0..${NSD_IMAGE_COUNT - 1})`,
-      );
-    if (seen.has(ids[i]))
-      throw new DataValidationError(`${fieldPrefix}stimulusIds[${i}]`, `nsdId ${ids[i]} appears twice`);
-    seen.add(ids[i]);
-  }
-  for (let i = 0; i < acts.data.length; i++) {
-    if (!Number.isFinite(acts.data[i])) {
-      throw new DataValidationError(
-        `${fieldPrefix}activations`,
-        `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`,
-      );
-    }
-  }
-  return { width: acts.cols, count: acts.rows, checksum: await sha256File(activationsPath) };
 }
 
 /** The client's file name only picks the reader (.npy, .json, .csv, .h5); anything else is read as .npy. */
@@ -214,125 +140,73 @@ function runMulter(req: Request, res: Response, dir: string): Promise<void> {
   );
 }
 
-export function layerRoutes(ctx: AppContext): RouteSpec[] {
-  const uploadsDir = () => ctx.config.privateDirs.uploads;
+/** The multipart form's fields, checked as the JSON body's are. */
+function uploadFields(fields: Record<string, string>) {
+  assertSafeInput(fields, 'body');
+  const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
+  if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
+  const position = fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
+  if (position && !position.success) throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
+  const preprocessing = fields.preprocessing === undefined ? undefined : parsePreprocessingField(fields.preprocessing);
+  return { name: name.data, position: position?.data, preprocessing };
+}
 
-  async function createLayer(
-    modelId: string,
-    input: {
-      name: string;
-      position?: number;
-      act: string;
-      actDs?: string;
-      ids: string;
-      idsDs?: string;
-      preprocessing?: LayerPreprocessing;
-    },
-    fieldPrefix: string,
-  ) {
-    const model = await ctx.prisma.model.findUnique({
-      where: { id: modelId },
-      select: { id: true, layers: { select: { name: true, position: true } } },
-    });
-    if (!model) throw HttpProblem.notFound('model', modelId);
-    if (model.layers.some((l) => l.name === input.name)) {
-      throw new HttpProblem('conflict', `model already has a layer named "${input.name}"`, {
-        errors: [{ field: 'body.name', reason: 'already taken' }],
-      });
-    }
-    const info = await inspectLayerFiles(input.act, input.actDs, input.ids, input.idsDs, fieldPrefix);
-    const position = input.position ?? (model.layers.length ? Math.max(...model.layers.map((l) => l.position)) + 1 : 0);
-    const row = await ctx.prisma.layer.create({
-      data: {
-        modelId,
-        name: input.name,
-        position,
-        activationsPath: input.act,
-        activationsDataset: input.actDs ?? null,
-        stimulusIdsPath: input.ids,
-        stimulusIdsDataset: input.idsDs ?? null,
-        ...(layerPreprocessingOf(input.preprocessing) ? { preprocessing: { ...input.preprocessing } } : {}),
-        dtype: 'float32',
-        ...info,
-      },
-    });
-    await notifyResultsChanged(ctx.prisma);
-    return { status: 201, body: layerJson(row), headers: { Location: `/v1/layers/${row.id}` } };
+/** A multipart upload: the two files are stored under a fresh folder of the uploads directory (removed on failure). */
+async function createUploadedLayer(ctx: AppContext, modelId: string, req: Request, res: Response) {
+  const dir = path.join(ctx.config.privateDirs.uploads, randomUUID());
+  await mkdir(dir, { recursive: true });
+  try {
+    await runMulter(req, res, dir);
+    const files = req.files as Record<string, Express.Multer.File[]> | undefined;
+    const layer = uploadFields(req.body as Record<string, string>);
+    const act = files?.activations?.[0];
+    const ids = files?.stimulusIds?.[0];
+    if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
+    if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
+    // Keep the uploaded names' extensions: the readers pick the format from them.
+    const activations = path.join(dir, `activations${uploadExtension(act.originalname)}`);
+    const stimulusIds = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
+    await rename(act.path, activations);
+    await rename(ids.path, stimulusIds);
+    return await registerLayer(ctx.prisma, modelId, layer, { activations, stimulusIds }, 'body.');
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
+}
 
-  return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/models/{id}/layers',
-      operationId: 'createLayer',
-      summary: "Register a layer's activations and their NSD stimulus ids (by path, or multipart upload)",
-      description:
-        'JSON body: files by path inside ALIGN_DATA_ROOTS. multipart/form-data: fields name (and position), files activations and stimulusIds. The files are read and checked (shape, finite values, one unique nsdId per row) before the layer is stored.',
-      tags: ['models'],
-      access: 'write',
-      params: IdParams,
-      bodyContentTypes: { 'application/json': CreateLayerSchema, 'multipart/form-data': UploadLayerSchema },
-      // Two files of at most MAX_UPLOAD_BYTES each, plus the form fields and boundaries.
-      bodyLimits: { 'multipart/form-data': 2 * MAX_UPLOAD_BYTES + 1024 * 1024 },
-      responses: { 201: { description: 'Registered', schema: LayerSchema } },
-      problems: [409, 413],
-      handler: async ({ params, req, res }) => {
-        if (req.is('multipart/form-data')) {
-          const dir = path.join(uploadsDir(), randomUUID());
-          await mkdir(dir, { recursive: true });
-          try {
-            await runMulter(req, res, dir);
-            const files = req.files as Record<string, Express.Multer.File[]> | undefined;
-            const fields = req.body as Record<string, string>;
-            assertSafeInput(fields, 'body');
-            const name = z.string().trim().min(1).max(200).safeParse(fields?.name);
-            if (!name.success) throw HttpProblem.invalid('body.name', 'required text field');
-            const position =
-              fields.position === undefined ? undefined : coercedIntColumn({ min: 0 }).safeParse(fields.position);
-            if (position && !position.success)
-              throw HttpProblem.fields(zodFieldErrors(position.error, 'body.position'));
-            const preprocessing =
-              fields.preprocessing === undefined ? undefined : parsePreprocessingField(fields.preprocessing);
-            const act = files?.activations?.[0];
-            const ids = files?.stimulusIds?.[0];
-            if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
-            if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
-            // Keep the uploaded names' extensions: the readers pick the format from them.
-            const actPath = path.join(dir, `activations${uploadExtension(act.originalname)}`);
-            const idsPath = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
-            await rename(act.path, actPath);
-            await rename(ids.path, idsPath);
-            return await createLayer(
-              params.id,
-              { name: name.data, position: position?.data, act: actPath, ids: idsPath, preprocessing },
-              'body.',
-            );
-          } catch (err) {
-            await rm(dir, { recursive: true, force: true });
-            throw err;
-          }
-        }
+function createLayerRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/models/{id}/layers',
+    operationId: 'createLayer',
+    summary: "Register a layer's activations and their NSD stimulus ids (by path, or multipart upload)",
+    description:
+      'JSON body: files by path inside ALIGN_DATA_ROOTS. multipart/form-data: fields name (and position), files activations and stimulusIds. The files are read and checked (shape, finite values, one unique nsdId per row) before the layer is stored.',
+    tags: ['models'],
+    access: 'write',
+    params: IdParams,
+    bodyContentTypes: { 'application/json': CreateLayerSchema, 'multipart/form-data': UploadLayerSchema },
+    // Two files of at most MAX_UPLOAD_BYTES each, plus the form fields and boundaries.
+    bodyLimits: { 'multipart/form-data': 2 * MAX_UPLOAD_BYTES + 1024 * 1024 },
+    responses: { 201: { description: 'Registered', schema: LayerSchema } },
+    problems: [409, 413],
+    handler: async ({ params, req, res }) => {
+      let layer: Layer;
+      if (req.is('multipart/form-data')) layer = await createUploadedLayer(ctx, params.id, req, res);
+      else {
         const parsed = CreateLayerSchema.safeParse(req.body ?? {});
         if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body'));
-        const b = parsed.data;
-        const base = ctx.config.dataRoots[0];
-        const act = resolveDataPath(base, b.activations.path, ctx.config.dataRoots, 'body.activations.path');
-        const ids = resolveDataPath(base, b.stimulusIds.path, ctx.config.dataRoots, 'body.stimulusIds.path');
-        return createLayer(
-          params.id,
-          {
-            name: b.name,
-            position: b.position,
-            act,
-            actDs: b.activations.dataset,
-            ids,
-            idsDs: b.stimulusIds.dataset,
-            preprocessing: b.preprocessing,
-          },
-          'body.',
-        );
-      },
-    }),
+        layer = await registerLayerFromPaths(ctx.prisma, ctx.config, params.id, parsed.data);
+      }
+      return { status: 201, body: layerJson(layer), headers: { Location: `/v1/layers/${layer.id}` } };
+    },
+  });
+}
+
+export function layerRoutes(ctx: AppContext): RouteSpec[] {
+  return [
+    createLayerRoute(ctx),
     defineRoute({
       method: 'get',
       path: '/v1/layers/{id}',
@@ -342,11 +216,7 @@ export function layerRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'The layer', schema: LayerSchema } },
-      handler: async ({ params }) => {
-        const l = await ctx.prisma.layer.findUnique({ where: { id: params.id } });
-        if (!l) throw HttpProblem.notFound('layer', params.id);
-        return { body: layerJson(l) };
-      },
+      handler: async ({ params }) => ({ body: layerJson(await getLayer(ctx.prisma, params.id)) }),
     }),
   ];
 }

@@ -1,7 +1,6 @@
-import { notifyResultsChanged } from '../../db/notify';
+import { createModel, getModel, listModels } from '../../services/models';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
-import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 
@@ -65,11 +64,6 @@ export function modelJson(m: ModelRow): z.infer<typeof ModelSchema> {
   };
 }
 
-const layerSelect = {
-  select: { id: true, name: true, position: true, width: true, count: true, dtype: true },
-  orderBy: [{ position: 'asc' as const }, { name: 'asc' as const }],
-};
-
 export function modelRoutes(ctx: AppContext): RouteSpec[] {
   return [
     defineRoute({
@@ -83,16 +77,7 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 201: { description: 'Created', schema: ModelSchema } },
       problems: [409],
       handler: async ({ body }) => {
-        const existing = await ctx.prisma.model.findUnique({ where: { name: body.name } });
-        if (existing)
-          throw new HttpProblem('conflict', `a model named "${body.name}" already exists (id ${existing.id})`, {
-            errors: [{ field: 'body.name', reason: 'already taken' }],
-          });
-        const m = await ctx.prisma.model.create({
-          data: { name: body.name, description: body.description },
-          include: { layers: layerSelect },
-        });
-        await notifyResultsChanged(ctx.prisma);
+        const m = await createModel(ctx.prisma, body);
         return { status: 201, body: modelJson(m), headers: { Location: `/v1/models/${m.id}` } };
       },
     }),
@@ -106,16 +91,8 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
       query: PageQuery,
       responses: { 200: { description: 'Models', schema: page(ModelSchema).openapi('ModelPage') } },
       handler: async ({ query }) => {
-        const [rows, total] = await Promise.all([
-          ctx.prisma.model.findMany({
-            skip: query.offset,
-            take: query.limit,
-            orderBy: { createdAt: 'asc' },
-            include: { layers: layerSelect },
-          }),
-          ctx.prisma.model.count(),
-        ]);
-        return { body: { items: rows.map(modelJson), total, limit: query.limit, offset: query.offset } };
+        const { items, total } = await listModels(ctx.prisma, query);
+        return { body: { items: items.map(modelJson), total, limit: query.limit, offset: query.offset } };
       },
     }),
     defineRoute({
@@ -127,11 +104,7 @@ export function modelRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'The model', schema: ModelSchema } },
-      handler: async ({ params }) => {
-        const m = await ctx.prisma.model.findUnique({ where: { id: params.id }, include: { layers: layerSelect } });
-        if (!m) throw HttpProblem.notFound('model', params.id);
-        return { body: modelJson(m) };
-      },
+      handler: async ({ params }) => ({ body: modelJson(await getModel(ctx.prisma, params.id)) }),
     }),
   ];
 }

@@ -12,14 +12,10 @@ export const FoldsSchema = z
   .object({
     runId: UuidSchema,
     k: z.number().int(),
-    seed: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({
-        description:
-          'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)',
-      }),
+    seed: z.number().int().nullable().openapi({
+      description:
+        'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)',
+    }),
     assignment: z
       .record(z.string(), z.number().int())
       .openapi({ description: 'nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run' }),
@@ -40,23 +36,17 @@ export const VoxelResultsSchema = z
   .openapi('VoxelResults');
 
 export const VoxelQuery = z.object({
-  format: z
-    .enum(['json', 'nifti'])
-    .optional()
-    .openapi({
-      description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.',
-    }),
+  format: z.enum(['json', 'nifti']).optional().openapi({
+    description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.',
+  }),
 });
 
 export const RunWeightsQuery = z.object({
   roi: z.string().min(1).openapi({ description: 'ROI name, as in the run scores' }),
-  stat: z
-    .enum(['meanAbs', 'l2'])
-    .default('meanAbs')
-    .openapi({
-      description:
-        "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them",
-    }),
+  stat: z.enum(['meanAbs', 'l2']).default('meanAbs').openapi({
+    description:
+      "meanAbs: mean |beta| over the ROI's voxels (comparable across ROI sizes); l2: the authors' L2 norm over them",
+  }),
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: as Accept: text/csv' }),
 });
 

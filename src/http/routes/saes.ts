@@ -25,13 +25,10 @@ export const ImportSaeSchema = z
   .object({
     weights: z
       .object({
-        path: z
-          .string()
-          .min(1)
-          .openapi({
-            description:
-              '.safetensors or .npz with W_enc (d x m), b_enc (m), W_dec (m x d), b_dec (d); PyTorch layout accepted',
-          }),
+        path: z.string().min(1).openapi({
+          description:
+            '.safetensors or .npz with W_enc (d x m), b_enc (m), W_dec (m x d), b_dec (d); PyTorch layout accepted',
+        }),
         orientation: z
           .enum(['auto', 'math', 'torch'])
           .default('auto')
@@ -65,12 +62,9 @@ export const SaeSchema = z
       .passthrough()
       .nullable()
       .openapi({ description: 'Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer)' }),
-    curves: z
-      .array(z.record(z.string(), z.unknown()))
-      .nullable()
-      .openapi({
-        description: 'Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare',
-      }),
+    curves: z.array(z.record(z.string(), z.unknown())).nullable().openapi({
+      description: 'Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare',
+    }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),

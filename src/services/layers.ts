@@ -1,0 +1,155 @@
+/**
+ * Layers: a model's activations for NSD stimuli. The files are read and checked before any row is written: a
+ * finite float matrix (stimuli x units) and one unique NSD image id per row; the activation file's sha256 is
+ * stored with the layer. Files come by path inside the data roots, or from an upload the HTTP room stored.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readActivations } from '../activations/load';
+import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
+import { readStimulusIds } from '../activations/stimulus-ids';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import type { Layer as LayerRow } from '../generated/prisma/client';
+import { notifyResultsChanged } from '../db/notify';
+import { ConflictError, DataValidationError, NotFoundError } from '../errors';
+import { resolveDataPath } from '../nsd/paths';
+
+/** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
+export const NSD_IMAGE_COUNT = 73_000;
+
+export type { LayerPreprocessing };
+
+/** A stored layer with its preprocessing read back (null: none). */
+export type Layer = Omit<LayerRow, 'preprocessing'> & { preprocessing: LayerPreprocessing | null };
+
+/** A layer's two files, as absolute paths already inside the allowed roots. */
+export interface LayerFiles {
+  activations: string;
+  activationsDataset?: string;
+  stimulusIds: string;
+  stimulusIdsDataset?: string;
+}
+
+export interface NewLayer {
+  name: string;
+  /** Depth order within the model (default: after the existing layers). */
+  position?: number;
+  preprocessing?: LayerPreprocessing;
+}
+
+/** Files named by the client: a path inside the data roots (relative: from the first root) and an HDF5 dataset. */
+export interface FileRef {
+  path: string;
+  dataset?: string;
+}
+
+function withPreprocessing(row: LayerRow): Layer {
+  return { ...row, preprocessing: layerPreprocessingOf(row.preprocessing) };
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Every id an NSD image and none twice; errors name the row. */
+function checkStimulusIds(ids: Int32Array, field: string): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= NSD_IMAGE_COUNT)
+      throw new DataValidationError(
+        `${field}[${i}]`,
+        `nsdId ${ids[i]} is not an NSD image (0..${NSD_IMAGE_COUNT - 1})`,
+      );
+    if (seen.has(ids[i])) throw new DataValidationError(`${field}[${i}]`, `nsdId ${ids[i]} appears twice`);
+    seen.add(ids[i]);
+  }
+}
+
+/** Read and check a layer's files; returns what the Layer row needs. */
+export async function inspectLayerFiles(files: LayerFiles, fieldPrefix: string) {
+  const field = `${fieldPrefix}activations`;
+  const acts = await readActivations(files.activations, { dataset: files.activationsDataset, field });
+  // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
+  if (acts.rows === 0)
+    throw new DataValidationError(
+      field,
+      `has no rows (shape ${acts.rows} x ${acts.cols}): one row per stimulus is needed`,
+    );
+  if (acts.cols === 0) throw new DataValidationError(field, `has no units (shape ${acts.rows} x 0 columns)`);
+  const idsField = `${fieldPrefix}stimulusIds`;
+  const ids = await readStimulusIds(files.stimulusIds, { dataset: files.stimulusIdsDataset, field: idsField });
+  if (ids.length !== acts.rows)
+    throw new DataValidationError(idsField, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
+  checkStimulusIds(ids, idsField);
+  for (let i = 0; i < acts.data.length; i++) {
+    if (!Number.isFinite(acts.data[i]))
+      throw new DataValidationError(
+        field,
+        `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`,
+      );
+  }
+  return { width: acts.cols, count: acts.rows, checksum: await sha256File(files.activations) };
+}
+
+/** Check the files and store the layer under its model. `fieldPrefix` says where errors point ("body."). */
+export async function registerLayer(
+  prisma: Db,
+  modelId: string,
+  layer: NewLayer,
+  files: LayerFiles,
+  fieldPrefix = 'body.',
+): Promise<Layer> {
+  const model = await prisma.model.findUnique({
+    where: { id: modelId },
+    select: { id: true, layers: { select: { name: true, position: true } } },
+  });
+  if (!model) throw new NotFoundError('model', modelId);
+  if (model.layers.some((l) => l.name === layer.name))
+    throw new ConflictError(`model already has a layer named "${layer.name}"`, [
+      { field: `${fieldPrefix}name`, reason: 'already taken' },
+    ]);
+  const info = await inspectLayerFiles(files, fieldPrefix);
+  const position = layer.position ?? (model.layers.length ? Math.max(...model.layers.map((l) => l.position)) + 1 : 0);
+  const row = await prisma.layer.create({
+    data: {
+      modelId,
+      name: layer.name,
+      position,
+      activationsPath: files.activations,
+      activationsDataset: files.activationsDataset ?? null,
+      stimulusIdsPath: files.stimulusIds,
+      stimulusIdsDataset: files.stimulusIdsDataset ?? null,
+      ...(layerPreprocessingOf(layer.preprocessing) ? { preprocessing: { ...layer.preprocessing } } : {}),
+      dtype: 'float32',
+      ...info,
+    },
+  });
+  await notifyResultsChanged(prisma);
+  return withPreprocessing(row);
+}
+
+/** registerLayer for files named by path inside the data roots (a relative path: from the first root). */
+export async function registerLayerFromPaths(
+  prisma: Db,
+  config: Pick<Config, 'dataRoots'>,
+  modelId: string,
+  layer: NewLayer & { activations: FileRef; stimulusIds: FileRef },
+): Promise<Layer> {
+  const base = config.dataRoots[0];
+  const files: LayerFiles = {
+    activations: resolveDataPath(base, layer.activations.path, config.dataRoots, 'body.activations.path'),
+    activationsDataset: layer.activations.dataset,
+    stimulusIds: resolveDataPath(base, layer.stimulusIds.path, config.dataRoots, 'body.stimulusIds.path'),
+    stimulusIdsDataset: layer.stimulusIds.dataset,
+  };
+  return registerLayer(prisma, modelId, layer, files, 'body.');
+}
+
+export async function getLayer(prisma: Db, id: string): Promise<Layer> {
+  const row = await prisma.layer.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError('layer', id);
+  return withPreprocessing(row);
+}
