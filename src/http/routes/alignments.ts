@@ -34,10 +34,13 @@ export const FoldsSpecSchema = z
           .min(0)
           .max(2 ** 32 - 1)
           .default(0),
-        order: z.enum(['nsdId', 'activations']).optional().openapi({
-          description:
-            "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
-        }),
+        order: z
+          .enum(['nsdId', 'activations'])
+          .optional()
+          .openapi({
+            description:
+              "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
+          }),
       })
       .strict(),
     z
@@ -62,10 +65,12 @@ export const RidgePresetSchema = z.enum(RIDGE_PRESETS).openapi('RidgePreset', {
     "'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics)",
 });
 
-export const RidgeScoreSchema = z.enum(['cosine', 'pearson']).openapi('RidgeScore', {
-  description:
-    "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one",
-});
+export const RidgeScoreSchema = z
+  .enum(['cosine', 'pearson'])
+  .openapi('RidgeScore', {
+    description:
+      "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one",
+  });
 
 export const RepresentationSchema = z
   .union([
@@ -149,14 +154,20 @@ export const CreateAlignmentSchema = z
           'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)',
       }),
     metric: BrainMetricSchema.default('ridge'),
-    cv: z.boolean().default(true).openapi({
-      description:
-        'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
-    }),
-    ridgeWeights: z.boolean().default(false).openapi({
-      description:
-        'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
-    }),
+    cv: z
+      .boolean()
+      .default(true)
+      .openapi({
+        description:
+          'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
+      }),
+    ridgeWeights: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description:
+          'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
+      }),
   })
   .strict()
   .openapi('CreateAlignment');

@@ -40,19 +40,25 @@ export const ToyOptionsSchema = z
         description:
           'Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest',
       }),
-    seeds: z.tuple([z.number().int(), z.number().int()]).default(d.seeds).openapi({
-      description:
-        'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)',
-    }),
+    seeds: z
+      .tuple([z.number().int(), z.number().int()])
+      .default(d.seeds)
+      .openapi({
+        description:
+          'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)',
+      }),
     dataSeed: z
       .number()
       .int()
       .default(d.dataSeed)
       .openapi({ description: 'Seed of the one data set shared by every model' }),
-    importance: z.enum(['powerlaw', 'uniform']).default(d.importance).openapi({
-      description:
-        "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)",
-    }),
+    importance: z
+      .enum(['powerlaw', 'uniform'])
+      .default(d.importance)
+      .openapi({
+        description:
+          "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)",
+      }),
     sae: z
       .object({
         latents: z.number().int().min(2).max(1024),
@@ -88,10 +94,13 @@ export const ExperimentSchema = z
     kind: z.string(),
     status: RunStatusSchema,
     options: z.record(z.string(), z.unknown()),
-    result: z.record(z.string(), z.unknown()).nullable().openapi({
-      description:
-        'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
-    }),
+    result: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({
+        description:
+          'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
+      }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),

@@ -21,10 +21,13 @@ import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
   .union([
-    z.string().min(1).openapi({
-      description:
-        '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has',
-    }),
+    z
+      .string()
+      .min(1)
+      .openapi({
+        description:
+          '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has',
+      }),
     RoiUnionSchema,
   ])
   .openapi('StudyRoi');
@@ -36,9 +39,14 @@ const StudyStatisticsSchema = z.object({
     .min(1)
     .max(10_000)
     .openapi({ description: 'Bootstrap resamples of the held-out stimuli per paired cell' }),
-  permutations: z.number().int().min(1).max(100_000).openapi({
-    description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)',
-  }),
+  permutations: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .openapi({
+      description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)',
+    }),
   seed: z
     .number()
     .int()
@@ -57,10 +65,15 @@ export const CreateStudySchema = z
       .max(50)
       .openapi({ example: ['subj01', 'subj02'] }),
     layerIds: z.array(UuidSchema).min(1).max(200),
-    representations: z.array(RepresentationSchema).min(1).max(10).default(['neurons', 'sae']).openapi({
-      description:
-        '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
-    }),
+    representations: z
+      .array(RepresentationSchema)
+      .min(1)
+      .max(10)
+      .default(['neurons', 'sae'])
+      .openapi({
+        description:
+          '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
+      }),
     rois: z
       .array(RoiRequestSchema)
       .min(1)
@@ -75,10 +88,13 @@ export const CreateStudySchema = z
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
     metric: CreateAlignmentSchema.shape.metric,
     cv: CreateAlignmentSchema.shape.cv,
-    statistics: StudyStatisticsSchema.partial().strict().optional().openapi({
-      description:
-        'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
-    }),
+    statistics: StudyStatisticsSchema.partial()
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
+      }),
   })
   .strict()
   .openapi('CreateStudy');
@@ -152,9 +168,11 @@ export const StudySchema = z
       total: z.number().int(),
       failed: z.number().int(),
       cancelled: z.number().int(),
-      jobs: z.object({ done: z.number().int(), total: z.number().int() }).openapi({
-        description: 'One job per subject x layer fits all of its representations (done, total count cells)',
-      }),
+      jobs: z
+        .object({ done: z.number().int(), total: z.number().int() })
+        .openapi({
+          description: 'One job per subject x layer fits all of its representations (done, total count cells)',
+        }),
       running: z.array(
         z.object({
           runId: UuidSchema,

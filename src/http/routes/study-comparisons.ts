@@ -17,9 +17,11 @@ import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-const Selector = z.union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema]).openapi({
-  description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id',
-});
+const Selector = z
+  .union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema])
+  .openapi({
+    description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id',
+  });
 
 export const ComparisonsQuery = z.object({
   a: Selector.default('neurons'),
@@ -46,9 +48,11 @@ export const ComparisonCellSchema = z
     a: z.number(),
     b: z.number(),
     difference: z.number().openapi({ description: 'b - a: mean over folds of the per-fold differences' }),
-    foldCi: z.object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() }).openapi({
-      description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)',
-    }),
+    foldCi: z
+      .object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() })
+      .openapi({
+        description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)',
+      }),
     foldCiCorrected: z
       .object({ lower: n, upper: n, sem: n, p: n })
       .openapi({ description: 'Nadeau-Bengio corrected t interval and test over the per-fold differences' }),
