@@ -4,7 +4,7 @@ import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 
-export const JOB_KINDS = ['alignment', 'train-sae', 'comparison', 'toy'] as const;
+export const JOB_KINDS = ['alignment', 'train-sae', 'evaluate-sae', 'comparison', 'toy'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Public job states (GET /v1/jobs/{id}). */

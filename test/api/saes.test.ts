@@ -70,7 +70,11 @@ describe('POST /v1/layers/{id}/saes', () => {
       json: { weights: { path: 'sae-w.npz' }, preprocessing: { clampNegative: true } },
     });
     expect(res.status).toBe(201);
-    const sae = await res.json();
+    const imported = await res.json();
+    expect(imported).toMatchObject({ status: 'ready', origin: 'imported', k: 6, latents: 48 });
+    // The metrics are computed by the evaluation job after the import has answered.
+    expect((await waitForJob(app, imported.jobId)).state).toBe('completed');
+    const sae = await (await app.request(`/v1/saes/${imported.id}`)).json();
     expect(sae).toMatchObject({ status: 'ready', origin: 'imported', k: 6, latents: 48 });
     const expected = readNpy(
       Buffer.from(

@@ -1,5 +1,4 @@
-import { linalgInfo, nativeNotice } from '../../compute/linalg/index';
-import { SERVICE_VERSION } from '../../version';
+import { type ServiceHealth, serviceHealth } from '../../services/health';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { defineRoute, type RouteSpec } from '../route';
@@ -64,38 +63,6 @@ export const HealthSchema = z
   })
   .openapi('Health');
 
-/**
- * Health is public: it must not map the server's disk. Absolute paths in load errors (module resolution,
- * dlopen) are cut to their last segment; the logs keep the full text for operators.
- */
-export function hideAbsolutePaths(text: string): string {
-  return text.replace(/(?<![\w.])\/(?:[^\s'"/:]+\/)+([^\s'"/:]*)/g, '…/$1');
-}
-
-type Compute = z.infer<typeof HealthSchema>['compute'];
-
-/** The native path without file paths, and with the plain-words notice when it is off. */
-function nativeHealth(info: Compute['native']): Compute['native'] {
-  const notice = nativeNotice(info);
-  return {
-    ...info,
-    ...(info.reason === undefined ? {} : { reason: hideAbsolutePaths(info.reason) }),
-    ...(notice ? { notice } : {}),
-  };
-}
-
-/** The CUDA libraries found and the folders searched, by name only. */
-function cudaWithoutPaths(info: Compute['cuda']): Compute['cuda'] {
-  return {
-    ...info,
-    ...(info.reason !== undefined ? { reason: hideAbsolutePaths(info.reason) } : {}),
-    ...(info.libs
-      ? { libs: Object.fromEntries(Object.entries(info.libs).map(([k, v]) => [k, hideAbsolutePaths(v)])) }
-      : {}),
-    ...(info.searched ? { searched: info.searched.map(hideAbsolutePaths) } : {}),
-  };
-}
-
 export function healthRoutes(ctx: AppContext): RouteSpec[] {
   return [
     defineRoute({
@@ -110,40 +77,8 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
         503: { description: 'Database unreachable', schema: HealthSchema },
       },
       handler: async () => {
-        const t0 = performance.now();
-        let database: z.infer<typeof HealthSchema>['database'];
-        try {
-          await ctx.prisma.$queryRaw`SELECT 1`;
-          database = {
-            status: 'up',
-            embedded: ctx.embeddedDatabase,
-            mode: ctx.databaseMode,
-            latencyMs: Math.round((performance.now() - t0) * 100) / 100,
-          };
-        } catch (err) {
-          database = {
-            status: 'down',
-            embedded: ctx.embeddedDatabase,
-            mode: ctx.databaseMode,
-            latencyMs: null,
-            error: (err as Error).message.split('\n')[0],
-          };
-        }
-        const { cuda, ...native } = linalgInfo();
-        const body: z.infer<typeof HealthSchema> = {
-          status: database.status === 'up' ? 'ok' : 'degraded',
-          version: SERVICE_VERSION,
-          uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
-          database,
-          compute: {
-            backend: ctx.backend.name,
-            tfjsVersion: ctx.backend.tfjsVersion,
-            skipped: ctx.backend.skipped.map((s) => ({ name: s.name, reason: hideAbsolutePaths(s.reason) })),
-            native: nativeHealth(native),
-            cuda: cudaWithoutPaths(cuda),
-          },
-        };
-        return { status: database.status === 'up' ? 200 : 503, body };
+        const body: z.infer<typeof HealthSchema> & ServiceHealth = await serviceHealth(ctx.prisma, ctx);
+        return { status: body.database.status === 'up' ? 200 : 503, body };
       },
     }),
   ];

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { TERMINAL_STATES, type JobState } from '../../queue/types';
+import { cancelJob, getJob, type Job, type JobState, pollJob } from '../../services/jobs';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -37,20 +37,7 @@ export const JobSchema = z
   })
   .openapi('Job');
 
-type JobRow = {
-  id: string;
-  kind: string;
-  state: string;
-  progress: unknown;
-  error: string | null;
-  runId: string | null;
-  saeId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  finishedAt: Date | null;
-};
-
-export function jobJson(j: JobRow): z.infer<typeof JobSchema> {
+export function jobJson(j: Job): z.infer<typeof JobSchema> {
   const p = j.progress as { stage: string; done: number; total: number; message?: string; updatedAt?: string } | null;
   return {
     id: j.id,
@@ -68,19 +55,12 @@ export function jobJson(j: JobRow): z.infer<typeof JobSchema> {
 
 function streamJobEvents(ctx: AppContext, id: string, req: Request, res: Response): Promise<void> {
   return streamPolled(req, res, async () => {
-    const row = await ctx.prisma.job.findUnique({ where: { id } });
-    if (!row) return null;
-    const body = jobJson(row);
-    return { body, terminal: TERMINAL_STATES.includes(body.state) };
+    const now = await pollJob(ctx.prisma, id);
+    return now && { body: jobJson(now.job), terminal: now.terminal };
   });
 }
 
 export function jobRoutes(ctx: AppContext): RouteSpec[] {
-  const find = async (id: string) => {
-    const row = await ctx.prisma.job.findUnique({ where: { id } });
-    if (!row) throw HttpProblem.notFound('job', id);
-    return row;
-  };
   return [
     defineRoute({
       method: 'get',
@@ -91,7 +71,7 @@ export function jobRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'The job', schema: JobSchema } },
-      handler: async ({ params }) => ({ body: jobJson(await find(params.id)) }),
+      handler: async ({ params }) => ({ body: jobJson(await getJob(ctx.prisma, params.id)) }),
     }),
     defineRoute({
       method: 'get',
@@ -103,7 +83,7 @@ export function jobRoutes(ctx: AppContext): RouteSpec[] {
       params: IdParams,
       responses: { 200: { description: 'text/event-stream of Job objects', contentType: 'text/event-stream' } },
       handler: async ({ params, req, res }) => {
-        await find(params.id);
+        await getJob(ctx.prisma, params.id);
         await streamJobEvents(ctx, params.id, req, res);
         return undefined;
       },
@@ -119,10 +99,11 @@ export function jobRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 202: { description: 'Cancellation accepted or already final', schema: JobSchema } },
       problems: [503],
       handler: async ({ params }) => {
-        await find(params.id);
-        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        await ctx.jobs.cancel(params.id);
-        return { status: 202, body: jobJson(await find(params.id)) };
+        if (!ctx.jobs) {
+          await getJob(ctx.prisma, params.id);
+          throw new HttpProblem('unavailable', 'this process has no job queue');
+        }
+        return { status: 202, body: jobJson(await cancelJob(ctx.prisma, ctx.jobs, params.id)) };
       },
     }),
   ];

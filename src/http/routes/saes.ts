@@ -2,19 +2,9 @@
  * SAEs of a layer: train one (job, 202) or import trained weights (201), then read status, settings,
  * metrics and curves. Settings are validated against the layer's width before anything is written.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { INT_COLUMN_RANGE, intColumn } from '../../db/columns';
-import { resolveDataPath } from '../../nsd/paths';
-import { importSae } from '../../sae/import';
-import { serializeSae } from '../../sae/io';
-import { resolveTrainSettings, SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
-import { runInComputeThread } from '../../threads/compute-thread';
-import { saeWeightsPath } from '../../jobs/handlers/train-sae';
-import { loadLayerMatrix } from '../../jobs/inputs';
-import { Prisma } from '../../db/client';
-import { createOrReuse } from '../../services/idempotent';
-import { requestHash } from '../../services/request-hash';
+import { intColumn } from '../../db/columns';
+import { SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
+import { getSae, importLayerSae, listLayerSaes, queueSaeTraining, type Sae } from '../../services/saes';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -61,35 +51,23 @@ export const SaeSchema = z
       .object({ fvu: z.number().nullable(), meanL0: z.number(), deadShare: z.number(), rows: z.number().int() })
       .passthrough()
       .nullable()
-      .openapi({ description: 'Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer)' }),
+      .openapi({
+        description:
+          'Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer, null until the evaluation job jobId completes)',
+      }),
     curves: z.array(z.record(z.string(), z.unknown())).nullable().openapi({
       description: 'Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare',
     }),
     error: z.string().nullable(),
-    jobId: UuidSchema.nullable(),
+    jobId: UuidSchema.nullable().openapi({
+      description: 'The job that trains it (trained) or computes its metrics (imported): GET /v1/jobs/{jobId}',
+    }),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
   })
   .openapi('Sae');
 
-type SaeRow = {
-  id: string;
-  layerId: string;
-  origin: string;
-  status: 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
-  k: number;
-  latents: number;
-  settings: unknown;
-  preprocessing: unknown;
-  metrics: unknown;
-  curves: unknown;
-  error: string | null;
-  jobId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
-export function saeJson(s: SaeRow): z.infer<typeof SaeSchema> {
+export function saeJson(s: Sae): z.infer<typeof SaeSchema> {
   return {
     id: s.id,
     layerId: s.layerId,
@@ -108,127 +86,37 @@ export function saeJson(s: SaeRow): z.infer<typeof SaeSchema> {
   };
 }
 
-/** Library errors name fields relative to their input ("k", "W_enc"); the API names them in the body. */
-async function withFieldPrefix<T>(prefix: string, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const e = err as { field?: string; reason?: string };
-    if (typeof e?.field === 'string' && typeof e?.reason === 'string' && !e.field.startsWith('body.')) {
-      throw HttpProblem.invalid(`${prefix}${e.field}`, e.reason);
-    }
-    throw err;
-  }
+function createSaeRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/layers/{id}/saes',
+    operationId: 'createSae',
+    summary: 'Train a TopK SAE on the layer (202, a job) or import trained weights (201)',
+    description:
+      'Body with `weights`: import (W_enc, b_enc, W_dec, b_dec from .safetensors or .npz; shapes checked against the layer width). The imported SAE is ready at once; its metrics on the layer are computed by the job `jobId` (an evaluate-sae job) and are null until it completes. Otherwise the body is training settings (paper defaults: expansion 2, Adam lr 4e-4, betas (0.9, 0.999), eps 6.25e-10, batch 64, AuxK 1e-4); `k` is required.',
+    tags: ['saes'],
+    access: 'write',
+    params: IdParams,
+    body: z.union([ImportSaeSchema, TrainSaeSchema]),
+    responses: {
+      201: { description: 'Imported (ready; metrics follow from the evaluation job jobId)', schema: SaeSchema },
+      202: { description: 'Training queued', schema: SaeSchema },
+    },
+    problems: [503],
+    handler: async ({ params, body }) => {
+      if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+      const imported = 'weights' in body;
+      const sae = imported
+        ? await importLayerSae(ctx.prisma, ctx.jobs, ctx.config, params.id, body)
+        : await queueSaeTraining(ctx.prisma, ctx.jobs, params.id, body);
+      return { status: imported ? 201 : 202, body: saeJson(sae), headers: { Location: `/v1/saes/${sae.id}` } };
+    },
+  });
 }
 
 export function saeRoutes(ctx: AppContext): RouteSpec[] {
   return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/layers/{id}/saes',
-      operationId: 'createSae',
-      summary: 'Train a TopK SAE on the layer (202, a job) or import trained weights (201)',
-      description:
-        'Body with `weights`: import (W_enc, b_enc, W_dec, b_dec from .safetensors or .npz; shapes checked against the layer width). Otherwise the body is training settings (paper defaults: expansion 2, Adam lr 4e-4, betas (0.9, 0.999), eps 6.25e-10, batch 64, AuxK 1e-4); `k` is required.',
-      tags: ['saes'],
-      access: 'write',
-      params: IdParams,
-      body: z.union([ImportSaeSchema, TrainSaeSchema]),
-      responses: {
-        201: { description: 'Imported', schema: SaeSchema },
-        202: { description: 'Training queued', schema: SaeSchema },
-      },
-      problems: [503],
-      handler: async ({ params, body }) => {
-        const layer = await ctx.prisma.layer.findUnique({ where: { id: params.id } });
-        if (!layer) throw HttpProblem.notFound('layer', params.id);
-        if ('weights' in body) {
-          const file = resolveDataPath(
-            ctx.config.dataRoots[0],
-            body.weights.path,
-            ctx.config.dataRoots,
-            'body.weights.path',
-          );
-          const bytes = await readFile(file).catch(() => {
-            throw HttpProblem.invalid('body.weights.path', 'file not found or unreadable', 'invalid-data');
-          });
-          const sae = await withFieldPrefix('body.', () =>
-            importSae(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-              k: body.k,
-              preprocessing: body.preprocessing,
-              orientation: body.weights.orientation,
-              applyDecoderBiasToInput: body.weights.applyDecoderBiasToInput,
-              metadata: { source: path.basename(file) },
-            }),
-          );
-          if (sae.inputDim !== layer.width)
-            throw HttpProblem.invalid(
-              'body.weights.path',
-              `SAE input width ${sae.inputDim} differs from the layer width ${layer.width}`,
-              'invalid-data',
-            );
-          const weights = serializeSae(sae);
-          const { X } = await loadLayerMatrix(layer, ctx.config);
-          const metrics = await runInComputeThread('evaluateSaeOn', { weights, X });
-          const row = await ctx.prisma.sae.create({
-            data: {
-              layerId: layer.id,
-              origin: 'imported',
-              status: 'ready',
-              settings: { import: body.weights, k: sae.k },
-              k: sae.k,
-              latents: sae.latentDim,
-              preprocessing: sae.preprocessing as object,
-              metrics: { ...metrics, evaluatedOn: 'layer' },
-            },
-          });
-          const target = saeWeightsPath(ctx.config.dataDir, row.id);
-          await mkdir(path.dirname(target), { recursive: true });
-          await writeFile(target, weights);
-          const done = await ctx.prisma.sae.update({ where: { id: row.id }, data: { weightsPath: target } });
-          return { status: 201, body: saeJson(done), headers: { Location: `/v1/saes/${row.id}` } };
-        }
-        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(body, layer.count, layer.width));
-        if (resolved.latents > INT_COLUMN_RANGE.max)
-          throw HttpProblem.invalid(
-            'body.expansion',
-            `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`,
-          );
-        // Training is deterministic given the resolved settings (seed included): identical requests share one SAE.
-        const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
-        const { row: queued } = await createOrReuse(ctx.prisma, ctx.jobs, 'train-sae', hash, {
-          find: (tx) => tx.sae.findUnique({ where: { requestHash: hash } }),
-          create: (tx) =>
-            tx.sae.create({
-              data: {
-                layerId: layer.id,
-                origin: 'trained',
-                status: 'pending',
-                settings: body as object,
-                k: resolved.k,
-                latents: resolved.latents,
-                preprocessing: resolved.preprocessing as object,
-                requestHash: hash,
-              },
-            }),
-          reset: (tx, id) =>
-            tx.sae.update({
-              where: { id },
-              data: {
-                status: 'pending',
-                error: null,
-                metrics: Prisma.DbNull,
-                curves: Prisma.DbNull,
-                weightsPath: null,
-              },
-            }),
-          attachJob: (tx, id, jobId) => tx.sae.update({ where: { id }, data: { jobId } }),
-          job: (r) => ({ data: { saeId: r.id }, links: { saeId: r.id } }),
-        });
-        return { status: 202, body: saeJson(queued), headers: { Location: `/v1/saes/${queued.id}` } };
-      },
-    }),
+    createSaeRoute(ctx),
     defineRoute({
       method: 'get',
       path: '/v1/layers/{id}/saes',
@@ -238,12 +126,7 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'SAEs, newest first', schema: z.object({ items: z.array(SaeSchema) }) } },
-      handler: async ({ params }) => {
-        if (!(await ctx.prisma.layer.count({ where: { id: params.id } })))
-          throw HttpProblem.notFound('layer', params.id);
-        const rows = await ctx.prisma.sae.findMany({ where: { layerId: params.id }, orderBy: { createdAt: 'desc' } });
-        return { body: { items: rows.map(saeJson) } };
-      },
+      handler: async ({ params }) => ({ body: { items: (await listLayerSaes(ctx.prisma, params.id)).map(saeJson) } }),
     }),
     defineRoute({
       method: 'get',
@@ -254,11 +137,7 @@ export function saeRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'The SAE', schema: SaeSchema } },
-      handler: async ({ params }) => {
-        const s = await ctx.prisma.sae.findUnique({ where: { id: params.id } });
-        if (!s) throw HttpProblem.notFound('SAE', params.id);
-        return { body: saeJson(s) };
-      },
+      handler: async ({ params }) => ({ body: saeJson(await getSae(ctx.prisma, params.id)) }),
     }),
   ];
 }

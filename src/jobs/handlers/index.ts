@@ -2,6 +2,7 @@
 import type { JobHandler, JobKind } from '../../queue/types';
 import { alignmentJobHandler } from './study-unit';
 import { comparisonHandler } from './comparison';
+import { evaluateSaeHandler } from './evaluate-sae';
 import { toyHandler } from './toy';
 import { trainSaeHandler } from './train-sae';
 
@@ -9,6 +10,7 @@ export function jobHandlers(): Partial<Record<JobKind, JobHandler<never>>> {
   return {
     alignment: alignmentJobHandler as JobHandler<never>,
     'train-sae': trainSaeHandler as JobHandler<never>,
+    'evaluate-sae': evaluateSaeHandler as JobHandler<never>,
     comparison: comparisonHandler as JobHandler<never>,
     toy: toyHandler as JobHandler<never>,
   };

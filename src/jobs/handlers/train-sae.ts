@@ -2,13 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SaeTrainSettingsInput } from '../../sae/settings';
+import { saeWeightsPath } from '../../services/saes';
 import { runInComputeThread } from '../../threads/compute-thread';
 import { loadLayerMatrix } from '../inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
-
-export function saeWeightsPath(dataDir: string, saeId: string): string {
-  return path.join(dataDir, 'saes', `${saeId}.safetensors`);
-}
 
 async function run(data: { saeId: string }, ctx: JobContext): Promise<void> {
   const { prisma } = ctx;

@@ -1,0 +1,97 @@
+/**
+ * Service health: the database (reachable, how it was started), the compute backend and the native and GPU
+ * paths. Health is public, so it must not map the server's disk: absolute paths in load errors (module
+ * resolution, dlopen) are cut to their last segment; the logs keep the full text for operators.
+ */
+import type { BackendInfo } from '../compute/backend';
+import { type LinalgInfo, linalgInfo, nativeNotice } from '../compute/linalg/index';
+import type { Db } from '../db/client';
+import type { DatabaseMode } from '../db/database';
+import { SERVICE_VERSION } from '../version';
+
+export interface DatabaseHealth {
+  status: 'up' | 'down';
+  embedded: boolean;
+  mode: DatabaseMode;
+  latencyMs: number | null;
+  error?: string;
+}
+
+type NativeHealth = Omit<LinalgInfo, 'cuda'> & { notice?: string };
+
+export interface ServiceHealth {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeSeconds: number;
+  database: DatabaseHealth;
+  compute: {
+    backend: string;
+    tfjsVersion: string;
+    skipped: { name: string; reason: string }[];
+    native: NativeHealth;
+    cuda: LinalgInfo['cuda'];
+  };
+}
+
+/** What the process knows about itself: set at start (main.ts or a test). */
+export interface ServiceFacts {
+  backend: BackendInfo;
+  startedAt: Date;
+  embeddedDatabase: boolean;
+  databaseMode: DatabaseMode;
+}
+
+export function hideAbsolutePaths(text: string): string {
+  return text.replace(/(?<![\w.])\/(?:[^\s'"/:]+\/)+([^\s'"/:]*)/g, '…/$1');
+}
+
+/** The native path without file paths, and with the plain-words notice when it is off. */
+function nativeHealth(info: Omit<LinalgInfo, 'cuda'>): NativeHealth {
+  const notice = nativeNotice(info);
+  return {
+    ...info,
+    ...(info.reason === undefined ? {} : { reason: hideAbsolutePaths(info.reason) }),
+    ...(notice ? { notice } : {}),
+  };
+}
+
+/** The CUDA libraries found and the folders searched, by name only. */
+function cudaWithoutPaths(info: LinalgInfo['cuda']): LinalgInfo['cuda'] {
+  return {
+    ...info,
+    ...(info.reason !== undefined ? { reason: hideAbsolutePaths(info.reason) } : {}),
+    ...(info.libs
+      ? { libs: Object.fromEntries(Object.entries(info.libs).map(([k, v]) => [k, hideAbsolutePaths(v)])) }
+      : {}),
+    ...(info.searched ? { searched: info.searched.map(hideAbsolutePaths) } : {}),
+  };
+}
+
+async function databaseHealth(prisma: Db, facts: ServiceFacts): Promise<DatabaseHealth> {
+  const t0 = performance.now();
+  const known = { embedded: facts.embeddedDatabase, mode: facts.databaseMode };
+  try {
+    await prisma.$queryRaw`SELECT 1`;
+    return { status: 'up', ...known, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
+  } catch (err) {
+    return { status: 'down', ...known, latencyMs: null, error: (err as Error).message.split('\n')[0] };
+  }
+}
+
+export async function serviceHealth(prisma: Db, facts: ServiceFacts): Promise<ServiceHealth> {
+  const database = await databaseHealth(prisma, facts);
+  const { cuda, ...native } = linalgInfo();
+  return {
+    status: database.status === 'up' ? 'ok' : 'degraded',
+    version: SERVICE_VERSION,
+    uptimeSeconds: Math.round((Date.now() - facts.startedAt.getTime()) / 1000),
+    database,
+    compute: {
+      backend: facts.backend.name,
+      tfjsVersion: facts.backend.tfjsVersion,
+      skipped: facts.backend.skipped.map((s) => ({ name: s.name, reason: hideAbsolutePaths(s.reason) })),
+      native: nativeHealth(native),
+      cuda: cudaWithoutPaths(cuda),
+    },
+  };
+}

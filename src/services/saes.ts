@@ -1,0 +1,197 @@
+/**
+ * SAEs of a layer: trained by a job (train-sae) or imported from trained weights. An import is checked against
+ * the layer (shapes, width) and stored at once, ready to use; its metrics on the layer's activations are computed
+ * by an evaluate-sae job in a compute thread, never inside the HTTP request, and appear when that job finishes.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+import { INT_COLUMN_RANGE } from '../db/columns';
+import { type Db, Prisma } from '../db/client';
+import type { Sae } from '../generated/prisma/client';
+import { DataValidationError, NotFoundError, ValidationError } from '../errors';
+import { loadLayerMatrix } from '../jobs/inputs';
+import { resolveDataPath } from '../nsd/paths';
+import type { JobQueue } from '../queue/queue';
+import type { JobProgress } from '../queue/types';
+import { importSae, type SaeImportOptions } from '../sae/import';
+import { serializeSae } from '../sae/io';
+import type { SaePreprocessing } from '../sae/model';
+import { resolveTrainSettings } from '../sae/settings';
+import { runInComputeThread } from '../threads/compute-thread';
+import { createOrReuse, TRANSACTION_WAIT } from './idempotent';
+import { requestHash } from './request-hash';
+
+export type { Sae };
+
+/** Where the service keeps an SAE's weights (trained or imported), by id under its private data folder. */
+export function saeWeightsPath(dataDir: string, saeId: string): string {
+  return path.join(dataDir, 'saes', `${saeId}.safetensors`);
+}
+
+export interface SaeImportRequest {
+  weights: { path: string; orientation: 'auto' | 'math' | 'torch'; applyDecoderBiasToInput: boolean };
+  k?: number;
+  preprocessing?: Partial<SaePreprocessing>;
+}
+
+/** Library errors name fields relative to their input ("k", "W_enc"); the API names them in the body. */
+async function withFieldPrefix<T>(prefix: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { field?: string; reason?: string };
+    if (typeof e?.field === 'string' && typeof e?.reason === 'string' && !e.field.startsWith('body.'))
+      throw ValidationError.of(`${prefix}${e.field}`, e.reason);
+    throw err;
+  }
+}
+
+async function findLayer(prisma: Db, layerId: string) {
+  const layer = await prisma.layer.findUnique({ where: { id: layerId } });
+  if (!layer) throw new NotFoundError('layer', layerId);
+  return layer;
+}
+
+/** Read and check foreign weights against the layer; returns the SAE in this service's own format. */
+async function readImportedWeights(config: Pick<Config, 'dataRoots'>, width: number, input: SaeImportRequest) {
+  const file = resolveDataPath(config.dataRoots[0], input.weights.path, config.dataRoots, 'body.weights.path');
+  const bytes = await readFile(file).catch(() => {
+    throw new DataValidationError('body.weights.path', 'file not found or unreadable');
+  });
+  const options: SaeImportOptions = {
+    k: input.k,
+    preprocessing: input.preprocessing,
+    orientation: input.weights.orientation,
+    applyDecoderBiasToInput: input.weights.applyDecoderBiasToInput,
+    metadata: { source: path.basename(file) },
+  };
+  const sae = await withFieldPrefix('body.', () =>
+    importSae(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options),
+  );
+  if (sae.inputDim !== width)
+    throw new DataValidationError(
+      'body.weights.path',
+      `SAE input width ${sae.inputDim} differs from the layer width ${width}`,
+    );
+  return { sae, weights: serializeSae(sae) };
+}
+
+/**
+ * Import trained weights for a layer: the SAE is stored ready to use, with the evaluate-sae job that computes its
+ * metrics (row, weights file and job together: a failed write leaves none of them).
+ */
+export async function importLayerSae(
+  prisma: Db,
+  jobs: JobQueue,
+  config: Pick<Config, 'dataRoots' | 'dataDir'>,
+  layerId: string,
+  input: SaeImportRequest,
+): Promise<Sae> {
+  const layer = await findLayer(prisma, layerId);
+  const { sae, weights } = await readImportedWeights(config, layer.width, input);
+  const id = randomUUID();
+  const target = saeWeightsPath(config.dataDir, id);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, weights);
+  try {
+    return await prisma.$transaction(async (tx) => {
+      await tx.sae.create({
+        data: {
+          id,
+          layerId: layer.id,
+          origin: 'imported',
+          status: 'ready',
+          settings: { import: input.weights, k: sae.k },
+          k: sae.k,
+          latents: sae.latentDim,
+          preprocessing: sae.preprocessing as object,
+          weightsPath: target,
+        },
+      });
+      const jobId = await jobs.enqueue('evaluate-sae', { saeId: id }, { saeId: id }, tx);
+      return tx.sae.update({ where: { id }, data: { jobId } });
+    }, TRANSACTION_WAIT);
+  } catch (err) {
+    await rm(target, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Queue training for a layer (settings checked against its width first). Training is deterministic given the
+ * resolved settings (seed included): identical requests share one SAE.
+ */
+export async function queueSaeTraining(prisma: Db, jobs: JobQueue, layerId: string, settings: object): Promise<Sae> {
+  const layer = await findLayer(prisma, layerId);
+  const resolved = await withFieldPrefix('body.', () => resolveTrainSettings(settings, layer.count, layer.width));
+  if (resolved.latents > INT_COLUMN_RANGE.max)
+    throw ValidationError.of('body.expansion', `gives ${resolved.latents} latents, more than ${INT_COLUMN_RANGE.max}`);
+  const hash = requestHash('train-sae', { layerId: layer.id, settings: resolved });
+  const { row } = await createOrReuse(prisma, jobs, 'train-sae', hash, {
+    find: (tx) => tx.sae.findUnique({ where: { requestHash: hash } }),
+    create: (tx) =>
+      tx.sae.create({
+        data: {
+          layerId: layer.id,
+          origin: 'trained',
+          status: 'pending',
+          settings,
+          k: resolved.k,
+          latents: resolved.latents,
+          preprocessing: resolved.preprocessing as object,
+          requestHash: hash,
+        },
+      }),
+    reset: (tx, id) =>
+      tx.sae.update({
+        where: { id },
+        data: { status: 'pending', error: null, metrics: Prisma.DbNull, curves: Prisma.DbNull, weightsPath: null },
+      }),
+    attachJob: (tx, id, jobId) => tx.sae.update({ where: { id }, data: { jobId } }),
+    job: (r) => ({ data: { saeId: r.id }, links: { saeId: r.id } }),
+  });
+  return row;
+}
+
+/** A layer's SAEs, newest first. */
+export async function listLayerSaes(prisma: Db, layerId: string): Promise<Sae[]> {
+  if (!(await prisma.layer.count({ where: { id: layerId } }))) throw new NotFoundError('layer', layerId);
+  return prisma.sae.findMany({ where: { layerId }, orderBy: { createdAt: 'desc' } });
+}
+
+export async function getSae(prisma: Db, id: string): Promise<Sae> {
+  const sae = await prisma.sae.findUnique({ where: { id } });
+  if (!sae) throw new NotFoundError('SAE', id);
+  return sae;
+}
+
+/**
+ * The evaluate-sae job's work: FVU, mean L0 and dead-latent share of an imported SAE on all of its layer's
+ * activations, in a compute thread. A retry after the metrics were stored does nothing.
+ */
+export async function evaluateImportedSae(
+  prisma: Db,
+  config: Pick<Config, 'dataRoots' | 'privateDirs'>,
+  saeId: string,
+  opts: { signal?: AbortSignal; progress?: (p: JobProgress) => void } = {},
+): Promise<void> {
+  const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId }, include: { layer: true } });
+  if (sae.metrics !== null || !sae.weightsPath) return;
+  opts.progress?.({ stage: 'loading activations', done: 0, total: 1 });
+  const { X } = await loadLayerMatrix(sae.layer, config);
+  const weights = new Uint8Array(await readFile(sae.weightsPath));
+  opts.progress?.({ stage: 'evaluating', done: 0, total: 1 });
+  const metrics = await runInComputeThread(
+    'evaluateSaeOn',
+    { weights, X },
+    { signal: opts.signal, transfer: [X.data.buffer as ArrayBuffer] },
+  );
+  await prisma.sae.update({ where: { id: saeId }, data: { metrics: { ...metrics, evaluatedOn: 'layer' } } });
+}
+
+/** An evaluation that failed for good: the SAE stays usable (its weights were checked at import); why is kept. */
+export async function recordSaeEvaluationFailure(prisma: Db, saeId: string, error: string): Promise<void> {
+  await prisma.sae.updateMany({ where: { id: saeId }, data: { error: `evaluation failed: ${error}` } });
+}
