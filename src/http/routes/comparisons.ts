@@ -13,6 +13,7 @@ import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
 import { createOrReuseRun } from '../../services/runs';
+import { comparisonMatrix } from '../../services/score-matrices';
 import { representationKind, resolveRepresentation } from '../../services/representations';
 import { storedMethod, WHOLE_SET_METRICS } from '../../threads/compute-tasks';
 import { FoldsSpecSchema, RepresentationSchema, RidgePresetSchema } from './alignments';
@@ -168,53 +169,7 @@ export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
       query: ComparisonMatrixQuery,
       responses: { 200: { description: 'The matrix', schema: ComparisonMatrixSchema } },
       handler: async ({ query: q, req }) =>
-        cachedJson(ctx.cache, req, async () => {
-          const [sm, tm] = await Promise.all([
-            ctx.prisma.model.findUnique({
-              where: { id: q.sourceModelId },
-              include: {
-                layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } },
-              },
-            }),
-            ctx.prisma.model.findUnique({
-              where: { id: q.targetModelId },
-              include: {
-                layers: { orderBy: [{ position: 'asc' }, { name: 'asc' }], select: { id: true, name: true } },
-              },
-            }),
-          ]);
-          if (!sm) throw HttpProblem.invalid('query.sourceModelId', 'no such model');
-          if (!tm) throw HttpProblem.invalid('query.targetModelId', 'no such model');
-          const runs = await ctx.prisma.run.findMany({
-            where: {
-              kind: 'comparison',
-              status: 'succeeded',
-              method: storedMethod(q.metric, q.cv === 'true'),
-              representation: q.representation,
-              targetRepresentation: q.representation,
-              layerId: { in: sm.layers.map((l) => l.id) },
-              targetLayerId: { in: tm.layers.map((l) => l.id) },
-            },
-            orderBy: { finishedAt: 'desc' },
-            include: { scores: true },
-          });
-          const cell = new Map<string, { value: number; sem: number | null }>();
-          for (const r of runs) {
-            const key = `${r.layerId}|${r.targetLayerId}`;
-            const s = r.scores[0];
-            if (s && !cell.has(key)) cell.set(key, { value: s.value, sem: s.sem });
-          }
-          const values = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.value ?? null));
-          const sem = sm.layers.map((a) => tm.layers.map((b) => cell.get(`${a.id}|${b.id}`)?.sem ?? null));
-          return {
-            metric: q.metric,
-            representation: q.representation,
-            sourceLayers: sm.layers,
-            targetLayers: tm.layers,
-            values,
-            sem,
-          };
-        }),
+        cachedJson(ctx.cache, req, () => comparisonMatrix(ctx.prisma, { ...q, cv: q.cv === 'true' })),
     }),
   ];
 }

@@ -1,5 +1,5 @@
-import { gzipSync } from 'node:zlib';
-import { encodeNifti1 } from '../../io/nifti-encode';
+import type { Request } from 'express';
+import { getRunWithScores, runFolds, runVoxels, runVoxelsNiftiGz } from '../../services/run-results';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -65,12 +65,83 @@ export const RunWeightsSchema = z
   })
   .openapi('RunWeights');
 
-/** Stored arrays (float32/int32 little-endian bytea) back to typed arrays. */
-function f32(b: Uint8Array): Float32Array {
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+const VOXEL_TYPES = ['application/json', 'application/gzip', 'application/x-nifti'];
+
+/** json or nifti: the query's format, else from Accept; null when Accept allows neither. */
+function voxelFormat(req: Request, format: 'json' | 'nifti' | undefined): 'json' | 'nifti' | null {
+  if (format) return format;
+  const accepted = req.accepts(VOXEL_TYPES);
+  return accepted === 'application/json' ? 'json' : accepted ? 'nifti' : null;
 }
-function i32(b: Uint8Array): Int32Array {
-  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+
+function runVoxelsRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/runs/{id}/voxels',
+    operationId: 'getRunVoxels',
+    summary: 'Per-voxel scores of an alignment run, as JSON or as a NIfTI volume in the subject space',
+    tags: ['runs'],
+    access: 'read',
+    params: IdParams,
+    query: VoxelQuery,
+    responses: {
+      200: { description: 'Voxel scores (JSON), or application/gzip (NIfTI-1 .nii.gz)', schema: VoxelResultsSchema },
+    },
+    problems: [406, 409],
+    handler: async ({ params, query, req }) => {
+      const v = await runVoxels(ctx.prisma, params.id);
+      const format = voxelFormat(req, query.format);
+      if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
+      if (format === 'json')
+        return {
+          body: {
+            runId: params.id,
+            volumeShape: v.volumeShape,
+            indices: Array.from(v.indices),
+            values: Array.from(v.values, (x) => (Number.isFinite(x) ? x : null)),
+            roi: v.roi,
+          },
+        };
+      return {
+        body: runVoxelsNiftiGz(v),
+        headers: {
+          'Content-Type': 'application/gzip',
+          'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"`,
+        },
+      };
+    },
+  });
+}
+
+function runWeightsRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/runs/{id}/weights',
+    operationId: 'getRunWeights',
+    summary:
+      'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
+    tags: ['runs'],
+    access: 'read',
+    params: IdParams,
+    query: RunWeightsQuery,
+    responses: {
+      200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema },
+    },
+    problems: [409],
+    handler: async ({ params, query, req }) => {
+      const r = await runWeights(ctx.prisma, params.id, query.roi, query.stat);
+      if (r.kind === 'no-run') throw HttpProblem.notFound('run', params.id);
+      if (r.kind === 'none') throw new HttpProblem('conflict', r.reason);
+      if (r.kind === 'no-roi')
+        throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
+      const csv =
+        query.format === 'csv' ||
+        (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+      if (csv)
+        return { body: Buffer.from(runWeightsCsv(r.view)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
+      return { body: r.view };
+    },
+  });
 }
 
 export function runRoutes(ctx: AppContext): RouteSpec[] {
@@ -84,14 +155,7 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       access: 'read',
       params: IdParams,
       responses: { 200: { description: 'The run', schema: RunSchema } },
-      handler: async ({ params }) => {
-        const run = await ctx.prisma.run.findUnique({
-          where: { id: params.id },
-          include: { scores: { orderBy: { id: 'asc' } } },
-        });
-        if (!run) throw HttpProblem.notFound('run', params.id);
-        return { body: runJson(run) };
-      },
+      handler: async ({ params }) => ({ body: runJson(await getRunWithScores(ctx.prisma, params.id)) }),
     }),
     defineRoute({
       method: 'get',
@@ -103,106 +167,9 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
       params: IdParams,
       responses: { 200: { description: 'Folds', schema: FoldsSchema } },
       problems: [409],
-      handler: async ({ params }) => {
-        const run = await ctx.prisma.run.findUnique({ where: { id: params.id }, select: { foldAssignment: true } });
-        if (!run) throw HttpProblem.notFound('run', params.id);
-        const f = run.foldAssignment as { k: number; seed: number | null; nsdIds: number[]; folds: number[] } | null;
-        if (!f) throw new HttpProblem('conflict', 'the run has not assigned its folds yet (it is still queued)');
-        const assignment: Record<string, number> = {};
-        const counts = new Array<number>(f.k).fill(0);
-        f.nsdIds.forEach((id, i) => {
-          assignment[String(id)] = f.folds[i];
-          counts[f.folds[i]] += 1;
-        });
-        return { body: { runId: params.id, k: f.k, seed: f.seed, assignment, counts } };
-      },
+      handler: async ({ params }) => ({ body: await runFolds(ctx.prisma, params.id) }),
     }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/runs/{id}/voxels',
-      operationId: 'getRunVoxels',
-      summary: 'Per-voxel scores of an alignment run, as JSON or as a NIfTI volume in the subject space',
-      tags: ['runs'],
-      access: 'read',
-      params: IdParams,
-      query: VoxelQuery,
-      responses: {
-        200: { description: 'Voxel scores (JSON), or application/gzip (NIfTI-1 .nii.gz)', schema: VoxelResultsSchema },
-      },
-      problems: [406, 409],
-      handler: async ({ params, query, req }) => {
-        const v = await ctx.prisma.runVoxels.findUnique({ where: { runId: params.id } });
-        if (!v) {
-          const exists = await ctx.prisma.run.count({ where: { id: params.id } });
-          if (!exists) throw HttpProblem.notFound('run', params.id);
-          throw new HttpProblem('conflict', 'the run has no voxel results (not finished, or not an alignment run)');
-        }
-        const format =
-          query.format ??
-          (req.accepts(['application/json', 'application/gzip', 'application/x-nifti']) === 'application/json'
-            ? 'json'
-            : req.accepts(['application/json', 'application/gzip', 'application/x-nifti'])
-              ? 'nifti'
-              : null);
-        if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
-        const indices = i32(v.voxelIndices);
-        const values = f32(v.values);
-        const codes = new Uint16Array(
-          v.roiCodes.buffer.slice(v.roiCodes.byteOffset, v.roiCodes.byteOffset + v.roiCodes.byteLength),
-        );
-        if (format === 'json') {
-          return {
-            body: {
-              runId: params.id,
-              volumeShape: v.volumeShape,
-              indices: Array.from(indices),
-              values: Array.from(values, (x) => (Number.isFinite(x) ? x : null)),
-              roi: Array.from(codes, (c) => v.roiNames[c]),
-            },
-          };
-        }
-        const [X, Y, Z] = v.volumeShape;
-        const volume = new Float32Array(X * Y * Z).fill(NaN);
-        indices.forEach((idx, i) => {
-          volume[idx] = values[i];
-        });
-        const body = gzipSync(encodeNifti1(volume, [X, Y, Z]));
-        return {
-          body,
-          headers: {
-            'Content-Type': 'application/gzip',
-            'Content-Disposition': `attachment; filename="run-${params.id}.nii.gz"`,
-          },
-        };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/runs/{id}/weights',
-      operationId: 'getRunWeights',
-      summary:
-        'Ridge weights of an alignment run that asked for them (ridgeWeights): per source unit, mean |beta| (or L2 norm) over an ROI, per fold and averaged (JSON, or CSV with Accept: text/csv)',
-      tags: ['runs'],
-      access: 'read',
-      params: IdParams,
-      query: RunWeightsQuery,
-      responses: {
-        200: { description: 'The weights (JSON), or text/csv: unit, mean, fold0..', schema: RunWeightsSchema },
-      },
-      problems: [409],
-      handler: async ({ params, query, req }) => {
-        const r = await runWeights(ctx.prisma, params.id, query.roi, query.stat);
-        if (r.kind === 'no-run') throw HttpProblem.notFound('run', params.id);
-        if (r.kind === 'none') throw new HttpProblem('conflict', r.reason);
-        if (r.kind === 'no-roi')
-          throw HttpProblem.invalid('query.roi', `the run has no weights for this ROI; it has: ${r.rois.join(', ')}`);
-        const csv =
-          query.format === 'csv' ||
-          (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
-        if (csv)
-          return { body: Buffer.from(runWeightsCsv(r.view)), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
-        return { body: r.view };
-      },
-    }),
+    runVoxelsRoute(ctx),
+    runWeightsRoute(ctx),
   ];
 }

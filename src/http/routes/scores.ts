@@ -1,17 +1,10 @@
-import type { Prisma } from '../../generated/prisma/client';
+import { scoreMatrix } from '../../services/score-matrices';
+import { listScores, SCORE_SORTS } from '../../services/scores';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
-import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
-import {
-  differenceGrids,
-  foldDifference,
-  type FoldDifference,
-  type PairedSummary,
-} from '../../services/paired-comparisons';
-import { pairedForRuns } from '../../services/studies';
 
 export const ScoreItemSchema = z
   .object({
@@ -50,7 +43,7 @@ export const ScoresQuery = PageQuery.extend({
   roi: z.string().optional().openapi({ example: 'V1v' }),
   preset: z.string().optional().openapi({ example: 'paper' }),
   kind: z.enum(['alignment', 'comparison']).optional(),
-  sort: z.enum(['value', '-value', 'roi', '-roi', 'createdAt', '-createdAt']).default('-createdAt'),
+  sort: z.enum(SCORE_SORTS).default('-createdAt'),
 });
 
 export const MatrixQuery = z.object({
@@ -104,16 +97,33 @@ export const MatrixSchema = z
   })
   .openapi('ScoreMatrix');
 
-const SORT: Record<string, Prisma.ScoreOrderByWithRelationInput[]> = {
-  value: [{ value: 'asc' }, { id: 'asc' }],
-  '-value': [{ value: 'desc' }, { id: 'asc' }],
-  roi: [{ target: 'asc' }, { id: 'asc' }],
-  '-roi': [{ target: 'desc' }, { id: 'asc' }],
-  createdAt: [{ createdAt: 'asc' }, { id: 'asc' }],
-  '-createdAt': [{ createdAt: 'desc' }, { id: 'desc' }],
-};
+type ScoreRow = Awaited<ReturnType<typeof listScores>>['items'][number];
 
-type Cell = { value: number; sem: number | null; foldValues: number[]; runId: string };
+function scoreItemJson(r: ScoreRow): z.infer<typeof ScoreItemSchema> {
+  return {
+    id: String(r.id),
+    runId: r.runId,
+    kind: r.kind,
+    datasetId: r.datasetId,
+    modelId: r.modelId,
+    layerId: r.layerId,
+    layerName: r.layerName,
+    representation: r.representation,
+    saeId: r.saeId,
+    preset: r.method,
+    subject: r.subject,
+    atlas: r.atlas,
+    roi: r.target,
+    value: r.value,
+    sem: r.sem,
+    foldValues: r.foldValues,
+    nVoxels: r.nVoxels,
+    alphas: r.alphas,
+    noiseCeiling: r.noiseCeiling,
+    normalised: r.normalised,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
 
 export function scoreRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -128,55 +138,8 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
       responses: { 200: { description: 'A page of scores', schema: page(ScoreItemSchema).openapi('ScorePage') } },
       handler: async ({ query: q, req }) =>
         cachedJson(ctx.cache, req, async () => {
-          const where: Prisma.ScoreWhereInput = {
-            modelId: q.modelId,
-            layerId: q.layerId,
-            datasetId: q.datasetId,
-            representation: q.representation,
-            saeId: q.saeId,
-            subject: q.subject,
-            atlas: q.atlas,
-            target: q.roi,
-            method: q.preset,
-            kind: q.kind,
-          };
-          const [rows, total] = await Promise.all([
-            ctx.prisma.score.findMany({ where, orderBy: SORT[q.sort], skip: q.offset, take: q.limit }),
-            ctx.prisma.score.count({ where }),
-          ]);
-          const layerIds = [...new Set(rows.map((r) => r.layerId).filter((x): x is string => x !== null))];
-          const layers = layerIds.length
-            ? await ctx.prisma.layer.findMany({ where: { id: { in: layerIds } }, select: { id: true, name: true } })
-            : [];
-          const layerName = new Map(layers.map((l) => [l.id, l.name]));
-          return {
-            items: rows.map((r) => ({
-              id: String(r.id),
-              runId: r.runId,
-              kind: r.kind,
-              datasetId: r.datasetId,
-              modelId: r.modelId,
-              layerId: r.layerId,
-              layerName: r.layerId ? (layerName.get(r.layerId) ?? null) : null,
-              representation: r.representation,
-              saeId: r.saeId,
-              preset: r.method,
-              subject: r.subject,
-              atlas: r.atlas,
-              roi: r.target,
-              value: r.value,
-              sem: r.sem,
-              foldValues: r.foldValues,
-              nVoxels: r.nVoxels,
-              alphas: r.alphas,
-              noiseCeiling: r.noiseCeiling,
-              normalised: r.normalised,
-              createdAt: r.createdAt.toISOString(),
-            })),
-            total,
-            limit: q.limit,
-            offset: q.offset,
-          };
+          const { items, total } = await listScores(ctx.prisma, q);
+          return { items: items.map(scoreItemJson), total, limit: q.limit, offset: q.offset };
         }),
     }),
     defineRoute({
@@ -190,126 +153,7 @@ export function scoreRoutes(ctx: AppContext): RouteSpec[] {
       query: MatrixQuery,
       responses: { 200: { description: 'The matrix', schema: MatrixSchema } },
       problems: [404],
-      handler: async ({ query: q, req }) =>
-        cachedJson(ctx.cache, req, async () => {
-          const model = await ctx.prisma.model.findUnique({
-            where: { id: q.modelId },
-            include: {
-              layers: {
-                select: { id: true, name: true, position: true },
-                orderBy: [{ position: 'asc' }, { name: 'asc' }],
-              },
-            },
-          });
-          if (!model) throw HttpProblem.notFound('model', q.modelId);
-          const reps = q.representation === 'difference' ? ['neurons', 'sae'] : [q.representation];
-          const rows = await ctx.prisma.score.findMany({
-            where: {
-              kind: 'alignment',
-              modelId: q.modelId,
-              subject: q.subject,
-              atlas: q.atlas,
-              method: q.preset,
-              datasetId: q.datasetId,
-              representation: { in: reps },
-              ...(q.saeId ? { OR: [{ representation: 'neurons' }, { saeId: q.saeId }] } : {}),
-            },
-            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-            select: {
-              layerId: true,
-              representation: true,
-              target: true,
-              value: true,
-              sem: true,
-              foldValues: true,
-              runId: true,
-            },
-          });
-          // Newest score wins per (layer, representation, ROI).
-          const cells = new Map<string, Cell>();
-          const roiOrder: string[] = [];
-          for (const r of rows) {
-            const key = `${r.layerId}|${r.representation}|${r.target}`;
-            if (!cells.has(key))
-              cells.set(key, { value: r.value, sem: r.sem, foldValues: r.foldValues, runId: r.runId });
-            if (!roiOrder.includes(r.target)) roiOrder.push(r.target);
-          }
-          const rois = await orderRois(ctx, q.datasetId, q.atlas, roiOrder);
-          const values: (number | null)[][] = [];
-          const sems: (number | null)[][] = [];
-          const diffs: (FoldDifference | null)[][] = [];
-          const paired: (PairedSummary | null)[][] = [];
-          // Stimulus-level statistics stored by study jobs for the neurons and SAE runs shown (b = SAE, a = neurons).
-          const stored =
-            q.representation === 'difference'
-              ? await pairedForRuns(
-                  ctx.prisma,
-                  [...cells.entries()].filter(([k]) => k.split('|')[1] === 'neurons').map(([, c]) => c.runId),
-                )
-              : new Map<string, PairedSummary>();
-          for (const layer of model.layers) {
-            const vRow: (number | null)[] = [];
-            const sRow: (number | null)[] = [];
-            const dRow: (FoldDifference | null)[] = [];
-            const pRow: (PairedSummary | null)[] = [];
-            for (const roi of rois) {
-              if (q.representation !== 'difference') {
-                const c = cells.get(`${layer.id}|${q.representation}|${roi}`);
-                vRow.push(c?.value ?? null);
-                sRow.push(c?.sem ?? null);
-                continue;
-              }
-              const n = cells.get(`${layer.id}|neurons|${roi}`);
-              const s = cells.get(`${layer.id}|sae|${roi}`);
-              const d = n && s ? foldDifference(n.foldValues, s.foldValues) : null;
-              // Unpairable folds (different K): the difference of the values, without fold statistics.
-              vRow.push(n && s ? s.value - n.value : null);
-              sRow.push(d?.sem ?? null);
-              dRow.push(d);
-              pRow.push(n && s ? (stored.get(`${n.runId}|${s.runId}|${roi}`) ?? null) : null);
-            }
-            values.push(vRow);
-            sems.push(sRow);
-            diffs.push(dRow);
-            paired.push(pRow);
-          }
-          const stats = q.representation === 'difference' ? differenceGrids(diffs, paired) : {};
-          return {
-            modelId: model.id,
-            subject: q.subject,
-            atlas: q.atlas,
-            preset: q.preset,
-            representation: q.representation,
-            layers: model.layers,
-            rois,
-            values,
-            sem: sems,
-            ...stats,
-          };
-        }),
+      handler: async ({ query: q, req }) => cachedJson(ctx.cache, req, () => scoreMatrix(ctx.prisma, q)),
     }),
   ];
-}
-
-/** ROIs in the atlas's label order when the atlas is known, else in order of appearance. */
-async function orderRois(
-  ctx: AppContext,
-  datasetId: string | undefined,
-  atlas: string,
-  seen: string[],
-): Promise<string[]> {
-  const a = await ctx.prisma.atlas.findFirst({
-    where: { name: atlas, ...(datasetId ? { datasetId } : {}) },
-    select: { labels: true },
-  });
-  if (!a) return [...seen].sort();
-  const labels = a.labels as Record<string, string>;
-  const order = Object.entries(labels)
-    .sort((x, y) => Number(x[0]) - Number(y[0]))
-    .map(([, name]) => name);
-  const rank = (r: string) => {
-    const i = order.indexOf(r);
-    return i === -1 ? order.length : i;
-  };
-  return [...seen].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
 }

@@ -1,0 +1,81 @@
+/**
+ * A run's stored results read back: the run with its per-ROI scores, the fold assignment it used, and the
+ * per-voxel scores (float32/int32/uint16 little-endian bytea) decoded into typed arrays or a NIfTI volume.
+ */
+import { gzipSync } from 'node:zlib';
+import type { Db } from '../db/client';
+import { ConflictError, NotFoundError } from '../errors';
+import { encodeNifti1 } from '../io/nifti-encode';
+
+export async function getRunWithScores(prisma: Db, id: string) {
+  const run = await prisma.run.findUnique({ where: { id }, include: { scores: { orderBy: { id: 'asc' } } } });
+  if (!run) throw new NotFoundError('run', id);
+  return run;
+}
+
+export interface RunFolds {
+  runId: string;
+  k: number;
+  seed: number | null;
+  /** nsdId -> fold (0-based). */
+  assignment: Record<string, number>;
+  /** Test stimuli per fold. */
+  counts: number[];
+}
+
+/** The fold assignment a run used, reusable as an explicit assignment. */
+export async function runFolds(prisma: Db, id: string): Promise<RunFolds> {
+  const run = await prisma.run.findUnique({ where: { id }, select: { foldAssignment: true } });
+  if (!run) throw new NotFoundError('run', id);
+  const f = run.foldAssignment as { k: number; seed: number | null; nsdIds: number[]; folds: number[] } | null;
+  if (!f) throw new ConflictError('the run has not assigned its folds yet (it is still queued)');
+  const assignment: Record<string, number> = {};
+  const counts = new Array<number>(f.k).fill(0);
+  f.nsdIds.forEach((nsdId, i) => {
+    assignment[String(nsdId)] = f.folds[i];
+    counts[f.folds[i]] += 1;
+  });
+  return { runId: id, k: f.k, seed: f.seed, assignment, counts };
+}
+
+export interface RunVoxels {
+  /** (X, Y, Z) of the subject space. */
+  volumeShape: number[];
+  /** Flat voxel index x + X*(y + Y*z). */
+  indices: Int32Array;
+  /** Mean over folds of the voxel score (NaN: dropped as dead). */
+  values: Float32Array;
+  /** ROI of each voxel. */
+  roi: string[];
+}
+
+/** Stored little-endian bytes back to a typed array (copied: the bytes need not be aligned). */
+function typed<T>(b: Uint8Array, View: new (buffer: ArrayBuffer) => T): T {
+  return new View(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+}
+
+/** Per-voxel scores of an alignment run (a conflict while it has none: not finished, or a comparison). */
+export async function runVoxels(prisma: Db, id: string): Promise<RunVoxels> {
+  const v = await prisma.runVoxels.findUnique({ where: { runId: id } });
+  if (!v) {
+    if (!(await prisma.run.count({ where: { id } }))) throw new NotFoundError('run', id);
+    throw new ConflictError('the run has no voxel results (not finished, or not an alignment run)');
+  }
+  const codes = typed(v.roiCodes, Uint16Array);
+  return {
+    volumeShape: v.volumeShape,
+    indices: typed(v.voxelIndices, Int32Array),
+    values: typed(v.values, Float32Array),
+    roi: Array.from(codes, (c) => v.roiNames[c]),
+  };
+}
+
+/** The voxel scores as a gzipped NIfTI-1 float32 volume, NaN outside the ROIs. */
+export function runVoxelsNiftiGz(v: RunVoxels): Buffer {
+  const [X, Y, Z] = v.volumeShape;
+  const volume = new Float32Array(X * Y * Z).fill(NaN);
+  v.indices.forEach((idx, i) => {
+    volume[idx] = v.values[i];
+  });
+  return gzipSync(encodeNifti1(volume, [X, Y, Z]));
+}
