@@ -1,6 +1,6 @@
 /**
- * SAEs of a layer: train one (job, 202) or import trained weights (201), then read status, settings,
- * metrics and curves. Settings are validated against the layer's width before anything is written.
+ * SAEs of a layer: train one (job, 202) or import trained weights (201: ready at once, metrics by an evaluate-sae
+ * job), then read status, settings, metrics and curves. Settings are validated against the layer width first.
  */
 import { intColumn } from '../../db/columns';
 import { SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
