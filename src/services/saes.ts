@@ -11,7 +11,7 @@ import { INT_COLUMN_RANGE } from '../db/columns';
 import { type Db, Prisma } from '../db/client';
 import type { Sae } from '../generated/prisma/client';
 import { DataValidationError, NotFoundError, ValidationError } from '../errors';
-import { loadLayerMatrix } from '../jobs/inputs';
+import { loadLayerMatrix } from './inputs';
 import { resolveDataPath } from '../nsd/paths';
 import type { JobQueue } from '../queue/queue';
 import type { JobProgress } from '../queue/types';

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { NotFoundError } from '../errors';
-import { openDataset } from '../jobs/inputs';
+import { openDataset } from './inputs';
 import { encodeNifti1 } from '../io/nifti-encode';
 import { loadBrainMask } from '../nsd/volumes';
 

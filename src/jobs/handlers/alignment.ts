@@ -17,7 +17,7 @@ import { atlasRois, type ResolvedRoi } from '../../services/rois';
 import { runInComputeThread } from '../../threads/compute-thread';
 import type { RidgeRoisOutput, RidgeRoisPayload } from '../../threads/compute-tasks';
 import type { Db, Prisma } from '../../db/client';
-import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../inputs';
+import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from '../../services/inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 import { runStatusHooks } from './run-hooks';
 import { saveRunWeights } from '../../services/run-weights';

@@ -11,7 +11,7 @@ import { markRunRunning, markRunSucceeded, secondsSince } from '../../services/p
 import { requestHash } from '../../services/request-hash';
 import { runInComputeThread } from '../../threads/compute-thread';
 import { storedMethod, type ComparisonMetric } from '../../threads/compute-tasks';
-import { loadLayerMatrix, representationMatrix } from '../inputs';
+import { loadLayerMatrix, representationMatrix } from '../../services/inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 import { runStatusHooks } from './run-hooks';
 import type { RepresentationKind } from '../../services/representations';

@@ -11,7 +11,7 @@ import { TRANSACTION_WAIT } from '../../services/idempotent';
 import { markRunRunning, secondsSince } from '../../services/provenance';
 import { DEFAULT_STATISTICS, unitPairs, type StudyInputs } from '../../services/studies';
 import { runInComputeThread } from '../../threads/compute-thread';
-import { representationMatrix } from '../inputs';
+import { representationMatrix } from '../../services/inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 import {
   alignmentHandler,

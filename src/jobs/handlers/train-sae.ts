@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { SaeTrainSettingsInput } from '../../sae/settings';
 import { saeWeightsPath } from '../../services/saes';
 import { runInComputeThread } from '../../threads/compute-thread';
-import { loadLayerMatrix } from '../inputs';
+import { loadLayerMatrix } from '../../services/inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 
 async function run(data: { saeId: string }, ctx: JobContext): Promise<void> {
