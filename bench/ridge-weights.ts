@@ -33,7 +33,11 @@ const indices = new Int32Array(n * k);
 for (let i = 0; i < n; i++) {
   const cols = new Set<number>();
   while (cols.size < k) cols.add(rng.int(latents));
-  [...cols].sort((a, b) => a - b).forEach((c, j) => (indices[i * k + j] = c));
+  [...cols]
+    .sort((a, b) => a - b)
+    .forEach((c, j) => {
+      indices[i * k + j] = c;
+    });
 }
 const sparse: CsrMatrix = {
   rows: n,

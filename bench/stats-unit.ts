@@ -107,13 +107,11 @@ console.log(
     nsdPredictionsBothMiB: round((2 * 9841 * 15000 * 4) / 2 ** 20),
     bootstrapNsPerStimulusVoxelResample: round((out.statsSeconds / (resamples * n * v)) * 1e9),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    cellsExample: out.cells[0]
-      .slice(0, 2)
-      .map((c) => ({
-        difference: round(c.difference * 1e4) / 1e4,
-        lower: round(c.bootstrapCi.lower * 1e4) / 1e4,
-        upper: round(c.bootstrapCi.upper * 1e4) / 1e4,
-        p: c.p,
-      })),
+    cellsExample: out.cells[0].slice(0, 2).map((c) => ({
+      difference: round(c.difference * 1e4) / 1e4,
+      lower: round(c.bootstrapCi.lower * 1e4) / 1e4,
+      upper: round(c.bootstrapCi.upper * 1e4) / 1e4,
+      p: c.p,
+    })),
   }),
 );

@@ -60,7 +60,9 @@ export function alignActivationsToStimuli(
   const extra = Array.from(ids).filter((id) => !wanted.has(id));
   const C = acts.cols;
   const data = new Float32Array(rows.length * C);
-  rows.forEach((r, k) => data.set(acts.data.subarray(r * C, (r + 1) * C), k * C));
+  rows.forEach((r, k) => {
+    data.set(acts.data.subarray(r * C, (r + 1) * C), k * C);
+  });
   return {
     nsdIds: Int32Array.from(found),
     matrix: { rows: rows.length, cols: C, data },

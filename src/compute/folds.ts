@@ -203,7 +203,9 @@ export function kFoldAssignmentOrdered(
   }
   const folds = kFoldAssignment(ordered.length, k, seed);
   const foldOf = new Map<number, number>();
-  ordered.forEach((id, i) => foldOf.set(id, folds[i]));
+  ordered.forEach((id, i) => {
+    foldOf.set(id, folds[i]);
+  });
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = foldOf.get(evaluatedIds[i])!;
   return out;

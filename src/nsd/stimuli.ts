@@ -48,17 +48,23 @@ export function parseStimulusTable(text: string, field = 'stimuli'): StimulusTab
   });
   const sharedCol = col('shared1000');
   const shared1000 = new Uint8Array(body.length);
-  if (sharedCol) sharedCol.forEach((s, i) => (shared1000[i] = s === 'True' || s === 'true' || s === '1' ? 1 : 0));
+  if (sharedCol)
+    sharedCol.forEach((s, i) => {
+      shared1000[i] = s === 'True' || s === 'true' || s === '1' ? 1 : 0;
+    });
   const cocoCol = col('cocoId');
   const cocoIds = new Float64Array(body.length).fill(NaN);
-  if (cocoCol) cocoCol.forEach((s, i) => (cocoIds[i] = s === '' ? NaN : Number(s)));
+  if (cocoCol)
+    cocoCol.forEach((s, i) => {
+      cocoIds[i] = s === '' ? NaN : Number(s);
+    });
   const columns = new Map<string, string[]>();
-  header.forEach((h, j) =>
+  header.forEach((h, j) => {
     columns.set(
       h,
       body.map((r) => (r[j] ?? '').trim()),
-    ),
-  );
+    );
+  });
   const subjects = [
     ...new Set(
       header

@@ -100,7 +100,9 @@ export async function loadSubjectRoiBetas(
     ids = Int32Array.from(new Set(want)).sort();
   }
   const row = new Map<number, number>();
-  ids.forEach((id, i) => row.set(id, i));
+  ids.forEach((id, i) => {
+    row.set(id, i);
+  });
 
   const V = voxelIndices.length;
   const sums = new Float32Array(ids.length * V);

@@ -27,7 +27,9 @@ const ROIS = Object.keys(reference.rois);
 /** The same grid points (np.logspace writes 10^-1 as 0.09999999999999999, the service as 0.1). */
 const expectSameAlphas = (got: number[], ref: number[]) => {
   expect(got).toHaveLength(ref.length);
-  got.forEach((a, k) => expect(Math.abs(a / ref[k] - 1)).toBeLessThan(1e-12));
+  got.forEach((a, k) => {
+    expect(Math.abs(a / ref[k] - 1)).toBeLessThan(1e-12);
+  });
 };
 
 let app: TestApp;
@@ -89,7 +91,9 @@ describe("the authors' folds and ridge variants through the API", () => {
         const got = run.scores.find((s: { roi: string }) => s.roi === name);
         expect(got.nVoxels).toBe(reference.rois[name].voxels);
         expectSameAlphas(got.alphas, ref.alphas);
-        got.foldValues.forEach((v: number, k: number) => expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-4));
+        got.foldValues.forEach((v: number, k: number) => {
+          expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-4);
+        });
         expect(Math.abs(got.value - ref.mean)).toBeLessThan(1e-4);
       }
     }, 120_000);

@@ -55,7 +55,9 @@ describe('alignment parity with scikit-learn (paper preset, explicit folds)', ()
         const got = run.scores.find((s: { roi: string }) => s.roi === name);
         expect(got.nVoxels).toBe(ref.voxels);
         expect(got.alphas).toEqual(ref.alphas);
-        got.foldValues.forEach((v: number, k: number) => expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-3));
+        got.foldValues.forEach((v: number, k: number) => {
+          expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-3);
+        });
         expect(Math.abs(got.value - ref.mean)).toBeLessThan(1e-3);
         expect(Math.abs(got.sem - ref.sem)).toBeLessThan(1e-3);
       }

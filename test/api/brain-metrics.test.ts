@@ -55,7 +55,9 @@ describe('alignment runs with brain metrics other than ridge', () => {
         const got = run.scores.find((s) => s.roi === roi)!;
         expect(got.nVoxels).toBe(reference[roi].voxels);
         expect(got.foldValues).toHaveLength(5);
-        got.foldValues.forEach((v, k) => expect(Math.abs(v - reference[roi][metric][k])).toBeLessThan(1e-4));
+        got.foldValues.forEach((v, k) => {
+          expect(Math.abs(v - reference[roi][metric][k])).toBeLessThan(1e-4);
+        });
         expect(Math.abs(got.value - mean(reference[roi][metric]))).toBeLessThan(1e-4);
         expect(got.sem).toBeGreaterThan(0);
       }

@@ -67,7 +67,9 @@ describe('comparisons: RSA and CKA per fold and over all stimuli, against numpy'
   it('rsa, cka and cka-debiased with cv true (per test fold) and false (once) equal the references', async () => {
     for (const metric of ['rsa', 'cka', 'cka-debiased']) {
       const cv = await compare(metric, true);
-      cv.foldValues.forEach((v, f) => expect(v).toBeCloseTo(ref.cv[metric].folds[f], 6));
+      cv.foldValues.forEach((v, f) => {
+        expect(v).toBeCloseTo(ref.cv[metric].folds[f], 6);
+      });
       expect(cv.value).toBeCloseTo(ref.cv[metric].mean, 6);
       expect(cv.sem).toBeCloseTo(ref.cv[metric].sem, 6);
       const whole = await compare(metric, false);

@@ -61,10 +61,14 @@ describe('ridge weights on a run', () => {
         expect(w.stat).toBe(stat);
         expect(w.units).toEqual(ref.units);
         expect(w.folds).toHaveLength(5);
-        w.folds.forEach((f: number[], k: number) =>
-          f.forEach((x, i) => expect(Math.abs(x - want[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[k][i])))),
-        );
-        ref.units.forEach((_, i) => expect(w.mean[i]).toBeCloseTo(want.reduce((s, f) => s + f[i], 0) / 5, 4));
+        w.folds.forEach((f: number[], k: number) => {
+          f.forEach((x, i) => {
+            expect(Math.abs(x - want[k][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(want[k][i])));
+          });
+        });
+        ref.units.forEach((_, i) => {
+          expect(w.mean[i]).toBeCloseTo(want.reduce((s, f) => s + f[i], 0) / 5, 4);
+        });
       }
       const csv = await app.request(`/v1/runs/${runId}/weights?roi=${roi}`, { headers: { Accept: 'text/csv' } });
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);

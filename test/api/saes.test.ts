@@ -165,9 +165,9 @@ describe('SAE latents vs neurons', () => {
     // q: Benjamini-Hochberg over every cell of the matrix that has a p
     const p = (m.p as (number | null)[][]).flat();
     const q = bhQValues(p.map((v) => v ?? NaN));
-    (m.q as (number | null)[][])
-      .flat()
-      .forEach((v, i) => (p[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(q[i], 12)));
+    (m.q as (number | null)[][]).flat().forEach((v, i) => {
+      p[i] === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(q[i], 12);
+    });
     // the neurons view carries no difference statistics
     const plain = await (
       await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`)

@@ -103,7 +103,7 @@ describe('POST /v1/studies', () => {
     ).json();
     const byCell = await (await app.request(`/v1/studies/${created.id}/comparisons`)).json();
     let shown = 0;
-    matrix.layers.forEach((l: { id: string }, i: number) =>
+    matrix.layers.forEach((l: { id: string }, i: number) => {
       matrix.rois.forEach((roi: string, j: number) => {
         const c = byCell.cells.find(
           (x: { subject: string; layerId: string; roi: string }) =>
@@ -115,8 +115,8 @@ describe('POST /v1/studies', () => {
         expect(matrix.lower[i][j]).toBe(c.bootstrapCi.lower);
         expect(matrix.upper[i][j]).toBe(c.bootstrapCi.upper);
         expect(matrix.p[i][j]).toBe(c.p);
-      }),
-    );
+      });
+    });
     expect(shown).toBe(4); // 2 layers x {V2v, V1}
     expect(matrix.q.flat().filter((x: number | null) => x !== null)).toEqual(
       Array.from(bhQValues(matrix.p.flat().filter((x: number | null) => x !== null)), (x) => expect.closeTo(x, 12)),
@@ -172,7 +172,9 @@ describe('POST /v1/studies', () => {
             expect(got.nVoxels).toBe(ref.nVoxels);
             expect(Math.abs(got.value - ref.value)).toBeLessThan(1e-6);
             expect(Math.abs(got.sem - ref.sem)).toBeLessThan(1e-6);
-            got.foldValues.forEach((v, k) => expect(Math.abs(v - ref.foldValues[k])).toBeLessThan(1e-6));
+            got.foldValues.forEach((v, k) => {
+              expect(Math.abs(v - ref.foldValues[k])).toBeLessThan(1e-6);
+            });
           }
         }
       }
@@ -229,7 +231,9 @@ describe('POST /v1/studies', () => {
       expect(c.nStimuli).toBe(600);
     }
     const q = bhQValues(cmp.cells.map((c: { p: number }) => c.p));
-    cmp.cells.forEach((c: { q: number }, i: number) => expect(c.q).toBeCloseTo(q[i], 12));
+    cmp.cells.forEach((c: { q: number }, i: number) => {
+      expect(c.q).toBeCloseTo(q[i], 12);
+    });
     // b and a the other way round: the same cells mirrored
     const rev = await (await app.request(`/v1/studies/${created.id}/comparisons?a=sae&b=neurons`)).json();
     rev.cells.forEach(
@@ -409,7 +413,9 @@ describe('a study on the fixture NSD tree', () => {
       expect(got.atlas).toBe(ref.atlas);
       expect(got.nVoxels).toBe(ref.voxels);
       expect(got.alphas).toEqual(ref.alphas);
-      got.foldValues.forEach((v, k) => expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-3));
+      got.foldValues.forEach((v, k) => {
+        expect(Math.abs(v - ref.foldScores[k])).toBeLessThan(1e-3);
+      });
       expect(Math.abs(got.value - ref.mean)).toBeLessThan(1e-3);
     }
     // an assignment naming images the subject does not have is an error of the request's folds

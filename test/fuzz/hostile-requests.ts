@@ -146,7 +146,9 @@ function allowedTypes(s: Schema): Set<string> | null {
     if (b.anyOf || b.oneOf) {
       const inner = allowedTypes(b);
       if (!inner) return null;
-      inner.forEach((t) => out.add(t));
+      inner.forEach((t) => {
+        out.add(t);
+      });
       continue;
     }
     const types =
@@ -237,7 +239,10 @@ function leaves(s: Schema, value: unknown, path: (string | number)[] = [], out: 
         (!x.properties || Object.keys(value as object).every((k) => k in x.properties!)),
     ) ?? (bs.length === 1 ? bs[0] : undefined);
   if (!b) return out;
-  if (Array.isArray(value)) value.forEach((v, i) => leaves(b.prefixItems?.[i] ?? b.items ?? {}, v, [...path, i], out));
+  if (Array.isArray(value))
+    value.forEach((v, i) => {
+      leaves(b.prefixItems?.[i] ?? b.items ?? {}, v, [...path, i], out);
+    });
   else if (value !== null && typeof value === 'object' && b.properties)
     for (const [k, v] of Object.entries(value)) if (b.properties[k]) leaves(b.properties[k], v, [...path, k], out);
   return out;

@@ -82,9 +82,9 @@ export function rawRequest(port: number, head: string | Buffer, opts: RawOptions
     );
     socket.on('connect', () => {
       socket.write(head);
-      (opts.chunks ?? []).forEach((c, i) =>
-        timers.push(setTimeout(() => !socket.destroyed && socket.write(c), (i + 1) * (opts.chunkDelayMs ?? 0))),
-      );
+      (opts.chunks ?? []).forEach((c, i) => {
+        timers.push(setTimeout(() => !socket.destroyed && socket.write(c), (i + 1) * (opts.chunkDelayMs ?? 0)));
+      });
     });
     timers.push(setTimeout(() => finish(false), waitMs));
   });

@@ -62,7 +62,9 @@ describe('noise-ceiling normalisation keeps the sign: r |r| / (NC / 100)', () =>
   const r = Float32Array.from(fx.r.map((v: number | null) => (v === null ? NaN : v)));
   const nc = Float32Array.from(fx.nc);
   const check = (got: Float32Array, want: (number | null)[]) =>
-    want.forEach((w, t) => (w === null ? expect(got[t]).toBeNaN() : expect(got[t]).toBeCloseTo(w, 4)));
+    want.forEach((w, t) => {
+      w === null ? expect(got[t]).toBeNaN() : expect(got[t]).toBeCloseTo(w, 4);
+    });
   it('with a minimum NC, and by default every NC > 0', () => {
     check(normaliseByNoiseCeiling(r, nc, fx.minNc).normalised, fx.normalised);
     check(normaliseByNoiseCeiling(r, nc).normalised, fx.normalisedDefault);
@@ -93,16 +95,23 @@ describe('noise ceiling inside fitRidgeCv', () => {
 
 describe('ridge weights per source unit over an ROI (scikit-learn RidgeCV coef_)', () => {
   const fx = load('ridge/fidelity.json').weights;
-  const close = (a: ArrayLike<number>, b: number[]) => b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, 10));
+  const close = (a: ArrayLike<number>, b: number[]) =>
+    b.forEach((v, i) => {
+      expect(a[i]).toBeCloseTo(v, 10);
+    });
   it("'meanAbs' (default) and the authors' 'l2', per fold and averaged", () => {
     const m = ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, fx.roi);
-    m.perFold.forEach((f, i) => close(f, fx.meanAbs[i]));
+    m.perFold.forEach((f, i) => {
+      close(f, fx.meanAbs[i]);
+    });
     close(
       m.mean,
       fx.meanAbs[0].map((v: number, u: number) => (v + fx.meanAbs[1][u]) / 2),
     );
     const l = ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, fx.roi, 'l2');
-    l.perFold.forEach((f, i) => close(f, fx.l2[i]));
+    l.perFold.forEach((f, i) => {
+      close(f, fx.l2[i]);
+    });
     expect(() => ridgeWeightsSummary(fx.coefs, fx.targets, fx.units, [fx.targets])).toThrow(/outside/);
   });
 });

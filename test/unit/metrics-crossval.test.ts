@@ -94,7 +94,9 @@ describe('crossValidateMetric equals the numpy / POT reference', () => {
       const rows = c.assignment.map((a, i) => (a === f ? i : -1)).filter((i) => i >= 0);
       const take = (M: DenseMatrix<Float64Array>) => {
         const out = new Float64Array(rows.length * M.cols);
-        rows.forEach((r, a) => out.set(M.data.subarray(r * M.cols, (r + 1) * M.cols), a * M.cols));
+        rows.forEach((r, a) => {
+          out.set(M.data.subarray(r * M.cols, (r + 1) * M.cols), a * M.cols);
+        });
         return denseMatrix(rows.length, M.cols, out);
       };
       expect(rsaScore(take(X), take(Y)).deadStimuli).toBe(c.rsa_dead_stimuli[f]);

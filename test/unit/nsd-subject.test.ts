@@ -168,7 +168,9 @@ describe('NSD dataset on the h5py/nibabel fixture', () => {
     const nc = npy('expected_nc.npy').data as Float32Array;
     const want = new Float32Array(r.betas.rows * cols.length);
     for (let i = 0; i < r.betas.rows; i++)
-      cols.forEach((c, j) => (want[i * cols.length + j] = avg[i * sel.length + c]));
+      cols.forEach((c, j) => {
+        want[i * cols.length + j] = avg[i * sel.length + c];
+      });
     expect(maxRelDiff(r.betas.data, want)).toBeLessThan(3e-6);
     expect(
       maxRelDiff(

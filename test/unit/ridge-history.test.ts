@@ -56,10 +56,14 @@ function expectMatches(c: Case, res: RidgeCvResult, tol: number, predictions = t
     if (predictions) {
       const scale = Math.max(...ref.pred.map(Math.abs));
       let worst = 0;
-      fr.predictions!.data.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - ref.pred[i]))));
+      fr.predictions!.data.forEach((x, i) => {
+        worst = Math.max(worst, Math.abs(x - ref.pred[i]));
+      });
       expect(worst / scale).toBeLessThan(tol);
     }
-    c.keptY.forEach((t, j) => expect(Math.abs(fr.scores[t] - ref.scores[j])).toBeLessThan(tol));
+    c.keptY.forEach((t, j) => {
+      expect(Math.abs(fr.scores[t] - ref.scores[j])).toBeLessThan(tol);
+    });
     expect(Math.abs(fr.meanScore - ref.mean)).toBeLessThan(tol);
   });
 }
@@ -123,15 +127,18 @@ describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.s
       expectMatches(c, r.groups[0], 1e-4, false, true);
       const Y = targetsOf(c);
       const sub = { rows: c.n, cols: half.length, data: new Float32Array(c.n * half.length) };
-      for (let i = 0; i < c.n; i++) half.forEach((t, j) => (sub.data[i * half.length + j] = Y.data[i * c.v + t]));
+      for (let i = 0; i < c.n; i++)
+        half.forEach((t, j) => {
+          sub.data[i * half.length + j] = Y.data[i * c.v + t];
+        });
       const alone = fitRidgeCv(sourceOf(c), sub, { ...optionsOf(c), engine: 'ts' });
       r.groups[1].folds.forEach((fr, f) => {
         expect(fr.alpha).toBe(alone.folds[f].alpha);
-        fr.scores.forEach((s, j) =>
+        fr.scores.forEach((s, j) => {
           Number.isNaN(s)
             ? expect(alone.folds[f].scores[j]).toBeNaN()
-            : expect(Math.abs(s - alone.folds[f].scores[j])).toBeLessThan(1e-5),
-        );
+            : expect(Math.abs(s - alone.folds[f].scores[j])).toBeLessThan(1e-5);
+        });
       });
     });
     it.runIf(nativeAvailable())(`${c.name}: device-fold orchestration on host BLAS`, () => {

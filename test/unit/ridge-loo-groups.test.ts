@@ -53,13 +53,13 @@ describe('looSharedAlphaGroups', () => {
           blockBytes: 4 * (Ys.length + ALPHAS.length) * q * 8,
         });
         expect(q % 4).not.toBe(0);
-        blocked.forEach((g, r) =>
-          g.errors.forEach((e, k) =>
+        blocked.forEach((g, r) => {
+          g.errors.forEach((e, k) => {
             expect(Math.abs(e - together[r].errors[k])).toBeLessThanOrEqual(
               (precision === 'f64' ? 1e-10 : 1e-4) * together[r].errors[k],
-            ),
-          ),
-        );
+            );
+          });
+        });
         let clearMinima = 0;
         expect(together).toHaveLength(Ys.length);
         Ys.forEach((Y, r) => {
@@ -70,11 +70,11 @@ describe('looSharedAlphaGroups', () => {
             native: false,
           });
           const tol = precision === 'f64' ? 1e-9 : 2e-4;
-          ALPHAS.forEach((_, k) =>
+          ALPHAS.forEach((_, k) => {
             expect(Math.abs(together[r].errors[k] - gramPath.errors[k])).toBeLessThanOrEqual(
               tol * gramPath.errors[k] + 1e-12,
-            ),
-          );
+            );
+          });
           expect(together[r].best).toBe(gramPath.best);
           expect(Array.from(together[r].B.data)).toEqual(Array.from(gramPath.B.data));
           // The direct residuals: the same alpha; equal values where the quadratic form is well conditioned (at
@@ -125,7 +125,9 @@ describe('looSharedAlphaGroups', () => {
       const alone = fitRidgeCvGroups(X, Y, groups, { ...opts, groupSearch: 'per-group' }).groups;
       together.forEach((g, i) => {
         expect(g.folds.map((f) => f.alpha)).toEqual(alone[i].folds.map((f) => f.alpha));
-        g.targetScores.forEach((x, t) => expect(Math.abs(x - alone[i].targetScores[t])).toBeLessThan(1e-6));
+        g.targetScores.forEach((x, t) => {
+          expect(Math.abs(x - alone[i].targetScores[t])).toBeLessThan(1e-6);
+        });
       });
       // paper: an interior minimum (not the grid's ends), so the comparison picks among close errors;
       // paper-centred interpolates here (alpha 1e-8, README "What is computed")
@@ -146,11 +148,11 @@ describe('looSharedAlphaGroups', () => {
       const whole = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, opts);
       const blocked = looSharedAlpha(basis.U, basis.s2, Yp, ALPHAS, { ...opts, maxOmegaBytes: 1 });
       expect(blocked.best).toBe(whole.best);
-      blocked.errors.forEach((e, k) =>
+      blocked.errors.forEach((e, k) => {
         expect(Math.abs(e - whole.errors[k])).toBeLessThanOrEqual(
           (precision === 'f64' ? 1e-9 : 2e-4) * whole.errors[k],
-        ),
-      );
+        );
+      });
     }
   });
 

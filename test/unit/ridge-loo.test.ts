@@ -46,7 +46,9 @@ describe('exact LOO vs brute-force refits', () => {
         const brute = bruteLoo(X, Y, ALPHAS[k], intercept);
         const mean = brute.reduce((s, e) => s + e, 0) / brute.length;
         expect(shared.errors[k]).toBeCloseTo(mean, 8);
-        brute.forEach((e, t) => expect(per.errors[k * 3 + t]).toBeCloseTo(e, 8));
+        brute.forEach((e, t) => {
+          expect(per.errors[k * 3 + t]).toBeCloseTo(e, 8);
+        });
       }
       let best = 0;
       for (let k = 1; k < ALPHAS.length; k++) if (shared.errors[k] < shared.errors[best]) best = k;

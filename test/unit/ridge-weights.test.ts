@@ -28,11 +28,11 @@ describe('ridge unit weights: one statistic whatever the path', () => {
         expect(want.mean.length).toBe(ref.source.kept.length);
         for (const other of [fit(D, 'dual'), fit(S, 'primal'), fit(S, 'dual')]) {
           expect(Array.from(other.source.kept)).toEqual(Array.from(ref.source.kept));
-          other.unitWeights![stat].perFold.forEach((f, k) =>
-            f.forEach((x, u) =>
-              expect(Math.abs(x - want.perFold[k][u])).toBeLessThan(1e-4 * Math.max(1e-3, want.perFold[k][u])),
-            ),
-          );
+          other.unitWeights![stat].perFold.forEach((f, k) => {
+            f.forEach((x, u) => {
+              expect(Math.abs(x - want.perFold[k][u])).toBeLessThan(1e-4 * Math.max(1e-3, want.perFold[k][u]));
+            });
+          });
         }
         expect(want.mean.every((x) => x > 0)).toBe(true);
       }

@@ -120,7 +120,9 @@ describe('trainTopKSae on superposed synthetic data', () => {
 
     // final metrics = evaluateSae on the held-out rows
     const held = { rows: 400, cols: 16, data: new Float32Array(400 * 16) };
-    res.heldOutIndices.forEach((row, i) => held.data.set(neurons.data.subarray(row * 16, (row + 1) * 16), i * 16));
+    res.heldOutIndices.forEach((row, i) => {
+      held.data.set(neurons.data.subarray(row * 16, (row + 1) * 16), i * 16);
+    });
     const again = await evaluateSae(res.sae, held);
     expect(again.fvu).toBeCloseTo(res.metrics.fvu, 6);
     expect(again.deadShare).toBe(res.metrics.deadShare);
@@ -296,7 +298,9 @@ describe('adamStep', () => {
     const g = [3, -0.001, 1e-3, -7];
     const p = Float32Array.from(p0);
     adamStep(p, Float32Array.from(g), adamMoments(4), 1, { optimizer: 'adam', ...cfg });
-    p0.forEach((v, i) => expect(p[i]).toBeCloseTo(v - 0.01 * Math.sign(g[i]), 6));
+    p0.forEach((v, i) => {
+      expect(p[i]).toBeCloseTo(v - 0.01 * Math.sign(g[i]), 6);
+    });
   });
   it('adamw decays decoupled, adam adds L2 to the gradient', () => {
     const pw = Float32Array.from([1, 1]);

@@ -131,9 +131,13 @@ describe('paired-comparisons service', () => {
     const cells = comparisonCells(inputs());
     expect(cells).toHaveLength(16);
     expect(cells.every((c) => c.pMethod === 'corrected fold t-test' && c.bootstrapCi === null)).toBe(true);
-    cells.forEach((c) => expect(c.p).toBe(c.foldCiCorrected.p));
+    cells.forEach((c) => {
+      expect(c.p).toBe(c.foldCiCorrected.p);
+    });
     const q = bhQValues(cells.map((c) => c.p!));
-    cells.forEach((c, i) => expect(c.q).toBeCloseTo(q[i], 14));
+    cells.forEach((c, i) => {
+      expect(c.q).toBeCloseTo(q[i], 14);
+    });
     const rows = acrossSubjectsTable(cells);
     expect(rows.map((r) => `${r.layerName}/${r.roi}`)).toEqual(['l1/V1v', 'l1/FFA-1', 'l2/V1v', 'l2/FFA-1']);
     for (const r of rows) {

@@ -62,7 +62,12 @@ describe('stats library', () => {
     const other = [...bootstrapResamples(sizes, 20, 43)];
     expect(one.map((r) => r.map((f) => Array.from(f)))).toEqual(two.map((r) => r.map((f) => Array.from(f))));
     expect(one.map((r) => r.map((f) => Array.from(f)))).not.toEqual(other.map((r) => r.map((f) => Array.from(f))));
-    for (const r of one) r.forEach((f, k) => f.forEach((i) => expect(i >= 0 && i < sizes[k]).toBe(true)));
+    for (const r of one)
+      r.forEach((f, k) => {
+        f.forEach((i) => {
+          expect(i >= 0 && i < sizes[k]).toBe(true);
+        });
+      });
 
     const folds = randomFolds(1, sizes, 4);
     const seeded = pairedCell(folds, { kind: 'pearson', nResamples: 20, seed: 42 });

@@ -80,11 +80,15 @@ describe('wilcoxonSignedRank vs scipy.stats.wilcoxon (defaults)', () => {
 describe('multiple comparisons', () => {
   it('BH q-values match scipy.stats.false_discovery_control / the numpy definition', () => {
     const q = bhQValues(fx.multiple.p);
-    fx.multiple.bh.forEach((v: number, i: number) => close(q[i], v, 1e-12));
+    fx.multiple.bh.forEach((v: number, i: number) => {
+      close(q[i], v, 1e-12);
+    });
   });
   it('Holm adjusted p match the numpy definition', () => {
     const h = holmAdjusted(fx.multiple.p);
-    fx.multiple.holm.forEach((v: number, i: number) => close(h[i], v, 1e-12));
+    fx.multiple.holm.forEach((v: number, i: number) => {
+      close(h[i], v, 1e-12);
+    });
   });
   it('leaves NaN out of m and keeps it NaN', () => {
     const p = [0.01, NaN, 0.04, 0.03];
@@ -108,12 +112,16 @@ describe('paired cell vs numpy', () => {
         const f = folds(c);
         const resamples: Resample[] = c.resamples.map((r: number[][]) => r.map((idx) => Int32Array.from(idx)));
         const reps = bootstrapDifferences(f, kind, resamples);
-        e.replicates.forEach((v: number, i: number) => close(reps[i], v, 1e-6, 1e-7));
+        e.replicates.forEach((v: number, i: number) => {
+          close(reps[i], v, 1e-6, 1e-7);
+        });
         const cell = pairedCell(f, { kind, resamples });
         close(cell.a, e.a, 1e-6, 1e-7);
         close(cell.b, e.b, 1e-6, 1e-7);
         close(cell.difference, e.difference, 1e-6, 1e-7);
-        e.foldDifferences.forEach((v: number, k: number) => close(cell.foldDifferences[k], v, 1e-6, 1e-7));
+        e.foldDifferences.forEach((v: number, k: number) => {
+          close(cell.foldDifferences[k], v, 1e-6, 1e-7);
+        });
         close(cell.foldCi.lower, e.foldLower, 1e-5, 1e-7);
         close(cell.foldCi.upper, e.foldUpper, 1e-5, 1e-7);
         close(cell.foldCi.p, e.foldP, 1e-5, 1e-7);
@@ -127,7 +135,9 @@ describe('paired cell vs numpy', () => {
         expect(cell.bootstrapCi.seed).toBeNull();
         expect(cell.nStimuli).toBe(c.folds.reduce((s: number, g: { y: unknown[] }) => s + g.y.length, 0));
         const w = stimulusDifferences(f, kind);
-        e.weights.forEach((v: number, i: number) => close(w[i], v, 1e-6, 1e-8));
+        e.weights.forEach((v: number, i: number) => {
+          close(w[i], v, 1e-6, 1e-8);
+        });
         // the per-stimulus terms add up to the difference
         close(
           w.reduce((s, v) => s + v, 0),

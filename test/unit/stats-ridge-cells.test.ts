@@ -62,8 +62,12 @@ describe('pairedRoiCells from fitRidgeCv', () => {
         const cell = cells[i].cell!;
         const sa = roiSummary(a, r.targets);
         const sb = roiSummary(b, r.targets);
-        sa.foldMeans.forEach((v, k) => expect(cell.foldA[k]).toBeCloseTo(v, 5));
-        sb.foldMeans.forEach((v, k) => expect(cell.foldB[k]).toBeCloseTo(v, 5));
+        sa.foldMeans.forEach((v, k) => {
+          expect(cell.foldA[k]).toBeCloseTo(v, 5);
+        });
+        sb.foldMeans.forEach((v, k) => {
+          expect(cell.foldB[k]).toBeCloseTo(v, 5);
+        });
         expect(cell.a).toBeCloseTo(sa.mean, 5);
         expect(cell.b).toBeCloseTo(sb.mean, 5);
         expect(cell.nStimuli).toBe(90);
@@ -82,8 +86,12 @@ describe('pairedRoiCells from fitRidgeCv', () => {
     const a = fitRidgeCv(X, Yr, { preset: 'paper', assignment, returnPredictions: true });
     const b = fitRidgeCv(S, Yr, { preset: 'paper', assignment, returnPredictions: true });
     const cell = pairedFitCell(Yr, a, b, { nResamples: 50, seed: 1 });
-    a.folds.forEach((f, k) => expect(cell.foldA[k]).toBeCloseTo(f.meanScore, 5));
-    b.folds.forEach((f, k) => expect(cell.foldB[k]).toBeCloseTo(f.meanScore, 5));
+    a.folds.forEach((f, k) => {
+      expect(cell.foldA[k]).toBeCloseTo(f.meanScore, 5);
+    });
+    b.folds.forEach((f, k) => {
+      expect(cell.foldB[k]).toBeCloseTo(f.meanScore, 5);
+    });
     expect(cell.difference).toBeCloseTo(b.mean - a.mean, 5);
   });
 

@@ -95,9 +95,9 @@ describe('ground-truth statistics (utils.py pairwise_corr, plot_utils.py)', () =
     close(c.r, s.corr, 1e-6);
     close(perFeatureMax(c), s.perFeatureMax, 1e-6);
     const pu = perUnitBestAbs(c);
-    s.perUnitBestAbs.forEach((v: number | null, u: number) =>
-      v === null ? expect(pu[u]).toBeNaN() : expect(pu[u]).toBeCloseTo(v, 6),
-    );
+    s.perUnitBestAbs.forEach((v: number | null, u: number) => {
+      v === null ? expect(pu[u]).toBeNaN() : expect(pu[u]).toBeCloseTo(v, 6);
+    });
   });
 
   it('CSR units give the same matrix, and the rows can start inside the data set', () => {

@@ -115,7 +115,7 @@ export function heatCells(
   const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
   const domain: [number, number] = diverging ? [-m, m] : [lo, hi > lo ? hi : lo + 1];
   const cells: HeatCell[] = [];
-  rows.forEach((r, i) =>
+  rows.forEach((r, i) => {
     cols.forEach((c, j) => {
       const v = values[i]?.[j];
       if (v === null || v === undefined || !Number.isFinite(v)) return;
@@ -133,8 +133,8 @@ export function heatCells(
         ink: dark ? '#fff' : '#111',
         ...extra(i, j),
       });
-    }),
-  );
+    });
+  });
   return { cells, domain };
 }
 

@@ -79,7 +79,7 @@ export async function matrixView(
     [1, 'SAE latents'],
   ] as const) {
     const m = matrices[k];
-    m.layers.forEach((l, i) =>
+    m.layers.forEach((l, i) => {
       m.rois.forEach((roi, j) => {
         const v = m.values[i][j];
         const s = m.sem[i][j];
@@ -93,8 +93,8 @@ export async function matrixView(
             lo: v - (s ?? 0),
             hi: v + (s ?? 0),
           });
-      }),
-    );
+      });
+    });
   }
   if (lines.length) {
     const fig = await figure(

@@ -55,7 +55,9 @@ export function pairedFitCell(
 /** The columns (positions among the kept targets) of an ROI given by original target indices. */
 function roiColumns(kept: Int32Array, targets: ArrayLike<number>): number[] {
   const pos = new Map<number, number>();
-  kept.forEach((t, i) => pos.set(t, i));
+  kept.forEach((t, i) => {
+    pos.set(t, i);
+  });
   const cols: number[] = [];
   for (let i = 0; i < targets.length; i++) {
     const c = pos.get(targets[i]);

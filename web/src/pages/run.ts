@@ -168,7 +168,9 @@ async function drawBrain(
   // ROI labels from the voxel table, as a label volume (NiiVue outlines label volumes).
   const roiNames = [...new Set(vox.roi)];
   const labels = new Uint8Array(n);
-  vox.indices.forEach((idx, i) => (labels[idx] = roiNames.indexOf(vox.roi[i]) + 1));
+  vox.indices.forEach((idx, i) => {
+    labels[idx] = roiNames.indexOf(vox.roi[i]) + 1;
+  });
 
   // Scores: the NIfTI the API serves; a difference is computed voxel by voxel from both runs' tables.
   let scores: ArrayBuffer;
