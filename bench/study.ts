@@ -32,7 +32,7 @@ import { csrToDense, isCsr, takeRows, type DenseMatrix } from '../src/compute/ma
 import { Rng } from '../src/compute/random';
 import { loadConfig } from '../src/config';
 import { ridgeRois } from '../src/threads/compute-tasks';
-import { loadLayerMatrix, loadRoiTargets, representationMatrix } from '../src/jobs/inputs';
+import { loadLayerMatrix, loadRoiTargets, representationMatrix } from '../src/services/inputs';
 import { writeSyntheticNsd } from '../src/nsd/synthetic';
 import { saveSae } from '../src/sae/io';
 import { DEFAULT_PREPROCESSING, initTopKSaeWeights } from '../src/sae/model';

@@ -7,6 +7,7 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 import { runJson, RunSchema } from '../schemas/results';
 import { runWeights, runWeightsCsv } from '../../services/run-weights';
+import { finiteOrNull, float32Of, int32Of, uint16Of } from '../../services/codecs';
 
 export const FoldsSchema = z
   .object({
@@ -74,14 +75,6 @@ export const RunWeightsSchema = z
     folds: z.array(z.array(z.number())).openapi({ description: 'folds[k][i]: fold k, unit units[i]' }),
   })
   .openapi('RunWeights');
-
-/** Stored arrays (float32/int32 little-endian bytea) back to typed arrays. */
-function f32(b: Uint8Array): Float32Array {
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-function i32(b: Uint8Array): Int32Array {
-  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
 
 export function runRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -155,18 +148,16 @@ export function runRoutes(ctx: AppContext): RouteSpec[] {
               ? 'nifti'
               : null);
         if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
-        const indices = i32(v.voxelIndices);
-        const values = f32(v.values);
-        const codes = new Uint16Array(
-          v.roiCodes.buffer.slice(v.roiCodes.byteOffset, v.roiCodes.byteOffset + v.roiCodes.byteLength),
-        );
+        const indices = int32Of(v.voxelIndices);
+        const values = float32Of(v.values);
+        const codes = uint16Of(v.roiCodes);
         if (format === 'json') {
           return {
             body: {
               runId: params.id,
               volumeShape: v.volumeShape,
               indices: Array.from(indices),
-              values: Array.from(values, (x) => (Number.isFinite(x) ? x : null)),
+              values: Array.from(values, finiteOrNull),
               roi: Array.from(codes, (c) => v.roiNames[c]),
             },
           };

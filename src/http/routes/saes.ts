@@ -11,7 +11,7 @@ import { serializeSae } from '../../sae/io';
 import { resolveTrainSettings, SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
 import { runInComputeThread } from '../../threads/compute-thread';
 import { saeWeightsPath } from '../../jobs/handlers/train-sae';
-import { loadLayerMatrix } from '../../jobs/inputs';
+import { loadLayerMatrix } from '../../services/inputs';
 import { Prisma } from '../../db/client';
 import { createOrReuse } from '../../services/idempotent';
 import { requestHash } from '../../services/request-hash';

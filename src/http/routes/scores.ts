@@ -11,7 +11,7 @@ import {
   type FoldDifference,
   type PairedSummary,
 } from '../../services/paired-comparisons';
-import { pairedForRuns } from '../../services/studies';
+import { pairedForRuns } from '../../services/study-paired';
 
 export const ScoreItemSchema = z
   .object({

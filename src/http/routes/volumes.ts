@@ -3,7 +3,7 @@
  * dashboard draws voxel scores on (GET /v1/runs/{id}/voxels?format=nifti is in the same space).
  */
 import { gzipSync } from 'node:zlib';
-import { openDataset } from '../../jobs/inputs';
+import { openDataset } from '../../services/inputs';
 import { encodeNifti1 } from '../../io/nifti-encode';
 import { loadBrainMask } from '../../nsd/volumes';
 import type { AppContext } from '../context';

@@ -1,6 +1,6 @@
 /** Job kind -> handler. Each handler file owns one kind. */
 import type { JobHandler, JobKind } from '../../queue/types';
-import { alignmentJobHandler } from './study-unit';
+import { alignmentJobHandler } from './alignment';
 import { comparisonHandler } from './comparison';
 import { toyHandler } from './toy';
 import { trainSaeHandler } from './train-sae';

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SaeTrainSettingsInput } from '../../sae/settings';
 import { runInComputeThread } from '../../threads/compute-thread';
-import { loadLayerMatrix } from '../inputs';
+import { loadLayerMatrix } from '../../services/inputs';
 import type { JobContext, JobHandler } from '../../queue/types';
 
 export function saeWeightsPath(dataDir: string, saeId: string): string {

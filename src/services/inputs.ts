@@ -15,7 +15,7 @@ import { DataValidationError } from '../nsd/errors';
 import { resolveDataPath } from '../nsd/paths';
 import { noiseCeiling } from '../nsd/noise-ceiling';
 import { loadRoiMask } from '../nsd/rois';
-import type { ResolvedRoi } from '../services/rois';
+import type { ResolvedRoi } from './rois';
 import { loadSubjectRoiBetas } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
