@@ -68,16 +68,19 @@ export interface ResolvedAlignment extends AlignmentPlan {
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
 const isSingle = (req: AlignmentRequest): req is SingleAlignmentRequest => 'subject' in req;
 
-/** Check every name the request uses and expand it into cells; throws a ValidationError listing every bad field. */
+/**
+ * Check every name the request uses and expand it into cells; throws a ValidationError listing every bad field:
+ * the options' errors (no lookup needed) first, then those of the names. An unknown dataset ends the check, as do
+ * an unknown subject or atlas of POST /v1/alignments (its default ROIs are theirs).
+ */
 export async function resolveAlignment(prisma: Db, req: AlignmentRequest): Promise<ResolvedAlignment> {
-  const errors: FieldError[] = [];
+  const errors = optionErrors(req);
   const dataset = await prisma.dataset.findUnique({ where: { id: req.datasetId }, select: { id: true } });
-  if (!dataset) throw ValidationError.of('body.datasetId', 'no such dataset');
+  if (!dataset) throw new ValidationError([...errors, { field: 'body.datasetId', reason: 'no such dataset' }]);
   const subjects = await resolveSubjects(prisma, req, errors);
   const rois = await resolveTargets(prisma, req, subjects.known, errors);
   const layers = await resolveLayers(prisma, req.layerIds, errors);
   const resolved = await resolveRepresentations(prisma, req, layers.known, errors);
-  errors.push(...optionErrors(req));
   if (errors.length) throw new ValidationError(errors);
   const layerIds = unique(req.layerIds);
   return {
@@ -118,8 +121,8 @@ async function resolveSubjects(
       ? []
       : [{ field: isSingle(req) ? 'body.subject' : `body.subjects[${i}]`, reason: `dataset has no subject ${label}` }],
   );
-  if (bad.length && isSingle(req)) throw new ValidationError(bad);
   errors.push(...bad);
+  if (bad.length && isSingle(req)) throw new ValidationError(errors);
   return { labels, known: labels.filter((s) => known.has(s)) };
 }
 
@@ -139,7 +142,8 @@ async function resolveTargets(
     where: { datasetId_name: { datasetId: req.datasetId, name: req.atlas } },
     select: { id: true },
   });
-  if (!atlas) throw ValidationError.of('body.atlas', `dataset has no atlas "${req.atlas}"`);
+  if (!atlas)
+    throw new ValidationError([...errors, { field: 'body.atlas', reason: `dataset has no atlas "${req.atlas}"` }]);
   const names = req.rois ?? (await atlasRoiNames(prisma, req.datasetId, atlas.id, subjects[0]));
   const r = await resolveRois(prisma, req.datasetId, subjects, names, { atlas: req.atlas, field: 'body.rois' });
   errors.push(...r.errors);
