@@ -5,7 +5,7 @@
  * its runs share and its cells, one run each (alignments.ts turns them into run inputs).
  */
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
-import { type BrainMetric, isWholeSetMetric, trainedAs, BRAIN_METRICS } from '../compute/metrics/registry';
+import { BRAIN_METRICS, isWholeSetMetric, trainedAs, type BrainMetric } from '../compute/metrics/registry';
 import {
   PAPER_ALPHAS,
   nonDefaultScore,

@@ -17,8 +17,7 @@ import { resolveFolds } from './folds';
 import { loadLayerMatrix, loadRoiTargets, noiseCeilingFor, representationMatrix } from './inputs';
 import { markRunRunning, secondsSince } from './provenance';
 import type { ResolvedRoi } from './rois';
-import type { RunContext } from './run-context';
-import { threadOptions } from './run-context';
+import { threadOptions, type RunContext } from './run-context';
 import { saveRunScores, saveRunVoxels, type RunScore } from './run-results';
 import { saveRunWeights } from './run-weights';
 

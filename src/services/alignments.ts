@@ -5,8 +5,7 @@
  * alignment-runs.ts.
  */
 import type { LayerPreprocessing } from '../activations/preprocessing';
-import type { ComparisonMetric } from '../compute/metrics/registry';
-import { storedMethod } from '../compute/metrics/registry';
+import { storedMethod, type ComparisonMetric } from '../compute/metrics/registry';
 import { scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge/presets';
 import type { Db, Prisma } from '../db/client';
 import type { JobQueue } from '../queue/queue';
