@@ -26,8 +26,7 @@ function commonImages(
   betaIds: Int32Array,
   layerIds: Int32Array,
 ): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
-  const layerRow = new Map<number, number>();
-  layerIds.forEach((id, r) => layerRow.set(id, r));
+  const layerRow = new Map(Array.from(layerIds, (id, r) => [id, r]));
   const ids: number[] = [];
   const betaRows: number[] = [];
   const layerRows: number[] = [];

@@ -15,8 +15,7 @@ import { saveRunScores } from './run-results';
 
 /** The stimuli both layers have (ascending nsdId), folded, and each layer's rows of them. */
 function sharedRows(src: LayerMatrix, tgt: LayerMatrix, inputs: ComparisonInputs) {
-  const tgtRow = new Map<number, number>();
-  tgt.ids.forEach((id, r) => tgtRow.set(id, r));
+  const tgtRow = new Map(Array.from(tgt.ids, (id, r) => [id, r]));
   const shared = Int32Array.from(
     Array.from(src.ids)
       .filter((id) => tgtRow.has(id))
@@ -24,8 +23,7 @@ function sharedRows(src: LayerMatrix, tgt: LayerMatrix, inputs: ComparisonInputs
   );
   const folds = resolveFolds(shared, inputs.folds, 'both layers', src.ids);
   const ids = Array.from(folds.rows, (r) => shared[r]);
-  const srcRow = new Map<number, number>();
-  src.ids.forEach((id, r) => srcRow.set(id, r));
+  const srcRow = new Map(Array.from(src.ids, (id, r) => [id, r]));
   const X: DenseMatrix<Float32Array> = takeRows(
     src.X,
     ids.map((id) => srcRow.get(id)!),

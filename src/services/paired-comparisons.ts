@@ -206,7 +206,9 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
   adjustPValues(
     cells.map((c) => c.p),
     method,
-  ).forEach((q, i) => (cells[i].q = q));
+  ).forEach((q, i) => {
+    cells[i].q = q;
+  });
   return cells;
 }
 
@@ -265,7 +267,9 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
   adjustPValues(
     rows.map((r) => r.p),
     method,
-  ).forEach((q, i) => (rows[i].q = q));
+  ).forEach((q, i) => {
+    rows[i].q = q;
+  });
   return rows;
 }
 

@@ -23,7 +23,9 @@ export async function saveRunWeights(
   await tx.runWeights.deleteMany({ where: { runId } });
   const foldMajor = (perFold: Float32Array[], n: number) => {
     const out = new Float32Array(perFold.length * n);
-    perFold.forEach((w, k) => out.set(w, k * n));
+    perFold.forEach((w, k) => {
+      out.set(w, k * n);
+    });
     return bytesOf(out);
   };
   const data = fits.flatMap((f) => {
