@@ -179,7 +179,7 @@ async function main() {
     if (study.state !== 'succeeded')
       throw new Error(`study ${study.state}: ${JSON.stringify(study.cells.map((c: { error: string }) => c.error))}`);
     const runs = await service.db.prisma.run.findMany({ where: { studyId: created.id } });
-    // One job per (subject, layer) fits every representation of the layer (study-unit.ts): per representation its
+    // One job per (subject, layer) fits every representation of the layer (services/study-units.ts): per representation its
     // own stages; per unit the paired statistics, the rest (compute-thread transfers, packaging), save and wall.
     const stages: Record<string, Record<string, number>> = {};
     const units: Record<string, Record<string, number>> = {};

@@ -2,7 +2,7 @@
  * Preprocessing a layer declares at registration and every consumer of its activations sees (alignment runs,
  * comparisons, SAE training and encoding): the authors clamp CNN activations at 0 before any metric and before
  * SAE training (align-interp dnn_acts_utils.py get_img_acts: `torch.clamp(acts, min=0)` for CNN layers;
- * train_sae.py `--relu`). Stored with the layer, applied where its file is read (jobs/inputs.ts).
+ * train_sae.py `--relu`). Stored with the layer, applied where its file is read (services/inputs.ts).
  */
 import type { DenseMatrix } from '../compute/matrix';
 

@@ -3,7 +3,7 @@
  * the data (latent count, kAux, deadSteps, split sizes). Bad values throw SaeValidationError naming the field.
  */
 import { z } from 'zod';
-import { intColumn } from '../db/columns';
+import { intColumn } from '../int-columns';
 import { SaeValidationError } from './errors';
 import { DEFAULT_PREPROCESSING, type SaePreprocessing } from './model';
 

@@ -178,8 +178,7 @@ export async function loadRoiTargets(
     });
   }
   const loaded = await cache!.value;
-  const column = new Map<number, number>();
-  loaded.voxelIndices.forEach((v, c) => column.set(v, c));
+  const column = new Map(Array.from(loaded.voxelIndices, (v, c) => [v, c]));
   const ncsnr = ds.manifest.ncsnr ? await loadNcsnr(ds, subject, loaded.voxelIndices, volumeShape) : null;
   return {
     nsdIds: loaded.nsdIds,

@@ -11,6 +11,7 @@
  *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
  */
 import { acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+import { finiteOrNull } from './codecs';
 import { csvText } from './csv';
 
 export type Adjustment = 'bh' | 'holm';
@@ -35,8 +36,6 @@ export interface FoldDifference extends FoldInterval {
   corrected: FoldInterval;
 }
 
-const orNull = (x: number) => (Number.isFinite(x) ? x : null);
-
 /** The fold-paired difference of two stored fold-score lists; null when they cannot be paired. */
 export function foldDifference(
   aFolds: readonly number[],
@@ -49,10 +48,10 @@ export function foldDifference(
   const s = tSummary(d, level);
   const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
   const interval = (x: typeof s): FoldInterval => ({
-    sem: orNull(x.sem),
-    lower: orNull(x.lower),
-    upper: orNull(x.upper),
-    p: orNull(x.p),
+    sem: finiteOrNull(x.sem),
+    lower: finiteOrNull(x.lower),
+    upper: finiteOrNull(x.upper),
+    p: finiteOrNull(x.p),
   });
   return { value: s.mean, nFolds: s.n, ...interval(s), corrected: interval(c) };
 }
@@ -61,7 +60,7 @@ export function foldDifference(
 export function adjustPValues(p: readonly (number | null)[], method: Adjustment = 'bh'): (number | null)[] {
   const x = p.map((v) => (v === null ? NaN : v));
   const adj = method === 'holm' ? holmAdjusted(x) : bhQValues(x);
-  return Array.from(adj, orNull);
+  return Array.from(adj, finiteOrNull);
 }
 
 /**
@@ -197,7 +196,7 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
           }
         : null,
       permutation: pc ? { exact: pc.permutation.exact, nPermutations: pc.permutation.nPermutations } : null,
-      p: pc ? orNull(pc.p ?? NaN) : fd.corrected.p,
+      p: pc ? finiteOrNull(pc.p ?? NaN) : fd.corrected.p,
       pMethod: pc ? 'sign-flip permutation over stimuli' : 'corrected fold t-test',
       q: null,
       nStimuli: pc ? pc.nStimuli : null,
@@ -207,7 +206,9 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
   adjustPValues(
     cells.map((c) => c.p),
     method,
-  ).forEach((q, i) => (cells[i].q = q));
+  ).forEach((q, i) => {
+    cells[i].q = q;
+  });
   return cells;
 }
 
@@ -250,13 +251,13 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
       roi: g[0].roi,
       nSubjects: r.summary.n,
       mean: r.summary.mean,
-      sem: orNull(r.summary.sem),
-      lower: orNull(r.summary.lower),
-      upper: orNull(r.summary.upper),
-      t: orNull(r.summary.t),
+      sem: finiteOrNull(r.summary.sem),
+      lower: finiteOrNull(r.summary.lower),
+      upper: finiteOrNull(r.summary.upper),
+      t: finiteOrNull(r.summary.t),
       df: r.summary.df,
-      p: orNull(r.summary.p),
-      wilcoxon: { statistic: r.wilcoxon.statistic, p: orNull(r.wilcoxon.p), method: r.wilcoxon.method },
+      p: finiteOrNull(r.summary.p),
+      wilcoxon: { statistic: r.wilcoxon.statistic, p: finiteOrNull(r.wilcoxon.p), method: r.wilcoxon.method },
       wins: r.wins,
       losses: r.losses,
       ties: r.ties,
@@ -266,7 +267,9 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
   adjustPValues(
     rows.map((r) => r.p),
     method,
-  ).forEach((q, i) => (rows[i].q = q));
+  ).forEach((q, i) => {
+    rows[i].q = q;
+  });
   return rows;
 }
 

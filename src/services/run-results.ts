@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import type { Db } from '../db/client';
 import { ConflictError, NotFoundError } from '../errors';
 import { encodeNifti1 } from '../io/nifti-encode';
+import { float32Of, int32Of, uint16Of } from './codecs';
 
 export async function getRunWithScores(prisma: Db, id: string) {
   const run = await prisma.run.findUnique({ where: { id }, include: { scores: { orderBy: { id: 'asc' } } } });
@@ -49,11 +50,6 @@ export interface RunVoxels {
   roi: string[];
 }
 
-/** Stored little-endian bytes back to a typed array (copied: the bytes need not be aligned). */
-function typed<T>(b: Uint8Array, View: new (buffer: ArrayBuffer) => T): T {
-  return new View(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-}
-
 /** Per-voxel scores of an alignment run (a conflict while it has none: not finished, or a comparison). */
 export async function runVoxels(prisma: Db, id: string): Promise<RunVoxels> {
   const v = await prisma.runVoxels.findUnique({ where: { runId: id } });
@@ -61,11 +57,11 @@ export async function runVoxels(prisma: Db, id: string): Promise<RunVoxels> {
     if (!(await prisma.run.count({ where: { id } }))) throw new NotFoundError('run', id);
     throw new ConflictError('the run has no voxel results (not finished, or not an alignment run)');
   }
-  const codes = typed(v.roiCodes, Uint16Array);
+  const codes = uint16Of(v.roiCodes);
   return {
     volumeShape: v.volumeShape,
-    indices: typed(v.voxelIndices, Int32Array),
-    values: typed(v.values, Float32Array),
+    indices: int32Of(v.voxelIndices),
+    values: float32Of(v.values),
     roi: Array.from(codes, (c) => v.roiNames[c]),
   };
 }

@@ -8,18 +8,11 @@
  */
 import type { Prisma } from '../generated/prisma/client';
 import type { Db } from '../db/client';
+import { bytesOf, float32Of, int32Of } from './codecs';
 import { csvText } from './csv';
 import type { WeightsStat } from '../compute/ridge/weights';
 
 type Tx = Prisma.TransactionClient;
-
-function bytes(a: Float32Array | Int32Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(new ArrayBuffer(a.byteLength));
-  out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  return out;
-}
-const f32 = (b: Uint8Array) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-const i32 = (b: Uint8Array) => new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 /** Replace a run's stored weights with those of its fits (fits without weights store nothing). */
 export async function saveRunWeights(
@@ -30,8 +23,10 @@ export async function saveRunWeights(
   await tx.runWeights.deleteMany({ where: { runId } });
   const foldMajor = (perFold: Float32Array[], n: number) => {
     const out = new Float32Array(perFold.length * n);
-    perFold.forEach((w, k) => out.set(w, k * n));
-    return bytes(out);
+    perFold.forEach((w, k) => {
+      out.set(w, k * n);
+    });
+    return bytesOf(out);
   };
   const data = fits.flatMap((f) => {
     if (!f.unitWeights) return [];
@@ -40,7 +35,7 @@ export async function saveRunWeights(
       {
         runId,
         target: f.name,
-        units: bytes(units),
+        units: bytesOf(units),
         folds: foldMajor(perFold, units.length),
         foldsL2: foldMajor(perFoldL2, units.length),
         nFolds: perFold.length,
@@ -90,8 +85,8 @@ export async function runWeights(
     return { kind: 'none', reason: `the run is ${run.status}; weights exist once it has succeeded` };
   const row = await prisma.runWeights.findUnique({ where: { runId_target: { runId, target: roi } } });
   if (!row) return { kind: 'no-roi', rois: run.weights.map((w) => w.target) };
-  const units = i32(row.units);
-  const all = f32(stat === 'l2' ? row.foldsL2 : row.folds);
+  const units = int32Of(row.units);
+  const all = float32Of(stat === 'l2' ? row.foldsL2 : row.folds);
   const n = units.length;
   const folds = Array.from({ length: row.nFolds }, (_, k) => Array.from(all.subarray(k * n, (k + 1) * n)));
   const mean = Array.from(units, (_, i) => folds.reduce((s, f) => s + f[i], 0) / row.nFolds);

@@ -1,4 +1,4 @@
-/** Alignment and comparison runs: created or reused by request hash, each with the job that computes it. */
+/** Alignment and comparison runs: created or reused by request hash, each with the job that computes it; their terminal states. */
 import type { Db, Prisma } from '../db/client';
 import type { JobQueue } from '../queue/queue';
 import type { JobKind } from '../queue/types';
@@ -50,4 +50,21 @@ export function runStore(
     attachJob: (tx, id, jobId) => tx.run.update({ where: { id }, data: { jobId }, select }),
     job: (r) => ({ data: { runId: r.id }, links: { runId: r.id } }),
   };
+}
+
+/** Runs whose job failed after its last try. */
+export async function markRunsFailed(prisma: Db, runIds: string[], error: string): Promise<void> {
+  await prisma.run.updateMany({
+    where: { id: { in: runIds } },
+    data: { status: 'failed', error, finishedAt: new Date() },
+  });
+}
+
+/** Runs whose job was cancelled, while queued or running (a finished run keeps its state). */
+export async function markRunsCancelled(prisma: Db, runIds: string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  await prisma.run.updateMany({
+    where: { id: { in: runIds }, status: { in: ['queued', 'running'] } },
+    data: { status: 'cancelled', finishedAt: new Date() },
+  });
 }

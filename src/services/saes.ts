@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
-import { INT_COLUMN_RANGE } from '../db/columns';
+import { INT_COLUMN_RANGE } from '../int-columns';
 import { type Db, Prisma } from '../db/client';
 import type { Sae } from '../generated/prisma/client';
 import { DataValidationError, NotFoundError, ValidationError } from '../errors';

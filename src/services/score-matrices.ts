@@ -5,9 +5,9 @@
  */
 import type { Db } from '../db/client';
 import { NotFoundError, ValidationError } from '../errors';
-import { storedMethod } from '../threads/compute-tasks';
+import { storedMethod } from '../compute/metrics/registry';
 import { differenceGrids, type FoldDifference, foldDifference, type PairedSummary } from './paired-comparisons';
-import { pairedForRuns } from './studies';
+import { pairedForRuns } from './study-paired';
 
 /** Rows ordered newest first -> the first (newest) row of each key. */
 export function newestWins<R>(rows: readonly R[], key: (row: R) => string): Map<string, R> {

@@ -5,6 +5,7 @@
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import { crossValidateMetric, wholeSetMetric, type MetricName } from '../compute/metrics/index';
+import { isWholeSetMetric, type ComparisonMetric, type WholeSetMetric } from '../compute/metrics/registry';
 import {
   fitRidgeCv,
   fitRidgeCvGroups,
@@ -247,11 +248,6 @@ export async function evaluateSaeOn(p: EvaluateSaePayload): Promise<SaeMetrics> 
   return evaluateSae(deserializeSae(p.weights), p.X);
 }
 
-export type ComparisonMetric = 'ridge' | MetricName;
-
-/** Metrics that fit nothing, so they also run once over all stimuli (cv: false; the authors' RSA). */
-export const WHOLE_SET_METRICS: readonly ComparisonMetric[] = ['rsa', 'cka', 'cka-debiased'];
-
 export interface CompareLayersPayload {
   X: DenseMatrix | CsrMatrix;
   Y: DenseMatrix | CsrMatrix;
@@ -298,9 +294,9 @@ export async function compareLayers(
     };
   }
   if (p.cv === false) {
-    if (!WHOLE_SET_METRICS.includes(p.metric))
+    if (!isWholeSetMetric(p.metric))
       throw new RangeError(`${p.metric} is fitted on training folds: it has no whole-set form`);
-    const res = wholeSetMetric(p.metric as 'rsa' | 'cka' | 'cka-debiased', p.X, p.Y);
+    const res = wholeSetMetric(p.metric, p.X, p.Y);
     return {
       foldScores: [],
       mean: res.score,
@@ -321,11 +317,6 @@ export async function compareLayers(
     keptSource: res.keptSource.length,
     keptTarget: res.keptTarget.length,
   };
-}
-
-/** The name a metric's scores are stored under (Score.method): cv: false runs are a different quantity. */
-export function storedMethod(metric: ComparisonMetric, cv: boolean): string {
-  return cv ? metric : `${metric}-whole-set`;
 }
 
 export interface MetricRoisPayload {
@@ -358,7 +349,7 @@ export async function metricRois(
     progress({ stage: `${p.metric} ${roi.name}`, done: r, total: p.rois.length });
     const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
     if (!p.cv) {
-      const res = wholeSetMetric(p.metric as 'rsa' | 'cka' | 'cka-debiased', p.X, Y);
+      const res = wholeSetMetric(p.metric as WholeSetMetric, p.X, Y);
       return { name: roi.name, foldScores: [], mean: res.score, sem: NaN, nKept: res.keptTarget.length };
     }
     const res = crossValidateMetric(p.metric, p.X, Y, p.assignment);

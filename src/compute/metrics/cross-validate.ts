@@ -16,8 +16,9 @@ import { foldPearsonMatrices } from './fold-pearson';
 import { type FoldData, semiMatchingFold, semiMatchingScore, softMatchingFold, softMatchingScore } from './matching';
 import { linearCka, rsaScore } from './similarity';
 
-export type MetricName = 'semi-matching' | 'soft-matching' | 'rsa' | 'cka' | 'cka-debiased';
-export const METRIC_NAMES: readonly MetricName[] = ['semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'];
+import { METRIC_NAMES, type MetricName, type WholeSetMetric } from './registry';
+
+export { METRIC_NAMES, type MetricName };
 
 /** A custom per-fold metric: training and test parts (dead units removed) -> fold score. */
 export type FoldMetric = (fold: FoldData, foldIndex: number) => number;
@@ -133,7 +134,7 @@ export function crossValidateMetric(
  * crossValidateMetric (one score per test fold).
  */
 export function wholeSetMetric(
-  metric: 'rsa' | 'cka' | 'cka-debiased',
+  metric: WholeSetMetric,
   X: Matrix,
   Y: Matrix,
 ): { score: number; keptSource: Int32Array; keptTarget: Int32Array } {

@@ -1,27 +1,18 @@
 /**
  * POST /v1/alignments: one run per layer, each a job. Everything the request names is checked before
- * any row is written; an identical request returns the existing runs (re-queued if they failed or
- * were cancelled) instead of computing twice.
+ * any row is written (services/alignment-requests.ts); an identical request returns the existing runs
+ * (re-queued if they failed or were cancelled) instead of computing twice. The request schemas here are
+ * shared by studies and comparisons.
  */
-import { PAPER_ALPHAS, RIDGE_PRESETS, nonDefaultScore, presetScoreError } from '../../compute/ridge/presets';
-import { layerPreprocessingOf } from '../../activations/preprocessing';
-import { subjectName } from '../../nsd/paths';
-import {
-  alignmentMethod,
-  alignmentRequestHash,
-  metricFields,
-  type AlignmentInputs,
-} from '../../jobs/handlers/alignment';
+import { BRAIN_METRICS } from '../../compute/metrics/registry';
+import { RIDGE_PRESETS } from '../../compute/ridge/presets';
+import { createAlignmentRuns } from '../../services/alignment-requests';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
-import { HttpProblem, type FieldError } from '../problem';
+import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
-import { resolveRois } from '../../services/rois';
-import { createOrReuseRun } from '../../services/runs';
-import { representationKind, resolveRepresentation } from '../../services/representations';
 
 export const FoldsSpecSchema = z
   .union([
@@ -34,13 +25,10 @@ export const FoldsSpecSchema = z
           .min(0)
           .max(2 ** 32 - 1)
           .default(0),
-        order: z
-          .enum(['nsdId', 'activations'])
-          .optional()
-          .openapi({
-            description:
-              "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
-          }),
+        order: z.enum(['nsdId', 'activations']).optional().openapi({
+          description:
+            "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
+        }),
       })
       .strict(),
     z
@@ -65,12 +53,10 @@ export const RidgePresetSchema = z.enum(RIDGE_PRESETS).openapi('RidgePreset', {
     "'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics)",
 });
 
-export const RidgeScoreSchema = z
-  .enum(['cosine', 'pearson'])
-  .openapi('RidgeScore', {
-    description:
-      "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one",
-  });
+export const RidgeScoreSchema = z.enum(['cosine', 'pearson']).openapi('RidgeScore', {
+  description:
+    "Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one",
+});
 
 export const RepresentationSchema = z
   .union([
@@ -85,23 +71,10 @@ export const RepresentationSchema = z
       '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE (its own layer); "random-sae" / {randomSaeOf: saeId} = the untrained twin of a trained SAE (same d, latents, k, preprocessing, seed and initialisation): the control every SAE gain is read against',
   });
 
-export const BrainMetricSchema = z.enum(['ridge', 'rsa', 'semi-matching', 'soft-matching']).openapi('BrainMetric', {
+export const BrainMetricSchema = z.enum(BRAIN_METRICS).openapi('BrainMetric', {
   description:
     'ridge (the preset decides the rest); rsa (RDM = 1 - Pearson r between stimulus patterns, Pearson r between RDMs), semi-matching (per voxel the best unit on the training folds, scored by Pearson r on the test fold), soft-matching (optimal transport on the training Pearson matrix): units against the ROI voxels over the same folds',
 });
-
-/** Field errors of the metric options (cv: false for rsa only; ridge weights for ridge only). */
-export function metricOptionErrors(body: { metric: string; cv: boolean; ridgeWeights?: boolean }): FieldError[] {
-  const errors: FieldError[] = [];
-  if (!body.cv && body.metric !== 'rsa')
-    errors.push({
-      field: 'body.cv',
-      reason: `cv: false applies to rsa only (${body.metric} is ${body.metric === 'ridge' ? 'fitted' : 'matched'} on training folds)`,
-    });
-  if (body.ridgeWeights && body.metric !== 'ridge')
-    errors.push({ field: 'body.ridgeWeights', reason: 'ridge weights exist for metric ridge only' });
-  return errors;
-}
 
 export const RoiUnionSchema = z
   .object({
@@ -154,20 +127,14 @@ export const CreateAlignmentSchema = z
           'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)',
       }),
     metric: BrainMetricSchema.default('ridge'),
-    cv: z
-      .boolean()
-      .default(true)
-      .openapi({
-        description:
-          'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
-      }),
-    ridgeWeights: z
-      .boolean()
-      .default(false)
-      .openapi({
-        description:
-          'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
-      }),
+    cv: z.boolean().default(true).openapi({
+      description:
+        'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
+    }),
+    ridgeWeights: z.boolean().default(false).openapi({
+      description:
+        'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
+    }),
   })
   .strict()
   .openapi('CreateAlignment');
@@ -204,103 +171,8 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const errors: FieldError[] = [];
-        const subject = typeof body.subject === 'number' ? subjectName(body.subject) : body.subject;
-        const dataset = await ctx.prisma.dataset.findUnique({ where: { id: body.datasetId }, select: { id: true } });
-        if (!dataset) throw HttpProblem.invalid('body.datasetId', 'no such dataset');
-        const subj = await ctx.prisma.subject.findUnique({
-          where: { datasetId_label: { datasetId: body.datasetId, label: subject } },
-          select: { id: true },
-        });
-        if (!subj) throw HttpProblem.invalid('body.subject', `dataset has no subject ${subject}`);
-        const atlas = await ctx.prisma.atlas.findUnique({
-          where: { datasetId_name: { datasetId: body.datasetId, name: body.atlas } },
-          select: { id: true },
-        });
-        if (!atlas) throw HttpProblem.invalid('body.atlas', `dataset has no atlas "${body.atlas}"`);
-        const names =
-          body.rois ??
-          (
-            await ctx.prisma.roi.findMany({
-              where: { atlasId: atlas.id, subjectId: subj.id, hemisphere: 'both', voxelCount: { gt: 0 } },
-              orderBy: [{ label: 'asc' }],
-              select: { name: true },
-            })
-          ).map((r) => r.name);
-        const resolved = await resolveRois(ctx.prisma, body.datasetId, [subject], names, {
-          atlas: body.atlas,
-          field: 'body.rois',
-        });
-        errors.push(...resolved.errors);
-        const rois = resolved.rois;
-        if (names.length === 0) errors.push({ field: 'body.rois', reason: 'no ROI with voxels to fit' });
-        const layers = await ctx.prisma.layer.findMany({
-          where: { id: { in: body.layerIds } },
-          select: { id: true, preprocessing: true },
-        });
-        const preprocessingOf = new Map(layers.map((l) => [l.id, layerPreprocessingOf(l.preprocessing)]));
-        const known = new Set(layers.map((l) => l.id));
-        body.layerIds.forEach((id, i) => {
-          if (!known.has(id)) errors.push({ field: `body.layerIds[${i}]`, reason: 'no such layer' });
-        });
-        errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
-        const scoreError = body.score ? presetScoreError(body.preset, body.score) : null;
-        if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
-        errors.push(...metricOptionErrors(body));
-        // Which SAE each layer uses (for 'random-sae': whose untrained twin).
-        const saeOf = new Map<string, string | null>();
-        const rep = body.representation;
-        const kind = representationKind(rep);
-        if (typeof rep === 'string') {
-          for (const [i, id] of body.layerIds.entries()) {
-            if (!known.has(id)) continue;
-            const r = await resolveRepresentation(ctx.prisma, rep, [id], `body.layerIds[${i}]`);
-            errors.push(...r.errors);
-            saeOf.set(id, r.resolved[0]?.saeId ?? null);
-          }
-        } else {
-          const r = await resolveRepresentation(ctx.prisma, rep, body.layerIds, 'body.representation');
-          errors.push(...r.errors);
-          if (r.saeLayerId && body.layerIds.some((id) => id !== r.saeLayerId))
-            errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${r.saeLayerId})` });
-          body.layerIds.forEach((id) => saeOf.set(id, r.resolved[0]?.saeId ?? null));
-        }
-        if (errors.length) throw HttpProblem.fields(errors);
-
-        const out = [];
-        for (const layerId of [...new Set(body.layerIds)]) {
-          const saeId = saeOf.get(layerId) ?? null;
-          const inputs: AlignmentInputs = {
-            datasetId: body.datasetId,
-            subject,
-            atlas: body.atlas,
-            rois,
-            layerId,
-            ...(preprocessingOf.get(layerId) ? { preprocessing: preprocessingOf.get(layerId)! } : {}),
-            representation: kind,
-            saeId,
-            preset: body.preset,
-            ...nonDefaultScore(body.preset, body.score),
-            alphas: body.alphas ?? [...PAPER_ALPHAS],
-            folds: canonicalFolds(body.folds),
-            ...(body.noiseCeiling ? { noiseCeiling: body.noiseCeiling } : {}),
-            ...(body.ridgeWeights ? { ridgeWeights: true as const } : {}),
-            ...metricFields(body),
-          };
-          const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'alignment', alignmentRequestHash(inputs), {
-            kind: 'alignment',
-            inputs: inputs as unknown as object,
-            method: alignmentMethod(inputs),
-            datasetId: body.datasetId,
-            subject,
-            atlas: body.atlas,
-            layerId,
-            representation: inputs.representation,
-            saeId,
-          });
-          out.push({ ...r, layerId, saeId });
-        }
-        return { status: 202, body: { runs: out }, headers: { Location: out[0].links.run } };
+        const runs = await createAlignmentRuns(ctx.prisma, ctx.jobs, body);
+        return { status: 202, body: { runs }, headers: { Location: runs[0].links.run } };
       },
     }),
   ];

@@ -2,20 +2,16 @@
  * Model-to-model comparisons: one metric between two layers (neurons or SAE latents), as a job; and the
  * layer-pair matrix between two models (the paper's seed-vs-seed figures).
  */
-import { layerPreprocessingOf } from '../../activations/preprocessing';
-import { comparisonRequestHash, type ComparisonInputs, type ComparisonSide } from '../../jobs/handlers/comparison';
+import { COMPARISON_METRICS, storedMethod } from '../../compute/metrics/registry';
+import { createComparison } from '../../services/comparisons';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
-import { HttpProblem, type FieldError } from '../problem';
+import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
-import { canonicalFolds, foldsSpecErrors } from '../../services/folds';
-import { createOrReuseRun } from '../../services/runs';
 import { comparisonMatrix } from '../../services/score-matrices';
-import { representationKind, resolveRepresentation } from '../../services/representations';
-import { storedMethod, WHOLE_SET_METRICS } from '../../threads/compute-tasks';
 import { FoldsSpecSchema, RepresentationSchema, RidgePresetSchema } from './alignments';
 
 const Side = z
@@ -25,12 +21,10 @@ const Side = z
   })
   .strict();
 
-export const MetricSchema = z
-  .enum(['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka', 'cka-debiased'])
-  .openapi('ComparisonMetric', {
-    description:
-      "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units",
-  });
+export const MetricSchema = z.enum(COMPARISON_METRICS).openapi('ComparisonMetric', {
+  description:
+    "cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units",
+});
 
 export const CreateComparisonSchema = z
   .object({
@@ -85,80 +79,30 @@ export const ComparisonMatrixSchema = z
   })
   .openapi('ComparisonMatrix');
 
-export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
-  async function resolveSide(side: z.infer<typeof Side>, field: string, errors: FieldError[]): Promise<ComparisonSide> {
-    const layer = await ctx.prisma.layer.findUnique({
-      where: { id: side.layerId },
-      select: { id: true, preprocessing: true },
-    });
-    if (!layer) errors.push({ field: `${field}.layerId`, reason: 'no such layer' });
-    const pre = layerPreprocessingOf(layer?.preprocessing);
-    const withPre = <T extends object>(s: T) => (pre ? { ...s, preprocessing: pre } : s);
-    const r = await resolveRepresentation(
-      ctx.prisma,
-      side.representation,
-      layer ? [side.layerId] : [],
-      `${field}.representation`,
-    );
-    errors.push(...r.errors);
-    if (r.saeLayerId && r.saeLayerId !== side.layerId)
-      errors.push({ field: `${field}.representation`, reason: 'the SAE belongs to another layer' });
-    return withPre({
-      layerId: side.layerId,
-      representation: representationKind(side.representation),
-      saeId: r.resolved[0]?.saeId ?? null,
-    });
-  }
+function createComparisonRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/comparisons',
+    operationId: 'createComparison',
+    summary: 'Compare two layers (neurons or SAE latents) with ridge, semi-matching, soft-matching, RSA or CKA (a job)',
+    tags: ['comparisons'],
+    access: 'write',
+    body: CreateComparisonSchema,
+    // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
+    bodyLimits: { 'application/json': 8 * 1024 * 1024 },
+    responses: { 202: { description: 'Queued (or reused)', schema: ComparisonAcceptedSchema } },
+    problems: [503],
+    handler: async ({ body }) => {
+      if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+      const r = await createComparison(ctx.prisma, ctx.jobs, body);
+      return { status: 202, body: r, headers: { Location: r.links.run } };
+    },
+  });
+}
 
+export function comparisonRoutes(ctx: AppContext): RouteSpec[] {
   return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/comparisons',
-      operationId: 'createComparison',
-      summary:
-        'Compare two layers (neurons or SAE latents) with ridge, semi-matching, soft-matching, RSA or CKA (a job)',
-      tags: ['comparisons'],
-      access: 'write',
-      body: CreateComparisonSchema,
-      // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
-      bodyLimits: { 'application/json': 8 * 1024 * 1024 },
-      responses: { 202: { description: 'Queued (or reused)', schema: ComparisonAcceptedSchema } },
-      problems: [503],
-      handler: async ({ body }) => {
-        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const errors: FieldError[] = [];
-        const source = await resolveSide(body.source, 'body.source', errors);
-        const target = await resolveSide(body.target, 'body.target', errors);
-        errors.push(...foldsSpecErrors(body.folds, 'body.folds'));
-        if (!body.cv && !WHOLE_SET_METRICS.includes(body.metric))
-          errors.push({
-            field: 'body.cv',
-            reason: `${body.metric} is fitted on training folds; cv: false applies to ${WHOLE_SET_METRICS.join(', ')}`,
-          });
-        if (errors.length) throw HttpProblem.fields(errors);
-        // cv enters the inputs (and the request hash) only when false, so earlier runs keep their hash.
-        const inputs: ComparisonInputs = {
-          source,
-          target,
-          metric: body.metric,
-          preset: body.preset,
-          alphas: body.alphas,
-          folds: canonicalFolds(body.folds),
-          ...(body.cv ? {} : { cv: false as const }),
-        };
-        const r = await createOrReuseRun(ctx.prisma, ctx.jobs, 'comparison', comparisonRequestHash(inputs), {
-          kind: 'comparison',
-          inputs: inputs as unknown as object,
-          method: storedMethod(body.metric, body.cv),
-          layerId: source.layerId,
-          representation: source.representation,
-          saeId: source.saeId,
-          targetLayerId: target.layerId,
-          targetRepresentation: target.representation,
-        });
-        return { status: 202, body: r, headers: { Location: r.links.run } };
-      },
-    }),
+    createComparisonRoute(ctx),
     defineRoute({
       method: 'get',
       path: '/v1/comparisons/matrix',

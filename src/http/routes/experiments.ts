@@ -1,9 +1,7 @@
 /** The toy model of superposition (the paper's first experiment) as a job with one JSON result. */
 import { AUXK_VARIANTS } from '../../sae/settings';
 import { DEFAULT_TOY_OPTIONS } from '../../toy/experiment';
-import { Prisma } from '../../db/client';
-import { createOrReuse } from '../../services/idempotent';
-import { requestHash } from '../../services/request-hash';
+import { createToyExperiment, getExperiment } from '../../services/experiments';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -40,25 +38,19 @@ export const ToyOptionsSchema = z
         description:
           'Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest',
       }),
-    seeds: z
-      .tuple([z.number().int(), z.number().int()])
-      .default(d.seeds)
-      .openapi({
-        description:
-          'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)',
-      }),
+    seeds: z.tuple([z.number().int(), z.number().int()]).default(d.seeds).openapi({
+      description:
+        'Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py)',
+    }),
     dataSeed: z
       .number()
       .int()
       .default(d.dataSeed)
       .openapi({ description: 'Seed of the one data set shared by every model' }),
-    importance: z
-      .enum(['powerlaw', 'uniform'])
-      .default(d.importance)
-      .openapi({
-        description:
-          "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)",
-      }),
+    importance: z.enum(['powerlaw', 'uniform']).default(d.importance).openapi({
+      description:
+        "Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default)",
+    }),
     sae: z
       .object({
         latents: z.number().int().min(2).max(1024),
@@ -94,13 +86,10 @@ export const ExperimentSchema = z
     kind: z.string(),
     status: RunStatusSchema,
     options: z.record(z.string(), z.unknown()),
-    result: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({
-        description:
-          'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
-      }),
+    result: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
+    }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),
@@ -149,20 +138,7 @@ export function experimentRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        // The experiment is deterministic given its options (seeds included): identical requests share one result.
-        const hash = requestHash('toy-superposition', body);
-        const { row } = await createOrReuse(ctx.prisma, ctx.jobs, 'toy', hash, {
-          find: (tx) => tx.experiment.findUnique({ where: { requestHash: hash } }),
-          create: (tx) =>
-            tx.experiment.create({ data: { kind: 'toy-superposition', options: body as object, requestHash: hash } }),
-          reset: (tx, id) =>
-            tx.experiment.update({
-              where: { id },
-              data: { status: 'queued', error: null, result: Prisma.DbNull, finishedAt: null },
-            }),
-          attachJob: (tx, id, jobId) => tx.experiment.update({ where: { id }, data: { jobId } }),
-          job: (r) => ({ data: { experimentId: r.id }, links: {} }),
-        });
+        const row = await createToyExperiment(ctx.prisma, ctx.jobs, body);
         return { status: 202, body: experimentJson(row), headers: { Location: `/v1/experiments/${row.id}` } };
       },
     }),
@@ -176,9 +152,7 @@ export function experimentRoutes(ctx: AppContext): RouteSpec[] {
       params: IdParams,
       responses: { 200: { description: 'The experiment', schema: ExperimentSchema } },
       handler: async ({ params }) => {
-        const e = await ctx.prisma.experiment.findUnique({ where: { id: params.id } });
-        if (!e) throw HttpProblem.notFound('experiment', params.id);
-        return { body: experimentJson(e) };
+        return { body: experimentJson(await getExperiment(ctx.prisma, params.id)) };
       },
     }),
   ];

@@ -8,7 +8,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import multer from 'multer';
-import { coercedIntColumn, intColumn } from '../../db/columns';
+import { coercedIntColumn, intColumn } from '../../int-columns';
 import {
   getLayer,
   type Layer,

@@ -2,7 +2,7 @@
  * SAEs of a layer: train one (job, 202) or import trained weights (201: ready at once, metrics by an evaluate-sae
  * job), then read status, settings, metrics and curves. Settings are validated against the layer width first.
  */
-import { intColumn } from '../../db/columns';
+import { intColumn } from '../../int-columns';
 import { SaePreprocessingSchema, SaeTrainSettingsSchema } from '../../sae/settings';
 import { getSae, importLayerSae, listLayerSaes, queueSaeTraining, type Sae } from '../../services/saes';
 import type { AppContext } from '../context';

@@ -2,7 +2,8 @@
  * Studies: the paper's grid (subjects x layers x {neurons, SAE} x ROIs of several atlases) in one request.
  * Validation and shaping here; creation, progress, results and cancellation in services/studies.ts.
  */
-import { cancelStudy, createStudy, getStudy, listStudies, resultsCsv } from '../../services/studies';
+import { cancelStudy, createStudy } from '../../services/studies';
+import { findStudy, listStudies, resultsCsv, studyProgress } from '../../services/study-views';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -10,24 +11,15 @@ import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
-import {
-  CreateAlignmentSchema,
-  FoldsSpecSchema,
-  metricOptionErrors,
-  RepresentationSchema,
-  RoiUnionSchema,
-} from './alignments';
+import { CreateAlignmentSchema, FoldsSpecSchema, RepresentationSchema, RoiUnionSchema } from './alignments';
 import { LayerPreprocessingSchema } from './layers';
 
 const RoiRequestSchema = z
   .union([
-    z
-      .string()
-      .min(1)
-      .openapi({
-        description:
-          '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has',
-      }),
+    z.string().min(1).openapi({
+      description:
+        '"atlas/label" ("prf-visualrois/V1v", "floc-faces/lh.FFA-1"), a roiGroup of the manifest ("FFA"), or a label only one atlas has',
+    }),
     RoiUnionSchema,
   ])
   .openapi('StudyRoi');
@@ -39,14 +31,9 @@ const StudyStatisticsSchema = z.object({
     .min(1)
     .max(10_000)
     .openapi({ description: 'Bootstrap resamples of the held-out stimuli per paired cell' }),
-  permutations: z
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .openapi({
-      description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)',
-    }),
+  permutations: z.number().int().min(1).max(100_000).openapi({
+    description: 'Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more)',
+  }),
   seed: z
     .number()
     .int()
@@ -65,15 +52,10 @@ export const CreateStudySchema = z
       .max(50)
       .openapi({ example: ['subj01', 'subj02'] }),
     layerIds: z.array(UuidSchema).min(1).max(200),
-    representations: z
-      .array(RepresentationSchema)
-      .min(1)
-      .max(10)
-      .default(['neurons', 'sae'])
-      .openapi({
-        description:
-          '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
-      }),
+    representations: z.array(RepresentationSchema).min(1).max(10).default(['neurons', 'sae']).openapi({
+      description:
+        '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
+    }),
     rois: z
       .array(RoiRequestSchema)
       .min(1)
@@ -88,13 +70,10 @@ export const CreateStudySchema = z
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
     metric: CreateAlignmentSchema.shape.metric,
     cv: CreateAlignmentSchema.shape.cv,
-    statistics: StudyStatisticsSchema.partial()
-      .strict()
-      .optional()
-      .openapi({
-        description:
-          'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
-      }),
+    statistics: StudyStatisticsSchema.partial().strict().optional().openapi({
+      description:
+        'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
+    }),
   })
   .strict()
   .openapi('CreateStudy');
@@ -168,11 +147,9 @@ export const StudySchema = z
       total: z.number().int(),
       failed: z.number().int(),
       cancelled: z.number().int(),
-      jobs: z
-        .object({ done: z.number().int(), total: z.number().int() })
-        .openapi({
-          description: 'One job per subject x layer fits all of its representations (done, total count cells)',
-        }),
+      jobs: z.object({ done: z.number().int(), total: z.number().int() }).openapi({
+        description: 'One job per subject x layer fits all of its representations (done, total count cells)',
+      }),
       running: z.array(
         z.object({
           runId: UuidSchema,
@@ -204,117 +181,120 @@ export const StudySchema = z
   })
   .openapi('Study');
 
-const links = (id: string) => ({
-  self: `/v1/studies/${id}`,
-  events: `/v1/studies/${id}/events`,
-  comparisons: `/v1/studies/${id}/comparisons`,
+const withLinks = <T extends { id: string }>(view: T) => ({
+  ...view,
+  links: {
+    self: `/v1/studies/${view.id}`,
+    events: `/v1/studies/${view.id}/events`,
+    comparisons: `/v1/studies/${view.id}/comparisons`,
+  },
 });
 
 export function studyRoutes(ctx: AppContext): RouteSpec[] {
-  const find = async (id: string, results = true) => {
-    const view = await getStudy(ctx.prisma, id, { results });
-    if (!view) throw HttpProblem.notFound('study', id);
-    return { ...view, links: links(id) };
-  };
   return [
-    defineRoute({
-      method: 'post',
-      path: '/v1/studies',
-      operationId: 'createStudy',
-      summary:
-        'A grid of alignments: one run per subject x layer x representation, one job per subject x layer fitting all its representations (every ROI over one shared decomposition per fold) and their paired statistics',
-      tags: ['studies'],
-      access: 'write',
-      body: CreateStudySchema,
-      responses: { 202: { description: 'The study (new, or the identical earlier one)', schema: StudySchema } },
-      problems: [503],
-      handler: async ({ body }) => {
-        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const bad = metricOptionErrors(body);
-        if (bad.length) throw HttpProblem.fields(bad);
-        const { id } = await createStudy(ctx.prisma, ctx.jobs, body);
-        return { status: 202, body: await find(id, false), headers: { Location: `/v1/studies/${id}` } };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/studies',
-      operationId: 'listStudies',
-      summary: 'Studies, newest first, with state and progress (no results)',
-      tags: ['studies'],
-      access: 'read',
-      query: PageQuery,
-      responses: { 200: { description: 'Studies', schema: page(StudySchema).openapi('StudyPage') } },
-      handler: async ({ query }) => {
-        const [items, total] = await Promise.all([listStudies(ctx.prisma, query), ctx.prisma.study.count()]);
-        return {
-          body: {
-            items: items.map((s) => ({ ...s, links: links(s.id) })),
-            total,
-            limit: query.limit,
-            offset: query.offset,
-          },
-        };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/studies/{id}',
-      operationId: 'getStudy',
-      summary: 'State, progress over its jobs and the tidy results table (as CSV with Accept: text/csv)',
-      tags: ['studies'],
-      access: 'read',
-      params: IdParams,
-      responses: { 200: { description: 'The study (JSON), or its results as text/csv', schema: StudySchema } },
-      handler: async ({ params, req }) => {
-        const view = await find(params.id);
-        if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
-          return {
-            body: Buffer.from(resultsCsv(view.results)),
-            headers: { 'Content-Type': 'text/csv; charset=utf-8' },
-          };
-        }
-        return { body: view };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/v1/studies/{id}/events',
-      operationId: 'streamStudyEvents',
-      summary:
-        'Server-sent events: `progress` on every change of state or progress, `end` at a final state (data: state and progress)',
-      tags: ['studies'],
-      access: 'read',
-      params: IdParams,
-      responses: {
-        200: { description: 'text/event-stream of {id, state, progress}', contentType: 'text/event-stream' },
-      },
-      handler: async ({ params, req, res }) => {
-        await find(params.id, false);
-        await streamPolled(req, res, async () => {
-          const v = await getStudy(ctx.prisma, params.id, { results: false });
-          if (!v) return null;
-          const open = v.cells.some((c) => c.status === 'queued' || c.status === 'running');
-          return { body: { id: v.id, state: v.state, progress: v.progress }, terminal: !open };
-        });
-        return undefined;
-      },
-    }),
-    defineRoute({
-      method: 'delete',
-      path: '/v1/studies/{id}',
-      operationId: 'cancelStudy',
-      summary: 'Cancel what is left of a study; finished cells and their results stay (state cancelled)',
-      tags: ['studies'],
-      access: 'write',
-      params: IdParams,
-      responses: { 202: { description: 'Cancellation accepted', schema: StudySchema } },
-      problems: [503],
-      handler: async ({ params }) => {
-        if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        if (!(await cancelStudy(ctx.prisma, ctx.jobs, params.id))) throw HttpProblem.notFound('study', params.id);
-        return { status: 202, body: await find(params.id) };
-      },
-    }),
+    createStudyRoute(ctx),
+    listStudiesRoute(ctx),
+    getStudyRoute(ctx),
+    studyEventsRoute(ctx),
+    cancelStudyRoute(ctx),
   ];
+}
+
+function createStudyRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: '/v1/studies',
+    operationId: 'createStudy',
+    summary:
+      'A grid of alignments: one run per subject x layer x representation, one job per subject x layer fitting all its representations (every ROI over one shared decomposition per fold) and their paired statistics',
+    tags: ['studies'],
+    access: 'write',
+    body: CreateStudySchema,
+    responses: { 202: { description: 'The study (new, or the identical earlier one)', schema: StudySchema } },
+    problems: [503],
+    handler: async ({ body }) => {
+      if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+      const view = await createStudy(ctx.prisma, ctx.jobs, body);
+      return { status: 202, body: withLinks(view), headers: { Location: `/v1/studies/${view.id}` } };
+    },
+  });
+}
+
+function listStudiesRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/studies',
+    operationId: 'listStudies',
+    summary: 'Studies, newest first, with state and progress (no results)',
+    tags: ['studies'],
+    access: 'read',
+    query: PageQuery,
+    responses: { 200: { description: 'Studies', schema: page(StudySchema).openapi('StudyPage') } },
+    handler: async ({ query }) => {
+      const { items, total } = await listStudies(ctx.prisma, query);
+      return { body: { items: items.map(withLinks), total, limit: query.limit, offset: query.offset } };
+    },
+  });
+}
+
+function getStudyRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/studies/{id}',
+    operationId: 'getStudy',
+    summary: 'State, progress over its jobs and the tidy results table (as CSV with Accept: text/csv)',
+    tags: ['studies'],
+    access: 'read',
+    params: IdParams,
+    responses: { 200: { description: 'The study (JSON), or its results as text/csv', schema: StudySchema } },
+    handler: async ({ params, req }) => {
+      const view = await findStudy(ctx.prisma, params.id);
+      if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+        return {
+          body: Buffer.from(resultsCsv(view.results)),
+          headers: { 'Content-Type': 'text/csv; charset=utf-8' },
+        };
+      }
+      return { body: withLinks(view) };
+    },
+  });
+}
+
+function studyEventsRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'get',
+    path: '/v1/studies/{id}/events',
+    operationId: 'streamStudyEvents',
+    summary:
+      'Server-sent events: `progress` on every change of state or progress, `end` at a final state (data: state and progress)',
+    tags: ['studies'],
+    access: 'read',
+    params: IdParams,
+    responses: {
+      200: { description: 'text/event-stream of {id, state, progress}', contentType: 'text/event-stream' },
+    },
+    handler: async ({ params, req, res }) => {
+      await findStudy(ctx.prisma, params.id, { results: false });
+      await streamPolled(req, res, () => studyProgress(ctx.prisma, params.id));
+      return undefined;
+    },
+  });
+}
+
+function cancelStudyRoute(ctx: AppContext): RouteSpec {
+  return defineRoute({
+    method: 'delete',
+    path: '/v1/studies/{id}',
+    operationId: 'cancelStudy',
+    summary: 'Cancel what is left of a study; finished cells and their results stay (state cancelled)',
+    tags: ['studies'],
+    access: 'write',
+    params: IdParams,
+    responses: { 202: { description: 'Cancellation accepted', schema: StudySchema } },
+    problems: [503],
+    handler: async ({ params }) => {
+      if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
+      return { status: 202, body: withLinks(await cancelStudy(ctx.prisma, ctx.jobs, params.id)) };
+    },
+  });
 }

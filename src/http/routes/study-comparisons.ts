@@ -4,24 +4,16 @@
  * the study's cells, and per layer x ROI across subjects; JSON, or CSV
  * (Accept: text/csv or format=csv; table=cells|subjects). Arithmetic in services/paired-comparisons.ts.
  */
-import { getStudy, studyPaired } from '../../services/studies';
-import {
-  acrossSubjectsCsv,
-  compareResultRows,
-  comparisonCellsCsv,
-  SelectorError,
-} from '../../services/paired-comparisons';
+import { acrossSubjectsCsv, comparisonCellsCsv } from '../../services/paired-comparisons';
+import { studyComparisons } from '../../services/study-views';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
-import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-const Selector = z
-  .union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema])
-  .openapi({
-    description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id',
-  });
+const Selector = z.union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema]).openapi({
+  description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id',
+});
 
 export const ComparisonsQuery = z.object({
   a: Selector.default('neurons'),
@@ -48,11 +40,9 @@ export const ComparisonCellSchema = z
     a: z.number(),
     b: z.number(),
     difference: z.number().openapi({ description: 'b - a: mean over folds of the per-fold differences' }),
-    foldCi: z
-      .object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() })
-      .openapi({
-        description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)',
-      }),
+    foldCi: z.object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() }).openapi({
+      description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)',
+    }),
     foldCiCorrected: z
       .object({ lower: n, upper: n, sem: n, p: n })
       .openapi({ description: 'Nadeau-Bengio corrected t interval and test over the per-fold differences' }),
@@ -137,21 +127,7 @@ export function studyComparisonRoutes(ctx: AppContext): RouteSpec[] {
       },
       problems: [404],
       handler: async ({ params, query, req }) => {
-        const view = await getStudy(ctx.prisma, params.id, { results: true });
-        if (!view) throw HttpProblem.notFound('study', params.id);
-        let tables;
-        try {
-          tables = compareResultRows(
-            view.results,
-            query.a,
-            query.b,
-            query.adjust,
-            await studyPaired(ctx.prisma, params.id),
-          );
-        } catch (err) {
-          if (err instanceof SelectorError) throw HttpProblem.invalid(`query.${err.field}`, err.reason);
-          throw err;
-        }
+        const tables = await studyComparisons(ctx.prisma, params.id, query.a, query.b, query.adjust);
         const csv =
           query.format === 'csv' ||
           (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');

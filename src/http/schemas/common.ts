@@ -1,5 +1,5 @@
 /** Schemas shared by several resources. */
-import { coercedIntColumn } from '../../db/columns';
+import { coercedIntColumn } from '../../int-columns';
 import { z } from '../openapi-registry';
 
 export const UuidSchema = z.string().uuid().openapi({ example: '3f1c2a9e-7b7d-4c1e-9a52-1d2f7f0c9b11' });

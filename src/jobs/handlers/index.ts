@@ -1,6 +1,6 @@
 /** Job kind -> handler. Each handler file owns one kind. */
 import type { JobHandler, JobKind } from '../../queue/types';
-import { alignmentJobHandler } from './study-unit';
+import { alignmentJobHandler } from './alignment';
 import { comparisonHandler } from './comparison';
 import { evaluateSaeHandler } from './evaluate-sae';
 import { toyHandler } from './toy';
