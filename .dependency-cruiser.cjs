@@ -35,7 +35,7 @@ module.exports = {
       severity: 'error',
       comment: 'Job handlers call services; they do not import http or run queries themselves.',
       from: { path: '^src/jobs/' },
-      to: { path: '^src/(http|cli|db|generated)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^src/(http|cli|db|generated|threads|compute|nsd|activations|sae|io)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'http-through-services',
@@ -43,6 +43,20 @@ module.exports = {
       comment: 'Routes validate, call one service function and shape the answer: no database, jobs or threads.',
       from: { path: '^src/http/', pathNot: '^src/http/error-mapping\\.ts$' },
       to: { path: '^src/(db|generated|jobs|threads|cli)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'http-reads-only-registries-below',
+      severity: 'error',
+      comment:
+        'Below services, routes read only the registries their zod enums and defaults are built from ' +
+        '(presets, metrics, SAE settings, the manifest schema, toy defaults); everything else goes through a service.',
+      from: { path: '^src/http/' },
+      to: {
+        path: '^src/(compute|nsd|activations|sae|io|toy|queue)/',
+        pathNot:
+          '^src/(compute/ridge/presets|compute/metrics/registry|sae/settings|nsd/manifest|toy/experiment)\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'compute-is-pure',

@@ -1,0 +1,61 @@
+/**
+ * The train-sae job's work: train a TopK SAE on its layer's activations in a compute thread, store the weights
+ * under the SAE folder and the settings, metrics and curves on its row. A retry of a finished SAE does nothing.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import type { JobProgress } from '../queue/types';
+import type { SaeTrainSettingsInput } from '../sae/settings';
+import { runInComputeThread } from '../threads/compute-thread';
+import { loadLayerMatrix } from './inputs';
+import { saeWeightsPath } from './saes';
+
+export async function trainQueuedSae(
+  prisma: Db,
+  config: Pick<Config, 'dataDir' | 'dataRoots' | 'privateDirs'>,
+  saeId: string,
+  opts: { signal?: AbortSignal; progress?: (p: JobProgress) => void } = {},
+): Promise<void> {
+  const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId }, include: { layer: true } });
+  if (sae.status === 'ready') return;
+  await prisma.sae.update({ where: { id: sae.id }, data: { status: 'training', error: null } });
+  opts.progress?.({ stage: 'loading activations', done: 0, total: 1 });
+  const { X } = await loadLayerMatrix(sae.layer, config);
+  const out = await runInComputeThread(
+    'trainSae',
+    { X, settings: sae.settings as unknown as SaeTrainSettingsInput },
+    { signal: opts.signal, onProgress: (p) => opts.progress?.(p), transfer: [X.data.buffer as ArrayBuffer] },
+  );
+  const file = saeWeightsPath(config.dataDir, sae.id);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, out.weights);
+  await prisma.sae.update({
+    where: { id: sae.id },
+    data: {
+      status: 'ready',
+      weightsPath: file,
+      k: out.settings.k,
+      latents: out.settings.latents,
+      preprocessing: out.settings.preprocessing as object,
+      settings: out.settings as object,
+      metrics: out.metrics as object,
+      curves: out.curves as object[],
+      error: null,
+    },
+  });
+}
+
+/** Training failed for good (after the last retry): the SAE row says so and why. */
+export async function markSaeTrainingFailed(prisma: Db, saeId: string, error: string): Promise<void> {
+  await prisma.sae.update({ where: { id: saeId }, data: { status: 'failed', error } });
+}
+
+/** The training job was cancelled: an SAE that had not finished is marked cancelled. */
+export async function markSaeTrainingCancelled(prisma: Db, saeId: string): Promise<void> {
+  await prisma.sae.updateMany({
+    where: { id: saeId, status: { in: ['pending', 'training'] } },
+    data: { status: 'cancelled' },
+  });
+}
