@@ -117,7 +117,15 @@ describe('ridge without the GPU', () => {
     expect(r.info.engineReason).toMatch(/per-target/);
     expect(() =>
       fitRidgeCv(X, targets(X, 4), { preset: 'encoding', assignment: kFoldAssignment(60, 3, 0), engine: 'host' }),
-    ).toThrow(/shared-alpha/);
+    ).toThrow(/does not serve per-target alphas/);
+  });
+  it("keeps paper-centred on the CPU path: its leave-one-out fits centre without the left-out row, fold.c's do not", () => {
+    const X = dense(60, 10);
+    const opts = { preset: 'paper-centred' as const, assignment: kFoldAssignment(60, 3, 0) };
+    const r = fitRidgeCv(X, targets(X, 4), opts);
+    expect(r.info.engine).toBe('ts');
+    expect(r.info.engineReason).toMatch(/centre without the left-out row/);
+    expect(() => fitRidgeCv(X, targets(X, 4), { ...opts, engine: 'host' })).toThrow(/paper-centred/);
   });
   it.runIf(!hasGpu)("refuses engine 'cuda' when there is no GPU path", () => {
     const X = dense(40, 5);
@@ -143,7 +151,7 @@ describe.runIf(nativeAvailable()).each(foldCases)(
     const X = make();
     const Y = targets(X, v);
     const assignment = kFoldAssignment(X.rows, 5, 1);
-    it.each(['paper', 'paper-centred', 'centred-own-means', 'unit-norm-columns'] as const)(
+    it.each(['paper', 'centred-own-means', 'unit-norm-columns'] as const)(
       '%s: same alphas and ranks, LOO errors within 2e-5 (relative), scores within 1e-6',
       (preset) => {
         const ts = fitRidgeCv(X, Y, { preset, assignment, engine: 'ts', precision: 'f64', form });

@@ -141,14 +141,18 @@ describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.s
         });
       });
     });
-    it.runIf(nativeAvailable())(`${c.name}: device-fold orchestration on host BLAS`, () => {
-      expectMatches(
-        c,
-        fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), engine: 'host', returnPredictions: true }),
-        1e-4,
-        false,
-      );
-    });
+    // paper-centred stays on the TypeScript path (device-fold.ts): its leave-one-out fits centre without their row.
+    it.runIf(nativeAvailable() && c.preset !== 'paper-centred')(
+      `${c.name}: device-fold orchestration on host BLAS`,
+      () => {
+        expectMatches(
+          c,
+          fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), engine: 'host', returnPredictions: true }),
+          1e-4,
+          false,
+        );
+      },
+    );
   }
 
   it('the own-means presets score by Pearson r only; the paper presets accept either score', () => {

@@ -198,7 +198,7 @@ export function searchGroupsTogether(ctx: CvContext, work: FoldWork, K: number):
     };
     const t = now();
     const found = looSharedAlphaGroups(basis.U, basis.s2, { count: members.length, get }, ctx.alphas, {
-      intercept: ctx.spec.intercept,
+      intercept: ctx.spec.looCentresEachFit,
       precision,
       check: ctx.check,
       leverage: basis.leverage,
@@ -262,7 +262,7 @@ function fitOnHost(
   const basis = work.basis(precision);
   ctx.check();
   let t = now();
-  const looOpts = { intercept: spec.intercept, precision, check: ctx.check, leverage: basis.leverage };
+  const looOpts = { intercept: spec.looCentresEachFit, precision, check: ctx.check, leverage: basis.leverage };
   let alphaIdx: Int32Array;
   let B: DenseMatrix;
   const fit: Omit<GroupFit, 'Yhat'> = { alpha: NaN, rank: basis.s2.length, form: basis.mode };

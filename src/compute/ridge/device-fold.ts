@@ -2,8 +2,10 @@
  * One ridge fold as a single native call that keeps the fold's data in one memory space from the Gram matrix
  * to the prediction (native/src/fold.c): on the GPU ('cuda': cuBLAS, cuSOLVER, cuSPARSE) or, with the same
  * orchestration, on host BLAS ('host': the OpenBLAS addon; tests and the GPU bench's dry run).
- * Scope: the shared-alpha presets (every preset but 'encoding': exact LOO, no intercept). The per-target
- * 'encoding' preset stays on the TypeScript path.
+ * Scope: the shared-alpha presets whose leave-one-out fits keep the fold's column transform (exact LOO, no
+ * intercept: 'paper', 'centred-own-means', 'unit-norm-columns'). The per-target 'encoding' preset and
+ * 'paper-centred', whose leave-one-out fits centre without the left-out row (the leverages' 1/n, loo.ts, which
+ * fold.c does not add), stay on the TypeScript path.
  * Precision: float64 products and eigensolve on the device (the inputs are float32 or float64); parity target
  * with the CPU path: the same alpha in every fold and scores within 1e-4.
  */
@@ -15,6 +17,13 @@ import type { Source } from './source';
 
 export type FoldEngine = 'ts' | 'cuda' | 'host';
 
+/** What the device fold cannot serve, or null (see the file comment). */
+function unsupportedOnDevice(spec: PresetSpec, criterion: 'loo' | 'gcv' | undefined): string | null {
+  if (spec.alpha !== 'shared' || (criterion ?? 'loo') !== 'loo') return 'per-target alphas (encoding preset)';
+  if (spec.looCentresEachFit) return 'leave-one-out fits that centre without the left-out row (paper-centred)';
+  return null;
+}
+
 /** Which engine runs the folds, and why not the GPU. 'auto': the resolved backend's foldEngine (cuda or ts). */
 export function chooseFoldEngine(
   requested: 'auto' | FoldEngine,
@@ -22,11 +31,10 @@ export function chooseFoldEngine(
   criterion: 'loo' | 'gcv' | undefined,
 ): { engine: FoldEngine; reason?: string } {
   if (requested === 'ts') return { engine: 'ts', reason: 'requested' };
-  const supported = spec.alpha === 'shared' && !spec.intercept && (criterion ?? 'loo') === 'loo';
-  if (!supported) {
-    if (requested !== 'auto')
-      throw new Error(`ridge fold engine '${requested}' supports the shared-alpha presets only`);
-    return { engine: 'ts', reason: 'per-target alphas (encoding preset) run on the CPU path' };
+  const why = unsupportedOnDevice(spec, criterion);
+  if (why) {
+    if (requested !== 'auto') throw new Error(`ridge fold engine '${requested}' does not serve ${why}`);
+    return { engine: 'ts', reason: `${why} run on the CPU path` };
   }
   if (requested === 'host') {
     if (!nativeLinalg()) throw new Error("ridge fold engine 'host' needs the native OpenBLAS addon");

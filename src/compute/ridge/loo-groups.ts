@@ -20,12 +20,14 @@ import { matmul } from '../linalg/index';
 import { transposeInto } from '../linalg/kernels';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import {
+  basisLeverage,
   type LooOptions,
   type SharedAlphaResult,
   finishSharedAlpha,
   looDenominators,
   outsideSpanParts,
   shrinkFactors,
+  spansTargets,
   weightedRemainder,
 } from './loo-parts';
 
@@ -79,6 +81,7 @@ export function looSharedAlphaGroups(
     /** Bytes of the per-block stacks (tests: several blocks). */ blockBytes?: number;
   } = {},
 ): SharedAlphaResult[] {
+  const leverage = basisLeverage(U, opts);
   const precision = opts.precision ?? 'f64';
   const n = U.rows;
   const q = U.cols;
@@ -86,8 +89,8 @@ export function looSharedAlphaGroups(
   const groups = 'get' in Ys ? Ys : { count: Ys.length, get: (r: number) => Ys[r] };
   const R = groups.count;
   const widths = new Int32Array(R);
-  const fullRank = q === n;
-  const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
+  const fullRank = spansTargets(U, !!opts.intercept);
+  const den = looDenominators(U, s2, alphas, !!opts.intercept, leverage);
   const w = new Float64Array(m * n); // w_ki = 1 / den_ki^2
   for (let i = 0; i < w.length; i++) w[i] = 1 / (den[i] * den[i]);
   const d = alphas.map((a) => shrinkFactors(s2, a).d);

@@ -24,7 +24,10 @@ export function outsideSpan(U: DenseMatrix, Yb: DenseMatrix, Bb: DenseMatrix, pr
 export const LOO_DENOM_TOL = 1e-12;
 
 export interface LooOptions {
-  /** The training data were centred and an intercept is fitted: adds 1/n to every leverage. */
+  /**
+   * The training data were centred and every leave-one-out fit centres without its row (an intercept is fitted,
+   * or the fit centres its own rows: the same fit, loo.ts): adds 1/n to every leverage.
+   */
   intercept?: boolean;
   /** dtype of the large products ('f64' default). Leverages and error sums are always float64. */
   precision?: Precision;
@@ -53,6 +56,25 @@ export interface SharedAlphaResult {
   B: DenseMatrix;
   /** Which evaluation was used: 'weighted-gram' (n q^2 per alpha) or 'direct' (n q v per alpha). */
   path: 'weighted-gram' | 'direct';
+}
+
+/**
+ * Whether the basis spans every vector its (centred) targets can be: all n directions, or with centred data
+ * (intercept) the n - 1 directions orthogonal to 1. Then the targets lie in span U and 1 - ||U_i||^2 - [1/n] = 0
+ * in exact arithmetic, which rounding would otherwise leave at ~1e-16 (float64) or ~1e-7 (float32 U), against
+ * an alpha part of ~alpha / s2 in 1 - h_i.
+ */
+export function spansTargets(U: DenseMatrix, intercept: boolean): boolean {
+  return U.cols === U.rows || (intercept && U.cols === U.rows - 1);
+}
+
+/**
+ * ||U_i||^2 for the leave-one-out denominators: given (RidgeBasis.leverage) or from U, except for a centred
+ * basis of rank n - 1 (spansTargets), whose exact value is 1 - 1/n for every row.
+ */
+export function basisLeverage(U: DenseMatrix, opts: LooOptions): Float64Array | undefined {
+  if (!(opts.intercept && U.cols === U.rows - 1)) return opts.leverage;
+  return new Float64Array(U.rows).fill(1 - 1 / U.rows);
 }
 
 /** d_j and g_j for one alpha. */

@@ -12,6 +12,23 @@
  * Shared alpha: L(a) = sum_i ||r_i||^2 / (1 - h_i)^2 / (n v), the scikit-learn RidgeCV default; per target:
  * e_t(a) = sum_i r_it^2 / (1 - h_i)^2 / n (RidgeCV alpha_per_target=True), or GCV.
  * Ties: the first minimum in the given alpha order wins (scikit-learn's strict comparison).
+ *
+ * Leave-one-out fits that centre without the left-out row ('paper-centred', LooOptions.intercept).
+ * The fold's fit centres the training columns of X and Y with the training means and fits no intercept; the
+ * leave-one-out fit for row i does the same over the other n - 1 rows, with THEIR means xbar_-i, ybar_-i, and
+ * predicts row i as ybar_-i + (x_i - xbar_-i)' W_-i. Ridge without intercept on columns centred by the fit's own
+ * means is ridge with an unpenalised intercept (solving the intercept's normal equation is what centres), so these
+ * are the leave-one-out fits of ridge with an intercept on the n training rows, a linear smoother whose hat matrix
+ * is H + 11'/n (span U is orthogonal to 1, as X is centred) and whose residuals are those of the fit without
+ * intercept (on centred Y its intercept is 0). The shortcut thus holds with
+ *   e_it = r_it / (1 - h_i - 1/n),   r = Y - H Y as above.
+ * The search's errors are those of the raw left-out values, like the test fold's, which the fold centres with its
+ * training means. Why not the training means for every leave-one-out fit (scikit-learn's RidgeCV(fit_intercept=
+ * False) on the centred columns): they make each left-out row minus the sum of the others; with units >= n - 1
+ * the fit interpolates, r_i -> 0 while 1 - h_i -> 1/n, so L(a) -> 0 as a -> 0 and the smallest alpha wins
+ * whatever the data. With the 1/n, a basis of rank n - 1 spans every centred vector (spansTargets): Y lies in
+ * span U, 1 - ||U_i||^2 - 1/n = 0 exactly, and e_it = sum_j U_ij d_j B_jt / sum_j U_ij^2 d_j has a finite limit
+ * (each row predicted by the minimum-norm interpolant of the others).
  */
 import { gram, matmul } from '../linalg/index';
 import { nativeLinalg } from '../backend';
@@ -19,6 +36,7 @@ import type { NativeAddon } from '../linalg/native';
 import type { DenseMatrix, FloatArray } from '../matrix';
 import { looSharedAlphaGroups } from './loo-groups';
 import {
+  basisLeverage,
   dtypeArray,
   finishSharedAlpha,
   LOO_DENOM_TOL,
@@ -28,6 +46,7 @@ import {
   outsideSpanParts,
   type SharedAlphaResult,
   shrinkFactors,
+  spansTargets,
   weightedRemainder,
 } from './loo-parts';
 import type { Precision } from './source';
@@ -83,7 +102,9 @@ function addInPlace(A: DenseMatrix, Bm: DenseMatrix): void {
 /**
  * Training residuals R = Y - U diag(g) U'Y for every alpha, by blocks of at most TARGET_BLOCK targets:
  * yields (alpha index k, first target c0, width w, R as n x w row-major). R = (part of Y outside span U)
- * + U diag(d) B with B = U'Y; the block of Y is only read once, for its outside-span part.
+ * + U diag(d) B with B = U'Y; the block of Y is only read once, for its outside-span part, which is left out
+ * (exactly 0) when the basis spans the targets: its rounding (~1e-7 |Y| in float32) would otherwise swamp the
+ * alpha part (~alpha / s2) at tiny alphas, where 1 - h_i is as small.
  */
 function* residualBlocks(
   U: DenseMatrix,
@@ -91,20 +112,21 @@ function* residualBlocks(
   Y: DenseMatrix,
   B: DenseMatrix,
   alphas: readonly number[],
-  precision: Precision,
-  check?: () => void,
+  opts: LooOptions & { precision: Precision },
 ): Generator<{ k: number; c0: number; w: number; r: FloatArray }> {
+  const { precision } = opts;
+  const spans = spansTargets(U, !!opts.intercept);
   const v = Y.cols;
   for (let c0 = 0; c0 < v; c0 += TARGET_BLOCK) {
     const c1 = Math.min(v, c0 + TARGET_BLOCK);
     const Yb = c0 === 0 && c1 === v ? Y : columnBlock(Y, c0, c1);
     const Bb = c0 === 0 && c1 === v ? B : columnBlock(B, c0, c1);
-    const R0 = outsideSpan(U, Yb, Bb, precision);
+    const R0 = spans ? null : outsideSpan(U, Yb, Bb, precision);
     for (let k = 0; k < alphas.length; k++) {
-      check?.();
+      opts.check?.();
       // U diag(d): n q work per (block, alpha), small next to the n q w product; not kept for all alphas.
       const R = matmul(scaledColumns(U, shrinkFactors(s2, alphas[k]).d, precision), Bb, { precision });
-      addInPlace(R, R0);
+      if (R0) addInPlace(R, R0);
       yield { k, c0, w: c1 - c0, r: R.data };
     }
   }
@@ -126,8 +148,9 @@ export function looSharedAlpha(
   s2: Float64Array,
   Y: DenseMatrix,
   alphas: readonly number[],
-  opts: LooOptions = {},
+  options: LooOptions = {},
 ): SharedAlphaResult {
+  const opts = { ...options, leverage: basisLeverage(U, options) };
   const precision = opts.precision ?? 'f64';
   const q = U.cols;
   const m = alphas.length;
@@ -167,12 +190,12 @@ interface SharedAlphaProblem {
 
 /**
  * The alpha-independent parts of the weighted-gram criterion: M = BB' (q x q, float64), and r0 (n), C' (n x q)
- * outside the basis, which vanish for a full-rank basis (Y lies in span U).
+ * outside the basis, which vanish for a basis that spans the targets (spansTargets: Y lies in span U).
  */
 function weightedGramParts(pr: SharedAlphaProblem): { M: Float64Array; r0: Float64Array; ct: FloatArray | null } {
   const { U, Y, B, precision } = pr;
   const M = gram(B, { side: 'rows', precision }).data;
-  if (U.cols === U.rows) return { M, r0: new Float64Array(U.rows), ct: null };
+  if (spansTargets(U, !!pr.opts.intercept)) return { M, r0: new Float64Array(U.rows), ct: null };
   return { M, ...outsideSpanParts(U, Y, B, precision) };
 }
 
@@ -245,7 +268,7 @@ function directErrors(pr: SharedAlphaProblem): Float64Array {
   const m = alphas.length;
   const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
   const rr = new Float64Array(m * n); // ||r_i||^2 per alpha
-  for (const { k, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
+  for (const { k, w, r } of residualBlocks(U, s2, Y, B, alphas, { ...opts, precision })) {
     for (let i = 0; i < n; i++) {
       let t = 0;
       for (let c = 0; c < w; c++) t += r[i * w + c] * r[i * w + c];
@@ -293,8 +316,9 @@ export function looPerTargetAlpha(
   s2: Float64Array,
   Y: DenseMatrix,
   alphas: readonly number[],
-  opts: LooOptions & { criterion?: 'loo' | 'gcv' } = {},
+  options: LooOptions & { criterion?: 'loo' | 'gcv' } = {},
 ): PerTargetAlphaResult {
+  const opts = { ...options, leverage: basisLeverage(U, options) };
   const precision = opts.precision ?? 'f64';
   const n = U.rows;
   const q = U.cols;
@@ -323,7 +347,7 @@ export function looPerTargetAlpha(
     }
   } else {
     const den = looDenominators(U, s2, alphas, !!opts.intercept, opts.leverage);
-    for (const { k, c0, w, r } of residualBlocks(U, s2, Y, B, alphas, precision, opts.check)) {
+    for (const { k, c0, w, r } of residualBlocks(U, s2, Y, B, alphas, { ...opts, precision })) {
       const row = errors.subarray(k * v + c0, k * v + c0 + w);
       const acc = new Float64Array(w);
       for (let i = 0; i < n; i++) {

@@ -5,7 +5,10 @@
  * - 'paper':          LN of every row of X and Y over the whole set; no intercept; one alpha shared by all
  *                     targets by exact LOO; fold score per target = cosine(yhat_j, y_j) on the test fold.
  * - 'paper-centred':  as 'paper', then per fold the columns of X and Y are centred with the training means
- *                     (test rows with the same means; still no intercept); score = Pearson r.
+ *                     (test rows with the same means; still no intercept); score = Pearson r. Its alpha search
+ *                     scores leave-one-out fits that each centre WITHOUT the left-out row (loo.ts), unlike
+ *                     scikit-learn's RidgeCV on the pre-centred columns, which interpolates and picks the smallest
+ *                     alpha once units >= training stimuli - 1 (SAE latents).
  * - 'encoding':       per fold, z-score X and Y columns with training statistics (population sd; a constant
  *                     column keeps scale 1), intercept (leverage + 1/n), one alpha per target by LOO
  *                     (or GCV), score = Pearson r.
@@ -41,6 +44,14 @@ export interface PresetSpec {
   /** Statistics the test part's columns are transformed with: the training part's, or its own. */
   testStats: 'train' | 'own';
   intercept: boolean;
+  /**
+   * Each leave-one-out fit of the alpha search centres without its left-out row (true: an intercept is fitted,
+   * or, for 'paper-centred', the columns are centred over the fit's own rows as the fold's fit centres them over
+   * its training part; the same fit, loo.ts), or reuses the fold's column transform as it is (false:
+   * scikit-learn's RidgeCV(fit_intercept=False) on the transformed columns, kept by the presets that claim
+   * scikit-learn parity without an intercept).
+   */
+  looCentresEachFit: boolean;
   alpha: 'shared' | 'per-target';
   /** The default score. */
   score: RidgeScore;
@@ -54,6 +65,7 @@ export const PRESETS: Record<RidgePreset, PresetSpec> = {
     columns: 'none',
     testStats: 'train',
     intercept: false,
+    looCentresEachFit: false,
     alpha: 'shared',
     score: 'cosine',
     scoreChoice: true,
@@ -63,6 +75,7 @@ export const PRESETS: Record<RidgePreset, PresetSpec> = {
     columns: 'centre',
     testStats: 'train',
     intercept: false,
+    looCentresEachFit: true,
     alpha: 'shared',
     score: 'pearson',
     scoreChoice: true,
@@ -72,6 +85,7 @@ export const PRESETS: Record<RidgePreset, PresetSpec> = {
     columns: 'zscore',
     testStats: 'train',
     intercept: true,
+    looCentresEachFit: true,
     alpha: 'per-target',
     score: 'pearson',
     scoreChoice: false,
@@ -81,6 +95,7 @@ export const PRESETS: Record<RidgePreset, PresetSpec> = {
     columns: 'centre',
     testStats: 'own',
     intercept: false,
+    looCentresEachFit: false,
     alpha: 'shared',
     score: 'pearson',
     scoreChoice: false,
@@ -90,6 +105,7 @@ export const PRESETS: Record<RidgePreset, PresetSpec> = {
     columns: 'unit-norm',
     testStats: 'own',
     intercept: false,
+    looCentresEachFit: false,
     alpha: 'shared',
     score: 'pearson',
     scoreChoice: false,
