@@ -166,20 +166,31 @@ export function foldIndices(assignment: Int32Array, fold: number): { train: Int3
 }
 
 /** How KFold orders the stimuli before shuffling (see kFoldAssignmentOrdered). */
-export type FoldOrder = 'nsdId' | 'activations';
+export type FoldOrder = 'nsdId' | 'activations' | 'subject';
+
+/** What each order's `orderIds` are, for messages. */
+const ORDER_SOURCE: Record<Exclude<FoldOrder, 'nsdId'>, string> = {
+  activations: 'has no row in the activation file',
+  subject: "is not among the subject's images",
+};
 
 /**
  * Fold per evaluated stimulus (in the order of `evaluatedIds`), KFold(n_splits=k, shuffle=True, random_state=seed):
  * - 'nsdId' (this project's default): over the evaluated stimuli in ascending id order, so that the folds do
  *   not depend on how an activation file happens to be ordered;
- * - 'activations' (the authors: align-interp utils.py at 96006be splits the rows of their activation array,
- *   `KFold(n_splits=5, shuffle=True, random_state=42).split(X)`): over the evaluated stimuli in the order their
- *   rows appear in the activation file (`activationIds`, file order; ids not evaluated are skipped).
- * @throws when an evaluated id has no activation row.
+ * - 'activations': over the evaluated stimuli in the order their rows appear in the activation file
+ *   (`orderIds`: the file's ids in row order);
+ * - 'subject' (the authors: align-interp voxel_utils.py at 96006be indexes the activations by the subject's image
+ *   list, `dnn_acts[subj_coco_ids]`, the row order of their per-subject response file, and utils.py
+ *   RidgeRegression splits those rows, `KFold(n_splits=5, shuffle=True, random_state=42).split(X)`): over the
+ *   evaluated stimuli in the subject's image order (`orderIds`: nsd/subject-betas.ts subjectImageOrder, the order
+ *   of first presentation).
+ * Ids of `orderIds` that are not evaluated are skipped; repeats count once.
+ * @throws when an evaluated id is not in `orderIds`.
  */
 export function kFoldAssignmentOrdered(
   evaluatedIds: ArrayLike<number>,
-  activationIds: ArrayLike<number>,
+  orderIds: ArrayLike<number>,
   k: number,
   seed: number,
   order: FoldOrder,
@@ -192,13 +203,13 @@ export function kFoldAssignmentOrdered(
     const wanted = new Set(sorted);
     ordered = [];
     const seen = new Set<number>();
-    for (let r = 0; r < activationIds.length; r++) {
-      const id = activationIds[r];
+    for (let r = 0; r < orderIds.length; r++) {
+      const id = orderIds[r];
       if (wanted.has(id) && !seen.has(id)) ordered.push(id), seen.add(id);
     }
     if (ordered.length !== wanted.size) {
       const missing = sorted.find((id) => !seen.has(id));
-      throw new Error(`fold order 'activations': stimulus id ${missing} has no row in the activation file`);
+      throw new Error(`fold order '${order}': stimulus id ${missing} ${ORDER_SOURCE[order]}`);
     }
   }
   const folds = kFoldAssignment(ordered.length, k, seed);

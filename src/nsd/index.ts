@@ -37,6 +37,8 @@ export {
 export { readNsdBetasSession, readBetasFileShape, type SessionBetas, type ReadSessionOptions } from './betas-session';
 export {
   loadSubjectRoiBetas,
+  sessionImages,
+  subjectImageOrder,
   type SubjectRoiBetas,
   type LoadSubjectBetasOptions,
   type LoadProgress,

@@ -17,6 +17,43 @@ export interface LoadProgress {
   stage: string;
 }
 
+/**
+ * The images a subject saw in the given sessions: each image's first presentation (1-based global trial, the
+ * smallest among the sessions) and the number of trials with no image in the stimulus table.
+ * @param trialImages nsdId per 0-based global trial (-1: none), from subjectTrialImages.
+ */
+export function sessionImages(
+  trialImages: Int32Array,
+  sessions: readonly number[],
+  trialsPerSession: number,
+): { firstTrial: Map<number, number>; unmappedTrials: number } {
+  const firstTrial = new Map<number, number>();
+  let unmappedTrials = 0;
+  for (const s of sessions) {
+    for (let t = 0; t < trialsPerSession; t++) {
+      const g = (s - 1) * trialsPerSession + t; // 0-based global trial
+      const id = g < trialImages.length ? trialImages[g] : -1;
+      if (id < 0) unmappedTrials++;
+      else {
+        const seen = firstTrial.get(id);
+        if (seen === undefined || g + 1 < seen) firstTrial.set(id, g + 1);
+      }
+    }
+  }
+  return { firstTrial, unmappedTrials };
+}
+
+/**
+ * The subject's image order: its images in the order NSD first showed them (ascending first-presentation
+ * trial), the row order of a per-subject response file built by reading the trials in order, as the usual NSD
+ * preprocessing does (and fold order 'subject' splits, compute/folds.ts).
+ * @param nsdIds images; @param firstTrials their first presentations (SubjectRoiBetas.firstTrials).
+ */
+export function subjectImageOrder(nsdIds: ArrayLike<number>, firstTrials: ArrayLike<number>): Int32Array {
+  const rows = Array.from({ length: nsdIds.length }, (_, i) => i).sort((a, b) => firstTrials[a] - firstTrials[b]);
+  return Int32Array.from(rows, (i) => nsdIds[i]);
+}
+
 export interface LoadSubjectBetasOptions {
   /** Sessions to read (default: all present on disk). */
   sessions?: number[];
@@ -35,6 +72,11 @@ export interface LoadSubjectBetasOptions {
 export interface SubjectRoiBetas {
   /** Distinct images, ascending nsdId. */
   nsdIds: Int32Array;
+  /**
+   * Per image (rows as nsdIds): the 1-based global trial of its first presentation in the read sessions. Sorting
+   * the images by it gives the subject's image order (subjectImageOrder).
+   */
+  firstTrials: Int32Array;
   /** (images x voxels), rows in nsdIds order: mean over repetitions of the (z-scored) betas. */
   betas: DenseMatrix<Float32Array>;
   /** Repetitions averaged into each row. */
@@ -77,20 +119,11 @@ export async function loadSubjectRoiBetas(
   );
 
   // Images seen in the read sessions -> output rows.
-  const counts = new Map<number, number>();
-  let unmappedTrials = 0;
-  for (const s of sessions) {
-    for (let t = 0; t < T; t++) {
-      const g = (s - 1) * T + t; // 0-based global trial
-      const id = g < trialImages.length ? trialImages[g] : -1;
-      if (id < 0) unmappedTrials++;
-      else counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-  }
-  let ids = Int32Array.from(counts.keys()).sort();
+  const { firstTrial, unmappedTrials } = sessionImages(trialImages, sessions, T);
+  let ids = Int32Array.from(firstTrial.keys()).sort();
   if (opts.nsdIds) {
     const want = Int32Array.from(opts.nsdIds);
-    const missing = want.filter((id) => !counts.has(id));
+    const missing = want.filter((id) => !firstTrial.has(id));
     if (missing.length > 0) {
       throw new DataValidationError(
         'nsdIds',
@@ -146,6 +179,7 @@ export async function loadSubjectRoiBetas(
   }
   return {
     nsdIds: ids,
+    firstTrials: Int32Array.from(ids, (id) => firstTrial.get(id)!),
     betas: { rows: ids.length, cols: V, data: sums },
     repetitions: reps,
     voxelIndices,

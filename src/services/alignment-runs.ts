@@ -77,7 +77,8 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: RunContext
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
   const shared = commonImages(targets.nsdIds, layerIds);
-  const folds = resolveFolds(shared.ids, inputs.folds, "the subject's betas and the layer", layerIds);
+  const what = "the subject's betas and the layer";
+  const folds = resolveFolds(shared.ids, inputs.folds, what, layerIds, targets.subjectOrder);
   const common = {
     ids: Int32Array.from(folds.rows, (i) => shared.ids[i]),
     betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]),

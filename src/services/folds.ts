@@ -8,8 +8,9 @@ import { assignmentFromMap, kFoldAssignment, kFoldAssignmentOrdered, type FoldOr
 import { DataValidationError } from '../nsd/errors';
 
 /**
- * `order` (default 'nsdId'): KFold over the images in ascending nsdId order, or ('activations', the authors' choice)
- * over the source layer's activation rows in file order.
+ * `order` (default 'nsdId'): KFold over the images in ascending nsdId order, over the source layer's activation rows
+ * in file order ('activations'), or over the subject's images in the order NSD first showed them ('subject', the
+ * authors' choice).
  */
 export type FoldsSpec = { k: number; seed: number; order?: FoldOrder } | { assignment: Record<string, number> };
 
@@ -32,12 +33,14 @@ export interface ResolvedFolds {
  * @param ids the images every input has, ascending nsdId.
  * @param what what those images are, for messages ("the subject's betas and the layer").
  * @param activationIds the (source) layer's stimulus ids in activation-file order, for order 'activations'.
+ * @param subjectOrder the subject's images in its image order (subjectImageOrder), for order 'subject'.
  */
 export function resolveFolds(
   ids: Int32Array,
   folds: FoldsSpec,
   what: string,
   activationIds?: Int32Array,
+  subjectOrder?: Int32Array,
 ): ResolvedFolds {
   if ('assignment' in folds) {
     const map = folds.assignment;
@@ -65,16 +68,29 @@ export function resolveFolds(
     );
   if (folds.order === 'activations' && !activationIds)
     throw new Error("fold order 'activations' needs the layer's stimulus ids in file order");
-  const assignment =
-    folds.order === 'activations'
-      ? kFoldAssignmentOrdered(ids, activationIds!, folds.k, folds.seed, 'activations')
-      : kFoldAssignment(ids.length, folds.k, folds.seed);
+  if (folds.order === 'subject' && !subjectOrder)
+    throw new DataValidationError('folds.order', `'subject' needs a subject's images; ${what} have no subject`);
+  const orderIds = folds.order === 'activations' ? activationIds : folds.order === 'subject' ? subjectOrder : null;
+  const assignment = orderIds
+    ? kFoldAssignmentOrdered(ids, orderIds, folds.k, folds.seed, folds.order!)
+    : kFoldAssignment(ids.length, folds.k, folds.seed);
   return { rows: Int32Array.from(ids.keys()), assignment, k: folds.k, seed: folds.seed };
 }
 
-/** Request-time checks of an explicit assignment (no data needed): field errors, empty when fine. */
-export function foldsSpecErrors(folds: FoldsSpec, field: string): { field: string; reason: string }[] {
-  if (!('assignment' in folds)) return [];
+/**
+ * Request-time checks (no data needed): an explicit assignment's folds, and order 'subject' only where the inputs
+ * have a subject (`hasSubject` false for layer-to-layer comparisons). Field errors, empty when fine.
+ */
+export function foldsSpecErrors(
+  folds: FoldsSpec,
+  field: string,
+  hasSubject = true,
+): { field: string; reason: string }[] {
+  if (!('assignment' in folds)) {
+    return folds.order === 'subject' && !hasSubject
+      ? [{ field: `${field}.order`, reason: "'subject' orders a subject's images; these inputs have no subject" }]
+      : [];
+  }
   const errors: { field: string; reason: string }[] = [];
   const used = new Set(Object.values(folds.assignment));
   if (used.size < 2) errors.push({ field: `${field}.assignment`, reason: 'needs at least 2 folds' });

@@ -16,7 +16,7 @@ import { resolveDataPath } from '../nsd/paths';
 import { noiseCeiling } from '../nsd/noise-ceiling';
 import { loadRoiMask } from '../nsd/rois';
 import type { ResolvedRoi } from './rois';
-import { loadSubjectRoiBetas } from '../nsd/subject-betas';
+import { loadSubjectRoiBetas, subjectImageOrder } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
 import { loadSae } from '../sae/io';
@@ -91,6 +91,8 @@ export async function representationMatrix(
 export interface RoiTargets {
   /** Images (ascending nsdId) x union voxels: repetition-averaged, session z-scored betas. */
   nsdIds: Int32Array;
+  /** The same images in the subject's image order (first presentation first: fold order 'subject'). */
+  subjectOrder: Int32Array;
   betas: DenseMatrix<Float32Array>;
   repetitions: Uint8Array;
   voxelIndices: Int32Array;
@@ -182,6 +184,7 @@ export async function loadRoiTargets(
   const ncsnr = ds.manifest.ncsnr ? await loadNcsnr(ds, subject, loaded.voxelIndices, volumeShape) : null;
   return {
     nsdIds: loaded.nsdIds,
+    subjectOrder: subjectImageOrder(loaded.nsdIds, loaded.firstTrials),
     betas: loaded.betas,
     repetitions: loaded.repetitions,
     voxelIndices: loaded.voxelIndices,

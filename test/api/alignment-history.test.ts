@@ -2,7 +2,8 @@
  * Alignment runs, studies and comparisons as the authors' code ran them (test/fixtures/alignment/gen_history.py:
  * scikit-learn on the NSD fixture tree and a layer whose rows are in a shuffled nsdId order): folds
  * {k: 5, seed: 42, order: 'activations'} reproduce KFold(n_splits=5, shuffle=True, random_state=42) over the
- * activation rows in file order exactly, and the 'centred-own-means' and 'unit-norm-columns' presets give the
+ * activation rows in file order exactly, {..., order: 'subject'} over the subject's image order (the authors'
+ * folds, gen_subject_folds.py), and the 'centred-own-means' and 'unit-norm-columns' presets give the
  * authors' fold scores and alphas per ROI. Also: the score choice is validated per preset and is part of a run's
  * identity.
  */
@@ -22,7 +23,12 @@ const sklearnFolds = JSON.parse(await readFile(`${FIX}/folds_activations.json`, 
   alignment: Record<string, number>;
   comparison: Record<string, number>;
 };
-const AUTHORS_FOLDS = { k: 5, seed: 42, order: 'activations' };
+const FILE_ORDER_FOLDS = { k: 5, seed: 42, order: 'activations' };
+/** The authors' folds: KFold over the subject's image order (gen_subject_folds.py). */
+const SUBJECT_FOLDS = { k: 5, seed: 42, order: 'subject' };
+const subjectFolds = JSON.parse(await readFile(`${FIX}/folds_subject.json`, 'utf8')) as {
+  alignment: Record<string, number>;
+};
 const ROIS = Object.keys(reference.rois);
 /** The same grid points (np.logspace writes 10^-1 as 0.09999999999999999, the service as 0.1). */
 const expectSameAlphas = (got: number[], ref: number[]) => {
@@ -79,13 +85,13 @@ async function align(json: object): Promise<{ id: string; jobId: string }> {
 describe("the authors' folds and ridge variants through the API", () => {
   for (const preset of ['centred-own-means', 'unit-norm-columns']) {
     it(`${preset} with folds in activation-file order: scikit-learn's KFold assignment, alphas and fold scores`, async () => {
-      const queued = await align({ preset, folds: AUTHORS_FOLDS });
+      const queued = await align({ preset, folds: FILE_ORDER_FOLDS });
       expect((await waitForJob(app, queued.jobId)).state).toBe('completed');
       const folds = await (await app.request(`/v1/runs/${queued.id}/folds`)).json();
       expect(folds.assignment).toEqual(sklearnFolds.alignment);
       expect(Object.keys(folds.assignment)).toHaveLength(reference.images);
       const run = await (await app.request(`/v1/runs/${queued.id}`)).json();
-      expect(run.inputs.folds).toEqual(AUTHORS_FOLDS);
+      expect(run.inputs.folds).toEqual(FILE_ORDER_FOLDS);
       for (const name of ROIS) {
         const ref = reference.rois[name][preset];
         const got = run.scores.find((s: { roi: string }) => s.roi === name);
@@ -99,7 +105,7 @@ describe("the authors' folds and ridge variants through the API", () => {
     }, 120_000);
   }
 
-  it("a study with the authors' folds and preset gives the same values as the run", async () => {
+  it("a study with folds in activation-file order and the authors' preset gives the same values as the run", async () => {
     const res = await app.request('/v1/studies', {
       method: 'POST',
       auth: true,
@@ -110,7 +116,7 @@ describe("the authors' folds and ridge variants through the API", () => {
         representations: ['neurons'],
         rois: ROIS.map((r) => `prf-visualrois/${r}`),
         preset: 'centred-own-means',
-        folds: AUTHORS_FOLDS,
+        folds: FILE_ORDER_FOLDS,
       },
     });
     expect(res.status).toBe(202);
@@ -123,7 +129,7 @@ describe("the authors' folds and ridge variants through the API", () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(study.state).toBe('succeeded');
-    expect(study.inputs.folds).toEqual(AUTHORS_FOLDS);
+    expect(study.inputs.folds).toEqual(FILE_ORDER_FOLDS);
     for (const row of study.results as { roi: string; value: number; alphas: number[] }[]) {
       const ref = reference.rois[row.roi]['centred-own-means'];
       expectSameAlphas(row.alphas, ref.alphas);
@@ -137,7 +143,7 @@ describe("the authors' folds and ridge variants through the API", () => {
     const res = await app.request('/v1/comparisons', {
       method: 'POST',
       auth: true,
-      json: { source: { layerId }, target: { layerId }, metric: 'cka', folds: AUTHORS_FOLDS },
+      json: { source: { layerId }, target: { layerId }, metric: 'cka', folds: FILE_ORDER_FOLDS },
     });
     expect(res.status).toBe(202);
     const body = await res.json();
@@ -146,10 +152,28 @@ describe("the authors' folds and ridge variants through the API", () => {
     expect(folds.assignment).toEqual(sklearnFolds.comparison);
   }, 120_000);
 
+  it("order subject: KFold over the subject's images in the order NSD first showed them (scikit-learn)", async () => {
+    const queued = await align({ preset: 'paper', rois: ['V1v'], folds: SUBJECT_FOLDS });
+    expect((await waitForJob(app, queued.jobId)).state).toBe('completed');
+    const folds = await (await app.request(`/v1/runs/${queued.id}/folds`)).json();
+    expect(folds.assignment).toEqual(subjectFolds.alignment);
+    expect(folds.assignment).not.toEqual(sklearnFolds.alignment);
+    const run = await (await app.request(`/v1/runs/${queued.id}`)).json();
+    expect(run.inputs.folds).toEqual(SUBJECT_FOLDS);
+    // a layer-to-layer comparison has no subject
+    const res = await app.request('/v1/comparisons', {
+      method: 'POST',
+      auth: true,
+      json: { source: { layerId }, target: { layerId }, metric: 'cka', folds: SUBJECT_FOLDS },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].field).toBe('body.folds.order');
+  }, 120_000);
+
   it('order nsdId (the default) is the same request as no order; order activations is another', async () => {
     const a = await align({ preset: 'paper', rois: ['V1v'], folds: { k: 5, seed: 42 } });
     const b = await align({ preset: 'paper', rois: ['V1v'], folds: { k: 5, seed: 42, order: 'nsdId' } });
-    const c = await align({ preset: 'paper', rois: ['V1v'], folds: AUTHORS_FOLDS });
+    const c = await align({ preset: 'paper', rois: ['V1v'], folds: FILE_ORDER_FOLDS });
     expect(b.id).toBe(a.id);
     expect(c.id).not.toBe(a.id);
     const bad = await app.request('/v1/alignments', {

@@ -16,7 +16,7 @@ import { ridgeWeightsSummary } from '../../src/compute/ridge/weights';
 
 const load = (p: string) => JSON.parse(readFileSync(join(__dirname, '../fixtures', p), 'utf8'));
 
-describe("folds: order 'activations' reproduces the authors' KFold over their activation rows", () => {
+describe("folds: order 'activations' is KFold over the activation rows in file order", () => {
   const fx = load('folds/order.json');
   it("'activations': KFold(5, shuffle=True, random_state=42) over the evaluated rows in file order", () => {
     expect(Array.from(kFoldAssignmentOrdered(fx.evaluated, fx.fileIds, 5, 42, 'activations'))).toEqual(fx.activations);

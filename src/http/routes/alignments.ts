@@ -25,9 +25,9 @@ export const FoldsSpecSchema = z
           .min(0)
           .max(2 ** 32 - 1)
           .default(0),
-        order: z.enum(['nsdId', 'activations']).optional().openapi({
+        order: z.enum(['nsdId', 'activations', 'subject']).optional().openapi({
           description:
-            "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds)",
+            "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only)",
         }),
       })
       .strict(),
