@@ -10,7 +10,7 @@ import { validateSae, type TopKSae } from './model';
 import { writeSafetensors } from '../io/safetensors';
 
 /** Serialise an SAE to safetensors bytes. */
-export function serializeSae(sae: TopKSae): Uint8Array {
+export function serialiseSae(sae: TopKSae): Uint8Array {
   validateSae(sae);
   const w = sae.weights;
   return writeSafetensors(
@@ -32,8 +32,8 @@ export function serializeSae(sae: TopKSae): Uint8Array {
   );
 }
 
-/** Parse bytes written by serializeSae (requires the format metadata; use importSae for foreign files). */
-export function deserializeSae(bytes: Uint8Array): TopKSae {
+/** Parse bytes written by serialiseSae (requires the format metadata; use importSae for foreign files). */
+export function deserialiseSae(bytes: Uint8Array): TopKSae {
   const archive = readWeightArchive(bytes, 'safetensors');
   if (archive.metadata.format !== SAE_FORMAT) {
     throw new SaeValidationError(
@@ -45,9 +45,9 @@ export function deserializeSae(bytes: Uint8Array): TopKSae {
 }
 
 export async function saveSae(path: string, sae: TopKSae): Promise<void> {
-  await writeFile(path, serializeSae(sae));
+  await writeFile(path, serialiseSae(sae));
 }
 
 export async function loadSae(path: string): Promise<TopKSae> {
-  return deserializeSae(new Uint8Array(await readFile(path)));
+  return deserialiseSae(new Uint8Array(await readFile(path)));
 }

@@ -15,7 +15,7 @@ import {
   type RidgeScore,
 } from '../compute/ridge/index';
 import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
-import { deserializeSae, serializeSae } from '../sae/io';
+import { deserialiseSae, serialiseSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
 import type { ResolvedSaeTrainSettings, SaeTrainSettingsInput } from '../sae/settings';
@@ -235,7 +235,7 @@ export async function trainSae(
         progress({ stage: `training epoch ${e.epoch}/${e.epochs}`, done: e.step, total: e.totalSteps });
     },
   });
-  return { weights: serializeSae(res.sae), settings: res.settings, curves: res.curves, metrics: res.metrics };
+  return { weights: serialiseSae(res.sae), settings: res.settings, curves: res.curves, metrics: res.metrics };
 }
 
 export interface EvaluateSaePayload {
@@ -245,7 +245,7 @@ export interface EvaluateSaePayload {
 
 /** Metrics of an SAE on a layer's activations (imported SAEs). */
 export async function evaluateSaeOn(p: EvaluateSaePayload): Promise<SaeMetrics> {
-  return evaluateSae(deserializeSae(p.weights), p.X);
+  return evaluateSae(deserialiseSae(p.weights), p.X);
 }
 
 export interface CompareLayersPayload {

@@ -11,7 +11,7 @@ import { encodeSparse } from '../../src/sae/encode';
 import { SaeValidationError } from '../../src/sae/errors';
 import { importSae, importSaeFile } from '../../src/sae/import';
 import { evaluateSae } from '../../src/sae/metrics';
-import { deserializeSae, loadSae, saveSae, serializeSae } from '../../src/sae/io';
+import { deserialiseSae, loadSae, saveSae, serialiseSae } from '../../src/sae/io';
 import { preprocessRows, type TopKSae } from '../../src/sae/model';
 import { writeSafetensors } from '../../src/io/safetensors';
 import { topKIndices } from '../../src/sae/topk';
@@ -274,8 +274,8 @@ describe('validation', () => {
     new DataView(bad.buffer).setBigUint64(0, BigInt(header.length), true);
     bad.set(header, 8);
     expectValidationError(() => importSae(bad), 'w');
-    const sae: TopKSae = deserializeSae(
-      serializeSae(importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))))),
+    const sae: TopKSae = deserialiseSae(
+      serialiseSae(importSae(new Uint8Array(readFileSync(fix('encode_weights.safetensors'))))),
     );
     await expect(encodeSparse(sae, { rows: 2, cols: 5, data: new Float32Array(10) })).rejects.toMatchObject({
       field: 'X',
