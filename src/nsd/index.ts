@@ -41,7 +41,6 @@ export {
   subjectImageOrder,
   type SubjectRoiBetas,
   type LoadSubjectBetasOptions,
-  type LoadProgress,
 } from './subject-betas';
 export { loadSubjectRoiData, type SubjectRoiData } from './roi-data';
 export {

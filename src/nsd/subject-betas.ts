@@ -3,6 +3,7 @@
  * at a time), z-scored per voxel within each session, averaged over repetitions of each image (by nsdId).
  */
 import type { DenseMatrix } from '../compute/matrix';
+import type { ProgressFn } from '../progress';
 import { DataValidationError, throwIfAborted } from './errors';
 import { betasPath, discoverSessions, stimuliPath, type NsdDataset } from './dataset';
 import { readBetasFileShape, readNsdBetasSession } from './betas-session';
@@ -10,12 +11,6 @@ import { readStimulusTable, subjectTrialImages } from './stimuli';
 import { indicesToCoords, type VolumeShape } from './voxels';
 import { zscoreColumnsInPlace } from './zscore';
 import type { BetasFormat } from './manifest';
-
-export interface LoadProgress {
-  done: number;
-  total: number;
-  stage: string;
-}
 
 /**
  * The images a subject saw in the given sessions: each image's first presentation (1-based global trial, the
@@ -65,7 +60,7 @@ export interface LoadSubjectBetasOptions {
   nsdIds?: ArrayLike<number>;
   /** HDF5 reader choice, see ReadSessionOptions.hdf5Reader (default 'auto'). */
   hdf5Reader?: 'auto' | 'h5wasm';
-  onProgress?: (p: LoadProgress) => void;
+  onProgress?: ProgressFn;
   signal?: AbortSignal;
 }
 

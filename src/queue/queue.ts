@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db, Prisma } from '../db/client';
-import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobProgress, type JobState } from './types';
+import type { Progress } from '../progress';
+import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
 
 export interface JobQueue {
   /**
@@ -120,7 +121,7 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     stopping.signal.addEventListener('abort', onStop);
     let lastWrite = 0;
     let lastStage = '';
-    let pending: JobProgress | null = null;
+    let pending: Progress | null = null;
     let writing: Promise<unknown> = Promise.resolve();
     const flush = () => {
       if (!pending) return;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
+import type { Progress } from '../progress';
 
 export const JOB_KINDS = ['alignment', 'train-sae', 'evaluate-sae', 'comparison', 'toy'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -10,13 +11,6 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** Public job states (GET /v1/jobs/{id}). */
 export type JobState = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
 export const TERMINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-
-export interface JobProgress {
-  stage: string;
-  done: number;
-  total: number;
-  message?: string;
-}
 
 export interface JobContext {
   jobId: string;
@@ -29,7 +23,7 @@ export interface JobContext {
   /** Aborted when the job is cancelled (DELETE /v1/jobs/{id}) or the worker stops. */
   signal: AbortSignal;
   /** Record progress (throttled writes; stage changes are written at once). */
-  progress(p: JobProgress): void;
+  progress(p: Progress): void;
 }
 
 export interface JobHandler<D = Record<string, unknown>> {

@@ -9,6 +9,7 @@ import { readStimulusIds } from '../activations/stimulus-ids';
 import type { Config } from '../config';
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import type { Db } from '../db/client';
+import type { ProgressFn } from '../progress';
 import { betasPath, discoverSessions, openNsdDataset, type NsdDataset } from '../nsd/dataset';
 import { readBetasFileShape } from '../nsd/betas-session';
 import { DataValidationError } from '../nsd/errors';
@@ -137,7 +138,7 @@ export async function loadRoiTargets(
   prisma: Db,
   config: Config,
   req: RoiTargetRequest,
-  opts: { onProgress?: (p: { stage: string; done: number; total: number }) => void; signal?: AbortSignal } = {},
+  opts: { onProgress?: ProgressFn; signal?: AbortSignal } = {},
 ): Promise<RoiTargets & { fromCache: boolean }> {
   const ds = await openDataset(prisma, config, req.datasetId);
   const subject = subjectNumber(req.subject);

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
-import type { JobProgress } from '../queue/types';
+import type { ProgressFn } from '../progress';
 import type { SaeTrainSettingsInput } from '../sae/settings';
 import { runInComputeThread } from '../threads/compute-thread';
 import { loadLayerMatrix } from './inputs';
@@ -16,7 +16,7 @@ export async function trainQueuedSae(
   prisma: Db,
   config: Pick<Config, 'dataDir' | 'dataRoots' | 'privateDirs'>,
   saeId: string,
-  opts: { signal?: AbortSignal; progress?: (p: JobProgress) => void } = {},
+  opts: { signal?: AbortSignal; progress?: ProgressFn } = {},
 ): Promise<void> {
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId }, include: { layer: true } });
   if (sae.status === 'ready') return;

@@ -14,9 +14,9 @@ import { DataValidationError, NotFoundError, ValidationError } from '../errors';
 import { loadLayerMatrix } from './inputs';
 import { resolveDataPath } from '../nsd/paths';
 import type { JobQueue } from '../queue/queue';
-import type { JobProgress } from '../queue/types';
+import type { ProgressFn } from '../progress';
 import { importSae, type SaeImportOptions } from '../sae/import';
-import { serializeSae } from '../sae/io';
+import { serialiseSae } from '../sae/io';
 import type { SaePreprocessing } from '../sae/model';
 import { resolveTrainSettings } from '../sae/settings';
 import { runInComputeThread } from '../threads/compute-thread';
@@ -75,7 +75,7 @@ async function readImportedWeights(config: Pick<Config, 'dataRoots'>, width: num
       'body.weights.path',
       `SAE input width ${sae.inputDim} differs from the layer width ${width}`,
     );
-  return { sae, weights: serializeSae(sae) };
+  return { sae, weights: serialiseSae(sae) };
 }
 
 /**
@@ -175,7 +175,7 @@ export async function evaluateImportedSae(
   prisma: Db,
   config: Pick<Config, 'dataRoots' | 'privateDirs'>,
   saeId: string,
-  opts: { signal?: AbortSignal; progress?: (p: JobProgress) => void } = {},
+  opts: { signal?: AbortSignal; progress?: ProgressFn } = {},
 ): Promise<void> {
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId }, include: { layer: true } });
   if (sae.metrics !== null || !sae.weightsPath) return;

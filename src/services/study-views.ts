@@ -5,6 +5,7 @@
 import { layerPreprocessingOf } from '../activations/preprocessing';
 import type { Db } from '../db/client';
 import { NotFoundError, ValidationError } from '../errors';
+import type { Progress } from '../progress';
 import { csvText } from './csv';
 import { compareResultRows, SelectorError, type Adjustment } from './paired-comparisons';
 import type { StudyInputs } from './study-inputs';
@@ -113,9 +114,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
     where: { id: { in: running.map((r) => r.jobId).filter((j): j is string => j !== null) } },
     select: { id: true, progress: true },
   });
-  const progressOf = new Map(
-    jobs.map((j) => [j.id, j.progress as { stage: string; done: number; total: number } | null]),
-  );
+  const progressOf = new Map(jobs.map((j) => [j.id, j.progress as Progress | null]));
   const count = (s: string) => runs.filter((r) => r.status === s).length;
   const view: StudyView = {
     id: study.id,

@@ -16,6 +16,7 @@ import {
 } from '../compute/ridge/index';
 import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import { deserialiseSae, serialiseSae } from '../sae/io';
+import type { ProgressFn } from '../progress';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
 import type { ResolvedSaeTrainSettings, SaeTrainSettingsInput } from '../sae/settings';
@@ -85,7 +86,7 @@ function ridgeOptions(p: Omit<RidgeRoisPayload, 'X'>) {
  */
 export async function ridgeRois(
   p: RidgeRoisPayload & { perRoi?: boolean },
-  progress: (x: { stage: string; done: number; total: number }) => void,
+  progress: ProgressFn,
 ): Promise<RidgeRoisOutput> {
   const opts = ridgeOptions(p);
   let fits: RidgeCvResult[];
@@ -175,10 +176,7 @@ export interface RidgeRoisPairedOutput {
  * (stimulus bootstrap interval, sign-flip permutation p) of each pair are computed; they never leave it.
  * Memory: representations x stimuli x sum of ROI voxels float32 of predictions at the peak.
  */
-export async function ridgeRoisPaired(
-  p: RidgeRoisPairedPayload,
-  progress: (x: { stage: string; done: number; total: number }) => void,
-): Promise<RidgeRoisPairedOutput> {
+export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: ProgressFn): Promise<RidgeRoisPairedOutput> {
   const opts = ridgeOptions(p);
   const R = p.Xs.length;
   const paired = new Set(p.pairs.flat());
@@ -225,10 +223,7 @@ export interface TrainSaeOutput {
 }
 
 /** Train a TopK SAE; progress per epoch (and every 50 steps). */
-export async function trainSae(
-  p: TrainSaePayload,
-  progress: (x: { stage: string; done: number; total: number }) => void,
-): Promise<TrainSaeOutput> {
+export async function trainSae(p: TrainSaePayload, progress: ProgressFn): Promise<TrainSaeOutput> {
   const res = await trainTopKSae(p.X, p.settings, {
     onProgress: (e) => {
       if (e.kind === 'epoch' || e.step % 50 === 0)
@@ -271,10 +266,7 @@ export interface CompareLayersResult {
 }
 
 /** One metric between two representations (model-to-model), cross-validated over the same folds. */
-export async function compareLayers(
-  p: CompareLayersPayload,
-  progress: (x: { stage: string; done: number; total: number }) => void,
-): Promise<CompareLayersResult> {
+export async function compareLayers(p: CompareLayersPayload, progress: ProgressFn): Promise<CompareLayersResult> {
   progress({ stage: p.metric, done: 0, total: 1 });
   if (p.metric === 'ridge') {
     // Ridge predicts dense targets; sparse latents as targets are densified (targets are not factorised).
@@ -341,10 +333,7 @@ export interface MetricRoiResult {
 }
 
 /** A layer against every ROI's voxels with a metric other than ridge (brain RSA, semi- / soft-matching, CKA). */
-export async function metricRois(
-  p: MetricRoisPayload,
-  progress: (x: { stage: string; done: number; total: number }) => void,
-): Promise<MetricRoiResult[]> {
+export async function metricRois(p: MetricRoisPayload, progress: ProgressFn): Promise<MetricRoiResult[]> {
   return p.rois.map((roi, r) => {
     progress({ stage: `${p.metric} ${roi.name}`, done: r, total: p.rois.length });
     const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
@@ -360,10 +349,7 @@ export async function metricRois(
 export type ToyPayload = Parameters<typeof runToySuperposition>[0];
 
 /** The toy model of superposition experiment (science.md), progress per hidden size and stage. */
-export async function toySuperposition(
-  p: ToyPayload,
-  progress: (x: { stage: string; done: number; total: number }) => void,
-): Promise<ToySuperpositionResult> {
+export async function toySuperposition(p: ToyPayload, progress: ProgressFn): Promise<ToySuperpositionResult> {
   return runToySuperposition(p, (e) => progress({ stage: `N=${e.nHidden}: ${e.stage}`, done: e.done, total: e.total }));
 }
 

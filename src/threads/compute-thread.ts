@@ -5,13 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { computeThreadConfig } from '../compute/backend';
+import type { Progress, ProgressFn } from '../progress';
 import type { ComputeTaskName, ComputeTasks } from './compute-tasks';
-
-export interface ThreadProgress {
-  stage: string;
-  done: number;
-  total: number;
-}
 
 /** An error raised in the thread, rebuilt with its name and (for data errors) field and reason. */
 export class ComputeThreadError extends Error {
@@ -26,14 +21,14 @@ export class ComputeThreadError extends Error {
 }
 
 type Message =
-  | { type: 'progress'; progress: ThreadProgress }
+  | { type: 'progress'; progress: Progress }
   | { type: 'result'; value: unknown }
   | { type: 'error'; name: string; message: string; field?: string; reason?: string };
 
 export function runInComputeThread<K extends ComputeTaskName>(
   task: K,
   payload: Parameters<ComputeTasks[K]>[0],
-  opts: { signal?: AbortSignal; onProgress?: (p: ThreadProgress) => void; transfer?: ArrayBuffer[] } = {},
+  opts: { signal?: AbortSignal; onProgress?: ProgressFn; transfer?: ArrayBuffer[] } = {},
 ): Promise<Awaited<ReturnType<ComputeTasks[K]>>> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);

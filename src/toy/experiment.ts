@@ -21,6 +21,7 @@ import { linalgInfo, nativeAddon } from '../compute/linalg/native';
 import { csrToDense, isCsr, type CsrMatrix, type DenseMatrix, type Matrix } from '../compute/matrix';
 import { crossValidateMatching } from '../compute/metrics/cross-validate';
 import { fitRidgeCv } from '../compute/ridge/index';
+import type { Progress } from '../progress';
 import { encodeSparse } from '../sae/encode';
 import { evaluateSae } from '../sae/metrics';
 import { DEFAULT_PREPROCESSING, type SaeWeights, type TopKSae } from '../sae/model';
@@ -155,11 +156,10 @@ export interface ToySuperpositionResult {
   results: ToyHiddenSizeResult[];
 }
 
-export interface ToyProgress {
+/** Progress of one hidden size (nHidden 0: the shared data set). */
+export interface ToyProgress extends Progress {
   nHidden: number;
   stage: 'data' | 'model-a' | 'model-b' | 'sae' | 'metrics';
-  done: number;
-  total: number;
 }
 
 type ToyOptionsInput = Partial<Omit<ToySuperpositionOptions, 'sae'>> & { sae?: Partial<ToySaeOptions> };

@@ -28,6 +28,7 @@ import {
 } from './presets';
 import type { Precision, Source } from './source';
 import { ridgeFoldUnitWeights, type WeightsStat } from './weights';
+import type { ProgressFn } from '../../progress';
 
 export const now = () => performance.now() / 1000;
 
@@ -71,7 +72,7 @@ export interface CvContext {
   /** The fold's training Gram from the whole-set one where the preset allows it, else null (cv.ts). */
   gramOf: (test: Int32Array, train: Int32Array) => (form: 'primal' | 'dual') => DenseMatrix<Float64Array> | null;
   check: () => void;
-  progress: (p: { stage: string; done: number; total: number }) => void;
+  progress: ProgressFn;
   /** With one group: its whole-set targets, kept across folds. */
   oneGroupTargets: DenseMatrix | null;
   /** Eigendecompositions computed so far. */

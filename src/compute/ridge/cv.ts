@@ -9,6 +9,7 @@ import { findLiveColumns } from '../dead-units';
 import { foldCount } from '../folds';
 import { gram, linalgInfo, type LinalgInfo } from '../linalg/index';
 import { type CsrMatrix, type DenseMatrix, isCsr, takeCols, takeRows } from '../matrix';
+import type { ProgressFn } from '../../progress';
 import { type CvContext, type GroupState, now, runFold, zeroTimings } from './cv-fold';
 import { chooseFoldEngine, type FoldEngine } from './device-fold';
 import {
@@ -64,7 +65,7 @@ export interface RidgeCvOptions {
    * one more units x n_train x targets product per fold and group, so only when asked; runs the TypeScript fold.
    */
   unitWeights?: boolean;
-  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+  onProgress?: ProgressFn;
   signal?: AbortSignal;
 }
 

@@ -10,6 +10,7 @@ import { type DenseMatrix, takeCols } from '../matrix';
 import { type RidgeCvOptions, type RidgeCvResult, type TargetGroup, fitRidgeCvGroups } from '../ridge/cv';
 import type { CsrMatrix } from '../matrix';
 import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
+import type { ProgressFn } from '../../progress';
 import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
 
 /** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
@@ -97,7 +98,7 @@ export function pairedRoiCells(
 
 export interface PairedRidgeOptions extends Omit<RidgeCvOptions, 'returnPredictions' | 'onProgress'> {
   stats?: Omit<PairedCellOptions, 'kind' | 'resamples'>;
-  onProgress?: (p: { stage: string; done: number; total: number }) => void;
+  onProgress?: ProgressFn;
 }
 
 /**

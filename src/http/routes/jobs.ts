@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { Progress } from '../../progress';
 import { cancelJob, getJob, type Job, type JobState, pollJob } from '../../services/jobs';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -38,7 +39,7 @@ export const JobSchema = z
   .openapi('Job');
 
 export function jobJson(j: Job): z.infer<typeof JobSchema> {
-  const p = j.progress as { stage: string; done: number; total: number; message?: string; updatedAt?: string } | null;
+  const p = j.progress as (Progress & { updatedAt?: string }) | null;
   return {
     id: j.id,
     kind: j.kind,
