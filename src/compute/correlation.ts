@@ -119,17 +119,3 @@ export function nanMedian(x: ArrayLike<number>): number {
   const h = v.length >> 1;
   return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
-
-/** Standard error of the mean of the finite values: sd (n-1 denominator) / sqrt(n); NaN when n < 2. */
-export function nanSem(x: ArrayLike<number>): number {
-  const m = nanMean(x);
-  let ss = 0;
-  let n = 0;
-  for (let i = 0; i < x.length; i++) {
-    if (Number.isFinite(x[i])) {
-      ss += (x[i] - m) * (x[i] - m);
-      n++;
-    }
-  }
-  return n > 1 ? Math.sqrt(ss / (n - 1)) / Math.sqrt(n) : NaN;
-}

@@ -11,6 +11,7 @@
 import { findLiveColumns } from '../dead-units';
 import { foldCount, foldIndices } from '../folds';
 import type { Matrix } from '../matrix';
+import { nanSem } from '../stats/sem';
 import { denseSubmatrix, type ProductPrecision } from './columns';
 import { foldPearsonMatrices } from './fold-pearson';
 import { type FoldData, semiMatchingFold, semiMatchingScore, softMatchingFold, softMatchingScore } from './matching';
@@ -47,12 +48,9 @@ export interface CrossValidateOptions {
 
 /** Mean and SEM (sd with ddof = 1, divided by sqrt(K)) of the fold scores. */
 export function meanAndSem(scores: readonly number[]): { mean: number; sem: number } {
-  const k = scores.length;
-  const mean = scores.reduce((a, b) => a + b, 0) / k;
-  if (k < 2) return { mean, sem: NaN };
-  let ss = 0;
-  for (const s of scores) ss += (s - mean) * (s - mean);
-  return { mean, sem: Math.sqrt(ss / (k - 1)) / Math.sqrt(k) };
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  // A fold without a score (NaN) makes the summary NaN here, where ridge's fold means skip it.
+  return { mean, sem: scores.every(Number.isFinite) ? nanSem(scores) : NaN };
 }
 
 /** The per-fold kernel of a named metric. */

@@ -4,7 +4,8 @@
  */
 import { tensorBackend } from '../backend';
 import { columnStats } from '../column-stats';
-import { nanMean, nanMedian, nanSem } from '../correlation';
+import { nanMean, nanMedian } from '../correlation';
+import { nanSem } from '../stats/sem';
 import { findLiveColumns } from '../dead-units';
 import { foldCount } from '../folds';
 import { gram, linalgInfo, type LinalgInfo } from '../linalg/index';

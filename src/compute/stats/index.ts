@@ -3,6 +3,7 @@
  * Distributions come from @stdlib through distributions.ts only.
  */
 export { tCdf, tQuantile, normalCdf, signrankCdf } from './distributions';
+export { nanSem } from './sem';
 export { tSummary } from './t-interval';
 export type { TSummary } from './t-interval';
 export { bhQValues, holmAdjusted } from './multiple';

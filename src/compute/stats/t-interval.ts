@@ -7,7 +7,8 @@
  * `correction` = n_test / n_train applies Nadeau & Bengio's (2003) corrected resampled t: the variance of the
  * mean is sd^2 (1/K + n_test/n_train) instead of sd^2 / K (same df = K - 1); that covered 95.7% there.
  */
-import { nanMean, nanSem } from '../correlation';
+import { nanMean } from '../correlation';
+import { nanSem } from './sem';
 import { tCdf, tQuantile } from './distributions';
 
 export interface TSummary {
