@@ -20,6 +20,38 @@ export interface AlignOptions {
   requireAll?: boolean;
 }
 
+/** Rows of a layer (labelled by stimulus ids) matched to a list of wanted images (a subject's nsdIds). */
+export interface StimulusJoin {
+  /** The wanted ids that have a row, in wanted order. */
+  ids: Int32Array;
+  /** Position in the wanted list of each of `ids`. */
+  wantedRows: Int32Array;
+  /** Row (in the labelled rows) of each of `ids`; of repeated labels the last row. */
+  rows: Int32Array;
+  /** Wanted ids without a row, in wanted order. */
+  missing: number[];
+}
+
+/** The one join of stimulus-labelled rows with wanted images (alignment runs and alignActivationsToStimuli). */
+export function joinStimulusIds(rowIds: ArrayLike<number>, wanted: ArrayLike<number>): StimulusJoin {
+  const rowOf = new Map<number, number>();
+  for (let i = 0; i < rowIds.length; i++) rowOf.set(rowIds[i], i);
+  const ids: number[] = [];
+  const wantedRows: number[] = [];
+  const rows: number[] = [];
+  const missing: number[] = [];
+  for (let k = 0; k < wanted.length; k++) {
+    const r = rowOf.get(wanted[k]);
+    if (r === undefined) missing.push(wanted[k]);
+    else {
+      ids.push(wanted[k]);
+      wantedRows.push(k);
+      rows.push(r);
+    }
+  }
+  return { ids: Int32Array.from(ids), wantedRows: Int32Array.from(wantedRows), rows: Int32Array.from(rows), missing };
+}
+
 /**
  * Align activations (rows labelled by `ids`) to `nsdIds`. Duplicate activation ids raise
  * DataValidationError("stimulusIds[i]"); a row-count mismatch raises DataValidationError("stimulusIds").
@@ -32,31 +64,19 @@ export function alignActivationsToStimuli(
 ): AlignedActivations {
   if (ids.length !== acts.rows)
     throw new DataValidationError('stimulusIds', `${ids.length} stimulus ids for ${acts.rows} activation rows`);
-  const rowOf = new Map<number, number>();
+  const seen = new Set<number>();
   for (let i = 0; i < ids.length; i++) {
-    if (rowOf.has(ids[i])) throw new DataValidationError(`stimulusIds[${i}]`, `duplicate stimulus id ${ids[i]}`);
-    rowOf.set(ids[i], i);
+    if (seen.has(ids[i])) throw new DataValidationError(`stimulusIds[${i}]`, `duplicate stimulus id ${ids[i]}`);
+    seen.add(ids[i]);
   }
-  const found: number[] = [];
-  const rows: number[] = [];
-  const missing: number[] = [];
-  const wanted = new Set<number>();
-  for (let k = 0; k < nsdIds.length; k++) {
-    const id = nsdIds[k];
-    wanted.add(id);
-    const r = rowOf.get(id);
-    if (r === undefined) missing.push(id);
-    else {
-      found.push(id);
-      rows.push(r);
-    }
-  }
+  const { ids: found, rows, missing } = joinStimulusIds(ids, nsdIds);
   if (opts.requireAll && missing.length > 0) {
     throw new DataValidationError(
       'nsdIds',
       `${missing.length} stimuli have no activations (first: ${missing.slice(0, 5).join(', ')})`,
     );
   }
+  const wanted = new Set(Array.from(nsdIds));
   const extra = Array.from(ids).filter((id) => !wanted.has(id));
   const C = acts.cols;
   const data = new Float32Array(rows.length * C);
@@ -64,9 +84,9 @@ export function alignActivationsToStimuli(
     data.set(acts.data.subarray(r * C, (r + 1) * C), k * C);
   });
   return {
-    nsdIds: Int32Array.from(found),
+    nsdIds: found,
     matrix: { rows: rows.length, cols: C, data },
-    sourceRows: Int32Array.from(rows),
+    sourceRows: rows,
     missing: Int32Array.from(missing).sort(),
     extra: Int32Array.from(extra).sort(),
   };

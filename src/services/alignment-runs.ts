@@ -5,6 +5,7 @@
  * the shared alpha are per ROI, as in the paper's code); other metrics in alignment-metric-runs.ts. Everything is
  * written in one transaction at the end (run-results.ts).
  */
+import { joinStimulusIds } from '../activations/align';
 import { nanMean, nanMedian } from '../compute/correlation';
 import { takeRows, type DenseMatrix } from '../compute/matrix';
 import type { Db, Prisma } from '../db/client';
@@ -20,26 +21,6 @@ import type { ResolvedRoi } from './rois';
 import { threadOptions, type RunContext } from './run-context';
 import { saveRunScores, saveRunVoxels, type RunScore } from './result-writer';
 import { saveRunWeights } from './run-weights';
-
-/** The images both the betas and the activations have (ascending nsdId) and their rows in each. */
-function commonImages(
-  betaIds: Int32Array,
-  layerIds: Int32Array,
-): { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array } {
-  const layerRow = new Map(Array.from(layerIds, (id, r) => [id, r]));
-  const ids: number[] = [];
-  const betaRows: number[] = [];
-  const layerRows: number[] = [];
-  betaIds.forEach((id, r) => {
-    const lr = layerRow.get(id);
-    if (lr !== undefined) {
-      ids.push(id);
-      betaRows.push(r);
-      layerRows.push(lr);
-    }
-  });
-  return { ids: Int32Array.from(ids), betaRows: Int32Array.from(betaRows), layerRows: Int32Array.from(layerRows) };
-}
 
 /** What every representation of one (subject, layer) is fitted on: the ROI targets, the layer and the folds, loaded once. */
 export interface AlignmentData {
@@ -76,7 +57,8 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: RunContext
   ctx.progress({ stage: 'loading activations', done: 0, total: 1 });
   const layer = await prisma.layer.findUniqueOrThrow({ where: { id: inputs.layerId } });
   const { ids: layerIds, X: layerX } = await loadLayerMatrix(layer, ctx.config);
-  const shared = commonImages(targets.nsdIds, layerIds);
+  const { ids, wantedRows: betaRows, rows: layerRows } = joinStimulusIds(layerIds, targets.nsdIds);
+  const shared = { ids, betaRows, layerRows };
   const what = "the subject's betas and the layer";
   const folds = resolveFolds(shared.ids, inputs.folds, what, layerIds, targets.subjectOrder);
   const common = {
