@@ -2,6 +2,8 @@
  * The API client of the dashboard: same origin, JSON in and out, problem+json errors as ApiError.
  * The API key lives only in sessionStorage (gone when the tab closes) and is sent as a Bearer token.
  */
+import type { FieldError, Problem, ScoreMatrix } from './api-types';
+
 const KEY = 'brain-align.apiKey';
 
 export const apiKey = {
@@ -9,11 +11,6 @@ export const apiKey = {
   set: (k: string) => sessionStorage.setItem(KEY, k),
   clear: () => sessionStorage.removeItem(KEY),
 };
-
-export interface FieldError {
-  field: string;
-  reason: string;
-}
 
 export class ApiError extends Error {
   constructor(
@@ -36,7 +33,7 @@ function headers(extra: Record<string, string> = {}): Headers {
 async function fail(res: Response): Promise<never> {
   const text = await res.text();
   try {
-    const p = JSON.parse(text) as { title?: string; detail?: string; errors?: FieldError[] };
+    const p = JSON.parse(text) as Partial<Problem>;
     throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? '', p.errors ?? []);
   } catch (e) {
     if (e instanceof ApiError) throw e;
@@ -108,83 +105,9 @@ export async function streamEvents(
   }
 }
 
-// Shapes the pages read (a subset of openapi.yaml's schemas).
-export interface Layer {
-  id: string;
-  name: string;
-  position: number;
-  width: number;
-  count: number;
-  dtype: string;
-}
-export interface Model {
-  id: string;
-  name: string;
-  description: string | null;
-  layers: Layer[];
-}
-export interface Matrix {
-  layers: { id: string; name: string; position: number }[];
-  rois: string[];
-  values: (number | null)[][];
-  sem: (number | null)[][];
-  /** Difference view, once the service computes statistics: the 95% interval, p and BH q per cell. */
-  lower?: (number | null)[][];
-  upper?: (number | null)[][];
-  p?: (number | null)[][];
-  q?: (number | null)[][];
-}
-export interface Job {
-  id: string;
-  kind: string;
-  state: string;
-  progress: { stage: string; done: number; total: number; fraction: number; message?: string } | null;
-  error: string | null;
-  runId: string | null;
-  saeId: string | null;
-}
-export interface Dataset {
-  id: string;
-  name: string;
-  atlases: { name: string; labels: Record<string, string> }[];
-  subjects: {
-    label: string;
-    volumeShape: number[];
-    images: number;
-    rois: { atlas: string; name: string; hemisphere: string; voxelCount: number }[];
-  }[];
-}
-export interface ScoreItem {
-  runId: string;
-  layerId: string | null;
-  layerName: string | null;
-  representation: string;
-  preset: string;
-  subject: string | null;
-  atlas: string | null;
-  roi: string;
-  value: number;
-  sem: number | null;
-  createdAt: string;
-  modelId: string | null;
-  datasetId: string | null;
-}
-export interface Run {
-  id: string;
-  kind: string;
-  status: string;
-  method: string;
-  datasetId: string | null;
-  subject: string | null;
-  atlas: string | null;
-  layerId: string | null;
-  representation: string;
-  saeId: string | null;
-  backend: string | null;
-  timings: Record<string, number> | null;
-  error: string | null;
-  jobId: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  scores: { roi: string; value: number; sem: number | null; nVoxels: number | null; foldValues: number[] }[];
-}
+// Shapes the pages read: the service's own schemas (api-types.ts, written by `npm run openapi`), never a copy.
+export type { Dataset, Job, Model, Run, ScoreItem } from './api-types';
+
+/** A layer x ROI matrix as the pages draw it: from /v1/scores/matrix, or computed by a page from a study. */
+export type Matrix = Pick<ScoreMatrix, 'layers' | 'rois' | 'values' | 'sem'> &
+  Partial<Pick<ScoreMatrix, 'lower' | 'upper' | 'p' | 'q'>>;

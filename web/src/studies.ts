@@ -1,41 +1,10 @@
 /** The study resource (GET/POST/DELETE /v1/studies, issue 11) as the dashboard reads it. */
 import { ApiError, get, type Matrix, type Model } from './api';
-import type { StudyResultRow } from '../../src/services/study-rows';
+import { nanSem } from '../../src/compute/stats/sem';
+import type { Study } from './api-types';
 
-/** A result row exactly as the service writes it (src/services/study-rows.ts). */
-export type StudyRow = StudyResultRow;
-
-export interface Study {
-  id: string;
-  name: string | null;
-  state: string;
-  createdAt: string;
-  inputs: {
-    datasetId: string;
-    subjects: string[];
-    layerIds: string[];
-    rois: { name: string }[];
-    preset: string;
-    folds: unknown;
-  };
-  progress: {
-    done: number;
-    total: number;
-    failed: number;
-    cancelled: number;
-    running: { subject: string; layerId: string; representation: string; stage: string | null; fraction: number }[];
-  };
-  cells: {
-    runId: string;
-    jobId: string | null;
-    subject: string;
-    layerId: string;
-    representation: string;
-    status: string;
-    error: string | null;
-  }[];
-  results: StudyRow[];
-}
+/** The study resource exactly as the service writes it. */
+export type { Study };
 
 /** Whether this service has studies (they arrive with issue 11; before that, the pages submit alignments). */
 export async function haveStudies(signal?: AbortSignal): Promise<boolean> {
@@ -48,10 +17,10 @@ export async function haveStudies(signal?: AbortSignal): Promise<boolean> {
   }
 }
 
+/** The SEM of the per-fold differences, by the service's own function (null below two folds). */
 function sem(xs: number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) / xs.length);
+  const s = nanSem(xs);
+  return Number.isNaN(s) ? null : s;
 }
 
 /**

@@ -1,15 +1,11 @@
 /** Model-to-model comparisons: the layer-pair matrix per metric for neurons, SAE latents and SAE - neurons. */
 import { get, send, type Model } from '../api';
+import type { ComparisonMatrix } from '../api-types';
 import { figure, heatCells, heatmapSpec } from '../charts';
 import { h, select } from '../dom';
 import { jobRow } from '../jobs';
 
-interface CMatrix {
-  sourceLayers: { id: string; name: string }[];
-  targetLayers: { id: string; name: string }[];
-  values: (number | null)[][];
-  sem: (number | null)[][];
-}
+type CMatrix = Pick<ComparisonMatrix, 'sourceLayers' | 'targetLayers' | 'values' | 'sem'>;
 
 const METRICS = ['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka'];
 

@@ -1,21 +1,8 @@
 /** Models, their layers and each layer's SAEs: width, stimuli, SAE metrics and training curves. */
 import { get, type Model } from '../api';
+import type { Sae } from '../api-types';
 import { curvesSpec, figure, type Row } from '../charts';
 import { fmt, h, table } from '../dom';
-
-interface Sae {
-  id: string;
-  layerId: string;
-  origin: string;
-  status: string;
-  k: number;
-  latents: number;
-  settings: Record<string, unknown>;
-  metrics: { fvu: number | null; meanL0: number; deadShare: number; rows: number } | null;
-  curves: Record<string, unknown>[] | null;
-  error: string | null;
-  createdAt: string;
-}
 
 export async function render(
   root: HTMLElement,

@@ -5,16 +5,10 @@
 import { Niivue, SLICE_TYPE } from '@niivue/niivue';
 import { encodeNifti1 } from '../../../src/io/nifti-encode';
 import { get, getBytes, type Run, type ScoreItem } from '../api';
+import type { VoxelResults } from '../api-types';
 import { figure, heatCells, heatmapSpec } from '../charts';
 import { fmt, h, table } from '../dom';
 import { jobRow } from '../jobs';
-
-interface Voxels {
-  volumeShape: number[];
-  indices: number[];
-  values: (number | null)[];
-  roi: string[];
-}
 
 export async function render(
   root: HTMLElement,
@@ -153,9 +147,9 @@ async function drawBrain(
   signal: AbortSignal,
 ): Promise<void> {
   const [vox, base, mask] = await Promise.all([
-    get<Voxels>(`/v1/runs/${run.id}/voxels?format=json`, signal),
+    get<VoxelResults>(`/v1/runs/${run.id}/voxels?format=json`, signal),
     minus
-      ? get<Voxels>(`/v1/runs/${minus.id}/voxels?format=json`, signal)
+      ? get<VoxelResults>(`/v1/runs/${minus.id}/voxels?format=json`, signal)
       : getBytes(`/v1/runs/${run.id}/voxels?format=nifti`),
     // The subject's brain mask as the grey background (absent when the manifest declares none).
     run.datasetId && run.subject
@@ -176,7 +170,7 @@ async function drawBrain(
   let scores: ArrayBuffer;
   let range: [number, number];
   if (minus) {
-    const b = base as Voxels;
+    const b = base as VoxelResults;
     const other = new Map<number, number | null>(b.indices.map((idx, i) => [idx, b.values[i]]));
     const vol = new Float32Array(n).fill(NaN);
     vox.indices.forEach((idx, i) => {

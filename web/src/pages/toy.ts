@@ -3,6 +3,7 @@
  * toy models, neurons vs SAE latents, per hidden size N, and how many ground-truth features both share.
  */
 import { get, send, type Job } from '../api';
+import type { Experiment as ExperimentJson } from '../api-types';
 import { barsSpec, figure, type Row } from '../charts';
 import { fmt, h, table } from '../dom';
 import { FieldRows } from '../form';
@@ -31,15 +32,8 @@ interface ToyResult {
     overlap: { mean: number; median: number; shared: number; perFeature: number[] };
   }[];
 }
-interface Experiment {
-  id: string;
-  status: string;
-  options: Record<string, unknown>;
-  result: ToyResult | null;
-  error: string | null;
-  jobId: string | null;
-  createdAt: string;
-}
+/** GET /v1/experiments/{id}, its result read as the toy experiment's. */
+type Experiment = Omit<ExperimentJson, 'result'> & { result: ToyResult | null };
 
 export async function render(
   root: HTMLElement,

@@ -1,0 +1,950 @@
+/**
+ * Generated from the service's OpenAPI schemas by `npm run openapi` (scripts/web-api-types.ts): do not edit.
+ * The dashboard reads these shapes; a test fails when this file is stale.
+ */
+
+export type Health = {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeSeconds: number;
+  database: {
+    status: 'up' | 'down';
+    embedded: boolean;
+    /** external (DATABASE_URL); embedded (started by this process); embedded (attached) to the server of another live process on the same data directory; embedded (restarted orphan): a server left by a killed service was stopped and started again */
+    mode: 'external' | 'embedded' | 'embedded (attached)' | 'embedded (restarted orphan)';
+    latencyMs: number | null;
+    error?: string;
+  };
+  compute: {
+    /** Active tensor backend rung: tensorflow-gpu, tensorflow, wasm or cpu */
+    backend: string;
+    tfjsVersion: string;
+    skipped: {
+      name: string;
+      reason: string;
+    }[];
+    /** The OpenBLAS/LAPACKE addon used for GEMM, eigendecomposition and sparse products (else TypeScript/TensorFlow.js fallbacks) */
+    native: {
+      native: boolean;
+      blas?: string;
+      threads?: number;
+      reason?: string;
+      cause?: 'not-built' | 'load-failed' | 'env' | 'runtime';
+      /** When the native path is off: the expected slowdown and what to do, in one sentence */
+      notice?: string;
+    };
+    /** The GPU path (cuBLAS, cuSOLVER, cuSPARSE opened at run time): the device in use, or why it is not used */
+    cuda: {
+      available: boolean;
+      reason?: string;
+      libs?: Record<string, string>;
+      device?: {
+        name: string;
+        computeCapability: string;
+        memoryBytes: number;
+        runtimeVersion: number;
+        driverVersion: number;
+      };
+      searched?: string[];
+    };
+  };
+};
+
+/** RFC 9457 problem details */
+export type Problem = {
+  /** Stable problem type, e.g. /problems/validation */
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+};
+
+export type FieldError = {
+  field: string;
+  reason: string;
+};
+
+export type Dataset = {
+  id: string;
+  name: string;
+  root: string;
+  space: string;
+  betasVersion: string;
+  createdAt: string;
+  atlases: {
+    name: string;
+    labels: Record<string, string>;
+  }[];
+  subjects: {
+    label: string;
+    sessions: number[];
+    volumeShape: number[];
+    images: number;
+    trials: number;
+    rois: {
+      atlas: string;
+      name: string;
+      label: number;
+      hemisphere: 'both' | 'lh' | 'rh';
+      voxelCount: number;
+    }[];
+  }[];
+  /** Files the manifest names that were not on disk at registration (a partial download); their ROIs are not registered */
+  missing: MissingFile[];
+};
+
+export type MissingFile = {
+  kind: 'atlas';
+  atlas: string;
+  subject: string;
+  /** Relative to the dataset root */
+  path: string;
+  reason: string;
+};
+
+export type CreateDataset = {
+  name: string;
+  /** Dataset root folder (inside ALIGN_DATA_ROOTS; a relative path is taken from the first data root) */
+  root: string;
+  /** Inline manifest, or the name of a shipped one */
+  manifest?:
+    | string
+    | {
+        /** Human-readable dataset name */
+        name?: string;
+        /** Functional volume space (1.8 mm or 1 mm) */
+        space?: 'func1pt8mm' | 'func1mm';
+        /** Subject numbers to use; omitted: those present on disk */
+        subjects?: number[];
+        /** Session numbers to use; omitted: those present on disk per subject */
+        sessions?: number[];
+        /** Trials per session file (750 in NSD); global trial g is in session ceil(g / trialsPerSession) */
+        trialsPerSession?: number;
+        /** Single-trial betas, one file per session */
+        betas: {
+          /** GLM version folder, e.g. betas_fithrf_GLMdenoise_RR, betas_assumehrf, betas_fithrf */
+          version?: string;
+          /** Format read by default when both are present */
+          format?: 'hdf5' | 'nifti';
+          /** HDF5 session file template; dataset int16 (trials, Z, Y, X) */
+          hdf5?: string;
+          /** NIfTI session file template; int16 (X, Y, Z, trials) */
+          nifti?: string;
+          /** HDF5 dataset name holding the betas */
+          dataset?: string;
+          /** Stored value = percent signal change x scale */
+          scale?: number;
+        };
+        /** Noise-ceiling SNR volume (float NIfTI, same shape as the betas volume) */
+        ncsnr?: string;
+        /** Brain mask volume (NIfTI, nonzero = brain) */
+        brainMask?: string;
+        /** ROI atlases */
+        atlases?: {
+          /** Atlas name, e.g. prf-visualrois, streams, nsdgeneral, floc-faces, Kastner2015 */
+          name: string;
+          /** ROI volume template (integer NIfTI, same shape as the betas volume); {hemi} expands to "", "lh." or "rh." */
+          file: string;
+          /** Whether lh./rh. variants exist beside the bilateral volume */
+          hemispheres?: boolean;
+          /** Label table; defaults to the shipped table for known atlas names */
+          labels?: Record<string, string>;
+        }[];
+        /** Named ROIs over atlas labels (unions); a request may name them like any ROI */
+        roiGroups?: {
+          /** Name used in requests, e.g. FFA */
+          name: string;
+          /** Atlas-qualified labels ("floc-faces/FFA-1"; "lh."/"rh." prefix on the label for one hemisphere); the group is their union */
+          members: string[];
+        }[];
+        /** Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId) */
+        stimuli: string;
+      };
+  /** Manifest JSON file (inside ALIGN_DATA_ROOTS; a relative path is taken from the dataset root) */
+  manifestPath?: string;
+};
+
+export type DatasetPage = {
+  items: {
+    id: string;
+    name: string;
+    root: string;
+    subjects: string[];
+    createdAt: string;
+  }[];
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+export type Model = {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: string;
+  layers: LayerSummary[];
+};
+
+export type LayerSummary = {
+  id: string;
+  name: string;
+  position: number;
+  /** Units (columns) in the activation matrix */
+  width: number;
+  /** Stimuli (rows) */
+  count: number;
+  dtype: string;
+};
+
+export type CreateModel = {
+  name: string;
+  description?: string;
+};
+
+export type ModelPage = {
+  items: Model[];
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+export type Layer = {
+  id: string;
+  modelId: string;
+  name: string;
+  position: number;
+  width: number;
+  count: number;
+  dtype: string;
+  /** sha256 of the activation file */
+  checksum: string;
+  activations: {
+    path: string;
+    dataset: string | null;
+  };
+  stimulusIds: {
+    path: string;
+    dataset: string | null;
+  };
+  preprocessing: LayerPreprocessing;
+  createdAt: string;
+};
+
+/** Applied to the activations before every metric and SAE (training and encoding); stored with the layer and reported with every run */
+export type LayerPreprocessing = {
+  /** 'relu': negative activations become 0 (the authors' CNN layers) */
+  clamp?: 'relu';
+} | null;
+
+export type CreateLayer = {
+  name: string;
+  /** Depth order within the model (default: after the existing layers) */
+  position?: number;
+  /** .npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units */
+  activations: {
+    /** File path (absolute, or relative to the first data root) */
+    path: string;
+    /** HDF5 dataset name (for .h5/.hdf5 files) */
+    dataset?: string;
+  };
+  /** nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset */
+  stimulusIds: {
+    /** File path (absolute, or relative to the first data root) */
+    path: string;
+    /** HDF5 dataset name (for .h5/.hdf5 files) */
+    dataset?: string;
+  };
+  preprocessing?: LayerPreprocessing;
+};
+
+export type UploadLayer = {
+  name: string;
+  position?: string;
+  /** .npy file */
+  activations: string;
+  /** .npy, .json or .csv file */
+  stimulusIds: string;
+  /** LayerPreprocessing as JSON text, e.g. {"clamp": "relu"} */
+  preprocessing?: string;
+};
+
+export type Sae = {
+  id: string;
+  layerId: string;
+  origin: 'trained' | 'imported';
+  status: 'pending' | 'training' | 'ready' | 'failed' | 'cancelled';
+  k: number;
+  latents: number;
+  settings: Record<string, unknown>;
+  preprocessing: Record<string, unknown>;
+  /** Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer) */
+  metrics:
+    | ({
+        fvu: number | null;
+        meanL0: number;
+        deadShare: number;
+        rows: number;
+      } & Record<string, unknown>)
+    | null;
+  /** Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare */
+  curves: Record<string, unknown>[] | null;
+  error: string | null;
+  jobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type ImportSae = {
+  weights: {
+    /** .safetensors or .npz with W_enc (d x m), b_enc (m), W_dec (m x d), b_dec (d); PyTorch layout accepted */
+    path: string;
+    /** math: W_enc d x m; torch: nn.Linear layout (m x d); auto: from the shapes */
+    orientation?: 'auto' | 'math' | 'torch';
+    /** The SAE subtracts b_dec from its input before encoding (SAELens/OpenAI style) */
+    applyDecoderBiasToInput?: boolean;
+  };
+  /** TopK k (default: from the file) */
+  k?: number;
+  preprocessing?: {
+    /** ReLU before LN (CNN layers) */
+    clampNegative?: boolean;
+    /** LN per sample over units */
+    layerNorm?: boolean;
+    /** delta degrees of freedom of the per-sample sd */
+    ddof?: 0 | 1;
+    /** added to the sd ('sd') or to the variance ('var') */
+    eps?: number;
+    epsPlacement?: 'sd' | 'var';
+  };
+};
+
+export type TrainSaeSettings = {
+  /** latents kept per sample (TopK) */
+  k: number;
+  /** latents = round(expansion x input width); paper 2 or 4 */
+  expansion?: number;
+  /** explicit latent count (overrides expansion; must be >= input width) */
+  latents?: number;
+  /** AuxK variant: 'authors' (align-interp train_sae.py, default), 'authors-toy' (toy_models.py), 'gao' (Gao et al. 2024) */
+  auxK?: 'authors' | 'authors-toy' | 'gao';
+  /** 'gao' only: dead latents used to model the residual; default min(latents, max(1, floor(d / 2)), 512). The authors' variants use every latent */
+  kAux?: number;
+  /** AuxK loss weight (paper: 1e-4 DNN layers, 0.1 toy) */
+  auxKWeight?: number;
+  /** steps without firing before a latent is dead: 'authors' default 32 (train_sae.py), 'gao' default one epoch of steps; unused by 'authors-toy' (dead = silent in the batch) */
+  deadSteps?: number;
+  /** 'kaiming-uniform': torch kaiming_uniform_ on W_enc (d x m) and W_dec (m x d), as sae.py; 'xavier-normal': as toy_models.py ToySAE */
+  init?: 'kaiming-uniform' | 'xavier-normal';
+  /** 'unit': W_enc = W_dec^T at init and decoder rows renormalised after every step (Gao et al.); the authors use 'none' */
+  decoderNorm?: 'none' | 'unit';
+  /** 'sum': squared error summed over units, batch mean (train_sae.py); 'mean': mean over all entries (toy_models.py) */
+  reconstructionLoss?: 'sum' | 'mean';
+  epochs?: number;
+  batchSize?: number;
+  /** drop the last partial batch of every epoch (train_sae.py DataLoader drop_last=True) */
+  dropLast?: boolean;
+  optimizer?: 'adam' | 'adamw';
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  adamEps?: number;
+  /** adam: L2 added to the gradient (default 0); adamw: decoupled (default 0.01, as PyTorch) */
+  weightDecay?: number;
+  /** share of samples held out for evaluation; 0 (default, as the authors) trains on every sample */
+  heldOutFraction?: number;
+  /** 'random': seeded random held-out rows; 'tail': the last rows (toy: first 80% train, last 20% test) */
+  split?: 'random' | 'tail';
+  /** reshuffle the training rows every epoch (seeded) */
+  shuffle?: boolean;
+  seed?: number;
+  preprocessing?: {
+    /** ReLU before LN (CNN layers) */
+    clampNegative?: boolean;
+    /** LN per sample over units */
+    layerNorm?: boolean;
+    /** delta degrees of freedom of the per-sample sd */
+    ddof?: 0 | 1;
+    /** added to the sd ('sd') or to the variance ('var') */
+    eps?: number;
+    epsPlacement?: 'sd' | 'var';
+  };
+};
+
+export type AlignmentAccepted = {
+  runs: {
+    id: string;
+    layerId: string;
+    saeId: string | null;
+    status: RunStatus;
+    jobId: string | null;
+    /** An identical request already existed */
+    reused: boolean;
+    links: {
+      run: string;
+      job: string | null;
+      events: string | null;
+    };
+  }[];
+};
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export type CreateAlignment = {
+  datasetId: string;
+  subject: string | number;
+  atlas: string;
+  /** ROI names of the atlas ("V1v", or "lh.V1v"/"rh.V1v" for one hemisphere) or unions {name, members}; default: every ROI of the atlas with voxels */
+  rois?: (string | RoiUnion)[];
+  /** One run per layer */
+  layerIds: string[];
+  representation?: Representation;
+  preset?: RidgePreset;
+  score?: RidgeScore;
+  /** Ridge alphas (default 10^-8..10^8, 17 values) */
+  alphas?: number[];
+  folds?: FoldsSpec;
+  /** Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0) */
+  noiseCeiling?: {
+    minPercent: number;
+  };
+  metric?: BrainMetric;
+  /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
+  cv?: boolean;
+  /** Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI */
+  ridgeWeights?: boolean;
+};
+
+/** A union of labels declared inline */
+export type RoiUnion = {
+  name: string;
+  /** Labels (not groups); the ROI is their union */
+  members: string[];
+};
+
+/** "neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE (its own layer); "random-sae" / {randomSaeOf: saeId} = the untrained twin of a trained SAE (same d, latents, k, preprocessing, seed and initialisation): the control every SAE gain is read against */
+export type Representation =
+  | 'neurons'
+  | 'sae'
+  | 'random-sae'
+  | {
+      saeId: string;
+    }
+  | {
+      randomSaeOf: string;
+    };
+
+/** 'paper' (row LN, cosine: the authors' code at 96006be), 'paper-centred' (its Pearson variant), 'encoding' (z-scored columns, intercept, per-voxel alpha), 'centred-own-means' (the authors' code before arXiv v1: columns centred, each part with its own means), 'unit-norm-columns' (the authors' latest code: columns centred and scaled to unit norm, each part with its own statistics) */
+export type RidgePreset = 'paper' | 'paper-centred' | 'encoding' | 'centred-own-means' | 'unit-norm-columns';
+
+/** Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one */
+export type RidgeScore = 'cosine' | 'pearson';
+
+/** {k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment */
+export type FoldsSpec =
+  | {
+      k?: number;
+      seed?: number;
+      /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds) */
+      order?: 'nsdId' | 'activations';
+    }
+  | {
+      /** nsdId -> fold (0-based); the run evaluates exactly these images */
+      assignment: Record<string, number>;
+    };
+
+/** ridge (the preset decides the rest); rsa (RDM = 1 - Pearson r between stimulus patterns, Pearson r between RDMs), semi-matching (per voxel the best unit on the training folds, scored by Pearson r on the test fold), soft-matching (optimal transport on the training Pearson matrix): units against the ROI voxels over the same folds */
+export type BrainMetric = 'ridge' | 'rsa' | 'semi-matching' | 'soft-matching';
+
+export type Study = {
+  id: string;
+  name: string | null;
+  state: StudyState;
+  createdAt: string;
+  cancelledAt: string | null;
+  inputs: {
+    name: string | null;
+    datasetId: string;
+    subjects: string[];
+    layerIds: string[];
+    /** layerId -> preprocessing, for the layers that have one */
+    layerPreprocessing?: Record<string, LayerPreprocessing>;
+    cells: {
+      subject: string;
+      layerId: string;
+      representation: string;
+      saeId: string | null;
+    }[];
+    rois: {
+      name: string;
+      atlas: string;
+      members: {
+        atlas: string;
+        label: string;
+        hemisphere: string;
+      }[];
+    }[];
+    preset: string;
+    score?: 'cosine' | 'pearson';
+    alphas: number[];
+    folds?: unknown;
+    noiseCeiling?: {
+      minPercent: number;
+    };
+    statistics?: {
+      /** Bootstrap resamples of the held-out stimuli per paired cell */
+      resamples: number;
+      /** Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more) */
+      permutations: number;
+      /** Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own */
+      seed: number;
+    };
+  };
+  progress: {
+    done: number;
+    total: number;
+    failed: number;
+    cancelled: number;
+    /** One job per subject x layer fits all of its representations (done, total count cells) */
+    jobs: {
+      done: number;
+      total: number;
+    };
+    running: {
+      runId: string;
+      jobId: string | null;
+      subject: string;
+      layerId: string;
+      representation: string;
+      stage: string | null;
+      fraction: number;
+    }[];
+  };
+  cells: {
+    runId: string;
+    jobId: string | null;
+    subject: string;
+    layerId: string;
+    representation: string;
+    saeId: string | null;
+    status: RunStatus;
+    error: string | null;
+  }[];
+  /** One row per subject x layer x representation x ROI of every finished cell */
+  results: StudyResultRow[];
+  links: {
+    self: string;
+    events: string;
+    comparisons: string;
+  };
+};
+
+export type StudyState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export type StudyResultRow = {
+  subject: string;
+  model: string;
+  layer: string;
+  layerId: string;
+  representation: string;
+  saeId: string | null;
+  roi: string;
+  atlas: string | null;
+  value: number;
+  sem: number | null;
+  foldValues: number[];
+  alphas: number[];
+  nVoxels: number | null;
+  noiseCeiling: number | null;
+  normalised: number | null;
+  runId: string;
+  preprocessing: LayerPreprocessing;
+};
+
+export type CreateStudy = {
+  name?: string;
+  datasetId: string;
+  subjects: (string | number)[];
+  layerIds: string[];
+  /** "neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control) */
+  representations?: Representation[];
+  rois: StudyRoi[];
+  preset?: RidgePreset;
+  score?: RidgeScore;
+  /** Ridge alphas (default 10^-8..10^8, 17 values) */
+  alphas?: number[];
+  folds?: FoldsSpec;
+  /** Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0) */
+  noiseCeiling?: {
+    minPercent: number;
+  };
+  metric?: BrainMetric;
+  /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
+  cv?: boolean;
+  /** Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0}) */
+  statistics?: {
+    /** Bootstrap resamples of the held-out stimuli per paired cell */
+    resamples?: number;
+    /** Random sign flips of the permutation test (exact enumeration when 2^stimuli is no more) */
+    permutations?: number;
+    /** Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own */
+    seed?: number;
+  };
+};
+
+export type StudyRoi = string | RoiUnion;
+
+export type StudyPage = {
+  items: Study[];
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+export type StudyComparisons = {
+  studyId: string;
+  a: string;
+  b: string;
+  adjust: 'bh' | 'holm';
+  cells: ComparisonCell[];
+  acrossSubjects: AcrossSubjectsRow[];
+};
+
+export type ComparisonCell = {
+  subject: string;
+  layerId: string;
+  layerName: string;
+  roi: string;
+  a: number;
+  b: number;
+  /** b - a: mean over folds of the per-fold differences */
+  difference: number;
+  /** 95% t interval and t-test over the per-fold differences (folds share training data: descriptive) */
+  foldCi: {
+    lower: number | null;
+    upper: number | null;
+    sem: number | null;
+    p: number | null;
+    nFolds: number;
+  };
+  /** Nadeau-Bengio corrected t interval and test over the per-fold differences */
+  foldCiCorrected: {
+    lower: number | null;
+    upper: number | null;
+    sem: number | null;
+    p: number | null;
+  };
+  /** 95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample); null when the held-out predictions were not kept */
+  bootstrapCi: {
+    lower: number;
+    upper: number;
+    se: number;
+    nResamples: number;
+    seed: number | null;
+  } | null;
+  /** Sign-flip permutation p over stimuli when the study job kept both held-out predictions, else the corrected fold t-test p */
+  p: number | null;
+  pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
+  permutation: {
+    exact: boolean;
+    nPermutations: number;
+  } | null;
+  /** Adjusted across all cells of this table (adjust=bh: q-value; holm: adjusted p) */
+  q: number | null;
+  nStimuli: number | null;
+  /** Noise-ceiling-normalised values where the preset gives them */
+  normalised: {
+    a: number | null;
+    b: number | null;
+    difference: number | null;
+  };
+};
+
+export type AcrossSubjectsRow = {
+  layerId: string;
+  layerName: string;
+  roi: string;
+  nSubjects: number;
+  mean: number;
+  sem: number | null;
+  lower: number | null;
+  upper: number | null;
+  t: number | null;
+  df: number;
+  /** One-sample t-test of the per-subject differences */
+  p: number | null;
+  q: number | null;
+  /** Signed-rank test with scipy.stats.wilcoxon defaults (scipy >= 1.13) */
+  wilcoxon: {
+    statistic: number;
+    p: number | null;
+    method: string;
+  };
+  /** Subjects where b - a > 0 */
+  wins: number;
+  losses: number;
+  ties: number;
+};
+
+export type ComparisonAccepted = {
+  id: string;
+  status: RunStatus;
+  jobId: string | null;
+  reused: boolean;
+  links: {
+    run: string;
+    job: string | null;
+    events: string | null;
+  };
+};
+
+export type CreateComparison = {
+  source: {
+    layerId: string;
+    representation?: Representation;
+  };
+  target: {
+    layerId: string;
+    representation?: Representation;
+  };
+  metric: ComparisonMetric;
+  preset?: RidgePreset;
+  alphas?: number[];
+  folds?: FoldsSpec;
+  /** rsa, cka, cka-debiased: true = mean over the test folds (nothing is fitted); false = once over all stimuli the folds cover, as the authors compute RSA (no fold values, no sem) */
+  cv?: boolean;
+};
+
+/** cka-debiased: linear CKA from the unbiased HSIC (Song et al. 2012); the biased 'cka' is inflated when stimuli are few relative to units */
+export type ComparisonMetric = 'ridge' | 'semi-matching' | 'soft-matching' | 'rsa' | 'cka' | 'cka-debiased';
+
+export type ComparisonMatrix = {
+  metric: ComparisonMetric;
+  representation: 'neurons' | 'sae' | 'random-sae';
+  sourceLayers: {
+    id: string;
+    name: string;
+  }[];
+  targetLayers: {
+    id: string;
+    name: string;
+  }[];
+  /** values[source layer][target layer]; null where not computed */
+  values: (number | null)[][];
+  sem: (number | null)[][];
+};
+
+export type Experiment = {
+  id: string;
+  kind: string;
+  status: RunStatus;
+  options: Record<string, unknown>;
+  /** Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics */
+  result: Record<string, unknown> | null;
+  error: string | null;
+  jobId: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+};
+
+export type ToySuperpositionOptions = {
+  /** Hidden neurons N per model pair (paper: 8, 16, 32) */
+  hiddenSizes?: number[];
+  nFeatures?: number;
+  featureProb?: number;
+  /** AdamW steps per toy model (paper: 10,000) */
+  modelSteps?: number;
+  /** Rows of the shared data set: both models train on it in order (wrapping when steps x 1024 exceeds it), the SAEs on the first 80% of its activations, metrics on the rest */
+  samples?: number;
+  /** Initialisation seeds of the two models; both train on the same data set in the same order (toy_models.py) */
+  seeds?: [number, number];
+  /** Seed of the one data set shared by every model */
+  dataSeed?: number;
+  /** Feature importance: 'powerlaw' (1 + 2i/F)^-2 (b589eb7, the paper's runs) or 'uniform' (96006be default) */
+  importance?: 'powerlaw' | 'uniform';
+  sae?: {
+    latents?: number;
+    k?: number;
+    auxWeight?: number;
+    lr?: number;
+    batchSize?: number;
+    /** Initialisation seed of both SAEs (the authors reseed with 0 before each) */
+    seed?: number;
+    auxK?: 'authors' | 'authors-toy' | 'gao';
+    init?: 'kaiming-uniform' | 'xavier-normal';
+    decoderNorm?: 'none' | 'unit';
+  };
+  folds?: number;
+  foldSeed?: number;
+  ridge?: boolean;
+};
+
+export type Run = {
+  id: string;
+  kind: 'alignment' | 'comparison';
+  status: RunStatus;
+  /** Ridge preset (RidgePreset) or comparison metric */
+  method: string;
+  inputs: Record<string, unknown>;
+  datasetId: string | null;
+  subject: string | null;
+  atlas: string | null;
+  layerId: string | null;
+  representation: string;
+  saeId: string | null;
+  targetLayerId: string | null;
+  targetRepresentation: string | null;
+  backend: string | null;
+  versions: Record<string, unknown> | null;
+  timings: Record<string, number> | null;
+  error: string | null;
+  jobId: string | null;
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  scores: RoiScore[];
+};
+
+export type RoiScore = {
+  /** ROI name (alignment) or target description (comparison) */
+  roi: string;
+  /** Mean over folds of the fold score */
+  value: number;
+  /** Standard error of the mean across folds (sd with ddof=1 / sqrt(K)) */
+  sem: number | null;
+  /** Median over voxels of the voxel scores (encoding preset) */
+  median: number | null;
+  foldValues: number[];
+  nVoxels: number | null;
+  /** Chosen alpha per fold (paper presets), or per-voxel median per fold (encoding) */
+  alphas: number[];
+  /** Mean noise ceiling of the ROI voxels (percent of explainable variance) */
+  noiseCeiling: number | null;
+  /** Mean over kept voxels of r^2 / (NC/100) */
+  normalised: number | null;
+  /** Share of voxels kept by the minimum noise ceiling */
+  keptShare: number | null;
+};
+
+export type Folds = {
+  runId: string;
+  k: number;
+  /** Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order) */
+  seed: number | null;
+  /** nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run */
+  assignment: Record<string, number>;
+  /** Test stimuli per fold */
+  counts: number[];
+};
+
+export type VoxelResults = {
+  runId: string;
+  /** (X, Y, Z) of the subject space */
+  volumeShape: number[];
+  /** Flat voxel index x + X*(y + Y*z) */
+  indices: number[];
+  /** Mean over folds of the voxel score (null: dropped as dead) */
+  values: (number | null)[];
+  /** ROI of each voxel */
+  roi: string[];
+};
+
+export type RunWeights = {
+  runId: string;
+  roi: string;
+  /** Over the ROI voxels kept in the fit: mean |beta|, or the L2 norm of beta */
+  stat: 'meanAbs' | 'l2';
+  /** Source unit (neuron or SAE latent) indices; dead units are absent */
+  units: number[];
+  /** Mean over folds, per unit */
+  mean: number[];
+  /** folds[k][i]: fold k, unit units[i] */
+  folds: number[][];
+};
+
+export type ScorePage = {
+  items: ScoreItem[];
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+export type ScoreItem = {
+  id: string;
+  runId: string;
+  kind: 'alignment' | 'comparison';
+  datasetId: string | null;
+  modelId: string | null;
+  layerId: string | null;
+  layerName: string | null;
+  representation: string;
+  saeId: string | null;
+  /** Preset (alignment) or metric (comparison) */
+  preset: string;
+  subject: string | null;
+  atlas: string | null;
+  roi: string;
+  value: number;
+  sem: number | null;
+  foldValues: number[];
+  nVoxels: number | null;
+  alphas: number[];
+  noiseCeiling: number | null;
+  normalised: number | null;
+  createdAt: string;
+};
+
+export type ScoreMatrix = {
+  modelId: string;
+  subject: string;
+  atlas: string;
+  preset: string;
+  representation: 'neurons' | 'sae' | 'difference';
+  layers: {
+    id: string;
+    name: string;
+    position: number;
+  }[];
+  rois: string[];
+  /** values[layer][roi]; null where no score exists */
+  values: (number | null)[][];
+  /** SEM across folds; for the difference, of the per-fold differences */
+  sem: (number | null)[][];
+  /** difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data) */
+  lower?: (number | null)[][];
+  /** difference only: upper end of that interval */
+  upper?: (number | null)[][];
+  /** difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences */
+  p?: (number | null)[][];
+  /** difference only: which interval and p each cell carries */
+  interval?: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
+  /** difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix */
+  q?: (number | null)[][];
+};
+
+export type Job = {
+  id: string;
+  kind: string;
+  state: JobState;
+  progress: JobProgress;
+  error: string | null;
+  runId: string | null;
+  saeId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+};
+
+export type JobState = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
+
+export type JobProgress = {
+  stage: string;
+  done: number;
+  total: number;
+  fraction: number;
+  message?: string;
+  updatedAt?: string;
+} | null;
