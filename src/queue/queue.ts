@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
 import type { Db, Prisma } from '../db/client';
-import type { Progress } from '../progress';
+import { reapStaleJobs, reconcileEndedJobs } from './reaper';
+import { type BossJob, handlerOf, runJob, type WorkerEnv } from './run-job';
 import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
 
 export interface JobQueue {
@@ -44,15 +45,6 @@ export interface JobQueueOptions {
   workers: number;
 }
 
-const PROGRESS_WRITE_INTERVAL_MS = 250;
-
-/** The message pg-boss stored with a failed job (`{message}` from boss.fail, or a handler's thrown error). */
-function failureMessage(output: unknown): string | null {
-  if (output && typeof output === 'object' && 'message' in output && typeof output.message === 'string')
-    return output.message;
-  return null;
-}
-
 /**
  * pg-boss's `db` option over a Prisma transaction, so that a job is sent in the same transaction as
  * the rows that refer to it. pg-boss passes node-postgres style values: JSON objects are sent as text
@@ -70,10 +62,9 @@ function bossDb(tx: Prisma.TransactionClient): {
     },
   };
 }
-const CANCEL_POLL_MS = 1000;
 
-export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
-  const { prisma, logger, config } = opts;
+async function startBoss(opts: JobQueueOptions): Promise<PgBoss> {
+  const { logger, config } = opts;
   const boss = new PgBoss({
     connectionString: opts.databaseUrl,
     max: 4,
@@ -89,234 +80,115 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       expireInSeconds: config.jobExpireSeconds,
     });
   }
+  return boss;
+}
 
-  const controllers = new Map<string, AbortController>();
-  const stopping = new AbortController();
-
-  async function setState(id: string, state: JobState, extra: { error?: string | null; finished?: boolean } = {}) {
-    await prisma.job.update({
-      where: { id },
-      data: {
-        state,
-        ...(extra.error !== undefined ? { error: extra.error } : {}),
-        ...(extra.finished ? { finishedAt: new Date() } : {}),
-      },
-    });
-  }
-
-  async function runOne(kind: JobKind, job: PgBoss.JobWithMetadata<Record<string, unknown>>): Promise<void> {
-    const handler = opts.handlers[kind] as JobHandler<Record<string, unknown>> | undefined;
-    if (!handler) throw new Error(`no handler for job kind ${kind}`);
-    const row = await prisma.job.findUnique({ where: { id: job.id } });
-    if (!row || row.state === 'cancelled' || row.state === 'cancelling') {
-      if (row) {
-        await setState(job.id, 'cancelled', { finished: true });
-        await handler.onCancelled?.(job.data, { prisma, logger });
-      }
-      return;
-    }
-    const controller = new AbortController();
-    controllers.set(job.id, controller);
-    const onStop = () => controller.abort(new JobCancelledError('worker stopping'));
-    stopping.signal.addEventListener('abort', onStop);
-    let lastWrite = 0;
-    let lastStage = '';
-    let pending: Progress | null = null;
-    let writing: Promise<unknown> = Promise.resolve();
-    const flush = () => {
-      if (!pending) return;
-      const p = pending;
-      pending = null;
-      lastWrite = Date.now();
-      writing = writing.then(() =>
-        prisma.job
-          .update({ where: { id: job.id }, data: { progress: { ...p, updatedAt: new Date().toISOString() } } })
-          .catch(() => undefined),
-      );
-    };
-    // Heartbeat (updatedAt) so reapers elsewhere know this worker is alive; cancellation arrives through
-    // the same row (any process may receive the DELETE).
-    const poll = setInterval(async () => {
-      const r = await prisma.job
-        .update({ where: { id: job.id }, data: { updatedAt: new Date() }, select: { state: true } })
-        .catch(() => null);
-      if (r?.state === 'cancelling') controller.abort(new JobCancelledError('cancelled'));
-    }, CANCEL_POLL_MS);
-    const attempt = job.retryCount + 1;
-    try {
-      await prisma.job.update({ where: { id: job.id }, data: { state: 'running', error: null } });
-      await handler.run(job.data, {
-        jobId: job.id,
-        attempt,
-        prisma,
-        config,
-        logger: logger.child({ jobId: job.id, kind }),
-        backend: opts.backend,
-        signal: controller.signal,
-        progress(p) {
-          pending = p;
-          if (p.stage !== lastStage || Date.now() - lastWrite >= PROGRESS_WRITE_INTERVAL_MS || p.done === p.total) {
-            lastStage = p.stage;
-            flush();
-          }
+/** `opts.workers` workers per kind that has a handler, each running one job at a time. */
+async function startWorkers(boss: PgBoss, env: WorkerEnv, workers: number): Promise<void> {
+  for (const kind of JOB_KINDS) {
+    if (!env.handlers[kind]) continue;
+    for (let w = 0; w < workers; w++) {
+      await boss.work<Record<string, unknown>>(
+        kind,
+        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: env.config.jobPollSeconds },
+        async (jobs) => {
+          for (const job of jobs) await runJob(env, kind, job as unknown as BossJob);
         },
-      });
-      flush();
-      await writing;
-      await setState(job.id, 'completed', { error: null, finished: true });
-    } catch (err) {
-      flush();
-      await writing;
-      const message = err instanceof Error ? err.message : String(err);
-      // Domain rows (run, SAE) first, then the job: whoever sees the job ended sees its rows ended too.
-      if (controller.signal.aborted && !stopping.signal.aborted) {
-        await handler.onCancelled?.(job.data, { prisma, logger });
-        await setState(job.id, 'cancelled', { finished: true });
-        return; // completing the pg-boss job: nothing to retry
-      }
-      if (stopping.signal.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
-      const last = job.retryCount >= job.retryLimit;
-      logger.warn({ jobId: job.id, kind, attempt, err: message, last }, 'job attempt failed');
-      if (last) await handler.onFailed?.(job.data, message, { prisma, logger });
-      await setState(job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
-      throw err;
-    } finally {
-      clearInterval(poll);
-      stopping.signal.removeEventListener('abort', onStop);
-      controllers.delete(job.id);
+      );
     }
   }
+}
 
-  // Jobs whose worker died (no heartbeat for jobStaleSeconds) go back to pg-boss as failed attempts,
-  // which retries them on any live worker; the UPDATE ... RETURNING claims each stale job exactly once.
-  const reap = async () => {
-    const stale = await prisma.$queryRaw<{ id: string; kind: string }[]>`
-      UPDATE "Job" SET state = 'retrying', error = 'worker stopped responding', "updatedAt" = now()
-      WHERE state IN ('running', 'cancelling') AND "updatedAt" < now() - make_interval(secs => ${config.jobStaleSeconds})
-      RETURNING id::text, kind`.catch(() => []);
-    for (const j of stale) {
-      logger.warn({ jobId: j.id, kind: j.kind }, 'job lost its worker; retrying');
-      await boss
-        .fail(j.kind, j.id, { message: 'worker stopped responding' })
-        .catch((err) => logger.error({ err }, 'could not hand back a stale job'));
-    }
+export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
+  const boss = await startBoss(opts);
+  const stopping = new AbortController();
+  const env: WorkerEnv = {
+    prisma: opts.prisma,
+    config: opts.config,
+    logger: opts.logger,
+    backend: opts.backend,
+    handlers: opts.handlers,
+    controllers: new Map(),
+    stopping: stopping.signal,
   };
-
-  // Every terminal state in pg-boss must reach our rows: a job whose last attempt was failed by the
-  // reaper or by pg-boss's expiry, or that was cancelled or completed behind our back, ends here with
-  // the reason. The guarded UPDATE claims each transition once, so one process runs the hooks.
-  const reconcile = async () => {
-    const ended = await prisma.$queryRaw<
-      {
-        id: string;
-        kind: string;
-        state: 'failed' | 'cancelled' | 'completed';
-        output: unknown;
-        data: Record<string, unknown>;
-      }[]
-    >`
-      SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data
-      FROM "Job" j
-      JOIN (SELECT id, state, output, data FROM pgboss.job UNION ALL SELECT id, state, output, data FROM pgboss.archive) b ON b.id = j.id
-      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch(
-      (err) => {
-        logger.error({ err }, 'could not read finished queue jobs');
-        return [];
-      },
-    );
-    for (const j of ended) {
-      // A job still running here finishes through runOne; only rows nobody is working on are settled.
-      if (controllers.has(j.id)) continue;
-      const message = failureMessage(j.output) ?? (j.state === 'failed' ? 'failed in the queue' : null);
-      const state: JobState = j.state;
-      const claimed = await prisma.job.updateMany({
-        where: { id: j.id, state: { in: ['queued', 'running', 'retrying', 'cancelling'] } },
-        data: { state, finishedAt: new Date(), ...(state === 'failed' ? { error: message } : {}) },
-      });
-      if (claimed.count !== 1) continue;
-      const handler = opts.handlers[j.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
-      logger.warn({ jobId: j.id, kind: j.kind, state, err: message }, 'job ended in the queue; rows updated');
-      if (state === 'failed') await handler?.onFailed?.(j.data, message ?? 'failed', { prisma, logger });
-      else if (state === 'cancelled') await handler?.onCancelled?.(j.data, { prisma, logger });
-    }
-  };
-
-  const reaper = setInterval(() => void reap().then(reconcile), Math.max(1000, (config.jobStaleSeconds * 1000) / 3));
+  const reaper = setInterval(
+    () => void reapStaleJobs(boss, env).then(() => reconcileEndedJobs(env)),
+    Math.max(1000, (opts.config.jobStaleSeconds * 1000) / 3),
+  );
   reaper.unref();
-
-  if (opts.workers > 0) {
-    for (const kind of JOB_KINDS) {
-      if (!opts.handlers[kind]) continue;
-      for (let w = 0; w < opts.workers; w++) {
-        await boss.work<Record<string, unknown>>(
-          kind,
-          { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: config.jobPollSeconds },
-          async (jobs) => {
-            for (const job of jobs)
-              await runOne(kind, job as unknown as PgBoss.JobWithMetadata<Record<string, unknown>>);
-          },
-        );
-      }
-    }
-  }
-
+  if (opts.workers > 0) await startWorkers(boss, env, opts.workers);
   return {
-    async enqueue(kind, data, links = {}, tx, order = 0) {
-      const id = randomUUID();
-      const send = async (db: Prisma.TransactionClient) => {
-        await db.job.create({
-          data: {
-            id,
-            kind,
-            state: 'queued',
-            runId: links.runId,
-            saeId: links.saeId,
-            progress: { stage: 'queued', done: 0, total: 1 },
-          },
-        });
-        // pg-boss fetches by priority, then creation time (equal inside one transaction), then random id.
-        await boss.send(kind, data, {
-          id,
-          priority: -order,
-          retryLimit: config.jobRetries,
-          retryDelay: 2,
-          expireInSeconds: config.jobExpireSeconds,
-          db: bossDb(db),
-        });
-      };
-      if (tx) await send(tx);
-      else await prisma.$transaction(send);
-      return id;
-    },
-    async cancel(jobId) {
-      const row = await prisma.job.findUnique({ where: { id: jobId } });
-      if (!row) throw new Error(`job ${jobId} does not exist`);
-      if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled')
-        return row.state as JobState;
-      if (row.state === 'queued' || row.state === 'retrying') {
-        // Not running anywhere: cancel in pg-boss and finish the domain rows here.
-        await boss.cancel(row.kind, jobId).catch(() => undefined);
-        const updated = await prisma.job.updateMany({
-          where: { id: jobId, state: { in: ['queued', 'retrying'] } },
-          data: { state: 'cancelled', finishedAt: new Date() },
-        });
-        if (updated.count === 1) {
-          const handler = opts.handlers[row.kind as JobKind] as JobHandler<Record<string, unknown>> | undefined;
-          const job = await boss.getJobById<Record<string, unknown>>(row.kind, jobId).catch(() => null);
-          await handler?.onCancelled?.(job?.data ?? {}, { prisma, logger });
-          return 'cancelled';
-        }
-      }
-      // Running (here or on another machine): the worker notices within CANCEL_POLL_MS.
-      await prisma.job.updateMany({ where: { id: jobId, state: 'running' }, data: { state: 'cancelling' } });
-      controllers.get(jobId)?.abort(new JobCancelledError('cancelled'));
-      const now = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true } });
-      return (now?.state ?? 'cancelling') as JobState;
-    },
+    enqueue: (kind, data, links = {}, tx, order = 0) => enqueueJob(boss, env, { kind, data, links, tx, order }),
+    cancel: (jobId) => cancelJob(boss, env, jobId),
     async stop() {
       clearInterval(reaper);
       stopping.abort();
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });
     },
   };
+}
+
+/** The Job row and the pg-boss job, in one transaction (the caller's `tx` when given). */
+async function enqueueJob(
+  boss: PgBoss,
+  env: Pick<WorkerEnv, 'prisma' | 'config'>,
+  job: {
+    kind: JobKind;
+    data: Record<string, unknown>;
+    links: { runId?: string; saeId?: string };
+    tx?: Prisma.TransactionClient;
+    order: number;
+  },
+): Promise<string> {
+  const { config } = env;
+  const id = randomUUID();
+  const send = async (db: Prisma.TransactionClient) => {
+    await db.job.create({
+      data: {
+        id,
+        kind: job.kind,
+        state: 'queued',
+        runId: job.links.runId,
+        saeId: job.links.saeId,
+        progress: { stage: 'queued', done: 0, total: 1 },
+      },
+    });
+    // pg-boss fetches by priority, then creation time (equal inside one transaction), then random id.
+    await boss.send(job.kind, job.data, {
+      id,
+      priority: -job.order,
+      retryLimit: config.jobRetries,
+      retryDelay: 2,
+      expireInSeconds: config.jobExpireSeconds,
+      db: bossDb(db),
+    });
+  };
+  if (job.tx) await send(job.tx);
+  else await env.prisma.$transaction(send);
+  return id;
+}
+
+async function cancelJob(boss: PgBoss, env: WorkerEnv, jobId: string): Promise<JobState> {
+  const { prisma, logger } = env;
+  const row = await prisma.job.findUnique({ where: { id: jobId } });
+  if (!row) throw new Error(`job ${jobId} does not exist`);
+  if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return row.state as JobState;
+  if (row.state === 'queued' || row.state === 'retrying') {
+    // Not running anywhere: cancel in pg-boss and finish the domain rows here.
+    await boss.cancel(row.kind, jobId).catch(() => undefined);
+    const updated = await prisma.job.updateMany({
+      where: { id: jobId, state: { in: ['queued', 'retrying'] } },
+      data: { state: 'cancelled', finishedAt: new Date() },
+    });
+    if (updated.count === 1) {
+      const job = await boss.getJobById<Record<string, unknown>>(row.kind, jobId).catch(() => null);
+      await handlerOf(env, row.kind)?.onCancelled?.(job?.data ?? {}, { prisma, logger });
+      return 'cancelled';
+    }
+  }
+  // Running (here or on another machine): the worker notices within CANCEL_POLL_MS.
+  await prisma.job.updateMany({ where: { id: jobId, state: 'running' }, data: { state: 'cancelling' } });
+  env.controllers.get(jobId)?.abort(new JobCancelledError('cancelled'));
+  const now = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true } });
+  return (now?.state ?? 'cancelling') as JobState;
 }
