@@ -60,6 +60,9 @@ async function ensure<T>(create: () => Promise<T>, find: () => Promise<T | undef
   }
 }
 
+type Service = Awaited<ReturnType<typeof startService>>;
+type DemoLayer = { model: string; id: string; name: string };
+
 export async function runDemo(args: string[]): Promise<number> {
   const exitWhenDone = args.includes('--exit');
   const started = Date.now();
@@ -82,98 +85,15 @@ export async function runDemo(args: string[]): Promise<number> {
     );
     const notice = nativeNotice(linalgInfo());
     if (notice) console.log(`warning: ${notice}`);
-    const dir = path.join(defaultDataRoot(config.dataDir), 'demo', 'synthetic-nsd');
-    const layers = MODELS.flatMap((m) => m.layers);
-    // Deterministic and cheap (about a second): a second demo rewrites the same files.
-    const syn = await writeSyntheticNsd(dir, {
-      subjects: SUBJECTS.length,
-      layers,
-      seed: 7,
-      formats: ['hdf5', 'nifti'],
-    });
-    console.log(`synthetic NSD set at ${syn.root}`);
-
-    const dataset = await ensure(
-      () => api.post('/v1/datasets', { name: 'synthetic-nsd-demo', root: syn.root, manifestPath: syn.manifestPath }),
-      async () =>
-        (await api.get('/v1/datasets?limit=1000')).items.find((d: { name: string }) => d.name === 'synthetic-nsd-demo'),
-    );
-    const layerIds: { model: string; id: string; name: string }[] = [];
-    for (const m of MODELS) {
-      const model = await ensure(
-        () => api.post('/v1/models', { name: m.name, description: 'synthetic network (demo)' }),
-        async () => (await api.get('/v1/models?limit=1000')).items.find((x: { name: string }) => x.name === m.name),
-      );
-      for (const l of m.layers) {
-        const file = syn.layers.find((x) => x.name === l.name)!;
-        const layer = await ensure(
-          () =>
-            api.post(`/v1/models/${model.id}/layers`, {
-              name: l.name,
-              activations: { path: file.activations },
-              stimulusIds: { path: file.stimulusIds },
-            }),
-          async () => (await api.get(`/v1/models/${model.id}`)).layers.find((x: { name: string }) => x.name === l.name),
-        );
-        layerIds.push({ model: model.id, id: layer.id, name: l.name });
-      }
-    }
-
-    // SAEs (reuse a ready one trained with the same settings).
-    const jobs: string[] = [];
-    for (const l of layerIds) {
-      const saes = (await api.get(`/v1/layers/${l.id}/saes`)).items as {
-        status: string;
-        settings: Record<string, unknown>;
-        jobId: string | null;
-      }[];
-      const same = saes.find(
-        (s) =>
-          ['ready', 'pending', 'training'].includes(s.status) && JSON.stringify(s.settings) === JSON.stringify(SAE),
-      );
-      if (same?.status === 'ready') continue;
-      const jobId = same ? same.jobId : (await api.post(`/v1/layers/${l.id}/saes`, SAE)).jobId;
-      if (jobId) jobs.push(jobId);
-    }
+    const { datasetId, layers } = await registerDemoData(api, path.join(defaultDataRoot(config.dataDir), 'demo'));
     bar.start(1, 0, { stage: 'training SAEs' });
-    await followJobs(api, jobs, bar, 'training SAEs');
-
-    const study = await api.post('/v1/studies', {
-      name: 'demo',
-      datasetId: dataset.id,
-      subjects: SUBJECTS,
-      layerIds: layerIds.map((l) => l.id),
-      representations: ['neurons', 'sae'],
-      rois: ROIS,
-      preset: 'paper',
-      folds: { k: 5, seed: 0 },
-    });
-    const done = await followStudy(api, study.id, bar);
-    bar.stop();
-    if (done.state !== 'succeeded')
-      throw new Error(
-        `study ${study.id} ${done.state}: ${done.cells
-          .map((c) => c.error)
-          .filter(Boolean)
-          .join('; ')}`,
-      );
-    console.log(`\nstudy ${study.id}\n`);
-    console.log(formatStudyTables(done, await comparisonQ(api, study.id)));
+    await followJobs(api, await trainDemoSaes(api, layers), bar, 'training SAEs');
+    const studyId = await runDemoStudy(api, datasetId, layers, bar);
     const seconds = (Date.now() - started) / 1000;
     console.log(
-      `\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${study.id} (docs: ${service.url}/docs).`,
+      `\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${studyId} (docs: ${service.url}/docs).`,
     );
-    if (exitWhenDone) {
-      await service.stop();
-      return 0;
-    }
-    console.log(`dashboard: ${service.url}/#/study/${study.id} (heatmaps, voxel maps on the brain, live jobs)`);
-    console.log('serving; press Ctrl-C to stop.');
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    if (!exitWhenDone) await serveUntilStopped(service, studyId);
     await service.stop();
     return 0;
   } catch (err) {
@@ -181,6 +101,106 @@ export async function runDemo(args: string[]): Promise<number> {
     await service.stop();
     throw err;
   }
+}
+
+/** Write the synthetic set (deterministic and cheap, about a second) and register it, both models and their layers. */
+async function registerDemoData(api: ApiClient, demoDir: string): Promise<{ datasetId: string; layers: DemoLayer[] }> {
+  // A second demo rewrites the same files.
+  const syn = await writeSyntheticNsd(path.join(demoDir, 'synthetic-nsd'), {
+    subjects: SUBJECTS.length,
+    layers: MODELS.flatMap((m) => m.layers),
+    seed: 7,
+    formats: ['hdf5', 'nifti'],
+  });
+  console.log(`synthetic NSD set at ${syn.root}`);
+
+  const dataset = await ensure(
+    () => api.post('/v1/datasets', { name: 'synthetic-nsd-demo', root: syn.root, manifestPath: syn.manifestPath }),
+    async () =>
+      (await api.get('/v1/datasets?limit=1000')).items.find((d: { name: string }) => d.name === 'synthetic-nsd-demo'),
+  );
+  const layers: DemoLayer[] = [];
+  for (const m of MODELS) {
+    const model = await ensure(
+      () => api.post('/v1/models', { name: m.name, description: 'synthetic network (demo)' }),
+      async () => (await api.get('/v1/models?limit=1000')).items.find((x: { name: string }) => x.name === m.name),
+    );
+    for (const l of m.layers) {
+      const file = syn.layers.find((x) => x.name === l.name)!;
+      const layer = await ensure(
+        () =>
+          api.post(`/v1/models/${model.id}/layers`, {
+            name: l.name,
+            activations: { path: file.activations },
+            stimulusIds: { path: file.stimulusIds },
+          }),
+        async () => (await api.get(`/v1/models/${model.id}`)).layers.find((x: { name: string }) => x.name === l.name),
+      );
+      layers.push({ model: model.id, id: layer.id, name: l.name });
+    }
+  }
+  return { datasetId: dataset.id, layers };
+}
+
+/** Start an SAE per layer (reusing a ready or running one trained with the same settings); returns the jobs to wait for. */
+async function trainDemoSaes(api: ApiClient, layers: DemoLayer[]): Promise<string[]> {
+  const jobs: string[] = [];
+  for (const l of layers) {
+    const saes = (await api.get(`/v1/layers/${l.id}/saes`)).items as {
+      status: string;
+      settings: Record<string, unknown>;
+      jobId: string | null;
+    }[];
+    const same = saes.find(
+      (s) => ['ready', 'pending', 'training'].includes(s.status) && JSON.stringify(s.settings) === JSON.stringify(SAE),
+    );
+    if (same?.status === 'ready') continue;
+    const jobId = same ? same.jobId : (await api.post(`/v1/layers/${l.id}/saes`, SAE)).jobId;
+    if (jobId) jobs.push(jobId);
+  }
+  return jobs;
+}
+
+/** Submit the study, follow it and print its tables; returns its id. */
+async function runDemoStudy(
+  api: ApiClient,
+  datasetId: string,
+  layers: DemoLayer[],
+  bar: cliProgress.SingleBar,
+): Promise<string> {
+  const study = await api.post('/v1/studies', {
+    name: 'demo',
+    datasetId,
+    subjects: SUBJECTS,
+    layerIds: layers.map((l) => l.id),
+    representations: ['neurons', 'sae'],
+    rois: ROIS,
+    preset: 'paper',
+    folds: { k: 5, seed: 0 },
+  });
+  const done = await followStudy(api, study.id, bar);
+  bar.stop();
+  if (done.state !== 'succeeded')
+    throw new Error(
+      `study ${study.id} ${done.state}: ${done.cells
+        .map((c) => c.error)
+        .filter(Boolean)
+        .join('; ')}`,
+    );
+  console.log(`\nstudy ${study.id}\n`);
+  console.log(formatStudyTables(done, await comparisonQ(api, study.id)));
+  return study.id;
+}
+
+/** Keep serving the numbers (and the dashboard) until Ctrl-C. */
+async function serveUntilStopped(service: Service, studyId: string): Promise<void> {
+  console.log(`dashboard: ${service.url}/#/study/${studyId} (heatmaps, voxel maps on the brain, live jobs)`);
+  console.log('serving; press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 /** Wait for jobs, showing their combined progress. */
