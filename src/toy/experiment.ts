@@ -26,7 +26,7 @@ import { encodeSparse } from '../sae/encode';
 import { evaluateSae } from '../sae/metrics';
 import { DEFAULT_PREPROCESSING, type SaeWeights, type TopKSae } from '../sae/model';
 import { initialSaeWeights } from '../sae/untrained';
-import { resolveTrainSettings, type AuxKVariant } from '../sae/settings';
+import { resolveTrainSettings, type AuxKVariant, type ResolvedSaeTrainSettings } from '../sae/settings';
 import { SaeTrainer } from '../sae/trainer';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from './data';
 import { hiddenActivations, trainToyModel, type ToyModel } from './model';
@@ -223,8 +223,60 @@ export async function runHiddenSize(
   onProgress?: (p: ToyProgress) => void,
 ): Promise<ToyHiddenSizeResult> {
   const t0 = performance.now();
-  const F = o.nFeatures;
-  const importance = featureImportance(F, o.importance);
+  const models = await trainToyModels(o, data, nHidden, onProgress);
+  const stageSeconds = { models: (performance.now() - t0) / 1000, saes: 0, ridge: 0, metrics: 0 };
+  let tStage = performance.now();
+  const saes = await trainToySaes(o, data, models, onProgress);
+  stageSeconds.saes = (performance.now() - tStage) / 1000;
+  tStage = performance.now();
+
+  // Evaluation rows.
+  onProgress?.({ nHidden, stage: 'metrics', done: 0, total: 1 });
+  const { nTrain } = saes;
+  const H = models.map((model) => evaluationActivations(o, data, model, nTrain));
+  const { Z, zRandom, reports } = await encodeEvaluationRows(o, saes, H);
+  const assignment = kFoldAssignment(o.samples - nTrain, o.folds, o.foldSeed);
+  const compare = (A: Matrix, Bm: Matrix) => {
+    const m = crossValidateMatching(A, Bm, assignment);
+    const t = performance.now();
+    const ridge = o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {};
+    stageSeconds.ridge += (performance.now() - t) / 1000;
+    return { semiMatching: summary(m['semi-matching']), softMatching: summary(m['soft-matching']), ...ridge };
+  };
+  const neurons = compare(H[0], H[1]);
+  checkAbort(o.signal);
+  const saeLatents = compare(Z[0], Z[1]);
+  checkAbort(o.signal);
+  const randomSae = { softMatching: summary(crossValidateMatching(zRandom, Z[1], assignment)['soft-matching']) };
+  const groundTruth = {
+    neurons: groundTruthReport(data, nTrain, H[0], H[1]),
+    saeLatents: groundTruthReport(data, nTrain, Z[0], Z[1]),
+  };
+  onProgress?.({ nHidden, stage: 'metrics', done: 1, total: 1 });
+  stageSeconds.metrics = (performance.now() - tStage) / 1000 - stageSeconds.ridge;
+
+  return {
+    nHidden,
+    modelLoss: [models[0].finalLoss, models[1].finalLoss],
+    sae: reports,
+    neurons,
+    saeLatents,
+    randomSae,
+    groundTruth,
+    overlap: featureOverlap(models[0], models[1]),
+    seconds: (performance.now() - t0) / 1000,
+    stageSeconds,
+  };
+}
+
+/** Model A and model B: the same data in the same order, different initialisation seeds. */
+async function trainToyModels(
+  o: ToySuperpositionOptions,
+  data: ToyDataset,
+  nHidden: number,
+  onProgress?: (p: ToyProgress) => void,
+): Promise<ToyModel[]> {
+  const importance = featureImportance(o.nFeatures, o.importance);
   const models: ToyModel[] = [];
   for (const [m, seed] of o.seeds.entries()) {
     const stage = m === 0 ? 'model-a' : 'model-b';
@@ -248,15 +300,23 @@ export async function runHiddenSize(
     );
     await tick();
   }
+  return models;
+}
 
-  const stageSeconds = { models: (performance.now() - t0) / 1000, saes: 0, ridge: 0, metrics: 0 };
-  let tStage = performance.now();
+/** Both models' trained SAEs, with what evaluation needs of their training. */
+interface ToySaes {
+  nHidden: number;
+  /** Rows that trained the SAEs (the first trainFraction); the rest evaluate. */
+  nTrain: number;
+  settings: ResolvedSaeTrainSettings;
+  trainers: SaeTrainer[];
+  /** Main training loss of the last 10 steps, per model. */
+  lastLosses: number[][];
+}
 
-  // SAEs: one pass, in order, over the hidden activations of the first trainFraction of the rows.
-  const nTrain = Math.floor(o.samples * o.trainFraction);
-  const nTest = o.samples - nTrain;
-  const B = o.sae.batchSize;
-  const settings = resolveTrainSettings(
+/** The ToySAE settings: the authors' AuxK, xavier-normal init, mean losses, AdamW; one ordered pass. */
+function toySaeSettings(o: ToySuperpositionOptions, nTrain: number, nHidden: number): ResolvedSaeTrainSettings {
+  return resolveTrainSettings(
     {
       k: o.sae.k,
       latents: o.sae.latents,
@@ -269,7 +329,7 @@ export async function runHiddenSize(
       lr: o.sae.lr,
       adamEps: 1e-8,
       weightDecay: o.weightDecay,
-      batchSize: B,
+      batchSize: o.sae.batchSize,
       dropLast: false,
       shuffle: false,
       epochs: 1,
@@ -279,12 +339,24 @@ export async function runHiddenSize(
     nTrain,
     nHidden,
   );
-  const initWeights = () => initialSaeWeights(nHidden, settings);
-  const trainers = models.map(() => new SaeTrainer(initWeights(), settings, B));
+}
+
+/** SAEs: one pass, in order, over the hidden activations of the first trainFraction of the rows. */
+async function trainToySaes(
+  o: ToySuperpositionOptions,
+  data: ToyDataset,
+  models: ToyModel[],
+  onProgress?: (p: ToyProgress) => void,
+): Promise<ToySaes> {
+  const nHidden = models[0].nHidden;
+  const nTrain = Math.floor(o.samples * o.trainFraction);
+  const B = o.sae.batchSize;
+  const settings = toySaeSettings(o, nTrain, nHidden);
+  const trainers = models.map(() => new SaeTrainer(initialSaeWeights(nHidden, settings), settings, B));
   const saeSteps = Math.ceil(nTrain / B);
   const lastLosses: number[][] = [[], []];
   onProgress?.({ nHidden, stage: 'sae', done: 0, total: saeSteps });
-  const x = new Float32Array(B * F);
+  const x = new Float32Array(B * o.nFeatures);
   const h = new Float32Array(B * nHidden);
   for (let s = 0; s < saeSteps; s++) {
     const rows = Math.min(B, nTrain - s * B);
@@ -300,75 +372,56 @@ export async function runHiddenSize(
       await tick();
     }
   }
+  return { nHidden, nTrain, settings, trainers, lastLosses };
+}
 
-  stageSeconds.saes = (performance.now() - tStage) / 1000;
-  tStage = performance.now();
+/** A model's hidden activations of the evaluation rows (those after nTrain), in chunks. */
+function evaluationActivations(
+  o: ToySuperpositionOptions,
+  data: ToyDataset,
+  model: ToyModel,
+  nTrain: number,
+): DenseMatrix<Float32Array> {
+  const nTest = o.samples - nTrain;
+  const nHidden = model.nHidden;
+  const out = new Float32Array(nTest * nHidden);
+  const chunk = 1 << 16;
+  const xc = new Float32Array(chunk * o.nFeatures);
+  for (let r0 = 0; r0 < nTest; r0 += chunk) {
+    const rows = Math.min(chunk, nTest - r0);
+    denseRows(data, nTrain + r0, rows, xc);
+    hiddenActivations(model, xc, rows, out.subarray(r0 * nHidden, (r0 + rows) * nHidden));
+  }
+  return { rows: nTest, cols: nHidden, data: out };
+}
 
-  // Evaluation rows.
-  onProgress?.({ nHidden, stage: 'metrics', done: 0, total: 1 });
-  const H: DenseMatrix<Float32Array>[] = models.map((model) => {
-    const out = new Float32Array(nTest * nHidden);
-    const chunk = 1 << 16;
-    const xc = new Float32Array(chunk * F);
-    for (let r0 = 0; r0 < nTest; r0 += chunk) {
-      const rows = Math.min(chunk, nTest - r0);
-      denseRows(data, nTrain + r0, rows, xc);
-      hiddenActivations(model, xc, rows, out.subarray(r0 * nHidden, (r0 + rows) * nHidden));
-    }
-    return { rows: nTest, cols: nHidden, data: out };
-  });
+/** Both SAEs' latents and reports on the evaluation rows, and the latents of model A's untrained twin. */
+async function encodeEvaluationRows(
+  o: ToySuperpositionOptions,
+  trained: ToySaes,
+  H: DenseMatrix<Float32Array>[],
+): Promise<{ Z: CsrMatrix[]; zRandom: CsrMatrix; reports: [SaeReport, SaeReport] }> {
+  const { settings, nHidden } = trained;
   const json = JSON.stringify(settings);
-  const saes = trainers.map((t) => toySae(t.weights(), settings.k, json));
+  const saes = trained.trainers.map((t) => toySae(t.weights(), settings.k, json));
   const Z: CsrMatrix[] = [];
-  const saeReports: SaeReport[] = [];
+  const reports: SaeReport[] = [];
   for (let m = 0; m < 2; m++) {
     Z.push(await encodeSparse(saes[m], H[m], { signal: o.signal, batchSize: 1 << 14 }));
     const q = await evaluateSae(saes[m], H[m], { signal: o.signal, batchSize: 1 << 14 });
-    const ll = lastLosses[m];
-    saeReports.push({
+    const ll = trained.lastLosses[m];
+    reports.push({
       fvu: q.fvu,
       meanL0: q.meanL0,
       deadFraction: q.deadShare,
       finalTrainLoss: ll.reduce((a, b) => a + b, 0) / Math.max(1, ll.length),
     });
   }
-  const zRandom = await encodeSparse(toySae(initWeights(), settings.k, json), H[0], {
+  const zRandom = await encodeSparse(toySae(initialSaeWeights(nHidden, settings), settings.k, json), H[0], {
     signal: o.signal,
     batchSize: 1 << 14,
   });
-
-  const assignment = kFoldAssignment(nTest, o.folds, o.foldSeed);
-  const compare = (A: Matrix, Bm: Matrix) => {
-    const m = crossValidateMatching(A, Bm, assignment);
-    const t = performance.now();
-    const ridge = o.ridge ? { ridge: ridgeSummary(A, Bm, assignment) } : {};
-    stageSeconds.ridge += (performance.now() - t) / 1000;
-    return { semiMatching: summary(m['semi-matching']), softMatching: summary(m['soft-matching']), ...ridge };
-  };
-  const neurons = compare(H[0], H[1]);
-  checkAbort(o.signal);
-  const saeLatents = compare(Z[0], Z[1]);
-  checkAbort(o.signal);
-  const randomSae = { softMatching: summary(crossValidateMatching(zRandom, Z[1], assignment)['soft-matching']) };
-  const groundTruth = {
-    neurons: groundTruthReport(data, nTrain, H[0], H[1]),
-    saeLatents: groundTruthReport(data, nTrain, Z[0], Z[1]),
-  };
-  onProgress?.({ nHidden, stage: 'metrics', done: 1, total: 1 });
-  stageSeconds.metrics = (performance.now() - tStage) / 1000 - stageSeconds.ridge;
-
-  return {
-    nHidden,
-    modelLoss: [models[0].finalLoss, models[1].finalLoss],
-    sae: saeReports as [SaeReport, SaeReport],
-    neurons,
-    saeLatents,
-    randomSae,
-    groundTruth,
-    overlap: featureOverlap(models[0], models[1]),
-    seconds: (performance.now() - t0) / 1000,
-    stageSeconds,
-  };
+  return { Z, zRandom, reports: reports as [SaeReport, SaeReport] };
 }
 
 function summary(r: CvSummary): CvSummary {
