@@ -280,7 +280,7 @@ export type Sae = {
   latents: number;
   settings: Record<string, unknown>;
   preprocessing: Record<string, unknown>;
-  /** Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer) */
+  /** Held-out FVU, mean L0 and dead-latent share (imports: on all of the layer, null until the evaluation job jobId completes) */
   metrics:
     | ({
         fvu: number | null;
@@ -292,6 +292,7 @@ export type Sae = {
   /** Per epoch: loss, auxLoss, heldOutFvu, heldOutMeanL0, heldOutDeadShare, trainDeadShare */
   curves: Record<string, unknown>[] | null;
   error: string | null;
+  /** The job that trains it (trained) or computes its metrics (imported): GET /v1/jobs/{jobId} */
   jobId: string | null;
   createdAt: string;
   updatedAt: string;
