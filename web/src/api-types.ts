@@ -448,8 +448,8 @@ export type FoldsSpec =
   | {
       k?: number;
       seed?: number;
-      /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId) or 'activations' (the layer's activation rows in file order, as the authors' code: with k 5 and seed 42 it reproduces their folds) */
-      order?: 'nsdId' | 'activations';
+      /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only) */
+      order?: 'nsdId' | 'activations' | 'subject';
     }
   | {
       /** nsdId -> fold (0-based); the run evaluates exactly these images */
