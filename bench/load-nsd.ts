@@ -67,7 +67,7 @@ reps.forEach((r, i) => {
 });
 const csv = path.join(root, 'nsddata/experiments/nsd/nsd_stim_info_merged.csv');
 mkdirSync(path.dirname(csv), { recursive: true });
-writeFileSync(csv, lines.join('\n') + '\n');
+writeFileSync(csv, `${lines.join('\n')}\n`);
 if (reps.some((r) => r.length > 3)) throw new Error('bad design');
 
 const mask = readNpy(readFileSync(maskFile));

@@ -32,7 +32,7 @@ const size = (f) => {
 };
 const base = files(closure(entryKey));
 const rows = [];
-for (const [key, m] of Object.entries(manifest)) {
+for (const [key, _m] of Object.entries(manifest)) {
   const page = /pages\/(\w+)\.ts$/.exec(key)?.[1];
   if (!page) continue;
   const all = new Set([...base, ...files(closure(key))]);

@@ -97,7 +97,7 @@ function table(
 ): string {
   const w = Math.max(8, ...rois.map((r) => r.length + 1)) + (marked ? 1 : 0);
   const lw = Math.max(10, ...layers.map((l) => l.length + 1));
-  const head = 'layer'.padEnd(lw) + rois.map((r) => (marked ? r + ' ' : r).padStart(w)).join('');
+  const head = 'layer'.padEnd(lw) + rois.map((r) => (marked ? `${r} ` : r).padStart(w)).join('');
   const cell = (l: string, r: string) => {
     const v = value(l, r);
     const text = v === null ? '-' : v.toFixed(4);
@@ -229,7 +229,7 @@ export async function runStudyCli(args: string[]): Promise<number> {
     s.results.some((r) => r.representation === 'sae') && s.results.some((r) => r.representation === 'neurons')
       ? await comparisonQ(api, s.id)
       : undefined;
-  console.log('\n' + formatStudyTables(s, cells));
+  console.log(`\n${formatStudyTables(s, cells)}`);
   for (const c of s.cells.filter((x) => x.status === 'failed'))
     console.error(`failed: ${c.subject} ${c.layerId} ${c.representation}: ${c.error}`);
   console.log(`\nstudy ${s.state}; the table as CSV: curl -H 'Accept: text/csv' ${api.baseUrl}/v1/studies/${s.id}`);

@@ -112,11 +112,7 @@ export function assignmentFromMap(
 ): Int32Array {
   if (k !== undefined && (!Number.isInteger(k) || k < 2)) throw new RangeError(`k must be an integer >= 2, got ${k}`);
   const lookup = (id: number): number | undefined =>
-    map instanceof Map
-      ? map.get(id)
-      : Object.prototype.hasOwnProperty.call(map, String(id))
-        ? map[String(id)]
-        : undefined;
+    map instanceof Map ? map.get(id) : Object.hasOwn(map, String(id)) ? map[String(id)] : undefined;
   const out = new Int32Array(ids.length);
   for (let r = 0; r < ids.length; r++) {
     const id = ids[r];

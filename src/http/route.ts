@@ -162,7 +162,7 @@ export function registerRoutes(registry: OpenAPIRegistry, routes: RouteSpec[]): 
     if (route.params) problemStatuses.add(404);
     if (route.access === 'write') problemStatuses.add(401);
     const limits = bodyLimits(route);
-    if (limits) [413, 415].forEach((s) => problemStatuses.add(s));
+    if (limits) for (const s of [413, 415]) problemStatuses.add(s);
     for (const s of problemStatuses) {
       responses[String(s)] ??= {
         description: STANDARD_PROBLEMS[s] ?? 'Problem',

@@ -25,7 +25,7 @@ function cachedChunkIndex(file: string, dataset: string): ChunkIndex | null {
 
 /** Whether the layout is one the direct reader handles for `voxelIndices`. */
 function usable(ci: ChunkIndex | null, h: OpenH5Dataset, voxelIndices: Int32Array): ci is ChunkIndex {
-  if (!ci || !ci.littleEndianSigned || ci.elementSize !== 2) return false;
+  if (!ci?.littleEndianSigned || ci.elementSize !== 2) return false;
   const [T, Z, Y, X] = h.info.shape;
   if (ci.shape.length !== 4 || ci.shape[0] !== T || ci.shape[1] !== Z || ci.shape[2] !== Y || ci.shape[3] !== X)
     return false;

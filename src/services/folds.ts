@@ -52,9 +52,7 @@ export function resolveFolds(
         `names ${unknown.length} images that ${what} do not all have (first: ${unknown.slice(0, 5).join(', ')})`,
       );
     }
-    const rows = Int32Array.from(
-      Array.from(ids.keys()).filter((i) => Object.prototype.hasOwnProperty.call(map, String(ids[i]))),
-    );
+    const rows = Int32Array.from(Array.from(ids.keys()).filter((i) => Object.hasOwn(map, String(ids[i]))));
     const assignment = assignmentFromMap(
       Int32Array.from(rows, (r) => ids[r]),
       map,

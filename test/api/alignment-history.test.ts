@@ -11,7 +11,7 @@ import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForJob } from '../helpers/flow';
+import { waitForJob, waitForStudy } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 type PresetRef = { foldScores: number[]; alphas: number[]; mean: number };
@@ -121,13 +121,7 @@ describe("the authors' folds and ridge variants through the API", () => {
     });
     expect(res.status).toBe(202);
     const id = (await res.json()).id;
-    const deadline = Date.now() + 120_000;
-    let study;
-    for (;;) {
-      study = await (await app.request(`/v1/studies/${id}`)).json();
-      if (['succeeded', 'failed', 'cancelled'].includes(study.state) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const study = await waitForStudy(app, id, 120_000);
     expect(study.state).toBe('succeeded');
     expect(study.inputs.folds).toEqual(FILE_ORDER_FOLDS);
     for (const row of study.results as { roi: string; value: number; alphas: number[] }[]) {

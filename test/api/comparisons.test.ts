@@ -10,7 +10,7 @@ import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers
 let app: TestApp;
 let set: RegisteredSet;
 let twinModelId: string;
-let twinLayerIds: string[] = [];
+const twinLayerIds: string[] = [];
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/io/npy';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { waitForJob } from '../helpers/flow';
+import { waitForJob, waitForStudy } from '../helpers/flow';
 
 const FIX = 'test/fixtures/alignment';
 const ROIS = ['V1v', 'V2v', 'hV4'];
@@ -161,12 +161,7 @@ describe('layer preprocessing {clamp: "relu"}', () => {
     });
     expect(res.status).toBe(202);
     const id = (await res.json()).id;
-    const deadline = Date.now() + 120_000;
-    let study;
-    do {
-      await new Promise((r) => setTimeout(r, 300));
-      study = await (await app.request(`/v1/studies/${id}`)).json();
-    } while (!['succeeded', 'failed', 'cancelled'].includes(study.state) && Date.now() < deadline);
+    const study = await waitForStudy(app, id, 120_000);
     expect(study.state).toBe('succeeded');
     expect(study.inputs.layerPreprocessing).toEqual({ [layer.clamped]: RELU });
     const byLayer = Object.fromEntries(

@@ -126,7 +126,7 @@ describe('errors never quote file contents', () => {
     // An .npy whose header is not a Python dict literal, and one with a bogus dtype and shape.
     const magic = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
     const hdr = (text: string) => {
-      const body = Buffer.from(text.padEnd(118, ' ') + '\n', 'latin1');
+      const body = Buffer.from(`${text.padEnd(118, ' ')}\n`, 'latin1');
       const len = Buffer.alloc(2);
       len.writeUInt16LE(body.length);
       return Buffer.concat([magic, len, body]);

@@ -220,7 +220,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.evaluate(() => {
       // Runs in the page (DOM types are not in the Node tsconfig).
       const g = globalThis as any;
-      const seen: string[] = (g.seen = []);
+      const seen: string[] = [];
+      g.seen = seen;
       new g.MutationObserver(() => {
         const row = g.document.querySelector('.job');
         const now =

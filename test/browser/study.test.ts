@@ -84,7 +84,8 @@ describe.skipIf(!haveChromium || !haveStudies)('study pages in headless Chromium
     await page.fill('#s-name', 'browser study');
     await page.evaluate(() => {
       const g = globalThis as any; // in the page
-      const seen: string[] = (g.seen = []);
+      const seen: string[] = [];
+      g.seen = seen;
       new g.MutationObserver(() => {
         const row = g.document.querySelector('.study-progress');
         const now = row?.dataset.state && `${row.dataset.state}:${row.dataset.fraction}`;

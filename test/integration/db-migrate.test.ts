@@ -67,7 +67,7 @@ describe('applyMigrations', () => {
     const [name] = await applyMigrations(db.url, dir);
     await writeFile(
       path.join(dir, name, 'migration.sql'),
-      '-- edited\n' + (await readFile(path.join(dir, name, 'migration.sql'), 'utf8')),
+      `-- edited\n${await readFile(path.join(dir, name, 'migration.sql'), 'utf8')}`,
     );
     await expect(applyMigrations(db.url, dir)).rejects.toThrow(MigrationError);
     await expect(applyMigrations(db.url, dir)).rejects.toThrow(/modified/);

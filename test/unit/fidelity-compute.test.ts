@@ -49,7 +49,10 @@ describe('RSA over all stimuli and linear CKA, biased and debiased (Song et al. 
   });
   it('debiasing removes the inflation of independent wide representations (few stimuli, many units)', () => {
     let s = 1;
-    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+    const rnd = () => {
+      s = (s * 16807) % 2147483647;
+      return s / 2147483647 - 0.5;
+    };
     const A = { rows: 30, cols: 500, data: Float64Array.from({ length: 15000 }, rnd) };
     const B = { rows: 30, cols: 400, data: Float64Array.from({ length: 12000 }, rnd) };
     expect(linearCka(A, B)).toBeGreaterThan(0.5);

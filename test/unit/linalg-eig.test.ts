@@ -45,7 +45,10 @@ function residuals(
 
 function randomSymmetric(n: number, seed: number): DenseMatrix<Float64Array> {
   let s = seed;
-  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rnd();
   return { rows: n, cols: n, data: a };

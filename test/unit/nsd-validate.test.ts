@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { validateDataset } from '../../src/nsd/validate';
 import { resolveDataPath } from '../../src/nsd/paths';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { kFoldAssignment } from '../../src/compute/folds';
-import { type CsrMatrix, type DenseMatrix, csrToDense } from '../../src/compute/matrix';
+import { type DenseMatrix, csrToDense } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { fitRidgeCv, normaliseByNoiseCeiling, roiSummary } from '../../src/compute/ridge/index';
 import { randomCsr } from '../helpers/random';

@@ -5,7 +5,6 @@
  * float64 and float32; block sizes that split the q x q index unevenly; the cost model that picks it.
  */
 import { describe, expect, it } from 'vitest';
-import type { DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { bruteLoo } from '../helpers/brute-loo';
 import { centred, randn } from '../helpers/random';

@@ -4,7 +4,7 @@
  * against their densified equivalents; preprocessing.
  */
 import { describe, expect, it } from 'vitest';
-import { type CsrMatrix, type DenseMatrix, csrToDense } from '../../src/compute/matrix';
+import { type DenseMatrix, csrToDense } from '../../src/compute/matrix';
 import { rowLayerNorm, zscoreColumns } from '../../src/compute/preprocess';
 import { Rng } from '../../src/compute/random';
 import {

@@ -38,7 +38,10 @@ function simulateCell(rng: Rng, ca: number, cb: number): HeldOutFold[] {
   const w = new Float64Array(FACTORS * VOXELS);
   for (let j = 0; j < VOXELS; j++) {
     let nn = 0;
-    for (let k = 0; k < FACTORS; k++) nn += (w[k * VOXELS + j] = rng.normal()) ** 2;
+    for (let k = 0; k < FACTORS; k++) {
+      w[k * VOXELS + j] = rng.normal();
+      nn += w[k * VOXELS + j] ** 2;
+    }
     for (let k = 0; k < FACTORS; k++) w[k * VOXELS + j] /= Math.sqrt(nn);
   }
   const folds: HeldOutFold[] = [];

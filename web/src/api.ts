@@ -41,6 +41,7 @@ async function fail(res: Response): Promise<never> {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller where it matters
 export async function get<T = any>(path: string, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, { headers: headers({ Accept: 'application/json' }), signal });
   if (!res.ok) return fail(res);
@@ -54,6 +55,7 @@ export async function getBytes(path: string): Promise<ArrayBuffer> {
 }
 
 /** A write: asks for the API key first when none is stored. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON answer, typed by the caller where it matters
 export async function send<T = any>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   if (!apiKey.get()) {
     const k = window.prompt(
@@ -90,8 +92,7 @@ export async function streamEvents(
     const { value, done } = await reader.read();
     if (done) return;
     buf += value;
-    let cut: number;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
+    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
       const block = buf.slice(0, cut);
       buf = buf.slice(cut + 2);
       let event = 'message';

@@ -72,5 +72,5 @@ export function csv(head: string[], rows: (string | number | boolean | null | un
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return new Blob([[head, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'], { type: 'text/csv' });
+  return new Blob([`${[head, ...rows].map((r) => r.map(cell).join(',')).join('\n')}\n`], { type: 'text/csv' });
 }

@@ -2,7 +2,7 @@
  * Live job rows: progress from GET /v1/jobs/{id}/events (server-sent events), a cancel button
  * (DELETE /v1/jobs/{id}), and a callback when the job ends so results appear without a reload.
  */
-import { ApiError, send, streamEvents, type Job } from './api';
+import { type ApiError, send, streamEvents, type Job } from './api';
 import { h } from './dom';
 
 export function jobRow(jobId: string, label: string, signal: AbortSignal, onEnd?: (job: Job) => void): HTMLElement {

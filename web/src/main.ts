@@ -21,7 +21,8 @@ let current: AbortController | null = null;
 
 async function route(): Promise<void> {
   current?.abort();
-  const ctrl = (current = new AbortController());
+  const ctrl = new AbortController();
+  current = ctrl;
   // A chart tooltip open when the page changes would float over the next page.
   document.getElementById('vg-tooltip-element')?.classList.remove('visible');
   const [pathPart, query = ''] = location.hash.replace(/^#\/?/, '').split('?');

@@ -33,6 +33,7 @@ const NB = 32;
  * the trailing matrix then takes one rank-2NB update A -= U W' + W U'. The Householder vectors u_k (nonzero
  * from k+1, H_k = I - beta_k u_k u_k') are kept in row k of A for the accumulation of Q (accumulateQt).
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: one blocked Householder reduction (LAPACK dsytrd's steps in order); its kernels are already separate
 export function tridiagonalise(n: number, a: Float64Array, d: Float64Array, e: Float64Array, qt: Float64Array): void {
   const beta = new Float64Array(n);
   const ut = new Float64Array(NB * n); // panel vectors u_j as rows (zero before their start)
@@ -285,7 +286,7 @@ function accumulateQt(n: number, a: Float64Array, beta: Float64Array, qt: Float6
  */
 export function tql2(n: number, d: Float64Array, e: Float64Array, zt: Float64Array): void {
   if (n === 0) return;
-  const eps = Math.pow(2, -52);
+  const eps = 2 ** -52;
   e[n - 1] = 0;
   let f = 0;
   let tst1 = 0;

@@ -49,6 +49,7 @@ const DIR_DOWN = -1; // node is the target of its tree arc
  * @param demand length m, non-negative, same total as supply (checked to 1e-9 relative).
  * @param cost n x m row-major costs (finite).
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the pivot loop is one state machine over shared tree arrays (as POT's C++ network simplex); splitting it would pass a dozen arrays around
 export function networkSimplex(
   supply: ArrayLike<number>,
   demand: ArrayLike<number>,

@@ -2,7 +2,7 @@
  * Model-to-model comparisons: one metric between two layers (neurons or SAE latents), as a job; and the
  * layer-pair matrix between two models (the paper's seed-vs-seed figures).
  */
-import { COMPARISON_METRICS, storedMethod } from '../../compute/metrics/registry';
+import { COMPARISON_METRICS } from '../../compute/metrics/registry';
 import { createComparison } from '../../services/comparisons';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';

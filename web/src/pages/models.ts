@@ -46,7 +46,7 @@ export async function render(
     const curves: Row[] = [];
     for (const l of m.layers) {
       const s = (saes.get(l.id) ?? []).find((x) => x.curves?.length);
-      s?.curves!.forEach((c, epoch) => {
+      s?.curves?.forEach((c, epoch) => {
         for (const [metric, v] of Object.entries(c))
           if (typeof v === 'number' && metric !== 'epoch')
             curves.push({ layer: l.name, epoch: Number(c.epoch ?? epoch + 1), metric, value: v });

@@ -2,7 +2,7 @@
  * Studies and runs: submit work (an alignment over layers; a study once the service has /v1/studies),
  * follow its jobs live (server-sent events, cancel), see results appear as jobs end, and list recent runs.
  */
-import { ApiError, get, send, type Dataset, type Job, type Model, type Run, type ScoreItem } from '../api';
+import { type ApiError, get, send, type Dataset, type Job, type Model, type Run, type ScoreItem } from '../api';
 import { clear, fmt, h, select, table } from '../dom';
 import { checks, FieldRows } from '../form';
 import { jobRow } from '../jobs';

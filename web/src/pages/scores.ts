@@ -47,7 +47,7 @@ export async function render(
   const ds = await get<Dataset>(`/v1/datasets/${state.dataset}`, signal);
   const subjects = ds.subjects.map((s) => s.label);
   const go = (patch: Partial<typeof state>) => {
-    location.hash = '#/?' + new URLSearchParams({ ...state, ...patch }).toString();
+    location.hash = `#/?${new URLSearchParams({ ...state, ...patch }).toString()}`;
   };
   const controls = h(
     'form',

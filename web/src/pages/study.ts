@@ -2,7 +2,7 @@
  * One study: state and live progress (server-sent events), cancel, and as cells finish, per subject or
  * averaged over subjects, the layer x ROI heatmaps and depth lines of neurons, SAE latents and the difference.
  */
-import { ApiError, get, send, streamEvents, type Model } from '../api';
+import { type ApiError, get, send, streamEvents, type Model } from '../api';
 import { clear, csv, download, h, select } from '../dom';
 import { matrixView, meanOverSubjects } from '../matrix-view';
 import { studyMatrices, type Study } from '../studies';
@@ -91,7 +91,7 @@ export async function render(
     } else {
       const subjects = study.inputs.subjects;
       const go = (patch: Partial<typeof state>) =>
-        (location.hash = `#/study/${study.id}?` + new URLSearchParams({ ...state, ...patch }));
+        (location.hash = `#/study/${study.id}?${new URLSearchParams({ ...state, ...patch })}`);
       el.append(
         h(
           'form',

@@ -178,12 +178,9 @@ function form(signal: AbortSignal): HTMLElement {
       const recent: string[] = JSON.parse(localStorage.getItem(RECENT) ?? '[]');
       localStorage.setItem(RECENT, JSON.stringify([exp.id, ...recent.filter((r) => r !== exp.id)].slice(0, 20)));
       status.replaceChildren(
-        jobRow(
-          exp.jobId!,
-          `experiment ${exp.id.slice(0, 8)}`,
-          signal,
-          (job: Job) => job.state === 'completed' && (location.hash = `#/toy?id=${exp.id}`),
-        ),
+        jobRow(exp.jobId!, `experiment ${exp.id.slice(0, 8)}`, signal, (job: Job) => {
+          if (job.state === 'completed') location.hash = `#/toy?id=${exp.id}`;
+        }),
       );
     } catch (err) {
       rows.show(err);
