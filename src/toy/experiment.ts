@@ -32,6 +32,7 @@ import { denseRows, featureImportance, generateToyData, type ToyDataset } from '
 import { hiddenActivations, trainToyModel, type ToyModel } from './model';
 import { featureOverlap, perFeatureMax, perUnitBestAbs, unitFeatureCorrelation } from './stats';
 import { runHiddenSizesInThreads, shareDataset } from './threads';
+import { throwIfAborted } from '../errors';
 
 export interface ToySaeOptions {
   latents: number;
@@ -197,10 +198,6 @@ export async function runToySuperposition(
   }
 }
 
-function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('toy experiment aborted');
-}
-
 const tick = () => new Promise((r) => setImmediate(r));
 
 function toySae(w: SaeWeights, k: number, settings: string): TopKSae {
@@ -244,9 +241,9 @@ export async function runHiddenSize(
     return { semiMatching: summary(m['semi-matching']), softMatching: summary(m['soft-matching']), ...ridge };
   };
   const neurons = compare(H[0], H[1]);
-  checkAbort(o.signal);
+  throwIfAborted(o.signal);
   const saeLatents = compare(Z[0], Z[1]);
-  checkAbort(o.signal);
+  throwIfAborted(o.signal);
   const randomSae = { softMatching: summary(crossValidateMatching(zRandom, Z[1], assignment)['soft-matching']) };
   const groundTruth = {
     neurons: groundTruthReport(data, nTrain, H[0], H[1]),
@@ -293,7 +290,7 @@ async function trainToyModels(
           importance,
         },
         (done, total) => {
-          checkAbort(o.signal);
+          throwIfAborted(o.signal);
           onProgress?.({ nHidden, stage, done, total });
         },
       ),
@@ -367,7 +364,7 @@ async function trainToySaes(
       if (s >= saeSteps - 10) lastLosses[m].push(loss);
     }
     if ((s + 1) % 100 === 0 || s + 1 === saeSteps) {
-      checkAbort(o.signal);
+      throwIfAborted(o.signal);
       onProgress?.({ nHidden, stage: 'sae', done: s + 1, total: saeSteps });
       await tick();
     }
