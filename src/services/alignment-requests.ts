@@ -48,7 +48,8 @@ export interface SingleAlignmentRequest extends AlignmentOptionsRequest {
 /** A study's grid: one run per subject x layer x representation. */
 export interface GridAlignmentRequest extends AlignmentOptionsRequest {
   datasetId: string;
-  subjects: (string | number)[];
+  /** "all": every subject of the dataset, in label order. */
+  subjects: (string | number)[] | 'all';
   rois: RoiRequest[];
   layerIds: string[];
   representations: RepresentationRequest[];
@@ -101,15 +102,26 @@ export async function createAlignmentRuns(prisma: Db, jobs: JobQueue, req: Singl
 }
 
 /**
- * The subjects' labels and which of them the dataset has. With one subject an unknown one ends the check (the
- * default ROIs are that subject's); a study's are all reported.
+ * The subjects' labels and which of them the dataset has ("all": every subject of the dataset). With one subject an
+ * unknown one ends the check (the default ROIs are that subject's); a study's are all reported.
  */
 async function resolveSubjects(
   prisma: Db,
   req: AlignmentRequest,
   errors: FieldError[],
 ): Promise<{ labels: string[]; known: string[] }> {
-  const asked = (isSingle(req) ? [req.subject] : req.subjects).map((s) => (typeof s === 'number' ? subjectName(s) : s));
+  if (!isSingle(req) && req.subjects === 'all') {
+    const all = await prisma.subject.findMany({
+      where: { datasetId: req.datasetId },
+      select: { label: true },
+      orderBy: { label: 'asc' },
+    });
+    if (all.length === 0) errors.push({ field: 'body.subjects', reason: 'the dataset has no subjects' });
+    const labels = all.map((s) => s.label);
+    return { labels, known: labels };
+  }
+  const given: (string | number)[] = isSingle(req) ? [req.subject] : (req.subjects as (string | number)[]);
+  const asked = given.map((s) => (typeof s === 'number' ? subjectName(s) : s));
   const labels = unique(asked);
   const rows = await prisma.subject.findMany({
     where: { datasetId: req.datasetId, label: { in: labels } },

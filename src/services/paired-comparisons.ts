@@ -1,7 +1,8 @@
 /**
- * Paired comparisons of two representations (b - a, e.g. SAE latents - neurons) as the API reports them:
- * per (subject, layer, ROI) cell and per layer x ROI across subjects, with multiple-comparison adjustment
- * across the cells of one table. The statistics themselves are in src/compute/stats; this module only
+ * Paired comparisons of two representations (b - a, e.g. SAE latents - neurons), or of any two cells that share
+ * subject, stimuli and folds (`<layerId>:<representation>`: layer vs layer, model vs model), as the API reports
+ * them: per (subject, layer, ROI) cell and per layer x ROI across subjects (the subject as the unit: dz, sign
+ * agreement, exact sign-flip p), with multiple-comparison adjustment across the cells of one table. The statistics themselves are in src/compute/stats; this module only
  * arranges them into rows (no HTTP, no database).
  *
  * Two sources of a cell:
@@ -124,8 +125,12 @@ export function reversePaired(x: PairedSummary): PairedSummary {
 /** One (subject, layer, ROI) cell of a comparison table. */
 export interface ComparisonCell {
   subject: string;
+  /** a's layer. */
   layerId: string;
   layerName: string;
+  /** b's layer (the same as a's unless cells `<layerId>:<representation>` of two layers are compared). */
+  bLayerId: string;
+  bLayerName: string;
   roi: string;
   a: number;
   b: number;
@@ -152,6 +157,9 @@ export interface CellInput {
   subject: string;
   layerId: string;
   layerName: string;
+  /** b's layer when it is not a's. */
+  bLayerId?: string;
+  bLayerName?: string;
   roi: string;
   aFolds: readonly number[];
   bFolds: readonly number[];
@@ -180,6 +188,8 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
       subject: c.subject,
       layerId: c.layerId,
       layerName: c.layerName,
+      bLayerId: c.bLayerId ?? c.layerId,
+      bLayerName: c.bLayerName ?? c.layerName,
       roi: c.roi,
       a: pc ? pc.a : mean(c.aFolds),
       b: pc ? pc.b : mean(c.bFolds),
@@ -212,58 +222,83 @@ export function comparisonCells(inputs: readonly CellInput[], method: Adjustment
   return cells;
 }
 
-/** One layer x ROI across subjects. */
+/** One layer x ROI across subjects (the subject as the unit). */
 export interface AcrossSubjectsRow {
   layerId: string;
   layerName: string;
+  /** b's layer (as in ComparisonCell). */
+  bLayerId: string;
+  bLayerName: string;
   roi: string;
   nSubjects: number;
+  /** Mean over subjects of b - a. */
   mean: number;
+  /** Cohen's dz: mean / sd of the per-subject differences. */
+  dz: number | null;
+  /** Student-t interval and one-sample t-test (normality of the per-subject differences assumed). */
   sem: number | null;
   lower: number | null;
   upper: number | null;
   t: number | null;
   df: number;
+  tP: number | null;
+  /** Exact sign-flip p over subjects (all 2^n sign vectors; seeded flips beyond MAX_EXACT_SUBJECTS). */
   p: number | null;
+  pMethod: 'exact sign-flip over subjects' | 'sign-flip over subjects (random flips)';
+  /** The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4). */
+  minAttainableP: number | null;
+  nPermutations: number;
   wilcoxon: { statistic: number; p: number | null; method: string };
   /** Subjects where b - a > 0, < 0 and = 0. */
   wins: number;
   losses: number;
   ties: number;
-  /** Adjusted across the rows of the table (from the t-test p). */
+  /** Subjects whose difference has the sign of the mean. */
+  agreeing: number;
+  /** Adjusted across the rows of the table (from the sign-flip p). */
   q: number | null;
 }
 
-/** Per layer x ROI (in first-seen order) over the subjects' cell differences. */
+function acrossSubjectsRow(g: readonly ComparisonCell[]): AcrossSubjectsRow {
+  const r = acrossSubjects(g.map((c) => c.difference));
+  return {
+    layerId: g[0].layerId,
+    layerName: g[0].layerName,
+    bLayerId: g[0].bLayerId,
+    bLayerName: g[0].bLayerName,
+    roi: g[0].roi,
+    nSubjects: r.summary.n,
+    mean: r.summary.mean,
+    dz: finiteOrNull(r.dz),
+    sem: finiteOrNull(r.summary.sem),
+    lower: finiteOrNull(r.summary.lower),
+    upper: finiteOrNull(r.summary.upper),
+    t: finiteOrNull(r.summary.t),
+    df: r.summary.df,
+    tP: finiteOrNull(r.summary.p),
+    p: finiteOrNull(r.signFlip.p),
+    pMethod: r.signFlip.exact ? 'exact sign-flip over subjects' : 'sign-flip over subjects (random flips)',
+    minAttainableP: finiteOrNull(r.signFlip.minAttainableP),
+    nPermutations: r.signFlip.nPermutations,
+    wilcoxon: { statistic: r.wilcoxon.statistic, p: finiteOrNull(r.wilcoxon.p), method: r.wilcoxon.method },
+    wins: r.wins,
+    losses: r.losses,
+    ties: r.ties,
+    agreeing: r.agreeing,
+    q: null,
+  };
+}
+
+/** Per layer x ROI (in first-seen order) over the subjects' cell differences; q: BH (or Holm) of the sign-flip p. */
 export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Adjustment = 'bh'): AcrossSubjectsRow[] {
   const groups = new Map<string, ComparisonCell[]>();
   for (const c of cells) {
-    const key = `${c.layerId}|${c.roi}`;
+    const key = `${c.layerId}|${c.bLayerId}|${c.roi}`;
     const g = groups.get(key);
     if (g) g.push(c);
     else groups.set(key, [c]);
   }
-  const rows: AcrossSubjectsRow[] = [...groups.values()].map((g) => {
-    const r = acrossSubjects(g.map((c) => c.difference));
-    return {
-      layerId: g[0].layerId,
-      layerName: g[0].layerName,
-      roi: g[0].roi,
-      nSubjects: r.summary.n,
-      mean: r.summary.mean,
-      sem: finiteOrNull(r.summary.sem),
-      lower: finiteOrNull(r.summary.lower),
-      upper: finiteOrNull(r.summary.upper),
-      t: finiteOrNull(r.summary.t),
-      df: r.summary.df,
-      p: finiteOrNull(r.summary.p),
-      wilcoxon: { statistic: r.wilcoxon.statistic, p: finiteOrNull(r.wilcoxon.p), method: r.wilcoxon.method },
-      wins: r.wins,
-      losses: r.losses,
-      ties: r.ties,
-      q: null,
-    };
-  });
+  const rows = [...groups.values()].map(acrossSubjectsRow);
   adjustPValues(
     rows.map((r) => r.p),
     method,
@@ -279,6 +314,8 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
     'subject',
     'layer',
     'layerId',
+    'bLayer',
+    'bLayerId',
     'roi',
     'a',
     'b',
@@ -310,6 +347,8 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
     c.subject,
     c.layerName,
     c.layerId,
+    c.bLayerName,
+    c.bLayerId,
     c.roi,
     c.a,
     c.b,
@@ -340,49 +379,39 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
   return csvText([head, ...rows]);
 }
 
+/** The across-subjects CSV's columns: header and value. */
+const ACROSS_COLUMNS: [string, (r: AcrossSubjectsRow) => unknown][] = [
+  ['layer', (r) => r.layerName],
+  ['layerId', (r) => r.layerId],
+  ['bLayer', (r) => r.bLayerName],
+  ['bLayerId', (r) => r.bLayerId],
+  ['roi', (r) => r.roi],
+  ['nSubjects', (r) => r.nSubjects],
+  ['mean', (r) => r.mean],
+  ['dz', (r) => r.dz],
+  ['p', (r) => r.p],
+  ['q', (r) => r.q],
+  ['pMethod', (r) => r.pMethod],
+  ['minAttainableP', (r) => r.minAttainableP],
+  ['nPermutations', (r) => r.nPermutations],
+  ['agreeing', (r) => r.agreeing],
+  ['wins', (r) => r.wins],
+  ['losses', (r) => r.losses],
+  ['ties', (r) => r.ties],
+  ['sem', (r) => r.sem],
+  ['lower', (r) => r.lower],
+  ['upper', (r) => r.upper],
+  ['t', (r) => r.t],
+  ['df', (r) => r.df],
+  ['tP', (r) => r.tP],
+  ['wilcoxonStatistic', (r) => r.wilcoxon.statistic],
+  ['wilcoxonP', (r) => r.wilcoxon.p],
+  ['wilcoxonMethod', (r) => r.wilcoxon.method],
+];
+
 /** Across-subjects rows as CSV (one row per layer x ROI, header first). */
 export function acrossSubjectsCsv(rows: readonly AcrossSubjectsRow[]): string {
-  const head = [
-    'layer',
-    'layerId',
-    'roi',
-    'nSubjects',
-    'mean',
-    'sem',
-    'lower',
-    'upper',
-    't',
-    'df',
-    'p',
-    'q',
-    'wilcoxonStatistic',
-    'wilcoxonP',
-    'wilcoxonMethod',
-    'wins',
-    'losses',
-    'ties',
-  ];
-  const body = rows.map((r) => [
-    r.layerName,
-    r.layerId,
-    r.roi,
-    r.nSubjects,
-    r.mean,
-    r.sem,
-    r.lower,
-    r.upper,
-    r.t,
-    r.df,
-    r.p,
-    r.q,
-    r.wilcoxon.statistic,
-    r.wilcoxon.p,
-    r.wilcoxon.method,
-    r.wins,
-    r.losses,
-    r.ties,
-  ]);
-  return csvText([head, ...body]);
+  return csvText([ACROSS_COLUMNS.map(([h]) => h), ...rows.map((r) => ACROSS_COLUMNS.map(([, get]) => get(r)))]);
 }
 
 /** A stored result row of one representation in one (subject, layer, ROI) cell (a study's tidy results). */
@@ -401,12 +430,32 @@ export interface ResultRow {
 /** Stored paired statistics of a study by `${aRunId}|${bRunId}|${roi}` (b - a). */
 export type PairedLookup = ReadonlyMap<string, PairedSummary>;
 
-/** 'neurons', 'sae' (the layer's one SAE in these rows), 'random-sae' (its untrained twin) or an SAE id (trained latents). */
+/**
+ * 'neurons', 'sae' (the layer's one SAE in these rows), 'random-sae' (its untrained twin) or an SAE id (trained
+ * latents): that representation of every layer, paired by (subject, layer, ROI). Or one layer's cell
+ * `<layerId>:<representation>` (same representations): paired with the other selector's cell by (subject, ROI), so
+ * that two layers, or layers of two models, are compared.
+ */
 export type RepresentationSelector = string;
 
-function matches(row: ResultRow, sel: RepresentationSelector): boolean {
-  if (sel === 'neurons' || sel === 'sae' || sel === 'random-sae') return row.representation === sel;
-  return row.saeId === sel && row.representation === 'sae';
+interface ParsedSelector {
+  /** null: every layer. */
+  layerId: string | null;
+  representation: string;
+}
+
+export function parseSelector(sel: RepresentationSelector): ParsedSelector {
+  const i = sel.indexOf(':');
+  return i < 0
+    ? { layerId: null, representation: sel }
+    : { layerId: sel.slice(0, i), representation: sel.slice(i + 1) };
+}
+
+function matches(row: ResultRow, sel: ParsedSelector): boolean {
+  if (sel.layerId !== null && row.layerId !== sel.layerId) return false;
+  const rep = sel.representation;
+  if (rep === 'neurons' || rep === 'sae' || rep === 'random-sae') return row.representation === rep;
+  return row.saeId === rep && row.representation === 'sae';
 }
 
 export class SelectorError extends Error {
@@ -418,6 +467,45 @@ export class SelectorError extends Error {
   }
 }
 
+/** The stimuli (NSD ids, sorted) and each one's fold a run's numbers came from, as comparable keys. */
+export interface FoldIdentity {
+  stimuli: string;
+  folds: string;
+  nStimuli: number;
+  k: number;
+}
+
+/** A stored fold assignment ({nsdIds, folds} in row order) as a FoldIdentity; null when there is none. */
+export function foldIdentity(stored: { k: number; nsdIds: number[]; folds: number[] } | null): FoldIdentity | null {
+  if (!stored || stored.nsdIds.length !== stored.folds.length) return null;
+  const order = stored.nsdIds.map((_, i) => i).sort((i, j) => stored.nsdIds[i] - stored.nsdIds[j]);
+  return {
+    stimuli: order.map((i) => stored.nsdIds[i]).join(','),
+    folds: order.map((i) => stored.folds[i]).join(','),
+    nStimuli: order.length,
+    k: stored.k,
+  };
+}
+
+/** Fold identities by run id. */
+export type FoldLookup = ReadonlyMap<string, FoldIdentity | null>;
+
+const cellName = (r: ResultRow) =>
+  `${r.layer} (${r.layerId}) ${r.representation === 'sae' && r.saeId ? `SAE ${r.saeId}` : r.representation}`;
+
+/** Why two rows' runs cannot be paired fold by fold (null: same stimuli and folds, or nothing to check). */
+function unsharedFolds(ra: ResultRow, rb: ResultRow, folds: FoldLookup | undefined): string | null {
+  if (!folds || !ra.runId || !rb.runId || ra.runId === rb.runId) return null;
+  const [fa, fb] = [folds.get(ra.runId), folds.get(rb.runId)];
+  const pair = `${ra.subject} ${ra.roi}: ${cellName(ra)} and ${cellName(rb)}`;
+  if (!fa || !fb) return `${pair}: run ${fa ? rb.runId : ra.runId} has no stored fold assignment`;
+  if (fa.stimuli !== fb.stimuli)
+    return `${pair} were fitted on different stimuli (${fa.nStimuli} and ${fb.nStimuli} images): only cells on the same stimuli and folds can be paired`;
+  if (fa.folds !== fb.folds)
+    return `${pair} split the same ${fa.nStimuli} stimuli into different folds (k = ${fa.k} and ${fb.k}): only cells on the same folds can be paired`;
+  return null;
+}
+
 /** The stored statistics of b - a for two result rows of one cell, computed either way round. */
 function pairedOf(paired: PairedLookup, ra: ResultRow, rb: ResultRow): PairedSummary | undefined {
   if (!ra.runId || !rb.runId) return undefined;
@@ -427,10 +515,34 @@ function pairedOf(paired: PairedLookup, ra: ResultRow, rb: ResultRow): PairedSum
   return reverse ? reversePaired(reverse) : undefined;
 }
 
+/** The rows a selector picks, by pairing key; SelectorError when none, or 'sae' is ambiguous. */
+function pickRows(
+  rows: readonly ResultRow[],
+  sel: ParsedSelector,
+  field: 'a' | 'b',
+  keyOf: (r: ResultRow) => string,
+): Map<string, ResultRow> {
+  const chosen = rows.filter((r) => matches(r, sel));
+  if (chosen.length === 0) {
+    if (sel.layerId !== null && !rows.some((r) => r.layerId === sel.layerId))
+      throw new SelectorError(field, `no results of layer ${sel.layerId} in this study`);
+    const of = sel.layerId === null ? '' : ` of layer ${sel.layerId}`;
+    throw new SelectorError(field, `no results of representation "${sel.representation}"${of} in this study`);
+  }
+  const saes = new Map<string, Set<string | null>>();
+  for (const r of chosen) (saes.get(r.layerId) ?? saes.set(r.layerId, new Set()).get(r.layerId)!).add(r.saeId);
+  const several = [...saes.entries()].find(([, ids]) => ids.size > 1);
+  if (several)
+    throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
+  return new Map(chosen.map((r) => [keyOf(r), r]));
+}
+
 /**
- * Pair a's and b's rows by (subject, layer, ROI) into comparison cells (b - a) and the across-subjects table;
- * cells whose study job stored paired statistics (`paired`) carry the bootstrap interval and permutation p.
- * Throws SelectorError when a selector matches no row, or 'sae' is ambiguous (several SAEs of one layer).
+ * Pair a's and b's rows into comparison cells (b - a) and the across-subjects table: by (subject, layer, ROI), or
+ * by (subject, ROI) when both name one layer's cell (`<layerId>:<representation>`). Cells whose study job stored
+ * paired statistics (`paired`) carry the bootstrap interval and permutation p. With `folds` (by run id), every
+ * pair must share stimuli and folds. Throws SelectorError when a selector matches no row, 'sae' is ambiguous, only
+ * one selector names a cell, or a pair does not share stimuli and folds.
  */
 export function compareResultRows(
   rows: readonly ResultRow[],
@@ -438,27 +550,32 @@ export function compareResultRows(
   b: RepresentationSelector,
   method: Adjustment = 'bh',
   paired: PairedLookup = new Map(),
+  folds?: FoldLookup,
 ): { cells: ComparisonCell[]; acrossSubjects: AcrossSubjectsRow[] } {
-  const pick = (sel: RepresentationSelector, field: 'a' | 'b') => {
-    const chosen = rows.filter((r) => matches(r, sel));
-    if (chosen.length === 0) throw new SelectorError(field, `no results of representation "${sel}" in this study`);
-    const saes = new Map<string, Set<string | null>>();
-    for (const r of chosen) (saes.get(r.layerId) ?? saes.set(r.layerId, new Set()).get(r.layerId)!).add(r.saeId);
-    const several = [...saes.entries()].find(([, ids]) => ids.size > 1);
-    if (several)
-      throw new SelectorError(field, `layer ${several[0]} has several SAEs in this study; name one by its saeId`);
-    return new Map(chosen.map((r) => [`${r.subject}|${r.layerId}|${r.roi}`, r]));
-  };
-  const A = pick(a, 'a');
-  const B = pick(b, 'b');
+  const [sa, sb] = [parseSelector(a), parseSelector(b)];
+  if ((sa.layerId === null) !== (sb.layerId === null)) {
+    const field = sa.layerId === null ? 'a' : 'b';
+    throw new SelectorError(
+      field,
+      'one selector names a cell (<layerId>:<representation>): name both that way, or neither',
+    );
+  }
+  const scoped = sa.layerId !== null;
+  const keyOf = (r: ResultRow) => (scoped ? `${r.subject}|${r.roi}` : `${r.subject}|${r.layerId}|${r.roi}`);
+  const A = pickRows(rows, sa, 'a', keyOf);
+  const B = pickRows(rows, sb, 'b', keyOf);
   const inputs: CellInput[] = [];
   for (const [key, ra] of A) {
     const rb = B.get(key);
     if (!rb) continue;
+    const unshared = unsharedFolds(ra, rb, folds);
+    if (unshared) throw new SelectorError('b', unshared);
     inputs.push({
       subject: ra.subject,
       layerId: ra.layerId,
       layerName: ra.layer,
+      bLayerId: rb.layerId,
+      bLayerName: rb.layer,
       roi: ra.roi,
       aFolds: ra.foldValues,
       bFolds: rb.foldValues,

@@ -7,7 +7,7 @@ import type { Db } from '../db/client';
 import { NotFoundError, ValidationError } from '../errors';
 import type { Progress } from '../progress';
 import { csvText } from './csv';
-import { compareResultRows, SelectorError, type Adjustment } from './paired-comparisons';
+import { compareResultRows, foldIdentity, SelectorError, type Adjustment, type FoldLookup } from './paired-comparisons';
 import type { StudyInputs } from './study-inputs';
 import { studyPaired } from './study-paired';
 import type { StudyResultRow } from './study-rows';
@@ -245,11 +245,22 @@ export async function studyProgress(
   return { body: { id: v.id, state: v.state, progress: v.progress }, terminal: !open };
 }
 
-/** b - a per cell and across subjects (paired-comparisons.ts), with the paired statistics the study's jobs stored. */
+/** The stimuli and folds of each of a study's runs (by run id), from their stored fold assignments. */
+async function studyFolds(prisma: Db, id: string): Promise<FoldLookup> {
+  const runs = await prisma.run.findMany({ where: { studyId: id }, select: { id: true, foldAssignment: true } });
+  type Stored = { k: number; nsdIds: number[]; folds: number[] } | null;
+  return new Map(runs.map((r) => [r.id, foldIdentity(r.foldAssignment as Stored)]));
+}
+
+/**
+ * b - a per cell and across subjects (paired-comparisons.ts), with the paired statistics the study's jobs stored;
+ * a and b: representations, or cells `<layerId>:<representation>` (every pair must share stimuli and folds).
+ * Only stored fold scores and stored paired statistics are read: nothing is refitted.
+ */
 export async function studyComparisons(prisma: Db, id: string, a: string, b: string, adjust: Adjustment) {
   const view = await findStudy(prisma, id, { results: true });
   try {
-    return compareResultRows(view.results, a, b, adjust, await studyPaired(prisma, id));
+    return compareResultRows(view.results, a, b, adjust, await studyPaired(prisma, id), await studyFolds(prisma, id));
   } catch (err) {
     if (err instanceof SelectorError) throw ValidationError.of(`query.${err.field}`, err.reason);
     throw err;

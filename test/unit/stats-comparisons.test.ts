@@ -2,6 +2,7 @@
  * services/paired-comparisons: cells from stored fold scores or held-out predictions, q across a table's
  * cells, the across-subjects table and the CSV forms.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
@@ -15,6 +16,7 @@ import {
   compareResultRows,
   differenceGrids,
   SelectorError,
+  foldIdentity,
   type ResultRow,
   foldDifference,
   type CellInput,
@@ -144,16 +146,18 @@ describe('paired-comparisons service', () => {
       const d = cells.filter((c) => c.layerName === r.layerName && c.roi === r.roi).map((c) => c.difference);
       expect(r.nSubjects).toBe(4);
       expect(r.mean).toBeCloseTo(tSummary(d).mean, 14);
-      expect(r.p).toBeCloseTo(tSummary(d).p, 14);
+      expect(r.tP).toBeCloseTo(tSummary(d).p, 14);
+      expect(r).toMatchObject({ pMethod: 'exact sign-flip over subjects', minAttainableP: 0.125, nPermutations: 16 });
       expect(r.wilcoxon).toMatchObject({ statistic: wilcoxonSignedRank(d).statistic, method: 'exact' });
       expect(r.wins).toBe(d.filter((v) => v > 0).length);
     }
     // l1 is built to win in every subject
     expect(rows[0].wins).toBe(4);
+    expect(rows[0]).toMatchObject({ agreeing: 4, p: 0.125 });
     expect(rows[0].lower!).toBeGreaterThan(0);
     const csv = acrossSubjectsCsv(rows).split('\r\n');
     expect(csv[0]).toBe(
-      'layer,layerId,roi,nSubjects,mean,sem,lower,upper,t,df,p,q,wilcoxonStatistic,wilcoxonP,wilcoxonMethod,wins,losses,ties',
+      'layer,layerId,bLayer,bLayerId,roi,nSubjects,mean,dz,p,q,pMethod,minAttainableP,nPermutations,agreeing,wins,losses,ties,sem,lower,upper,t,df,tP,wilcoxonStatistic,wilcoxonP,wilcoxonMethod',
     );
     expect(csv).toHaveLength(6); // header, 4 rows, trailing empty
   });
@@ -178,7 +182,7 @@ describe('paired-comparisons service', () => {
     });
     expect(cell.bootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
     const csv = comparisonCellsCsv([cell]).split('\r\n');
-    expect(csv[1].startsWith('s,"l,1",l,V1v,')).toBe(true);
+    expect(csv[1].startsWith('s,"l,1",l,"l,1",l,V1v,')).toBe(true);
   });
 
   it('pairs stored result rows by subject, layer and ROI; selectors by name or SAE id', () => {
@@ -213,5 +217,96 @@ describe('paired-comparisons service', () => {
     expect(() => compareResultRows(rows, 'neurons', 'nope')).toThrow(SelectorError);
     const twoSaes = [...rows, { ...rows[1], saeId: 'other' }];
     expect(() => compareResultRows(twoSaes, 'neurons', 'sae')).toThrow(/several SAEs/);
+  });
+
+  it('across subjects: dz, agreement, exact sign-flip p and BH q equal scipy (test/fixtures/stats/gen_subjects.py)', () => {
+    const ref = JSON.parse(readFileSync('test/fixtures/stats/subjects.json', 'utf8')) as {
+      rows: {
+        d: number[];
+        n: number;
+        mean: number;
+        dz: number;
+        wins: number;
+        losses: number;
+        ties: number;
+        agreeing: number;
+        signFlipP: number;
+        minAttainableP: number;
+        tP: number;
+        q: number;
+      }[];
+    };
+    // one table row per fixture row: subjects' cells whose fold differences are all d_s (difference = d_s)
+    const cells = comparisonCells(
+      ref.rows.flatMap((r, i) =>
+        r.d.map((d, s) => ({
+          subject: `s${s}`,
+          layerId: `L${i}`,
+          layerName: `l${i}`,
+          roi: 'V1',
+          aFolds: [0, 0],
+          bFolds: [d, d],
+        })),
+      ),
+    );
+    const rows = acrossSubjectsTable(cells);
+    expect(rows).toHaveLength(ref.rows.length);
+    rows.forEach((row, i) => {
+      const r = ref.rows[i];
+      expect(row.nSubjects).toBe(r.n);
+      expect(row.mean).toBeCloseTo(r.mean, 14);
+      expect(row.dz!).toBeCloseTo(r.dz, 12);
+      expect(row).toMatchObject({ wins: r.wins, losses: r.losses, ties: r.ties, agreeing: r.agreeing });
+      expect(row.p!).toBeCloseTo(r.signFlipP, 14);
+      expect(row.minAttainableP).toBe(r.minAttainableP);
+      expect(row.nPermutations).toBe(2 ** r.n);
+      expect(row.pMethod).toBe('exact sign-flip over subjects');
+      expect(row.tP!).toBeCloseTo(r.tP, 12);
+      expect(row.q!).toBeCloseTo(r.q, 14);
+    });
+  });
+
+  it('pairs cells <layerId>:<representation> of two layers by subject and ROI, when they share stimuli and folds', () => {
+    const rows: ResultRow[] = inputs().map((c) => ({
+      subject: c.subject,
+      layer: c.layerName,
+      layerId: c.layerId,
+      representation: 'neurons',
+      saeId: null,
+      roi: c.roi,
+      foldValues: [...c.aFolds],
+      normalised: null,
+      runId: `${c.subject}-${c.layerId}`,
+    }));
+    const same = foldIdentity({ k: 2, nsdIds: [5, 3, 9, 1], folds: [0, 1, 0, 1] });
+    const folds = new Map(rows.map((r) => [r.runId!, same]));
+    const { cells, acrossSubjects } = compareResultRows(rows, 'id-l1:neurons', 'id-l2:neurons', 'bh', new Map(), folds);
+    expect(cells).toHaveLength(8); // 4 subjects x 2 ROIs
+    for (const c of cells) {
+      const a = rows.find((r) => r.subject === c.subject && r.roi === c.roi && r.layerId === 'id-l1')!;
+      const b = rows.find((r) => r.subject === c.subject && r.roi === c.roi && r.layerId === 'id-l2')!;
+      expect(c).toMatchObject({ layerId: 'id-l1', layerName: 'l1', bLayerId: 'id-l2', bLayerName: 'l2' });
+      expect(c.foldCiCorrected).toEqual(foldDifference(a.foldValues, b.foldValues)!.corrected);
+    }
+    expect(acrossSubjects.map((r) => `${r.layerName}-${r.bLayerName}/${r.roi}`)).toEqual(['l1-l2/V1v', 'l1-l2/FFA-1']);
+    // the same stimuli in another row order are the same assignment
+    folds.set('subj01-id-l2', foldIdentity({ k: 2, nsdIds: [1, 9, 3, 5], folds: [1, 0, 1, 0] }));
+    expect(compareResultRows(rows, 'id-l1:neurons', 'id-l2:neurons', 'bh', new Map(), folds).cells).toHaveLength(8);
+    folds.set('subj01-id-l2', foldIdentity({ k: 2, nsdIds: [5, 3, 9, 1], folds: [1, 0, 0, 1] }));
+    expect(() => compareResultRows(rows, 'id-l1:neurons', 'id-l2:neurons', 'bh', new Map(), folds)).toThrow(
+      /split the same 4 stimuli into different folds/,
+    );
+    folds.set('subj01-id-l2', foldIdentity({ k: 2, nsdIds: [5, 3, 9], folds: [0, 1, 0] }));
+    expect(() => compareResultRows(rows, 'id-l1:neurons', 'id-l2:neurons', 'bh', new Map(), folds)).toThrow(
+      /different stimuli \(4 and 3 images\)/,
+    );
+    folds.set('subj01-id-l2', null);
+    expect(() => compareResultRows(rows, 'id-l1:neurons', 'id-l2:neurons', 'bh', new Map(), folds)).toThrow(
+      /has no stored fold assignment/,
+    );
+    // a cell against a whole representation, or an unknown layer: SelectorError naming the field
+    expect(() => compareResultRows(rows, 'neurons', 'id-l2:neurons')).toThrow(/name both that way/);
+    expect(() => compareResultRows(rows, 'id-l1:neurons', 'nope:neurons')).toThrow(/no results of layer nope/);
+    expect(() => compareResultRows(rows, 'id-l1:neurons', 'id-l2:sae')).toThrow(/"sae" of layer id-l2/);
   });
 });

@@ -567,7 +567,8 @@ export type StudyResultRow = {
 export type CreateStudy = {
   name?: string;
   datasetId: string;
-  subjects: (string | number)[];
+  /** Subject labels or numbers, or "all": every subject of the dataset (stored as their labels) */
+  subjects: (string | number)[] | 'all';
   layerIds: string[];
   /** "neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control) */
   representations?: Representation[];
@@ -615,8 +616,12 @@ export type StudyComparisons = {
 
 export type ComparisonCell = {
   subject: string;
+  /** a's layer */
   layerId: string;
   layerName: string;
+  /** b's layer (a's unless two layers' cells are compared) */
+  bLayerId: string;
+  bLayerName: string;
   roi: string;
   a: number;
   b: number;
@@ -666,27 +671,42 @@ export type ComparisonCell = {
 export type AcrossSubjectsRow = {
   layerId: string;
   layerName: string;
+  bLayerId: string;
+  bLayerName: string;
   roi: string;
   nSubjects: number;
+  /** Mean over subjects of the per-subject differences b - a */
   mean: number;
+  /** Cohen's dz: mean / sd (n - 1) of the per-subject differences */
+  dz: number | null;
+  /** Exact sign-flip test over subjects: two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects */
+  p: number | null;
+  /** p adjusted across the rows of this table (adjust=bh: q-value; holm: adjusted p) */
+  q: number | null;
+  pMethod: 'exact sign-flip over subjects' | 'sign-flip over subjects (random flips)';
+  /** The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4 subjects) */
+  minAttainableP: number | null;
+  nPermutations: number;
+  /** Subjects whose difference has the sign of the mean */
+  agreeing: number;
+  /** Subjects where b - a > 0 */
+  wins: number;
+  losses: number;
+  ties: number;
   sem: number | null;
+  /** 95% Student-t interval of the mean (assumes normal per-subject differences) */
   lower: number | null;
   upper: number | null;
   t: number | null;
   df: number;
   /** One-sample t-test of the per-subject differences */
-  p: number | null;
-  q: number | null;
+  tP: number | null;
   /** Signed-rank test with scipy.stats.wilcoxon defaults (scipy >= 1.13) */
   wilcoxon: {
     statistic: number;
     p: number | null;
     method: string;
   };
-  /** Subjects where b - a > 0 */
-  wins: number;
-  losses: number;
-  ties: number;
 };
 
 export type ComparisonAccepted = {

@@ -47,10 +47,17 @@ export const CreateStudySchema = z
     name: z.string().min(1).max(200).optional(),
     datasetId: UuidSchema,
     subjects: z
-      .array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]))
-      .min(1)
-      .max(50)
-      .openapi({ example: ['subj01', 'subj02'] }),
+      .union([
+        z
+          .array(z.union([z.string().regex(/^subj\d{2}$/), z.number().int().min(1).max(99)]))
+          .min(1)
+          .max(50),
+        z.literal('all'),
+      ])
+      .openapi({
+        description: 'Subject labels or numbers, or "all": every subject of the dataset (stored as their labels)',
+        example: ['subj01', 'subj02'],
+      }),
     layerIds: z.array(UuidSchema).min(1).max(200),
     representations: z.array(RepresentationSchema).min(1).max(10).default(['neurons', 'sae']).openapi({
       description:

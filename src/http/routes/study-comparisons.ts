@@ -1,7 +1,8 @@
 /**
  * GET /v1/studies/{id}/comparisons?a=neurons&b=sae: b - a per (subject, layer, ROI) cell with its fold t
  * intervals, the stimulus bootstrap interval and sign-flip permutation p stored by the study's jobs, q across
- * the study's cells, and per layer x ROI across subjects; JSON, or CSV
+ * the study's cells, and per layer x ROI across subjects (exact sign-flip over subjects); a and b may also name
+ * cells `<layerId>:<representation>` (two layers, two models' layers); JSON, or CSV
  * (Accept: text/csv or format=csv; table=cells|subjects). Arithmetic in services/paired-comparisons.ts.
  */
 import { acrossSubjectsCsv, comparisonCellsCsv } from '../../services/paired-comparisons';
@@ -11,9 +12,20 @@ import { z } from '../openapi-registry';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-const Selector = z.union([z.enum(['neurons', 'sae', 'random-sae']), UuidSchema]).openapi({
-  description: '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id',
-});
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const CELL = new RegExp(`^${UUID}:(neurons|sae|random-sae|${UUID})$`);
+
+const Selector = z
+  .union([
+    z.enum(['neurons', 'sae', 'random-sae']),
+    UuidSchema,
+    z.string().regex(CELL, 'a representation, an SAE id, or a cell <layerId>:<representation>'),
+  ])
+  .openapi({
+    description:
+      '"neurons", "sae" (the layer\'s SAE in this study), "random-sae" (its untrained twin) or an SAE id: that representation of every layer; or one layer\'s cell "<layerId>:<representation>" (same representations), paired with the other selector\'s cell by subject and ROI (both must name cells; every pair must share stimuli and folds)',
+    example: 'sae',
+  });
 
 export const ComparisonsQuery = z.object({
   a: Selector.default('neurons'),
@@ -34,8 +46,10 @@ const n = z.number().nullable();
 export const ComparisonCellSchema = z
   .object({
     subject: z.string(),
-    layerId: UuidSchema,
+    layerId: UuidSchema.openapi({ description: "a's layer" }),
     layerName: z.string(),
+    bLayerId: UuidSchema.openapi({ description: "b's layer (a's unless two layers' cells are compared)" }),
+    bLayerName: z.string(),
     roi: z.string(),
     a: z.number(),
     b: z.number(),
@@ -77,22 +91,35 @@ export const AcrossSubjectsRowSchema = z
   .object({
     layerId: UuidSchema,
     layerName: z.string(),
+    bLayerId: UuidSchema,
+    bLayerName: z.string(),
     roi: z.string(),
     nSubjects: z.number().int(),
-    mean: z.number(),
-    sem: n,
-    lower: n,
-    upper: n,
-    t: n,
-    df: z.number().int(),
-    p: n.openapi({ description: 'One-sample t-test of the per-subject differences' }),
-    q: n,
-    wilcoxon: z
-      .object({ statistic: z.number(), p: n, method: z.string() })
-      .openapi({ description: 'Signed-rank test with scipy.stats.wilcoxon defaults (scipy >= 1.13)' }),
+    mean: z.number().openapi({ description: 'Mean over subjects of the per-subject differences b - a' }),
+    dz: n.openapi({ description: "Cohen's dz: mean / sd (n - 1) of the per-subject differences" }),
+    p: n.openapi({
+      description:
+        'Exact sign-flip test over subjects: two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects',
+    }),
+    q: n.openapi({ description: 'p adjusted across the rows of this table (adjust=bh: q-value; holm: adjusted p)' }),
+    pMethod: z.enum(['exact sign-flip over subjects', 'sign-flip over subjects (random flips)']),
+    minAttainableP: n.openapi({
+      description: 'The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4 subjects)',
+    }),
+    nPermutations: z.number().int(),
+    agreeing: z.number().int().openapi({ description: 'Subjects whose difference has the sign of the mean' }),
     wins: z.number().int().openapi({ description: 'Subjects where b - a > 0' }),
     losses: z.number().int(),
     ties: z.number().int(),
+    sem: n,
+    lower: n.openapi({ description: '95% Student-t interval of the mean (assumes normal per-subject differences)' }),
+    upper: n,
+    t: n,
+    df: z.number().int(),
+    tP: n.openapi({ description: 'One-sample t-test of the per-subject differences' }),
+    wilcoxon: z
+      .object({ statistic: z.number(), p: n, method: z.string() })
+      .openapi({ description: 'Signed-rank test with scipy.stats.wilcoxon defaults (scipy >= 1.13)' }),
   })
   .openapi('AcrossSubjectsRow');
 
