@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CudaSettings } from '../../config';
 import { backendChanged, computeSettings } from '../settings';
+import type { GemmAddon } from './gemm-addon';
 
 export interface CudaDevice {
   name: string;
@@ -73,32 +74,8 @@ export interface FoldRun {
 }
 
 /** Raw addon surface (row-major host arrays, as the OpenBLAS addon). */
-export interface CudaAddon {
+export interface CudaAddon extends GemmAddon {
   load(dirs: string[]): { ok: boolean; reason?: string; libs: Record<string, string>; device?: CudaDevice };
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    c: Float32Array,
-  ): void;
-  dgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float64Array,
-    lda: number,
-    b: Float64Array,
-    ldb: number,
-    c: Float64Array,
-  ): void;
   dsyevd(a: Float64Array, n: number, w: Float64Array, z: Float64Array): number;
   ridgeFold(spec: FoldSpec): FoldRun;
 }

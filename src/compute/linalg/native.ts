@@ -10,34 +10,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { backendChanged, computeSettings } from '../settings';
 import { cudaInfo, type CudaInfo, type FoldRun, type FoldSpec } from './cuda';
+import type { GemmAddon } from './gemm-addon';
 
 /** Raw addon surface. Matrices are row-major typed arrays; the output arrays are overwritten. */
-export interface NativeAddon {
-  /** C (m x n) = op(A) op(B); lda/ldb are the stored row lengths of A and B. */
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    c: Float32Array,
-  ): void;
-  dgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    a: Float64Array,
-    lda: number,
-    b: Float64Array,
-    ldb: number,
-    c: Float64Array,
-  ): void;
+export interface NativeAddon extends GemmAddon {
   /**
    * C (n x n, f64, zeroed by the caller) = X'X (side 0) or XX' (side 1) for X (rows x cols, f32 or f64),
    * full matrix filled. f32Products: ssyrk per block of 256 summed indices, blocks summed in f64; otherwise
