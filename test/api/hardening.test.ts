@@ -367,9 +367,9 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     expect(body.detail).toMatch(/Host header is missing/);
     expect(body.requestId).toBe(r.headers['x-request-id']);
     expect((await rawRequest(app.service.port, 'GET /v1/models HTTP/1.0\r\n\r\n')).status).toBe(200);
-    expect((await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status).toBe(
-      200,
-    );
+    expect(
+      (await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status,
+    ).toBe(200);
   });
 
   it('answers unknown /docs paths with 404 problem+json', async () => {

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtefactError } from '../../src/errors';
+import { toHttpProblem } from '../../src/http/error-mapping';
+import { problemBody } from '../../src/http/problem';
 import { ArtefactStore, isStoreKey, keyHash } from '../../src/store/artefact-store';
 
 let dir: string;
@@ -114,6 +116,13 @@ describe('ArtefactStore', () => {
     await rm(store.fileOf(key));
     await symlink(elsewhere, store.fileOf(key));
     expect(await failure(store.readBytes(key, 'sae.weights'))).toMatchObject({ problem: 'corrupt' });
+  });
+
+  it('maps to problem+json naming the artefact', async () => {
+    const key = `sha256:${'cd'.repeat(32)}.npy`;
+    const body = problemBody(toHttpProblem(await failure(store.verifiedFile(key, 'layer.activations'))));
+    expect(body).toMatchObject({ type: '/problems/artefact-unavailable', status: 500 });
+    expect(body.errors).toEqual([{ field: 'layer.activations', reason: expect.stringContaining(key) }]);
   });
 
   it('accepts only keys it wrote the shape of', () => {
