@@ -20,7 +20,7 @@ import type { ResolvedRoi } from './rois';
 import { loadSubjectRoiBetas, subjectImageOrder } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
-import { deserializeSae } from '../sae/io';
+import { deserialiseSae } from '../sae/io';
 import { type InitSettings, untrainedTwin } from '../sae/untrained';
 
 export interface LayerMatrix {
@@ -77,7 +77,7 @@ export async function representationMatrix(
   if (!saeId) return X;
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId } });
   if (sae.status !== 'ready' || !sae.weightsPath) throw new Error(`SAE ${saeId} is not ready (status ${sae.status})`);
-  const trained = deserializeSae(await readSaeWeights(config, sae.weightsPath));
+  const trained = deserialiseSae(await readSaeWeights(config, sae.weightsPath));
   return encodeSparse(
     options.untrained ? untrainedTwin(trained, sae.settings as unknown as InitSettings) : trained,
     X,
