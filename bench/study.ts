@@ -276,7 +276,7 @@ async function main() {
         acts,
         Int32Array.from(nsdIds, (id) => layerRowOf.get(id)!),
       ) as DenseMatrix<Float32Array>;
-      const X = await representationMatrix(service.db.prisma, r.saeId, X0);
+      const X = await representationMatrix(service.db.prisma, config, r.saeId, X0);
       const Y = takeRows(
         targets.betas,
         Int32Array.from(nsdIds, (id) => betaRowOf.get(id)!),

@@ -17,6 +17,11 @@ export const ConfigSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   ALIGN_DATA_DIR: z.string().min(1).default('./data'),
   /**
+   * The artefact store: uploaded layer files and SAE weights, by content hash, for every process of the
+   * service (on a cluster, a shared filesystem path). Default ALIGN_DATA_DIR/store.
+   */
+  ALIGN_STORE_DIR: z.string().min(1).optional(),
+  /**
    * Port of the embedded Postgres (only used when DATABASE_URL is unset). Unset: each data directory's
    * server gets a free port at first start, recorded beside it (ALIGN_DATA_DIR/pg.json) and reused.
    */
@@ -69,8 +74,13 @@ export interface Config {
   pgDir: string;
   pgPort?: number;
   dataRoots: string[];
-  /** Service-private folders (database, uploads, SAE weights): never inside a data root. */
-  privateDirs: { pg: string; uploads: string; saes: string };
+  /** The artefact store (ALIGN_STORE_DIR): uploads and SAE weights by content hash, shared by every process. */
+  storeDir: string;
+  /**
+   * Service-private folders, never inside a data root: the database, the artefact store, and the folders where
+   * versions before the store kept uploads and SAE weights (moved into the store at start).
+   */
+  privateDirs: { pg: string; store: string; uploads: string; saes: string };
   adminKey?: string;
   readsRequireKey: boolean;
   workers: number;
@@ -194,8 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.ALIGN_DATA_DIR);
+  const storeDir = path.resolve(e.ALIGN_STORE_DIR ?? path.join(dataDir, 'store'));
   const privateDirs = {
     pg: path.join(dataDir, 'pg'),
+    store: storeDir,
     uploads: path.join(dataDir, 'uploads'),
     saes: path.join(dataDir, 'saes'),
   };
@@ -212,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgDir: privateDirs.pg,
     pgPort: e.ALIGN_PG_PORT,
     dataRoots: roots,
+    storeDir,
     privateDirs,
     adminKey: e.ALIGN_ADMIN_KEY,
     readsRequireKey: e.ALIGN_READS_REQUIRE_KEY,
@@ -234,7 +247,12 @@ export function defaultDataRoot(dataDir: string): string {
   return path.join(dataDir, 'datasets');
 }
 
-const PRIVATE_WHAT = { pg: 'the embedded database', uploads: 'uploaded files', saes: 'SAE weights' } as const;
+const PRIVATE_WHAT = {
+  pg: 'the embedded database',
+  store: 'the artefact store (uploads, SAE weights)',
+  uploads: 'uploaded files',
+  saes: 'SAE weights',
+} as const;
 
 /**
  * A root that holds a private folder (or lies inside one) would let any key holder read the database's

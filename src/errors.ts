@@ -38,6 +38,27 @@ export class DataValidationError extends Error {
   }
 }
 
+/**
+ * A stored artefact (an uploaded layer file, SAE weights) is missing from the artefact store or its bytes do not
+ * match the hash in its key (HTTP: 500 /problems/artefact-unavailable; a job fails with this message). Names the
+ * artefact by its key and where it was needed, never by its path on this machine.
+ */
+export class ArtefactError extends Error {
+  override name = 'ArtefactError';
+  constructor(
+    /** Where the artefact was needed: "layer.activations", "sae.weights". */
+    readonly field: string,
+    /** The store key: "sha256:<hex>.npy". */
+    readonly key: string,
+    readonly problem: 'missing' | 'corrupt',
+    /** Why, in words meant for the operator. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${reason}`, options);
+  }
+}
+
 /** A resource named by the request does not exist (HTTP: 404). */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';

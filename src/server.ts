@@ -17,6 +17,7 @@ import { createLogger } from './logger';
 import { listenForResultChanges, onResultsChanged } from './db/notify';
 import { ResponseCache } from './http/response-cache';
 import { answerClientErrors, httpServerOptions } from './http/server-options';
+import { moveLegacyArtefacts } from './services/artefacts';
 
 export interface RunningService {
   url: string;
@@ -50,6 +51,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   let jobs: JobQueue | undefined;
   let stopListening: (() => Promise<void>) | undefined;
   try {
+    // Files that rows name by absolute path from before the artefact store move into it before any job runs.
+    await moveLegacyArtefacts(db.prisma, config, logger);
     // The compute backend is chosen once, from the validated configuration; compute threads inherit it.
     configureCompute(config.compute);
     const backend = await initBackend(config.compute.tensor);

@@ -29,6 +29,15 @@ export function createApp(ctx: AppContext): Express {
     res.setHeader('X-Request-Id', id);
     next();
   });
+  // HTTP/1.1 requires Host (RFC 9112 section 3.2); node:http leaves the check to us (server-options.ts).
+  app.use((req, _res, next) => {
+    if (req.httpVersion !== '1.1' || req.headers.host !== undefined) return next();
+    next(
+      new HttpProblem('bad-request', 'the Host header is missing: an HTTP/1.1 request must send one', {
+        headers: { Connection: 'close' },
+      }),
+    );
+  });
   app.use(
     pinoHttp({
       logger: ctx.logger,

@@ -3,7 +3,7 @@
  * `field` and `reason` (duck-typed here so those rooms stay free of HTTP code).
  */
 import { Prisma } from '../db/client';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ArtefactError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { HttpProblem, PROBLEM_TYPES, type ProblemKind } from './problem';
 
 interface FieldCarryingError {
@@ -26,6 +26,9 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof ValidationError) return HttpProblem.fields(err.errors);
   if (err instanceof NotFoundError) return new HttpProblem('not-found', err.message);
   if (err instanceof ConflictError) return new HttpProblem('conflict', err.message, { errors: err.errors });
+  // The service's own store lost or damaged a file: named by key (never by path on this machine).
+  if (err instanceof ArtefactError)
+    return new HttpProblem('artefact-unavailable', err.message, { errors: [{ field: err.field, reason: err.reason }] });
   const e = err as {
     type?: string;
     status?: number;

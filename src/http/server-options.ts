@@ -1,7 +1,7 @@
 /**
  * The node:http server around the express app: how long a client may take to send its headers and its
  * whole request, and problem+json answers for what Node's parser refuses before express sees a request
- * (431 header overflow, 400 bad framing, 408 timeouts).
+ * (431 header overflow, 400 bad framing, 408 timeouts). A missing Host is left to the app (src/http/app.ts).
  */
 import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,6 +18,8 @@ export function httpServerOptions(
     headersTimeout: Math.min(Math.round(config.httpHeadersTimeoutSeconds * 1000), requestTimeout),
     // How often Node checks those timeouts (its default, 30 s, would let a 2 s timeout run 32 s).
     connectionsCheckingInterval: 1000,
+    // Node answers an HTTP/1.1 request without Host with a bare 400; the app answers it with problem+json.
+    requireHostHeader: false,
   };
 }
 

@@ -84,7 +84,7 @@ export const runFolds = (d: AlignmentData) => ({
 
 /** The source matrix of one representation of the unit's layer (neurons, SAE latents or its untrained twin's). */
 export function encodeRepresentation(inputs: AlignmentInputs, d: AlignmentData, ctx: RunContext) {
-  return representationMatrix(ctx.prisma, inputs.saeId, d.X0, ctx.signal, {
+  return representationMatrix(ctx.prisma, ctx.config, inputs.saeId, d.X0, ctx.signal, {
     untrained: inputs.representation === 'random-sae',
   });
 }

@@ -51,10 +51,10 @@ export async function runComparison(runId: string, ctx: RunContext): Promise<voi
   const [src, tgt] = [await loadLayerMatrix(srcLayer, ctx.config), await loadLayerMatrix(tgtLayer, ctx.config)];
   const rows = sharedRows(src, tgt, inputs);
   ctx.progress({ stage: 'encoding', done: 1, total: 2 });
-  const X = await representationMatrix(prisma, inputs.source.saeId, rows.X, ctx.signal, {
+  const X = await representationMatrix(prisma, ctx.config, inputs.source.saeId, rows.X, ctx.signal, {
     untrained: inputs.source.representation === 'random-sae',
   });
-  const Y = await representationMatrix(prisma, inputs.target.saeId, rows.Y, ctx.signal, {
+  const Y = await representationMatrix(prisma, ctx.config, inputs.target.saeId, rows.Y, ctx.signal, {
     untrained: inputs.target.representation === 'random-sae',
   });
   const { metric, preset, alphas } = inputs;

@@ -13,14 +13,14 @@ import type { ProgressFn } from '../progress';
 import { betasPath, discoverSessions, openNsdDataset, type NsdDataset } from '../nsd/dataset';
 import { readBetasFileShape } from '../nsd/betas-session';
 import { DataValidationError } from '../nsd/errors';
-import { resolveDataPath } from '../nsd/paths';
 import { noiseCeiling } from '../nsd/noise-ceiling';
 import { loadRoiMask } from '../nsd/rois';
+import { layerFile, readSaeWeights } from './artefacts';
 import type { ResolvedRoi } from './rois';
 import { loadSubjectRoiBetas, subjectImageOrder } from '../nsd/subject-betas';
 import { loadNcsnr } from '../nsd/volumes';
 import { encodeSparse } from '../sae/encode';
-import { loadSae } from '../sae/io';
+import { deserialiseSae } from '../sae/io';
 import { type InitSettings, untrainedTwin } from '../sae/untrained';
 
 export interface LayerMatrix {
@@ -37,23 +37,18 @@ type LayerRow = {
   preprocessing: unknown;
 };
 
-/** Where a registered layer's files may be: the data roots, and the uploads folder the service wrote itself. */
-export function layerRoots(config: Pick<Config, 'dataRoots' | 'privateDirs'>): string[] {
-  return [...config.dataRoots, config.privateDirs.uploads];
-}
-
 /**
  * Read a layer's activations and ids, with the layer's preprocessing applied (activations/preprocessing.ts), so
- * that every metric and SAE sees the same neurons. The stored paths are checked against the roots again, symlinks
- * resolved, at every open: a file swapped for a link leading elsewhere after registration is refused.
+ * that every metric and SAE sees the same neurons. Uploaded files come from this process's artefact store, their
+ * hash checked; paths are checked against the roots again, symlinks resolved, at every open: a file swapped for a
+ * link leading elsewhere after registration is refused.
  */
 export async function loadLayerMatrix(
   layer: LayerRow,
-  config: Pick<Config, 'dataRoots' | 'privateDirs'>,
+  config: Pick<Config, 'dataRoots' | 'storeDir'>,
 ): Promise<LayerMatrix> {
-  const roots = layerRoots(config);
-  const actsFile = resolveDataPath(layer.activationsPath, '.', roots, 'layer.activations');
-  const idsFile = resolveDataPath(layer.stimulusIdsPath, '.', roots, 'layer.stimulusIds');
+  const actsFile = await layerFile(layer.activationsPath, config, 'layer.activations');
+  const idsFile = await layerFile(layer.stimulusIdsPath, config, 'layer.stimulusIds');
   const X = await readActivations(actsFile, {
     dataset: layer.activationsDataset ?? undefined,
     field: 'layer.activations',
@@ -73,6 +68,7 @@ export async function loadLayerMatrix(
  */
 export async function representationMatrix(
   prisma: Db,
+  config: Pick<Config, 'storeDir'>,
   saeId: string | null,
   X: DenseMatrix<Float32Array>,
   signal?: AbortSignal,
@@ -81,7 +77,7 @@ export async function representationMatrix(
   if (!saeId) return X;
   const sae = await prisma.sae.findUniqueOrThrow({ where: { id: saeId } });
   if (sae.status !== 'ready' || !sae.weightsPath) throw new Error(`SAE ${saeId} is not ready (status ${sae.status})`);
-  const trained = await loadSae(sae.weightsPath);
+  const trained = deserialiseSae(await readSaeWeights(config, sae.weightsPath));
   return encodeSparse(
     options.untrained ? untrainedTwin(trained, sae.settings as unknown as InitSettings) : trained,
     X,

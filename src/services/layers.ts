@@ -1,10 +1,11 @@
 /**
  * Layers: a model's activations for NSD stimuli. The files are read and checked before any row is written: a
  * finite float matrix (stimuli x units) and one unique NSD image id per row; the activation file's sha256 is
- * stored with the layer. Files come by path inside the data roots, or from an upload the HTTP room stored.
+ * stored with the layer. Files come by path inside the data roots (the row keeps the path), or from an upload,
+ * which goes into the artefact store by content hash (the row keeps the key).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { readActivations } from '../activations/load';
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import { readStimulusIds } from '../activations/stimulus-ids';
@@ -14,6 +15,8 @@ import type { Layer as LayerRow } from '../generated/prisma/client';
 import { notifyResultsChanged } from '../db/notify';
 import { ConflictError, DataValidationError, NotFoundError } from '../errors';
 import { resolveDataPath } from '../nsd/paths';
+import { sha256File } from '../store/artefact-store';
+import { artefactStore } from './artefacts';
 
 /** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
 export const NSD_IMAGE_COUNT = 73_000;
@@ -46,12 +49,6 @@ export interface FileRef {
 
 function withPreprocessing(row: LayerRow): Layer {
   return { ...row, preprocessing: layerPreprocessingOf(row.preprocessing) };
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Every id an NSD image and none twice; errors name the row. */
@@ -94,13 +91,20 @@ export async function inspectLayerFiles(files: LayerFiles, fieldPrefix: string) 
   return { width: acts.cols, count: acts.rows, checksum: await sha256File(files.activations) };
 }
 
-/** Check the files and store the layer under its model. `fieldPrefix` says where errors point ("body."). */
+/** What a layer row names its files by: the checked paths themselves, or their artefact store keys (uploads). */
+type FileRefs = (files: LayerFiles, checksum: string) => Promise<{ activations: string; stimulusIds: string }>;
+
+/**
+ * Check the files and store the layer under its model. `fieldPrefix` says where errors point ("body."); `refsOf`
+ * gives what the row names the files by once they passed (default: their paths).
+ */
 export async function registerLayer(
   prisma: Db,
   modelId: string,
   layer: NewLayer,
   files: LayerFiles,
   fieldPrefix = 'body.',
+  refsOf: FileRefs = async (f) => f,
 ): Promise<Layer> {
   const model = await prisma.model.findUnique({
     where: { id: modelId },
@@ -113,14 +117,15 @@ export async function registerLayer(
     ]);
   const info = await inspectLayerFiles(files, fieldPrefix);
   const position = layer.position ?? (model.layers.length ? Math.max(...model.layers.map((l) => l.position)) + 1 : 0);
+  const refs = await refsOf(files, info.checksum);
   const row = await prisma.layer.create({
     data: {
       modelId,
       name: layer.name,
       position,
-      activationsPath: files.activations,
+      activationsPath: refs.activations,
       activationsDataset: files.activationsDataset ?? null,
-      stimulusIdsPath: files.stimulusIds,
+      stimulusIdsPath: refs.stimulusIds,
       stimulusIdsDataset: files.stimulusIdsDataset ?? null,
       ...(layerPreprocessingOf(layer.preprocessing) ? { preprocessing: { ...layer.preprocessing } } : {}),
       dtype: 'float32',
@@ -129,6 +134,60 @@ export async function registerLayer(
   });
   await notifyResultsChanged(prisma);
   return withPreprocessing(row);
+}
+
+/** A file of a multipart upload: where the HTTP room wrote it (in a withUploadScratch folder) and the client's name. */
+export interface UploadedFile {
+  file: string;
+  originalName: string;
+}
+
+/**
+ * A folder for one upload's files inside the artefact store (the same filesystem, so moving them in is a rename),
+ * removed with whatever is left in it once `fn` is done.
+ */
+export async function withUploadScratch<T>(config: Pick<Config, 'storeDir'>, fn: (dir: string) => Promise<T>) {
+  const dir = await artefactStore(config).scratchDir();
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The client's file name only picks the reader (.npy, .json, .csv, .h5); anything else is read as .npy. */
+function uploadExtension(name: string): string {
+  const ext = path.extname(name).toLowerCase();
+  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.npy';
+}
+
+/**
+ * Register an uploaded layer: the files are checked as registerLayer checks any, then moved into the artefact
+ * store by content hash, and the row names their keys ("sha256:<hex>.npy"), so any worker reads them from its
+ * own ALIGN_STORE_DIR. The extension of the client's file name is kept: the readers pick the format from it.
+ */
+export async function registerUploadedLayer(
+  prisma: Db,
+  config: Pick<Config, 'storeDir'>,
+  modelId: string,
+  layer: NewLayer,
+  uploaded: { activations: UploadedFile; stimulusIds: UploadedFile },
+): Promise<Layer> {
+  const named = async (u: UploadedFile, base: string) => {
+    const file = path.join(path.dirname(u.file), `${base}${uploadExtension(u.originalName)}`);
+    await rename(u.file, file);
+    return file;
+  };
+  const files: LayerFiles = {
+    activations: await named(uploaded.activations, 'activations'),
+    stimulusIds: await named(uploaded.stimulusIds, 'stimulus-ids'),
+  };
+  const store = artefactStore(config);
+  const toStore = async (f: LayerFiles, checksum: string) => ({
+    activations: await store.putFile(f.activations, path.extname(f.activations), { sha256: checksum }),
+    stimulusIds: await store.putFile(f.stimulusIds, path.extname(f.stimulusIds)),
+  });
+  return registerLayer(prisma, modelId, layer, files, 'body.', toStore);
 }
 
 /** registerLayer for files named by path inside the data roots (a relative path: from the first root). */

@@ -1,20 +1,18 @@
 /**
- * The train-sae job's work: train a TopK SAE on its layer's activations in a compute thread, store the weights
- * under the SAE folder and the settings, metrics and curves on its row. A retry of a finished SAE does nothing.
+ * The train-sae job's work: train a TopK SAE on its layer's activations in a compute thread, put the weights into
+ * the artefact store and the settings, metrics and curves on its row. A retry of a finished SAE does nothing.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { ProgressFn } from '../progress';
 import type { SaeTrainSettingsInput } from '../sae/settings';
 import { runInComputeThread } from '../threads/compute-thread';
 import { loadLayerMatrix } from './inputs';
-import { saeWeightsPath } from './saes';
+import { storeSaeWeights } from './saes';
 
 export async function trainQueuedSae(
   prisma: Db,
-  config: Pick<Config, 'dataDir' | 'dataRoots' | 'privateDirs'>,
+  config: Pick<Config, 'dataRoots' | 'storeDir'>,
   saeId: string,
   opts: { signal?: AbortSignal; progress?: ProgressFn } = {},
 ): Promise<void> {
@@ -28,14 +26,12 @@ export async function trainQueuedSae(
     { X, settings: sae.settings as unknown as SaeTrainSettingsInput },
     { signal: opts.signal, onProgress: (p) => opts.progress?.(p), transfer: [X.data.buffer as ArrayBuffer] },
   );
-  const file = saeWeightsPath(config.dataDir, sae.id);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, out.weights);
+  const weightsPath = await storeSaeWeights(config, out.weights);
   await prisma.sae.update({
     where: { id: sae.id },
     data: {
       status: 'ready',
-      weightsPath: file,
+      weightsPath,
       k: out.settings.k,
       latents: out.settings.latents,
       preprocessing: out.settings.preprocessing as object,

@@ -3,8 +3,7 @@
  * the layer (shapes, width) and stored at once, ready to use; its metrics on the layer's activations are computed
  * by an evaluate-sae job in a compute thread, never inside the HTTP request, and appear when that job finishes.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config';
 import { INT_COLUMN_RANGE } from '../int-columns';
@@ -20,14 +19,15 @@ import { serialiseSae } from '../sae/io';
 import type { SaePreprocessing } from '../sae/model';
 import { resolveTrainSettings } from '../sae/settings';
 import { runInComputeThread } from '../threads/compute-thread';
+import { artefactStore, readSaeWeights } from './artefacts';
 import { createOrReuse, TRANSACTION_WAIT } from './idempotent';
 import { requestHash } from './request-hash';
 
 export type { Sae };
 
-/** Where the service keeps an SAE's weights (trained or imported), by id under its private data folder. */
-export function saeWeightsPath(dataDir: string, saeId: string): string {
-  return path.join(dataDir, 'saes', `${saeId}.safetensors`);
+/** Put an SAE's weights (trained or imported, this service's format) into the artefact store; returns the key. */
+export function storeSaeWeights(config: Pick<Config, 'storeDir'>, weights: Uint8Array): Promise<string> {
+  return artefactStore(config).putBytes(weights, '.safetensors');
 }
 
 export interface SaeImportRequest {
@@ -79,44 +79,36 @@ async function readImportedWeights(config: Pick<Config, 'dataRoots'>, width: num
 }
 
 /**
- * Import trained weights for a layer: the SAE is stored ready to use, with the evaluate-sae job that computes its
- * metrics (row, weights file and job together: a failed write leaves none of them).
+ * Import trained weights for a layer: the SAE is stored ready to use, its weights in the artefact store, with the
+ * evaluate-sae job that computes its metrics (row and job together; a failed write leaves only an unreferenced
+ * file in the store, which may be shared with another SAE of the same weights and is never removed).
  */
 export async function importLayerSae(
   prisma: Db,
   jobs: JobQueue,
-  config: Pick<Config, 'dataRoots' | 'dataDir'>,
+  config: Pick<Config, 'dataRoots' | 'storeDir'>,
   layerId: string,
   input: SaeImportRequest,
 ): Promise<Sae> {
   const layer = await findLayer(prisma, layerId);
   const { sae, weights } = await readImportedWeights(config, layer.width, input);
-  const id = randomUUID();
-  const target = saeWeightsPath(config.dataDir, id);
-  await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, weights);
-  try {
-    return await prisma.$transaction(async (tx) => {
-      await tx.sae.create({
-        data: {
-          id,
-          layerId: layer.id,
-          origin: 'imported',
-          status: 'ready',
-          settings: { import: input.weights, k: sae.k },
-          k: sae.k,
-          latents: sae.latentDim,
-          preprocessing: sae.preprocessing as object,
-          weightsPath: target,
-        },
-      });
-      const jobId = await jobs.enqueue('evaluate-sae', { saeId: id }, { saeId: id }, tx);
-      return tx.sae.update({ where: { id }, data: { jobId } });
-    }, TRANSACTION_WAIT);
-  } catch (err) {
-    await rm(target, { force: true });
-    throw err;
-  }
+  const weightsPath = await storeSaeWeights(config, weights);
+  return prisma.$transaction(async (tx) => {
+    const created = await tx.sae.create({
+      data: {
+        layerId: layer.id,
+        origin: 'imported',
+        status: 'ready',
+        settings: { import: input.weights, k: sae.k },
+        k: sae.k,
+        latents: sae.latentDim,
+        preprocessing: sae.preprocessing as object,
+        weightsPath,
+      },
+    });
+    const jobId = await jobs.enqueue('evaluate-sae', { saeId: created.id }, { saeId: created.id }, tx);
+    return tx.sae.update({ where: { id: created.id }, data: { jobId } });
+  }, TRANSACTION_WAIT);
 }
 
 /**
@@ -173,7 +165,7 @@ export async function getSae(prisma: Db, id: string): Promise<Sae> {
  */
 export async function evaluateImportedSae(
   prisma: Db,
-  config: Pick<Config, 'dataRoots' | 'privateDirs'>,
+  config: Pick<Config, 'dataRoots' | 'storeDir'>,
   saeId: string,
   opts: { signal?: AbortSignal; progress?: ProgressFn } = {},
 ): Promise<void> {
@@ -181,7 +173,7 @@ export async function evaluateImportedSae(
   if (sae.metrics !== null || !sae.weightsPath) return;
   opts.progress?.({ stage: 'loading activations', done: 0, total: 1 });
   const { X } = await loadLayerMatrix(sae.layer, config);
-  const weights = new Uint8Array(await readFile(sae.weightsPath));
+  const weights = await readSaeWeights(config, sae.weightsPath);
   opts.progress?.({ stage: 'evaluating', done: 0, total: 1 });
   const metrics = await runInComputeThread(
     'evaluateSaeOn',

@@ -357,6 +357,21 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     }
   });
 
+  it('answers an HTTP/1.1 request without Host with 400 problem+json (HTTP/1.0 needs none)', async () => {
+    const r = await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\n\r\n');
+    expect(r.status).toBe(400);
+    expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(r.headers.connection).toBe('close');
+    const body = JSON.parse(r.body);
+    expect(body.type).toBe('/problems/bad-request');
+    expect(body.detail).toMatch(/Host header is missing/);
+    expect(body.requestId).toBe(r.headers['x-request-id']);
+    expect((await rawRequest(app.service.port, 'GET /v1/models HTTP/1.0\r\n\r\n')).status).toBe(200);
+    expect(
+      (await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status,
+    ).toBe(200);
+  });
+
   it('answers unknown /docs paths with 404 problem+json', async () => {
     await expectProblem(await app.request('/docs/nothing-here.js'), 404);
     await expectProblem(await app.request('/docs/../../etc/passwd'), 404);

@@ -42,10 +42,17 @@ describe('private folders are outside every readable root', () => {
       path.join(dataDir, 'pg', 'global'),
       `/tmp${path.delimiter}${path.join(dataDir, 'uploads')}`,
       path.join(dataDir, 'saes'),
+      path.join(dataDir, 'store', 'sha256'),
       '/',
     ]) {
       expect(() => loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: roots }), roots).toThrow(ConfigError);
     }
+    // The artefact store: ALIGN_DATA_DIR/store unless set; a shared store inside a data root is refused too.
+    expect(loadConfig({ ALIGN_DATA_DIR: dataDir }).storeDir).toBe(path.join(dataDir, 'store'));
+    expect(loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_STORE_DIR: '/shared/store' }).storeDir).toBe('/shared/store');
+    expect(() =>
+      loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_STORE_DIR: '/shared/store', ALIGN_DATA_ROOTS: '/shared' }),
+    ).toThrow(/artefact store/);
     expect(() => loadConfig({ ALIGN_DATA_DIR: dataDir, ALIGN_DATA_ROOTS: dataDir })).toThrow(/database/);
   });
 

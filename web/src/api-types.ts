@@ -222,10 +222,12 @@ export type Layer = {
   /** sha256 of the activation file */
   checksum: string;
   activations: {
+    /** The path inside the data roots, or for an upload its artefact store key (sha256:<hex> and extension) */
     path: string;
     dataset: string | null;
   };
   stimulusIds: {
+    /** The path inside the data roots, or for an upload its artefact store key (sha256:<hex> and extension) */
     path: string;
     dataset: string | null;
   };

@@ -1,11 +1,8 @@
 /**
  * Layers: a model's activations for NSD stimuli, registered by path (inside ALIGN_DATA_ROOTS) or by
- * multipart upload (stored under ALIGN_DATA_DIR/uploads). Files are read and checked before any row
- * is written: a float matrix (stimuli x units), one unique nsdId per row.
+ * multipart upload (stored in the artefact store, ALIGN_STORE_DIR, by content hash). Files are read and checked
+ * before any row is written: a float matrix (stimuli x units), one unique nsdId per row.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Request, Response } from 'express';
 import multer from 'multer';
 import { coercedIntColumn, intColumn } from '../../int-columns';
@@ -13,8 +10,9 @@ import {
   getLayer,
   type Layer,
   type LayerPreprocessing,
-  registerLayer,
   registerLayerFromPaths,
+  registerUploadedLayer,
+  withUploadScratch,
 } from '../../services/layers';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -71,6 +69,13 @@ export const UploadLayerSchema = z
   })
   .openapi('UploadLayer');
 
+const StoredFileSchema = z.object({
+  path: z.string().openapi({
+    description: 'The path inside the data roots, or for an upload its artefact store key (sha256:<hex> and extension)',
+  }),
+  dataset: z.string().nullable(),
+});
+
 export const LayerSchema = z
   .object({
     id: UuidSchema,
@@ -81,8 +86,8 @@ export const LayerSchema = z
     count: z.number().int(),
     dtype: z.string(),
     checksum: z.string().openapi({ description: 'sha256 of the activation file' }),
-    activations: z.object({ path: z.string(), dataset: z.string().nullable() }),
-    stimulusIds: z.object({ path: z.string(), dataset: z.string().nullable() }),
+    activations: StoredFileSchema,
+    stimulusIds: StoredFileSchema,
     preprocessing: LayerPreprocessingSchema.nullable(),
     createdAt: z.string().datetime(),
   })
@@ -103,12 +108,6 @@ export function layerJson(l: Layer): z.infer<typeof LayerSchema> {
     preprocessing: l.preprocessing,
     createdAt: l.createdAt.toISOString(),
   };
-}
-
-/** The client's file name only picks the reader (.npy, .json, .csv, .h5); anything else is read as .npy. */
-function uploadExtension(name: string): string {
-  const ext = path.extname(name).toLowerCase();
-  return /^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.npy';
 }
 
 /** The multipart `preprocessing` field: LayerPreprocessing as JSON text. */
@@ -151,11 +150,9 @@ function uploadFields(fields: Record<string, string>) {
   return { name: name.data, position: position?.data, preprocessing };
 }
 
-/** A multipart upload: the two files are stored under a fresh folder of the uploads directory (removed on failure). */
-async function createUploadedLayer(ctx: AppContext, modelId: string, req: Request, res: Response) {
-  const dir = path.join(ctx.config.privateDirs.uploads, randomUUID());
-  await mkdir(dir, { recursive: true });
-  try {
+/** A multipart upload: multer writes the two files into a scratch folder of the artefact store (removed after). */
+function createUploadedLayer(ctx: AppContext, modelId: string, req: Request, res: Response) {
+  return withUploadScratch(ctx.config, async (dir) => {
     await runMulter(req, res, dir);
     const files = req.files as Record<string, Express.Multer.File[]> | undefined;
     const layer = uploadFields(req.body as Record<string, string>);
@@ -163,16 +160,11 @@ async function createUploadedLayer(ctx: AppContext, modelId: string, req: Reques
     const ids = files?.stimulusIds?.[0];
     if (!act) throw HttpProblem.invalid('body.activations', 'file part is required');
     if (!ids) throw HttpProblem.invalid('body.stimulusIds', 'file part is required');
-    // Keep the uploaded names' extensions: the readers pick the format from them.
-    const activations = path.join(dir, `activations${uploadExtension(act.originalname)}`);
-    const stimulusIds = path.join(dir, `stimulus-ids${uploadExtension(ids.originalname)}`);
-    await rename(act.path, activations);
-    await rename(ids.path, stimulusIds);
-    return await registerLayer(ctx.prisma, modelId, layer, { activations, stimulusIds }, 'body.');
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+    return registerUploadedLayer(ctx.prisma, ctx.config, modelId, layer, {
+      activations: { file: act.path, originalName: act.originalname },
+      stimulusIds: { file: ids.path, originalName: ids.originalname },
+    });
+  });
 }
 
 function createLayerRoute(ctx: AppContext): RouteSpec {
