@@ -22,6 +22,7 @@ import {
   type RidgeScore,
   foldColumnScale,
   globalSource,
+  noiseCeilingError,
   resolveScore,
 } from './presets';
 import type { Precision } from './source';
@@ -37,7 +38,10 @@ export interface RidgeCvOptions {
   alphas?: readonly number[];
   /** Fold index (0..K-1) per stimulus (row). */
   assignment: Int32Array;
-  /** Pearson-scored presets: noise ceiling per target (percent, as in NSD), for r |r| / (NC/100). */
+  /**
+   * Noise ceiling per target (percent, as in NSD), for r |r| / (NC/100): applied where it describes the scores
+   * (a Pearson r of targets without row LN: noiseCeilingError in presets.ts), ignored elsewhere.
+   */
   noiseCeiling?: Float32Array;
   /** Keep only targets with NC >= this (percent) in the normalised summary. */
   minNoiseCeiling?: number;
@@ -128,7 +132,10 @@ export interface RidgeCvResult {
   sem: number;
   /** Median over kept targets of targetScores (the ROI median for the encoding preset). */
   median: number;
-  /** With noiseCeiling and a Pearson-scored preset: normalised = r |r| / (NC/100) for targets with NC >= minNoiseCeiling. */
+  /**
+   * With noiseCeiling where it applies: normalised = r |r| / (NC/100) for targets with NC >= minNoiseCeiling;
+   * mean = the mean of those per-target ratios (not a ratio of means).
+   */
   noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
   timings: RidgeCvTimings;
   /** engine: where the folds ran (reason: why not on the GPU). precision: of the TypeScript path's products. */
@@ -391,8 +398,8 @@ function groupResult(
         }
       : {}),
   };
-  // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
-  if (options.noiseCeiling && score === 'pearson') {
+  // Only a Pearson r of targets the ceiling describes (no row LN across voxels) is normalised (presets.ts).
+  if (options.noiseCeiling && noiseCeilingError(options.preset, score) === null) {
     const nc = options.noiseCeiling;
     result.noiseCeiling = normaliseByNoiseCeiling(
       targetScores,
