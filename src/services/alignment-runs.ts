@@ -131,6 +131,7 @@ function ridgeScore(f: RidgeRoiResult, columns: Int32Array, ncAll: Float32Array 
     target: f.name,
     value: f.mean,
     sem: finiteOrNull(f.sem),
+    baseline: finiteOrNull(f.baseline),
     median: finiteOrNull(f.median),
     foldValues: f.foldMeans,
     nVoxels: f.nKept,

@@ -97,6 +97,12 @@ export interface RidgeFoldResult {
   scores: Float32Array;
   /** Mean of the finite scores. */
   meanScore: number;
+  /**
+   * The same mean for the constant prediction of each kept target by its training mean (in the preset's target
+   * space) under the same score: the floor a mapping that ignores the stimuli reaches (correlation.ts
+   * constantPredictionScores; 0 under Pearson r and for targets centred with training means).
+   */
+  baseline: number;
   /** With returnPredictions: Yhat for the test rows (ascending) x kept targets, in the preset's target space. */
   predictions?: DenseMatrix<Float32Array>;
 }
@@ -130,6 +136,8 @@ export interface RidgeCvResult {
   /** Mean over folds of the fold mean score, and its SEM across folds. */
   mean: number;
   sem: number;
+  /** Mean over folds of the fold baselines (RidgeFoldResult.baseline). */
+  baseline: number;
   /** Median over kept targets of targetScores (the ROI median for the encoding preset). */
   median: number;
   /**
@@ -386,6 +394,7 @@ function groupResult(
     targetScores,
     mean: nanMean(foldMeans),
     sem: nanSem(foldMeans),
+    baseline: nanMean(st.folds.map((fr) => fr.baseline)),
     median: nanMedian(targetScores),
     timings: st.timings,
     info: { ...call.info, precision: st.precision },

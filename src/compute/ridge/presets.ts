@@ -144,8 +144,7 @@ export function noiseCeilingError(preset: RidgePreset, score?: RidgeScore): stri
   if (spec.rowLn)
     return `preset ${preset} layer-normalises each stimulus's targets across the ROI's voxels, so its targets are not the betas the ncsnr noise ceiling (Allen et al. 2022) describes; use preset encoding, centred-own-means or unit-norm-columns`;
   const s = score ?? spec.score;
-  if (s !== 'pearson')
-    return `preset ${preset} scores by ${s}; the noise ceiling bounds a Pearson r, not a ${s}`;
+  if (s !== 'pearson') return `preset ${preset} scores by ${s}; the noise ceiling bounds a Pearson r, not a ${s}`;
   return null;
 }
 
