@@ -70,6 +70,44 @@ export function columnScores(A: DenseMatrix, B: DenseMatrix, kind: 'cosine' | 'p
 }
 
 /**
+ * The score of a constant per-column prediction (the baseline of a mapping: each target predicted by its training
+ * mean for every test sample), scored as columnScores scores a prediction, in closed form:
+ * - 'cosine': cos(m_j 1, b_j) = sign(m_j) sum_i b_ij / (sqrt(n) ||b_j||); a zero mean is a zero prediction, which
+ *   carries nothing: 0;
+ * - 'pearson': a constant has no variance, so no correlation with anything: 0 (the limit of r for any prediction
+ *   independent of the target, and the chance level of the score).
+ * A test column with zero norm (after centring for 'pearson') scores NaN, as columnScores gives it.
+ * @param mean per column of B (the prediction); @param B test samples x columns.
+ */
+export function constantPredictionScores(
+  mean: ArrayLike<number>,
+  B: DenseMatrix,
+  kind: 'cosine' | 'pearson',
+): Float32Array {
+  const { rows: n, cols, data } = B;
+  if (mean.length !== cols) throw new RangeError(`constantPredictionScores: ${mean.length} means for ${cols} columns`);
+  const sum = new Float64Array(cols);
+  const sq = new Float64Array(cols);
+  for (let i = 0; i < n; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const b = data[o + j];
+      sum[j] += b;
+      sq[j] += b * b;
+    }
+  }
+  const out = new Float32Array(cols);
+  for (let j = 0; j < cols; j++) {
+    // one pass: a constant column's centred norm is rounding, hence the relative floor
+    const norm2 = kind === 'pearson' ? sq[j] - (sum[j] * sum[j]) / n : sq[j];
+    if (!(norm2 > (kind === 'pearson' ? 1e-12 * sq[j] : 0))) out[j] = NaN;
+    else if (kind === 'pearson' || mean[j] === 0) out[j] = 0;
+    else out[j] = (Math.sign(mean[j]) * sum[j]) / Math.sqrt(n * norm2);
+  }
+  return out;
+}
+
+/**
  * Each row's share of the mean column score: c_i = (1/m) sum_j (a_ij - ma_j)(b_ij - mb_j) / (||a_j|| ||b_j||)
  * over the m columns with a finite score, so that sum_i c_i = nanMean(columnScores(A, B, kind)) (up to rounding).
  * The norms (and means) are those of all rows, held fixed: the per-stimulus terms a sign-flip test permutes.

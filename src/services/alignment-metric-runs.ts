@@ -48,6 +48,7 @@ export async function fitAlignmentMetric(d: MetricRunData, ctx: RunContext): Pro
     target: f.name,
     value: f.mean,
     sem: finiteOrNull(f.sem),
+    baseline: finiteOrNull(f.baseline),
     foldValues: f.foldScores,
     nVoxels: f.nKept,
     alphas: [],

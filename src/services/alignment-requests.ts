@@ -7,7 +7,9 @@
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import { BRAIN_METRICS, isWholeSetMetric, trainedAs, type BrainMetric } from '../compute/metrics/registry';
 import {
+  DEFAULT_MIN_NOISE_CEILING,
   PAPER_ALPHAS,
+  noiseCeilingError,
   nonDefaultScore,
   presetScoreError,
   type RidgePreset,
@@ -28,7 +30,8 @@ export interface AlignmentOptionsRequest {
   score?: RidgeScore;
   alphas?: number[];
   folds: FoldsSpec;
-  noiseCeiling?: { minPercent: number };
+  /** Asks for noise-ceiling normalisation; minPercent defaults to DEFAULT_MIN_NOISE_CEILING. */
+  noiseCeiling?: { minPercent?: number };
   /** Default ridge; cv false (rsa only): once over all evaluated stimuli. */
   metric?: BrainMetric;
   cv?: boolean;
@@ -252,12 +255,34 @@ function cellsOf(subjects: string[], layerIds: string[], reps: ResolvedRepresent
   return cells;
 }
 
-/** Request-only checks of the options: folds, score against preset, metric options. */
+/** Request-only checks of the options: folds, score against preset, noise ceiling, metric options. */
 function optionErrors(req: AlignmentOptionsRequest): FieldError[] {
   const errors = foldsSpecErrors(req.folds, 'body.folds');
   const scoreError = req.score ? presetScoreError(req.preset, req.score) : null;
   if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
+  const ncError = req.noiseCeiling ? noiseCeilingRequestError(req) : null;
+  if (ncError) errors.push({ field: 'body.noiseCeiling', reason: ncError });
   return [...errors, ...metricOptionErrors(req)];
+}
+
+/**
+ * Why asking for noise-ceiling normalisation cannot be honoured: the metric is not ridge (a set-level similarity
+ * has no per-voxel r), or the preset's scores are not what the ncsnr ceiling describes (presets.ts).
+ */
+function noiseCeilingRequestError(req: AlignmentOptionsRequest): string | null {
+  const metric = req.metric ?? 'ridge';
+  if (metric !== 'ridge') return `metric ${metric} is not normalised by a noise ceiling (ridge only)`;
+  return noiseCeilingError(req.preset, req.score);
+}
+
+/**
+ * The noise-ceiling threshold as runs store it: wherever the normalisation applies (ridge, a preset and score the
+ * ceiling describes) runs normalise, asked or not, and store the threshold used (the default filled in), so that
+ * `{}`, `{minPercent: 10}` and no option are one request and a run shows its threshold; elsewhere nothing.
+ */
+function storedNoiseCeiling(req: AlignmentOptionsRequest): { noiseCeiling?: { minPercent: number } } {
+  if (noiseCeilingRequestError(req) !== null) return {};
+  return { noiseCeiling: { minPercent: req.noiseCeiling?.minPercent ?? DEFAULT_MIN_NOISE_CEILING } };
 }
 
 const WHOLE_SET_BRAIN_METRICS = BRAIN_METRICS.filter(isWholeSetMetric);
@@ -283,7 +308,7 @@ function alignmentOptions(req: AlignmentOptionsRequest): Omit<AlignmentPlan, 'da
     ...nonDefaultScore(req.preset, req.score),
     alphas: req.alphas ?? [...PAPER_ALPHAS],
     folds: canonicalFolds(req.folds),
-    ...(req.noiseCeiling ? { noiseCeiling: req.noiseCeiling } : {}),
+    ...storedNoiseCeiling(req),
     ...(req.ridgeWeights ? { ridgeWeights: true as const } : {}),
     ...metricFields(req),
   };

@@ -8,6 +8,7 @@
 import { joinStimulusIds } from '../activations/align';
 import { nanMean, nanMedian } from '../compute/correlation';
 import { takeRows, type DenseMatrix } from '../compute/matrix';
+import { DEFAULT_MIN_NOISE_CEILING } from '../compute/ridge/presets';
 import type { Db, Prisma } from '../db/client';
 import { runInComputeThread } from '../threads/compute-thread';
 import type { RidgeRoiResult, RidgeRoisOutput, RidgeRoisPayload } from '../threads/compute-tasks';
@@ -99,7 +100,7 @@ export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<Ri
     alphas: inputs.alphas,
     assignment: d.assignment,
     noiseCeiling: d.ncAll,
-    minNoiseCeiling: inputs.noiseCeiling?.minPercent,
+    minNoiseCeiling: inputs.noiseCeiling?.minPercent ?? DEFAULT_MIN_NOISE_CEILING,
     unitWeights: inputs.ridgeWeights === true,
   };
 }
@@ -130,6 +131,7 @@ function ridgeScore(f: RidgeRoiResult, columns: Int32Array, ncAll: Float32Array 
     target: f.name,
     value: f.mean,
     sem: finiteOrNull(f.sem),
+    baseline: finiteOrNull(f.baseline),
     median: finiteOrNull(f.median),
     foldValues: f.foldMeans,
     nVoxels: f.nKept,

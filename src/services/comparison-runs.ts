@@ -75,6 +75,7 @@ export async function runComparison(runId: string, ctx: RunContext): Promise<voi
     target: comparisonTargetLabel(inputs.target, tgtLayer.name),
     value: res.mean,
     sem: finiteOrNull(res.sem),
+    baseline: finiteOrNull(res.baseline),
     foldValues: res.foldScores,
     alphas: res.alphas,
     nVoxels: res.keptTarget,

@@ -48,6 +48,8 @@ export interface ScoreMatrix {
   rois: string[];
   values: Grid;
   sem: Grid;
+  /** neurons / sae: each cell's baseline (Score.baseline); absent for the difference (both share one floor). */
+  baseline?: Grid;
   lower?: Grid;
   upper?: Grid;
   p?: Grid;
@@ -61,6 +63,7 @@ interface ScoreCell {
   target: string;
   value: number;
   sem: number | null;
+  baseline: number | null;
   foldValues: number[];
   runId: string;
 }
@@ -88,6 +91,7 @@ function matrixScores(prisma: Db, q: ScoreMatrixQuery): Promise<ScoreCell[]> {
       target: true,
       value: true,
       sem: true,
+      baseline: true,
       foldValues: true,
       runId: true,
     },
@@ -160,6 +164,7 @@ export async function scoreMatrix(prisma: Db, q: ScoreMatrixQuery): Promise<Scor
       : {
           values: gridOf(layerIds, rois, (l, roi) => cells.get(cellKey(l, q.representation, roi))?.value ?? null),
           sem: gridOf(layerIds, rois, (l, roi) => cells.get(cellKey(l, q.representation, roi))?.sem ?? null),
+          baseline: gridOf(layerIds, rois, (l, roi) => cells.get(cellKey(l, q.representation, roi))?.baseline ?? null),
         };
   return {
     modelId: model.id,
@@ -224,5 +229,6 @@ export async function comparisonMatrix(prisma: Db, q: ComparisonMatrixQuery) {
     targetLayers,
     values: gridOf(sourceLayers, targetLayers, (a, b) => score(a, b)?.value ?? null),
     sem: gridOf(sourceLayers, targetLayers, (a, b) => score(a, b)?.sem ?? null),
+    baseline: gridOf(sourceLayers, targetLayers, (a, b) => score(a, b)?.baseline ?? null),
   };
 }

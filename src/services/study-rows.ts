@@ -20,6 +20,8 @@ export interface StudyResultRow {
   nVoxels: number | null;
   noiseCeiling: number | null;
   normalised: number | null;
+  /** The score of each target's training-mean prediction under the same score and folds (Score.baseline). */
+  baseline: number | null;
   runId: string;
   /** The layer's preprocessing (null: none). */
   preprocessing: LayerPreprocessing | null;

@@ -30,6 +30,7 @@ const RESULT_COLUMNS = [
   'nVoxels',
   'noiseCeiling',
   'normalised',
+  'baseline',
   'runId',
 ] as const;
 
@@ -197,6 +198,7 @@ async function studyResults(
     nVoxels: s.nVoxels,
     noiseCeiling: s.noiseCeiling,
     normalised: s.normalised,
+    baseline: s.baseline,
     runId: s.runId,
     preprocessing: layerPreprocessingOf(layerOf.get(s.layerId!)?.preprocessing),
   }));

@@ -4,7 +4,12 @@
  */
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
-import { crossValidateMetric, wholeSetMetric, type MetricName } from '../compute/metrics/index';
+import {
+  METRIC_CONSTANT_BASELINE,
+  crossValidateMetric,
+  wholeSetMetric,
+  type MetricName,
+} from '../compute/metrics/index';
 import { isWholeSetMetric, type ComparisonMetric, type WholeSetMetric } from '../compute/metrics/registry';
 import {
   fitRidgeCv,
@@ -42,6 +47,8 @@ export interface RidgeRoiResult {
   name: string;
   mean: number;
   sem: number;
+  /** The score of each voxel's training-mean prediction, as mean is (RidgeCvResult.baseline). */
+  baseline: number;
   median: number;
   foldMeans: number[];
   /** Chosen alpha per fold (NaN for per-target presets). */
@@ -129,6 +136,7 @@ function roiResults(fits: readonly RidgeCvResult[], rois: RidgeRoisPayload['rois
     name: rois[r].name,
     mean: res.mean,
     sem: res.sem,
+    baseline: res.baseline,
     median: res.median,
     foldMeans: res.folds.map((f) => f.meanScore),
     foldAlphas: res.folds.map((f) => f.alpha),
@@ -259,6 +267,12 @@ export interface CompareLayersResult {
   foldScores: number[];
   mean: number;
   sem: number;
+  /**
+   * The score of a constant per-target prediction (each target unit's training mean), as mean is: ridge computes
+   * it per fold; the matching metrics, RSA and CKA centre what they compare (Pearson r, centred Gram), where a
+   * constant scores 0 (METRIC_CONSTANT_BASELINE).
+   */
+  baseline: number;
   /** Ridge: chosen alpha per fold. */
   alphas: number[];
   keptSource: number;
@@ -280,6 +294,7 @@ export async function compareLayers(p: CompareLayersPayload, progress: ProgressF
       foldScores: res.folds.map((f) => f.meanScore),
       mean: res.mean,
       sem: res.sem,
+      baseline: res.baseline,
       alphas: res.folds.map((f) => f.alpha),
       keptSource: res.source.kept.length,
       keptTarget: res.targets.kept.length,
@@ -293,6 +308,7 @@ export async function compareLayers(p: CompareLayersPayload, progress: ProgressF
       foldScores: [],
       mean: res.score,
       sem: NaN,
+      baseline: METRIC_CONSTANT_BASELINE,
       alphas: [],
       keptSource: res.keptSource.length,
       keptTarget: res.keptTarget.length,
@@ -305,6 +321,7 @@ export async function compareLayers(p: CompareLayersPayload, progress: ProgressF
     foldScores: res.foldScores,
     mean: res.mean,
     sem: res.sem,
+    baseline: METRIC_CONSTANT_BASELINE,
     alphas: [],
     keptSource: res.keptSource.length,
     keptTarget: res.keptTarget.length,
@@ -328,6 +345,8 @@ export interface MetricRoiResult {
   foldScores: number[];
   mean: number;
   sem: number;
+  /** A constant per-voxel prediction's score: 0 (METRIC_CONSTANT_BASELINE). */
+  baseline: number;
   /** Voxels kept (live). */
   nKept: number;
 }
@@ -339,10 +358,24 @@ export async function metricRois(p: MetricRoisPayload, progress: ProgressFn): Pr
     const Y = takeCols(p.Y, roi.columns) as DenseMatrix<Float32Array>;
     if (!p.cv) {
       const res = wholeSetMetric(p.metric as WholeSetMetric, p.X, Y);
-      return { name: roi.name, foldScores: [], mean: res.score, sem: NaN, nKept: res.keptTarget.length };
+      return {
+        name: roi.name,
+        foldScores: [],
+        mean: res.score,
+        sem: NaN,
+        baseline: METRIC_CONSTANT_BASELINE,
+        nKept: res.keptTarget.length,
+      };
     }
     const res = crossValidateMetric(p.metric, p.X, Y, p.assignment);
-    return { name: roi.name, foldScores: res.foldScores, mean: res.mean, sem: res.sem, nKept: res.keptTarget.length };
+    return {
+      name: roi.name,
+      foldScores: res.foldScores,
+      mean: res.mean,
+      sem: res.sem,
+      baseline: METRIC_CONSTANT_BASELINE,
+      nKept: res.keptTarget.length,
+    };
   });
 }
 

@@ -5,6 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { DEFAULT_MIN_NOISE_CEILING } from '../../src/compute/ridge/presets';
 import { registerSyntheticSet, waitForJob, type RegisteredSet } from '../helpers/flow';
 
 let app: TestApp;
@@ -73,7 +74,13 @@ describe('POST /v1/alignments', () => {
       expect(s.alphas).toHaveLength(5);
       expect(s.sem).toBeGreaterThan(0);
       expect(s.nVoxels).toBeGreaterThan(0);
+      // The cosine of each voxel's training-mean prediction: a finite floor below the score.
+      expect(Number.isFinite(s.baseline)).toBe(true);
+      expect(s.value).toBeGreaterThan(s.baseline);
+      // The paper preset's targets are layer-normed across the ROI: never normalised by the ncsnr ceiling.
+      expect(s.normalised).toBeNull();
     }
+    expect(run.inputs.noiseCeiling).toBeUndefined();
   }, 180_000);
 
   it('returns the same runs for an identical request', async () => {
@@ -112,6 +119,28 @@ describe('POST /v1/alignments', () => {
     await bad({ ...base, folds: { k: 1 } }, 'body.folds.k');
     await bad({ ...base, representation: 'sae' }, 'body.layerIds[0]');
     await bad({ ...base, folds: { assignment: { '1': 0, '2': 0, '3': 2, '4': 2 } } }, 'body.folds.assignment');
+    expect(await app.db.prisma.run.count()).toBe(before);
+  });
+
+  it('refuses noise-ceiling normalisation where the ceiling does not describe the scores (400 naming preset and why)', async () => {
+    const before = await app.db.prisma.run.count();
+    const base = { datasetId: set.datasetId, subject: 'subj01', atlas: 'prf-visualrois', layerIds: set.layerIds };
+    const reason = async (json: object) => {
+      const r = await app.request('/v1/alignments', { method: 'POST', auth: true, json });
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const e = (await r.json()).errors.find((x: { field: string }) => x.field === 'body.noiseCeiling');
+      expect(e).toBeDefined();
+      return e.reason as string;
+    };
+    for (const preset of ['paper-centred', 'paper']) {
+      const why = await reason({ ...base, preset, score: 'pearson', noiseCeiling: { minPercent: 5 } });
+      expect(why).toContain(`preset ${preset}`);
+      expect(why).toMatch(/layer-normalises .* across the ROI's voxels/);
+      expect(why).toMatch(/ncsnr noise ceiling \(Allen et al\. 2022\)/);
+    }
+    expect(await reason({ ...base, preset: 'paper-centred', noiseCeiling: {} })).toContain('preset paper-centred');
+    expect(await reason({ ...base, preset: 'encoding', metric: 'rsa', noiseCeiling: {} })).toMatch(/metric rsa/);
     expect(await app.db.prisma.run.count()).toBe(before);
   });
 });
@@ -180,6 +209,7 @@ describe('results', () => {
     const values = page.items.map((s: { value: number }) => s.value);
     expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(page.items.every((s: { layerName: string }) => s.layerName === 'layer2')).toBe(true);
+    expect(page.items.every((s: { baseline: number | null }) => Number.isFinite(s.baseline))).toBe(true);
 
     const m = await (
       await app.request(`/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois`)
@@ -194,9 +224,9 @@ describe('results', () => {
         orderBy: { createdAt: 'desc' },
       });
       m.rois.forEach((roi: string, ri: number) => {
-        const expected =
-          newest.find((s) => s.target === roi)?.value ?? run.scores.find((s: { roi: string }) => s.roi === roi).value;
-        expect(m.values[li][ri]).toBe(expected);
+        const stored = newest.find((s) => s.target === roi) ?? run.scores.find((s: { roi: string }) => s.roi === roi);
+        expect(m.values[li][ri]).toBe(stored.value);
+        expect(m.baseline[li][ri]).toBe(stored.baseline);
       });
     }
     const diff = await (
@@ -206,4 +236,48 @@ describe('results', () => {
     ).json();
     expect(diff.values.flat().every((v: number | null) => v === null)).toBe(true);
   });
+});
+
+describe('noise ceiling default', () => {
+  it(`normalises the presets it describes with minPercent ${DEFAULT_MIN_NOISE_CEILING} unless told otherwise`, async () => {
+    const post = async (extra: object) => {
+      const r = await app.request('/v1/alignments', {
+        method: 'POST',
+        auth: true,
+        json: {
+          datasetId: set.datasetId,
+          subject: 'subj01',
+          atlas: 'prf-visualrois',
+          rois: ['V1v', 'hV4'],
+          layerIds: [set.layerIds[0]],
+          preset: 'encoding',
+          folds: { k: 3, seed: 1 },
+          ...extra,
+        },
+      });
+      expect(r.status).toBe(202);
+      const run = (await r.json()).runs[0];
+      await waitForJob(app, run.jobId);
+      return (await (await app.request(`/v1/runs/${run.id}`)).json()) as {
+        id: string;
+        inputs: { noiseCeiling?: { minPercent: number } };
+        scores: { roi: string; normalised: number | null; keptShare: number | null; noiseCeiling: number | null }[];
+      };
+    };
+    const byDefault = await post({});
+    expect(byDefault.inputs.noiseCeiling).toEqual({ minPercent: DEFAULT_MIN_NOISE_CEILING });
+    // Asking for it, with or without the default threshold, is the same request.
+    expect((await post({ noiseCeiling: {} })).id).toBe(byDefault.id);
+    expect((await post({ noiseCeiling: { minPercent: DEFAULT_MIN_NOISE_CEILING } })).id).toBe(byDefault.id);
+    const all = await post({ noiseCeiling: { minPercent: 0 } });
+    expect(all.id).not.toBe(byDefault.id);
+    expect(all.inputs.noiseCeiling).toEqual({ minPercent: 0 });
+    for (const s of byDefault.scores) {
+      const t = all.scores.find((x) => x.roi === s.roi)!;
+      expect(s.normalised).not.toBeNull();
+      expect(s.keptShare).toBeGreaterThan(0);
+      // The threshold keeps no more voxels than "every NC > 0".
+      expect(s.keptShare!).toBeLessThanOrEqual(t.keptShare!);
+    }
+  }, 180_000);
 });

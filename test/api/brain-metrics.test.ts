@@ -27,7 +27,14 @@ afterAll(async () => {
   await app?.close();
 });
 
-type Score = { roi: string; value: number; sem: number | null; foldValues: number[]; nVoxels: number };
+type Score = {
+  roi: string;
+  value: number;
+  sem: number | null;
+  foldValues: number[];
+  nVoxels: number;
+  baseline: number | null;
+};
 const body = (extra: object) => ({
   datasetId,
   subject: 'subj01',
@@ -60,6 +67,8 @@ describe('alignment runs with brain metrics other than ridge', () => {
         });
         expect(Math.abs(got.value - mean(reference[roi][metric]))).toBeLessThan(1e-4);
         expect(got.sem).toBeGreaterThan(0);
+        // Each metric centres what it compares (Pearson r, RDM correlation): a constant scores 0.
+        expect(got.baseline).toBe(0);
       }
     }
     const whole = await align({ metric: 'rsa', cv: false });

@@ -50,6 +50,7 @@ type Row = {
   foldValues: number[];
   alphas: number[];
   nVoxels: number;
+  baseline: number | null;
   runId: string;
 };
 
@@ -123,6 +124,13 @@ describe('POST /v1/studies', () => {
     );
     const cells = new Set(rows.map((r) => `${r.subject}/${r.layerId}/${r.representation}/${r.roi}`));
     expect(cells.size).toBe(24);
+    // The baseline (each voxel predicted by its training mean) depends on the targets and folds only: one value per
+    // subject x ROI, whatever the layer or representation, and below the scores these layers reach.
+    for (const r of rows) {
+      const same = rows.filter((x) => x.subject === r.subject && x.roi === r.roi);
+      expect(Number.isFinite(r.baseline)).toBe(true);
+      for (const x of same) expect(x.baseline).toBeCloseTo(r.baseline!, 6);
+    }
     expect(await app.db.prisma.run.count({ where: { studyId: created.id } })).toBe(8);
 
     // One decomposition per fold per representation, both representations of a layer in one job, and each
@@ -196,7 +204,7 @@ describe('POST /v1/studies', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,runId',
+      'subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,baseline,runId',
     );
     expect(lines).toHaveLength(25);
     const first = lines[1].split(',');

@@ -23,6 +23,7 @@ interface Matrix {
   rois: string[];
   values: (number | null)[][];
   sem: (number | null)[][];
+  baseline?: (number | null)[][];
 }
 
 /** The alignment form (folded under the study form when the service has studies). */
@@ -143,6 +144,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const text = (await tip.textContent())!;
     expect(text).toContain(m.sem[0][0]!.toFixed(4));
     expect(text).toContain((m.values[0][0]! - 1.96 * m.sem[0][0]!).toFixed(4));
+    // ... and the baseline (each voxel predicted by its training mean), drawn dashed in the depth chart per ROI.
+    expect(text).toContain(m.baseline![0][0]!.toFixed(4));
+    await expect
+      .poll(() => page.locator('#depth .baseline_marks path').count(), { timeout: 10_000 })
+      .toBe(m.rois.length);
     expect(browser.errors).toEqual([]);
   });
 

@@ -13,6 +13,7 @@ import { fixtureSource, type RidgeFixtureCase } from '../helpers/ridge-fixture';
 import {
   fitRidgeCv,
   fitRidgeCvGroups,
+  noiseCeilingError,
   presetScoreError,
   type RidgeCvOptions,
   type RidgeCvResult,
@@ -165,17 +166,20 @@ describe(`ridge presets of the authors' code history vs scikit-learn ${fixture.s
     expect(() => fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), score: 'cosine' })).toThrow(/Pearson r/);
   });
 
-  it('only Pearson-scored fits are normalised by the noise ceiling (the paper preset with score pearson is)', () => {
+  it('only a Pearson r of targets without row LN is normalised by the noise ceiling (not paper, even with pearson)', () => {
     const c = fixture.cases.find((x) => x.preset === 'paper')!;
     const nc = new Float32Array(c.v).fill(50);
-    const pearson = fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), noiseCeiling: nc });
+    const pearson = fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), score: 'pearson', noiseCeiling: nc });
     const cosine = fitRidgeCv(sourceOf(c), targetsOf(c), { ...optionsOf(c), score: 'cosine', noiseCeiling: nc });
-    expect(pearson.noiseCeiling).toBeDefined();
+    expect(pearson.noiseCeiling).toBeUndefined();
     expect(cosine.noiseCeiling).toBeUndefined();
-    const t = c.keptY[0];
-    expect(pearson.noiseCeiling!.normalised[t]).toBeCloseTo(
-      (pearson.targetScores[t] * Math.abs(pearson.targetScores[t])) / 0.5,
-      5,
-    );
+    expect(noiseCeilingError('paper', 'pearson')).toMatch(/layer-normalises .* ncsnr noise ceiling/);
+    expect(noiseCeilingError('paper-centred')).toMatch(/preset paper-centred layer-normalises/);
+    for (const p of ['encoding', 'centred-own-means', 'unit-norm-columns'] as const)
+      expect(noiseCeilingError(p)).toBeNull();
+    const own = fixture.cases.find((x) => x.preset === 'centred-own-means')!;
+    const fit = fitRidgeCv(sourceOf(own), targetsOf(own), { ...optionsOf(own), noiseCeiling: nc });
+    const t = own.keptY[0];
+    expect(fit.noiseCeiling!.normalised[t]).toBeCloseTo((fit.targetScores[t] * Math.abs(fit.targetScores[t])) / 0.5, 5);
   });
 });

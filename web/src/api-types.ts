@@ -409,9 +409,10 @@ export type CreateAlignment = {
   /** Ridge alphas (default 10^-8..10^8, 17 values) */
   alphas?: number[];
   folds?: FoldsSpec;
-  /** Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0) */
+  /** Noise-ceiling normalisation (NSD ncsnr ceiling, Allen et al. 2022), per voxel r|r| / (NC/100); the ROI's normalised value is the mean of these per-voxel ratios over its voxels with NC >= minPercent (not a ratio of means), with keptShare the share of voxels kept. Ridge runs whose targets the ceiling describes (presets encoding, centred-own-means, unit-norm-columns: Pearson r of the betas up to per-voxel affine maps) are normalised with minPercent 10 when this is absent. Asking for it with paper or paper-centred (targets layer-normed across the ROI's voxels, which the ceiling does not describe), a cosine score or another metric is a 400. */
   noiseCeiling?: {
-    minPercent: number;
+    /** Voxels with NC below it are left out of the normalised ROI aggregate (default 10: ncsnr ~0.2 over 3 trials; 0 keeps every NC > 0) */
+    minPercent?: number;
   };
   metric?: BrainMetric;
   /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
@@ -562,6 +563,8 @@ export type StudyResultRow = {
   nVoxels: number | null;
   noiseCeiling: number | null;
   normalised: number | null;
+  /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
+  baseline: number | null;
   runId: string;
   preprocessing: LayerPreprocessing;
 };
@@ -580,9 +583,10 @@ export type CreateStudy = {
   /** Ridge alphas (default 10^-8..10^8, 17 values) */
   alphas?: number[];
   folds?: FoldsSpec;
-  /** Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0) */
+  /** Noise-ceiling normalisation (NSD ncsnr ceiling, Allen et al. 2022), per voxel r|r| / (NC/100); the ROI's normalised value is the mean of these per-voxel ratios over its voxels with NC >= minPercent (not a ratio of means), with keptShare the share of voxels kept. Ridge runs whose targets the ceiling describes (presets encoding, centred-own-means, unit-norm-columns: Pearson r of the betas up to per-voxel affine maps) are normalised with minPercent 10 when this is absent. Asking for it with paper or paper-centred (targets layer-normed across the ROI's voxels, which the ceiling does not describe), a cosine score or another metric is a 400. */
   noiseCeiling?: {
-    minPercent: number;
+    /** Voxels with NC below it are left out of the normalised ROI aggregate (default 10: ncsnr ~0.2 over 3 trials; 0 keeps every NC > 0) */
+    minPercent?: number;
   };
   metric?: BrainMetric;
   /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
@@ -757,6 +761,8 @@ export type ComparisonMatrix = {
   /** values[source layer][target layer]; null where not computed */
   values: (number | null)[][];
   sem: (number | null)[][];
+  /** baseline[source layer][target layer]: score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it. It depends on the target layer's representation only (cosine ridge: ~0.5 on ReLU'd neurons, lower on sparse latents), so compare a value with its own floor */
+  baseline: (number | null)[][];
 };
 
 export type Experiment = {
@@ -846,10 +852,12 @@ export type RoiScore = {
   alphas: number[];
   /** Mean noise ceiling of the ROI voxels (percent of explainable variance) */
   noiseCeiling: number | null;
-  /** Mean over kept voxels of r^2 / (NC/100) */
+  /** Mean over the ROI's voxels with NC >= minPercent of r|r| / (NC/100) (a mean of per-voxel ratios, not a ratio of means); null where the ceiling does not describe the scores (paper presets, cosine, other metrics) */
   normalised: number | null;
   /** Share of voxels kept by the minimum noise ceiling */
   keptShare: number | null;
+  /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
+  baseline: number | null;
 };
 
 export type Folds = {
@@ -917,6 +925,8 @@ export type ScoreItem = {
   alphas: number[];
   noiseCeiling: number | null;
   normalised: number | null;
+  /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
+  baseline: number | null;
   createdAt: string;
 };
 
@@ -936,6 +946,8 @@ export type ScoreMatrix = {
   values: (number | null)[][];
   /** SEM across folds; for the difference, of the per-fold differences */
   sem: (number | null)[][];
+  /** neurons and sae only: baseline[layer][roi], score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it (the same for every representation of a subject's ROI: it depends on the targets and folds only, so the difference has none) */
+  baseline?: (number | null)[][];
   /** difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data) */
   lower?: (number | null)[][];
   /** difference only: upper end of that interval */

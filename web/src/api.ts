@@ -111,4 +111,4 @@ export type { Dataset, Job, Model, Run, ScoreItem } from './api-types';
 
 /** A layer x ROI matrix as the pages draw it: from /v1/scores/matrix, or computed by a page from a study. */
 export type Matrix = Pick<ScoreMatrix, 'layers' | 'rois' | 'values' | 'sem'> &
-  Partial<Pick<ScoreMatrix, 'lower' | 'upper' | 'p' | 'q'>>;
+  Partial<Pick<ScoreMatrix, 'baseline' | 'lower' | 'upper' | 'p' | 'q'>>;

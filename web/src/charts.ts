@@ -199,7 +199,10 @@ export function heatmapSpec(o: {
   } as TopLevelSpec;
 }
 
-/** Score by layer, one panel per ROI, neurons vs SAE latents with +-1 sem error bars (the paper's depth trends). */
+/**
+ * Score by layer, one panel per ROI, neurons vs SAE latents with +-1 sem error bars (the paper's depth trends), and
+ * rows of representation 'baseline' as a dashed grey line (the training-mean prediction's score).
+ */
 export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLevelSpec {
   const x = {
     field: 'layer',
@@ -225,6 +228,7 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
       layer: [
         {
           mark: { type: 'line', point: true },
+          transform: [{ filter: "datum.representation !== 'baseline'" }],
           encoding: {
             x,
             y: { field: 'value', type: 'quantitative', title: 'score', scale: { zero: false } },
@@ -240,7 +244,23 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
         },
         {
           mark: { type: 'errorbar', thickness: 1.5 },
+          transform: [{ filter: "datum.representation !== 'baseline'" }],
           encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'score' }, y2: { field: 'hi' }, color },
+        },
+        // The baseline (each target predicted by its training mean): the floor a score should be read against.
+        {
+          name: 'baseline',
+          mark: { type: 'line', strokeDash: [5, 4], color: '#666', strokeWidth: 1.5 },
+          transform: [{ filter: "datum.representation === 'baseline'" }],
+          encoding: {
+            x,
+            y: { field: 'value', type: 'quantitative', title: 'score' },
+            tooltip: [
+              { field: 'roi' },
+              { field: 'layer' },
+              { field: 'value', type: 'quantitative', format: '.4f', title: 'baseline (training mean)' },
+            ],
+          },
         },
       ],
     },

@@ -31,7 +31,7 @@ export async function matrixView(
     const at = (g: (number | null)[][] | undefined, i: number, r: string) => g?.[i]?.[m.rois.indexOf(r)] ?? null;
     // Statistics of the difference when the service has them: its interval replaces value ± 1.96 sem.
     const stats = (i: number, j: number): Row => {
-      if (!m.q) return { layerId: m.layers[i].id };
+      if (!m.q) return { layerId: m.layers[i].id, baseline: at(m.baseline, i, rois[j]) };
       const [lo, hi, p, q] = [
         at(m.lower, i, rois[j]),
         at(m.upper, i, rois[j]),
@@ -64,9 +64,14 @@ export async function matrixView(
               { field: 'p', title: 'p', type: 'quantitative', format: '.3g' },
               { field: 'q', title: 'q (BH)', type: 'quantitative', format: '.3g' },
             ]
-          : undefined,
+          : m.baseline
+            ? [{ field: 'baseline', title: 'baseline (training mean)', type: 'quantitative', format: '.4f' }]
+            : undefined,
       }),
-      { head: ['row', 'col', 'value', 'sem', 'lo', 'hi', ...(m.q ? ['p', 'q'] : [])], rows: cells },
+      {
+        head: ['row', 'col', 'value', 'sem', 'lo', 'hi', ...(m.q ? ['p', 'q'] : m.baseline ? ['baseline'] : [])],
+        rows: cells,
+      },
       o.onCell ? (d) => o.onCell!(String(d.layerId), String(d.col), rep) : undefined,
     );
     section.append(h('h2', {}, title), fig.el);
@@ -96,10 +101,11 @@ export async function matrixView(
       });
     });
   }
+  lines.push(...baselineLines(matrices));
   if (lines.length) {
     const fig = await figure(
       `${o.name}-depth`,
-      `Score by layer per ROI, neurons vs SAE latents, error bars ± 1 sem (${o.scope})`,
+      `Score by layer per ROI, neurons vs SAE latents, error bars ± 1 sem; dashed: the baseline, each voxel predicted by its training mean (${o.scope})`,
       depthSpec(lines, layers, rois),
       {
         head: ['roi', 'layer', 'representation', 'value', 'sem'],
@@ -109,6 +115,21 @@ export async function matrixView(
     root.append(h('section', { id: 'depth' }, h('h2', {}, 'Depth trends'), fig.el));
   }
   root.append(summary(layers, rois, matrices));
+}
+
+/**
+ * The dashed baseline of the depth chart: per layer and ROI, the score of the training-mean prediction (the same
+ * for neurons and SAE latents, which share targets and folds: the neurons' where it exists, else the SAE's).
+ */
+function baselineLines([n, s]: Matrix[]): Row[] {
+  const out: Row[] = [];
+  n.layers.forEach((l, i) => {
+    for (const roi of new Set([...n.rois, ...s.rois])) {
+      const b = n.baseline?.[i]?.[n.rois.indexOf(roi)] ?? s.baseline?.[i]?.[s.rois.indexOf(roi)] ?? null;
+      if (b !== null && Number.isFinite(b)) out.push({ layer: l.name, roi, representation: 'baseline', value: b });
+    }
+  });
+  return out;
 }
 
 /** One line per ROI: the best layer for neurons and for SAE latents (the paper's headline reading). */
@@ -152,6 +173,12 @@ export function meanOverSubjects(ms: Matrix[]): Matrix {
   const layers = ms[0].layers;
   const values: (number | null)[][] = [];
   const sem: (number | null)[][] = [];
+  const baseline = ms.every((m) => m.baseline)
+    ? meanGrid(
+        ms.map((m) => ({ rois: m.rois, grid: m.baseline! })),
+        rois,
+      )
+    : undefined;
   layers.forEach((_, i) => {
     values.push([]);
     sem.push([]);
@@ -170,5 +197,15 @@ export function meanOverSubjects(ms: Matrix[]): Matrix {
       );
     }
   });
-  return { layers, rois, values, sem };
+  return { layers, rois, values, sem, ...(baseline ? { baseline } : {}) };
+}
+
+/** Per cell the mean over the grids that all have it (null otherwise). */
+function meanGrid(gs: { rois: string[]; grid: (number | null)[][] }[], rois: string[]): (number | null)[][] {
+  return gs[0].grid.map((_, i) =>
+    rois.map((r) => {
+      const xs = gs.map((g) => (g.rois.includes(r) ? (g.grid[i]?.[g.rois.indexOf(r)] ?? null) : null));
+      return xs.every((x) => x !== null) ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : null;
+    }),
+  );
 }

@@ -56,7 +56,17 @@ export function studyMatrices(
           : null;
       }),
     );
-    return { layers: layers.map((l) => ({ id: l.id, name: l.name, position: l.position })), rois, values, sem: sems };
+    const baseline =
+      rep === 'difference'
+        ? undefined
+        : layers.map((l) => rois.map((roi) => cell.get(`${l.id}|${rep}|${roi}`)?.baseline ?? null));
+    return {
+      layers: layers.map((l) => ({ id: l.id, name: l.name, position: l.position })),
+      rois,
+      values,
+      sem: sems,
+      ...(baseline ? { baseline } : {}),
+    };
   };
   return { matrices: [build('neurons'), build('sae'), build('difference')], runs };
 }

@@ -13,3 +13,4 @@ export {
   wholeSetMetric,
 } from './cross-validate';
 export type { CrossValidatedScore, CrossValidateOptions, FoldMetric, MetricName } from './cross-validate';
+export { METRIC_CONSTANT_BASELINE } from './registry';

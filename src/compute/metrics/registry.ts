@@ -16,6 +16,15 @@ interface MetricSpec {
   brainRank?: number;
 }
 
+/**
+ * The baseline of every metric other than ridge: the score of a representation that is constant over the stimuli
+ * (each unit or voxel predicted by a constant). Semi- and soft-matching score Pearson r between matched units, RSA a
+ * Pearson r between RDMs (a constant representation's RDM is constant), CKA centred Grams (a constant's is 0): each
+ * centres what it compares, so a constant carries nothing and scores 0 (its chance level). Ridge computes its
+ * baseline per fold (correlation.ts constantPredictionScores), since the cosine score does not centre.
+ */
+export const METRIC_CONSTANT_BASELINE = 0;
+
 /** In the order of the ComparisonMetric enum. */
 export const METRICS = {
   ridge: { wholeSet: false, trained: 'fitted', brainRank: 0 },

@@ -3,7 +3,8 @@
  * precision (FoldWork), the alpha search of several groups together, and each group's fit (on the device fold
  * or on the host from the shared basis), prediction and scores.
  */
-import { columnScores, nanMean } from '../correlation';
+import { columnStats } from '../column-stats';
+import { columnScores, constantPredictionScores, nanMean } from '../correlation';
 import { foldIndices } from '../folds';
 import { matmul } from '../linalg/index';
 import { type DenseMatrix, takeCols } from '../matrix';
@@ -160,8 +161,17 @@ export class FoldWork {
   }
 }
 
-/** A group whose alpha was searched together with others: its test targets and its LOO result. */
-type Searched = Map<number, { test: DenseMatrix; loo: SharedAlphaResult }>;
+/** A group whose alpha was searched together with others: its test targets, training means and LOO result. */
+type Searched = Map<number, { test: DenseMatrix; trainMean: Float64Array; loo: SharedAlphaResult }>;
+
+/**
+ * The training mean of each target in the preset's target space: the constant prediction the baseline scores.
+ * Presets that transform columns centre them with the training means (or their own), so it is 0 there by
+ * construction (computed, it would be rounding of either sign).
+ */
+function trainingMeans(spec: PresetSpec, train: DenseMatrix): Float64Array {
+  return spec.columns === 'none' ? columnStats(train).mean : new Float64Array(train.cols);
+}
 
 /**
  * Shared-alpha presets, several groups: the alpha-dependent work that depends only on X (Omega per alpha,
@@ -189,10 +199,12 @@ export function searchGroupsTogether(ctx: CvContext, work: FoldWork, K: number):
     ctx.progress({ stage: `fold ${f + 1}/${K}: alpha search (${members.length} groups)`, done: f * G, total: K * G });
     // Each group's targets are built when the search reads them; only the test part is kept.
     const tests: DenseMatrix[] = [];
+    const means: Float64Array[] = [];
     let prep = 0;
     const get = (i: number) => {
       const t1 = now();
       const tgt = work.targets(ctx.states[members[i]], precision);
+      means.push(trainingMeans(ctx.spec, tgt.train));
       prep += now() - t1;
       tests.push(tgt.test);
       return tgt.train;
@@ -208,7 +220,7 @@ export function searchGroupsTogether(ctx: CvContext, work: FoldWork, K: number):
     const share = (now() - t - prep) / members.length;
     members.forEach((g, i) => {
       ctx.states[g].timings.alphaSearch += share;
-      searched.set(g, { test: tests[i], loo: found[i] });
+      searched.set(g, { test: tests[i], trainMean: means[i], loo: found[i] });
     });
   }
   return searched;
@@ -316,6 +328,8 @@ export function fitGroupInFold(ctx: CvContext, work: FoldWork, g: number, search
   const kScores = columnScores(fit.Yhat, tgt.test, ctx.score);
   const scores = new Float32Array(st.group.columns.length).fill(NaN);
   for (let c = 0; c < kScores.length; c++) scores[st.live.kept[c]] = kScores[c];
+  const trainMean = pre ? pre.trainMean : trainingMeans(ctx.spec, trainTargets());
+  const baseline = nanMean(constantPredictionScores(trainMean, tgt.test, ctx.score));
   st.timings.predict += now() - t;
   st.folds.push({
     fold: work.fold,
@@ -328,6 +342,7 @@ export function fitGroupInFold(ctx: CvContext, work: FoldWork, g: number, search
     alphaPerTarget: fit.alphaPerTarget,
     scores,
     meanScore: nanMean(kScores),
+    baseline,
     predictions: ctx.options.returnPredictions ? fit.Yhat : undefined,
   });
 }

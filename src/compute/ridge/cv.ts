@@ -22,6 +22,7 @@ import {
   type RidgeScore,
   foldColumnScale,
   globalSource,
+  noiseCeilingError,
   resolveScore,
 } from './presets';
 import type { Precision } from './source';
@@ -37,7 +38,10 @@ export interface RidgeCvOptions {
   alphas?: readonly number[];
   /** Fold index (0..K-1) per stimulus (row). */
   assignment: Int32Array;
-  /** Pearson-scored presets: noise ceiling per target (percent, as in NSD), for r |r| / (NC/100). */
+  /**
+   * Noise ceiling per target (percent, as in NSD), for r |r| / (NC/100): applied where it describes the scores
+   * (a Pearson r of targets without row LN: noiseCeilingError in presets.ts), ignored elsewhere.
+   */
   noiseCeiling?: Float32Array;
   /** Keep only targets with NC >= this (percent) in the normalised summary. */
   minNoiseCeiling?: number;
@@ -93,6 +97,12 @@ export interface RidgeFoldResult {
   scores: Float32Array;
   /** Mean of the finite scores. */
   meanScore: number;
+  /**
+   * The same mean for the constant prediction of each kept target by its training mean (in the preset's target
+   * space) under the same score: the floor a mapping that ignores the stimuli reaches (correlation.ts
+   * constantPredictionScores; 0 under Pearson r and for targets centred with training means).
+   */
+  baseline: number;
   /** With returnPredictions: Yhat for the test rows (ascending) x kept targets, in the preset's target space. */
   predictions?: DenseMatrix<Float32Array>;
 }
@@ -126,9 +136,14 @@ export interface RidgeCvResult {
   /** Mean over folds of the fold mean score, and its SEM across folds. */
   mean: number;
   sem: number;
+  /** Mean over folds of the fold baselines (RidgeFoldResult.baseline). */
+  baseline: number;
   /** Median over kept targets of targetScores (the ROI median for the encoding preset). */
   median: number;
-  /** With noiseCeiling and a Pearson-scored preset: normalised = r |r| / (NC/100) for targets with NC >= minNoiseCeiling. */
+  /**
+   * With noiseCeiling where it applies: normalised = r |r| / (NC/100) for targets with NC >= minNoiseCeiling;
+   * mean = the mean of those per-target ratios (not a ratio of means).
+   */
   noiseCeiling?: { normalised: Float32Array; mean: number; median: number; kept: number; share: number };
   timings: RidgeCvTimings;
   /** engine: where the folds ran (reason: why not on the GPU). precision: of the TypeScript path's products. */
@@ -379,6 +394,7 @@ function groupResult(
     targetScores,
     mean: nanMean(foldMeans),
     sem: nanSem(foldMeans),
+    baseline: nanMean(st.folds.map((fr) => fr.baseline)),
     median: nanMedian(targetScores),
     timings: st.timings,
     info: { ...call.info, precision: st.precision },
@@ -391,8 +407,8 @@ function groupResult(
         }
       : {}),
   };
-  // Only a Pearson r compares with the noise ceiling (a correlation ceiling); cosine presets are not normalised.
-  if (options.noiseCeiling && score === 'pearson') {
+  // Only a Pearson r of targets the ceiling describes (no row LN across voxels) is normalised (presets.ts).
+  if (options.noiseCeiling && noiseCeilingError(options.preset, score) === null) {
     const nc = options.noiseCeiling;
     result.noiseCeiling = normaliseByNoiseCeiling(
       targetScores,

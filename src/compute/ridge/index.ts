@@ -24,9 +24,11 @@ export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } fro
 export { looSharedAlphaGroups, groupSearchCost } from './loo-groups';
 export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
 export {
+  DEFAULT_MIN_NOISE_CEILING,
   PAPER_ALPHAS,
   PRESETS,
   RIDGE_PRESETS,
+  noiseCeilingError,
   nonDefaultScore,
   presetScoreError,
   resolveScore,

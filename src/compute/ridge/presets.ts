@@ -124,6 +124,30 @@ export function presetScoreError(preset: RidgePreset, score: RidgeScore): string
     : `preset ${preset} scores by ${spec.score} only`;
 }
 
+/**
+ * Default minimum noise ceiling (percent) of the voxels kept in a normalised ROI aggregate. 10%: the NC of a voxel
+ * with ncsnr ~0.2 averaged over NSD's 3 trials (100 x 0.04 / (0.04 + 1/3) = 10.7%); below it r|r| / (NC/100)
+ * multiplies a voxel's r|r| by more than 10, so the few voxels with NC near 0 would dominate the mean of
+ * per-voxel ratios. Brain-Score's NSD benchmarks cut harder (NC > 30% on their test set), which empties the
+ * smaller higher-level ROIs; `noiseCeiling.minPercent` sets any other threshold (0: every NC > 0).
+ */
+export const DEFAULT_MIN_NOISE_CEILING = 10;
+
+/**
+ * Why a fit's scores cannot be normalised by NSD's ncsnr noise ceiling (null when they can). The ceiling (Allen et
+ * al. 2022) is that of a voxel's own betas and of a correlation: it describes neither a cosine nor targets whose
+ * rows are layer-normed across the ROI's voxels (each voxel then mixes in every other voxel of the ROI, so its
+ * ceiling is not the voxel's). Per-column transforms (centring, z-scoring, unit norm) leave a Pearson r unchanged.
+ */
+export function noiseCeilingError(preset: RidgePreset, score?: RidgeScore): string | null {
+  const spec = PRESETS[preset];
+  if (spec.rowLn)
+    return `preset ${preset} layer-normalises each stimulus's targets across the ROI's voxels, so its targets are not the betas the ncsnr noise ceiling (Allen et al. 2022) describes; use preset encoding, centred-own-means or unit-norm-columns`;
+  const s = score ?? spec.score;
+  if (s !== 'pearson') return `preset ${preset} scores by ${s}; the noise ceiling bounds a Pearson r, not a ${s}`;
+  return null;
+}
+
 /** `{score}` when it is not the preset's default, else `{}`: what a run stores, so that equal requests hash equal. */
 export function nonDefaultScore(preset: RidgePreset, score?: RidgeScore): { score?: RidgeScore } {
   return score && score !== PRESETS[preset].score ? { score } : {};

@@ -5,7 +5,7 @@
  * shared by studies and comparisons.
  */
 import { BRAIN_METRICS } from '../../compute/metrics/registry';
-import { RIDGE_PRESETS } from '../../compute/ridge/presets';
+import { DEFAULT_MIN_NOISE_CEILING, RIDGE_PRESETS } from '../../compute/ridge/presets';
 import { createAlignmentRuns } from '../../services/alignment-requests';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -119,12 +119,20 @@ export const CreateAlignmentSchema = z
       .openapi({ description: 'Ridge alphas (default 10^-8..10^8, 17 values)' }),
     folds: FoldsSpecSchema.default({ k: 5, seed: 0 }),
     noiseCeiling: z
-      .object({ minPercent: z.number().min(0).max(100) })
+      .object({
+        minPercent: z
+          .number()
+          .min(0)
+          .max(100)
+          .optional()
+          .openapi({
+            description: `Voxels with NC below it are left out of the normalised ROI aggregate (default ${DEFAULT_MIN_NOISE_CEILING}: ncsnr ~0.2 over 3 trials; 0 keeps every NC > 0)`,
+          }),
+      })
       .strict()
       .optional()
       .openapi({
-        description:
-          'Pearson-scored runs: normalise by the noise ceiling, r|r| / (NC/100), keeping voxels with NC >= minPercent (default: every NC > 0)',
+        description: `Noise-ceiling normalisation (NSD ncsnr ceiling, Allen et al. 2022), per voxel r|r| / (NC/100); the ROI's normalised value is the mean of these per-voxel ratios over its voxels with NC >= minPercent (not a ratio of means), with keptShare the share of voxels kept. Ridge runs whose targets the ceiling describes (presets encoding, centred-own-means, unit-norm-columns: Pearson r of the betas up to per-voxel affine maps) are normalised with minPercent ${DEFAULT_MIN_NOISE_CEILING} when this is absent. Asking for it with paper or paper-centred (targets layer-normed across the ROI's voxels, which the ceiling does not describe), a cosine score or another metric is a 400.`,
       }),
     metric: BrainMetricSchema.default('ridge'),
     cv: z.boolean().default(true).openapi({

@@ -10,7 +10,7 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
-import { RunStatusSchema } from '../schemas/results';
+import { BASELINE_DESCRIPTION, RunStatusSchema } from '../schemas/results';
 import { comparisonMatrix } from '../../services/score-matrices';
 import { FoldsSpecSchema, RepresentationSchema, RidgePresetSchema } from './alignments';
 
@@ -76,6 +76,9 @@ export const ComparisonMatrixSchema = z
       .array(z.array(z.number().nullable()))
       .openapi({ description: 'values[source layer][target layer]; null where not computed' }),
     sem: z.array(z.array(z.number().nullable())),
+    baseline: z.array(z.array(z.number().nullable())).openapi({
+      description: `baseline[source layer][target layer]: ${BASELINE_DESCRIPTION.replace(/^S/, 's')}. It depends on the target layer's representation only (cosine ridge: ~0.5 on ReLU'd neurons, lower on sparse latents), so compare a value with its own floor`,
+    }),
   })
   .openapi('ComparisonMatrix');
 

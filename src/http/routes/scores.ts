@@ -5,6 +5,7 @@ import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
+import { BASELINE_DESCRIPTION } from '../schemas/results';
 
 export const ScoreItemSchema = z
   .object({
@@ -28,6 +29,7 @@ export const ScoreItemSchema = z
     alphas: z.array(z.number()),
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
+    baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
     createdAt: z.string().datetime(),
   })
   .openapi('ScoreItem');
@@ -78,6 +80,9 @@ export const MatrixSchema = z
     sem: z
       .array(z.array(z.number().nullable()))
       .openapi({ description: 'SEM across folds; for the difference, of the per-fold differences' }),
+    baseline: Grid.optional().openapi({
+      description: `neurons and sae only: baseline[layer][roi], ${BASELINE_DESCRIPTION.replace(/^S/, 's')} (the same for every representation of a subject's ROI: it depends on the targets and folds only, so the difference has none)`,
+    }),
     lower: Grid.optional().openapi({
       description:
         'difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data)',
@@ -121,6 +126,7 @@ function scoreItemJson(r: ScoreRow): z.infer<typeof ScoreItemSchema> {
     alphas: r.alphas,
     noiseCeiling: r.noiseCeiling,
     normalised: r.normalised,
+    baseline: r.baseline,
     createdAt: r.createdAt.toISOString(),
   };
 }

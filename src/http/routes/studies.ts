@@ -9,7 +9,7 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
-import { RunStatusSchema } from '../schemas/results';
+import { BASELINE_DESCRIPTION, RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
 import { CreateAlignmentSchema, FoldsSpecSchema, RepresentationSchema, RoiUnionSchema } from './alignments';
 import { LayerPreprocessingSchema } from './layers';
@@ -104,6 +104,7 @@ export const StudyResultRowSchema = z
     nVoxels: z.number().int().nullable(),
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
+    baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
     runId: UuidSchema,
     preprocessing: LayerPreprocessingSchema.nullable().openapi({
       description: "The layer's preprocessing (null: none)",

@@ -4,6 +4,10 @@ import { UuidSchema } from './common';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).openapi('RunStatus');
 
+/** What a score's `baseline` is, for every response that carries one. */
+export const BASELINE_DESCRIPTION =
+  "Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it";
+
 export const RoiScoreSchema = z
   .object({
     roi: z.string().openapi({ description: 'ROI name (alignment) or target description (comparison)' }),
@@ -22,8 +26,12 @@ export const RoiScoreSchema = z
       .number()
       .nullable()
       .openapi({ description: 'Mean noise ceiling of the ROI voxels (percent of explainable variance)' }),
-    normalised: z.number().nullable().openapi({ description: 'Mean over kept voxels of r^2 / (NC/100)' }),
+    normalised: z.number().nullable().openapi({
+      description:
+        "Mean over the ROI's voxels with NC >= minPercent of r|r| / (NC/100) (a mean of per-voxel ratios, not a ratio of means); null where the ceiling does not describe the scores (paper presets, cosine, other metrics)",
+    }),
     keptShare: z.number().nullable().openapi({ description: 'Share of voxels kept by the minimum noise ceiling' }),
+    baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
   })
   .openapi('RoiScore');
 
@@ -68,6 +76,7 @@ type ScoreRow = {
   noiseCeiling: number | null;
   normalised: number | null;
   keptShare: number | null;
+  baseline: number | null;
 };
 
 export function roiScoreJson(s: ScoreRow): z.infer<typeof RoiScoreSchema> {
@@ -82,6 +91,7 @@ export function roiScoreJson(s: ScoreRow): z.infer<typeof RoiScoreSchema> {
     noiseCeiling: s.noiseCeiling,
     normalised: s.normalised,
     keptShare: s.keptShare,
+    baseline: s.baseline,
   };
 }
 

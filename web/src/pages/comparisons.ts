@@ -1,11 +1,13 @@
 /** Model-to-model comparisons: the layer-pair matrix per metric for neurons, SAE latents and SAE - neurons. */
 import { get, send, type Model } from '../api';
 import type { ComparisonMatrix } from '../api-types';
-import { figure, heatCells, heatmapSpec } from '../charts';
+import { figure, heatCells, heatmapSpec, type Row } from '../charts';
 import { h, select } from '../dom';
 import { jobRow } from '../jobs';
 
-type CMatrix = Pick<ComparisonMatrix, 'sourceLayers' | 'targetLayers' | 'values' | 'sem'>;
+/** baseline: the score of each target unit's training-mean prediction (absent from services before it). */
+type CMatrix = Pick<ComparisonMatrix, 'sourceLayers' | 'targetLayers' | 'values' | 'sem'> &
+  Partial<Pick<ComparisonMatrix, 'baseline'>>;
 
 const METRICS = ['ridge', 'semi-matching', 'soft-matching', 'rsa', 'cka'];
 
@@ -114,10 +116,10 @@ export async function render(
   const grid = h('div', { class: 'heatmaps' });
   root.append(grid);
   const name = (id: string) => models.find((m) => m.id === id)?.name ?? id;
-  for (const [title, values, sems, diverging] of [
-    ['neurons', n.values, n.sem, false],
-    ['SAE latents', s.values, s.sem, false],
-    ['SAE - neurons', diff, noSem, true],
+  for (const [title, values, sems, diverging, base] of [
+    ['neurons', n.values, n.sem, false, n.baseline],
+    ['SAE latents', s.values, s.sem, false, s.baseline],
+    ['SAE - neurons', diff, noSem, true, undefined],
   ] as const) {
     // neurons and SAE latents on one colour scale; the difference centred at 0.
     const { cells, domain } = heatCells(
@@ -126,7 +128,8 @@ export async function render(
       values as (number | null)[][],
       sems as (number | null)[][],
       diverging,
-      () => ({}),
+      // The baseline differs between neuron and latent targets (cosine: ReLU'd units start high): read each value against its own.
+      (i, j): Row => (base ? { baseline: base[i]?.[j] ?? null } : {}),
       diverging ? [] : [...n.values, ...s.values],
     );
     const section = h('section', { class: 'heat' }, h('h2', {}, title));
@@ -147,8 +150,11 @@ export async function render(
         domain,
         diverging,
         legend: state.metric,
+        tooltip: base
+          ? [{ field: 'baseline', title: 'baseline (training mean)', type: 'quantitative', format: '.4f' }]
+          : undefined,
       }),
-      { head: ['row', 'col', 'value', 'sem'], rows: cells },
+      { head: ['row', 'col', 'value', 'sem', ...(base ? ['baseline'] : [])], rows: cells },
     );
     section.append(fig.el);
   }
