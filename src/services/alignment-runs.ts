@@ -101,7 +101,8 @@ export async function encodeUnitSource(
   const sel = inputs.saeSelection;
   if (!sel) return encodeRepresentation(inputs, d, ctx);
   const candidates = [];
-  for (const saeId of sel.candidates) candidates.push(await representationMatrix(ctx.prisma, saeId, d.X0, ctx.signal));
+  for (const saeId of sel.candidates)
+    candidates.push(await representationMatrix(ctx.prisma, ctx.config, saeId, d.X0, ctx.signal));
   const seed = 'seed' in inputs.folds ? inputs.folds.seed : 0;
   return { candidates, innerFolds: sel.innerFolds, seed };
 }
