@@ -5,7 +5,7 @@
  * metrics) inside its thread, the machine's load average before and after (a shared machine stretches wall
  * time by the share the scheduler gives this process), and the headline numbers. `baseline` is the last
  * measurement before the speed work (src/toy/README.md), for comparison. Narrow it with TOY_STEPS, TOY_SAMPLES,
- * TOY_HIDDEN (comma-separated), TOY_RIDGE=0, TOY_THREADS.
+ * TOY_HIDDEN (comma-separated), TOY_RIDGE=0, TOY_THREADS, TOY_REPLICATES (default 5; the baseline was one replicate).
  */
 import { loadavg } from 'node:os';
 import { linalgInfo } from '../src/compute/linalg/native';
@@ -18,8 +18,9 @@ const options = {
   ...(env('TOY_HIDDEN') ? { hiddenSizes: env('TOY_HIDDEN')!.split(',').map(Number) } : {}),
   ...(env('TOY_RIDGE') === '0' ? { ridge: false } : {}),
   ...(env('TOY_THREADS') ? { threads: Number(env('TOY_THREADS')) } : {}),
+  ...(env('TOY_REPLICATES') ? { replicates: Number(env('TOY_REPLICATES')) } : {}),
 };
-const fullDefaults = Object.keys(options).length === 0 || (Object.keys(options).length === 1 && 'threads' in options);
+const fullDefaults = Object.keys(options).every((k) => k === 'threads' || k === 'replicates');
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -37,6 +38,7 @@ console.log(
     samples: result.options.samples,
     hidden: result.options.hiddenSizes,
     threads: result.options.threads,
+    replicates: result.replicates.length,
     wallSeconds: round((performance.now() - t0) / 1000),
     cpuSeconds: round(cpu() - c0),
     loadAverage: { start: round(load0), end: round(loadavg()[0]) },
@@ -50,13 +52,22 @@ console.log(
       softSae: r.saeLatents.softMatching.mean,
       shared: r.overlap.shared,
     })),
+    summary: result.summary.map((s) => ({
+      n: s.nHidden,
+      ...Object.fromEntries(
+        Object.entries(s.statistics).map(([k, v]) => [
+          k,
+          { mean: v.mean, lower: v.lower, upper: v.upper, values: v.values },
+        ]),
+      ),
+    })),
     ...(fullDefaults
       ? {
           baseline: {
             commit: '6765014',
             wallSeconds: 1175,
             cpuSeconds: 654,
-            note: 'same full defaults, one thread, before the native LOO loop and threads (src/toy/README.md)',
+            note: 'same full defaults, one replicate, one thread, before the native LOO loop and threads (src/toy/README.md)',
           },
         }
       : {}),

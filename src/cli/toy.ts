@@ -1,12 +1,13 @@
 /**
- * `npm run toy [-- --steps 10000 --samples 8388608 --hidden 8,16,32 --no-ridge --json]`: the toy model of
- * superposition (science.md) in this process, with a progress bar, printing per N the matching scores
- * between the two models' neurons and between their SAE latents, and how close units are to the
- * ground-truth features. No database needed.
+ * `npm run toy [-- --steps 10000 --samples 8388608 --hidden 8,16,32 --replicates 5 --no-ridge --json]`: the toy
+ * model of superposition (science.md) in this process, with a progress bar, printing per N the matching scores
+ * between the two models' neurons and between their SAE latents, and how close units are to the ground-truth
+ * features (replicate 0), then per N the mean over replicates with its 95% t interval. No database needed.
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
+import type { ReplicateInterval, ReplicateStatistic } from '../toy/replicates';
 
 function fmt(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(3);
@@ -52,6 +53,32 @@ export function formatToyTable(r: ToySuperpositionResult): string {
   return [head, ...rows].map((r2) => r2.map((c, i) => c.padStart(w[i])).join('')).join('\n');
 }
 
+const SUMMARY_COLUMNS: [string, ReplicateStatistic][] = [
+  ['soft neurons', 'softNeurons'],
+  ['soft SAE', 'softSae'],
+  ['soft randSAE', 'softRandomSae'],
+  ['SAE - neurons', 'softSaeMinusNeurons'],
+  ['SAE - randSAE', 'softSaeMinusRandomSae'],
+  ['ridge neurons', 'ridgeNeurons'],
+  ['ridge SAE', 'ridgeSae'],
+  ['shared', 'sharedFeatures'],
+];
+
+/** Per N: mean [95% t interval] over replicates of the headline statistics. */
+export function formatReplicateTable(r: ToySuperpositionResult): string {
+  const cols = SUMMARY_COLUMNS.filter(([, k]) => r.summary.some((s) => s.statistics[k]));
+  const cell = (x: ReplicateInterval | undefined) =>
+    !x ? '-' : Number.isFinite(x.lower) ? `${fmt(x.mean)} [${fmt(x.lower)}, ${fmt(x.upper)}]` : fmt(x.mean);
+  const head = ['N', 'reps', ...cols.map(([h]) => h)];
+  const rows = r.summary.map((s) => [
+    String(s.nHidden),
+    String(s.replicates),
+    ...cols.map(([, k]) => cell(s.statistics[k])),
+  ]);
+  const w = head.map((c, i) => Math.max(c.length, ...rows.map((r2) => r2[i].length)) + 2);
+  return [head, ...rows].map((r2) => r2.map((c, i) => c.padStart(w[i])).join('')).join('\n');
+}
+
 export async function runToyCli(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -60,6 +87,7 @@ export async function runToyCli(args: string[]): Promise<number> {
       samples: { type: 'string' },
       hidden: { type: 'string' },
       seeds: { type: 'string' },
+      replicates: { type: 'string' },
       'no-ridge': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -75,6 +103,7 @@ export async function runToyCli(args: string[]): Promise<number> {
     ...(values.samples ? { samples: num('samples', values.samples) } : {}),
     ...(values.hidden ? { hiddenSizes: values.hidden.split(',').map((s) => num('hidden', s)!) } : {}),
     ...(values.seeds ? { seeds: values.seeds.split(',').map((s) => Number(s)) as [number, number] } : {}),
+    ...(values.replicates ? { replicates: num('replicates', values.replicates) } : {}),
     ...(values['no-ridge'] ? { ridge: false } : {}),
   };
   const bar = new cliProgress.SingleBar(
@@ -85,13 +114,13 @@ export async function runToyCli(args: string[]): Promise<number> {
   const started = Date.now();
   const result = await runToySuperposition(options, (p) => {
     bar.setTotal(Math.max(1, p.total));
-    bar.update(p.done, { n: p.nHidden, stage: p.stage });
+    bar.update(p.done, { n: p.nHidden, stage: `${p.stage}${p.replicate ? ` (replicate ${p.replicate})` : ''}` });
   });
   bar.stop();
   if (values.json) console.log(JSON.stringify(result, null, 1));
   else {
     console.log(
-      `\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, seeds ${result.options.seeds.join(' vs ')}, backend ${result.backend})`,
+      `\nToy model of superposition (${result.options.nFeatures} features, ${result.options.modelSteps} steps, ${result.options.samples} samples, ${result.replicates.length} replicates, backend ${result.backend})`,
     );
     console.log(
       'shared: features with ||W_A,i|| ||W_B,i|| >= 1; overlap: its mean. soft/semi/ridge: cross-validated A -> B (mean over folds); randSAE: untrained SAE of A -> SAE of B.',
@@ -99,9 +128,14 @@ export async function runToyCli(args: string[]): Promise<number> {
     console.log(
       "GT max r/feat: per feature the max signed Pearson r over units (the paper's statistic); GT |r|/unit: per unit the best |r| over features (mean of models A and B).\n",
     );
+    console.log(`Replicate 0 (seeds ${result.options.seeds.join(' vs ')}, SAE seed ${result.options.sae.seed}):\n`);
     console.log(formatToyTable(result));
     console.log(
-      `\ndata set ${result.dataSeconds.toFixed(1)} s; per N: ${result.results.map((h) => `${h.nHidden}: ${h.seconds.toFixed(1)} s`).join(', ')}`,
+      `\nOver ${result.replicates.length} replicates (model seeds + 2r, SAE seed + r, same data set): mean [95% t interval]\n`,
+    );
+    console.log(formatReplicateTable(result));
+    console.log(
+      `\ndata set ${result.dataSeconds.toFixed(1)} s; per N (replicate 0): ${result.results.map((h) => `${h.nHidden}: ${h.seconds.toFixed(1)} s`).join(', ')}`,
     );
     console.log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -21,7 +21,12 @@ import { subjectName } from '../nsd/paths';
 import type { JobQueue } from '../queue/queue';
 import { metricFields, queueAlignmentRuns, type AlignmentCell, type AlignmentPlan } from './alignments';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
-import { resolveRepresentation, type RepresentationRequest, type ResolvedRepresentation } from './representations';
+import {
+  isSelectSae,
+  resolveRepresentation,
+  type RepresentationRequest,
+  type ResolvedRepresentation,
+} from './representations';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
 
 /** The fit's options, as both request forms name them. */
@@ -224,6 +229,15 @@ async function resolveRepresentations(
       continue;
     }
     const layerIds = unique(req.layerIds).filter((id) => known.has(id));
+    if (isSelectSae(rep) && (single || (req.metric ?? 'ridge') !== 'ridge')) {
+      errors.push({
+        field,
+        reason: single
+          ? 'selectSae chooses per outer fold within a study: use POST /v1/studies'
+          : `selectSae scores candidates by their ridge mapping (metric ridge only, not ${req.metric})`,
+      });
+      continue;
+    }
     const r = await resolveRepresentation(prisma, rep, layerIds, field);
     errors.push(...r.errors);
     const own = r.saeLayerId;
@@ -231,7 +245,7 @@ async function resolveRepresentations(
       errors.push({ field: 'body.layerIds', reason: `an SAE applies to its own layer only (${own})` });
     else if (own && !req.layerIds.includes(own))
       errors.push({
-        field: `${field}.${typeof rep === 'object' && 'randomSaeOf' in rep ? 'randomSaeOf' : 'saeId'}`,
+        field: `${field}.${isSelectSae(rep) ? 'candidates' : typeof rep === 'object' && 'randomSaeOf' in rep ? 'randomSaeOf' : 'saeId'}`,
         reason: `the SAE's layer ${own} is not in layerIds`,
       });
     else out.push(...r.resolved);
@@ -246,7 +260,7 @@ function cellsOf(subjects: string[], layerIds: string[], reps: ResolvedRepresent
   for (const subject of subjects) {
     for (const layerId of layerIds) {
       for (const p of reps.filter((x) => x.layerId === layerId)) {
-        const key = `${subject}/${layerId}/${p.representation}/${p.saeId}`;
+        const key = `${subject}/${layerId}/${p.representation}/${p.saeId}/${p.selection?.candidates.join(',') ?? ''}`;
         if (!seen.has(key)) cells.push({ subject, ...p });
         seen.add(key);
       }

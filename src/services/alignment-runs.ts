@@ -11,7 +11,7 @@ import { takeRows, type DenseMatrix } from '../compute/matrix';
 import { DEFAULT_MIN_NOISE_CEILING } from '../compute/ridge/presets';
 import type { Db, Prisma } from '../db/client';
 import { runInComputeThread } from '../threads/compute-thread';
-import type { RidgeRoiResult, RidgeRoisOutput, RidgeRoisPayload } from '../threads/compute-tasks';
+import type { RidgeRoiResult, RidgeRoisOutput, RidgeRoisPayload, SelectedSource } from '../threads/compute-tasks';
 import { fitAlignmentMetric } from './alignment-metric-runs';
 import { alignmentScoreFields, inputRois, type AlignmentInputs } from './alignments';
 import { finiteOrNull } from './codecs';
@@ -88,6 +88,47 @@ export function encodeRepresentation(inputs: AlignmentInputs, d: AlignmentData, 
   return representationMatrix(ctx.prisma, ctx.config, inputs.saeId, d.X0, ctx.signal, {
     untrained: inputs.representation === 'random-sae',
   });
+}
+
+/**
+ * A study unit's source of one representation: its matrix, or for a selection (inputs.saeSelection) every
+ * candidate's latents with the inner-CV plan (inner folds, seed: the outer folds' seed).
+ */
+export async function encodeUnitSource(
+  inputs: AlignmentInputs,
+  d: AlignmentData,
+  ctx: RunContext,
+): Promise<Awaited<ReturnType<typeof encodeRepresentation>> | SelectedSource> {
+  const sel = inputs.saeSelection;
+  if (!sel) return encodeRepresentation(inputs, d, ctx);
+  const candidates = [];
+  for (const saeId of sel.candidates)
+    candidates.push(await representationMatrix(ctx.prisma, ctx.config, saeId, d.X0, ctx.signal));
+  const seed = 'seed' in inputs.folds ? inputs.folds.seed : 0;
+  return { candidates, innerFolds: sel.innerFolds, seed };
+}
+
+/** What a run stores of a selection (provenance saeSelection): which SAE per outer fold, and the inner scores. */
+export function selectionRecord(inputs: AlignmentInputs, fitted: RidgeRoisOutput) {
+  const sel = inputs.saeSelection;
+  const s = fitted.selection;
+  if (!sel || !s) return {};
+  return {
+    saeSelection: {
+      method: s.method,
+      candidates: sel.candidates,
+      innerFolds: s.innerFolds,
+      innerSeed: s.seed,
+      criterion: 'mean over ROIs of the inner-CV mean score',
+      folds: s.chosen.map((c, f) => ({
+        fold: f,
+        saeId: sel.candidates[c],
+        innerScores: Object.fromEntries(sel.candidates.map((id, j) => [id, finiteOrNull(s.innerScores[f][j])])),
+      })),
+      seconds: s.seconds,
+      innerDecompositions: s.innerDecompositions,
+    },
+  };
 }
 
 /** The ridge inputs of every representation of a unit (the source matrix aside). */
@@ -182,7 +223,8 @@ export async function saveAlignmentRun(
   }));
   await saveRunWeights(tx, runId, fitted.rois);
   await saveRunVoxels(tx, runId, voxelScores(d, fitted.rois));
-  await saveRunScores(tx, runId, scores, { timings, folds: runFolds(d), provenance: { ridgeEngine: fitted.engine } });
+  const provenance = { ridgeEngine: fitted.engine, ...selectionRecord(inputs, fitted) };
+  await saveRunScores(tx, runId, scores, { timings, folds: runFolds(d), provenance });
 }
 
 /** The alignment job of one run: load, encode, fit (ridge or another metric), save. A run already done is left as it is. */

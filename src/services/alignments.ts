@@ -10,7 +10,7 @@ import { scoreMethod, type RidgePreset, type RidgeScore } from '../compute/ridge
 import type { Db, Prisma } from '../db/client';
 import type { JobQueue } from '../queue/queue';
 import type { FoldsSpec } from './folds';
-import type { RepresentationKind } from './representations';
+import type { RepresentationKind, SaeSelectionSpec } from './representations';
 import { requestHash } from './request-hash';
 import { atlasRois, type ResolvedRoi } from './rois';
 import { createOrReuseRun, type QueuedRun } from './runs';
@@ -42,6 +42,8 @@ export interface AlignmentInputs {
   ridgeWeights?: true;
   /** A study's cell: the study it belongs to (its runs are its own). */
   studyId?: string;
+  /** SAE latents of one of several SAEs, chosen per outer fold by inner CV (saeId null); absent: fixed beforehand. */
+  saeSelection?: SaeSelectionSpec;
 }
 
 /** One run of a request: which subject, layer and representation (the rest is shared by the request's runs). */
@@ -50,6 +52,8 @@ export interface AlignmentCell {
   layerId: string;
   representation: RepresentationKind;
   saeId: string | null;
+  /** Candidates chosen per outer fold (representations.ts). */
+  selection?: SaeSelectionSpec;
 }
 
 /**
@@ -101,6 +105,7 @@ export function alignmentInputs(plan: AlignmentPlan, cell: AlignmentCell, studyI
     ...(preprocessing ? { preprocessing } : {}),
     representation: cell.representation,
     saeId: cell.saeId,
+    ...(cell.selection ? { saeSelection: cell.selection } : {}),
     preset: plan.preset,
     ...(plan.score ? { score: plan.score } : {}),
     alphas: plan.alphas,

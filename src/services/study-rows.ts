@@ -4,6 +4,17 @@
  */
 import type { LayerPreprocessing } from '../activations/preprocessing';
 
+/** How the SAE of a selecting cell was chosen per outer fold (representations: {selectSae: 'inner-cv', ...}). */
+export interface SaeSelectionResult {
+  method: 'inner-cv';
+  candidates: string[];
+  innerFolds: number;
+  innerSeed: number;
+  criterion: string;
+  /** Per outer fold: the SAE whose fit predicted that fold's test stimuli, and every candidate's inner score. */
+  folds: { fold: number; saeId: string; innerScores: Record<string, number | null> }[];
+}
+
 export interface StudyResultRow {
   subject: string;
   model: string;
@@ -25,4 +36,9 @@ export interface StudyResultRow {
   runId: string;
   /** The layer's preprocessing (null: none). */
   preprocessing: LayerPreprocessing | null;
+  /**
+   * SAE rows: 'fixed' (one SAE named or chosen before the study, the same in every fold) or the inner-CV choice
+   * per outer fold; null for neurons.
+   */
+  saeSelection: 'fixed' | SaeSelectionResult | null;
 }

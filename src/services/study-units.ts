@@ -11,7 +11,7 @@ import type { Prisma } from '../db/client';
 import type { RidgeRoisPairedOutput } from '../threads/compute-tasks';
 import { runInComputeThread } from '../threads/compute-thread';
 import {
-  encodeRepresentation,
+  encodeUnitSource,
   loadAlignmentData,
   ridgePayload,
   runAlignment,
@@ -63,7 +63,7 @@ export async function runStudyUnit(data: StudyUnitJob, ctx: RunContext): Promise
   for (const [i, inp] of inputs.entries()) {
     const t = performance.now();
     ctx.progress({ stage: `encoding ${i + 1}/${inputs.length}`, done: i, total: inputs.length });
-    Xs.push(await encodeRepresentation(inp, d, ctx));
+    Xs.push(await encodeUnitSource(inp, d, ctx));
     prepare.push(secondsSince(t));
   }
   const pairs = unitPairs(inputs);

@@ -10,7 +10,7 @@ import { csvText } from './csv';
 import { compareResultRows, foldIdentity, SelectorError, type Adjustment, type FoldLookup } from './paired-comparisons';
 import type { StudyInputs } from './study-inputs';
 import { studyPaired } from './study-paired';
-import type { StudyResultRow } from './study-rows';
+import type { SaeSelectionResult, StudyResultRow } from './study-rows';
 
 export type StudyState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -104,6 +104,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
       saeId: true,
       status: true,
       error: true,
+      versions: true,
     },
   });
   const order = new Map(inputs.cells.map((c, i) => [`${c.subject}/${c.layerId}/${c.representation}/${c.saeId}`, i]));
@@ -162,7 +163,7 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
     view.results = await studyResults(
       prisma,
       inputs,
-      runs.filter((r) => r.status === 'succeeded').map((r) => r.id),
+      runs.filter((r) => r.status === 'succeeded'),
       rank,
     );
   return view;
@@ -171,10 +172,13 @@ export async function getStudy(prisma: Db, id: string, opts: { results?: boolean
 async function studyResults(
   prisma: Db,
   inputs: StudyInputs,
-  runIds: string[],
+  runs: { id: string; versions: unknown }[],
   rank: (r: { subject: string | null; layerId: string | null; representation: string; saeId: string | null }) => number,
 ): Promise<StudyResultRow[]> {
-  const scores = await prisma.score.findMany({ where: { runId: { in: runIds } } });
+  const scores = await prisma.score.findMany({ where: { runId: { in: runs.map((r) => r.id) } } });
+  const selections = new Map(
+    runs.map((r) => [r.id, (r.versions as { saeSelection?: SaeSelectionResult } | null)?.saeSelection ?? null]),
+  );
   const layers = await prisma.layer.findMany({
     where: { id: { in: inputs.layerIds } },
     select: { id: true, name: true, preprocessing: true, model: { select: { name: true } } },
@@ -201,6 +205,7 @@ async function studyResults(
     baseline: s.baseline,
     runId: s.runId,
     preprocessing: layerPreprocessingOf(layerOf.get(s.layerId!)?.preprocessing),
+    saeSelection: s.representation === 'neurons' ? null : (selections.get(s.runId) ?? 'fixed'),
   }));
 }
 

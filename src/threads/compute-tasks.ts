@@ -14,11 +14,13 @@ import { isWholeSetMetric, type ComparisonMetric, type WholeSetMetric } from '..
 import {
   fitRidgeCv,
   fitRidgeCvGroups,
+  type RidgeCvGroupsResult,
   type RidgeCvResult,
   type RidgeCvTimings,
   type RidgePreset,
   type RidgeScore,
 } from '../compute/ridge/index';
+import { fitSelected, type InnerCvSelection, type InnerCvSpec } from '../compute/ridge/select';
 import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import { deserialiseSae, serialiseSae } from '../sae/io';
 import type { ProgressFn } from '../progress';
@@ -71,6 +73,8 @@ export interface RidgeRoisOutput {
   decompositions: number;
   /** Where the folds ran ('cuda', 'ts' or 'host') and why not on the GPU. */
   engine: { name: string; reason?: string } | null;
+  /** A source chosen among candidates per outer fold (select.ts): the choices and inner scores. */
+  selection?: InnerCvSelection;
 }
 
 /** The fit options of a ridge payload (ridgeRois and ridgeRoisPaired read the same fields). */
@@ -161,9 +165,14 @@ function engineOf(fits: readonly RidgeCvResult[]): RidgeRoisOutput['engine'] {
   return info ? { name: info.engine, reason: info.engineReason } : null;
 }
 
+/** Candidates of one representation, one chosen per outer fold by inner CV on its training part (select.ts). */
+export interface SelectedSource extends InnerCvSpec {
+  candidates: (DenseMatrix | CsrMatrix)[];
+}
+
 export interface RidgeRoisPairedPayload extends Omit<RidgeRoisPayload, 'X'> {
-  /** One source per representation of the layer (e.g. neurons, SAE latents), same rows as Y. */
-  Xs: (DenseMatrix | CsrMatrix)[];
+  /** One source per representation of the layer (e.g. neurons, SAE latents, candidate SAEs), same rows as Y. */
+  Xs: (DenseMatrix | CsrMatrix | SelectedSource)[];
   /** Pairs [a, b] of indices into Xs: one paired cell (b - a) per ROI for each. */
   pairs: [number, number][];
   stats: { nResamples: number; nPermutations: number; seed: number };
@@ -188,13 +197,15 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
   const opts = ridgeOptions(p);
   const R = p.Xs.length;
   const paired = new Set(p.pairs.flat());
-  const all = p.Xs.map((X, i) =>
-    fitRidgeCvGroups(X, p.Y, p.rois, {
+  const all = p.Xs.map((X, i): RidgeCvGroupsResult & { selection?: InnerCvSelection } => {
+    const o = {
       ...opts,
       returnPredictions: paired.has(i),
-      onProgress: (x) => progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}`, done: x.done, total: x.total }),
-    }),
-  );
+      onProgress: (x: { stage: string; done: number; total: number }) =>
+        progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}`, done: x.done, total: x.total }),
+    };
+    return 'candidates' in X ? fitSelected(X.candidates, p.Y, p.rois, o, X) : fitRidgeCvGroups(X, p.Y, p.rois, o);
+  });
   const t0 = performance.now();
   const cells = p.pairs.map(([i, j], k) => {
     progress({ stage: `paired statistics ${k + 1}/${p.pairs.length}`, done: k, total: p.pairs.length });
@@ -213,6 +224,7 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
     timings: { ...r.timings },
     decompositions: r.decompositions,
     engine: engineOf(r.groups),
+    ...(r.selection ? { selection: r.selection } : {}),
   }));
   return { fits, cells, statsSeconds };
 }

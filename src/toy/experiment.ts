@@ -31,6 +31,7 @@ import { SaeTrainer } from '../sae/trainer';
 import { denseRows, featureImportance, generateToyData, type ToyDataset } from './data';
 import { hiddenActivations, trainToyModel, type ToyModel } from './model';
 import { featureOverlap, perFeatureMax, perUnitBestAbs, unitFeatureCorrelation } from './stats';
+import { replicateOptions, summariseReplicates, type ToyReplicate, type ToyReplicateSummary } from './replicates';
 import { runHiddenSizesInThreads, shareDataset } from './threads';
 import { throwIfAborted } from '../errors';
 
@@ -69,6 +70,12 @@ export interface ToySuperpositionOptions {
   /** Also run cross-validated ridge ('paper' preset) from A to B. */
   ridge: boolean;
   /**
+   * Replicates (replicates.ts): replicate r runs every N again with model seeds seeds + 2r and SAE seed
+   * sae.seed + r on the same data set; per N each statistic gets its mean and a 95% t interval over replicates.
+   * Default 5 at every size (tests ask for fewer).
+   */
+  replicates: number;
+  /**
    * Hidden sizes run at once, each on its own worker thread (threads.ts); default min(#sizes, cores + 1): the
    * sizes differ ~2x in cost, so as many lanes as cores leave a core idle at the end, one more keeps both busy
    * (memory: ~1.5-2 GB per size at 2^23 samples). 1 runs them one after the other in this thread. Results do not
@@ -105,6 +112,7 @@ export const DEFAULT_TOY_OPTIONS: Readonly<ToySuperpositionOptions> = Object.fre
   folds: 5,
   foldSeed: 0,
   ridge: true,
+  replicates: 5,
 });
 
 export interface CvSummary {
@@ -154,12 +162,19 @@ export interface ToySuperpositionResult {
   backend: string;
   /** Seconds spent generating the shared data set. */
   dataSeconds: number;
+  /** Per N, replicate 0 (options.seeds, options.sae.seed): the single run of earlier versions. */
   results: ToyHiddenSizeResult[];
+  /** Every replicate (its seeds and per-N results), replicate 0 first. */
+  replicates: ToyReplicate[];
+  /** Per N: each statistic's mean over replicates and its 95% t interval. */
+  summary: ToyReplicateSummary[];
 }
 
 /** Progress of one hidden size (nHidden 0: the shared data set). */
 export interface ToyProgress extends Progress {
   nHidden: number;
+  /** Replicate index (0 when there is one). */
+  replicate?: number;
   stage: 'data' | 'model-a' | 'model-b' | 'sae' | 'metrics';
 }
 
@@ -184,15 +199,29 @@ export async function runToySuperposition(
   try {
     onProgress?.({ nHidden: 0, stage: 'data', done: 0, total: 1 });
     const t0 = performance.now();
-    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism() + 1, o.hiddenSizes.length));
+    const R = Math.max(1, o.replicates);
+    const tasks = Array.from({ length: R }, (_, r) =>
+      o.hiddenSizes.map((nHidden) => ({ options: replicateOptions(o, r), nHidden, replicate: r })),
+    ).flat();
+    const threads = Math.max(1, Math.min(o.threads ?? availableParallelism() + 1, tasks.length));
     let data = generateToyData(o.samples, o.nFeatures, o.featureProb, o.dataSeed);
     if (threads > 1) data = shareDataset(data);
     const dataSeconds = (performance.now() - t0) / 1000;
-    const { signal: _signal, ...rest } = { ...o, threads };
-    const results: ToyHiddenSizeResult[] = [];
-    if (threads > 1) results.push(...(await runHiddenSizesInThreads(rest, data, threads, o.signal, onProgress)));
-    else for (const n of o.hiddenSizes) results.push(await runHiddenSize(o, data, n, onProgress));
-    return { options: rest, backend: backend.name, dataSeconds, results };
+    const { signal: _signal, ...rest } = { ...o, threads, replicates: R };
+    const flat: ToyHiddenSizeResult[] = [];
+    if (threads > 1) {
+      const shared = tasks.map(({ options: { signal: _s, ...opts }, ...t }) => ({ ...t, options: opts, data }));
+      flat.push(...(await runHiddenSizesInThreads(shared, threads, o.signal, onProgress)));
+    } else for (const t of tasks) flat.push(await runHiddenSize(t.options, data, t.nHidden, onProgress, t.replicate));
+    const nN = o.hiddenSizes.length;
+    const replicates: ToyReplicate[] = Array.from({ length: R }, (_, r) => ({
+      replicate: r,
+      seeds: tasks[r * nN].options.seeds,
+      saeSeed: tasks[r * nN].options.sae.seed,
+      results: flat.slice(r * nN, (r + 1) * nN),
+    }));
+    const summary = summariseReplicates(o.hiddenSizes, replicates);
+    return { options: rest, backend: backend.name, dataSeconds, results: replicates[0].results, replicates, summary };
   } finally {
     if (nat && threads) nat.setThreads(threads);
   }
@@ -217,9 +246,11 @@ export async function runHiddenSize(
   o: ToySuperpositionOptions,
   data: ToyDataset,
   nHidden: number,
-  onProgress?: (p: ToyProgress) => void,
+  progress?: (p: ToyProgress) => void,
+  replicate = 0,
 ): Promise<ToyHiddenSizeResult> {
   const t0 = performance.now();
+  const onProgress = progress && ((p: ToyProgress) => progress({ ...p, replicate }));
   const models = await trainToyModels(o, data, nHidden, onProgress);
   const stageSeconds = { models: (performance.now() - t0) / 1000, saes: 0, ridge: 0, metrics: 0 };
   let tStage = performance.now();

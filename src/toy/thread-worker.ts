@@ -13,8 +13,12 @@ port.once('message', async (msg: HiddenSizeTask) => {
   try {
     await initComputeThread((workerData as { compute: ComputeThreadConfig }).compute);
     nativeAddon()?.setThreads(1);
-    const value = await runHiddenSize(msg.options, msg.data, msg.nHidden, (progress) =>
-      port.postMessage({ type: 'progress', progress }),
+    const value = await runHiddenSize(
+      msg.options,
+      msg.data,
+      msg.nHidden,
+      (progress) => port.postMessage({ type: 'progress', progress }),
+      msg.replicate,
     );
     port.postMessage({ type: 'result', value });
   } catch (err) {

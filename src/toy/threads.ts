@@ -1,6 +1,6 @@
 /**
- * The toy experiment's hidden sizes on worker threads: each N is independent given the shared data set, so
- * up to `threads` of them run at once (largest N first, so the longest starts first). The data set is copied
+ * The toy experiment's hidden sizes (x replicates) on worker threads: each task is independent given the shared
+ * data set, so up to `threads` of them run at once (largest N first, so the longest starts first). The data set is copied
  * once into SharedArrayBuffers that every thread reads.
  */
 import { Worker } from 'node:worker_threads';
@@ -12,6 +12,8 @@ export interface HiddenSizeTask {
   options: Omit<ToySuperpositionOptions, 'signal'>;
   data: ToyDataset;
   nHidden: number;
+  /** Replicate index (replicates.ts): the options carry its seeds. */
+  replicate: number;
 }
 
 type Message =
@@ -70,10 +72,9 @@ function runOne(
   });
 }
 
-/** Every hidden size of `options`, at most `threads` at once; results in the order of options.hiddenSizes. */
+/** Every task (hidden size x replicate), at most `threads` at once; results in task order. */
 export async function runHiddenSizesInThreads(
-  options: Omit<ToySuperpositionOptions, 'signal'>,
-  data: ToyDataset,
+  tasks: readonly HiddenSizeTask[],
   threads: number,
   signal?: AbortSignal,
   onProgress?: (p: ToyProgress) => void,
@@ -82,15 +83,15 @@ export async function runHiddenSizesInThreads(
   const stop = new AbortController();
   const onOuter = () => stop.abort(signal!.reason);
   signal?.addEventListener('abort', onOuter);
-  const sizes = options.hiddenSizes;
-  const order = sizes.map((n, i) => [n, i] as const).sort((a, b) => b[0] - a[0]);
-  const results: ToyHiddenSizeResult[] = new Array(sizes.length);
+  // Largest N first (stable: replicates of one N in order), so the longest tasks start first.
+  const order = tasks.map((t, i) => [t, i] as const).sort((a, b) => b[0].nHidden - a[0].nHidden);
+  const results: ToyHiddenSizeResult[] = new Array(tasks.length);
   let next = 0;
   const lane = async () => {
     while (next < order.length) {
-      const [n, i] = order[next++];
+      const [task, i] = order[next++];
       try {
-        results[i] = await runOne({ options, data, nHidden: n }, stop.signal, onProgress);
+        results[i] = await runOne(task, stop.signal, onProgress);
       } catch (err) {
         stop.abort(err);
         throw err;

@@ -480,6 +480,11 @@ export type Study = {
       layerId: string;
       representation: string;
       saeId: string | null;
+      selection?: {
+        method: 'inner-cv';
+        candidates: string[];
+        innerFolds: number;
+      };
     }[];
     rois: {
       name: string;
@@ -567,6 +572,22 @@ export type StudyResultRow = {
   baseline: number | null;
   runId: string;
   preprocessing: LayerPreprocessing;
+  /** SAE rows: 'fixed' = one SAE named (or chosen) before the study, the same in every fold; else the inner-CV choice per outer fold with every candidate's inner score. null for neurons */
+  saeSelection:
+    | 'fixed'
+    | {
+        method: 'inner-cv';
+        candidates: string[];
+        innerFolds: number;
+        innerSeed: number;
+        criterion: string;
+        folds: {
+          fold: number;
+          saeId: string;
+          innerScores: Record<string, number | null>;
+        }[];
+      }
+    | null;
 };
 
 export type CreateStudy = {
@@ -575,8 +596,8 @@ export type CreateStudy = {
   /** Subject labels or numbers, or "all": every subject of the dataset (stored as their labels) */
   subjects: (string | number)[] | 'all';
   layerIds: string[];
-  /** "neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control) */
-  representations?: Representation[];
+  /** "neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control); {selectSae: "inner-cv", candidates: [saeId, ...]} = one of several SAEs of a layer, chosen per outer fold on its training part only */
+  representations?: StudyRepresentation[];
   rois: StudyRoi[];
   preset?: RidgePreset;
   score?: RidgeScore;
@@ -600,6 +621,26 @@ export type CreateStudy = {
     /** Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own */
     seed?: number;
   };
+};
+
+export type StudyRepresentation =
+  | 'neurons'
+  | 'sae'
+  | 'random-sae'
+  | {
+      saeId: string;
+    }
+  | {
+      randomSaeOf: string;
+    }
+  | SelectSae;
+
+/** Several SAEs of one layer; per subject x layer and outer fold, an inner K-fold over that fold's training stimuli scores each candidate's ridge mapping (mean over ROIs of the inner CV score) and the best one predicts the fold's test stimuli: the choice never sees the test stimuli. Stored per fold with the inner scores (results[].saeSelection); a representation naming one SAE reads saeSelection 'fixed' */
+export type SelectSae = {
+  selectSae: 'inner-cv';
+  candidates: string[];
+  /** Inner folds (default 5) */
+  innerFolds?: number;
 };
 
 export type StudyRoi = string | RoiUnion;
@@ -770,7 +811,7 @@ export type Experiment = {
   kind: string;
   status: RunStatus;
   options: Record<string, unknown>;
-  /** Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics */
+  /** Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics (results: replicate 0; replicates: every replicate; summary: per N and statistic the mean over replicates with its 95% t interval) */
   result: Record<string, unknown> | null;
   error: string | null;
   jobId: string | null;
@@ -808,6 +849,8 @@ export type ToySuperpositionOptions = {
   folds?: number;
   foldSeed?: number;
   ridge?: boolean;
+  /** Replicates: replicate r re-runs every N with model seeds seeds + 2r and SAE seed sae.seed + r on the same data set; the result gives per N each statistic's mean over replicates and a 95% Student-t interval over them (summary), every replicate (replicates) and replicate 0 as results */
+  replicates?: number;
 };
 
 export type Run = {

@@ -372,15 +372,6 @@ function groupResult(
 ): RidgeCvResult {
   const { options, score } = call;
   const nAll = st.group.columns.length;
-  const targetScores = new Float32Array(nAll).fill(NaN);
-  for (const c of st.live.kept) {
-    // Mean over the folds where the score exists (a target constant on one test fold has no Pearson r there).
-    let s = 0;
-    let m = 0;
-    for (const fr of st.folds) if (Number.isFinite(fr.scores[c])) (s += fr.scores[c]), m++;
-    targetScores[c] = m ? s / m : NaN;
-  }
-  const foldMeans = st.folds.map((fr) => fr.meanScore);
   st.timings.total = st.timings.preprocess + st.timings.alphaSearch + st.timings.predict;
   const result: RidgeCvResult = {
     preset: options.preset,
@@ -391,11 +382,8 @@ function groupResult(
     source: call.source,
     targets: { total: nAll, kept: st.live.kept, dropped: st.live.dropped },
     folds: st.folds,
-    targetScores,
-    mean: nanMean(foldMeans),
-    sem: nanSem(foldMeans),
+    ...foldSummary(st.folds, st.live.kept, nAll),
     baseline: nanMean(st.folds.map((fr) => fr.baseline)),
-    median: nanMedian(targetScores),
     timings: st.timings,
     info: { ...call.info, precision: st.precision },
     ...(options.unitWeights
@@ -407,16 +395,65 @@ function groupResult(
         }
       : {}),
   };
+  return withNoiseCeiling(result, st.group.columns, options);
+}
+
+/** Per target the mean score over the folds where it exists, the fold means' mean and SEM, the targets' median. */
+function foldSummary(
+  folds: readonly RidgeFoldResult[],
+  kept: Int32Array,
+  nAll: number,
+): Pick<RidgeCvResult, 'targetScores' | 'mean' | 'sem' | 'median'> {
+  const targetScores = new Float32Array(nAll).fill(NaN);
+  for (const c of kept) {
+    // Mean over the folds where the score exists (a target constant on one test fold has no Pearson r there).
+    let s = 0;
+    let m = 0;
+    for (const fr of folds) if (Number.isFinite(fr.scores[c])) (s += fr.scores[c]), m++;
+    targetScores[c] = m ? s / m : NaN;
+  }
+  const foldMeans = folds.map((fr) => fr.meanScore);
+  return { targetScores, mean: nanMean(foldMeans), sem: nanSem(foldMeans), median: nanMedian(targetScores) };
+}
+
+/** The noise-ceiling normalisation of a result, where it applies (a Pearson-scored fit with a ceiling). */
+function withNoiseCeiling(result: RidgeCvResult, columns: Int32Array, options: RidgeCvOptions): RidgeCvResult {
   // Only a Pearson r of targets the ceiling describes (no row LN across voxels) is normalised (presets.ts).
-  if (options.noiseCeiling && noiseCeilingError(options.preset, score) === null) {
+  if (options.noiseCeiling && noiseCeilingError(options.preset, result.score) === null) {
     const nc = options.noiseCeiling;
     result.noiseCeiling = normaliseByNoiseCeiling(
-      targetScores,
-      Float32Array.from(st.group.columns, (c) => nc[c]),
+      result.targetScores,
+      Float32Array.from(columns, (c) => nc[c]),
       options.minNoiseCeiling,
     );
   }
   return result;
+}
+
+/**
+ * One group's result whose fold f is fold f of fits[chosen[f]] (fits of different sources to the same group's
+ * targets on the same folds, e.g. SAE candidates chosen per outer fold by select.ts): the fold results as they
+ * were, per-target means, summary and noise ceiling recomputed over them. Source and unit weights: of chosen[0].
+ */
+export function composeFolds(
+  fits: readonly RidgeCvResult[],
+  chosen: readonly number[],
+  columns: Int32Array,
+  options: RidgeCvOptions,
+): RidgeCvResult {
+  const base = fits[chosen[0]];
+  const folds = chosen.map((c, f) => fits[c].folds[f]);
+  const timings = zeroTimings();
+  for (const c of new Set(chosen))
+    for (const k of Object.keys(timings) as (keyof RidgeCvTimings)[]) timings[k] += fits[c].timings[k];
+  const { unitWeights: _u, noiseCeiling: _n, ...rest } = base;
+  const result: RidgeCvResult = {
+    ...rest,
+    folds,
+    ...foldSummary(folds, base.targets.kept, base.targets.total),
+    timings,
+  };
+  return withNoiseCeiling(result, columns, options);
 }
 
 function backendName(): string | null {

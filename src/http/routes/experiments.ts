@@ -72,6 +72,10 @@ export const ToyOptionsSchema = z
     folds: z.number().int().min(2).max(20).default(d.folds),
     foldSeed: z.number().int().default(d.foldSeed),
     ridge: z.boolean().default(d.ridge),
+    replicates: z.number().int().min(1).max(20).default(d.replicates).openapi({
+      description:
+        "Replicates: replicate r re-runs every N with model seeds seeds + 2r and SAE seed sae.seed + r on the same data set; the result gives per N each statistic's mean over replicates and a 95% Student-t interval over them (summary), every replicate (replicates) and replicate 0 as results",
+    }),
   })
   .strict()
   .refine((o) => (o.sae.k ?? d.sae.k) <= (o.sae.latents ?? d.sae.latents), {
@@ -88,7 +92,7 @@ export const ExperimentSchema = z
     options: z.record(z.string(), z.unknown()),
     result: z.record(z.string(), z.unknown()).nullable().openapi({
       description:
-        'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics',
+        'Per N: semi-/soft-matching and ridge between the two models as neurons and as SAE latents (mean, SEM, folds), best |r| of units with the ground-truth features, SAE FVU/L0/dead share, feature overlap ||W1_i|| ||W2_i|| statistics (results: replicate 0; replicates: every replicate; summary: per N and statistic the mean over replicates with its 95% t interval)',
     }),
     error: z.string().nullable(),
     jobId: UuidSchema.nullable(),

@@ -42,6 +42,20 @@ const StudyStatisticsSchema = z.object({
     .openapi({ description: 'Bootstrap seed of the first ROI (ROI i: seed + i); every paired cell stores its own' }),
 });
 
+const SelectSaeSchema = z
+  .object({
+    selectSae: z.literal('inner-cv'),
+    candidates: z.array(UuidSchema).min(2).max(10),
+    innerFolds: z.number().int().min(2).max(10).optional().openapi({ description: 'Inner folds (default 5)' }),
+  })
+  .strict()
+  .openapi('SelectSae', {
+    description:
+      "Several SAEs of one layer; per subject x layer and outer fold, an inner K-fold over that fold's training stimuli scores each candidate's ridge mapping (mean over ROIs of the inner CV score) and the best one predicts the fold's test stimuli: the choice never sees the test stimuli. Stored per fold with the inner scores (results[].saeSelection); a representation naming one SAE reads saeSelection 'fixed'",
+  });
+
+const StudyRepresentationSchema = z.union([RepresentationSchema, SelectSaeSchema]).openapi('StudyRepresentation');
+
 export const CreateStudySchema = z
   .object({
     name: z.string().min(1).max(200).optional(),
@@ -59,9 +73,9 @@ export const CreateStudySchema = z
         example: ['subj01', 'subj02'],
       }),
     layerIds: z.array(UuidSchema).min(1).max(200),
-    representations: z.array(RepresentationSchema).min(1).max(10).default(['neurons', 'sae']).openapi({
+    representations: z.array(StudyRepresentationSchema).min(1).max(10).default(['neurons', 'sae']).openapi({
       description:
-        '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control)',
+        '"neurons"; "sae" = the newest ready SAE of each layer; {saeId} = that SAE on its own layer; "random-sae" / {randomSaeOf} = the untrained twin of a trained SAE (the control); {selectSae: "inner-cv", candidates: [saeId, ...]} = one of several SAEs of a layer, chosen per outer fold on its training part only',
     }),
     rois: z
       .array(RoiRequestSchema)
@@ -109,6 +123,29 @@ export const StudyResultRowSchema = z
     preprocessing: LayerPreprocessingSchema.nullable().openapi({
       description: "The layer's preprocessing (null: none)",
     }),
+    saeSelection: z
+      .union([
+        z.literal('fixed'),
+        z.object({
+          method: z.literal('inner-cv'),
+          candidates: z.array(UuidSchema),
+          innerFolds: z.number().int(),
+          innerSeed: z.number().int(),
+          criterion: z.string(),
+          folds: z.array(
+            z.object({
+              fold: z.number().int(),
+              saeId: UuidSchema,
+              innerScores: z.record(z.string(), z.number().nullable()),
+            }),
+          ),
+        }),
+      ])
+      .nullable()
+      .openapi({
+        description:
+          "SAE rows: 'fixed' = one SAE named (or chosen) before the study, the same in every fold; else the inner-CV choice per outer fold with every candidate's inner score. null for neurons",
+      }),
   })
   .openapi('StudyResultRow');
 
@@ -140,6 +177,9 @@ export const StudySchema = z
           layerId: UuidSchema,
           representation: z.string(),
           saeId: UuidSchema.nullable(),
+          selection: z
+            .object({ method: z.literal('inner-cv'), candidates: z.array(UuidSchema), innerFolds: z.number().int() })
+            .optional(),
         }),
       ),
       rois: z.array(ResolvedRoiSchema),
