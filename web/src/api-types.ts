@@ -453,13 +453,13 @@ export type FoldsSpec =
       seed?: number;
       /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only) */
       order?: 'nsdId' | 'activations' | 'subject';
-      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1) */
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
       repeats?: number;
     }
   | {
       /** nsdId -> fold (0-based); the run evaluates exactly these images */
       assignment: Record<string, number>;
-      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1) */
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
       repeats?: number;
     };
 
