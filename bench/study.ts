@@ -17,6 +17,7 @@
  * centred box, so the ROIs keep NSD's sizes (union 15,000 voxels) whatever the volume; smaller volumes spread
  * the labels over the whole cortex.
  * Environment: BENCH_CASES (runs when unset or listing D), BENCH_D_SESSIONS, BENCH_D_VOLUME, BENCH_D_UNITS, BENCH_D_LATENTS, BENCH_D_K (32),
+ *              BENCH_D_REPEATS (folds.repeats of the study, default 1),
  *              BENCH_D_ROIBOX, BENCH_D_PERROI=0 / BENCH_D_ANCHOR=0 to skip those paths (BENCH_D_PERROI=sae: the
  *              per-ROI path for the SAE latents only), BENCH_PYTHON.
  */
@@ -47,6 +48,8 @@ const VOLUME = (env.BENCH_D_VOLUME ?? '24x24x14').split('x').map(Number) as [num
 const UNITS = Number(env.BENCH_D_UNITS ?? '512');
 const LATENTS = Number(env.BENCH_D_LATENTS ?? '2048');
 const K = Number(env.BENCH_D_K ?? '32');
+// folds.repeats of the study (repeated 5-fold; the per-ROI and anchor paths fit one repeat).
+const REPEATS = Number(env.BENCH_D_REPEATS ?? '1');
 const PYTHON = env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TRIALS = 750;
 // NSD: 30,000 trials over ~10,000 images per subject (most shown 3 times).
@@ -167,7 +170,7 @@ async function main() {
       layerIds: [layer.id],
       representations: ['neurons', { saeId: sae.id }],
       rois,
-      folds: { k: 5, seed: 0 },
+      folds: { k: 5, seed: 0, ...(REPEATS > 1 ? { repeats: REPEATS } : {}) },
     });
     let study = created;
     while (study.cells.some((c: { status: string }) => c.status === 'queued' || c.status === 'running')) {
@@ -226,6 +229,7 @@ async function main() {
         units: UNITS,
         latents: LATENTS,
         k: K,
+        repeats: REPEATS,
         rois: rois.length,
         roiBox: ROI_BOX ?? null,
         unionVoxels: null as number | null,

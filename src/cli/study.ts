@@ -110,10 +110,16 @@ function table(
 /** One SAE - neurons cell of GET /v1/studies/{id}/comparisons: what the tables print. */
 export interface CellStat {
   difference: number;
+  /** The headline: corrected resampled t interval, p and q. */
+  ci: { lower: number | null; upper: number | null };
   q: number | null;
   p: number | null;
   pMethod: string;
-  bootstrapCi: { lower: number; upper: number; nResamples: number } | null;
+  nFolds: number;
+  repeats: number;
+  /** Conditional on the fitted models (not the headline): the stimulus bootstrap interval and sign-flip p. */
+  conditionalBootstrapCi: { lower: number; upper: number; nResamples: number } | null;
+  conditionalPermutationP: number | null;
 }
 
 /** The cells of GET /v1/studies/{id}/comparisons (SAE - neurons, BH q), keyed subject|layer name|ROI. */
@@ -129,8 +135,13 @@ export async function comparisonQ(api: ApiClient, id: string): Promise<Map<strin
 
 const signed = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 const pText = (v: number | null) => (v === null ? '-' : v < 1e-4 ? v.toExponential(1) : v.toFixed(4));
+const interval = (lower: number | null, upper: number | null) =>
+  lower === null || upper === null ? '-' : `[${signed(lower)}, ${signed(upper)}]`;
 
-/** SAE - neurons per cell of one subject: difference, bootstrap interval, p and q (marked when q < Q_MARK). */
+/**
+ * SAE - neurons per cell of one subject: difference, the corrected resampled t interval, p and q (marked when
+ * q < Q_MARK), then the conditional stimulus bootstrap interval and sign-flip p where the study job stored them.
+ */
 function cellList(subject: string, layers: string[], rois: string[], stats: Map<string, CellStat>): string {
   const lw = Math.max(10, ...layers.map((l) => l.length + 1));
   const rw = Math.max(8, ...rois.map((r) => r.length + 1));
@@ -139,26 +150,30 @@ function cellList(subject: string, layers: string[], rois: string[], stats: Map<
     'roi'.padEnd(rw) +
     'difference'.padStart(11) +
     '  ' +
-    '95% bootstrap interval'.padEnd(22) +
+    '95% interval'.padEnd(22) +
     'p'.padStart(9) +
-    'q'.padStart(9);
+    'q'.padStart(9) +
+    '   ' +
+    'conditional: bootstrap'.padEnd(22) +
+    'sign-flip p'.padStart(12);
   const rows: string[] = [];
   for (const l of layers) {
     for (const r of rois) {
       const c = stats.get(`${subject}|${l}|${r}`);
       if (!c) continue;
-      const ci = c.bootstrapCi
-        ? `[${signed(c.bootstrapCi.lower)}, ${signed(c.bootstrapCi.upper)}]`
-        : '(no predictions)';
+      const boot = c.conditionalBootstrapCi;
       rows.push(
         l.padEnd(lw) +
           r.padEnd(rw) +
           signed(c.difference).padStart(11) +
           '  ' +
-          ci.padEnd(22) +
+          interval(c.ci.lower, c.ci.upper).padEnd(22) +
           pText(c.p).padStart(9) +
           pText(c.q).padStart(9) +
-          ((c.q ?? 1) < Q_MARK ? ' *' : ''),
+          ((c.q ?? 1) < Q_MARK ? ' *' : '  ') +
+          ' ' +
+          (boot ? interval(boot.lower, boot.upper) : '(no predictions)').padEnd(22) +
+          pText(c.conditionalPermutationP).padStart(12),
       );
     }
   }
@@ -167,8 +182,8 @@ function cellList(subject: string, layers: string[], rois: string[], stats: Map<
 
 /**
  * Per subject: the layer x ROI tables of neurons, SAE latents and SAE - neurons (layers in request order); with
- * the comparisons' cells, the SAE - neurons cells with q < 0.05 carry a '*', their q-values follow as a table,
- * and each cell's bootstrap interval, p and q as a list.
+ * the comparisons' cells, the SAE - neurons cells with q < 0.05 carry a '*' (q of the corrected resampled t p),
+ * their q-values follow as a table, and each cell's interval, p and q (and the conditional statistics) as a list.
  */
 export function formatStudyTables(s: StudyJson, stats?: Map<string, CellStat>): string {
   const rois = s.inputs.rois.map((r) => r.name);
@@ -196,10 +211,14 @@ export function formatStudyTables(s: StudyJson, stats?: Map<string, CellStat>): 
     if (stats) out.push(table('q (SAE - neurons)', layers, rois, q), cellList(subject, layers, rois, stats));
   }
   if (stats) {
-    const method = [...stats.values()][0]?.pMethod ?? 'sign-flip permutation over stimuli';
+    const first = [...stats.values()][0];
+    const folds = first
+      ? `${first.nFolds} fold differences (${first.repeats} repeat${first.repeats > 1 ? 's' : ''})`
+      : 'the fold differences';
     out.push(
-      `* q < ${Q_MARK}: Benjamini-Hochberg q across the study's cells of the ${method} p; intervals: 95% percentile bootstrap over ` +
-        `the held-out stimuli, both representations rescored on each resample (GET /v1/studies/{id}/comparisons)`,
+      `* q < ${Q_MARK}: Benjamini-Hochberg q across the study's cells of p; p and 95% interval: ${first?.pMethod ?? 'corrected-resampled-t'} ` +
+        `(Nadeau-Bengio corrected resampled t over ${folds}). Conditional columns: percentile bootstrap over the held-out ` +
+        `stimuli and sign-flip p, both conditional on the fitted models (not the headline; GET /v1/studies/{id}/comparisons)`,
     );
   }
   return out.join('\n\n');

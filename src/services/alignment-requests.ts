@@ -271,7 +271,8 @@ function cellsOf(subjects: string[], layerIds: string[], reps: ResolvedRepresent
 
 /** Request-only checks of the options: folds, score against preset, noise ceiling, metric options. */
 function optionErrors(req: AlignmentOptionsRequest): FieldError[] {
-  const errors = foldsSpecErrors(req.folds, 'body.folds');
+  const metric = req.metric ?? 'ridge';
+  const errors = foldsSpecErrors(req.folds, 'body.folds', true, metric === 'ridge' ? undefined : `metric ${metric}`);
   const scoreError = req.score ? presetScoreError(req.preset, req.score) : null;
   if (scoreError) errors.push({ field: 'body.score', reason: scoreError });
   const ncError = req.noiseCeiling ? noiseCeilingRequestError(req) : null;

@@ -30,6 +30,8 @@ export interface AlignmentData {
   layer: Awaited<ReturnType<Db['layer']['findUniqueOrThrow']>>;
   common: { ids: Int32Array; betaRows: Int32Array; layerRows: Int32Array };
   assignment: Int32Array;
+  /** Repeats 2..R of repeated K-fold (ResolvedFolds.repeatAssignments); empty with one repeat. */
+  repeatAssignments: Int32Array[];
   k: number;
   seed: number | null;
   /** The layer's activations of the evaluated images (rows as common.ids). */
@@ -67,20 +69,22 @@ export async function loadAlignmentData(inputs: AlignmentInputs, ctx: RunContext
     betaRows: Int32Array.from(folds.rows, (i) => shared.betaRows[i]),
     layerRows: Int32Array.from(folds.rows, (i) => shared.layerRows[i]),
   };
-  const { assignment, k, seed } = folds;
+  const { assignment, repeatAssignments, k, seed } = folds;
   const X0 = takeRows(layerX, common.layerRows) as DenseMatrix<Float32Array>;
   const Yall = takeRows(targets.betas, common.betaRows);
   const reps = Uint8Array.from(common.betaRows, (r) => targets.repetitions[r]);
   const ncAll = noiseCeilingFor(targets.ncsnr, reps);
-  return { rois, targets, layer, common, assignment, k, seed, X0, Yall, ncAll, loadSeconds: secondsSince(t0) };
+  const loadSeconds = secondsSince(t0);
+  return { rois, targets, layer, common, assignment, repeatAssignments, k, seed, X0, Yall, ncAll, loadSeconds };
 }
 
-/** The fold assignment a run's numbers came from (stored with the run). */
+/** The fold assignment a run's numbers came from (stored with the run; the first repeat's, with `repeats` when > 1). */
 export const runFolds = (d: AlignmentData) => ({
   k: d.k,
   seed: d.seed,
   nsdIds: d.common.ids,
   assignment: d.assignment,
+  ...(d.repeatAssignments.length ? { repeats: d.repeatAssignments.length + 1 } : {}),
 });
 
 /** The source matrix of one representation of the unit's layer (neurons, SAE latents or its untrained twin's). */
@@ -140,6 +144,7 @@ export function ridgePayload(inputs: AlignmentInputs, d: AlignmentData): Omit<Ri
     score: inputs.score,
     alphas: inputs.alphas,
     assignment: d.assignment,
+    repeatAssignments: d.repeatAssignments,
     noiseCeiling: d.ncAll,
     minNoiseCeiling: inputs.noiseCeiling?.minPercent ?? DEFAULT_MIN_NOISE_CEILING,
     unitWeights: inputs.ridgeWeights === true,

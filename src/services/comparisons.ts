@@ -94,7 +94,7 @@ export async function resolveComparison(prisma: Db, body: ComparisonRequest): Pr
   const errors: FieldError[] = [];
   const source = await resolveSide(prisma, body.source, 'body.source', errors);
   const target = await resolveSide(prisma, body.target, 'body.target', errors);
-  errors.push(...foldsSpecErrors(body.folds, 'body.folds', false));
+  errors.push(...foldsSpecErrors(body.folds, 'body.folds', false, 'comparisons'));
   if (!body.cv && !isWholeSetMetric(body.metric))
     errors.push({
       field: 'body.cv',

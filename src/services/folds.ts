@@ -12,19 +12,38 @@ import { DataValidationError } from '../nsd/errors';
  * in file order ('activations'), or over the subject's images in the order NSD first showed them ('subject', the
  * authors' choice).
  */
-export type FoldsSpec = { k: number; seed: number; order?: FoldOrder } | { assignment: Record<string, number> };
+export type FoldsSpec =
+  | { k: number; seed: number; order?: FoldOrder; repeats?: number }
+  | { assignment: Record<string, number>; repeats?: number };
 
-/** The stored form of a folds request: the default order left out, so that equal requests hash equal. */
+/** The most repeats of K-fold a request may ask for. */
+export const MAX_FOLD_REPEATS = 20;
+
+/**
+ * The stored form of a folds request: the default order and `repeats: 1` left out, so that equal requests hash
+ * equal and a request with one repeat keeps the identity it had before repeats existed.
+ */
 export function canonicalFolds(folds: FoldsSpec): FoldsSpec {
-  if ('assignment' in folds || folds.order !== 'nsdId') return folds;
-  return { k: folds.k, seed: folds.seed };
+  if ('assignment' in folds) return { assignment: folds.assignment };
+  const { order, repeats } = folds;
+  return {
+    k: folds.k,
+    seed: folds.seed,
+    ...(order && order !== 'nsdId' ? { order } : {}),
+    ...(repeats && repeats > 1 ? { repeats } : {}),
+  };
 }
+
+/** Repeats of K-fold a folds request asks for (1 when absent). */
+export const foldRepeats = (folds: FoldsSpec | undefined): number => (folds?.repeats ?? 1) || 1;
 
 export interface ResolvedFolds {
   /** Positions (into the `ids` given) of the evaluated images, ascending nsdId. */
   rows: Int32Array;
-  /** Fold per evaluated image. */
+  /** Fold per evaluated image (the first repeat). */
   assignment: Int32Array;
+  /** Repeats 2..R of repeated K-fold (repeat r: KFold with seed + r, same order); empty with one repeat. */
+  repeatAssignments: Int32Array[];
   k: number;
   seed: number | null;
 }
@@ -57,7 +76,7 @@ export function resolveFolds(
       Int32Array.from(rows, (r) => ids[r]),
       map,
     );
-    return { rows, assignment, k: Math.max(...assignment) + 1, seed: null };
+    return { rows, assignment, repeatAssignments: [], k: Math.max(...assignment) + 1, seed: null };
   }
   if (ids.length < folds.k * 2)
     throw new DataValidationError(
@@ -69,27 +88,43 @@ export function resolveFolds(
   if (folds.order === 'subject' && !subjectOrder)
     throw new DataValidationError('folds.order', `'subject' needs a subject's images; ${what} have no subject`);
   const orderIds = folds.order === 'activations' ? activationIds : folds.order === 'subject' ? subjectOrder : null;
-  const assignment = orderIds
-    ? kFoldAssignmentOrdered(ids, orderIds, folds.k, folds.seed, folds.order!)
-    : kFoldAssignment(ids.length, folds.k, folds.seed);
-  return { rows: Int32Array.from(ids.keys()), assignment, k: folds.k, seed: folds.seed };
+  const split = (seed: number) =>
+    orderIds
+      ? kFoldAssignmentOrdered(ids, orderIds, folds.k, seed, folds.order!)
+      : kFoldAssignment(ids.length, folds.k, seed);
+  const seeds = Array.from({ length: foldRepeats(folds) }, (_, r) => (folds.seed + r) % 2 ** 32);
+  const [assignment, ...repeatAssignments] = seeds.map(split);
+  return { rows: Int32Array.from(ids.keys()), assignment, repeatAssignments, k: folds.k, seed: folds.seed };
 }
 
 /**
- * Request-time checks (no data needed): an explicit assignment's folds, and order 'subject' only where the inputs
- * have a subject (`hasSubject` false for layer-to-layer comparisons). Field errors, empty when fine.
+ * Request-time checks (no data needed): an explicit assignment's folds, order 'subject' only where the inputs
+ * have a subject (`hasSubject` false for layer-to-layer comparisons), and repeats > 1 only where `repeatsFor`
+ * (what the request is, for the message) is absent: repeated K-fold is fitted by ridge alignments and studies.
+ * Field errors, empty when fine.
  */
 export function foldsSpecErrors(
   folds: FoldsSpec,
   field: string,
   hasSubject = true,
+  repeatsFor?: string,
 ): { field: string; reason: string }[] {
-  if (!('assignment' in folds)) {
-    return folds.order === 'subject' && !hasSubject
-      ? [{ field: `${field}.order`, reason: "'subject' orders a subject's images; these inputs have no subject" }]
-      : [];
-  }
   const errors: { field: string; reason: string }[] = [];
+  if (foldRepeats(folds) !== 1 && repeatsFor)
+    errors.push({
+      field: `${field}.repeats`,
+      reason: `repeated K-fold is for ridge alignments and studies, not ${repeatsFor}`,
+    });
+  if (!('assignment' in folds)) {
+    if (folds.order === 'subject' && !hasSubject)
+      errors.push({
+        field: `${field}.order`,
+        reason: "'subject' orders a subject's images; these inputs have no subject",
+      });
+    return errors;
+  }
+  if (foldRepeats(folds) !== 1 && !repeatsFor)
+    errors.push({ field: `${field}.repeats`, reason: 'an explicit assignment is one split: repeats must be 1' });
   const used = new Set(Object.values(folds.assignment));
   if (used.size < 2) errors.push({ field: `${field}.assignment`, reason: 'needs at least 2 folds' });
   const k = Math.max(...used) + 1;

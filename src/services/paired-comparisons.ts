@@ -5,11 +5,12 @@
  * agreement, exact sign-flip p), with multiple-comparison adjustment across the cells of one table. The statistics themselves are in src/compute/stats; this module only
  * arranges them into rows (no HTTP, no database).
  *
- * Two sources of a cell:
- * - stored fold scores only (today's Score rows): the difference of the fold means, the t interval over the
- *   K per-fold differences, plain and Nadeau-Bengio corrected, and the corrected fold t-test p (foldDifference);
- * - held-out predictions of both representations (pairedRoiCells in src/compute/stats): additionally the
- *   stimulus bootstrap interval and the sign-flip permutation p, which then is the cell's p.
+ * The headline of a cell (its `ci`, `p`, `q`) is always the Nadeau-Bengio corrected resampled t over the stored
+ * fold-score differences (K folds x R repeats: variance factor 1/(K R) + n_test/n_train, df K R - 1), which is
+ * what bench/stats-calibration.ts measured as calibrated through the service's own ridge. Where a study job kept
+ * both representations' held-out predictions it also stored the stimulus bootstrap interval and the sign-flip p:
+ * reported as `conditionalBootstrapCi` / `conditionalPermutationP`, conditional on the first repeat's fitted models
+ * (they ignore the variability of refitting, so they are not the headline).
  */
 import { acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
 import { finiteOrNull } from './codecs';
@@ -27,25 +28,36 @@ export interface FoldInterval {
 }
 
 export interface FoldDifference extends FoldInterval {
-  /** Mean over folds of b - a (= difference of the fold means). */
+  /** Mean over folds (all repeats) of b - a (= difference of the fold means). */
   value: number;
+  /** Fold values used (K x R). */
   nFolds: number;
+  /** Repeats of K-fold the fold lists hold (R). */
+  repeats: number;
   /**
-   * Nadeau-Bengio corrected resampled t (variance factor 1/K + n_test/n_train, here 1/(K-1) for equal folds):
-   * the interval and p that account for folds sharing training data (compute/stats/t-interval.ts).
+   * Nadeau-Bengio corrected resampled t (variance factor 1/(K R) + n_test/n_train, here 1/(K-1) for equal folds;
+   * df K R - 1): the interval and p that account for folds sharing training data (compute/stats/t-interval.ts).
    */
-  corrected: FoldInterval;
+  corrected: FoldInterval & { df: number };
 }
 
-/** The fold-paired difference of two stored fold-score lists; null when they cannot be paired. */
+/** The name under which the headline interval and p are reported (`interval`, `pMethod`). */
+export const HEADLINE_METHOD = 'corrected-resampled-t' as const;
+
+/**
+ * The fold-paired difference of two stored fold-score lists (repeat-major, `repeats` x K values each); null when
+ * they cannot be paired.
+ */
 export function foldDifference(
   aFolds: readonly number[],
   bFolds: readonly number[],
+  repeats = 1,
   level = 0.95,
 ): FoldDifference | null {
   if (aFolds.length !== bFolds.length || aFolds.length === 0) return null;
   const d = bFolds.map((v, k) => v - aFolds[k]);
-  const K = d.length;
+  const R = repeats >= 1 && d.length % repeats === 0 ? repeats : 1;
+  const K = d.length / R;
   const s = tSummary(d, level);
   const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
   const interval = (x: typeof s): FoldInterval => ({
@@ -54,7 +66,7 @@ export function foldDifference(
     upper: finiteOrNull(x.upper),
     p: finiteOrNull(x.p),
   });
-  return { value: s.mean, nFolds: s.n, ...interval(s), corrected: interval(c) };
+  return { value: s.mean, nFolds: s.n, repeats: R, ...interval(s), corrected: { ...interval(c), df: c.df } };
 }
 
 /** BH q-values (default) or Holm adjusted p over the non-null p-values, same order. */
@@ -65,9 +77,9 @@ export function adjustPValues(p: readonly (number | null)[], method: Adjustment 
 }
 
 /**
- * A layer x ROI matrix of fold differences as chart-ready grids: per cell the stimulus bootstrap interval and
- * permutation p where a study job stored them (`paired`, same shape), else the corrected (Nadeau-Bengio) t
- * interval and p; `interval` says which; q: BH of p across the matrix's cells.
+ * A layer x ROI matrix of fold differences as chart-ready grids: per cell the corrected resampled t interval and
+ * p (the headline; `interval` names it), q: BH of p across the matrix's cells; where a study job stored them
+ * (`paired`, same shape) the conditional stimulus bootstrap interval and sign-flip p beside them.
  */
 export function differenceGrids(
   diffs: readonly (readonly (FoldDifference | null)[])[],
@@ -77,26 +89,29 @@ export function differenceGrids(
   upper: (number | null)[][];
   p: (number | null)[][];
   q: (number | null)[][];
-  interval: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
+  interval: (typeof HEADLINE_METHOD | null)[][];
+  conditionalBootstrapLower: (number | null)[][];
+  conditionalBootstrapUpper: (number | null)[][];
+  conditionalPermutationP: (number | null)[][];
 } {
   const at = (i: number, j: number) => paired?.[i]?.[j] ?? null;
-  const p = diffs.map((row, i) => row.map((d, j) => (at(i, j) ? at(i, j)!.p : (d?.corrected.p ?? null))));
+  const p = diffs.map((row) => row.map((d) => d?.corrected.p ?? null));
   const flat = adjustPValues(p.flat());
   let o = 0;
   const q = p.map((row) => row.map(() => flat[o++]));
-  const grid = (k: 'lower' | 'upper') =>
-    diffs.map((row, i) =>
-      row.map((d, j) => {
-        const b = at(i, j)?.bootstrapCi;
-        return b ? b[k] : (d?.corrected[k] ?? null);
-      }),
-    );
-  const interval = diffs.map((row, i) =>
-    row.map((d, j) =>
-      at(i, j)?.bootstrapCi ? ('stimulus bootstrap' as const) : d ? ('corrected fold t' as const) : null,
-    ),
-  );
-  return { lower: grid('lower'), upper: grid('upper'), p, q, interval };
+  const grid = (k: 'lower' | 'upper') => diffs.map((row) => row.map((d) => d?.corrected[k] ?? null));
+  const conditional = (f: (x: PairedSummary) => number | null | undefined) =>
+    diffs.map((row, i) => row.map((_, j) => finiteOrNull(at(i, j) ? (f(at(i, j)!) ?? NaN) : NaN)));
+  return {
+    lower: grid('lower'),
+    upper: grid('upper'),
+    p,
+    q,
+    interval: diffs.map((row) => row.map((d) => (d ? HEADLINE_METHOD : null))),
+    conditionalBootstrapLower: conditional((x) => x.bootstrapCi?.lower),
+    conditionalBootstrapUpper: conditional((x) => x.bootstrapCi?.upper),
+    conditionalPermutationP: conditional((x) => x.p),
+  };
 }
 
 /** What a cell takes from the stimulus-level statistics (a PairedCell, or one stored by a study job). */
@@ -122,6 +137,15 @@ export function reversePaired(x: PairedSummary): PairedSummary {
   };
 }
 
+/** The stimulus bootstrap interval of a cell, conditional on the fitted models. */
+export interface ConditionalBootstrapCi {
+  lower: number;
+  upper: number;
+  se: number;
+  nResamples: number;
+  seed: number | null;
+}
+
 /** One (subject, layer, ROI) cell of a comparison table. */
 export interface ComparisonCell {
   subject: string;
@@ -135,19 +159,25 @@ export interface ComparisonCell {
   a: number;
   b: number;
   difference: number;
-  /** Plain t over the K per-fold differences (too narrow: folds share training data). */
-  foldCi: FoldInterval & { nFolds: number };
-  /** Nadeau-Bengio corrected t over the per-fold differences. */
-  foldCiCorrected: FoldInterval;
-  /** Null when the held-out predictions were not kept (stored fold scores only). */
-  bootstrapCi: { lower: number; upper: number; se: number; nResamples: number; seed: number | null } | null;
-  /** The permutation test behind p (null: p is the corrected fold t-test). */
-  permutation: { exact: boolean; nPermutations: number } | null;
-  /** The permutation p when available, else the corrected fold t-test p. */
+  /** The headline 95% interval: corrected resampled t over the K x R fold differences (`interval` names it). */
+  ci: FoldInterval & { df: number };
+  interval: typeof HEADLINE_METHOD;
+  /** The headline p: the two-sided corrected resampled t-test (`pMethod` names it). */
   p: number | null;
-  pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
-  /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p). */
+  pMethod: typeof HEADLINE_METHOD;
+  /** Adjusted across every cell of the table (BH q-value, or Holm adjusted p), from p. */
   q: number | null;
+  /** Fold values per representation (K x R) and repeats of K-fold (R). */
+  nFolds: number;
+  repeats: number;
+  /** Plain t over the per-fold differences (too narrow: folds share training data); descriptive only. */
+  foldCi: FoldInterval;
+  /** Stimulus bootstrap interval conditional on the first repeat's fitted models (null: predictions not kept). */
+  conditionalBootstrapCi: ConditionalBootstrapCi | null;
+  /** Sign-flip permutation p over stimuli, conditional on the same fitted models (null: predictions not kept). */
+  conditionalPermutationP: number | null;
+  /** The permutation test behind conditionalPermutationP. */
+  permutation: { exact: boolean; nPermutations: number } | null;
   nStimuli: number | null;
   /** Noise-ceiling-normalised values (null where the preset or the data give none): no interval. */
   normalised: { a: number | null; b: number | null; difference: number | null };
@@ -163,6 +193,8 @@ export interface CellInput {
   roi: string;
   aFolds: readonly number[];
   bFolds: readonly number[];
+  /** Repeats of K-fold both fold lists hold (default 1). */
+  repeats?: number;
   /** The stimulus-level statistics when both representations' held-out predictions were available. */
   paired?: PairedSummary;
   /** Noise-ceiling-normalised ROI values, where the preset gives them (reported beside the raw ones). */
@@ -176,42 +208,45 @@ function normalisedPair(a: number | null | undefined, b: number | null | undefin
   return { a: x, b: y, difference: x !== null && y !== null ? y - x : null };
 }
 
+/** One cell from its fold lists (the headline) and, where stored, its conditional stimulus-level statistics. */
+function comparisonCell(c: CellInput, fd: FoldDifference): ComparisonCell {
+  const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  const pc = c.paired;
+  const ci = pc?.bootstrapCi;
+  return {
+    subject: c.subject,
+    layerId: c.layerId,
+    layerName: c.layerName,
+    bLayerId: c.bLayerId ?? c.layerId,
+    bLayerName: c.bLayerName ?? c.layerName,
+    roi: c.roi,
+    a: pc ? pc.a : mean(c.aFolds),
+    b: pc ? pc.b : mean(c.bFolds),
+    difference: pc ? pc.difference : fd.value,
+    ci: fd.corrected,
+    interval: HEADLINE_METHOD,
+    p: fd.corrected.p,
+    pMethod: HEADLINE_METHOD,
+    q: null,
+    nFolds: fd.nFolds,
+    repeats: fd.repeats,
+    foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p },
+    conditionalBootstrapCi: ci
+      ? { lower: ci.lower, upper: ci.upper, se: ci.se, nResamples: ci.nResamples, seed: ci.seed }
+      : null,
+    conditionalPermutationP: pc ? finiteOrNull(pc.p ?? NaN) : null,
+    permutation: pc ? { exact: pc.permutation.exact, nPermutations: pc.permutation.nPermutations } : null,
+    nStimuli: pc ? pc.nStimuli : null,
+    normalised: normalisedPair(c.aNormalised, c.bNormalised),
+  };
+}
+
 /** Cells with p and adjusted q; inputs whose fold lists cannot be paired are left out. */
 export function comparisonCells(inputs: readonly CellInput[], method: Adjustment = 'bh'): ComparisonCell[] {
   const cells: ComparisonCell[] = [];
   for (const c of inputs) {
-    const fd = foldDifference(c.aFolds, c.bFolds);
-    if (!fd) continue;
-    const mean = (x: readonly number[]) => x.reduce((s, v) => s + v, 0) / x.length;
-    const pc = c.paired;
-    cells.push({
-      subject: c.subject,
-      layerId: c.layerId,
-      layerName: c.layerName,
-      bLayerId: c.bLayerId ?? c.layerId,
-      bLayerName: c.bLayerName ?? c.layerName,
-      roi: c.roi,
-      a: pc ? pc.a : mean(c.aFolds),
-      b: pc ? pc.b : mean(c.bFolds),
-      difference: pc ? pc.difference : fd.value,
-      foldCi: { lower: fd.lower, upper: fd.upper, sem: fd.sem, p: fd.p, nFolds: fd.nFolds },
-      foldCiCorrected: fd.corrected,
-      bootstrapCi: pc?.bootstrapCi
-        ? {
-            lower: pc.bootstrapCi.lower,
-            upper: pc.bootstrapCi.upper,
-            se: pc.bootstrapCi.se,
-            nResamples: pc.bootstrapCi.nResamples,
-            seed: pc.bootstrapCi.seed,
-          }
-        : null,
-      permutation: pc ? { exact: pc.permutation.exact, nPermutations: pc.permutation.nPermutations } : null,
-      p: pc ? finiteOrNull(pc.p ?? NaN) : fd.corrected.p,
-      pMethod: pc ? 'sign-flip permutation over stimuli' : 'corrected fold t-test',
-      q: null,
-      nStimuli: pc ? pc.nStimuli : null,
-      normalised: normalisedPair(c.aNormalised, c.bNormalised),
-    });
+    const fd = foldDifference(c.aFolds, c.bFolds, c.repeats);
+    if (fd) cells.push(comparisonCell(c, fd));
   }
   adjustPValues(
     cells.map((c) => c.p),
@@ -308,7 +343,7 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
   return rows;
 }
 
-/** Comparison cells as CSV (one row per cell, header first). */
+/** Comparison cells as CSV (one row per cell, header first; the headline columns right after the difference). */
 export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
   const head = [
     'subject',
@@ -320,24 +355,26 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
     'a',
     'b',
     'difference',
+    'lower',
+    'upper',
+    'sem',
+    'df',
+    'p',
+    'q',
+    'pMethod',
+    'nFolds',
+    'repeats',
     'foldLower',
     'foldUpper',
     'foldSem',
     'foldP',
-    'nFolds',
-    'correctedLower',
-    'correctedUpper',
-    'correctedSem',
-    'correctedP',
-    'bootstrapLower',
-    'bootstrapUpper',
-    'bootstrapSe',
-    'bootstrapResamples',
-    'bootstrapSeed',
-    'p',
-    'pMethod',
+    'conditionalBootstrapLower',
+    'conditionalBootstrapUpper',
+    'conditionalBootstrapSe',
+    'conditionalBootstrapResamples',
+    'conditionalBootstrapSeed',
+    'conditionalPermutationP',
     'permutations',
-    'q',
     'nStimuli',
     'aNormalised',
     'bNormalised',
@@ -353,24 +390,26 @@ export function comparisonCellsCsv(cells: readonly ComparisonCell[]): string {
     c.a,
     c.b,
     c.difference,
+    c.ci.lower,
+    c.ci.upper,
+    c.ci.sem,
+    c.ci.df,
+    c.p,
+    c.q,
+    c.pMethod,
+    c.nFolds,
+    c.repeats,
     c.foldCi.lower,
     c.foldCi.upper,
     c.foldCi.sem,
     c.foldCi.p,
-    c.foldCi.nFolds,
-    c.foldCiCorrected.lower,
-    c.foldCiCorrected.upper,
-    c.foldCiCorrected.sem,
-    c.foldCiCorrected.p,
-    c.bootstrapCi?.lower,
-    c.bootstrapCi?.upper,
-    c.bootstrapCi?.se,
-    c.bootstrapCi?.nResamples,
-    c.bootstrapCi?.seed,
-    c.p,
-    c.pMethod,
+    c.conditionalBootstrapCi?.lower,
+    c.conditionalBootstrapCi?.upper,
+    c.conditionalBootstrapCi?.se,
+    c.conditionalBootstrapCi?.nResamples,
+    c.conditionalBootstrapCi?.seed,
+    c.conditionalPermutationP,
     c.permutation?.nPermutations,
-    c.q,
     c.nStimuli,
     c.normalised.a,
     c.normalised.b,
@@ -425,6 +464,8 @@ export interface ResultRow {
   foldValues: number[];
   normalised: number | null;
   runId?: string;
+  /** Repeats of K-fold its fold values hold (default 1). */
+  foldRepeats?: number;
 }
 
 /** Stored paired statistics of a study by `${aRunId}|${bRunId}|${roi}` (b - a). */
@@ -540,9 +581,9 @@ function pickRows(
 /**
  * Pair a's and b's rows into comparison cells (b - a) and the across-subjects table: by (subject, layer, ROI), or
  * by (subject, ROI) when both name one layer's cell (`<layerId>:<representation>`). Cells whose study job stored
- * paired statistics (`paired`) carry the bootstrap interval and permutation p. With `folds` (by run id), every
- * pair must share stimuli and folds. Throws SelectorError when a selector matches no row, 'sae' is ambiguous, only
- * one selector names a cell, or a pair does not share stimuli and folds.
+ * paired statistics (`paired`) carry the conditional bootstrap interval and permutation p beside the headline.
+ * With `folds` (by run id), every pair must share stimuli and folds. Throws SelectorError when a selector matches
+ * no row, 'sae' is ambiguous, only one selector names a cell, or a pair does not share stimuli and folds.
  */
 export function compareResultRows(
   rows: readonly ResultRow[],
@@ -579,6 +620,7 @@ export function compareResultRows(
       roi: ra.roi,
       aFolds: ra.foldValues,
       bFolds: rb.foldValues,
+      repeats: ra.foldRepeats === rb.foldRepeats ? ra.foldRepeats : undefined,
       aNormalised: ra.normalised,
       bNormalised: rb.normalised,
       paired: pairedOf(paired, ra, rb),

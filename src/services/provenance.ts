@@ -24,11 +24,17 @@ export async function markRunSucceeded(
   runId: string,
   run: {
     timings: Prisma.InputJsonObject;
-    folds: { k: number; seed: number | null; nsdIds: ArrayLike<number>; assignment: ArrayLike<number> };
+    folds: {
+      k: number;
+      seed: number | null;
+      nsdIds: ArrayLike<number>;
+      assignment: ArrayLike<number>;
+      repeats?: number;
+    };
     provenance?: Record<string, unknown>;
   },
 ): Promise<void> {
-  const { k, seed, nsdIds, assignment } = run.folds;
+  const { k, seed, nsdIds, assignment, repeats } = run.folds;
   await tx.run.update({
     where: { id: runId },
     data: {
@@ -36,7 +42,13 @@ export async function markRunSucceeded(
       finishedAt: new Date(),
       ...runProvenance(run.provenance),
       timings: run.timings,
-      foldAssignment: { k, seed, nsdIds: Array.from(nsdIds), folds: Array.from(assignment) },
+      foldAssignment: {
+        k,
+        seed,
+        nsdIds: Array.from(nsdIds),
+        folds: Array.from(assignment),
+        ...(repeats ? { repeats } : {}),
+      },
       error: null,
     },
   });

@@ -18,6 +18,8 @@ export interface RunFolds {
   runId: string;
   k: number;
   seed: number | null;
+  /** Repeats of K-fold (repeat r used seed + r); `assignment` is the first repeat's. */
+  repeats: number;
   /** nsdId -> fold (0-based). */
   assignment: Record<string, number>;
   /** Test stimuli per fold. */
@@ -28,7 +30,13 @@ export interface RunFolds {
 export async function runFolds(prisma: Db, id: string): Promise<RunFolds> {
   const run = await prisma.run.findUnique({ where: { id }, select: { foldAssignment: true } });
   if (!run) throw new NotFoundError('run', id);
-  const f = run.foldAssignment as { k: number; seed: number | null; nsdIds: number[]; folds: number[] } | null;
+  const f = run.foldAssignment as {
+    k: number;
+    seed: number | null;
+    nsdIds: number[];
+    folds: number[];
+    repeats?: number;
+  } | null;
   if (!f) throw new ConflictError('the run has not assigned its folds yet (it is still queued)');
   const assignment: Record<string, number> = {};
   const counts = new Array<number>(f.k).fill(0);
@@ -36,7 +44,7 @@ export async function runFolds(prisma: Db, id: string): Promise<RunFolds> {
     assignment[String(nsdId)] = f.folds[i];
     counts[f.folds[i]] += 1;
   });
-  return { runId: id, k: f.k, seed: f.seed, assignment, counts };
+  return { runId: id, k: f.k, seed: f.seed, repeats: f.repeats ?? 1, assignment, counts };
 }
 
 export interface RunVoxels {

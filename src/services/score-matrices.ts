@@ -6,7 +6,14 @@
 import type { Db } from '../db/client';
 import { NotFoundError, ValidationError } from '../errors';
 import { storedMethod } from '../compute/metrics/registry';
-import { differenceGrids, type FoldDifference, foldDifference, type PairedSummary } from './paired-comparisons';
+import { foldRepeats, type FoldsSpec } from './folds';
+import {
+  differenceGrids,
+  type FoldDifference,
+  foldDifference,
+  type HEADLINE_METHOD,
+  type PairedSummary,
+} from './paired-comparisons';
 import { pairedForRuns } from './study-paired';
 
 /** Rows ordered newest first -> the first (newest) row of each key. */
@@ -53,8 +60,11 @@ export interface ScoreMatrix {
   lower?: Grid;
   upper?: Grid;
   p?: Grid;
-  interval?: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
+  interval?: (typeof HEADLINE_METHOD | null)[][];
   q?: Grid;
+  conditionalBootstrapLower?: Grid;
+  conditionalBootstrapUpper?: Grid;
+  conditionalPermutationP?: Grid;
 }
 
 interface ScoreCell {
@@ -66,14 +76,16 @@ interface ScoreCell {
   baseline: number | null;
   foldValues: number[];
   runId: string;
+  /** Repeats of K-fold of the run (its folds request). */
+  repeats: number;
 }
 
 const cellKey = (layerId: string | null, representation: string, roi: string) => `${layerId}|${representation}|${roi}`;
 
 /** The alignment scores the matrix shows, newest first (with saeId: neurons, and that SAE's latents only). */
-function matrixScores(prisma: Db, q: ScoreMatrixQuery): Promise<ScoreCell[]> {
+async function matrixScores(prisma: Db, q: ScoreMatrixQuery): Promise<ScoreCell[]> {
   const reps = q.representation === 'difference' ? ['neurons', 'sae'] : [q.representation];
-  return prisma.score.findMany({
+  const rows = await prisma.score.findMany({
     where: {
       kind: 'alignment',
       modelId: q.modelId,
@@ -94,8 +106,10 @@ function matrixScores(prisma: Db, q: ScoreMatrixQuery): Promise<ScoreCell[]> {
       baseline: true,
       foldValues: true,
       runId: true,
+      run: { select: { inputs: true } },
     },
   });
+  return rows.map(({ run, ...r }) => ({ ...r, repeats: foldRepeats((run.inputs as { folds?: FoldsSpec }).folds) }));
 }
 
 /** ROIs in the atlas's label order when the atlas is known, else in order of appearance. */
@@ -117,8 +131,9 @@ async function orderRois(prisma: Db, datasetId: string | undefined, atlas: strin
 }
 
 /**
- * SAE minus neurons per cell, paired by fold; where a study job stored stimulus-level statistics for the two runs
- * shown (b = SAE, a = neurons) those give the interval and p. Unpairable folds (different K): the difference of
+ * SAE minus neurons per cell, paired by fold: the corrected resampled t interval and p (the headline); where a
+ * study job stored stimulus-level statistics for the two runs shown (b = SAE, a = neurons) the conditional
+ * bootstrap interval and sign-flip p beside them. Unpairable folds (different K or repeats): the difference of
  * the values, without fold statistics.
  */
 async function differenceMatrix(
@@ -126,7 +141,7 @@ async function differenceMatrix(
   cells: Map<string, ScoreCell>,
   layerIds: string[],
   rois: string[],
-): Promise<Pick<ScoreMatrix, 'values' | 'sem' | 'lower' | 'upper' | 'p' | 'interval' | 'q'>> {
+): Promise<Omit<ScoreMatrix, 'modelId' | 'subject' | 'atlas' | 'preset' | 'representation' | 'layers' | 'rois'>> {
   const neuronRuns = [...cells.values()].filter((c) => c.representation === 'neurons').map((c) => c.runId);
   const stored = await pairedForRuns(prisma, neuronRuns);
   const pairs = gridOf(layerIds, rois, (layerId, roi) => ({
@@ -135,7 +150,9 @@ async function differenceMatrix(
     roi,
   }));
   const diffs: (FoldDifference | null)[][] = pairs.map((row) =>
-    row.map(({ n, s }) => (n && s ? foldDifference(n.foldValues, s.foldValues) : null)),
+    row.map(({ n, s }) =>
+      n && s && n.repeats === s.repeats ? foldDifference(n.foldValues, s.foldValues, n.repeats) : null,
+    ),
   );
   const paired: (PairedSummary | null)[][] = pairs.map((row) =>
     row.map(({ n, s, roi }) => (n && s ? (stored.get(`${n.runId}|${s.runId}|${roi}`) ?? null) : null)),

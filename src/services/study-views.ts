@@ -7,6 +7,7 @@ import type { Db } from '../db/client';
 import { NotFoundError, ValidationError } from '../errors';
 import type { Progress } from '../progress';
 import { csvText } from './csv';
+import { foldRepeats } from './folds';
 import { compareResultRows, foldIdentity, SelectorError, type Adjustment, type FoldLookup } from './paired-comparisons';
 import type { StudyInputs } from './study-inputs';
 import { studyPaired } from './study-paired';
@@ -267,7 +268,10 @@ async function studyFolds(prisma: Db, id: string): Promise<FoldLookup> {
 export async function studyComparisons(prisma: Db, id: string, a: string, b: string, adjust: Adjustment) {
   const view = await findStudy(prisma, id, { results: true });
   try {
-    return compareResultRows(view.results, a, b, adjust, await studyPaired(prisma, id), await studyFolds(prisma, id));
+    // Every run of a study shares its folds request, hence its repeats of K-fold.
+    const repeats = foldRepeats(view.inputs.folds);
+    const rows = view.results.map((r) => ({ ...r, foldRepeats: repeats }));
+    return compareResultRows(rows, a, b, adjust, await studyPaired(prisma, id), await studyFolds(prisma, id));
   } catch (err) {
     if (err instanceof SelectorError) throw ValidationError.of(`query.${err.field}`, err.reason);
     throw err;

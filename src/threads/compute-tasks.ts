@@ -2,6 +2,7 @@
  * The tasks a compute thread can run: plain functions from typed arrays to plain objects (structured
  * clone carries them between threads).
  */
+import { nanMean, nanMedian } from '../compute/correlation';
 import type { CsrMatrix, DenseMatrix } from '../compute/matrix';
 import { csrToDense, isCsr, takeCols } from '../compute/matrix';
 import {
@@ -21,9 +22,9 @@ import {
   type RidgeScore,
 } from '../compute/ridge/index';
 import { fitSelected, type InnerCvSelection, type InnerCvSpec } from '../compute/ridge/select';
-import { pairedGroupCells, type PairedCell } from '../compute/stats/index';
-import { deserialiseSae, serialiseSae } from '../sae/io';
+import { nanSem, pairedCellRepeats, pairedGroupCells, type PairedCell } from '../compute/stats/index';
 import type { ProgressFn } from '../progress';
+import { deserialiseSae, serialiseSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
 import { evaluateSae, type SaeMetrics } from '../sae/metrics';
 import type { ResolvedSaeTrainSettings, SaeTrainSettingsInput } from '../sae/settings';
@@ -38,6 +39,11 @@ export interface RidgeRoisPayload {
   score?: RidgeScore;
   alphas: number[];
   assignment: Int32Array;
+  /**
+   * Repeats 2..R of repeated K-fold (each fitted like `assignment`, with its own decompositions); every ROI's
+   * results then cover all K x R folds (mergeRepeats).
+   */
+  repeatAssignments?: Int32Array[];
   /** Noise ceiling (percent) per column of Y. */
   noiseCeiling?: Float32Array;
   minNoiseCeiling?: number;
@@ -117,21 +123,70 @@ export async function ridgeRois(
       fits.push(res);
     }
   } else {
-    const res = fitRidgeCvGroups(p.X, p.Y, p.rois, {
-      ...opts,
-      onProgress: (x) =>
-        progress({
-          stage: x.stage === 'fold' || x.stage === 'preprocess' ? `fitting: ${x.stage}` : `fitting ${x.stage}`,
-          done: x.done,
-          total: x.total,
-        }),
+    const assignments = [p.assignment, ...(p.repeatAssignments ?? [])];
+    const repeats = assignments.map((assignment, r) => {
+      const which = assignments.length > 1 ? ` (repeat ${r + 1}/${assignments.length})` : '';
+      return fitRidgeCvGroups(p.X, p.Y, p.rois, {
+        ...opts,
+        assignment,
+        onProgress: (x) =>
+          progress({
+            stage: `${x.stage === 'fold' || x.stage === 'preprocess' ? 'fitting: ' : 'fitting '}${x.stage}${which}`,
+            done: x.done,
+            total: x.total,
+          }),
+      });
     });
-    fits = res.groups;
-    timings = res.timings;
-    decompositions = res.decompositions;
+    progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
+    return groupedOutput(repeats, p.rois);
   }
   progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
   return { rois: roiResults(fits, p.rois), timings: { ...timings }, decompositions, engine: engineOf(fits) };
+}
+
+/** What ridgeRois returns from one fitRidgeCvGroups per repeat of K-fold (the repeats merged per ROI). */
+function groupedOutput(repeats: readonly RidgeCvGroupsResult[], rois: RidgeRoisPayload['rois']): RidgeRoisOutput {
+  const timings: Record<string, number> = {};
+  for (const r of repeats)
+    for (const [k, v] of Object.entries(r.timings)) timings[k] = (timings[k] ?? 0) + (v as number);
+  return {
+    rois: mergeRepeats(repeats.map((r) => roiResults(r.groups, rois))),
+    timings,
+    decompositions: repeats.reduce((s, r) => s + r.decompositions, 0),
+    engine: engineOf(repeats[0].groups),
+  };
+}
+
+/**
+ * One result per ROI over every repeat of K-fold (repeat-major): fold means and alphas concatenated (K x R), mean
+ * and sem over all of them, per-voxel scores the mean over repeats (median recomputed from those), the normalised
+ * mean and kept share the mean over repeats; kept targets and unit weights those of the first repeat.
+ */
+export function mergeRepeats(repeats: readonly RidgeRoiResult[][]): RidgeRoiResult[] {
+  if (repeats.length === 1) return repeats[0];
+  return repeats[0].map((first, g) => {
+    const all = repeats.map((r) => r[g]);
+    const foldMeans = all.flatMap((r) => r.foldMeans);
+    const targetScores = new Float32Array(first.targetScores.length);
+    for (let j = 0; j < targetScores.length; j++) targetScores[j] = nanMean(all.map((r) => r.targetScores[j]));
+    const normalised = first.normalised
+      ? {
+          mean: nanMean(all.map((r) => r.normalised?.mean ?? NaN)),
+          share: nanMean(all.map((r) => r.normalised?.share ?? NaN)),
+        }
+      : null;
+    return {
+      ...first,
+      mean: nanMean(foldMeans),
+      sem: nanSem(foldMeans),
+      median: nanMedian(targetScores),
+      foldMeans,
+      foldAlphas: all.flatMap((r) => r.foldAlphas),
+      foldAlphaPerTarget: all.flatMap((r) => r.foldAlphaPerTarget),
+      targetScores,
+      normalised,
+    };
+  });
 }
 
 /** What a run stores per ROI, from that ROI's fit. */
@@ -181,7 +236,10 @@ export interface RidgeRoisPairedPayload extends Omit<RidgeRoisPayload, 'X'> {
 export interface RidgeRoisPairedOutput {
   /** Per representation, as ridgeRois returns it for that source alone. */
   fits: RidgeRoisOutput[];
-  /** Per pair (in order), per ROI (in order): the paired cell; seed = stats.seed + ROI position. */
+  /**
+   * Per pair (in order), per ROI (in order): the paired cell (its fold lists over every repeat, its stimulus-level
+   * statistics from the first repeat's models); seed = stats.seed + ROI position.
+   */
   cells: PairedCell[][];
   /** Seconds of the paired statistics (bootstrap and permutation test of every cell). */
   statsSeconds: number;
@@ -196,16 +254,22 @@ export interface RidgeRoisPairedOutput {
 export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: ProgressFn): Promise<RidgeRoisPairedOutput> {
   const opts = ridgeOptions(p);
   const R = p.Xs.length;
+  const assignments = [p.assignment, ...(p.repeatAssignments ?? [])];
+  const repeatNote = (r: number) => (assignments.length > 1 ? ` (repeat ${r + 1}/${assignments.length})` : '');
   const paired = new Set(p.pairs.flat());
-  const all = p.Xs.map((X, i): RidgeCvGroupsResult & { selection?: InnerCvSelection } => {
-    const o = {
-      ...opts,
-      returnPredictions: paired.has(i),
-      onProgress: (x: { stage: string; done: number; total: number }) =>
-        progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}`, done: x.done, total: x.total }),
-    };
-    return 'candidates' in X ? fitSelected(X.candidates, p.Y, p.rois, o, X) : fitRidgeCvGroups(X, p.Y, p.rois, o);
-  });
+  // An inner-CV source (candidates) is chosen per outer fold of each repeat; the first repeat's choice is stored.
+  const fitAll = (assignment: Int32Array, r: number, predictions: boolean) =>
+    p.Xs.map((X, i): RidgeCvGroupsResult & { selection?: InnerCvSelection } => {
+      const o = {
+        ...opts,
+        assignment,
+        returnPredictions: predictions && paired.has(i),
+        onProgress: (x: { stage: string; done: number; total: number }) =>
+          progress({ stage: `fitting ${i + 1}/${R}: ${x.stage}${repeatNote(r)}`, done: x.done, total: x.total }),
+      };
+      return 'candidates' in X ? fitSelected(X.candidates, p.Y, p.rois, o, X) : fitRidgeCvGroups(X, p.Y, p.rois, o);
+    });
+  const all = fitAll(p.assignment, 0, true);
   const t0 = performance.now();
   const cells = p.pairs.map(([i, j], k) => {
     progress({ stage: `paired statistics ${k + 1}/${p.pairs.length}`, done: k, total: p.pairs.length });
@@ -218,15 +282,18 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
   });
   for (const r of all) for (const g of r.groups) for (const f of g.folds) delete f.predictions;
   const statsSeconds = (performance.now() - t0) / 1000;
+  // Further repeats: fold scores only (the conditional statistics stay those of the first repeat's models).
+  const more = assignments.slice(1).map((assignment, r) => fitAll(assignment, r + 1, false));
+  const foldScores = (i: number, g: number) => more.flatMap((m) => m[i].groups[g].folds.map((f) => f.meanScore));
+  const repeatedCells = p.pairs.map(([i, j], k) =>
+    cells[k].map((c, g) => (more.length ? pairedCellRepeats(c, foldScores(i, g), foldScores(j, g)) : c)),
+  );
   progress({ stage: 'fitted', done: p.rois.length, total: p.rois.length });
-  const fits = all.map((r) => ({
-    rois: roiResults(r.groups, p.rois),
-    timings: { ...r.timings },
-    decompositions: r.decompositions,
-    engine: engineOf(r.groups),
+  const fits = all.map((r, i) => ({
+    ...groupedOutput([r, ...more.map((m) => m[i])], p.rois),
     ...(r.selection ? { selection: r.selection } : {}),
   }));
-  return { fits, cells, statsSeconds };
+  return { fits, cells: repeatedCells, statsSeconds };
 }
 
 export interface TrainSaePayload {

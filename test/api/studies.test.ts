@@ -95,8 +95,9 @@ describe('POST /v1/studies', () => {
     expect(study.progress).toMatchObject({ done: 8, total: 8, failed: 0 });
     const rows: Row[] = study.results;
     expect(rows).toHaveLength(8 * 3);
-    // The layer x ROI difference matrix carries the stored stimulus bootstrap interval and permutation p of
-    // these runs (q: BH across the matrix) — read now, before the per-ROI runs below become the newest scores.
+    // The layer x ROI difference matrix carries the corrected resampled t interval and p (q: BH across the matrix)
+    // and, beside them, the stored conditional bootstrap interval and permutation p of these runs — read now,
+    // before the per-ROI runs below become the newest scores.
     const matrix = await (
       await app.request(
         `/v1/scores/matrix?modelId=${set.modelId}&subject=subj01&atlas=prf-visualrois&representation=difference`,
@@ -112,10 +113,13 @@ describe('POST /v1/studies', () => {
         );
         if (!c) return;
         shown++;
-        expect(matrix.interval[i][j]).toBe('stimulus bootstrap');
-        expect(matrix.lower[i][j]).toBe(c.bootstrapCi.lower);
-        expect(matrix.upper[i][j]).toBe(c.bootstrapCi.upper);
-        expect(matrix.p[i][j]).toBe(c.p);
+        expect(matrix.interval[i][j]).toBe('corrected-resampled-t');
+        expect(matrix.lower[i][j]).toBeCloseTo(c.ci.lower, 12);
+        expect(matrix.upper[i][j]).toBeCloseTo(c.ci.upper, 12);
+        expect(matrix.p[i][j]).toBeCloseTo(c.p, 12);
+        expect(matrix.conditionalBootstrapLower[i][j]).toBe(c.conditionalBootstrapCi.lower);
+        expect(matrix.conditionalBootstrapUpper[i][j]).toBe(c.conditionalBootstrapCi.upper);
+        expect(matrix.conditionalPermutationP[i][j]).toBe(c.conditionalPermutationP);
       });
     });
     expect(shown).toBe(4); // 2 layers x {V2v, V1}
@@ -211,8 +215,8 @@ describe('POST /v1/studies', () => {
     expect(Number(first[8])).toBe(rows[0].value);
     expect(first[10]).toBe(rows[0].foldValues.join(';'));
 
-    // SAE - neurons per cell (stimulus bootstrap interval and permutation p stored by the jobs, BH q across the
-    // 12 cells) and per layer x ROI across subjects
+    // SAE - neurons per cell (corrected resampled t headline, BH q across the 12 cells; the conditional stimulus
+    // bootstrap interval and permutation p stored by the jobs beside it) and per layer x ROI across subjects
     const cmp = await (await app.request(`/v1/studies/${created.id}/comparisons?a=neurons&b=sae`)).json();
     expect(cmp.cells).toHaveLength(12);
     const roiNames = ['V2v', 'nsdgeneral', 'V1'];
@@ -228,13 +232,14 @@ describe('POST /v1/studies', () => {
         0.95,
         1 / 3,
       );
-      expect(c.foldCiCorrected.p).toBeCloseTo(t.p, 12);
-      expect(c.pMethod).toBe('sign-flip permutation over stimuli');
-      expect(c.p).toBeGreaterThan(0);
-      expect(c.p).toBeLessThanOrEqual(1);
-      expect(c.p).not.toBe(c.foldCiCorrected.p);
-      expect(c.bootstrapCi).toMatchObject({ nResamples: 1000, seed: roiNames.indexOf(c.roi) });
-      expect(c.bootstrapCi.lower).toBeLessThan(c.bootstrapCi.upper);
+      expect(c.p).toBeCloseTo(t.p, 12);
+      expect(c.ci.lower).toBeCloseTo(t.lower, 12);
+      expect(c.ci.upper).toBeCloseTo(t.upper, 12);
+      expect(c).toMatchObject({ pMethod: 'corrected-resampled-t', interval: 'corrected-resampled-t', repeats: 1 });
+      expect(c.conditionalPermutationP).toBeGreaterThan(0);
+      expect(c.conditionalPermutationP).toBeLessThanOrEqual(1);
+      expect(c.conditionalBootstrapCi).toMatchObject({ nResamples: 1000, seed: roiNames.indexOf(c.roi) });
+      expect(c.conditionalBootstrapCi.lower).toBeLessThan(c.conditionalBootstrapCi.upper);
       expect(c.permutation).toEqual({ exact: false, nPermutations: 9999 });
       expect(c.nStimuli).toBe(600);
     }
@@ -245,10 +250,14 @@ describe('POST /v1/studies', () => {
     // b and a the other way round: the same cells mirrored
     const rev = await (await app.request(`/v1/studies/${created.id}/comparisons?a=sae&b=neurons`)).json();
     rev.cells.forEach(
-      (c: { difference: number; bootstrapCi: { lower: number; upper: number }; p: number }, i: number) => {
+      (
+        c: { difference: number; conditionalBootstrapCi: { lower: number }; ci: { lower: number }; p: number },
+        i: number,
+      ) => {
         expect(c.difference).toBeCloseTo(-cmp.cells[i].difference, 12);
-        expect(c.bootstrapCi.lower).toBeCloseTo(-cmp.cells[i].bootstrapCi.upper, 12);
-        expect(c.p).toBe(cmp.cells[i].p);
+        expect(c.ci.lower).toBeCloseTo(-cmp.cells[i].ci.upper, 12);
+        expect(c.conditionalBootstrapCi.lower).toBeCloseTo(-cmp.cells[i].conditionalBootstrapCi.upper, 12);
+        expect(c.p).toBeCloseTo(cmp.cells[i].p, 12);
       },
     );
     expect(cmp.acrossSubjects).toHaveLength(6);

@@ -35,7 +35,9 @@ type Cell = {
   a: number;
   b: number;
   difference: number;
-  foldCiCorrected: { lower: number; upper: number; sem: number; p: number };
+  ci: { lower: number; upper: number; sem: number; p: number; df: number };
+  p: number;
+  pMethod: string;
 };
 type AcrossRow = {
   layerId: string;
@@ -110,10 +112,12 @@ function expectCells(cells: Cell[], rows: StoredRow[], a: (r: Row) => boolean, b
     const se = sd * Math.sqrt(1 / K + 1 / (K - 1)); // n_test / n_train = 60 / 240
     expect(K).toBe(5);
     expect(c.difference).toBeCloseTo(mean, 12);
-    expect(c.foldCiCorrected.sem).toBeCloseTo(se, 12);
-    expect(c.foldCiCorrected.lower).toBeCloseTo(mean - T975_4 * se, 12);
-    expect(c.foldCiCorrected.upper).toBeCloseTo(mean + T975_4 * se, 12);
-    expect(c.foldCiCorrected.p).toBeCloseTo(tP4(mean / se), 10);
+    expect(c.ci.sem).toBeCloseTo(se, 12);
+    expect(c.ci.lower).toBeCloseTo(mean - T975_4 * se, 12);
+    expect(c.ci.upper).toBeCloseTo(mean + T975_4 * se, 12);
+    expect(c.ci.df).toBe(4);
+    expect(c.p).toBeCloseTo(tP4(mean / se), 10);
+    expect(c.pMethod).toBe('corrected-resampled-t');
   }
 }
 

@@ -2,8 +2,9 @@
  * A study's paired statistics over HTTP against numpy/scikit-learn (test/fixtures/stats/gen_study.py): on the
  * fixture NSD tree, one layer as neurons and as the latents of an imported TopK SAE, fitted by one job that
  * keeps both representations' held-out predictions; GET /v1/studies/{id}/comparisons then carries per ROI the
- * stimulus bootstrap interval (same seeded resamples as the reference's port of the generator) and the
- * sign-flip permutation p, which equal the reference computed from scikit-learn RidgeCV's predictions.
+ * corrected resampled t interval and p (the headline; scipy over the scikit-learn fold scores) and, conditional on
+ * the fitted models, the stimulus bootstrap interval (same seeded resamples as the reference's port of the
+ * generator) and the sign-flip permutation p, which equal the reference computed from RidgeCV's predictions.
  */
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,10 +32,14 @@ type Ref = {
   bootstrapSe: number;
   p: number;
   nStimuli: number;
+  /** The corrected resampled t (scipy): the headline interval and p. */
+  correctedLower: number;
+  correctedUpper: number;
+  correctedP: number;
 };
 
 describe('paired statistics of a study', () => {
-  it('bootstrap interval and permutation p per cell equal numpy on the same resamples', async () => {
+  it('corrected t interval and p per cell equal scipy; the conditional bootstrap and permutation p equal numpy on the same resamples', async () => {
     const reference = JSON.parse(await readFile('test/fixtures/stats/study.json', 'utf8')) as {
       statistics: { resamples: number; permutations: number; seed: number };
       rois: Record<string, Ref>;
@@ -77,14 +82,22 @@ describe('paired statistics of a study', () => {
       // the fits themselves match scikit-learn as in the alignment parity test
       expect(Math.abs(c.difference - ref.difference)).toBeLessThan(1e-4);
       expect(c.nStimuli).toBe(ref.nStimuli);
-      expect(c.bootstrapCi.nResamples).toBe(reference.statistics.resamples);
-      expect(c.bootstrapCi.seed).toBe(ref.seed);
-      expect(Math.abs(c.bootstrapCi.lower - ref.bootstrapLower)).toBeLessThan(1e-4);
-      expect(Math.abs(c.bootstrapCi.upper - ref.bootstrapUpper)).toBeLessThan(1e-4);
-      expect(Math.abs(c.bootstrapCi.se - ref.bootstrapSe)).toBeLessThan(1e-5);
-      expect(c.pMethod).toBe('sign-flip permutation over stimuli');
+      // the headline: corrected resampled t (scipy) over the fold differences of the scikit-learn fits
+      expect(c.pMethod).toBe('corrected-resampled-t');
+      expect(c.interval).toBe('corrected-resampled-t');
+      expect(Math.abs(c.ci.lower - ref.correctedLower)).toBeLessThan(1e-4);
+      expect(Math.abs(c.ci.upper - ref.correctedUpper)).toBeLessThan(1e-4);
+      // p from float32 fold scores within ~1e-5 of scikit-learn's: relative agreement to 0.5%
+      expect(Math.abs(c.p - ref.correctedP)).toBeLessThan(5e-3 * Math.max(ref.correctedP, 0.01));
+      // the conditional statistics (on these fitted models) as before
+      expect(c.conditionalBootstrapCi.nResamples).toBe(reference.statistics.resamples);
+      expect(c.conditionalBootstrapCi.seed).toBe(ref.seed);
+      expect(Math.abs(c.conditionalBootstrapCi.lower - ref.bootstrapLower)).toBeLessThan(1e-4);
+      expect(Math.abs(c.conditionalBootstrapCi.upper - ref.bootstrapUpper)).toBeLessThan(1e-4);
+      expect(Math.abs(c.conditionalBootstrapCi.se - ref.bootstrapSe)).toBeLessThan(1e-5);
       expect(c.permutation).toEqual({ exact: false, nPermutations: reference.statistics.permutations });
-      expect(Math.abs(c.p - ref.p)).toBeLessThanOrEqual(2 / (reference.statistics.permutations + 1) + 1e-12);
+      const slack = 2 / (reference.statistics.permutations + 1) + 1e-12;
+      expect(Math.abs(c.conditionalPermutationP - ref.p)).toBeLessThanOrEqual(slack);
     }
     // the stored rows hold what the cells report (one per ROI and pair), and the unit wrote both runs
     expect(await app.db.prisma.pairedComparison.count({ where: { studyId: created.id } })).toBe(rois.length);
@@ -99,7 +112,9 @@ describe('paired statistics of a study', () => {
       .split('\r\n');
     const head = csv[0].split(',');
     const first = csv[1].split(',');
-    expect(Number(first[head.indexOf('bootstrapLower')])).toBe(cmp.cells[0].bootstrapCi.lower);
+    expect(Number(first[head.indexOf('lower')])).toBe(cmp.cells[0].ci.lower);
     expect(Number(first[head.indexOf('p')])).toBe(cmp.cells[0].p);
+    expect(Number(first[head.indexOf('conditionalBootstrapLower')])).toBe(cmp.cells[0].conditionalBootstrapCi.lower);
+    expect(Number(first[head.indexOf('conditionalPermutationP')])).toBe(cmp.cells[0].conditionalPermutationP);
   }, 300_000);
 });

@@ -52,7 +52,7 @@ function parseTables(out: string): Map<string, Map<string, Map<string, Map<strin
   return result;
 }
 
-/** The per-cell list: subject|layer|roi -> difference, bootstrap interval, p, q. */
+/** The per-cell list: subject|layer|roi -> difference, corrected t interval, p, q (then the conditional columns). */
 function parseCells(
   out: string,
 ): Map<string, { difference: number; lower: number; upper: number; p: number; q: number }> {
@@ -61,9 +61,10 @@ function parseCells(
   for (const line of out.split('\n')) {
     const m = /^(subj\d\d): ridge/.exec(line);
     if (m) subject = m[1];
-    const c = /^([ab]\.block\d)\s+(\S+)\s+([+-][\d.]+)\s+\[([+-][\d.]+), ([+-][\d.]+)\]\s+(\S+)\s+(\S+)( \*)?$/.exec(
-      line,
-    );
+    const c =
+      /^([ab]\.block\d)\s+(\S+)\s+([+-][\d.]+)\s+\[([+-][\d.]+), ([+-][\d.]+)\]\s+(\S+)\s+(\S+)( \*| {2}) (\[.*\]|\(no predictions\))\s+(\S+)$/.exec(
+        line,
+      );
     if (c)
       cells.set(`${subject}|${c[1]}|${c[2]}`, {
         difference: Number(c[3]),
@@ -131,7 +132,7 @@ describe('npm run demo', () => {
       expect(new Set(study.results.map((r: { atlas: string }) => r.atlas))).toEqual(
         new Set(['prf-visualrois', 'nsdgeneral']),
       );
-      // SAE - neurons with its q-values and, per cell, the bootstrap interval and permutation p stored by the study
+      // SAE - neurons with its q-values and, per cell, the corrected resampled t interval (the headline) and p
       type Cell = {
         subject: string;
         layerName: string;
@@ -140,7 +141,7 @@ describe('npm run demo', () => {
         q: number;
         p: number;
         pMethod: string;
-        bootstrapCi: { lower: number; upper: number };
+        ci: { lower: number; upper: number };
       };
       const cmp = (await (await fetch(`${url}/v1/studies/${studyId}/comparisons?a=neurons&b=sae`)).json())
         .cells as Cell[];
@@ -148,11 +149,11 @@ describe('npm run demo', () => {
       const listed = parseCells(out);
       expect(listed.size).toBe(cmp.length);
       for (const c of cmp) {
-        expect(c.pMethod).toBe('sign-flip permutation over stimuli');
+        expect(c.pMethod).toBe('corrected-resampled-t');
         const got = listed.get(`${c.subject}|${c.layerName}|${c.roi}`)!;
         expect(Math.abs(got.difference - c.difference)).toBeLessThanOrEqual(5e-5 + 1e-9);
-        expect(Math.abs(got.lower - c.bootstrapCi.lower)).toBeLessThanOrEqual(5e-5 + 1e-9);
-        expect(Math.abs(got.upper - c.bootstrapCi.upper)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(Math.abs(got.lower - c.ci.lower)).toBeLessThanOrEqual(5e-5 + 1e-9);
+        expect(Math.abs(got.upper - c.ci.upper)).toBeLessThanOrEqual(5e-5 + 1e-9);
         expect(Math.abs(got.q - c.q)).toBeLessThanOrEqual(Math.max(5e-5, c.q * 0.05) + 1e-9);
         expect(
           Math.abs((tables.get(c.subject)!.get('q')!.get(c.layerName)!.get(c.roi) as number) - c.q),

@@ -51,6 +51,18 @@ describe('paired-comparisons service', () => {
     expect(d.corrected.lower).toBeCloseTo(c.lower, 14);
     expect(d.corrected.p).toBeCloseTo(c.p, 14);
     expect(d.corrected.upper! - d.corrected.lower!).toBeGreaterThan(d.upper! - d.lower!);
+    expect(d.corrected.df).toBe(2);
+    // Two repeats of K = 3: the same n_test / n_train = 1/2, variance factor 1/6 + 1/2, df 5.
+    const a6 = [0.1, 0.2, 0.3, 0.12, 0.18, 0.33];
+    const b6 = [0.15, 0.22, 0.36, 0.13, 0.25, 0.35];
+    const d6 = b6.map((v, i) => v - a6[i]);
+    const r = foldDifference(a6, b6, 2)!;
+    const c6 = tSummary(d6, 0.95, 1 / 2);
+    expect(r).toMatchObject({ nFolds: 6, repeats: 2, corrected: { df: 5 } });
+    expect(r.corrected.lower).toBeCloseTo(c6.lower, 14);
+    expect(r.corrected.p).toBeCloseTo(c6.p, 14);
+    // As one K = 6 split instead, the correction would be 1/5: repeats change the interval.
+    expect(foldDifference(a6, b6)!.corrected.lower).toBeCloseTo(tSummary(d6, 0.95, 1 / 5).lower, 14);
     expect(foldDifference([0.1, 0.2], [0.1])).toBeNull();
     expect(foldDifference([0.1], [0.2])).toMatchObject({ value: expect.closeTo(0.1, 12), lower: null, p: null });
   });
@@ -67,10 +79,10 @@ describe('paired-comparisons service', () => {
     expect(grids.q[0][1]).toBeNull();
     expect(grids.q[0][0]).toBe(grids.p[0][0]); // one test: q = p
     expect(grids.p[0][0]).toBe(foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41])!.corrected.p);
-    expect(grids.interval[0]).toEqual(['corrected fold t', null]);
+    expect(grids.interval[0]).toEqual(['corrected-resampled-t', null]);
   });
 
-  it('matrix cells with stored stimulus statistics take their interval and p; a - b mirrors b - a', () => {
+  it('matrix cells keep the corrected t as headline; stored stimulus statistics sit beside it, a - b mirrors b - a', () => {
     const d = foldDifference([0.1, 0.2, 0.3], [0.2, 0.3, 0.41]);
     const stored = {
       a: 0.2,
@@ -82,10 +94,17 @@ describe('paired-comparisons service', () => {
       nStimuli: 90,
     };
     const grids = differenceGrids([[d, d]], [[stored, null]]);
-    expect(grids.interval[0]).toEqual(['stimulus bootstrap', 'corrected fold t']);
-    expect([grids.lower[0][0], grids.upper[0][0], grids.p[0][0]]).toEqual([0.05, 0.16, 0.003]);
+    expect(grids.interval[0]).toEqual(['corrected-resampled-t', 'corrected-resampled-t']);
+    expect([grids.lower[0][0], grids.upper[0][0], grids.p[0][0]]).toEqual([
+      d!.corrected.lower,
+      d!.corrected.upper,
+      d!.corrected.p,
+    ]);
     expect(grids.p[0][1]).toBe(d!.corrected.p);
-    expect(grids.q[0]).toEqual(Array.from(bhQValues([0.003, d!.corrected.p!])));
+    expect(grids.q[0]).toEqual(Array.from(bhQValues([d!.corrected.p!, d!.corrected.p!])));
+    expect(grids.conditionalBootstrapLower[0]).toEqual([0.05, null]);
+    expect(grids.conditionalBootstrapUpper[0]).toEqual([0.16, null]);
+    expect(grids.conditionalPermutationP[0]).toEqual([0.003, null]);
     const rows: ResultRow[] = [
       {
         subject: 's',
@@ -115,26 +134,31 @@ describe('paired-comparisons service', () => {
     const rev = compareResultRows(rows, 'sae', 'neurons', 'bh', lookup).cells[0];
     expect(fwd).toMatchObject({
       difference: 0.103,
-      bootstrapCi: { lower: 0.05, upper: 0.16 },
-      p: 0.003,
-      pMethod: 'sign-flip permutation over stimuli',
+      ci: { lower: d!.corrected.lower, upper: d!.corrected.upper },
+      interval: 'corrected-resampled-t',
+      p: d!.corrected.p,
+      pMethod: 'corrected-resampled-t',
+      conditionalBootstrapCi: { lower: 0.05, upper: 0.16 },
+      conditionalPermutationP: 0.003,
       nStimuli: 90,
     });
     expect(rev).toMatchObject({
       a: 0.303,
       b: 0.2,
       difference: -0.103,
-      bootstrapCi: { lower: -0.16, upper: -0.05 },
-      p: 0.003,
+      ci: { lower: -d!.corrected.upper!, upper: -d!.corrected.lower! },
+      p: d!.corrected.p,
+      conditionalBootstrapCi: { lower: -0.16, upper: -0.05 },
+      conditionalPermutationP: 0.003,
     });
   });
 
   it('cells take q across all cells; the across-subjects table summarises per layer x ROI', () => {
     const cells = comparisonCells(inputs());
     expect(cells).toHaveLength(16);
-    expect(cells.every((c) => c.pMethod === 'corrected fold t-test' && c.bootstrapCi === null)).toBe(true);
+    expect(cells.every((c) => c.pMethod === 'corrected-resampled-t' && c.conditionalBootstrapCi === null)).toBe(true);
     cells.forEach((c) => {
-      expect(c.p).toBe(c.foldCiCorrected.p);
+      expect(c.p).toBe(c.ci.p);
     });
     const q = bhQValues(cells.map((c) => c.p!));
     cells.forEach((c, i) => {
@@ -162,7 +186,7 @@ describe('paired-comparisons service', () => {
     expect(csv).toHaveLength(6); // header, 4 rows, trailing empty
   });
 
-  it('a cell with held-out predictions reports the stimulus statistics and the permutation p', () => {
+  it('a cell with held-out predictions reports the conditional stimulus statistics beside the corrected t p', () => {
     const rng = new Rng(2);
     const mk = (m: number): DenseMatrix<Float32Array> => ({
       rows: m,
@@ -175,13 +199,19 @@ describe('paired-comparisons service', () => {
       { subject: 's', layerId: 'l', layerName: 'l,1', roi: 'V1v', aFolds: paired.foldA, bFolds: paired.foldB, paired },
     ]);
     expect(cell).toMatchObject({
-      p: paired.p,
-      pMethod: 'sign-flip permutation over stimuli',
+      p: paired.foldCiCorrected.p,
+      pMethod: 'corrected-resampled-t',
+      conditionalPermutationP: paired.p,
       nStimuli: 36,
-      q: paired.p,
+      q: paired.foldCiCorrected.p,
     });
-    expect(cell.bootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
+    expect(cell.ci.lower).toBeCloseTo(paired.foldCiCorrected.lower, 14);
+    expect(cell.ci.upper).toBeCloseTo(paired.foldCiCorrected.upper, 14);
+    expect(cell.conditionalBootstrapCi).toMatchObject({ lower: paired.bootstrapCi.lower, nResamples: 50, seed: 9 });
     const csv = comparisonCellsCsv([cell]).split('\r\n');
+    expect(
+      csv[0].startsWith('subject,layer,layerId,bLayer,bLayerId,roi,a,b,difference,lower,upper,sem,df,p,q,pMethod,'),
+    ).toBe(true);
     expect(csv[1].startsWith('s,"l,1",l,"l,1",l,V1v,')).toBe(true);
   });
 
@@ -286,7 +316,7 @@ describe('paired-comparisons service', () => {
       const a = rows.find((r) => r.subject === c.subject && r.roi === c.roi && r.layerId === 'id-l1')!;
       const b = rows.find((r) => r.subject === c.subject && r.roi === c.roi && r.layerId === 'id-l2')!;
       expect(c).toMatchObject({ layerId: 'id-l1', layerName: 'l1', bLayerId: 'id-l2', bLayerName: 'l2' });
-      expect(c.foldCiCorrected).toEqual(foldDifference(a.foldValues, b.foldValues)!.corrected);
+      expect(c.ci).toEqual(foldDifference(a.foldValues, b.foldValues)!.corrected);
     }
     expect(acrossSubjects.map((r) => `${r.layerName}-${r.bLayerName}/${r.roi}`)).toEqual(['l1-l2/V1v', 'l1-l2/FFA-1']);
     // the same stimuli in another row order are the same assignment

@@ -446,17 +446,21 @@ export type RidgePreset = 'paper' | 'paper-centred' | 'encoding' | 'centred-own-
 /** Fold score per voxel over the test images; default: the preset's ('paper': cosine, the others: pearson). Only 'paper' and 'paper-centred' accept the other one */
 export type RidgeScore = 'cosine' | 'pearson';
 
-/** {k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment */
+/** {k, seed, order?, repeats?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment */
 export type FoldsSpec =
   | {
       k?: number;
       seed?: number;
       /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only) */
       order?: 'nsdId' | 'activations' | 'subject';
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
+      repeats?: number;
     }
   | {
       /** nsdId -> fold (0-based); the run evaluates exactly these images */
       assignment: Record<string, number>;
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
+      repeats?: number;
     };
 
 /** ridge (the preset decides the rest); rsa (RDM = 1 - Pearson r between stimulus patterns, Pearson r between RDMs), semi-matching (per voxel the best unit on the training folds, scored by Pearson r on the test fold), soft-matching (optimal transport on the training Pearson matrix): units against the ROI voxels over the same folds */
@@ -612,7 +616,7 @@ export type CreateStudy = {
   metric?: BrainMetric;
   /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
   cv?: boolean;
-  /** Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0}) */
+  /** The conditional stimulus-level statistics of every pair of representations of a layer (bootstrap interval and sign-flip p, conditional on the first repeat's fitted models; reported beside the corrected resampled t headline; default {resamples: 1000, permutations: 9999, seed: 0}) */
   statistics?: {
     /** Bootstrap resamples of the held-out stimuli per paired cell */
     resamples?: number;
@@ -672,40 +676,48 @@ export type ComparisonCell = {
   roi: string;
   a: number;
   b: number;
-  /** b - a: mean over folds of the per-fold differences */
+  /** b - a: mean over folds (every repeat) of the per-fold differences */
   difference: number;
-  /** 95% t interval and t-test over the per-fold differences (folds share training data: descriptive) */
+  /** The headline 95% interval: Nadeau-Bengio corrected resampled t over the K x R per-fold differences (variance factor 1/(K R) + n_test/n_train, df K R - 1), calibrated in bench/results/stats-calibration.md */
+  ci: {
+    lower: number | null;
+    upper: number | null;
+    sem: number | null;
+    p: number | null;
+    df: number;
+  };
+  /** The method of ci */
+  interval: 'corrected-resampled-t';
+  /** The headline p: two-sided corrected resampled t-test of the per-fold differences */
+  p: number | null;
+  pMethod: 'corrected-resampled-t';
+  /** p adjusted across all cells of this table (adjust=bh: BH q-value; holm: Holm adjusted p) */
+  q: number | null;
+  /** Fold values per representation: K x repeats */
+  nFolds: number;
+  /** Repeats of K-fold (folds.repeats) */
+  repeats: number;
+  /** Plain 95% t interval and t-test over the per-fold differences (folds share training data: too narrow; descriptive) */
   foldCi: {
     lower: number | null;
     upper: number | null;
     sem: number | null;
     p: number | null;
-    nFolds: number;
   };
-  /** Nadeau-Bengio corrected t interval and test over the per-fold differences */
-  foldCiCorrected: {
-    lower: number | null;
-    upper: number | null;
-    sem: number | null;
-    p: number | null;
-  };
-  /** 95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample); null when the held-out predictions were not kept */
-  bootstrapCi: {
+  /** 95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample), conditional on the first repeat's fitted models: it ignores the variability of refitting and is too narrow as an answer to 'is b better than a'; null when the held-out predictions were not kept */
+  conditionalBootstrapCi: {
     lower: number;
     upper: number;
     se: number;
     nResamples: number;
     seed: number | null;
   } | null;
-  /** Sign-flip permutation p over stimuli when the study job kept both held-out predictions, else the corrected fold t-test p */
-  p: number | null;
-  pMethod: 'sign-flip permutation over stimuli' | 'corrected fold t-test';
+  /** Sign-flip permutation p over stimuli, conditional on the same fitted models (null when the held-out predictions were not kept) */
+  conditionalPermutationP: number | null;
   permutation: {
     exact: boolean;
     nPermutations: number;
   } | null;
-  /** Adjusted across all cells of this table (adjust=bh: q-value; holm: adjusted p) */
-  q: number | null;
   nStimuli: number | null;
   /** Noise-ceiling-normalised values where the preset gives them */
   normalised: {
@@ -908,7 +920,9 @@ export type Folds = {
   k: number;
   /** Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order) */
   seed: number | null;
-  /** nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run */
+  /** Repeats of K-fold (repeat r split with seed + r); assignment is the first repeat */
+  repeats: number;
+  /** nsdId -> fold (0-based) of the first repeat; pass it back as folds.assignment to reproduce a one-repeat run */
   assignment: Record<string, number>;
   /** Test stimuli per fold */
   counts: number[];
@@ -991,16 +1005,22 @@ export type ScoreMatrix = {
   sem: (number | null)[][];
   /** neurons and sae only: baseline[layer][roi], score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it (the same for every representation of a subject's ROI: it depends on the targets and folds only, so the difference has none) */
   baseline?: (number | null)[][];
-  /** difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data) */
+  /** difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/(K R) + n_test/n_train over the K x R per-fold differences, df K R - 1; folds share training data) */
   lower?: (number | null)[][];
   /** difference only: upper end of that interval */
   upper?: (number | null)[][];
-  /** difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences */
+  /** difference only: two-sided corrected resampled t-test of the per-fold differences */
   p?: (number | null)[][];
-  /** difference only: which interval and p each cell carries */
-  interval?: ('stimulus bootstrap' | 'corrected fold t' | null)[][];
+  /** difference only: the method of lower, upper and p per cell */
+  interval?: ('corrected-resampled-t' | null)[][];
   /** difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix */
   q?: (number | null)[][];
+  /** difference only: stimulus bootstrap interval (lower end) where a study job stored one for these runs; conditional on the fitted models (ignores refitting variability), not the headline */
+  conditionalBootstrapLower?: (number | null)[][];
+  /** difference only: its upper end */
+  conditionalBootstrapUpper?: (number | null)[][];
+  /** difference only: sign-flip permutation p over stimuli where stored; conditional on the fitted models, not the headline */
+  conditionalPermutationP?: (number | null)[][];
 };
 
 export type Job = {

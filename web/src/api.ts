@@ -109,6 +109,23 @@ export async function streamEvents(
 // Shapes the pages read: the service's own schemas (api-types.ts, written by `npm run openapi`), never a copy.
 export type { Dataset, Job, Model, Run, ScoreItem } from './api-types';
 
-/** A layer x ROI matrix as the pages draw it: from /v1/scores/matrix, or computed by a page from a study. */
+/**
+ * A layer x ROI matrix as the pages draw it: from /v1/scores/matrix, or computed by a page from a study. The
+ * difference view adds the 95% corrected resampled t interval, its p and BH q per cell (`interval` names the
+ * method) and, where a study job stored them, the conditional bootstrap interval and sign-flip p.
+ */
 export type Matrix = Pick<ScoreMatrix, 'layers' | 'rois' | 'values' | 'sem'> &
-  Partial<Pick<ScoreMatrix, 'baseline' | 'lower' | 'upper' | 'p' | 'q'>>;
+  Partial<
+    Pick<
+      ScoreMatrix,
+      | 'baseline'
+      | 'lower'
+      | 'upper'
+      | 'p'
+      | 'q'
+      | 'interval'
+      | 'conditionalBootstrapLower'
+      | 'conditionalBootstrapUpper'
+      | 'conditionalPermutationP'
+    >
+  >;

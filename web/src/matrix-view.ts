@@ -29,7 +29,8 @@ export async function matrixView(
     // neurons and SAE latents share one colour scale; the difference has its own, centred at 0.
     const shared = diverging ? [] : matrices.slice(0, 2).flatMap((x) => x.values);
     const at = (g: (number | null)[][] | undefined, i: number, r: string) => g?.[i]?.[m.rois.indexOf(r)] ?? null;
-    // Statistics of the difference when the service has them: its interval replaces value ± 1.96 sem.
+    // Statistics of the difference when the service has them (the corrected resampled t): its interval replaces
+    // value ± 1.96 sem, and its BH q outlines the cell.
     const stats = (i: number, j: number): Row => {
       if (!m.q) return { layerId: m.layers[i].id, baseline: at(m.baseline, i, rois[j]) };
       const [lo, hi, p, q] = [
@@ -49,7 +50,7 @@ export async function matrixView(
     }
     const fig = await figure(
       `${o.name}-${rep}`,
-      `${title} (${o.scope})${m.q ? '; outlined: q < 0.05 (Benjamini-Hochberg)' : ''}`,
+      `${title} (${o.scope})${m.q ? '; outlined: q < 0.05 (Benjamini-Hochberg of the corrected resampled t p over folds)' : ''}`,
       heatmapSpec({
         rows: layers,
         cols: rois,
@@ -61,7 +62,7 @@ export async function matrixView(
         legend: diverging ? 'SAE - neurons' : 'score',
         tooltip: m.q
           ? [
-              { field: 'p', title: 'p', type: 'quantitative', format: '.3g' },
+              { field: 'p', title: 'p (corrected resampled t)', type: 'quantitative', format: '.3g' },
               { field: 'q', title: 'q (BH)', type: 'quantitative', format: '.3g' },
             ]
           : m.baseline

@@ -13,7 +13,7 @@ export { wilcoxonSignedRank } from './wilcoxon';
 export type { WilcoxonResult } from './wilcoxon';
 export { bootstrapResamples, empiricalQuantile, percentileInterval } from './bootstrap';
 export type { Resample, BootstrapInterval } from './bootstrap';
-export { pairedCell, stimulusDifferences, testTrainRatio, PERMUTATION_SEED_SALT } from './paired';
+export { pairedCell, pairedCellRepeats, stimulusDifferences, testTrainRatio, PERMUTATION_SEED_SALT } from './paired';
 export { bootstrapDifferences } from './bootstrap-scores';
 export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
 export { acrossSubjects, subjectSignFlip, MAX_EXACT_SUBJECTS } from './across-subjects';

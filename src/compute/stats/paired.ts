@@ -141,3 +141,30 @@ export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOpt
     nTargets: folds[0].y.cols,
   };
 }
+
+/**
+ * A paired cell over repeated K-fold: `first` is the first repeat's cell (its stimulus bootstrap interval and
+ * sign-flip p stay conditional on that repeat's fitted models); the fold scores of the other repeats (foldA, foldB:
+ * repeat-major, K per repeat) are appended, and a, b, difference and both fold t summaries are recomputed over all
+ * K x R fold differences. The Nadeau-Bengio corrected summary keeps the first repeat's n_test / n_train (every
+ * repeat splits the same images into the same fold sizes), so its variance factor is 1/(K R) + n_test/n_train with
+ * df = K R - 1 (Bouckaert & Frank 2004).
+ */
+export function pairedCellRepeats(first: PairedCell, foldA: readonly number[], foldB: readonly number[]): PairedCell {
+  if (foldA.length !== foldB.length) throw new RangeError(`repeat fold lists of ${foldA.length} and ${foldB.length}`);
+  const level = first.foldCi.level;
+  const allA = [...first.foldA, ...foldA];
+  const allB = [...first.foldB, ...foldB];
+  const foldDifferences = allA.map((v, k) => allB[k] - v);
+  return {
+    ...first,
+    a: nanMean(allA),
+    b: nanMean(allB),
+    difference: nanMean(foldDifferences),
+    foldA: allA,
+    foldB: allB,
+    foldDifferences,
+    foldCi: tSummary(foldDifferences, level),
+    foldCiCorrected: tSummary(foldDifferences, level, first.foldCiCorrected.correction),
+  };
+}

@@ -7,12 +7,18 @@
 import { BRAIN_METRICS } from '../../compute/metrics/registry';
 import { DEFAULT_MIN_NOISE_CEILING, RIDGE_PRESETS } from '../../compute/ridge/presets';
 import { createAlignmentRuns } from '../../services/alignment-requests';
+import { MAX_FOLD_REPEATS } from '../../services/folds';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { UuidSchema } from '../schemas/common';
 import { RunStatusSchema } from '../schemas/results';
+
+const FoldRepeatsSchema = z.number().int().min(1).max(MAX_FOLD_REPEATS).optional().openapi({
+  description:
+    'Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1',
+});
 
 export const FoldsSpecSchema = z
   .union([
@@ -29,6 +35,7 @@ export const FoldsSpecSchema = z
           description:
             "Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only)",
         }),
+        repeats: FoldRepeatsSchema,
       })
       .strict(),
     z
@@ -40,12 +47,13 @@ export const FoldsSpecSchema = z
             description: 'nsdId -> fold (0-based); the run evaluates exactly these images',
             example: { '2950': 0, '2990': 1 },
           }),
+        repeats: FoldRepeatsSchema,
       })
       .strict(),
   ])
   .openapi('FoldsSpec', {
     description:
-      '{k, seed, order?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment',
+      '{k, seed, order?, repeats?}: scikit-learn KFold(n_splits=k, shuffle=True, random_state=seed) over the images in ascending nsdId order (or in activation-file order); or an explicit assignment',
   });
 
 export const RidgePresetSchema = z.enum(RIDGE_PRESETS).openapi('RidgePreset', {

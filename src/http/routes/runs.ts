@@ -16,9 +16,13 @@ export const FoldsSchema = z
       description:
         'Seed when the folds came from {k, seed} (scikit-learn KFold(shuffle=True, random_state=seed) order)',
     }),
-    assignment: z
-      .record(z.string(), z.number().int())
-      .openapi({ description: 'nsdId -> fold (0-based); pass it back as folds.assignment to reproduce the run' }),
+    repeats: z.number().int().openapi({
+      description: 'Repeats of K-fold (repeat r split with seed + r); assignment is the first repeat',
+    }),
+    assignment: z.record(z.string(), z.number().int()).openapi({
+      description:
+        'nsdId -> fold (0-based) of the first repeat; pass it back as folds.assignment to reproduce a one-repeat run',
+    }),
     counts: z.array(z.number().int()).openapi({ description: 'Test stimuli per fold' }),
   })
   .openapi('Folds');

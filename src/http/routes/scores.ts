@@ -1,4 +1,5 @@
 import { scoreMatrix } from '../../services/score-matrices';
+import { HEADLINE_METHOD } from '../../services/paired-comparisons';
 import { listScores, SCORE_SORTS } from '../../services/scores';
 import type { AppContext } from '../context';
 import { cachedJson } from '../response-cache';
@@ -85,19 +86,27 @@ export const MatrixSchema = z
     }),
     lower: Grid.optional().openapi({
       description:
-        'difference only: lower end of the 95% interval: the stimulus bootstrap interval where a study job stored one for these runs, else the Nadeau-Bengio corrected t interval over the per-fold differences (folds share training data)',
+        'difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/(K R) + n_test/n_train over the K x R per-fold differences, df K R - 1; folds share training data)',
     }),
     upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
     p: Grid.optional().openapi({
-      description:
-        'difference only: sign-flip permutation p over stimuli where stored, else the two-sided corrected t-test of the per-fold differences',
+      description: 'difference only: two-sided corrected resampled t-test of the per-fold differences',
     }),
     interval: z
-      .array(z.array(z.enum(['stimulus bootstrap', 'corrected fold t']).nullable()))
+      .array(z.array(z.enum([HEADLINE_METHOD]).nullable()))
       .optional()
-      .openapi({ description: 'difference only: which interval and p each cell carries' }),
+      .openapi({ description: 'difference only: the method of lower, upper and p per cell' }),
     q: Grid.optional().openapi({
       description: 'difference only: Benjamini-Hochberg q-values of p across the non-null cells of this matrix',
+    }),
+    conditionalBootstrapLower: Grid.optional().openapi({
+      description:
+        'difference only: stimulus bootstrap interval (lower end) where a study job stored one for these runs; conditional on the fitted models (ignores refitting variability), not the headline',
+    }),
+    conditionalBootstrapUpper: Grid.optional().openapi({ description: 'difference only: its upper end' }),
+    conditionalPermutationP: Grid.optional().openapi({
+      description:
+        'difference only: sign-flip permutation p over stimuli where stored; conditional on the fitted models, not the headline',
     }),
   })
   .openapi('ScoreMatrix');

@@ -93,7 +93,7 @@ export const CreateStudySchema = z
     cv: CreateAlignmentSchema.shape.cv,
     statistics: StudyStatisticsSchema.partial().strict().optional().openapi({
       description:
-        'Paired statistics of every pair of representations of a layer (default {resamples: 1000, permutations: 9999, seed: 0})',
+        "The conditional stimulus-level statistics of every pair of representations of a layer (bootstrap interval and sign-flip p, conditional on the first repeat's fitted models; reported beside the corrected resampled t headline; default {resamples: 1000, permutations: 9999, seed: 0})",
     }),
   })
   .strict()

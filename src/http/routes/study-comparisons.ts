@@ -1,11 +1,12 @@
 /**
- * GET /v1/studies/{id}/comparisons?a=neurons&b=sae: b - a per (subject, layer, ROI) cell with its fold t
- * intervals, the stimulus bootstrap interval and sign-flip permutation p stored by the study's jobs, q across
- * the study's cells, and per layer x ROI across subjects (exact sign-flip over subjects); a and b may also name
- * cells `<layerId>:<representation>` (two layers, two models' layers); JSON, or CSV
+ * GET /v1/studies/{id}/comparisons?a=neurons&b=sae: b - a per (subject, layer, ROI) cell with the corrected
+ * resampled t interval and p (the headline) and q across the study's cells, the plain fold t, the conditional
+ * stimulus bootstrap interval and sign-flip p stored by the study's jobs, and per layer x ROI across subjects
+ * (exact sign-flip over subjects); a and b may also name cells `<layerId>:<representation>` (two layers, two
+ * models' layers); JSON, or CSV
  * (Accept: text/csv or format=csv; table=cells|subjects). Arithmetic in services/paired-comparisons.ts.
  */
-import { acrossSubjectsCsv, comparisonCellsCsv } from '../../services/paired-comparisons';
+import { acrossSubjectsCsv, comparisonCellsCsv, HEADLINE_METHOD } from '../../services/paired-comparisons';
 import { studyComparisons } from '../../services/study-views';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
@@ -53,14 +54,26 @@ export const ComparisonCellSchema = z
     roi: z.string(),
     a: z.number(),
     b: z.number(),
-    difference: z.number().openapi({ description: 'b - a: mean over folds of the per-fold differences' }),
-    foldCi: z.object({ lower: n, upper: n, sem: n, p: n, nFolds: z.number().int() }).openapi({
-      description: '95% t interval and t-test over the per-fold differences (folds share training data: descriptive)',
+    difference: z
+      .number()
+      .openapi({ description: 'b - a: mean over folds (every repeat) of the per-fold differences' }),
+    ci: z.object({ lower: n, upper: n, sem: n, p: n, df: z.number().int() }).openapi({
+      description:
+        'The headline 95% interval: Nadeau-Bengio corrected resampled t over the K x R per-fold differences (variance factor 1/(K R) + n_test/n_train, df K R - 1), calibrated in bench/results/stats-calibration.md',
     }),
-    foldCiCorrected: z
-      .object({ lower: n, upper: n, sem: n, p: n })
-      .openapi({ description: 'Nadeau-Bengio corrected t interval and test over the per-fold differences' }),
-    bootstrapCi: z
+    interval: z.enum([HEADLINE_METHOD]).openapi({ description: 'The method of ci' }),
+    p: n.openapi({ description: 'The headline p: two-sided corrected resampled t-test of the per-fold differences' }),
+    pMethod: z.enum([HEADLINE_METHOD]),
+    q: n.openapi({
+      description: 'p adjusted across all cells of this table (adjust=bh: BH q-value; holm: Holm adjusted p)',
+    }),
+    nFolds: z.number().int().openapi({ description: 'Fold values per representation: K x repeats' }),
+    repeats: z.number().int().openapi({ description: 'Repeats of K-fold (folds.repeats)' }),
+    foldCi: z.object({ lower: n, upper: n, sem: n, p: n }).openapi({
+      description:
+        'Plain 95% t interval and t-test over the per-fold differences (folds share training data: too narrow; descriptive)',
+    }),
+    conditionalBootstrapCi: z
       .object({
         lower: z.number(),
         upper: z.number(),
@@ -71,15 +84,13 @@ export const ComparisonCellSchema = z
       .nullable()
       .openapi({
         description:
-          '95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample); null when the held-out predictions were not kept',
+          "95% percentile interval over resampled held-out stimuli (seeded: {seed, nResamples} regenerate every resample), conditional on the first repeat's fitted models: it ignores the variability of refitting and is too narrow as an answer to 'is b better than a'; null when the held-out predictions were not kept",
       }),
-    p: n.openapi({
+    conditionalPermutationP: n.openapi({
       description:
-        'Sign-flip permutation p over stimuli when the study job kept both held-out predictions, else the corrected fold t-test p',
+        'Sign-flip permutation p over stimuli, conditional on the same fitted models (null when the held-out predictions were not kept)',
     }),
-    pMethod: z.enum(['sign-flip permutation over stimuli', 'corrected fold t-test']),
     permutation: z.object({ exact: z.boolean(), nPermutations: z.number().int() }).nullable(),
-    q: n.openapi({ description: 'Adjusted across all cells of this table (adjust=bh: q-value; holm: adjusted p)' }),
     nStimuli: z.number().int().nullable(),
     normalised: z
       .object({ a: n, b: n, difference: n })
