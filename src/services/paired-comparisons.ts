@@ -6,13 +6,14 @@
  * arranges them into rows (no HTTP, no database).
  *
  * The headline of a cell (its `ci`, `p`, `q`) is always the Nadeau-Bengio corrected resampled t over the stored
- * fold-score differences (K folds x R repeats: variance factor 1/(K R) + n_test/n_train, df K R - 1), which is
- * what bench/stats-calibration.ts measured as calibrated through the service's own ridge. Where a study job kept
+ * fold-score differences (K folds: variance factor 1/K + n_test/n_train, df K - 1; with R repeats each repeat's
+ * corrected variance averaged, df K - 1), which bench/stats-calibration.ts measured as calibrated through the
+ * service's own ridge (5.0% null rejections with one repeat, 1.4% with five). Where a study job kept
  * both representations' held-out predictions it also stored the stimulus bootstrap interval and the sign-flip p:
  * reported as `conditionalBootstrapCi` / `conditionalPermutationP`, conditional on the first repeat's fitted models
  * (they ignore the variability of refitting, so they are not the headline).
  */
-import { acrossSubjects, bhQValues, holmAdjusted, tSummary } from '../compute/stats/index';
+import { acrossSubjects, bhQValues, holmAdjusted, repeatedCorrectedT, tSummary } from '../compute/stats/index';
 import { finiteOrNull } from './codecs';
 import { csvText } from './csv';
 
@@ -35,8 +36,9 @@ export interface FoldDifference extends FoldInterval {
   /** Repeats of K-fold the fold lists hold (R). */
   repeats: number;
   /**
-   * Nadeau-Bengio corrected resampled t (variance factor 1/(K R) + n_test/n_train, here 1/(K-1) for equal folds;
-   * df K R - 1): the interval and p that account for folds sharing training data (compute/stats/t-interval.ts).
+   * Nadeau-Bengio corrected resampled t (variance factor 1/K + n_test/n_train, here 1/(K-1) for equal folds;
+   * df K - 1; over R repeats each repeat's variance averaged): the interval and p that account for folds sharing
+   * training data (compute/stats/t-interval.ts repeatedCorrectedT).
    */
   corrected: FoldInterval & { df: number };
 }
@@ -59,7 +61,7 @@ export function foldDifference(
   const R = repeats >= 1 && d.length % repeats === 0 ? repeats : 1;
   const K = d.length / R;
   const s = tSummary(d, level);
-  const c = tSummary(d, level, K > 1 ? 1 / (K - 1) : 0);
+  const c = repeatedCorrectedT(d, R, level, K > 1 ? 1 / (K - 1) : 0);
   const interval = (x: typeof s): FoldInterval => ({
     sem: finiteOrNull(x.sem),
     lower: finiteOrNull(x.lower),
@@ -159,7 +161,7 @@ export interface ComparisonCell {
   a: number;
   b: number;
   difference: number;
-  /** The headline 95% interval: corrected resampled t over the K x R fold differences (`interval` names it). */
+  /** The headline 95% interval: corrected resampled t over the fold differences (`interval` names it). */
   ci: FoldInterval & { df: number };
   interval: typeof HEADLINE_METHOD;
   /** The headline p: the two-sided corrected resampled t-test (`pMethod` names it). */

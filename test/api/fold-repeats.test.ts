@@ -3,7 +3,7 @@
  * is fitted like a one-repeat run (so its fold values equal those of the run with seed + r), a run stores all
  * k x repeats fold values, `repeats: 1` is the request it was before the option existed (same run), another
  * number of repeats is another run; a study's comparison cells use all k x repeats fold differences in the
- * corrected resampled t (variance factor 1/(k R) + 1/(k - 1), df k R - 1). Bad combinations are 400s naming
+ * corrected resampled t (each repeat's variance factor 1/k + 1/(k - 1) averaged, df k - 1). Bad combinations are 400s naming
  * body.folds.repeats.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +120,7 @@ describe('folds.repeats', () => {
       const s = rows.find((r) => r.representation === 'sae')!.foldValues;
       const d = s.map((v, i) => v - n[i]);
       const t = tSummary(d, 0.95, 1 / 3);
-      expect(c).toMatchObject({ nFolds: 12, repeats: 3, pMethod: 'corrected-resampled-t', ci: { df: 11 } });
+      expect(c).toMatchObject({ nFolds: 12, repeats: 3, pMethod: 'corrected-resampled-t', ci: { df: 3 } });
       expect(c.p).toBeCloseTo(t.p, 10);
       expect(c.ci.lower).toBeCloseTo(t.lower, 10);
       expect(c.difference).toBeCloseTo(t.mean, 6);

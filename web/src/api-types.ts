@@ -453,13 +453,13 @@ export type FoldsSpec =
       seed?: number;
       /** Order KFold shuffles: 'nsdId' (default; the images in ascending nsdId), 'activations' (the layer's activation rows in file order) or 'subject' (the subject's images in the order NSD first showed them, as the authors' code: with k 5 and seed 42 it reproduces their folds; alignments and studies only) */
       order?: 'nsdId' | 'activations' | 'subject';
-      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values; the corrected resampled t averages the corrected variance of each repeat, df k - 1 (calibrated: bench/results/stats-calibration.md). Ridge alignments and studies only; an explicit assignment is one split (repeats 1) */
       repeats?: number;
     }
   | {
       /** nsdId -> fold (0-based); the run evaluates exactly these images */
       assignment: Record<string, number>;
-      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1 */
+      /** Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values; the corrected resampled t averages the corrected variance of each repeat, df k - 1 (calibrated: bench/results/stats-calibration.md). Ridge alignments and studies only; an explicit assignment is one split (repeats 1) */
       repeats?: number;
     };
 
@@ -678,7 +678,7 @@ export type ComparisonCell = {
   b: number;
   /** b - a: mean over folds (every repeat) of the per-fold differences */
   difference: number;
-  /** The headline 95% interval: Nadeau-Bengio corrected resampled t over the K x R per-fold differences (variance factor 1/(K R) + n_test/n_train, df K R - 1), calibrated in bench/results/stats-calibration.md */
+  /** The headline 95% interval: Nadeau-Bengio corrected resampled t over the per-fold differences (variance factor 1/K + n_test/n_train, df K - 1; with repeats the variance of each repeat averaged), calibrated in bench/results/stats-calibration.md */
   ci: {
     lower: number | null;
     upper: number | null;
@@ -1005,7 +1005,7 @@ export type ScoreMatrix = {
   sem: (number | null)[][];
   /** neurons and sae only: baseline[layer][roi], score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it (the same for every representation of a subject's ROI: it depends on the targets and folds only, so the difference has none) */
   baseline?: (number | null)[][];
-  /** difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/(K R) + n_test/n_train over the K x R per-fold differences, df K R - 1; folds share training data) */
+  /** difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/K + n_test/n_train over the per-fold differences, df K - 1, the variance of each repeat averaged over folds.repeats; folds share training data) */
   lower?: (number | null)[][];
   /** difference only: upper end of that interval */
   upper?: (number | null)[][];

@@ -4,7 +4,7 @@
  */
 export { tCdf, tQuantile, normalCdf, signrankCdf } from './distributions';
 export { nanSem } from './sem';
-export { tSummary } from './t-interval';
+export { repeatedCorrectedT, tSummary } from './t-interval';
 export type { TSummary } from './t-interval';
 export { bhQValues, holmAdjusted } from './multiple';
 export { signFlipTest } from './sign-flip';

@@ -18,7 +18,7 @@ import type { DenseMatrix } from '../matrix';
 import { type Resample, bootstrapResamples, percentileInterval } from './bootstrap';
 import { bootstrapDifferences } from './bootstrap-scores';
 import { signFlipTest } from './sign-flip';
-import { type TSummary, tSummary } from './t-interval';
+import { repeatedCorrectedT, type TSummary, tSummary } from './t-interval';
 
 export type ScoreKind = 'cosine' | 'pearson';
 
@@ -147,8 +147,8 @@ export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOpt
  * sign-flip p stay conditional on that repeat's fitted models); the fold scores of the other repeats (foldA, foldB:
  * repeat-major, K per repeat) are appended, and a, b, difference and both fold t summaries are recomputed over all
  * K x R fold differences. The Nadeau-Bengio corrected summary keeps the first repeat's n_test / n_train (every
- * repeat splits the same images into the same fold sizes), so its variance factor is 1/(K R) + n_test/n_train with
- * df = K R - 1 (Bouckaert & Frank 2004).
+ * repeat splits the same images into the same fold sizes) and averages each repeat's own corrected variance, df
+ * K - 1 (repeatedCorrectedT: the K R form with df K R - 1 was measured anti-conservative).
  */
 export function pairedCellRepeats(first: PairedCell, foldA: readonly number[], foldB: readonly number[]): PairedCell {
   if (foldA.length !== foldB.length) throw new RangeError(`repeat fold lists of ${foldA.length} and ${foldB.length}`);
@@ -165,6 +165,11 @@ export function pairedCellRepeats(first: PairedCell, foldA: readonly number[], f
     foldB: allB,
     foldDifferences,
     foldCi: tSummary(foldDifferences, level),
-    foldCiCorrected: tSummary(foldDifferences, level, first.foldCiCorrected.correction),
+    foldCiCorrected: repeatedCorrectedT(
+      foldDifferences,
+      allA.length / first.foldA.length,
+      level,
+      first.foldCiCorrected.correction,
+    ),
   };
 }

@@ -17,7 +17,7 @@ import { RunStatusSchema } from '../schemas/results';
 
 const FoldRepeatsSchema = z.number().int().min(1).max(MAX_FOLD_REPEATS).optional().openapi({
   description:
-    'Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values, and the corrected resampled t (variance factor 1/(k repeats) + n_test/n_train, df k repeats - 1) uses them all. Ridge alignments and studies only; an explicit assignment is one split (repeats 1). Measured anti-conservative with 5 repeats (11% null rejections at 5%, bench/results/stats-calibration.md): the calibrated setting is 1',
+    'Repeated K-fold (default 1): repeat r splits with KFold(k, shuffle=True, random_state=seed + r) in the same order; every run stores all k x repeats fold values; the corrected resampled t averages the corrected variance of each repeat, df k - 1 (calibrated: bench/results/stats-calibration.md). Ridge alignments and studies only; an explicit assignment is one split (repeats 1)',
 });
 
 export const FoldsSpecSchema = z

@@ -86,7 +86,7 @@ export const MatrixSchema = z
     }),
     lower: Grid.optional().openapi({
       description:
-        'difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/(K R) + n_test/n_train over the K x R per-fold differences, df K R - 1; folds share training data)',
+        'difference only: lower end of the 95% corrected resampled t interval (Nadeau-Bengio: variance factor 1/K + n_test/n_train over the per-fold differences, df K - 1, the variance of each repeat averaged over folds.repeats; folds share training data)',
     }),
     upper: Grid.optional().openapi({ description: 'difference only: upper end of that interval' }),
     p: Grid.optional().openapi({

@@ -59,7 +59,7 @@ export const ComparisonCellSchema = z
       .openapi({ description: 'b - a: mean over folds (every repeat) of the per-fold differences' }),
     ci: z.object({ lower: n, upper: n, sem: n, p: n, df: z.number().int() }).openapi({
       description:
-        'The headline 95% interval: Nadeau-Bengio corrected resampled t over the K x R per-fold differences (variance factor 1/(K R) + n_test/n_train, df K R - 1), calibrated in bench/results/stats-calibration.md',
+        'The headline 95% interval: Nadeau-Bengio corrected resampled t over the per-fold differences (variance factor 1/K + n_test/n_train, df K - 1; with repeats the variance of each repeat averaged), calibrated in bench/results/stats-calibration.md',
     }),
     interval: z.enum([HEADLINE_METHOD]).openapi({ description: 'The method of ci' }),
     p: n.openapi({ description: 'The headline p: two-sided corrected resampled t-test of the per-fold differences' }),
