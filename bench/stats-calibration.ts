@@ -8,7 +8,7 @@
  * covered exactly when a t-test of mean = truth does not reject), power, and the same for the plain fold t and the
  * two conditional statistics (stimulus bootstrap interval, sign-flip p). Across subjects: the exact sign-flip test
  * over subjects (signFlipTest, exact enumeration) of the per-subject cell differences, n = 4 and 8 subjects.
- * `candidatePerRepeat`: a repeats > 1 variant measured beside the headline (perRepeatP), not reported by the API.
+ * `candidatePerRepeat`: the per-repeat form (perRepeatP), which the API reports since the K R form measured 11%.
  * Prints one JSON line per configuration. Not part of the tests (test/unit/stats-calibration.test.ts is the
  * reduced form).
  *
@@ -57,7 +57,7 @@ function pAt(c: ComparisonCell, mu: number, which: 'ci' | 'foldCi'): number {
 }
 
 /**
- * A candidate for repeats > 1 (not what the API reports): each repeat's own corrected variance
+ * The per-repeat form for repeats > 1 (what the API now reports, repeatedCorrectedT): each repeat's own corrected variance
  * s_r^2 (1/K + 1/(K-1)), averaged over the repeats, with df K - 1 — repeating then stabilises the estimate and the
  * mean but is not credited with shrinking the variance of the mean (the repeats reuse the same stimuli).
  * Returns the two-sided p of mean = mu.
