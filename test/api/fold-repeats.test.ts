@@ -7,8 +7,8 @@
  * body.folds.repeats.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tSummary } from '../../src/compute/stats/index';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { perRepeatCorrectedT } from '../helpers/per-repeat-t';
 import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
 
 let app: TestApp;
@@ -119,7 +119,7 @@ describe('folds.repeats', () => {
       const n = rows.find((r) => r.representation === 'neurons')!.foldValues;
       const s = rows.find((r) => r.representation === 'sae')!.foldValues;
       const d = s.map((v, i) => v - n[i]);
-      const t = tSummary(d, 0.95, 1 / 3);
+      const t = perRepeatCorrectedT(d, 3, 1 / 3);
       expect(c).toMatchObject({ nFolds: 12, repeats: 3, pMethod: 'corrected-resampled-t', ci: { df: 3 } });
       expect(c.p).toBeCloseTo(t.p, 10);
       expect(c.ci.lower).toBeCloseTo(t.lower, 10);

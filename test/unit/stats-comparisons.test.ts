@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DenseMatrix } from '../../src/compute/matrix';
+import { perRepeatCorrectedT } from '../helpers/per-repeat-t';
 import { Rng } from '../../src/compute/random';
 import { bhQValues, holmAdjusted, pairedCell, tSummary, wilcoxonSignedRank } from '../../src/compute/stats/index';
 import {
@@ -52,13 +53,13 @@ describe('paired-comparisons service', () => {
     expect(d.corrected.p).toBeCloseTo(c.p, 14);
     expect(d.corrected.upper! - d.corrected.lower!).toBeGreaterThan(d.upper! - d.lower!);
     expect(d.corrected.df).toBe(2);
-    // Two repeats of K = 3: the same n_test / n_train = 1/2, variance factor 1/6 + 1/2, df 5.
+    // Two repeats of K = 3: the same n_test / n_train = 1/2; each repeat's variance averaged, factor 1/3 + 1/2, df 2.
     const a6 = [0.1, 0.2, 0.3, 0.12, 0.18, 0.33];
     const b6 = [0.15, 0.22, 0.36, 0.13, 0.25, 0.35];
     const d6 = b6.map((v, i) => v - a6[i]);
     const r = foldDifference(a6, b6, 2)!;
-    const c6 = tSummary(d6, 0.95, 1 / 2);
-    expect(r).toMatchObject({ nFolds: 6, repeats: 2, corrected: { df: 5 } });
+    const c6 = perRepeatCorrectedT(d6, 2, 1 / 2);
+    expect(r).toMatchObject({ nFolds: 6, repeats: 2, corrected: { df: 2 } });
     expect(r.corrected.lower).toBeCloseTo(c6.lower, 14);
     expect(r.corrected.p).toBeCloseTo(c6.p, 14);
     // As one K = 6 split instead, the correction would be 1/5: repeats change the interval.
