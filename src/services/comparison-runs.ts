@@ -2,6 +2,7 @@
  * Computing a comparison run: both layers loaded, restricted to the stimuli both have, folded, encoded (SAE
  * latents), compared in a compute thread; its one score written with run-results.ts.
  */
+import { joinStimulusIds } from '../activations/align';
 import { storedMethod } from '../compute/metrics/registry';
 import { takeRows, type DenseMatrix } from '../compute/matrix';
 import { runInComputeThread } from '../threads/compute-thread';
@@ -15,24 +16,12 @@ import { saveRunScores } from './result-writer';
 
 /** The stimuli both layers have (ascending nsdId), folded, and each layer's rows of them. */
 function sharedRows(src: LayerMatrix, tgt: LayerMatrix, inputs: ComparisonInputs) {
-  const tgtRow = new Map(Array.from(tgt.ids, (id, r) => [id, r]));
-  const shared = Int32Array.from(
-    Array.from(src.ids)
-      .filter((id) => tgtRow.has(id))
-      .sort((a, b) => a - b),
-  );
+  const shared = joinStimulusIds(tgt.ids, src.ids).ids.sort();
   const folds = resolveFolds(shared, inputs.folds, 'both layers', src.ids);
-  const ids = Array.from(folds.rows, (r) => shared[r]);
-  const srcRow = new Map(Array.from(src.ids, (id, r) => [id, r]));
-  const X: DenseMatrix<Float32Array> = takeRows(
-    src.X,
-    ids.map((id) => srcRow.get(id)!),
-  );
-  const Y: DenseMatrix<Float32Array> = takeRows(
-    tgt.X,
-    ids.map((id) => tgtRow.get(id)!),
-  );
-  return { X, Y, folds: { k: folds.k, seed: folds.seed, nsdIds: ids, assignment: folds.assignment } };
+  const ids = Int32Array.from(folds.rows, (r) => shared[r]);
+  const X: DenseMatrix<Float32Array> = takeRows(src.X, joinStimulusIds(src.ids, ids).rows);
+  const Y: DenseMatrix<Float32Array> = takeRows(tgt.X, joinStimulusIds(tgt.ids, ids).rows);
+  return { X, Y, folds: { k: folds.k, seed: folds.seed, nsdIds: Array.from(ids), assignment: folds.assignment } };
 }
 
 /** The comparison job of one run. A run already done is left as it is. */
