@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { calibrationCell, calibrationWorld, type CalibrationSetting } from '../helpers/calibration';
+import { perRepeatCorrectedT } from '../helpers/per-repeat-t';
 
 const setting: CalibrationSetting = {
   n: 150,
@@ -39,7 +40,7 @@ describe('calibration of the headline statistic through the service path', () =>
 
   it('with repeats: K x R fold values, the corrected variance of each repeat averaged, df K - 1', async () => {
     // bench/results/stats-calibration.md measures its calibration (1.4% null rejections with 5 repeats; the K R form
-    // with df K R - 1 rejected 11%); here the structure, and that it equals repeatedCorrectedT on the fold values.
+    // with df K R - 1 rejected 11%); here the structure, and the sem against the form written out by hand.
     const s = { ...setting, repeats: 3 };
     const world = calibrationWorld(s, 4);
     const runs = [];
@@ -47,12 +48,7 @@ describe('calibration of the headline statistic through the service path', () =>
     expect(runs.every(({ cell: c }) => c.nFolds === 15 && c.repeats === 3 && c.ci.df === 4)).toBe(true);
     for (const { cell: c, foldDifferences: d } of runs) {
       // each repeat's sample variance, averaged; variance factor 1/K + 1/(K - 1) for equal folds
-      const vars = [0, 1, 2].map((r) => {
-        const x = Array.from(d).slice(r * 5, r * 5 + 5);
-        const m = x.reduce((a, v) => a + v, 0) / 5;
-        return x.reduce((a, v) => a + (v - m) ** 2, 0) / 4;
-      });
-      const sem = Math.sqrt(((vars[0] + vars[1] + vars[2]) / 3) * (1 / 5 + 1 / 4));
+      const { sem } = perRepeatCorrectedT(Array.from(d), 3, 1 / 4);
       expect(c.ci.sem).toBeCloseTo(sem, 10);
     }
   }, 120_000);

@@ -17,7 +17,8 @@ import {
 } from './basis';
 import type { RidgeCvOptions, RidgeCvTimings, RidgeFoldResult, TargetGroup } from './cv';
 import { type FoldEngine, runDeviceFold } from './device-fold';
-import { looPerTargetAlpha, looSharedAlpha, type SharedAlphaResult } from './loo';
+import { looPerTargetAlpha, looSharedAlpha } from './loo';
+import type { SharedAlphaResult } from './loo-parts';
 import { groupSearchCost, looSharedAlphaGroups } from './loo-groups';
 import {
   type GlobalSource,

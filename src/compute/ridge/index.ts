@@ -20,9 +20,11 @@ export type {
 } from './cv';
 export { ridgeBasis, ridgeDecomposition, ridgeProjection, EIG_REL_TOL } from './basis';
 export type { RidgeBasis, RidgeDecomposition } from './basis';
-export { looSharedAlpha, looPerTargetAlpha, looDenominators, LOO_DENOM_TOL } from './loo';
+export { looSharedAlpha, looPerTargetAlpha } from './loo';
+export { looDenominators, LOO_DENOM_TOL } from './loo-parts';
 export { looSharedAlphaGroups, groupSearchCost } from './loo-groups';
-export type { LooOptions, SharedAlphaResult, PerTargetAlphaResult } from './loo';
+export type { PerTargetAlphaResult } from './loo';
+export type { LooOptions, SharedAlphaResult } from './loo-parts';
 export {
   DEFAULT_MIN_NOISE_CEILING,
   PAPER_ALPHAS,

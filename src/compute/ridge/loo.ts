@@ -51,9 +51,6 @@ import {
 } from './loo-parts';
 import type { Precision } from './source';
 
-export { finishSharedAlpha, LOO_DENOM_TOL, looDenominators, outsideSpanParts, shrinkFactors, weightedRemainder };
-export type { LooOptions, SharedAlphaResult };
-
 /** Target columns per block in the direct (residual-forming) paths: bounds memory to n x block floats. */
 const TARGET_BLOCK = 2048;
 

@@ -38,11 +38,15 @@ export function tSummary(x: ArrayLike<number>, level = 0.95, correction = 0): TS
   if (!(correction >= 0)) throw new RangeError(`correction must be >= 0, got ${correction}`);
   let n = 0;
   for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i])) n++;
-  const mean = nanMean(x);
-  const df = n - 1;
-  if (n < 2) return { n, mean, sem: NaN, df, lower: NaN, upper: NaN, level, t: NaN, p: NaN, correction };
   // sd sqrt(1/n + c) = (sd / sqrt(n)) sqrt(1 + n c)
-  const sem = nanSem(x) * Math.sqrt(1 + n * correction);
+  const sem = n < 2 ? NaN : nanSem(x) * Math.sqrt(1 + n * correction);
+  return withSem(n, nanMean(x), sem, n - 1, level, correction);
+}
+
+/** The interval and t-test of a mean whose standard error is `sem`, on df degrees of freedom (NaN: undefined). */
+function withSem(n: number, mean: number, sem: number, df: number, level: number, correction: number): TSummary {
+  if (Number.isNaN(sem) || df < 1)
+    return { n, mean, sem: NaN, df, lower: NaN, upper: NaN, level, t: NaN, p: NaN, correction };
   const half = tQuantile((1 + level) / 2, df) * sem;
   // sem = 0: every value equal; t is +-Infinity (p = 0) unless the mean is 0 too (t undefined).
   const t = sem > 0 ? mean / sem : mean === 0 ? NaN : Math.sign(mean) * Infinity;
@@ -71,14 +75,6 @@ export function repeatedCorrectedT(x: ArrayLike<number>, repeats: number, level 
     varSum += sem * sem * part.length;
     counted++;
   }
-  const mean = nanMean(arr);
-  const df = K - 1;
-  const n = arr.filter(Number.isFinite).length;
-  if (counted === 0 || df < 1)
-    return { n, mean, sem: NaN, df, lower: NaN, upper: NaN, level, t: NaN, p: NaN, correction };
-  const sem = Math.sqrt((varSum / counted) * (1 / K + correction));
-  const half = tQuantile((1 + level) / 2, df) * sem;
-  const t = sem > 0 ? mean / sem : mean === 0 ? NaN : Math.sign(mean) * Infinity;
-  const p = Number.isNaN(t) ? NaN : 2 * tCdf(-Math.abs(t), df);
-  return { n, mean, sem, df, lower: mean - half, upper: mean + half, level, t, p, correction };
+  const sem = counted === 0 ? NaN : Math.sqrt((varSum / counted) * (1 / K + correction));
+  return withSem(arr.filter(Number.isFinite).length, nanMean(arr), sem, K - 1, level, correction);
 }
