@@ -60,21 +60,16 @@ export interface AlignmentCell {
  * What the runs of one request share, names resolved: a resolved POST /v1/alignments or a study's stored inputs
  * (studies stored before an option existed lack it, and their runs keep the inputs they had).
  */
-export interface AlignmentPlan {
-  datasetId: string;
+export interface AlignmentPlan
+  extends Pick<
+    AlignmentInputs,
+    'datasetId' | 'preset' | 'score' | 'alphas' | 'folds' | 'noiseCeiling' | 'metric' | 'cv' | 'ridgeWeights'
+  > {
   /** The request's atlas; absent (studies): the atlases of the ROIs. */
   atlas?: string;
   rois: ResolvedRoi[];
   /** Preprocessing of the layers that have one. */
   layerPreprocessing?: Record<string, LayerPreprocessing>;
-  preset: RidgePreset;
-  score?: RidgeScore;
-  alphas: number[];
-  folds: FoldsSpec;
-  noiseCeiling?: { minPercent: number };
-  metric?: ComparisonMetric;
-  cv?: false;
-  ridgeWeights?: true;
 }
 
 /** The metric fields of inputs: absent for the defaults (ridge; cv true), so earlier runs and studies keep their hash. */
