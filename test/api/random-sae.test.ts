@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
+import { registerSyntheticSet, trainSaeAndWait, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -15,15 +15,7 @@ let saeId: string;
 beforeAll(async () => {
   app = await startTestApp();
   set = await registerSyntheticSet(app, 'syn-rand', { subjects: 1, images: 400, sessions: 1 });
-  const sae = await (
-    await app.request(`/v1/layers/${set.layerIds[0]}/saes`, {
-      method: 'POST',
-      auth: true,
-      json: { k: 4, expansion: 2, epochs: 5, batchSize: 32, seed: 4 },
-    })
-  ).json();
-  expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
-  saeId = sae.id;
+  saeId = await trainSaeAndWait(app, set.layerIds[0], { k: 4, expansion: 2, epochs: 5, batchSize: 32, seed: 4 });
 }, 240_000);
 afterAll(async () => {
   await app?.close();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/io/npy';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
+import { registerSyntheticSet, trainSaeAndWait, waitForStudy, type RegisteredSet } from '../helpers/flow';
 import { Rng } from '../../src/compute/random';
 
 let app: TestApp;
@@ -161,14 +161,7 @@ function expectAcross(rows: AcrossRow[], cells: Cell[]) {
 describe('any two cells of a study', () => {
   it('layer vs layer, model vs model and SAE vs random twin, per cell and across subjects', async () => {
     const [l1, l2] = set.layerIds;
-    const sae = await (
-      await app.request(`/v1/layers/${l1}/saes`, {
-        method: 'POST',
-        auth: true,
-        json: { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 },
-      })
-    ).json();
-    expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
+    const saeId = await trainSaeAndWait(app, l1, { k: 4, expansion: 2, epochs: 3, batchSize: 64, seed: 1 });
     const other = await (
       await app.request('/v1/models', { method: 'POST', auth: true, json: { name: 'other-net' } })
     ).json();
@@ -182,7 +175,7 @@ describe('any two cells of a study', () => {
         datasetId: set.datasetId,
         subjects: 'all',
         layerIds: [l1, l2, b1, sub],
-        representations: ['neurons', { saeId: sae.id }, { randomSaeOf: sae.id }],
+        representations: ['neurons', { saeId }, { randomSaeOf: saeId }],
         rois: ['prf-visualrois/V2v', 'nsdgeneral/nsdgeneral'],
         folds: { k: 5, seed: 0 },
         statistics: { resamples: 20, permutations: 99 },
@@ -217,7 +210,7 @@ describe('any two cells of a study', () => {
     expectAcross(mm.acrossSubjects, mm.cells);
 
     // SAE vs its random twin (by SAE id and by name)
-    const sr = await get(`${l1}:random-sae`, `${l1}:${sae.id}`);
+    const sr = await get(`${l1}:random-sae`, `${l1}:${saeId}`);
     expect(sr.cells).toHaveLength(8);
     expectCells(sr.cells, rows, cell(l1, 'random-sae'), cell(l1, 'sae'));
     expectAcross(sr.acrossSubjects, sr.cells);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { registerSyntheticSet, waitForJob, waitForStudy, type RegisteredSet } from '../helpers/flow';
+import { registerSyntheticSet, trainSaeAndWait, waitForStudy, type RegisteredSet } from '../helpers/flow';
 
 let app: TestApp;
 let set: RegisteredSet;
@@ -16,18 +16,12 @@ let good: string;
 let poor: string;
 let other: string;
 
-async function trainSae(layerId: string, json: object): Promise<string> {
-  const sae = await (await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json })).json();
-  expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
-  return sae.id;
-}
-
 beforeAll(async () => {
   app = await startTestApp();
   set = await registerSyntheticSet(app, 'syn-select', { subjects: 1, images: 400, sessions: 1 });
-  good = await trainSae(set.layerIds[0], { k: 8, expansion: 2, epochs: 5, batchSize: 32, seed: 4 });
-  poor = await trainSae(set.layerIds[0], { k: 1, expansion: 1, epochs: 1, batchSize: 32, seed: 5 });
-  other = await trainSae(set.layerIds[1], { k: 4, expansion: 1, epochs: 1, batchSize: 32, seed: 6 });
+  good = await trainSaeAndWait(app, set.layerIds[0], { k: 8, expansion: 2, epochs: 5, batchSize: 32, seed: 4 });
+  poor = await trainSaeAndWait(app, set.layerIds[0], { k: 1, expansion: 1, epochs: 1, batchSize: 32, seed: 5 });
+  other = await trainSaeAndWait(app, set.layerIds[1], { k: 4, expansion: 1, epochs: 1, batchSize: 32, seed: 6 });
 }, 300_000);
 afterAll(async () => {
   await app?.close();

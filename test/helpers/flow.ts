@@ -2,6 +2,7 @@
 import { copyFile, cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeSyntheticNsd, type SyntheticNsdOptions, type SyntheticNsdResult } from '../../src/nsd/synthetic';
+import { expect } from 'vitest';
 import type { TestApp } from './app';
 
 export interface RegisteredSet {
@@ -51,6 +52,15 @@ export async function waitForJob(
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.state}: ${JSON.stringify(job)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Train an SAE on a layer (POST /v1/layers/{id}/saes) and wait for its job; fails the test unless it completes. */
+export async function trainSaeAndWait(app: TestApp, layerId: string, settings: object): Promise<string> {
+  const sae = await (
+    await app.request(`/v1/layers/${layerId}/saes`, { method: 'POST', auth: true, json: settings })
+  ).json();
+  expect((await waitForJob(app, sae.jobId)).state).toBe('completed');
+  return sae.id;
 }
 
 /**
