@@ -2,7 +2,7 @@
  * One session's single-trial betas for selected voxels, from HDF5 (trials, Z, Y, X) or NIfTI (X, Y, Z, trials).
  * Output is (trials x voxels) float32 in percent signal change: (stored * scl_slope + scl_inter) / scale.
  */
-import { DataValidationError, throwIfAborted } from './errors';
+import { DataValidationError, throwIfAborted } from '../errors';
 import { openH5Dataset, readH5Slab } from '../io/hdf5';
 import { readBetasDirect } from './betas-hdf5-direct';
 import { niftiDatatype, readNiftiHeader, streamNiftiVolumes } from '../io/nifti';

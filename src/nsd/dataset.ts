@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { parseNsdManifest, type BetasFormat, type NsdManifest } from './manifest';
 import { fillTemplate, resolveDataPath, sessionName, subjectName, type TemplateValues } from './paths';
 

@@ -1,5 +1,5 @@
 /** Public API of the NSD data layer (pure library: no HTTP, no database). */
-export { AbortedError, DataValidationError } from './errors';
+export { AbortedError, DataValidationError } from '../errors';
 export { resolveDataPath, fillTemplate, subjectName, sessionName } from './paths';
 export { DEFAULT_LABEL_TABLES, type LabelTable } from './labels';
 export {

@@ -6,7 +6,7 @@
  * Path templates may use: {subject} (subj01), {space}, {version}, {session} (01), {hemi} ('' | 'lh.' | 'rh.').
  */
 import { z } from 'zod';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { DEFAULT_LABEL_TABLES, type LabelTable } from './labels';
 
 const pathTemplate = z

@@ -3,7 +3,7 @@
  * NC = 100 * ncsnr^2 / (ncsnr^2 + 1/n); with mixed repetition counts 1/n becomes mean over images of 1/n_i,
  * i.e. (A/1 + B/2 + C/3) / (A + B + C).
  */
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 
 /** Mean of 1/n over the evaluated images' repetition counts (all must be >= 1). */
 export function meanInverseRepetitions(repetitions: ArrayLike<number>): number {

@@ -1,7 +1,7 @@
 /** Resolving manifest paths against a dataset root, confined to the configured data roots. */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 
 /** Real path of `p`, or of its nearest existing ancestor joined with the missing tail (for files not yet present). */
 export function realpathLenient(p: string): string {

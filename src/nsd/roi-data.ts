@@ -5,7 +5,7 @@ import { loadNcsnr } from './volumes';
 import { noiseCeiling } from './noise-ceiling';
 import { betasPath, discoverSessions, type NsdDataset } from './dataset';
 import { readBetasFileShape } from './betas-session';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 
 export interface SubjectRoiData extends SubjectRoiBetas {
   /** ncsnr per voxel (null when the dataset has no ncsnr volume). */

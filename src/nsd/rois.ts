@@ -2,7 +2,7 @@
  * ROI atlases: integer NIfTI volumes with -1 (outside the surface-covered cortex), 0 (unlabelled) and
  * labels > 0; bilateral and lh./rh. variants; selections as one label or a union, optionally within nsdgeneral.
  */
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { readNiftiImage } from '../io/nifti';
 import { atlasLabels } from './manifest';
 import { atlasPath, type NsdDataset } from './dataset';

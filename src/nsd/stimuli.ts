@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseCsv } from '../io/csv';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 
 export interface StimulusTable {
   /** nsdId of each row (0-based, 0..72999). */

@@ -4,7 +4,7 @@
  */
 import type { DenseMatrix } from '../compute/matrix';
 import type { ProgressFn } from '../progress';
-import { DataValidationError, throwIfAborted } from './errors';
+import { DataValidationError, throwIfAborted } from '../errors';
 import { betasPath, discoverSessions, stimuliPath, type NsdDataset } from './dataset';
 import { readBetasFileShape, readNsdBetasSession } from './betas-session';
 import { readStimulusTable, subjectTrialImages } from './stimuli';

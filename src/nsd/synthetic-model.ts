@@ -4,7 +4,7 @@
  * the one random stream, so the order of calls fixes the dataset (see writeSyntheticNsd).
  */
 import type { Rng } from '../compute/random';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { PRF_LABELS } from './synthetic-rois';
 
 /** Images: shared by all subjects, then each subject's own, then a few never shown; distinct random nsdIds. */

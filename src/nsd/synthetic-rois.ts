@@ -3,7 +3,7 @@
  * along y, nsdgeneral, optional floc-faces and streams atlases, per-hemisphere copies; all inside an optional box.
  */
 import type { Rng } from '../compute/random';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import type { VolumeShape } from './voxels';
 
 export const PRF_LABELS = 7;

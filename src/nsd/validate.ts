@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { atlasLabels, type BetasFormat } from './manifest';
 import {
   atlasPath,

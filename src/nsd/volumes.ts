@@ -1,5 +1,5 @@
 /** Per-voxel volumes other than betas: ncsnr and the brain mask. */
-import { DataValidationError } from './errors';
+import { DataValidationError } from '../errors';
 import { datasetPath, type NsdDataset } from './dataset';
 import { readNiftiImage } from '../io/nifti';
 import { subjectName } from './paths';

@@ -5,7 +5,7 @@
  * error (never silently dropped).
  */
 import { assignmentFromMap, kFoldAssignment, kFoldAssignmentOrdered, type FoldOrder } from '../compute/folds';
-import { DataValidationError } from '../nsd/errors';
+import { DataValidationError } from '../errors';
 
 /**
  * `order` (default 'nsdId'): KFold over the images in ascending nsdId order, over the source layer's activation rows

@@ -12,7 +12,7 @@ import type { Db } from '../db/client';
 import type { ProgressFn } from '../progress';
 import { betasPath, discoverSessions, openNsdDataset, type NsdDataset } from '../nsd/dataset';
 import { readBetasFileShape } from '../nsd/betas-session';
-import { DataValidationError } from '../nsd/errors';
+import { DataValidationError } from '../errors';
 import { noiseCeiling } from '../nsd/noise-ceiling';
 import { loadRoiMask } from '../nsd/rois';
 import { layerFile, readSaeWeights } from './artefacts';

@@ -6,7 +6,7 @@ import { readActivations } from '../../src/activations/load';
 import { readStimulusIds } from '../../src/activations/stimulus-ids';
 import { alignActivationsToStimuli } from '../../src/activations/align';
 import { readNpy } from '../../src/io/npy';
-import { DataValidationError } from '../../src/nsd/errors';
+import { DataValidationError } from '../../src/errors';
 import { cleanupTempDirs, makeTempDir } from './nsd-fixture';
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/activations');

@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readNsdBetasSession, readBetasFileShape } from '../../src/nsd/betas-session';
 import { zscoreColumnsInPlace } from '../../src/nsd/zscore';
-import { DataValidationError } from '../../src/nsd/errors';
+import { DataValidationError } from '../../src/errors';
 import { BETAS_DIR, TREE, maxRelDiff, npy, cleanupTempDirs, makeTempDir } from './nsd-fixture';
 
 const sel = npy('expected_sel_indices.npy').data as Int32Array;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { nsdManifestSchema, parseNsdManifest, atlasLabels } from '../../src/nsd/manifest';
 import { syntheticManifest } from '../../src/nsd/synthetic';
 import { fillTemplate } from '../../src/nsd/paths';
-import { DataValidationError } from '../../src/nsd/errors';
+import { DataValidationError } from '../../src/errors';
 
 const MANIFESTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data-manifests');
 const load = (n: string) => JSON.parse(readFileSync(path.join(MANIFESTS, n), 'utf8'));

@@ -8,7 +8,7 @@ import { loadNcsnr } from '../../src/nsd/volumes';
 import { loadSubjectRoiData } from '../../src/nsd/roi-data';
 import { noiseCeiling } from '../../src/nsd/noise-ceiling';
 import { readStimulusTable, subjectTrialImages } from '../../src/nsd/stimuli';
-import { DataValidationError } from '../../src/nsd/errors';
+import { DataValidationError } from '../../src/errors';
 import {
   FIXTURE_DIR,
   TREE,

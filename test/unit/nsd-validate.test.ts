@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateDataset } from '../../src/nsd/validate';
 import { resolveDataPath } from '../../src/nsd/paths';
-import { DataValidationError } from '../../src/nsd/errors';
+import { DataValidationError } from '../../src/errors';
 import { FIXTURE_DIR, TREE, expectedJson, fixtureManifest, cleanupTempDirs, makeTempDir } from './nsd-fixture';
 
 const exp = expectedJson();
