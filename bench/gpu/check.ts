@@ -6,15 +6,21 @@
  *
  * --dry-run: small sizes (BENCH_SCALE, default 0.03), and the "device" side is the GPU fold's orchestration
  * on host BLAS (engine 'host'): it checks the script, the bundle and the comparison on machines without a GPU.
- * Environment: BENCH_CASES=A,B,C,SAE (default all)  BENCH_SCALE  GPU_CHECK_SKIP_CPU=B (skip the CPU side of
- * these cases when time is short; their line then has cpu: null).
+ * Case E (issue #24): the ridge core of one subject's study unit at full NSD size, grouped as a study fits it:
+ * per layer width (ResNet-50 stages with centre-position sampling: 256, 512, 1,024, 2,048 units) the neurons
+ * and SAE latents (expansion 4, k 32) over 26 ROIs in one fitRidgeCvGroups call per representation, so each fold
+ * is one device call for all ROIs. One line per (width, representation): device wall and stages, the same
+ * fit with one device call per ROI (groupSearch 'per-group') for the widest layer, and the CPU path where asked.
+ * Environment: BENCH_CASES=A,B,C,SAE,E (default all)  BENCH_SCALE  GPU_CHECK_SKIP_CPU=B (skip the CPU side of
+ * these cases when time is short; their line then has cpu: null; Case E's CPU side runs only with
+ * GPU_CHECK_CPU_E=1: it takes hours at full size on a few cores).
  */
 import { initBackend } from '../../src/compute/backend';
 import { kFoldAssignment } from '../../src/compute/folds';
 import { gemmImpl } from '../../src/compute/backend';
 import { linalgInfo, matmul, setCudaEnabled } from '../../src/compute/linalg/index';
 import { Rng } from '../../src/compute/random';
-import { fitRidgeCv, type RidgeCvResult } from '../../src/compute/ridge/index';
+import { fitRidgeCv, fitRidgeCvGroups, type RidgeCvResult, type TargetGroup } from '../../src/compute/ridge/index';
 import { DEFAULT_PREPROCESSING, preprocessRows } from '../../src/sae/index';
 import { TopKRelu } from '../../src/sae/forward';
 import { initTopKSaeWeights } from '../../src/sae/model';
@@ -22,7 +28,7 @@ import { denseUnits, ridgeCases, sparseLatents, targets } from '../ridge-data';
 
 const dry = process.argv.includes('--dry-run');
 const scale = Number(process.env.BENCH_SCALE ?? (dry ? '0.03' : '1'));
-const wanted = (process.env.BENCH_CASES ?? 'A,B,C,SAE').split(',').map((s) => s.trim().toUpperCase());
+const wanted = (process.env.BENCH_CASES ?? 'A,B,C,SAE,E').split(',').map((s) => s.trim().toUpperCase());
 const skipCpu = new Set((process.env.GPU_CHECK_SKIP_CPU ?? '').split(',').map((s) => s.trim().toUpperCase()));
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 const now = () => performance.now() / 1000;
@@ -162,6 +168,70 @@ function saeCase(): void {
   emit(line);
 }
 
+/**
+ * Case E's ROIs: V1v, V2v, V3v, hV4, FFA, ventral (sizes close to NSD subject 1's, func1pt8mm) and the 20 Case D
+ * ROIs (38,000 voxels in all at NSD size); widths scaled with BENCH_SCALE.
+ */
+function caseERois(): TargetGroup[] {
+  const sizes = [1300, 1200, 1000, 700, 800, 7000, ...Array.from({ length: 20 }, () => 1900)];
+  let c0 = 0;
+  return sizes.map((v, g) => {
+    const w = Math.max(4, Math.round(v * scale));
+    const group = { name: `roi${g}`, columns: Int32Array.from({ length: w }, (_, j) => c0 + j) };
+    c0 += w;
+    return group;
+  });
+}
+
+function caseE(engine: 'cuda' | 'host'): void {
+  const n = Math.max(60, Math.round(9841 * scale));
+  const rois = caseERois();
+  const v = rois.reduce((s, r) => s + r.columns.length, 0);
+  const assignment = kFoldAssignment(n, 5, 0);
+  const widths = [256, 512, 1024, 2048].map((p) => Math.max(8, Math.round(p * scale)));
+  for (const p of widths) {
+    for (const representation of ['neurons', 'sae'] as const) {
+      const rng = new Rng(5000 + p + (representation === 'sae' ? 1 : 0));
+      const X = representation === 'sae' ? sparseLatents(rng, n, 4 * p, Math.min(32, 4 * p)) : denseUnits(rng, n, p);
+      const Y = targets(rng, X, v);
+      const line: Record<string, unknown> = {
+        case: 'E',
+        dryRun: dry,
+        n,
+        units: X.cols,
+        representation,
+        rois: rois.length,
+        voxels: v,
+      };
+      let t = now();
+      const dev = fitRidgeCvGroups(X, Y, rois, { preset: 'paper', assignment, engine });
+      line.device = { wall: round(now() - t, 3), decompositions: dev.decompositions, seconds: dev.timings };
+      if (p === widths[widths.length - 1]) {
+        t = now();
+        const per = fitRidgeCvGroups(X, Y, rois, { preset: 'paper', assignment, engine, groupSearch: 'per-group' });
+        line.devicePerRoi = { wall: round(now() - t, 3), decompositions: per.decompositions };
+        line.sharedOverPerRoi = round(
+          (line.devicePerRoi as { wall: number }).wall / (line.device as { wall: number }).wall,
+          2,
+        );
+        line.sameAlphasAsPerRoi = dev.groups.every((g, i) =>
+          g.folds.every((f, k) => f.alpha === per.groups[i].folds[k].alpha),
+        );
+      }
+      if (dry || process.env.GPU_CHECK_CPU_E === '1') {
+        const prev = setCudaEnabled(false);
+        t = now();
+        const cpu = fitRidgeCvGroups(X, Y, rois, { preset: 'paper', assignment, engine: 'ts' });
+        setCudaEnabled(prev);
+        line.cpu = { wall: round(now() - t, 3), precision: cpu.groups[0].info.precision };
+        line.sameAlphas = dev.groups.every((g, i) => g.folds.every((f, k) => f.alpha === cpu.groups[i].folds[k].alpha));
+        line.maxAbsScoreDiff = Math.max(...dev.groups.map((g, i) => maxScoreDiff(cpu.groups[i], g)));
+      }
+      emit(line);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const backend = await initBackend();
   const info = linalgInfo();
@@ -184,6 +254,7 @@ async function main(): Promise<void> {
   }
   for (const c of ridgeCases(scale).filter((x) => wanted.includes(x.name))) await ridgeCase(c, engine);
   if (wanted.includes('SAE')) saeCase();
+  if (wanted.includes('E')) caseE(engine);
 }
 
 main().catch((err) => {

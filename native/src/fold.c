@@ -135,6 +135,9 @@ int ridge_fold(const fold_ops *ops, const fold_input *in, fold_output *out) {
   out->err[0] = 0;
   const int64_t n = in->train.rows, p = in->train.cols, mt = in->test.rows, v = in->v;
   const int na = in->n_alphas;
+  const int32_t all_targets[1] = {(int32_t)in->v};
+  const int64_t ng = in->n_groups > 0 ? in->n_groups : 1;
+  const int32_t *ends = in->n_groups > 0 ? in->group_ends : all_targets;
   const double *alphas = in->alphas;
   double *stage = NULL, *hW = NULL, *hD = NULL, *hS = NULL, *hLev = NULL, *den = NULL, *hTmp = NULL, *hCA = NULL;
   double *hR0 = NULL, *hQuad = NULL, *hRR = NULL;
@@ -221,7 +224,8 @@ int ridge_fold(const fold_ops *ops, const fold_input *in, fold_output *out) {
   TRY(ops->sync(ctx), "sync");
   out->seconds[3] = now_s() - t;
 
-  /* Alpha search (loo.ts looSharedAlpha). */
+  /* Alpha search (loo.ts looSharedAlpha; for several groups loo-groups.ts): every group gets its own LOO
+   * errors and alpha from the one basis. */
   t = now_s();
   double *B, *U2, *lev, *dD, *S;
   ALLOC(B, q * v, "U'Y");
@@ -232,8 +236,8 @@ int ridge_fold(const fold_ops *ops, const fold_input *in, fold_output *out) {
   TRY(ops->gemv(ctx, 0, (int)n, (int)q, U2, (int)n, ones, lev), "gemv");
   if (!(hD = malloc(sizeof(double) * (size_t)(q * na))) || !(hS = malloc(sizeof(double) * (size_t)(n * na))) ||
       !(hLev = malloc(sizeof(double) * (size_t)n)) || !(den = malloc(sizeof(double) * (size_t)(n * na))) ||
-      !(hTmp = malloc(sizeof(double) * (size_t)(n * na + 2 * na))) || !(hR0 = calloc((size_t)n, sizeof(double))) ||
-      !(hQuad = calloc((size_t)na, sizeof(double))))
+      !(hTmp = calloc((size_t)(3 * n + 2 * na * ng), sizeof(double))) || !(hR0 = calloc((size_t)n, sizeof(double))) ||
+      !(hQuad = calloc((size_t)(na * ng), sizeof(double))))
     FAIL("out of host memory");
   for (int k = 0; k < na; k++)
     for (int64_t j = 0; j < q; j++) hD[j + k * q] = alphas[k] / (s2[j] + alphas[k]);
@@ -253,90 +257,108 @@ int ridge_fold(const fold_ops *ops, const fold_input *in, fold_output *out) {
     }
   }
   out->path = q <= 2 * v ? 1 : 2;
+  out->chunks = 1;
   if (out->path == 1) {
-    /* Weighted Gram: n v L(a) = sum_i w_i r0_i + 2 sum_j d_j (W'E)_j + <D M D, U' diag(w) U>. */
-    double *M, *dWt, *Us, *Om, *DMD, *dQuad;
-    double *base = hTmp; /* na */
-    double *cr = hTmp + na;
-    ALLOC(M, q * q, "B B'");
-    TRY(ops->gemm(ctx, 0, 1, (int)q, (int)q, (int)v, 1.0, B, (int)q, B, (int)q, 0.0, M, (int)q), "gemm B B'");
-    for (int k = 0; k < na; k++) base[k] = cr[k] = 0;
+    /* Weighted Gram, per group g: n v_g L_g(a) = sum_i w_i r0_gi + 2 sum_j d_j (W'E_g)_j + <D M_g D, U' diag(w) U>.
+     * U' diag(w) U (Om) depends on the alpha only: it is formed once per alpha for a chunk of groups whose
+     * M_g = B_g B_g' are held together (all groups in one chunk unless the stack exceeds stack_bytes). */
+    double *base = hTmp + 3 * n; /* ng x na */
+    double *cr = base + (size_t)na * ng;
+    double *dWt = NULL, *Y2 = NULL, *dIsd, *Us, *Om, *DMD, *dQuad, *Ms;
+    const double stack_cap = in->stack_bytes > 0 ? in->stack_bytes : 4.0 * 1073741824.0;
+    int64_t per = (int64_t)(stack_cap / (8.0 * (double)q * (double)q));
+    if (per < 1) per = 1;
+    if (per > ng) per = ng;
+    out->chunks = (int)((ng + per - 1) / per);
     if (q != n) {
-      double *PT, *UM, *H, *Y2, *yn, *up, *umu, *CA;
-      ALLOC(PT, n * q, "Y B'");
-      TRY(ops->gemm(ctx, 1, 1, (int)n, (int)q, (int)v, 1.0, Yc, (int)v, B, (int)q, 0.0, PT, (int)n), "gemm Y B'");
-      ALLOC(UM, n * q, "U M");
-      TRY(ops->gemm(ctx, 0, 0, (int)n, (int)q, (int)q, 1.0, U, (int)n, M, (int)q, 0.0, UM, (int)n), "gemm U M");
-      ALLOC(yn, n, "||y_i||^2");
-      ALLOC(up, n, "U_i (YB')_i");
-      ALLOC(umu, n, "U_i M U_i'");
-      ALLOC(Y2, v * n, "Y o Y");
-      TRY(ops->hadamard(ctx, (int)(v * n), Yc, Yc, Y2), "hadamard");
-      TRY(ops->gemv(ctx, 1, (int)v, (int)n, Y2, (int)v, ones, yn), "gemv");
-      dfree(&A, Y2);
-      ALLOC(H, n * q, "scratch");
-      TRY(ops->hadamard(ctx, (int)(n * q), U, PT, H), "hadamard");
-      TRY(ops->gemv(ctx, 0, (int)n, (int)q, H, (int)n, ones, up), "gemv");
-      TRY(ops->hadamard(ctx, (int)(n * q), U, UM, H), "hadamard");
-      TRY(ops->gemv(ctx, 0, (int)n, (int)q, H, (int)n, ones, umu), "gemv");
-      TRY(ops->axpy(ctx, (int)(n * q), -1.0, UM, PT), "axpy"); /* PT = C' = Y B' - U M */
-      TRY(ops->hadamard(ctx, (int)(n * q), U, PT, H), "hadamard"); /* E = U o C' */
-      double *h3 = hS; /* reuse: 3 n doubles <= n na when na >= 3; else allocate */
-      double *h3own = NULL;
-      if (na < 3) {
-        if (!(h3own = malloc(sizeof(double) * (size_t)(3 * n)))) FAIL("out of host memory");
-        h3 = h3own;
-      }
-      int bad = ops->download(ctx, h3, yn, sizeof(double) * (size_t)n) || ops->download(ctx, h3 + n, up, sizeof(double) * (size_t)n) ||
-                ops->download(ctx, h3 + 2 * n, umu, sizeof(double) * (size_t)n);
-      if (!bad) {
-        for (int64_t i = 0; i < n; i++) {
-          double r = h3[i] - 2 * h3[n + i] + h3[2 * n + i];
-          hR0[i] = r > 0 ? r : 0;
-        }
-      }
-      free(h3own);
-      if (bad) FAIL("download: %s", ops->error(ctx));
-      /* W (n x na) = 1 / den^2; cross (na x q) = W' E */
+      /* W (n x na) = 1 / den^2, for the remainder's cross terms */
       for (int k = 0; k < na; k++)
         for (int64_t i = 0; i < n; i++) hS[i + k * n] = 1.0 / (den[k * n + i] * den[k * n + i]);
       ALLOC(dWt, n * na, "LOO weights");
       TRY(ops->upload(ctx, dWt, hS, sizeof(double) * (size_t)(n * na)), "upload");
-      ALLOC(CA, na * q, "W'E");
-      TRY(ops->gemm(ctx, 1, 0, na, (int)q, (int)n, 1.0, dWt, (int)n, H, (int)n, 0.0, CA, na), "gemm W'E");
       if (!(hCA = malloc(sizeof(double) * (size_t)(na * q)))) FAIL("out of host memory");
-      TRY(ops->download(ctx, hCA, CA, sizeof(double) * (size_t)(na * q)), "download");
-      for (int k = 0; k < na; k++) {
-        for (int64_t i = 0; i < n; i++) base[k] += hS[i + k * n] * hR0[i];
-        for (int64_t j = 0; j < q; j++) cr[k] += hD[j + k * q] * hCA[k + j * na];
-      }
-      dfree(&A, PT), dfree(&A, UM), dfree(&A, H), dfree(&A, yn), dfree(&A, up), dfree(&A, umu), dfree(&A, dWt), dfree(&A, CA);
+      ALLOC(Y2, v * n, "Y o Y");
+      TRY(ops->hadamard(ctx, (int)(v * n), Yc, Yc, Y2), "hadamard");
     }
-    /* 1 / den for every alpha, then per alpha: Om = (diag(1/den) U)'(diag(1/den) U), quad = <D M D, Om>. */
+    /* 1 / den for every alpha (Om = (diag(1/den) U)'(diag(1/den) U)) */
+    double *isd = malloc(sizeof(double) * (size_t)(n * na));
+    if (!isd) FAIL("out of host memory");
     for (int k = 0; k < na; k++)
-      for (int64_t i = 0; i < n; i++) hS[i + k * n] = 1.0 / den[k * n + i];
-    double *dIsd;
-    ALLOC(dIsd, n * na, "1 / (1 - h)");
-    TRY(ops->upload(ctx, dIsd, hS, sizeof(double) * (size_t)(n * na)), "upload");
+      for (int64_t i = 0; i < n; i++) isd[i + k * n] = 1.0 / den[k * n + i];
+    dIsd = dalloc(&A, (size_t)(n * na));
+    int up_bad = !dIsd || ops->upload(ctx, dIsd, isd, sizeof(double) * (size_t)(n * na));
+    free(isd);
+    if (up_bad) FAIL("1 / (1 - h): %s", ops->error(ctx));
     ALLOC(Us, n * q, "scaled U");
     ALLOC(Om, q * q, "U' W U");
     ALLOC(DMD, q * q, "D M D");
-    ALLOC(dQuad, na, "quadratic terms");
-    for (int k = 0; k < na; k++) {
-      TRY(ops->dgmm(ctx, 0, (int)n, (int)q, U, (int)n, dIsd + (size_t)k * n, Us, (int)n), "dgmm");
-      TRY(ops->gemm(ctx, 1, 0, (int)q, (int)q, (int)n, 1.0, Us, (int)n, Us, (int)n, 0.0, Om, (int)q), "gemm Us'Us");
-      TRY(ops->dgmm(ctx, 0, (int)q, (int)q, M, (int)q, dD + (size_t)k * q, DMD, (int)q), "dgmm");
-      TRY(ops->dgmm(ctx, 1, (int)q, (int)q, DMD, (int)q, dD + (size_t)k * q, DMD, (int)q), "dgmm");
-      TRY(ops->dot(ctx, (int)(q * q), DMD, Om, dQuad + k), "dot");
+    ALLOC(dQuad, na * ng, "quadratic terms");
+    ALLOC(Ms, per * q * q, "the B B' stack");
+    for (int64_t g0 = 0; g0 < ng; g0 += per) {
+      const int64_t g1 = g0 + per < ng ? g0 + per : ng;
+      for (int64_t g = g0; g < g1; g++) {
+        const int64_t off = g ? ends[g - 1] : 0, vg = ends[g] - off;
+        double *M = Ms + (size_t)(g - g0) * (size_t)(q * q), *Bg = B + (size_t)off * (size_t)q;
+        TRY(ops->gemm(ctx, 0, 1, (int)q, (int)q, (int)vg, 1.0, Bg, (int)q, Bg, (int)q, 0.0, M, (int)q), "gemm B B'");
+        if (q == n) continue;
+        double *PT, *UM, *H, *yn, *upv, *umu, *CA;
+        ALLOC(PT, n * q, "Y B'");
+        TRY(ops->gemm(ctx, 1, 1, (int)n, (int)q, (int)vg, 1.0, Yc + off, (int)v, Bg, (int)q, 0.0, PT, (int)n), "gemm Y B'");
+        ALLOC(UM, n * q, "U M");
+        TRY(ops->gemm(ctx, 0, 0, (int)n, (int)q, (int)q, 1.0, U, (int)n, M, (int)q, 0.0, UM, (int)n), "gemm U M");
+        ALLOC(yn, n, "||y_i||^2");
+        ALLOC(upv, n, "U_i (YB')_i");
+        ALLOC(umu, n, "U_i M U_i'");
+        TRY(ops->gemv(ctx, 1, (int)vg, (int)n, Y2 + off, (int)v, ones, yn), "gemv");
+        ALLOC(H, n * q, "scratch");
+        TRY(ops->hadamard(ctx, (int)(n * q), U, PT, H), "hadamard");
+        TRY(ops->gemv(ctx, 0, (int)n, (int)q, H, (int)n, ones, upv), "gemv");
+        TRY(ops->hadamard(ctx, (int)(n * q), U, UM, H), "hadamard");
+        TRY(ops->gemv(ctx, 0, (int)n, (int)q, H, (int)n, ones, umu), "gemv");
+        TRY(ops->axpy(ctx, (int)(n * q), -1.0, UM, PT), "axpy"); /* PT = C' = Y B' - U M */
+        TRY(ops->hadamard(ctx, (int)(n * q), U, PT, H), "hadamard"); /* E = U o C' */
+        double *h3 = hTmp;
+        TRY(ops->download(ctx, h3, yn, sizeof(double) * (size_t)n) || ops->download(ctx, h3 + n, upv, sizeof(double) * (size_t)n) ||
+                ops->download(ctx, h3 + 2 * n, umu, sizeof(double) * (size_t)n),
+            "download");
+        for (int64_t i = 0; i < n; i++) {
+          double r = h3[i] - 2 * h3[n + i] + h3[2 * n + i];
+          hR0[i] = r > 0 ? r : 0;
+        }
+        ALLOC(CA, na * q, "W'E");
+        TRY(ops->gemm(ctx, 1, 0, na, (int)q, (int)n, 1.0, dWt, (int)n, H, (int)n, 0.0, CA, na), "gemm W'E");
+        TRY(ops->download(ctx, hCA, CA, sizeof(double) * (size_t)(na * q)), "download");
+        for (int k = 0; k < na; k++) {
+          double b = 0, c = 0;
+          for (int64_t i = 0; i < n; i++) b += hS[i + k * n] * hR0[i];
+          for (int64_t j = 0; j < q; j++) c += hD[j + k * q] * hCA[k + j * na];
+          base[g * na + k] = b, cr[g * na + k] = c;
+        }
+        dfree(&A, PT), dfree(&A, UM), dfree(&A, H), dfree(&A, yn), dfree(&A, upv), dfree(&A, umu), dfree(&A, CA);
+      }
+      for (int k = 0; k < na; k++) {
+        TRY(ops->dgmm(ctx, 0, (int)n, (int)q, U, (int)n, dIsd + (size_t)k * n, Us, (int)n), "dgmm");
+        TRY(ops->gemm(ctx, 1, 0, (int)q, (int)q, (int)n, 1.0, Us, (int)n, Us, (int)n, 0.0, Om, (int)q), "gemm Us'Us");
+        for (int64_t g = g0; g < g1; g++) {
+          double *M = Ms + (size_t)(g - g0) * (size_t)(q * q);
+          TRY(ops->dgmm(ctx, 0, (int)q, (int)q, M, (int)q, dD + (size_t)k * q, DMD, (int)q), "dgmm");
+          TRY(ops->dgmm(ctx, 1, (int)q, (int)q, DMD, (int)q, dD + (size_t)k * q, DMD, (int)q), "dgmm");
+          TRY(ops->dot(ctx, (int)(q * q), DMD, Om, dQuad + g * na + k), "dot");
+        }
+      }
     }
-    TRY(ops->download(ctx, hQuad, dQuad, sizeof(double) * (size_t)na), "download");
-    for (int k = 0; k < na; k++) {
-      double e = base[k] + 2 * cr[k] + hQuad[k];
-      out->errors[k] = (e > 0 ? e : 0) / ((double)n * (double)v);
+    TRY(ops->download(ctx, hQuad, dQuad, sizeof(double) * (size_t)(na * ng)), "download");
+    for (int64_t g = 0; g < ng; g++) {
+      const int64_t vg = ends[g] - (g ? ends[g - 1] : 0);
+      for (int k = 0; k < na; k++) {
+        double e = base[g * na + k] + 2 * cr[g * na + k] + hQuad[g * na + k];
+        out->errors[g * na + k] = (e > 0 ? e : 0) / ((double)n * (double)vg);
+      }
     }
-    dfree(&A, M), dfree(&A, dIsd), dfree(&A, Us), dfree(&A, Om), dfree(&A, DMD), dfree(&A, dQuad);
+    if (dWt) dfree(&A, dWt), dfree(&A, Y2);
+    dfree(&A, dIsd), dfree(&A, Us), dfree(&A, Om), dfree(&A, DMD), dfree(&A, dQuad), dfree(&A, Ms);
   } else {
-    /* Direct: R' = (Y - U B)' + B' (U diag(d))' per alpha; ||r_i||^2 = column sums of R' o R'. */
+    /* Direct: R' = (Y - U B)' + B' (U diag(d))' per alpha; ||r_gi||^2 = column sums of the group's rows of R' o R'. */
     double *R0, *Ud, *R, *R2, *rr;
     ALLOC(R0, v * n, "Y - U B");
     TRY(ops->copy(ctx, R0, Yc, sizeof(double) * (size_t)(v * n)), "copy");
@@ -344,40 +366,62 @@ int ridge_fold(const fold_ops *ops, const fold_input *in, fold_output *out) {
     ALLOC(Ud, n * q, "U diag(d)");
     ALLOC(R, v * n, "residuals");
     ALLOC(R2, v * n, "squared residuals");
-    ALLOC(rr, n * na, "residual norms");
+    ALLOC(rr, n * na * ng, "residual norms");
     for (int k = 0; k < na; k++) {
       TRY(ops->dgmm(ctx, 1, (int)n, (int)q, U, (int)n, dD + (size_t)k * q, Ud, (int)n), "dgmm");
       TRY(ops->copy(ctx, R, R0, sizeof(double) * (size_t)(v * n)), "copy");
       TRY(ops->gemm(ctx, 1, 1, (int)v, (int)n, (int)q, 1.0, B, (int)q, Ud, (int)n, 1.0, R, (int)v), "gemm residuals");
       TRY(ops->hadamard(ctx, (int)(v * n), R, R, R2), "hadamard");
-      TRY(ops->gemv(ctx, 1, (int)v, (int)n, R2, (int)v, ones, rr + (size_t)k * n), "gemv");
+      for (int64_t g = 0; g < ng; g++) {
+        const int64_t off = g ? ends[g - 1] : 0;
+        TRY(ops->gemv(ctx, 1, (int)(ends[g] - off), (int)n, R2 + off, (int)v, ones, rr + (size_t)(k * ng + g) * (size_t)n), "gemv");
+      }
     }
-    if (!(hRR = malloc(sizeof(double) * (size_t)(n * na)))) FAIL("out of host memory");
-    TRY(ops->download(ctx, hRR, rr, sizeof(double) * (size_t)(n * na)), "download");
-    for (int k = 0; k < na; k++) {
-      double e = 0;
-      for (int64_t i = 0; i < n; i++) e += hRR[i + k * n] / (den[k * n + i] * den[k * n + i]);
-      out->errors[k] = e / ((double)n * (double)v);
+    if (!(hRR = malloc(sizeof(double) * (size_t)(n * na * ng)))) FAIL("out of host memory");
+    TRY(ops->download(ctx, hRR, rr, sizeof(double) * (size_t)(n * na * ng)), "download");
+    for (int64_t g = 0; g < ng; g++) {
+      const int64_t vg = ends[g] - (g ? ends[g - 1] : 0);
+      for (int k = 0; k < na; k++) {
+        double e = 0;
+        const double *r = hRR + (size_t)(k * ng + g) * (size_t)n;
+        for (int64_t i = 0; i < n; i++) e += r[i] / (den[k * n + i] * den[k * n + i]);
+        out->errors[g * na + k] = e / ((double)n * (double)vg);
+      }
     }
     dfree(&A, R0), dfree(&A, Ud), dfree(&A, R), dfree(&A, R2), dfree(&A, rr);
   }
-  int best = -1;
-  for (int k = 0; k < na; k++)
-    if (!isnan(out->errors[k]) && (best < 0 || out->errors[k] < out->errors[best])) best = k;
-  out->best = best < 0 ? 0 : best;
+  for (int64_t g = 0; g < ng; g++) {
+    int best = -1;
+    const double *e = out->errors + g * na;
+    for (int k = 0; k < na; k++)
+      if (!isnan(e[k]) && (best < 0 || e[k] < e[best])) best = k;
+    out->best[g] = best < 0 ? 0 : best;
+  }
   TRY(ops->sync(ctx), "sync");
   out->seconds[4] = now_s() - t;
 
-  /* Prediction at the chosen alpha: Yhat' (v x mt) = B' (T diag(s / (s2 + a)))'. */
+  /* Prediction at each group's alpha: Yhat_g' (v_g x mt) = B_g' (T diag(s / (s2 + a_g)))', one scaled T per
+   * distinct alpha. */
   t = now_s();
-  const double ab = alphas[out->best];
-  for (int64_t j = 0; j < q; j++) stage[j] = sqrt(s2[j]) / (s2[j] + ab);
-  double *dF, *Yh;
+  double *dF, *Tf, *Yh;
   ALLOC(dF, q, "prediction factors");
-  TRY(ops->upload(ctx, dF, stage, sizeof(double) * (size_t)q), "upload");
-  TRY(ops->dgmm(ctx, 1, (int)mt, (int)q, T, (int)mt, dF, T, (int)mt), "dgmm");
+  ALLOC(Tf, mt * q, "the scaled test basis");
   ALLOC(Yh, v * mt, "predictions");
-  TRY(ops->gemm(ctx, 1, 1, (int)v, (int)mt, (int)q, 1.0, B, (int)q, T, (int)mt, 0.0, Yh, (int)v), "gemm predictions");
+  for (int k = 0; k < na; k++) {
+    int used = 0;
+    for (int64_t g = 0; g < ng && !used; g++) used = out->best[g] == k;
+    if (!used) continue;
+    for (int64_t j = 0; j < q; j++) stage[j] = sqrt(s2[j]) / (s2[j] + alphas[k]);
+    TRY(ops->upload(ctx, dF, stage, sizeof(double) * (size_t)q), "upload");
+    TRY(ops->dgmm(ctx, 1, (int)mt, (int)q, T, (int)mt, dF, Tf, (int)mt), "dgmm");
+    for (int64_t g = 0; g < ng; g++) {
+      if (out->best[g] != k) continue;
+      const int64_t off = g ? ends[g - 1] : 0;
+      TRY(ops->gemm(ctx, 1, 1, (int)(ends[g] - off), (int)mt, (int)q, 1.0, B + (size_t)off * (size_t)q, (int)q, Tf, (int)mt, 0.0,
+                    Yh + off, (int)v),
+          "gemm predictions");
+    }
+  }
   const size_t total = (size_t)(v * mt);
   for (size_t o = 0; o < total; o += STAGE) {
     size_t c = total - o < STAGE ? total - o : STAGE;

@@ -72,12 +72,20 @@ typedef struct {
   const double *alphas;
   int n_alphas;
   int form; /* 0 auto (primal when units <= training rows), 1 primal, 2 dual */
+  /* Target groups (ROIs) sharing the fold's decomposition, each with its own alpha: group g is the targets
+   * [ends[g-1], ends[g]) (ends ascending, last = v). n_groups 0 means one group of all targets. */
+  const int32_t *group_ends;
+  int n_groups;
+  /* Bytes of the per-group B B' stack (weighted-gram path); groups beyond it are taken in chunks, each chunk
+   * recomputing the alpha-only products. 0: 4 GiB. */
+  double stack_bytes;
 } fold_input;
 
 typedef struct {
-  double *errors;  /* n_alphas, caller-allocated */
+  double *errors;  /* groups x n_alphas (group-major), caller-allocated */
+  int *best;       /* per group: the index of its alpha, caller-allocated */
   float *yhat;     /* test rows x v row-major, caller-allocated */
-  int best, rank, form, path; /* form 1 primal / 2 dual; path 1 weighted-gram / 2 direct */
+  int rank, form, path, chunks; /* form 1 primal / 2 dual; path 1 weighted-gram / 2 direct; chunks: of the stack */
   double seconds[6]; /* upload, gram, eigh, basis, alphaSearch, predict */
   char err[256];
 } fold_output;

@@ -1,6 +1,7 @@
 /*
  * ridgeFold(spec) for both addons: parses the fold from JavaScript, runs ridge_fold with the given ops and
- * returns { errors, best, rank, form, path, yhat, seconds }. spec = { train, test, y, targets, alphas, form }
+ * returns { errors (groups x alphas), best (Int32Array, per group), rank, form, path, chunks, yhat, seconds }.
+ * spec = { train, test, y, targets, alphas, form, groups?: Int32Array of end offsets, stackBytes? }
  * with a design = { rows, cols, dense?: Float32Array | Float64Array, indptr?, indices?, values?, u?, w? }.
  * Every length and CSR index is checked here: the GPU would otherwise write out of bounds.
  */
@@ -94,21 +95,37 @@ napi_value fold_napi_call(napi_env env, napi_callback_info info, const fold_ops 
   for (size_t k = 0; k < al.length; k++)
     if (!(((double *)al.data)[k] > 0)) return throw_range(env, "ridgeFold: alphas must be positive");
   prop_i64(env, spec, "form", &form);
+  typed_arg gr;
+  if (prop_typed(env, spec, "groups", &gr)) {
+    if (gr.type != napi_int32_array || gr.length < 1 || gr.length > 1000000)
+      return throw_range(env, "ridgeFold: groups must be a non-empty Int32Array of group end offsets");
+    const int32_t *e = gr.data;
+    for (size_t g = 0; g < gr.length; g++)
+      if (e[g] <= (g ? e[g - 1] : 0)) return throw_range(env, "ridgeFold: groups must be strictly increasing end offsets (no empty group)");
+    if (e[gr.length - 1] != in.v) return throw_range(env, "ridgeFold: the last group must end at targets");
+    in.group_ends = e, in.n_groups = (int)gr.length;
+  }
+  napi_value sb;
+  if (prop(env, spec, "stackBytes", &sb) && napi_get_value_double(env, sb, &in.stack_bytes) != napi_ok)
+    return throw_range(env, "ridgeFold: stackBytes must be a number");
+  const size_t ng = in.n_groups > 0 ? (size_t)in.n_groups : 1;
   in.y = y.data, in.y_f32 = y.type == napi_float32_array;
   in.alphas = al.data, in.n_alphas = (int)al.length, in.form = (int)form;
 
-  napi_value errors_ab, yhat_ab, errors, yhat, result, seconds;
-  void *errors_data, *yhat_data;
-  CHECK(napi_create_arraybuffer(env, sizeof(double) * al.length, &errors_data, &errors_ab));
+  napi_value errors_ab, yhat_ab, best_ab, errors, yhat, best, result, seconds;
+  void *errors_data, *yhat_data, *best_data;
+  CHECK(napi_create_arraybuffer(env, sizeof(double) * al.length * ng, &errors_data, &errors_ab));
+  CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * ng, &best_data, &best_ab));
   CHECK(napi_create_arraybuffer(env, sizeof(float) * (size_t)(in.test.rows * in.v), &yhat_data, &yhat_ab));
   fold_output out;
   memset(&out, 0, sizeof(out));
-  out.errors = errors_data, out.yhat = yhat_data;
+  out.errors = errors_data, out.yhat = yhat_data, out.best = best_data;
   if (ridge_fold(ops, &in, &out) != 0) {
     napi_throw_error(env, NULL, out.err[0] ? out.err : "ridgeFold failed");
     return NULL;
   }
-  CHECK(napi_create_typedarray(env, napi_float64_array, al.length, errors_ab, 0, &errors));
+  CHECK(napi_create_typedarray(env, napi_float64_array, al.length * ng, errors_ab, 0, &errors));
+  CHECK(napi_create_typedarray(env, napi_int32_array, ng, best_ab, 0, &best));
   CHECK(napi_create_typedarray(env, napi_float32_array, (size_t)(in.test.rows * in.v), yhat_ab, 0, &yhat));
   CHECK(napi_create_object(env, &result));
   CHECK(napi_create_object(env, &seconds));
@@ -118,7 +135,8 @@ napi_value fold_napi_call(napi_env env, napi_callback_info info, const fold_ops 
   CHECK(napi_create_string_utf8(env, out.form == 1 ? "primal" : "dual", NAPI_AUTO_LENGTH, &s_form));
   CHECK(napi_create_string_utf8(env, out.path == 1 ? "weighted-gram" : "direct", NAPI_AUTO_LENGTH, &s_path));
   CHECK(napi_set_named_property(env, result, "errors", errors));
-  CHECK(napi_set_named_property(env, result, "best", number(env, out.best)));
+  CHECK(napi_set_named_property(env, result, "best", best));
+  CHECK(napi_set_named_property(env, result, "chunks", number(env, out.chunks)));
   CHECK(napi_set_named_property(env, result, "rank", number(env, out.rank)));
   CHECK(napi_set_named_property(env, result, "form", s_form));
   CHECK(napi_set_named_property(env, result, "path", s_path));

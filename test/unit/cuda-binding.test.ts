@@ -16,7 +16,7 @@ import type { CsrMatrix, DenseMatrix } from '../../src/compute/matrix';
 import { Rng } from '../../src/compute/random';
 import { fakeCudaUnavailable, installFakeCuda, removeFakeCuda } from '../helpers/fake-cuda';
 import { randomCsr } from '../helpers/random';
-import { fitRidgeCv } from '../../src/compute/ridge/index';
+import { fitRidgeCv, fitRidgeCvGroups } from '../../src/compute/ridge/index';
 import { DEFAULT_PREPROCESSING, encodeSparse, type TopKSae } from '../../src/sae/index';
 import { initTopKSaeWeights } from '../../src/sae/model';
 
@@ -117,6 +117,31 @@ describe.runIf(canBuild)('align_cuda against a host stand-in of the CUDA librari
       expect(gpu.folds.map((f) => f.alpha)).toEqual(ref.folds.map((f) => f.alpha));
       for (let t = 0; t < v; t++) expect(Math.abs(gpu.targetScores[t] - ref.targetScores[t])).toBeLessThan(1e-6);
     }
+  });
+
+  it('several ROIs share one device call per fold and keep their own alphas', () => {
+    const X = rand(150, 30);
+    const Y = rand(X.rows, 24) as DenseMatrix<Float32Array>;
+    // noise that differs by group so that the groups' alphas differ
+    for (let i = 0; i < X.rows; i++)
+      for (let t = 8; t < 24; t++)
+        Y.data[i * 24 + t] = X.data[i * 30 + (t % 30)] + (t < 16 ? 0.1 : 10) * Y.data[i * 24 + t];
+    const groups = [0, 8, 16].map((c0, g) => ({
+      name: `roi${g}`,
+      columns: Int32Array.from({ length: 8 }, (_, j) => c0 + j),
+    }));
+    const assignment = kFoldAssignment(X.rows, 5, 3);
+    const gpu = fitRidgeCvGroups(X, Y, groups, { preset: 'paper', assignment });
+    const ref = cpu(() =>
+      fitRidgeCvGroups(X, Y, groups, { preset: 'paper', assignment, engine: 'ts', precision: 'f64' }),
+    );
+    expect(gpu.decompositions).toBe(5);
+    gpu.groups.forEach((r, g) => {
+      expect(r.info.engine).toBe('cuda');
+      expect(r.folds.map((f) => f.alpha)).toEqual(ref.groups[g].folds.map((f) => f.alpha));
+      for (let t = 0; t < 8; t++)
+        expect(Math.abs(r.targetScores[t] - ref.groups[g].targetScores[t])).toBeLessThan(1e-6);
+    });
   });
 
   it('SAE encoding takes its pre-activations from cublas and selects the same latents as tfjs', async () => {

@@ -59,16 +59,26 @@ export interface FoldSpec {
   alphas: Float64Array;
   /** 0 auto, 1 primal, 2 dual. */
   form: 0 | 1 | 2;
+  /**
+   * Target groups (ROIs) that share the fold's decomposition, each with its own alpha: end offsets into the
+   * targets (group g = [groups[g-1], groups[g])). Absent: one group of all targets.
+   */
+  groups?: Int32Array;
+  /** Bytes of the per-group B B' stack of the weighted-Gram search (default 4 GiB; tests: chunks). */
+  stackBytes?: number;
 }
 
 export interface FoldRun {
-  /** LOO mean squared error per alpha. */
+  /** LOO mean squared error per group and alpha (group-major: errors[g * alphas + k]). */
   errors: Float64Array;
-  best: number;
+  /** Per group, the index of its alpha. */
+  best: Int32Array;
+  /** How many chunks the groups' B B' stack took (1 unless it exceeded stackBytes). */
+  chunks: number;
   rank: number;
   form: 'primal' | 'dual';
   path: 'weighted-gram' | 'direct';
-  /** Test predictions at the chosen alpha, row-major test.rows x targets. */
+  /** Test predictions at each group's alpha, row-major test.rows x targets. */
   yhat: Float32Array;
   seconds: { upload: number; gram: number; eigh: number; basis: number; alphaSearch: number; predict: number };
 }

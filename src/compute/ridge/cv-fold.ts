@@ -162,8 +162,11 @@ export class FoldWork {
   }
 }
 
-/** A group whose alpha was searched together with others: its test targets, training means and LOO result. */
-type Searched = Map<number, { test: DenseMatrix; trainMean: Float64Array; loo: SharedAlphaResult }>;
+/**
+ * A group whose alpha was searched together with others: its test targets, training means and either the LOO
+ * result (host search, then the group's own prediction) or its whole fit (one device call for all groups).
+ */
+type Searched = Map<number, { test: DenseMatrix; trainMean: Float64Array; loo?: SharedAlphaResult; fit?: GroupFit }>;
 
 /**
  * The training mean of each target in the preset's target space: the constant prediction the baseline scores.
@@ -227,6 +230,88 @@ export function searchGroupsTogether(ctx: CvContext, work: FoldWork, K: number):
   return searched;
 }
 
+/** The precision the device call reads its inputs in: float64 when any group would use it (the device computes in float64). */
+function sharedPrecision(precisions: readonly Precision[]): Precision {
+  return precisions.includes('f64') ? 'f64' : 'f32';
+}
+
+/** Each group's training targets side by side (n x sum of widths, row-major), and the groups' end offsets. */
+function concatColumns(parts: readonly DenseMatrix[], precision: Precision): { Y: DenseMatrix; ends: Int32Array } {
+  const n = parts[0].rows;
+  const ends = new Int32Array(parts.length);
+  let v = 0;
+  parts.forEach((P, g) => {
+    v += P.cols;
+    ends[g] = v;
+  });
+  const data = precision === 'f64' ? new Float64Array(n * v) : new Float32Array(n * v);
+  parts.forEach((P, g) => {
+    const off = g ? ends[g - 1] : 0;
+    for (let i = 0; i < n; i++) data.set(P.data.subarray(i * P.cols, (i + 1) * P.cols), i * v + off);
+  });
+  return { Y: { rows: n, cols: v, data }, ends };
+}
+
+/** Columns [c0, c1) of a row-major float32 matrix, copied. */
+function columnBlock(M: DenseMatrix<Float32Array>, c0: number, c1: number): DenseMatrix<Float32Array> {
+  const w = c1 - c0;
+  const out = new Float32Array(M.rows * w);
+  for (let i = 0; i < M.rows; i++) out.set(M.data.subarray(i * M.cols + c0, i * M.cols + c1), i * w);
+  return { rows: M.rows, cols: w, data: out };
+}
+
+/**
+ * Shared-alpha presets, several groups, on the device fold: one call per fold forms the decomposition once and
+ * searches every group's alpha from it (fold.c), instead of one call (and decomposition) per group. The groups'
+ * training targets are held together for that call (n x all targets: the device needs them anyway).
+ */
+export function fitGroupsOnDevice(ctx: CvContext, work: FoldWork, K: number): Searched {
+  const searched: Searched = new Map();
+  const G = ctx.states.length;
+  if (ctx.engine === 'ts' || ctx.spec.alpha !== 'shared' || G < 2 || ctx.options.groupSearch === 'per-group') {
+    return searched;
+  }
+  ctx.check();
+  const f = work.fold;
+  ctx.progress({ stage: `fold ${f + 1}/${K}: device fold (${G} groups)`, done: f * G, total: K * G });
+  const precision = sharedPrecision(work.precisionOf);
+  const tgts = ctx.states.map((st) => work.targets(st, precision));
+  const { Y, ends } = concatColumns(
+    tgts.map((t) => t.train),
+    precision,
+  );
+  const src = work.design(precision);
+  const groups = { ends, stackBytes: ctx.options.deviceStackBytes };
+  const r = runDeviceFold(ctx.engine as 'cuda' | 'host', src.train, src.test, Y, ctx.alphas, ctx.options.form, groups);
+  addDeviceTimings(ctx, r.seconds);
+  ctx.decompositions++;
+  const Yhat = { rows: work.test.length, cols: Y.cols, data: r.yhat };
+  const m = ctx.alphas.length;
+  ctx.states.forEach((st, g) => {
+    // One call served them all: each group is charged an equal share of its search and prediction time.
+    st.timings.alphaSearch += r.seconds.alphaSearch / G;
+    st.timings.predict += r.seconds.predict / G;
+    const fit: GroupFit = {
+      alpha: ctx.alphas[r.best[g]],
+      looErrors: r.errors.slice(g * m, (g + 1) * m),
+      rank: r.rank,
+      form: r.form,
+      Yhat: columnBlock(Yhat, g ? ends[g - 1] : 0, ends[g]),
+    };
+    st.precision = precision;
+    searched.set(g, { test: tgts[g].test, trainMean: trainingMeans(ctx.spec, tgts[g].train), fit });
+  });
+  return searched;
+}
+
+/** The shared stages of a device call, charged to the whole call. */
+function addDeviceTimings(ctx: CvContext, seconds: { upload: number; gram: number; eigh: number; basis: number }) {
+  ctx.timings.preprocess += seconds.upload;
+  ctx.timings.gram += seconds.gram;
+  ctx.timings.eigh += seconds.eigh;
+  ctx.timings.basis += seconds.basis;
+}
+
 /** What one group's fit in one fold yields before scoring. */
 interface GroupFit {
   alpha: number;
@@ -237,10 +322,7 @@ interface GroupFit {
   form: 'primal' | 'dual';
 }
 
-/**
- * Gram -> eigh -> alpha search -> prediction in one device call per group: the device fuses the decomposition
- * with the search, so groups do not share it there.
- */
+/** Gram -> eigh -> alpha search -> prediction in one device call for one group (per-target presets never come here). */
 function fitOnDevice(
   ctx: CvContext,
   work: FoldWork,
@@ -251,15 +333,12 @@ function fitOnDevice(
   const src = work.design(precision);
   const engine = ctx.engine as 'cuda' | 'host';
   const r = runDeviceFold(engine, src.train, src.test, Ytrain, ctx.alphas, ctx.options.form);
-  ctx.timings.preprocess += r.seconds.upload;
-  ctx.timings.gram += r.seconds.gram;
-  ctx.timings.eigh += r.seconds.eigh;
-  ctx.timings.basis += r.seconds.basis;
+  addDeviceTimings(ctx, r.seconds);
   st.timings.alphaSearch += r.seconds.alphaSearch;
   st.timings.predict += r.seconds.predict;
   ctx.decompositions++;
   const Yhat = { rows: work.test.length, cols: st.yCols.length, data: r.yhat };
-  return { alpha: ctx.alphas[r.best], looErrors: r.errors, rank: r.rank, form: r.form, Yhat };
+  return { alpha: ctx.alphas[r.best[0]], looErrors: r.errors, rank: r.rank, form: r.form, Yhat };
 }
 
 /** Alpha(s) by exact LOO from the fold's shared basis (or the together search's result), then the prediction. */
@@ -311,9 +390,9 @@ function fitOnHost(
 /** Group g's fit in this fold, scored on its test targets, appended to its fold results. */
 export function fitGroupInFold(ctx: CvContext, work: FoldWork, g: number, searched: Searched): void {
   const st = ctx.states[g];
-  const precision = work.precisionOf[g];
-  st.precision = precision;
   const pre = searched.get(g);
+  const precision = pre?.fit ? st.precision : work.precisionOf[g];
+  st.precision = precision;
   searched.delete(g); // release the group's test targets once it is done
   // A group searched together has no training targets left; only the shared-alpha fit runs for it.
   const tgt = pre ? { train: null, test: pre.test } : work.targets(st, precision);
@@ -322,9 +401,10 @@ export function fitGroupInFold(ctx: CvContext, work: FoldWork, g: number, search
     return tgt.train;
   };
   const fit =
-    ctx.engine !== 'ts'
+    pre?.fit ??
+    (ctx.engine !== 'ts'
       ? fitOnDevice(ctx, work, st, precision, trainTargets())
-      : fitOnHost(ctx, work, st, precision, trainTargets, pre?.loo);
+      : fitOnHost(ctx, work, st, precision, trainTargets, pre?.loo));
   const t = now();
   const kScores = columnScores(fit.Yhat, tgt.test, ctx.score);
   const scores = new Float32Array(st.group.columns.length).fill(NaN);
@@ -353,7 +433,7 @@ export function runFold(ctx: CvContext, f: number, K: number): void {
   ctx.check();
   ctx.progress({ stage: 'fold', done: f, total: K });
   const work = new FoldWork(ctx, f);
-  const searched = searchGroupsTogether(ctx, work, K);
+  const searched = ctx.engine !== 'ts' ? fitGroupsOnDevice(ctx, work, K) : searchGroupsTogether(ctx, work, K);
   const G = ctx.states.length;
   for (let g = 0; g < G; g++) {
     ctx.check();

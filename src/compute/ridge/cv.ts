@@ -62,6 +62,11 @@ export interface RidgeCvOptions {
    * 'per-group' force one way (tests compare both). Same criterion either way; only float64 summation order differs.
    */
   groupSearch?: 'auto' | 'together' | 'per-group';
+  /**
+   * Device fold with several groups: bytes of the groups' B B' stack (fold.c; default 4 GiB). Past it the groups
+   * are searched in chunks, each recomputing the alpha-only products; tests set it small to exercise chunks.
+   */
+  deviceStackBytes?: number;
   /** Keep each fold's test predictions (test rows ascending x kept targets) in the result. */
   returnPredictions?: boolean;
   /**

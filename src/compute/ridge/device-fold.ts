@@ -6,6 +6,7 @@
  * intercept: 'paper', 'centred-own-means', 'unit-norm-columns'). The per-target 'encoding' preset and
  * 'paper-centred', whose leave-one-out fits centre without the left-out row (the leverages' 1/n, loo.ts, which
  * fold.c does not add), stay on the TypeScript path.
+ * Several target groups (a study's ROIs) share one call: one decomposition per fold, each group its own alpha.
  * Precision: float64 products and eigensolve on the device (the inputs are float32 or float64); parity target
  * with the CPU path: the same alpha in every fold and scores within 1e-4.
  */
@@ -58,7 +59,11 @@ function design(s: Source): FoldDesign {
   };
 }
 
-/** Run one fold on `engine` ('cuda' or 'host'): training/test designs after the preset's transforms, Y training. */
+/**
+ * Run one fold on `engine` ('cuda' or 'host'): training/test designs after the preset's transforms, Y training.
+ * @param groups end offsets of target groups (ROIs) in Y's columns that share the decomposition and get one
+ *   alpha each (one device call for all of them); absent: one group.
+ */
 export function runDeviceFold(
   engine: 'cuda' | 'host',
   train: Source,
@@ -66,6 +71,7 @@ export function runDeviceFold(
   Y: DenseMatrix,
   alphas: readonly number[],
   form: 'auto' | 'primal' | 'dual' = 'auto',
+  groups?: { ends: Int32Array; stackBytes?: number },
 ): FoldRun {
   const spec = {
     train: design(train),
@@ -74,6 +80,7 @@ export function runDeviceFold(
     targets: Y.cols,
     alphas: Float64Array.from(alphas),
     form: (form === 'primal' ? 1 : form === 'dual' ? 2 : 0) as 0 | 1 | 2,
+    ...(groups ? { groups: groups.ends, stackBytes: groups.stackBytes } : {}),
   };
   if (engine === 'cuda') {
     const gpu = gpuLinalg();
