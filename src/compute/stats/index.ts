@@ -20,3 +20,10 @@ export { acrossSubjects, subjectSignFlip, MAX_EXACT_SUBJECTS } from './across-su
 export type { AcrossSubjects, SubjectSignFlip } from './across-subjects';
 export { ridgeHeldOutFolds, pairedFitCell, pairedRoiCells, pairedRidgeRois, pairedGroupCells } from './ridge-held-out';
 export type { RoiTargets, PairedRidgeOptions } from './ridge-held-out';
+export { hierarchicalBootstrap, hierarchicalDraws } from './hierarchical-bootstrap';
+export type {
+  HierarchicalBootstrap,
+  HierarchicalBootstrapOptions,
+  HierarchicalDraws,
+  SubjectReplicates,
+} from './hierarchical-bootstrap';
