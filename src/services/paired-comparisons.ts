@@ -13,7 +13,15 @@
  * reported as `conditionalBootstrapCi` / `conditionalPermutationP`, conditional on the first repeat's fitted models
  * (they ignore the variability of refitting, so they are not the headline).
  */
-import { acrossSubjects, bhQValues, holmAdjusted, repeatedCorrectedT, tSummary } from '../compute/stats/index';
+import {
+  acrossSubjects,
+  bhQValues,
+  type HierarchicalBootstrap,
+  hierarchicalBootstrap,
+  holmAdjusted,
+  repeatedCorrectedT,
+  tSummary,
+} from '../compute/stats/index';
 import { finiteOrNull } from './codecs';
 import { csvText } from './csv';
 
@@ -125,9 +133,11 @@ export interface PairedSummary {
   p: number | null;
   permutation: { exact: boolean; nPermutations: number };
   nStimuli: number;
+  /** The stimulus bootstrap's finite replicates, where read (the stimulus level of the hierarchical bootstrap). */
+  replicates?: readonly number[];
 }
 
-/** The same statistics for a - b instead of b - a: the percentile interval mirrors, p is two-sided. */
+/** The same statistics for a - b instead of b - a: the percentile interval and the replicates mirror, p is two-sided. */
 export function reversePaired(x: PairedSummary): PairedSummary {
   const ci = x.bootstrapCi;
   return {
@@ -136,6 +146,7 @@ export function reversePaired(x: PairedSummary): PairedSummary {
     b: x.a,
     difference: -x.difference,
     bootstrapCi: ci ? { ...ci, lower: -ci.upper, upper: -ci.lower } : null,
+    ...(x.replicates ? { replicates: x.replicates.map((v) => -v) } : {}),
   };
 }
 
@@ -279,11 +290,25 @@ export interface AcrossSubjectsRow {
   t: number | null;
   df: number;
   tP: number | null;
-  /** Exact sign-flip p over subjects (all 2^n sign vectors; seeded flips beyond MAX_EXACT_SUBJECTS). */
+  /** The across-subjects test behind p, q and minAttainableP (query acrossSubjects). */
+  method: AcrossSubjectsMethod;
+  /**
+   * method 'sign-flip' (default): the exact sign-flip p over subjects (all 2^n sign vectors; seeded flips beyond
+   * MAX_EXACT_SUBJECTS). 'hierarchical-bootstrap': the null-centred two-sided p of the hierarchical bootstrap.
+   */
   p: number | null;
-  pMethod: 'exact sign-flip over subjects' | 'sign-flip over subjects (random flips)';
-  /** The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4). */
+  pMethod:
+    | 'exact sign-flip over subjects'
+    | 'sign-flip over subjects (random flips)'
+    | 'hierarchical bootstrap over subjects then stimuli';
+  /** The smallest p the method can give: 2 / 2^n for the sign-flip (0.125 for 4), 1 / (B + 1) for the bootstrap. */
   minAttainableP: number | null;
+  /** The sign-flip p over subjects, whichever method gives p. */
+  signFlipP: number | null;
+  /** With method 'hierarchical-bootstrap': its percentile interval (null when it cannot be computed: see note). */
+  hierarchicalBootstrap: HierarchicalSummary | null;
+  /** Why hierarchicalBootstrap is null under method 'hierarchical-bootstrap' (else null). */
+  note: string | null;
   nPermutations: number;
   wilcoxon: { statistic: number; p: number | null; method: string };
   /** Subjects where b - a > 0, < 0 and = 0. */
@@ -292,12 +317,50 @@ export interface AcrossSubjectsRow {
   ties: number;
   /** Subjects whose difference has the sign of the mean. */
   agreeing: number;
-  /** Adjusted across the rows of the table (from the sign-flip p). */
+  /** Adjusted across the rows of the table (from p). */
   q: number | null;
 }
 
-function acrossSubjectsRow(g: readonly ComparisonCell[]): AcrossSubjectsRow {
+/** The test across subjects: exact sign-flip over subjects (default) or the hierarchical bootstrap (an option). */
+export type AcrossSubjectsMethod = 'sign-flip' | 'hierarchical-bootstrap';
+
+export interface AcrossSubjectsOptions {
+  method: AcrossSubjectsMethod;
+  /** Hierarchical bootstrap resamples B (default 2000) and seed (default 0). */
+  nResamples?: number;
+  seed?: number;
+  /** The stimulus-bootstrap replicates of a cell (b - a), where stored. */
+  replicatesOf?: (c: ComparisonCell) => readonly number[] | undefined;
+}
+
+export type HierarchicalSummary = Pick<
+  HierarchicalBootstrap,
+  'lower' | 'upper' | 'se' | 'level' | 'nResamples' | 'seed' | 'subjectDraws'
+>;
+
+/** The hierarchical bootstrap of a layer x ROI's cells, or why there is none. */
+function hierarchicalOf(
+  g: readonly ComparisonCell[],
+  o: AcrossSubjectsOptions,
+): { result: HierarchicalBootstrap | null; note: string | null } {
+  const cells = g.filter((c) => Number.isFinite(c.difference));
+  if (cells.length < 2) return { result: null, note: 'fewer than 2 subjects: no subject level to resample' };
+  const missing = cells.filter((c) => !o.replicatesOf?.(c)?.length).map((c) => c.subject);
+  if (missing.length)
+    return {
+      result: null,
+      note: `no stored stimulus-bootstrap replicates for ${missing.join(', ')} (study run before they were stored, or predictions not kept)`,
+    };
+  const subjects = cells.map((c) => ({ difference: c.difference, replicates: o.replicatesOf!(c)! }));
+  const result = hierarchicalBootstrap(subjects, { nResamples: o.nResamples, seed: o.seed });
+  return { result, note: result ? null : 'no finite stimulus-bootstrap replicate for some subject' };
+}
+
+function acrossSubjectsRow(g: readonly ComparisonCell[], o: AcrossSubjectsOptions): AcrossSubjectsRow {
   const r = acrossSubjects(g.map((c) => c.difference));
+  const hier = o.method === 'hierarchical-bootstrap' ? hierarchicalOf(g, o) : null;
+  const h = hier?.result ?? null;
+  const signFlipMethod = r.signFlip.exact ? 'exact sign-flip over subjects' : 'sign-flip over subjects (random flips)';
   return {
     layerId: g[0].layerId,
     layerName: g[0].layerName,
@@ -313,9 +376,23 @@ function acrossSubjectsRow(g: readonly ComparisonCell[]): AcrossSubjectsRow {
     t: finiteOrNull(r.summary.t),
     df: r.summary.df,
     tP: finiteOrNull(r.summary.p),
-    p: finiteOrNull(r.signFlip.p),
-    pMethod: r.signFlip.exact ? 'exact sign-flip over subjects' : 'sign-flip over subjects (random flips)',
-    minAttainableP: finiteOrNull(r.signFlip.minAttainableP),
+    method: o.method,
+    p: hier ? finiteOrNull(h?.p ?? NaN) : finiteOrNull(r.signFlip.p),
+    pMethod: hier ? 'hierarchical bootstrap over subjects then stimuli' : signFlipMethod,
+    minAttainableP: hier ? finiteOrNull(h?.minAttainableP ?? NaN) : finiteOrNull(r.signFlip.minAttainableP),
+    signFlipP: finiteOrNull(r.signFlip.p),
+    hierarchicalBootstrap: h
+      ? {
+          lower: h.lower,
+          upper: h.upper,
+          se: h.se,
+          level: h.level,
+          nResamples: h.nResamples,
+          seed: h.seed,
+          subjectDraws: h.subjectDraws,
+        }
+      : null,
+    note: hier?.note ?? null,
     nPermutations: r.signFlip.nPermutations,
     wilcoxon: { statistic: r.wilcoxon.statistic, p: finiteOrNull(r.wilcoxon.p), method: r.wilcoxon.method },
     wins: r.wins,
@@ -326,8 +403,15 @@ function acrossSubjectsRow(g: readonly ComparisonCell[]): AcrossSubjectsRow {
   };
 }
 
-/** Per layer x ROI (in first-seen order) over the subjects' cell differences; q: BH (or Holm) of the sign-flip p. */
-export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Adjustment = 'bh'): AcrossSubjectsRow[] {
+/**
+ * Per layer x ROI (in first-seen order) over the subjects' cell differences; p from the exact sign-flip over
+ * subjects or, as an option, the hierarchical bootstrap over subjects then stimuli; q: BH (or Holm) of p.
+ */
+export function acrossSubjectsTable(
+  cells: readonly ComparisonCell[],
+  method: Adjustment = 'bh',
+  across: AcrossSubjectsOptions = { method: 'sign-flip' },
+): AcrossSubjectsRow[] {
   const groups = new Map<string, ComparisonCell[]>();
   for (const c of cells) {
     const key = `${c.layerId}|${c.bLayerId}|${c.roi}`;
@@ -335,7 +419,7 @@ export function acrossSubjectsTable(cells: readonly ComparisonCell[], method: Ad
     if (g) g.push(c);
     else groups.set(key, [c]);
   }
-  const rows = [...groups.values()].map(acrossSubjectsRow);
+  const rows = [...groups.values()].map((g) => acrossSubjectsRow(g, across));
   adjustPValues(
     rows.map((r) => r.p),
     method,
@@ -432,8 +516,15 @@ const ACROSS_COLUMNS: [string, (r: AcrossSubjectsRow) => unknown][] = [
   ['dz', (r) => r.dz],
   ['p', (r) => r.p],
   ['q', (r) => r.q],
+  ['method', (r) => r.method],
   ['pMethod', (r) => r.pMethod],
   ['minAttainableP', (r) => r.minAttainableP],
+  ['signFlipP', (r) => r.signFlipP],
+  ['hierarchicalLower', (r) => r.hierarchicalBootstrap?.lower],
+  ['hierarchicalUpper', (r) => r.hierarchicalBootstrap?.upper],
+  ['hierarchicalSe', (r) => r.hierarchicalBootstrap?.se],
+  ['hierarchicalResamples', (r) => r.hierarchicalBootstrap?.nResamples],
+  ['note', (r) => r.note],
   ['nPermutations', (r) => r.nPermutations],
   ['agreeing', (r) => r.agreeing],
   ['wins', (r) => r.wins],
@@ -594,6 +685,7 @@ export function compareResultRows(
   method: Adjustment = 'bh',
   paired: PairedLookup = new Map(),
   folds?: FoldLookup,
+  across: Omit<AcrossSubjectsOptions, 'replicatesOf'> = { method: 'sign-flip' },
 ): { cells: ComparisonCell[]; acrossSubjects: AcrossSubjectsRow[] } {
   const [sa, sb] = [parseSelector(a), parseSelector(b)];
   if ((sa.layerId === null) !== (sb.layerId === null)) {
@@ -629,5 +721,9 @@ export function compareResultRows(
     });
   }
   const cells = comparisonCells(inputs, method);
-  return { cells, acrossSubjects: acrossSubjectsTable(cells, method) };
+  const cellKey = (c: { subject: string; layerId: string; bLayerId?: string; roi: string }) =>
+    `${c.subject}|${c.layerId}|${c.bLayerId ?? c.layerId}|${c.roi}`;
+  const replicates = new Map(inputs.map((c) => [cellKey(c), c.paired?.replicates]));
+  const replicatesOf = (c: ComparisonCell) => replicates.get(cellKey(c));
+  return { cells, acrossSubjects: acrossSubjectsTable(cells, method, { ...across, replicatesOf }) };
 }

@@ -128,6 +128,7 @@ function pairedCellRow(
     bootstrapUpper: finiteOrNull(c.bootstrapCi.upper),
     bootstrapSe: finiteOrNull(c.bootstrapCi.se),
     nResamples: c.bootstrapCi.nResamples,
+    bootstrapReplicates: Array.from(c.bootstrapReplicates),
     seed: BigInt(c.bootstrapCi.seed ?? 0),
     p: finiteOrNull(c.p),
     permutationExact: c.permutation.exact,

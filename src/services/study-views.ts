@@ -8,7 +8,14 @@ import { NotFoundError, ValidationError } from '../errors';
 import type { Progress } from '../progress';
 import { csvText } from './csv';
 import { foldRepeats } from './folds';
-import { compareResultRows, foldIdentity, SelectorError, type Adjustment, type FoldLookup } from './paired-comparisons';
+import {
+  type AcrossSubjectsOptions,
+  type Adjustment,
+  compareResultRows,
+  type FoldLookup,
+  foldIdentity,
+  SelectorError,
+} from './paired-comparisons';
 import type { StudyInputs } from './study-inputs';
 import { studyPaired } from './study-paired';
 import type { SaeSelectionResult, StudyResultRow } from './study-rows';
@@ -265,13 +272,22 @@ async function studyFolds(prisma: Db, id: string): Promise<FoldLookup> {
  * a and b: representations, or cells `<layerId>:<representation>` (every pair must share stimuli and folds).
  * Only stored fold scores and stored paired statistics are read: nothing is refitted.
  */
-export async function studyComparisons(prisma: Db, id: string, a: string, b: string, adjust: Adjustment) {
+export async function studyComparisons(
+  prisma: Db,
+  id: string,
+  a: string,
+  b: string,
+  adjust: Adjustment,
+  across: Omit<AcrossSubjectsOptions, 'replicatesOf'> = { method: 'sign-flip' },
+) {
   const view = await findStudy(prisma, id, { results: true });
   try {
     // Every run of a study shares its folds request, hence its repeats of K-fold.
     const repeats = foldRepeats(view.inputs.folds);
     const rows = view.results.map((r) => ({ ...r, foldRepeats: repeats }));
-    return compareResultRows(rows, a, b, adjust, await studyPaired(prisma, id), await studyFolds(prisma, id));
+    // The stimulus-bootstrap replicates are read only for the hierarchical bootstrap.
+    const paired = await studyPaired(prisma, id, across.method === 'hierarchical-bootstrap');
+    return compareResultRows(rows, a, b, adjust, paired, await studyFolds(prisma, id), across);
   } catch (err) {
     if (err instanceof SelectorError) throw ValidationError.of(`query.${err.field}`, err.reason);
     throw err;

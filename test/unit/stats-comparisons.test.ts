@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import type { DenseMatrix } from '../../src/compute/matrix';
 import { perRepeatCorrectedT } from '../helpers/per-repeat-t';
 import { Rng } from '../../src/compute/random';
-import { bhQValues, holmAdjusted, pairedCell, tSummary, wilcoxonSignedRank } from '../../src/compute/stats/index';
+import {
+  bhQValues,
+  hierarchicalBootstrap,
+  holmAdjusted,
+  pairedCell,
+  tSummary,
+  wilcoxonSignedRank,
+} from '../../src/compute/stats/index';
 import {
   acrossSubjectsCsv,
   acrossSubjectsTable,
@@ -21,6 +28,7 @@ import {
   type ResultRow,
   foldDifference,
   type CellInput,
+  type PairedSummary,
 } from '../../src/services/paired-comparisons';
 
 function inputs(): CellInput[] {
@@ -182,7 +190,7 @@ describe('paired-comparisons service', () => {
     expect(rows[0].lower!).toBeGreaterThan(0);
     const csv = acrossSubjectsCsv(rows).split('\r\n');
     expect(csv[0]).toBe(
-      'layer,layerId,bLayer,bLayerId,roi,nSubjects,mean,dz,p,q,pMethod,minAttainableP,nPermutations,agreeing,wins,losses,ties,sem,lower,upper,t,df,tP,wilcoxonStatistic,wilcoxonP,wilcoxonMethod',
+      'layer,layerId,bLayer,bLayerId,roi,nSubjects,mean,dz,p,q,method,pMethod,minAttainableP,signFlipP,hierarchicalLower,hierarchicalUpper,hierarchicalSe,hierarchicalResamples,note,nPermutations,agreeing,wins,losses,ties,sem,lower,upper,t,df,tP,wilcoxonStatistic,wilcoxonP,wilcoxonMethod',
     );
     expect(csv).toHaveLength(6); // header, 4 rows, trailing empty
   });
@@ -248,6 +256,101 @@ describe('paired-comparisons service', () => {
     expect(() => compareResultRows(rows, 'neurons', 'nope')).toThrow(SelectorError);
     const twoSaes = [...rows, { ...rows[1], saeId: 'other' }];
     expect(() => compareResultRows(twoSaes, 'neurons', 'sae')).toThrow(/several SAEs/);
+  });
+
+  it('across subjects, hierarchical bootstrap: from the stored replicates (mirrored when stored a - b), BH over p', () => {
+    const rows: ResultRow[] = inputs().flatMap((c, i) => [
+      {
+        subject: c.subject,
+        layer: c.layerName,
+        layerId: c.layerId,
+        representation: 'neurons',
+        saeId: null,
+        roi: c.roi,
+        foldValues: [...c.aFolds],
+        normalised: null,
+        runId: `a${i}`,
+      },
+      {
+        subject: c.subject,
+        layer: c.layerName,
+        layerId: c.layerId,
+        representation: 'sae',
+        saeId: 's',
+        roi: c.roi,
+        foldValues: [...c.bFolds],
+        normalised: null,
+        runId: `b${i}`,
+      },
+    ]);
+    const rng = new Rng(5);
+    const paired = new Map<string, PairedSummary>();
+    inputs().forEach((c, i) => {
+      const d = c.bFolds.reduce((s, v, k) => s + v - c.aFolds[k], 0) / c.bFolds.length;
+      const replicates = Array.from({ length: 200 }, () => d + 0.003 * rng.normal());
+      const summary: PairedSummary = {
+        a: 0.3,
+        b: 0.3 + d,
+        difference: d,
+        bootstrapCi: null,
+        p: null,
+        permutation: { exact: false, nPermutations: 0 },
+        nStimuli: 100,
+        replicates,
+      };
+      // half stored the other way round (b - a of the reversed pair): read back mirrored
+      if (i % 2)
+        paired.set(`b${i}|a${i}|${c.roi}`, { ...summary, difference: -d, replicates: replicates.map((v) => -v) });
+      else paired.set(`a${i}|b${i}|${c.roi}`, summary);
+    });
+    const across = { method: 'hierarchical-bootstrap' as const, nResamples: 999 };
+    const { cells, acrossSubjects } = compareResultRows(rows, 'neurons', 'sae', 'bh', paired, undefined, across);
+    expect(acrossSubjects).toHaveLength(4);
+    for (const r of acrossSubjects) {
+      const g = cells.filter((c) => c.layerId === r.layerId && c.roi === r.roi);
+      const ref = hierarchicalBootstrap(
+        g.map((c) => {
+          const i = inputs().findIndex((x) => x.subject === c.subject && x.layerId === c.layerId && x.roi === c.roi);
+          const stored = paired.get(`a${i}|b${i}|${c.roi}`) ?? paired.get(`b${i}|a${i}|${c.roi}`)!;
+          return { difference: c.difference, replicates: stored.replicates!.map((v) => (i % 2 ? -v : v)) };
+        }),
+        { nResamples: 999 },
+      )!;
+      expect(r).toMatchObject({
+        method: 'hierarchical-bootstrap',
+        pMethod: 'hierarchical bootstrap over subjects then stimuli',
+        note: null,
+      });
+      expect(r.p).toBe(ref.p);
+      expect(r.minAttainableP).toBe(1 / 1000);
+      expect(r.hierarchicalBootstrap).toEqual({
+        lower: ref.lower,
+        upper: ref.upper,
+        se: ref.se,
+        level: 0.95,
+        nResamples: 999,
+        seed: 0,
+        subjectDraws: 256,
+      });
+      expect(r.signFlipP).toBe(acrossSubjectsTable(g).at(0)!.p);
+    }
+    // l1 wins in every subject by ~0.02 against stimulus noise 0.003: the smallest p; q is BH over the table's p
+    expect(acrossSubjects[0].p).toBe(1 / 1000);
+    const q = bhQValues(acrossSubjects.map((r) => r.p!));
+    acrossSubjects.forEach((r, i) => {
+      expect(r.q).toBeCloseTo(q[i], 14);
+    });
+    // without stored replicates: p null, and the note says why
+    const bare = compareResultRows(rows, 'neurons', 'sae', 'bh', new Map(), undefined, across).acrossSubjects[0];
+    expect(bare).toMatchObject({ p: null, hierarchicalBootstrap: null, signFlipP: 0.125 });
+    expect(bare.note).toMatch(/no stored stimulus-bootstrap replicates for subj01, subj02, subj05, subj07/);
+    // the default stays the exact sign-flip
+    expect(compareResultRows(rows, 'neurons', 'sae', 'bh', paired).acrossSubjects[0]).toMatchObject({
+      method: 'sign-flip',
+      p: 0.125,
+      hierarchicalBootstrap: null,
+      note: null,
+    });
   });
 
   it('across subjects: dz, agreement, exact sign-flip p and BH q equal scipy (test/fixtures/stats/gen_subjects.py)', () => {

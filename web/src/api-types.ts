@@ -661,6 +661,7 @@ export type StudyComparisons = {
   a: string;
   b: string;
   adjust: 'bh' | 'holm';
+  acrossSubjectsMethod: 'sign-flip' | 'hierarchical-bootstrap';
   cells: ComparisonCell[];
   acrossSubjects: AcrossSubjectsRow[];
 };
@@ -738,13 +739,33 @@ export type AcrossSubjectsRow = {
   mean: number;
   /** Cohen's dz: mean / sd (n - 1) of the per-subject differences */
   dz: number | null;
-  /** Exact sign-flip test over subjects: two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects */
+  /** The test behind p, q and minAttainableP (query acrossSubjects) */
+  method: 'sign-flip' | 'hierarchical-bootstrap';
+  /** method sign-flip: exact sign-flip test over subjects, two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects. method hierarchical-bootstrap: two-sided p from the null-centred bootstrap distribution, (1 + #{|mean* - mean| >= |mean|}) / (B + 1); null when it cannot be computed (note) */
   p: number | null;
   /** p adjusted across the rows of this table (adjust=bh: q-value; holm: adjusted p) */
   q: number | null;
-  pMethod: 'exact sign-flip over subjects' | 'sign-flip over subjects (random flips)';
-  /** The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4 subjects) */
+  pMethod:
+    | 'exact sign-flip over subjects'
+    | 'sign-flip over subjects (random flips)'
+    | 'hierarchical bootstrap over subjects then stimuli';
+  /** The smallest p the method can give: 2 / 2^n for the sign-flip over n subjects (0.125 for 4), 1 / (B + 1) for the hierarchical bootstrap */
   minAttainableP: number | null;
+  /** The sign-flip p over subjects, whichever method gives p */
+  signFlipP: number | null;
+  /** method hierarchical-bootstrap: 95% percentile interval of the mean difference over B resamples of subjects, then of each drawn subject's held-out stimuli (conditional on the fitted models); null otherwise or when it cannot be computed */
+  hierarchicalBootstrap: {
+    lower: number;
+    upper: number;
+    se: number;
+    level: number;
+    nResamples: number;
+    seed: number | null;
+    /** Equally likely ordered subject draws, n^n (256 for 4 subjects) */
+    subjectDraws: number;
+  } | null;
+  /** Why hierarchicalBootstrap is null under method hierarchical-bootstrap */
+  note: string | null;
   nPermutations: number;
   /** Subjects whose difference has the sign of the mean */
   agreeing: number;

@@ -53,6 +53,8 @@ export interface PairedCell {
   foldCi: TSummary;
   foldCiCorrected: TSummary;
   bootstrapCi: { lower: number; upper: number; level: number; se: number; nResamples: number; seed: number | null };
+  /** The bootstrap's finite replicates in resample order (the stimulus level of hierarchical-bootstrap.ts). */
+  bootstrapReplicates: Float64Array;
   /** Two-sided sign-flip permutation p over stimuli. */
   p: number;
   permutation: { exact: boolean; nPermutations: number; seed: number };
@@ -135,6 +137,7 @@ export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOpt
       nResamples: boot.replicates.length,
       seed: options.resamples ? null : seed,
     },
+    bootstrapReplicates: boot.replicates.filter(Number.isFinite),
     p: perm.p,
     permutation: { exact: perm.exact, nPermutations: perm.nPermutations, seed: perm.seed },
     nStimuli: sizes.reduce((s, m) => s + m, 0),

@@ -2,10 +2,11 @@
  * GET /v1/studies/{id}/comparisons?a=neurons&b=sae: b - a per (subject, layer, ROI) cell with the corrected
  * resampled t interval and p (the headline) and q across the study's cells, the plain fold t, the conditional
  * stimulus bootstrap interval and sign-flip p stored by the study's jobs, and per layer x ROI across subjects
- * (exact sign-flip over subjects); a and b may also name cells `<layerId>:<representation>` (two layers, two
+ * (exact sign-flip over subjects, or acrossSubjects=hierarchical-bootstrap: over subjects then stimuli); a and b may also name cells `<layerId>:<representation>` (two layers, two
  * models' layers); JSON, or CSV
  * (Accept: text/csv or format=csv; table=cells|subjects). Arithmetic in services/paired-comparisons.ts.
  */
+import { coercedIntColumn } from '../../int-columns';
 import { acrossSubjectsCsv, comparisonCellsCsv, HEADLINE_METHOD } from '../../services/paired-comparisons';
 import { studyComparisons } from '../../services/study-views';
 import type { AppContext } from '../context';
@@ -40,6 +41,13 @@ export const ComparisonsQuery = z.object({
     .enum(['cells', 'subjects'])
     .default('cells')
     .openapi({ description: 'CSV only: the per-cell table or the across-subjects table' }),
+  acrossSubjects: z.enum(['sign-flip', 'hierarchical-bootstrap']).default('sign-flip').openapi({
+    description:
+      "The test behind the across-subjects table's p and q: the exact sign-flip over subjects (default), or a hierarchical bootstrap that resamples subjects, then each drawn subject's held-out stimuli (from the stimulus-bootstrap replicates the study jobs stored; conditional on the fitted models, so an option, not the headline)",
+  }),
+  bootstrapResamples: coercedIntColumn({ min: 100, max: 20_000 }).default(2000).openapi({
+    description: 'acrossSubjects=hierarchical-bootstrap: resamples B (seed 0); p cannot go below 1 / (B + 1)',
+  }),
 });
 
 const n = z.number().nullable();
@@ -108,15 +116,46 @@ export const AcrossSubjectsRowSchema = z
     nSubjects: z.number().int(),
     mean: z.number().openapi({ description: 'Mean over subjects of the per-subject differences b - a' }),
     dz: n.openapi({ description: "Cohen's dz: mean / sd (n - 1) of the per-subject differences" }),
+    method: z
+      .enum(['sign-flip', 'hierarchical-bootstrap'])
+      .openapi({ description: 'The test behind p, q and minAttainableP (query acrossSubjects)' }),
     p: n.openapi({
       description:
-        'Exact sign-flip test over subjects: two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects',
+        'method sign-flip: exact sign-flip test over subjects, two-sided p over all 2^n sign vectors of the per-subject differences (scipy.stats.permutation_test, permutation_type="samples"); 99,999 seeded random flips beyond 16 subjects. method hierarchical-bootstrap: two-sided p from the null-centred bootstrap distribution, (1 + #{|mean* - mean| >= |mean|}) / (B + 1); null when it cannot be computed (note)',
     }),
     q: n.openapi({ description: 'p adjusted across the rows of this table (adjust=bh: q-value; holm: adjusted p)' }),
-    pMethod: z.enum(['exact sign-flip over subjects', 'sign-flip over subjects (random flips)']),
+    pMethod: z.enum([
+      'exact sign-flip over subjects',
+      'sign-flip over subjects (random flips)',
+      'hierarchical bootstrap over subjects then stimuli',
+    ]),
     minAttainableP: n.openapi({
-      description: 'The smallest p the sign-flip test can give with these subjects: 2 / 2^n (0.125 for 4 subjects)',
+      description:
+        'The smallest p the method can give: 2 / 2^n for the sign-flip over n subjects (0.125 for 4), 1 / (B + 1) for the hierarchical bootstrap',
     }),
+    signFlipP: n.openapi({ description: 'The sign-flip p over subjects, whichever method gives p' }),
+    hierarchicalBootstrap: z
+      .object({
+        lower: z.number(),
+        upper: z.number(),
+        se: z.number(),
+        level: z.number(),
+        nResamples: z.number().int(),
+        seed: z.number().int().nullable(),
+        subjectDraws: z
+          .number()
+          .int()
+          .openapi({ description: 'Equally likely ordered subject draws, n^n (256 for 4 subjects)' }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "method hierarchical-bootstrap: 95% percentile interval of the mean difference over B resamples of subjects, then of each drawn subject's held-out stimuli (conditional on the fitted models); null otherwise or when it cannot be computed",
+      }),
+    note: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why hierarchicalBootstrap is null under method hierarchical-bootstrap' }),
     nPermutations: z.number().int(),
     agreeing: z.number().int().openapi({ description: 'Subjects whose difference has the sign of the mean' }),
     wins: z.number().int().openapi({ description: 'Subjects where b - a > 0' }),
@@ -140,6 +179,7 @@ export const StudyComparisonsSchema = z
     a: z.string(),
     b: z.string(),
     adjust: z.enum(['bh', 'holm']),
+    acrossSubjectsMethod: z.enum(['sign-flip', 'hierarchical-bootstrap']),
     cells: z.array(ComparisonCellSchema),
     acrossSubjects: z.array(AcrossSubjectsRowSchema),
   })
@@ -165,7 +205,8 @@ export function studyComparisonRoutes(ctx: AppContext): RouteSpec[] {
       },
       problems: [404],
       handler: async ({ params, query, req }) => {
-        const tables = await studyComparisons(ctx.prisma, params.id, query.a, query.b, query.adjust);
+        const across = { method: query.acrossSubjects, nResamples: query.bootstrapResamples };
+        const tables = await studyComparisons(ctx.prisma, params.id, query.a, query.b, query.adjust, across);
         const csv =
           query.format === 'csv' ||
           (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
@@ -174,7 +215,8 @@ export function studyComparisonRoutes(ctx: AppContext): RouteSpec[] {
             query.table === 'subjects' ? acrossSubjectsCsv(tables.acrossSubjects) : comparisonCellsCsv(tables.cells);
           return { body: Buffer.from(text), headers: { 'Content-Type': 'text/csv; charset=utf-8' } };
         }
-        return { body: { studyId: params.id, a: query.a, b: query.b, adjust: query.adjust, ...tables } };
+        const { a, b, adjust } = query;
+        return { body: { studyId: params.id, a, b, adjust, acrossSubjectsMethod: across.method, ...tables } };
       },
     }),
   ];
