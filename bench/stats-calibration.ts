@@ -7,7 +7,10 @@
  * the Wilson 95% interval, coverage of the true difference by the 95% interval (test inversion: the truth is
  * covered exactly when a t-test of mean = truth does not reject), power, and the same for the plain fold t and the
  * two conditional statistics (stimulus bootstrap interval, sign-flip p). Across subjects: the exact sign-flip test
- * over subjects (signFlipTest, exact enumeration) of the per-subject cell differences, n = 4 and 8 subjects.
+ * over subjects (signFlipTest, exact enumeration) of the per-subject cell differences, n = 4 and 8 subjects, and
+ * the option beside it, the hierarchical bootstrap over subjects then stimuli (hierarchicalBootstrap over each
+ * cell's conditional stimulus-bootstrap replicates, CAL_HIER_B resamples, 2000), rejections and coverage of its
+ * percentile interval.
  * `candidatePerRepeat`: the per-repeat form (perRepeatP), which the API reports since the K R form measured 11%.
  * Prints one JSON line per configuration. Not part of the tests (test/unit/stats-calibration.test.ts is the
  * reduced form).
@@ -17,7 +20,7 @@
  */
 import { loadavg } from 'node:os';
 import { tCdf } from '../src/compute/stats/distributions';
-import { signFlipTest } from '../src/compute/stats/index';
+import { hierarchicalBootstrap, signFlipTest } from '../src/compute/stats/index';
 import type { ComparisonCell } from '../src/services/paired-comparisons';
 import {
   calibrationCell,
@@ -34,6 +37,7 @@ const REPEATS = (env.CAL_REPEATS ?? '1,5').split(',').map(Number);
 const N = Number(env.CAL_N ?? 200);
 const TRUTH_SETS = Number(env.CAL_TRUTH ?? 200);
 const TRUTH_TEST = Number(env.CAL_TEST ?? 2000);
+const HIER_B = Number(env.CAL_HIER_B ?? 2000);
 /** Representation b's noise sd (a's is 1): 1 = null, smaller = b better. */
 const EFFECTS: Record<string, number> = { null: 1, small: 0.9, medium: 0.75, large: 0.6 };
 
@@ -116,14 +120,25 @@ function summarise(cells: ComparisonCell[], truth: number, folds: number[][], K:
   };
 }
 
-/** Exact sign-flip over subjects (groups of `size` consecutive cells): rejections of 0 and of the truth. */
-function acrossSubjects(cells: ComparisonCell[], size: number, truth: number) {
+/**
+ * Over subjects (groups of `size` consecutive cells): the exact sign-flip (rejections of 0 and of the truth) and
+ * the hierarchical bootstrap (rejections of 0 by its p; coverage of the truth by its percentile interval).
+ */
+function acrossSubjects(cells: ComparisonCell[], replicates: Float64Array[], size: number, truth: number) {
   const groups = Math.floor(cells.length / size);
   let reject = 0;
   let cover = 0;
   let minP = 1;
+  let hierReject = 0;
+  let hierCover = 0;
+  let hierWidth = 0;
   for (let g = 0; g < groups; g++) {
     const d = cells.slice(g * size, (g + 1) * size).map((c) => c.difference);
+    const subjects = d.map((difference, j) => ({ difference, replicates: replicates[g * size + j] }));
+    const h = hierarchicalBootstrap(subjects, { nResamples: HIER_B, seed: g })!;
+    if (h.p < 0.05) hierReject++;
+    if (h.lower <= truth && truth <= h.upper) hierCover++;
+    hierWidth += h.upper - h.lower;
     const p0 = signFlipTest(d, { nPermutations: 9999 }).p;
     const pt = signFlipTest(
       d.map((v) => v - truth),
@@ -133,7 +148,18 @@ function acrossSubjects(cells: ComparisonCell[], size: number, truth: number) {
     if (p0 < 0.05) reject++;
     if (pt >= 0.05) cover++;
   }
-  return { subjects: size, groups, rejections: rate(reject, groups), coverage: rate(cover, groups), smallestP: minP };
+  return {
+    subjects: size,
+    groups,
+    rejections: rate(reject, groups),
+    coverage: rate(cover, groups),
+    smallestP: minP,
+    hierarchicalBootstrap: {
+      rejections: rate(hierReject, groups),
+      coverage: rate(hierCover, groups),
+      meanWidth: hierWidth / groups,
+    },
+  };
 }
 
 async function configuration(repeats: number) {
@@ -146,11 +172,13 @@ async function configuration(repeats: number) {
     const count = name === 'null' ? NULL_CELLS : ALT_CELLS;
     const cells: ComparisonCell[] = [];
     const folds: number[][] = [];
+    const replicates: Float64Array[] = [];
     let seconds = 0;
     for (let i = 0; i < count; i++) {
       const c = await calibrationCell(setting, world, 1000 * (i + 1) + repeats);
       cells.push(c.cell);
       folds.push(c.foldDifferences);
+      replicates.push(c.replicates);
       seconds += c.seconds;
     }
     out[name] = {
@@ -159,7 +187,7 @@ async function configuration(repeats: number) {
       cells: count,
       secondsPerCell: Number((seconds / count).toFixed(4)),
       ...summarise(cells, truth.mean, folds, setting.k),
-      acrossSubjects: [4, 8].map((n) => acrossSubjects(cells, n, truth.mean)),
+      acrossSubjects: [4, 8].map((n) => acrossSubjects(cells, replicates, n, truth.mean)),
     };
   }
   return { repeats, seconds: (performance.now() - t0) / 1000, settings: out };

@@ -48,6 +48,8 @@ export interface CalibrationCell {
   cell: ComparisonCell;
   /** b - a per fold, repeat-major (K x R). */
   foldDifferences: number[];
+  /** The conditional stimulus bootstrap's finite replicates of b - a (what a study job stores per cell). */
+  replicates: Float64Array;
   seconds: number;
 }
 
@@ -172,7 +174,12 @@ export async function calibrationCell(
     },
   ]);
   const [fa, fb] = [out.fits[0].rois[0].foldMeans, out.fits[1].rois[0].foldMeans];
-  return { cell, foldDifferences: fb.map((v, i) => v - fa[i]), seconds: (performance.now() - t0) / 1000 };
+  return {
+    cell,
+    foldDifferences: fb.map((v, i) => v - fa[i]),
+    replicates: pc.bootstrapReplicates,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /**
