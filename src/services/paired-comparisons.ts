@@ -2,7 +2,8 @@
  * Paired comparisons of two representations (b - a, e.g. SAE latents - neurons), or of any two cells that share
  * subject, stimuli and folds (`<layerId>:<representation>`: layer vs layer, model vs model), as the API reports
  * them: per (subject, layer, ROI) cell and per layer x ROI across subjects (the subject as the unit: dz, sign
- * agreement, exact sign-flip p), with multiple-comparison adjustment across the cells of one table. The statistics themselves are in src/compute/stats; this module only
+ * agreement, exact sign-flip p; as an option the hierarchical bootstrap over subjects then stimuli, from the
+ * stimulus-bootstrap replicates the study jobs stored), with multiple-comparison adjustment across the cells of one table. The statistics themselves are in src/compute/stats; this module only
  * arranges them into rows (no HTTP, no database).
  *
  * The headline of a cell (its `ci`, `p`, `q`) is always the Nadeau-Bengio corrected resampled t over the stored
