@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT: in-flight requests finish, workers stop, database closes, embedded server stops.
  */
 import { ConfigError, loadConfig } from './config';
+import { isDatabaseUnavailable } from './db/availability';
 import { EmbeddedPostgresError } from './db/embedded';
 import { startService } from './server';
 
@@ -11,6 +12,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const workerOnly = process.argv.includes('--worker');
   const service = await startService(config, { http: !workerOnly });
+  // A database outage must not end the process (workers reconnect, HTTP answers 503): a stray rejection
+  // from a library's unawaited query is logged; any other unhandled rejection still ends it, as by default.
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      service.logger.warn({ err: (reason as Error)?.message }, 'database unavailable (unhandled in a library)');
+      return;
+    }
+    service.logger.fatal({ err: reason }, 'unhandled rejection');
+    process.exit(1);
+  });
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     // A wrapper (npm, tsx) may relay the same SIGTERM; only a second Ctrl-C forces an exit.

@@ -2,6 +2,7 @@
  * Maps any thrown value to an HttpProblem. Domain errors from the data and compute rooms carry a
  * `field` and `reason` (duck-typed here so those rooms stay free of HTTP code).
  */
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableReason } from '../db/availability';
 import { Prisma } from '../db/client';
 import { ArtefactError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { HttpProblem, PROBLEM_TYPES, type ProblemKind } from './problem';
@@ -43,6 +44,12 @@ export function toHttpProblem(err: unknown): HttpProblem {
     const kind: ProblemKind = /outside/i.test(err.name + err.reason) ? 'path-outside-roots' : 'invalid-data';
     return new HttpProblem(kind, `${err.field}: ${err.reason}`, { errors: [{ field: err.field, reason: err.reason }] });
   }
+  // The database is stopped, restarting or unreachable: a client may try again (never a 500).
+  const down = databaseUnavailableReason(err);
+  if (down)
+    return new HttpProblem('database-unavailable', `the database is unavailable: ${down}; try again shortly`, {
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    });
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
     if (err.code === 'P2002') return new HttpProblem('conflict', 'a resource with the same unique key already exists');
     if (err.code === 'P2025') return new HttpProblem('not-found', 'the resource does not exist');

@@ -23,6 +23,7 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  'database-unavailable': { status: 503, title: 'The database is unavailable; try again shortly' },
   'artefact-unavailable': { status: 500, title: 'A stored artefact is missing or corrupted' },
   internal: { status: 500, title: 'Internal error' },
 } as const;

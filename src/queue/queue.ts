@@ -7,10 +7,12 @@
  * end, so a retried job still ends with exactly one set of results.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
+import { isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availability';
 import type { Db, Prisma } from '../db/client';
 import { reapStaleJobs, reconcileEndedJobs } from './reaper';
 import { type BossJob, handlerOf, runJob, type WorkerEnv } from './run-job';
@@ -63,14 +65,35 @@ function bossDb(tx: Prisma.TransactionClient): {
   };
 }
 
-async function startBoss(opts: JobQueueOptions): Promise<PgBoss> {
+/**
+ * pg-boss's connection: our own pool, whose statements wait while the database is unavailable (stopped,
+ * restarting) and run again when it is back, until the queue stops. pg-boss completes and fails jobs without
+ * awaiting them; with this, an outage delays those writes instead of rejecting them (which ended the process).
+ */
+function patientBossDb(databaseUrl: string, logger: Logger, stopping: AbortSignal) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'job queue connection lost'));
+  return {
+    pool,
+    async executeSql(text: string, values?: unknown[]) {
+      return retryWhileDatabaseDown(() => pool.query(text, values), {
+        signal: stopping,
+        onRetry: (err, attempt) => {
+          if (attempt === 0) logger.warn({ err: (err as Error).message }, 'job queue: database unavailable; retrying');
+        },
+      });
+    },
+  };
+}
+
+async function startBoss(opts: JobQueueOptions, db: ReturnType<typeof patientBossDb>): Promise<PgBoss> {
   const { logger, config } = opts;
-  const boss = new PgBoss({
-    connectionString: opts.databaseUrl,
-    max: 4,
-    maintenanceIntervalSeconds: config.jobMaintenanceSeconds,
-  });
-  boss.on('error', (err) => logger.error({ err }, 'job queue error'));
+  const boss = new PgBoss({ db, maintenanceIntervalSeconds: config.jobMaintenanceSeconds });
+  boss.on('error', (err) =>
+    isDatabaseUnavailable(err)
+      ? logger.warn({ err: err.message }, 'job queue: database unavailable')
+      : logger.error({ err }, 'job queue error'),
+  );
   await boss.start();
   for (const kind of JOB_KINDS) {
     await boss.createQueue(kind, {
@@ -100,8 +123,12 @@ async function startWorkers(boss: PgBoss, env: WorkerEnv, workers: number): Prom
 }
 
 export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
-  const boss = await startBoss(opts);
   const stopping = new AbortController();
+  const db = patientBossDb(opts.databaseUrl, opts.logger, stopping.signal);
+  const boss = await startBoss(opts, db).catch(async (err) => {
+    await db.pool.end();
+    throw err;
+  });
   const env: WorkerEnv = {
     prisma: opts.prisma,
     config: opts.config,
@@ -111,11 +138,7 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     controllers: new Map(),
     stopping: stopping.signal,
   };
-  const reaper = setInterval(
-    () => void reapStaleJobs(boss, env).then(() => reconcileEndedJobs(env)),
-    Math.max(1000, (opts.config.jobStaleSeconds * 1000) / 3),
-  );
-  reaper.unref();
+  const reaper = startReaper(boss, env);
   if (opts.workers > 0) await startWorkers(boss, env, opts.workers);
   return {
     enqueue: (kind, data, links = {}, tx, order = 0) => enqueueJob(boss, env, { kind, data, links, tx, order }),
@@ -124,8 +147,34 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       clearInterval(reaper);
       stopping.abort();
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });
+      await db.pool.end();
     },
   };
+}
+
+/**
+ * The reaper, every third of ALIGN_JOB_STALE_SECONDS. After the database was unavailable (or this process
+ * started) it waits one full stale period before reaping, so that live workers' heartbeats, which could not
+ * be written during the outage, arrive first: only jobs of workers that really died go back to the queue.
+ */
+function startReaper(boss: PgBoss, env: WorkerEnv): NodeJS.Timeout {
+  const staleMs = env.config.jobStaleSeconds * 1000;
+  let upSince: number | null = Date.now();
+  const tick = async () => {
+    try {
+      await env.prisma.$queryRaw`SELECT 1`;
+    } catch (err) {
+      if (upSince !== null) env.logger.warn({ err: (err as Error).message }, 'database unavailable; reaper waits');
+      upSince = null;
+      return;
+    }
+    upSince ??= Date.now();
+    if (Date.now() - upSince >= staleMs) await reapStaleJobs(boss, env);
+    await reconcileEndedJobs(env);
+  };
+  const timer = setInterval(() => void tick().catch(() => undefined), Math.max(1000, staleMs / 3));
+  timer.unref();
+  return timer;
 }
 
 /** The Job row and the pg-boss job, in one transaction (the caller's `tx` when given). */

@@ -6,12 +6,15 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
+import { isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availability';
 import type { Db } from '../db/client';
 import type { Progress } from '../progress';
 import { JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
 
 const PROGRESS_WRITE_INTERVAL_MS = 250;
 export const CANCEL_POLL_MS = 1000;
+/** How often one attempt is run again on this worker after the database went away under it (then it fails). */
+const OUTAGE_RERUNS = 10;
 
 /** What every attempt on this worker shares. */
 export interface WorkerEnv {
@@ -108,12 +111,20 @@ async function skipCancelled(env: WorkerEnv, handler: JobHandler<Record<string, 
   return true;
 }
 
+/**
+ * The Job row's writes around an attempt wait while the database is unavailable (until this worker stops):
+ * a result written just before an outage is not lost because its state could not be recorded.
+ */
+function patiently<T>(env: WorkerEnv, fn: () => Promise<T>): Promise<T> {
+  return retryWhileDatabaseDown(fn, { signal: env.stopping });
+}
+
 /** Run one attempt; a thrown error hands the attempt back to pg-boss (retry or final failure). */
 export async function runJob(env: WorkerEnv, kind: JobKind, job: BossJob): Promise<void> {
-  const { prisma, logger, config } = env;
+  const { prisma } = env;
   const handler = handlerOf(env, kind);
   if (!handler) throw new Error(`no handler for job kind ${kind}`);
-  if (await skipCancelled(env, handler, job)) return;
+  if (await patiently(env, () => skipCancelled(env, handler, job))) return;
   const controller = new AbortController();
   env.controllers.set(job.id, controller);
   const onStop = () => controller.abort(new JobCancelledError('worker stopping'));
@@ -121,19 +132,9 @@ export async function runJob(env: WorkerEnv, kind: JobKind, job: BossJob): Promi
   const progress = progressWriter(prisma, job.id);
   const heartbeat = startHeartbeat(prisma, job.id, controller);
   try {
-    await prisma.job.update({ where: { id: job.id }, data: { state: 'running', error: null } });
-    await handler.run(job.data, {
-      jobId: job.id,
-      attempt: job.retryCount + 1,
-      prisma,
-      config,
-      logger: logger.child({ jobId: job.id, kind }),
-      backend: env.backend,
-      signal: controller.signal,
-      progress: progress.report,
-    });
+    await runHandler(env, handler, kind, job, controller.signal, progress.report);
     await progress.settle();
-    await setJobState(prisma, job.id, 'completed', { error: null, finished: true });
+    await patiently(env, () => setJobState(prisma, job.id, 'completed', { error: null, finished: true }));
   } catch (err) {
     await progress.settle();
     await endFailedAttempt(env, handler, kind, job, controller.signal, err);
@@ -141,6 +142,43 @@ export async function runJob(env: WorkerEnv, kind: JobKind, job: BossJob): Promi
     clearInterval(heartbeat);
     env.stopping.removeEventListener('abort', onStop);
     env.controllers.delete(job.id);
+  }
+}
+
+/**
+ * The handler, run again on this worker (same attempt: no retry is used up) when it failed because the
+ * database became unavailable: once the database answers again. Its results are written in one transaction,
+ * so a run cut short left none, and a second run replaces any.
+ */
+async function runHandler(
+  env: WorkerEnv,
+  handler: JobHandler<Record<string, unknown>>,
+  kind: JobKind,
+  job: BossJob,
+  signal: AbortSignal,
+  progress: (p: Progress) => void,
+): Promise<void> {
+  const { prisma, logger, config } = env;
+  for (let rerun = 0; ; rerun++) {
+    try {
+      await patiently(env, () => prisma.job.update({ where: { id: job.id }, data: { state: 'running', error: null } }));
+      await handler.run(job.data, {
+        jobId: job.id,
+        attempt: job.retryCount + 1,
+        prisma,
+        config,
+        logger: logger.child({ jobId: job.id, kind }),
+        backend: env.backend,
+        signal,
+        progress,
+      });
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || signal.aborted || rerun >= OUTAGE_RERUNS) throw err;
+      logger.warn({ jobId: job.id, kind, err: (err as Error).message }, 'database unavailable during a job; waiting');
+      await patiently(env, () => prisma.$queryRaw`SELECT 1`);
+      logger.info({ jobId: job.id, kind }, 'database back; running the job again');
+    }
   }
 }
 
@@ -160,14 +198,16 @@ async function endFailedAttempt(
   const { prisma, logger } = env;
   const message = err instanceof Error ? err.message : String(err);
   if (signal.aborted && !env.stopping.aborted) {
-    await handler.onCancelled?.(job.data, { prisma, logger });
-    await setJobState(prisma, job.id, 'cancelled', { finished: true });
+    await patiently(env, async () => handler.onCancelled?.(job.data, { prisma, logger }));
+    await patiently(env, () => setJobState(prisma, job.id, 'cancelled', { finished: true }));
     return; // completing the pg-boss job: nothing to retry
   }
   if (env.stopping.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
   const last = job.retryCount >= job.retryLimit;
   logger.warn({ jobId: job.id, kind, attempt: job.retryCount + 1, err: message, last }, 'job attempt failed');
-  if (last) await handler.onFailed?.(job.data, message, { prisma, logger });
-  await setJobState(prisma, job.id, last ? 'failed' : 'retrying', { error: message, finished: last });
+  if (last) await patiently(env, async () => handler.onFailed?.(job.data, message, { prisma, logger }));
+  await patiently(env, () =>
+    setJobState(prisma, job.id, last ? 'failed' : 'retrying', { error: message, finished: last }),
+  );
   throw err;
 }

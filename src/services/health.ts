@@ -5,6 +5,7 @@
  */
 import type { BackendInfo } from '../compute/backend';
 import { type LinalgInfo, linalgInfo, nativeNotice } from '../compute/linalg/index';
+import { databaseUnavailableReason } from '../db/availability';
 import type { Db } from '../db/client';
 import type { DatabaseMode } from '../db/database';
 import { SERVICE_VERSION } from '../version';
@@ -74,7 +75,9 @@ async function databaseHealth(prisma: Db, facts: ServiceFacts): Promise<Database
     await prisma.$queryRaw`SELECT 1`;
     return { status: 'up', ...known, latencyMs: Math.round((performance.now() - t0) * 100) / 100 };
   } catch (err) {
-    return { status: 'down', ...known, latencyMs: null, error: (err as Error).message.split('\n')[0] };
+    // A fixed sentence: Prisma's messages quote source lines and file paths, and the server's address stays private.
+    const error = databaseUnavailableReason(err) ?? 'the database did not answer a test query (see the server log)';
+    return { status: 'down', ...known, latencyMs: null, error };
   }
 }
 
