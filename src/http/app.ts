@@ -75,7 +75,9 @@ export function createApp(ctx: AppContext): Express {
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const problem = toHttpProblem(err);
-    if (problem.status >= 500) req.log?.error({ err }, 'request failed');
+    // An outage is one line per request (the queue and health say more), not a stack trace each.
+    if (problem.kind === 'database-unavailable') req.log?.warn({ err: problem.message }, 'request failed');
+    else if (problem.status >= 500) req.log?.error({ err }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;
