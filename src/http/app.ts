@@ -42,8 +42,15 @@ export function createApp(ctx: AppContext): Express {
     pinoHttp({
       logger: ctx.logger,
       genReqId: (req) => (req as { id?: string }).id ?? randomUUID(),
+      // 503 (database or queue unavailable: the client retries) is a warning, not an error of ours.
       customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+        res.statusCode === 503
+          ? 'warn'
+          : err || res.statusCode >= 500
+            ? 'error'
+            : res.statusCode >= 400
+              ? 'warn'
+              : 'info',
       // SSE and health polls are chatty; they still log at debug.
       autoLogging: { ignore: (req) => req.url === '/v1/health' },
     }),

@@ -13,6 +13,7 @@ export type Health = {
     /** external (DATABASE_URL); embedded (started by this process); embedded (attached) to the server of another live process on the same data directory; embedded (restarted orphan): a server left by a killed service was stopped and started again */
     mode: 'external' | 'embedded' | 'embedded (attached)' | 'embedded (restarted orphan)';
     latencyMs: number | null;
+    /** When down: why, in a fixed sentence (no host, port or path), e.g. "the database server refused the connection (not running?)" */
     error?: string;
   };
   compute: {

@@ -16,7 +16,10 @@ export const HealthSchema = z
           'external (DATABASE_URL); embedded (started by this process); embedded (attached) to the server of another live process on the same data directory; embedded (restarted orphan): a server left by a killed service was stopped and started again',
       }),
       latencyMs: z.number().nullable(),
-      error: z.string().optional(),
+      error: z.string().optional().openapi({
+        description:
+          'When down: why, in a fixed sentence (no host, port or path), e.g. "the database server refused the connection (not running?)"',
+      }),
     }),
     compute: z.object({
       backend: z
@@ -74,7 +77,7 @@ export function healthRoutes(ctx: AppContext): RouteSpec[] {
       access: 'public',
       responses: {
         200: { description: 'Healthy', schema: HealthSchema },
-        503: { description: 'Database unreachable', schema: HealthSchema },
+        503: { description: 'Database unreachable (database.error says why)', schema: HealthSchema },
       },
       handler: async () => {
         const body: z.infer<typeof HealthSchema> & ServiceHealth = await serviceHealth(ctx.prisma, ctx);
