@@ -6,7 +6,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
-import { isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availability';
+import { databaseUnavailableReason, retryWhileDatabaseDown } from '../db/availability';
 import type { Db } from '../db/client';
 import type { Progress } from '../progress';
 import { JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
@@ -174,8 +174,9 @@ async function runHandler(
       });
       return;
     } catch (err) {
-      if (!isDatabaseUnavailable(err) || signal.aborted || rerun >= OUTAGE_RERUNS) throw err;
-      logger.warn({ jobId: job.id, kind, err: (err as Error).message }, 'database unavailable during a job; waiting');
+      const why = databaseUnavailableReason(err);
+      if (!why || signal.aborted || rerun >= OUTAGE_RERUNS) throw err;
+      logger.warn({ jobId: job.id, kind, err: why }, 'database unavailable during a job; waiting');
       await patiently(env, () => prisma.$queryRaw`SELECT 1`);
       logger.info({ jobId: job.id, kind }, 'database back; running the job again');
     }
