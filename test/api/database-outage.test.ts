@@ -33,7 +33,6 @@ beforeAll(async () => {
     DATABASE_URL: pg.url,
     ALIGN_JOB_STALE_SECONDS: '3',
     ALIGN_JOB_POLL_SECONDS: '0.5',
-    LOG_LEVEL: process.env.OUTAGE_LOG ?? 'silent',
   });
   prisma = createPrismaClient(pg.url, 2);
   set = await registerSyntheticSet(app, 'syn-outage', { images: 300, sessions: 1, trialsPerSession: 600 });
