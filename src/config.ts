@@ -50,8 +50,14 @@ export const ConfigSchema = z.object({
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
-  /** Longest a client may take to send a whole request (headers and body), and its headers alone. */
+  /**
+   * The time every request gets to arrive (headers and body); a body may take one more second per
+   * ALIGN_UPLOAD_MIN_RATE_KBPS kilobytes it has sent, so large uploads at ordinary speeds fit. Headers alone:
+   * ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS.
+   */
   ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(120),
+  /** The slowest average rate (kilobytes, 1000 bytes, per second) a request body may arrive at after that time. */
+  ALIGN_UPLOAD_MIN_RATE_KBPS: z.coerce.number().positive().max(10_000_000).default(50),
   ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(3600).default(20),
   /** Force one rung of the tensor backend ladder (src/compute/tensor-backend.ts); unset: the first that loads. */
   ALIGN_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
@@ -95,6 +101,8 @@ export interface Config {
   logLevel: string;
   httpRequestTimeoutSeconds: number;
   httpHeadersTimeoutSeconds: number;
+  /** ALIGN_UPLOAD_MIN_RATE_KBPS: a request body gets one second more per this many kilobytes received. */
+  uploadMinRateKbps: number;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     httpRequestTimeoutSeconds: e.ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS,
     httpHeadersTimeoutSeconds: e.ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS,
+    uploadMinRateKbps: e.ALIGN_UPLOAD_MIN_RATE_KBPS,
   };
 }
 

@@ -16,7 +16,7 @@ import { startJobQueue, type JobQueue } from './queue/queue';
 import { createLogger } from './logger';
 import { listenForResultChanges, onResultsChanged } from './db/notify';
 import { ResponseCache } from './http/response-cache';
-import { answerClientErrors, httpServerOptions } from './http/server-options';
+import { answerClientErrors, guardRequestPace, httpServerOptions } from './http/server-options';
 import { moveLegacyArtefacts } from './services/artefacts';
 
 export interface RunningService {
@@ -88,6 +88,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       // (express 5's app.listen calls back on errors too; listen on a plain http server instead)
       const httpServer = createServer(httpServerOptions(config), app);
       answerClientErrors(httpServer);
+      guardRequestPace(httpServer, config);
       server = httpServer;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

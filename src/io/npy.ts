@@ -155,8 +155,23 @@ function fortranToC<T extends NpyData>(data: T, shape: number[]): T {
   return out;
 }
 
-/** Parse a whole .npy file held in memory. */
-export function readNpy(buf: Uint8Array): NpyArray {
+/** What a .npy file's preamble (magic, version, header) says; the data starts at dataOffset. */
+export interface NpyPreamble {
+  dtype: NpyDtype;
+  /** Byte order of the stored elements. */
+  little: boolean;
+  shape: number[];
+  fortranOrder: boolean;
+  dataOffset: number;
+  /** Bytes per element as stored. */
+  itemSize: number;
+}
+
+/**
+ * Parse a .npy preamble from the file's first bytes (a whole file, or a prefix holding the header: streaming
+ * readers read a prefix). Throws NpyFormatError, also when `buf` ends inside the header.
+ */
+export function readNpyPreamble(buf: Uint8Array): NpyPreamble {
   if (buf.byteLength < 10 || MAGIC.some((b, i) => buf[i] !== b))
     throw new NpyFormatError('not a .npy file (bad magic)');
   const major = buf[6];
@@ -166,21 +181,34 @@ export function readNpy(buf: Uint8Array): NpyArray {
   if (major === 1) {
     headerLen = view.getUint16(8, true);
     offset = 10;
-  } else if (major === 2 || major === 3) {
+  } else if ((major === 2 || major === 3) && buf.byteLength >= 12) {
     headerLen = view.getUint32(8, true);
     offset = 12;
   } else {
     throw new NpyFormatError(`unsupported .npy version ${major}`);
   }
+  if (offset + headerLen > buf.byteLength) throw new NpyFormatError('.npy header truncated');
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(offset, offset + headerLen));
   const { descr, fortranOrder, shape } = parseHeader(header);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
   if (!m) throw new NpyFormatError(UNSUPPORTED_DTYPE);
   const dtype = `${m[2]}${m[3]}` as NpyDtype;
   if (!(dtype in ITEM_SIZE)) throw new NpyFormatError(UNSUPPORTED_DTYPE);
-  const little = m[1] !== '>';
+  return {
+    dtype,
+    little: m[1] !== '>',
+    shape,
+    fortranOrder,
+    dataOffset: offset + headerLen,
+    itemSize: ITEM_SIZE[dtype],
+  };
+}
+
+/** Parse a whole .npy file held in memory. */
+export function readNpy(buf: Uint8Array): NpyArray {
+  const { dtype, little, shape, fortranOrder, dataOffset } = readNpyPreamble(buf);
   const count = shape.reduce((a, b) => a * b, 1);
-  let data = decode(buf.subarray(offset + headerLen), dtype, little, count);
+  let data = decode(buf.subarray(dataOffset), dtype, little, count);
   if (fortranOrder) data = fortranToC(data, shape);
   return { dtype, shape, fortranOrder, data };
 }

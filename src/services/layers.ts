@@ -6,7 +6,7 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readActivations } from '../activations/load';
+import { checkActivationsFile } from '../activations/check';
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
 import { readStimulusIds } from '../activations/stimulus-ids';
 import type { Config } from '../config';
@@ -65,10 +65,13 @@ function checkStimulusIds(ids: Int32Array, field: string): void {
   }
 }
 
-/** Read and check a layer's files; returns what the Layer row needs. */
+/**
+ * Read and check a layer's files; returns what the Layer row needs. The activations are checked as they stream
+ * past (a 2 GiB upload is never held in memory), then hashed.
+ */
 export async function inspectLayerFiles(files: LayerFiles, fieldPrefix: string) {
   const field = `${fieldPrefix}activations`;
-  const acts = await readActivations(files.activations, { dataset: files.activationsDataset, field });
+  const acts = await checkActivationsFile(files.activations, { dataset: files.activationsDataset, field });
   // An empty matrix reads fine but cannot be fitted; refuse it here, not in the first alignment.
   if (acts.rows === 0)
     throw new DataValidationError(
@@ -81,13 +84,6 @@ export async function inspectLayerFiles(files: LayerFiles, fieldPrefix: string) 
   if (ids.length !== acts.rows)
     throw new DataValidationError(idsField, `${ids.length} stimulus ids for ${acts.rows} activation rows`);
   checkStimulusIds(ids, idsField);
-  for (let i = 0; i < acts.data.length; i++) {
-    if (!Number.isFinite(acts.data[i]))
-      throw new DataValidationError(
-        field,
-        `non-finite value at row ${Math.floor(i / acts.cols)}, column ${i % acts.cols}`,
-      );
-  }
   return { width: acts.cols, count: acts.rows, checksum: await sha256File(files.activations) };
 }
 

@@ -328,6 +328,8 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     expect(slowBody.elapsedMs).toBeLessThan(8000);
     expect(slowBody.status).toBe(408);
     expect(slowBody.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // The answer names the settings an operator changes to admit slower clients.
+    expect(JSON.parse(slowBody.body).detail).toMatch(/ALIGN_UPLOAD_MIN_RATE_KBPS.*ALIGN_HTTP_REQUEST_TIMEOUT_SECONDS/);
     const slowHeaders = await rawRequest(app.service.port, 'GET /v1/models HTTP/1.1\r\nHost: x\r\n', {
       chunks: ['X-A: 1\r\n'],
       chunkDelayMs: 500,
@@ -335,6 +337,7 @@ describe('item 9: authentication before the body, limits and timeouts', () => {
     });
     expect(slowHeaders.elapsedMs).toBeLessThan(8000);
     expect(slowHeaders.status).toBe(408);
+    expect(JSON.parse(slowHeaders.body).detail).toMatch(/ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS/);
   });
 
   it("answers Node's own parser errors (431, bad framing) with problem+json", async () => {
