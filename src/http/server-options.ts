@@ -63,6 +63,11 @@ function cutLate(a: Arrival, problem: HttpProblem): void {
     a.socket.destroy();
     return;
   }
+  // Node stops tracking a request once its answer is sent: end the body stream when the socket closes, so the
+  // route reading it (multer) fails and cleans up instead of waiting forever.
+  a.socket.once('close', () => {
+    if (!a.req.complete) a.req.destroy();
+  });
   const requestId = a.res.getHeader('x-request-id');
   const body = JSON.stringify(problemBody(problem, a.req.url, typeof requestId === 'string' ? requestId : undefined));
   a.res.writeHead(problem.status, {
