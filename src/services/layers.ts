@@ -4,7 +4,7 @@
  * stored with the layer. Files come by path inside the data roots (the row keeps the path), or from an upload,
  * which goes into the artefact store by content hash (the row keeps the key).
  */
-import { rename, rm } from 'node:fs/promises';
+import { link, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkActivationsFile } from '../activations/check';
 import { layerPreprocessingOf, type LayerPreprocessing } from '../activations/preprocessing';
@@ -17,6 +17,7 @@ import { ConflictError, DataValidationError, NotFoundError } from '../errors';
 import { resolveDataPath } from '../nsd/paths';
 import { sha256File } from '../store/artefact-store';
 import { artefactStore } from './artefacts';
+import { completedUploadFile, deleteUpload } from './uploads';
 
 /** Largest NSD stimulus id + 1 (nsdId is 0-based over the 73k images). */
 export const NSD_IMAGE_COUNT = 73_000;
@@ -46,6 +47,9 @@ export interface FileRef {
   path: string;
   dataset?: string;
 }
+
+/** A file named by path, or by the id of a complete resumable upload (services/uploads.ts). */
+export type LayerFileRef = FileRef | { upload: string; dataset?: string };
 
 function withPreprocessing(row: LayerRow): Layer {
   return { ...row, preprocessing: layerPreprocessingOf(row.preprocessing) };
@@ -201,6 +205,53 @@ export async function registerLayerFromPaths(
     stimulusIdsDataset: layer.stimulusIds.dataset,
   };
   return registerLayer(prisma, modelId, layer, files, 'body.');
+}
+
+/** A complete upload's file, hard-linked into `scratch` under its client's extension (the readers pick by it). */
+async function linkUpload(config: Pick<Config, 'storeDir'>, scratch: string, id: string, base: string, field: string) {
+  const u = await completedUploadFile(config, id, field);
+  const file = path.join(scratch, `${base}${uploadExtension(u.originalName)}`);
+  await link(u.file, file);
+  return file;
+}
+
+/**
+ * registerLayer for files named by path or by resumable upload id. Uploaded files are checked as any, moved into
+ * the artefact store by content hash (the row keeps their keys) and their uploads removed; a refused layer leaves
+ * its uploads as they were, for another try.
+ */
+export async function registerLayerFromRefs(
+  prisma: Db,
+  config: Pick<Config, 'dataRoots' | 'storeDir'>,
+  modelId: string,
+  layer: NewLayer & { activations: LayerFileRef; stimulusIds: LayerFileRef },
+): Promise<Layer> {
+  const { activations: acts, stimulusIds: ids } = layer;
+  if (!('upload' in acts) && !('upload' in ids))
+    return registerLayerFromPaths(prisma, config, modelId, { ...layer, activations: acts, stimulusIds: ids });
+  const created = await withUploadScratch(config, async (scratch) => {
+    const fileOf = (ref: LayerFileRef, base: string) =>
+      'upload' in ref
+        ? linkUpload(config, scratch, ref.upload, base, `body.${base}.upload`)
+        : resolveDataPath(config.dataRoots[0], ref.path, config.dataRoots, `body.${base}.path`);
+    const files: LayerFiles = {
+      activations: await fileOf(acts, 'activations'),
+      activationsDataset: acts.dataset,
+      stimulusIds: await fileOf(ids, 'stimulusIds'),
+      stimulusIdsDataset: ids.dataset,
+    };
+    const store = artefactStore(config);
+    const toStore = async (f: LayerFiles, checksum: string) => ({
+      activations:
+        'upload' in acts
+          ? await store.putFile(f.activations, path.extname(f.activations), { sha256: checksum })
+          : f.activations,
+      stimulusIds: 'upload' in ids ? await store.putFile(f.stimulusIds, path.extname(f.stimulusIds)) : f.stimulusIds,
+    });
+    return registerLayer(prisma, modelId, layer, files, 'body.', toStore);
+  });
+  for (const ref of [acts, ids]) if ('upload' in ref) await deleteUpload(config, ref.upload).catch(() => undefined);
+  return created;
 }
 
 export async function getLayer(prisma: Db, id: string): Promise<Layer> {

@@ -246,20 +246,34 @@ export type CreateLayer = {
   name: string;
   /** Depth order within the model (default: after the existing layers) */
   position?: number;
-  /** .npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units */
-  activations: {
-    /** File path (absolute, or relative to the first data root) */
-    path: string;
-    /** HDF5 dataset name (for .h5/.hdf5 files) */
-    dataset?: string;
-  };
-  /** nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset */
-  stimulusIds: {
-    /** File path (absolute, or relative to the first data root) */
-    path: string;
-    /** HDF5 dataset name (for .h5/.hdf5 files) */
-    dataset?: string;
-  };
+  /** .npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units; by path or upload id */
+  activations:
+    | {
+        /** File path (absolute, or relative to the first data root) */
+        path: string;
+        /** HDF5 dataset name (for .h5/.hdf5 files) */
+        dataset?: string;
+      }
+    | {
+        /** The id of a complete resumable upload (POST /v1/uploads) */
+        upload: string;
+        /** HDF5 dataset name (for .h5/.hdf5 files) */
+        dataset?: string;
+      };
+  /** nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset; by path or upload id */
+  stimulusIds:
+    | {
+        /** File path (absolute, or relative to the first data root) */
+        path: string;
+        /** HDF5 dataset name (for .h5/.hdf5 files) */
+        dataset?: string;
+      }
+    | {
+        /** The id of a complete resumable upload (POST /v1/uploads) */
+        upload: string;
+        /** HDF5 dataset name (for .h5/.hdf5 files) */
+        dataset?: string;
+      };
   preprocessing?: LayerPreprocessing;
 };
 
@@ -272,6 +286,26 @@ export type UploadLayer = {
   stimulusIds: string;
   /** LayerPreprocessing as JSON text, e.g. {"clamp": "relu"} */
   preprocessing?: string;
+};
+
+export type Upload = {
+  id: string;
+  name: string;
+  length: number;
+  /** Bytes received: the next piece starts here */
+  offset: number;
+  complete: boolean;
+  sha256: string | null;
+  createdAt: string;
+};
+
+export type CreateUpload = {
+  /** The file's name: its extension picks the reader (.npy, .json, .csv, .h5) */
+  name: string;
+  /** The whole file, in bytes */
+  length: number;
+  /** The file's sha256, checked before the upload is used */
+  sha256?: string;
 };
 
 export type Sae = {

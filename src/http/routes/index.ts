@@ -14,6 +14,7 @@ import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
 import { studyComparisonRoutes } from './study-comparisons';
 import { studyRoutes } from './studies';
+import { uploadRoutes } from './uploads';
 import { volumeRoutes } from './volumes';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
@@ -23,6 +24,7 @@ export function allRoutes(ctx: AppContext): RouteSpec[] {
     ...volumeRoutes(ctx),
     ...modelRoutes(ctx),
     ...layerRoutes(ctx),
+    ...uploadRoutes(ctx),
     ...saeRoutes(ctx),
     ...alignmentRoutes(ctx),
     ...studyRoutes(ctx),

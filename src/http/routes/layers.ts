@@ -10,10 +10,11 @@ import {
   getLayer,
   type Layer,
   type LayerPreprocessing,
-  registerLayerFromPaths,
+  registerLayerFromRefs,
   registerUploadedLayer,
   withUploadScratch,
 } from '../../services/layers';
+import { MAX_UPLOAD_BYTES } from '../../services/uploads';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem, zodFieldErrors } from '../problem';
@@ -21,12 +22,19 @@ import { assertSafeInput } from '../input-safety';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, UuidSchema } from '../schemas/common';
 
-const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
-
-const FileRef = z.object({
+const PathRef = z.object({
   path: z.string().min(1).openapi({ description: 'File path (absolute, or relative to the first data root)' }),
   dataset: z.string().min(1).optional().openapi({ description: 'HDF5 dataset name (for .h5/.hdf5 files)' }),
 });
+
+const UploadRef = z
+  .object({
+    upload: UuidSchema.openapi({ description: 'The id of a complete resumable upload (POST /v1/uploads)' }),
+    dataset: z.string().min(1).optional().openapi({ description: 'HDF5 dataset name (for .h5/.hdf5 files)' }),
+  })
+  .strict();
+
+const FileRef = z.union([PathRef, UploadRef]);
 
 export const LayerPreprocessingSchema = z
   .object({
@@ -48,9 +56,11 @@ export const CreateLayerSchema = z
       .optional()
       .openapi({ description: 'Depth order within the model (default: after the existing layers)' }),
     activations: FileRef.openapi({
-      description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units',
+      description: '.npy (float16/32/64, C or Fortran order) or HDF5 dataset, stimuli x units; by path or upload id',
     }),
-    stimulusIds: FileRef.openapi({ description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset' }),
+    stimulusIds: FileRef.openapi({
+      description: 'nsdIds of the activation rows: .npy, .json, .csv or HDF5 dataset; by path or upload id',
+    }),
     preprocessing: LayerPreprocessingSchema.optional(),
   })
   .strict()
@@ -174,7 +184,7 @@ function createLayerRoute(ctx: AppContext): RouteSpec {
     operationId: 'createLayer',
     summary: "Register a layer's activations and their NSD stimulus ids (by path, or multipart upload)",
     description:
-      'JSON body: files by path inside ALIGN_DATA_ROOTS. multipart/form-data: fields name (and position), files activations and stimulusIds. The files are read and checked (shape, finite values, one unique nsdId per row) before the layer is stored.',
+      'JSON body: files by path inside ALIGN_DATA_ROOTS, or by the id of a complete resumable upload (POST /v1/uploads; moved into the artefact store, the upload removed). multipart/form-data: fields name (and position), files activations and stimulusIds. The files are read and checked (shape, finite values, one unique nsdId per row) before the layer is stored.',
     tags: ['models'],
     access: 'write',
     params: IdParams,
@@ -189,7 +199,7 @@ function createLayerRoute(ctx: AppContext): RouteSpec {
       else {
         const parsed = CreateLayerSchema.safeParse(req.body ?? {});
         if (!parsed.success) throw HttpProblem.fields(zodFieldErrors(parsed.error, 'body'));
-        layer = await registerLayerFromPaths(ctx.prisma, ctx.config, params.id, parsed.data);
+        layer = await registerLayerFromRefs(ctx.prisma, ctx.config, params.id, parsed.data);
       }
       return { status: 201, body: layerJson(layer), headers: { Location: `/v1/layers/${layer.id}` } };
     },
