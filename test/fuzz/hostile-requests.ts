@@ -386,7 +386,8 @@ export function generateHostileRequests(
         pathValues,
         query,
         body: jsonSchema ? sample(jsonSchema, r) : undefined,
-        contentType: hasBody ? 'application/json' : undefined,
+        // A route without a JSON body (raw bytes: a resumable upload's piece) gets its own type.
+        contentType: hasBody ? (jsonSchema ? 'application/json' : Object.keys(op.bodies)[0]) : undefined,
         headers,
       };
     };
@@ -566,19 +567,21 @@ export function generateHostileRequests(
       'content-type': () => {
         if (!hasBody) return null;
         const d = base();
-        const wrong = pick([
-          'text/plain',
-          'application/xml',
-          'application/x-www-form-urlencoded',
-          'text/json',
-          'application/octet-stream',
-          'image/png',
-          'application/jsonx',
-          'json',
-          '*/*',
-          ...(op.bodies['multipart/form-data'] ? [] : ['multipart/form-data; boundary=x']),
-          undefined,
-        ]);
+        const wrong = pick(
+          [
+            'text/plain',
+            'application/xml',
+            'application/x-www-form-urlencoded',
+            'text/json',
+            'application/octet-stream',
+            'image/png',
+            'application/jsonx',
+            'json',
+            '*/*',
+            ...(op.bodies['multipart/form-data'] ? [] : ['multipart/form-data; boundary=x']),
+            undefined,
+          ].filter((t) => t === undefined || !(t in op.bodies)),
+        );
         return finish('content-type', { ...d, contentType: wrong }, true, 415);
       },
       charset: () => {
