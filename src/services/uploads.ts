@@ -5,11 +5,12 @@
  * complete to register a layer: its bytes are then checked and moved into the artefact store by content hash.
  *
  * The pieces are kept in the artefact store (ALIGN_STORE_DIR/uploads/<id>/: `meta.json` and `data`), so every API
- * process of the service sees the same uploads; the offset is the size of `data`.
+ * process of the service sees the same uploads; the offset is the size of `data`. One idle for a day (no piece
+ * received) is removed when the next upload is created.
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +22,8 @@ import { artefactStore } from './artefacts';
 /** The largest file of a layer upload (multipart or resumable), and of one piece of a resumable upload. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 export const MAX_UPLOAD_PIECE_BYTES = 64 * 1024 ** 2;
+/** An upload that received nothing for this long is abandoned: removed when the next upload is created. */
+export const UPLOAD_IDLE_EXPIRY_MS = 24 * 3600 * 1000;
 
 export interface Upload {
   id: string;
@@ -47,10 +50,22 @@ function uploadDir(config: StoreConfig, id: string): string {
   return path.join(artefactStore(config).root, 'uploads', id);
 }
 
+/** Remove the uploads idle for UPLOAD_IDLE_EXPIRY_MS (their data file's last change). */
+async function removeAbandonedUploads(config: StoreConfig): Promise<void> {
+  const root = path.join(artefactStore(config).root, 'uploads');
+  const ids = await readdir(root).catch(() => [] as string[]);
+  const cutoff = Date.now() - UPLOAD_IDLE_EXPIRY_MS;
+  for (const id of ids) {
+    const st = await stat(path.join(root, id, 'data')).catch(() => null);
+    if (st && st.mtimeMs < cutoff) await rm(path.join(root, id), { recursive: true, force: true });
+  }
+}
+
 export async function createUpload(
   config: StoreConfig,
   spec: { name: string; length: number; sha256?: string },
 ): Promise<Upload> {
+  await removeAbandonedUploads(config);
   const id = randomUUID();
   const dir = uploadDir(config, id);
   await mkdir(dir, { recursive: true });

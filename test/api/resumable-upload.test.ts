@@ -4,7 +4,9 @@
  * moved into the artefact store, the uploads removed). Real service, PostgreSQL and HTTP (a raw socket breaks).
  */
 import { createHash } from 'node:crypto';
+import { utimes } from 'node:fs/promises';
 import { connect } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../src/io/npy';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app';
@@ -161,5 +163,17 @@ describe('resumable uploads (issue 22 item 5)', () => {
     expect(tooLong.status).toBe(400);
     expect((await app.request(`/v1/uploads/${other}`, { method: 'DELETE', auth: true })).status).toBe(204);
     expect((await app.request(`/v1/uploads/${other}`, { auth: true })).status).toBe(404);
+  });
+
+  it('removes an upload idle for a day when the next one is created', async () => {
+    const bytes = new Uint8Array(10);
+    const idle = await create('idle.npy', bytes);
+    const busy = await create('busy.npy', bytes);
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600 * 1000);
+    const data = path.join(app.service.context.config.storeDir, 'uploads', idle, 'data');
+    await utimes(data, twoDaysAgo, twoDaysAgo);
+    await create('next.npy', bytes);
+    expect((await app.request(`/v1/uploads/${idle}`, { auth: true })).status).toBe(404);
+    expect((await app.request(`/v1/uploads/${busy}`, { auth: true })).status).toBe(200);
   });
 });
