@@ -74,6 +74,10 @@ describe('large uploads (issue 22 item 5)', () => {
     const layer = JSON.parse(up.body);
     expect(layer).toMatchObject({ name: 'huge', count: rows, width: cols, checksum: up.activationsSha256 });
     expect(layer.activations.path).toBe(`sha256:${up.activationsSha256}.npy`);
+    console.log(
+      `large-upload: ${rows * cols * 4} bytes of activations in ${(up.elapsedMs / 1000).toFixed(1)} s, ` +
+        `peak RSS +${((peak - before) / 1024 ** 2).toFixed(0)} MiB`,
+    );
     // The body went to disk as it came: the process grew by far less than the 2 GiB it received.
     expect(peak - before).toBeLessThan(512 * 1024 ** 2);
   }, 600_000);
