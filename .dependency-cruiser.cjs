@@ -49,12 +49,12 @@ module.exports = {
       severity: 'error',
       comment:
         'Below services, routes read only the registries their zod enums and defaults are built from ' +
-        '(presets, metrics, SAE settings, the manifest schema, toy defaults); everything else goes through a service.',
+        '(presets, metrics, SAE settings, the manifest schema, toy defaults, poolings); everything else goes through a service.',
       from: { path: '^src/http/' },
       to: {
         path: '^src/(compute|nsd|activations|sae|extract|io|store|toy|queue)/',
         pathNot:
-          '^src/(compute/ridge/presets|compute/metrics/registry|sae/settings|nsd/manifest|toy/experiment)\\.ts$',
+          '^src/(compute/ridge/presets|compute/metrics/registry|sae/settings|nsd/manifest|toy/experiment|extract/pooling)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },
