@@ -72,6 +72,35 @@ for (const net of ['vit', 'resnet18'] as const) {
   );
 }
 
+describe('extractActivations', () => {
+  it('stops between batches when its signal is aborted', async () => {
+    const fx = networkFixture('vit') as NetworkFixture;
+    const imgs = fx.images();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = extractActivations({
+      model: fx.model(),
+      taps: [{ tensor: fx.layers[0].tensor, pooling: 'mean' }],
+      preprocessing: fx.preprocessing,
+      nsdIds: [0, 1, 2, 3, 4],
+      images: async (ids) => {
+        seen.push(...ids);
+        controller.abort();
+        return {
+          data: imgs.data.slice(0, ids.length * imgs.height * imgs.width * 3),
+          height: imgs.height,
+          width: imgs.width,
+        };
+      },
+      outFiles: [path.join(tmp, 'aborted.npy')],
+      batchSize: 2,
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toEqual([0, 1]);
+  });
+});
+
 describe('the ONNX graph edit', () => {
   const fx = networkFixture('vit') as NetworkFixture;
   it('lists the tensors and adds intermediate ones as outputs', () => {
