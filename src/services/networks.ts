@@ -46,9 +46,12 @@ async function checkedNetwork(file: string, field: string): Promise<Uint8Array> 
   return bytes;
 }
 
-async function attach(prisma: Db, modelId: string, key: string, name: string, bytes: Uint8Array) {
+async function requireModel(prisma: Db, modelId: string): Promise<void> {
   const model = await prisma.model.findUnique({ where: { id: modelId }, select: { id: true } });
   if (!model) throw new NotFoundError('model', modelId);
+}
+
+async function attach(prisma: Db, modelId: string, key: string, name: string, bytes: Uint8Array) {
   await prisma.model.update({ where: { id: modelId }, data: { networkKey: key, networkName: name } });
   await notifyResultsChanged(prisma);
   return viewOf(modelId, key, name, bytes);
@@ -61,6 +64,7 @@ export async function attachNetworkFromPath(
   modelId: string,
   file: string,
 ): Promise<NetworkView> {
+  await requireModel(prisma, modelId);
   const resolved = resolveDataPath(config.dataRoots[0], file, config.dataRoots, 'body.path');
   const bytes = await checkedNetwork(resolved, 'body.path');
   const key = await artefactStore(config).putFile(resolved, '.onnx', { keep: true });
@@ -74,6 +78,7 @@ export async function attachUploadedNetwork(
   modelId: string,
   upload: UploadedFile,
 ): Promise<NetworkView> {
+  await requireModel(prisma, modelId);
   const bytes = await checkedNetwork(upload.file, 'body.network');
   const key = await artefactStore(config).putFile(upload.file, '.onnx');
   return attach(prisma, modelId, key, path.basename(upload.originalName) || 'network.onnx', bytes);

@@ -86,6 +86,8 @@ describe('networks', () => {
     expect(net.inputs).toEqual([{ name: 'input', dims: ['batch', 3, 32, 32] }]);
     expect(net.tensors).toContain(BLOCK0);
     expect((await (await app.request(`/v1/models/${set.modelId}/network`)).json()).key).toBe(net.key);
+    const model = await (await app.request(`/v1/models/${set.modelId}`)).json();
+    expect(model.network).toEqual({ key: net.key, name: 'vit.onnx' });
   });
 
   it('refuses a file that is not ONNX, naming the field', async () => {

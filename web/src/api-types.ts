@@ -186,6 +186,11 @@ export type Model = {
   name: string;
   description: string | null;
   createdAt: string;
+  /** Its ONNX network (artefact store key and file name), or null: GET /v1/models/{id}/network */
+  network: {
+    key: string;
+    name: string;
+  } | null;
   layers: LayerSummary[];
 };
 
