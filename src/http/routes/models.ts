@@ -35,12 +35,9 @@ export const ModelSchema = z
     name: z.string(),
     description: z.string().nullable(),
     createdAt: z.string().datetime(),
-    network: z
-      .object({ key: z.string(), name: z.string() })
-      .nullable()
-      .openapi({
-        description: 'Its ONNX network (artefact store key and file name), or null: GET /v1/models/{id}/network',
-      }),
+    network: z.object({ key: z.string(), name: z.string() }).nullable().openapi({
+      description: 'Its ONNX network (artefact store key and file name), or null: GET /v1/models/{id}/network',
+    }),
     layers: z.array(LayerSummarySchema),
   })
   .openapi('Model');
