@@ -1,11 +1,11 @@
 /**
  * The house's dependency direction (README "Layout"), checked by `npm run lint` inside `npm test`:
- *   http -> services -> {compute, nsd, activations, sae, io, store, toy, threads, queue, db}
+ *   http -> services -> {compute, nsd, activations, sae, extract, io, store, toy, threads, queue, db}
  *   jobs -> services;  main/server/cli at the top wire things together.
  * Nothing below services imports services, jobs or http; the data rooms do not import each other
  * (they share src/io); compute knows nothing of HTTP, the database or the data rooms.
  */
-const BELOW_SERVICES = '^src/(compute|nsd|activations|sae|io|store|toy|threads|queue|db|errors\\.ts|progress\\.ts|config\\.ts|logger\\.ts|version\\.ts|int-columns\\.ts)';
+const BELOW_SERVICES = '^src/(compute|nsd|activations|sae|extract|io|store|toy|threads|queue|db|errors\\.ts|progress\\.ts|config\\.ts|logger\\.ts|version\\.ts|int-columns\\.ts)';
 
 module.exports = {
   forbidden: [
@@ -35,7 +35,7 @@ module.exports = {
       severity: 'error',
       comment: 'Job handlers call services; they do not import http or run queries themselves.',
       from: { path: '^src/jobs/' },
-      to: { path: '^src/(http|cli|db|generated|threads|compute|nsd|activations|sae|io|store)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^src/(http|cli|db|generated|threads|compute|nsd|activations|sae|extract|io|store)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'http-through-services',
@@ -49,12 +49,12 @@ module.exports = {
       severity: 'error',
       comment:
         'Below services, routes read only the registries their zod enums and defaults are built from ' +
-        '(presets, metrics, SAE settings, the manifest schema, toy defaults); everything else goes through a service.',
+        '(presets, metrics, SAE settings, the manifest schema, toy defaults, poolings); everything else goes through a service.',
       from: { path: '^src/http/' },
       to: {
-        path: '^src/(compute|nsd|activations|sae|io|store|toy|queue)/',
+        path: '^src/(compute|nsd|activations|sae|extract|io|store|toy|queue)/',
         pathNot:
-          '^src/(compute/ridge/presets|compute/metrics/registry|sae/settings|nsd/manifest|toy/experiment)\\.ts$',
+          '^src/(compute/ridge/presets|compute/metrics/registry|sae/settings|nsd/manifest|toy/experiment|extract/pooling)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -63,14 +63,14 @@ module.exports = {
       severity: 'error',
       comment: 'src/compute takes typed arrays and returns them: no HTTP, database, data files or SAE code.',
       from: { path: '^src/compute/' },
-      to: { path: '^src/(http|db|generated|services|jobs|queue|threads|nsd|activations|sae|io|store|toy|cli)/' },
+      to: { path: '^src/(http|db|generated|services|jobs|queue|threads|nsd|activations|sae|extract|io|store|toy|cli)/' },
     },
     {
       name: 'data-rooms-apart',
       severity: 'error',
-      comment: 'nsd, activations and sae share file formats through src/io, not through each other.',
-      from: { path: '^src/(nsd|activations|sae|io)/' },
-      to: { path: '^src/(nsd|activations|sae)/' , pathNot: '^src/$1/' },
+      comment: 'nsd, activations, sae and extract share file formats through src/io, not through each other.',
+      from: { path: '^src/(nsd|activations|sae|extract|io)/' },
+      to: { path: '^src/(nsd|activations|sae|extract)/' , pathNot: '^src/$1/' },
     },
     {
       name: 'prisma-only-in-db',

@@ -1,6 +1,6 @@
 /** Public API of the file readers and writers: formats only (no NSD, activation or SAE meaning). */
 export { FILE_READERS, fileKindOf, type FileKind } from './file-kinds';
-export { readNpy, writeNpy, NpyFormatError, type NpyArray, type NpyData, type NpyDtype } from './npy';
+export { readNpy, writeNpy, npyHeader, NpyFormatError, type NpyArray, type NpyData, type NpyDtype } from './npy';
 export { readNpz } from './npz';
 export { readSafetensors, writeSafetensors, type SafetensorsFile, type SafeTensor } from './safetensors';
 export { parseCsv } from './csv';

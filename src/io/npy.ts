@@ -230,17 +230,25 @@ export function writeNpy(
             : '|u1';
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new RangeError(`shape ${shape} holds ${count} values, data has ${data.length}`);
+  const head = npyHeader(descr, shape);
+  const out = new Uint8Array(head.length + data.byteLength);
+  out.set(head, 0);
+  // Typed arrays are little-endian on every platform Node supports here (x86_64, arm64).
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), head.length);
+  return out;
+}
+
+/** The bytes of a .npy version 1.0 header (C order): what precedes the data, for writers that stream it. */
+export function npyHeader(descr: '<f4' | '<f8' | '<i4' | '<i2' | '|u1', shape: number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
   header += `${' '.repeat(pad % 64)}\n`;
-  const out = new Uint8Array(10 + header.length + data.byteLength);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  // Typed arrays are little-endian on every platform Node supports here (x86_64, arm64).
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
   return out;
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Progress } from '../progress';
 
-export const JOB_KINDS = ['alignment', 'train-sae', 'evaluate-sae', 'comparison', 'toy'] as const;
+export const JOB_KINDS = ['alignment', 'train-sae', 'evaluate-sae', 'comparison', 'toy', 'extraction'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Public job states (GET /v1/jobs/{id}). */

@@ -186,6 +186,11 @@ export type Model = {
   name: string;
   description: string | null;
   createdAt: string;
+  /** Its ONNX network (artefact store key and file name), or null: GET /v1/models/{id}/network */
+  network: {
+    key: string;
+    name: string;
+  } | null;
   layers: LayerSummary[];
 };
 
@@ -306,6 +311,87 @@ export type CreateUpload = {
   length: number;
   /** The file's sha256, checked before the upload is used */
   sha256?: string;
+};
+
+export type Network = {
+  modelId: string;
+  /** Artefact store key of the ONNX file (sha256:<hex>.onnx) */
+  key: string;
+  /** File name as given */
+  name: string;
+  inputs: {
+    name: string;
+    dims: (number | string)[];
+  }[];
+  outputs: string[];
+  /** Every tensor a node produces, in graph order: what a layer may tap */
+  tensors: string[];
+};
+
+export type AttachNetwork = {
+  /** ONNX file (absolute, or relative to the first data root) */
+  path: string;
+};
+
+export type UploadNetwork = {
+  /** .onnx file */
+  network: string;
+};
+
+export type Extraction = {
+  id: string;
+  modelId: string;
+  datasetId: string;
+  networkKey: string;
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+  error: string | null;
+  /** The extraction job: GET /v1/jobs/{jobId} for progress */
+  jobId: string | null;
+  stimulusCount: number;
+  subjects: string[] | null;
+  layers: {
+    /** ONNX tensor name (GET /v1/models/{id}/network lists them) */
+    tensor: string;
+    /** Name of the layer it registers */
+    name: string;
+    /** Over positions: 'centre' (the authors' choice: the [H//2, W//2] unit of each channel; tokens: the centre patch), 'mean', 'max', 'flatten' (every position), 'cls' (tokens: the class token). N x D tensors are kept as they are. */
+    pooling?: 'centre' | 'mean' | 'max' | 'flatten' | 'cls';
+  }[];
+  preprocessing: ExtractionPreprocessing;
+  /** The layers registered so far, in request order */
+  layerIds: string[];
+  createdAt: string;
+  finishedAt: string | null;
+};
+
+/** torchvision's Resize(resize), CenterCrop(crop), ToTensor, Normalize(mean, std); defaults: the authors' (256, 224, ImageNet) */
+export type ExtractionPreprocessing = {
+  /** Shorter side after resizing (bilinear, antialiased); null: none */
+  resize?: number | null;
+  /** Side of the centre square kept; null: none */
+  crop?: number | null;
+  /** Per RGB channel, on [0, 1] images */
+  mean?: number[];
+  std?: number[];
+};
+
+export type CreateExtraction = {
+  datasetId: string;
+  /** Every image these subjects saw (e.g. ["subj01"]) */
+  subjects?: string[];
+  /** 0-based nsdIds (the index into the 73k images) */
+  nsdIds?: number[];
+  layers: {
+    /** ONNX tensor name (GET /v1/models/{id}/network lists them) */
+    tensor: string;
+    /** Name of the layer it registers */
+    name: string;
+    /** Over positions: 'centre' (the authors' choice: the [H//2, W//2] unit of each channel; tokens: the centre patch), 'mean', 'max', 'flatten' (every position), 'cls' (tokens: the class token). N x D tensors are kept as they are. */
+    pooling?: 'centre' | 'mean' | 'max' | 'flatten' | 'cls';
+  }[];
+  preprocessing?: ExtractionPreprocessing;
+  /** Images per network run (memory; not part of the result) */
+  batchSize?: number;
 };
 
 export type Sae = {

@@ -9,6 +9,7 @@ import { healthRoutes } from './health';
 import { jobRoutes } from './jobs';
 import { layerRoutes } from './layers';
 import { modelRoutes } from './models';
+import { extractionRoutes } from './networks';
 import { runRoutes } from './runs';
 import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
@@ -25,6 +26,7 @@ export function allRoutes(ctx: AppContext): RouteSpec[] {
     ...modelRoutes(ctx),
     ...layerRoutes(ctx),
     ...uploadRoutes(ctx),
+    ...extractionRoutes(ctx),
     ...saeRoutes(ctx),
     ...alignmentRoutes(ctx),
     ...studyRoutes(ctx),

@@ -35,6 +35,9 @@ export const ModelSchema = z
     name: z.string(),
     description: z.string().nullable(),
     createdAt: z.string().datetime(),
+    network: z.object({ key: z.string(), name: z.string() }).nullable().openapi({
+      description: 'Its ONNX network (artefact store key and file name), or null: GET /v1/models/{id}/network',
+    }),
     layers: z.array(LayerSummarySchema),
   })
   .openapi('Model');
@@ -44,6 +47,8 @@ type ModelRow = {
   name: string;
   description: string | null;
   createdAt: Date;
+  networkKey: string | null;
+  networkName: string | null;
   layers: { id: string; name: string; position: number; width: number; count: number; dtype: string }[];
 };
 
@@ -53,6 +58,7 @@ export function modelJson(m: ModelRow): z.infer<typeof ModelSchema> {
     name: m.name,
     description: m.description,
     createdAt: m.createdAt.toISOString(),
+    network: m.networkKey ? { key: m.networkKey, name: m.networkName ?? 'network.onnx' } : null,
     layers: m.layers.map((l) => ({
       id: l.id,
       name: l.name,
