@@ -48,7 +48,12 @@ export const ConfigSchema = z.object({
   ALIGN_JOB_STALE_SECONDS: z.coerce.number().min(2).max(86_400).default(120),
   ALIGN_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(2),
   /** A worker that stopped heart-beating (shown as gone after ALIGN_JOB_STALE_SECONDS) is forgotten after this. */
-  ALIGN_WORKER_PRUNE_SECONDS: z.coerce.number().int().min(10).max(30 * 86_400).default(86_400),
+  ALIGN_WORKER_PRUNE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86_400)
+    .default(86_400),
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),

@@ -34,7 +34,8 @@ export async function registerWorker(
   const row = { host: os.hostname(), pid: process.pid, version: SERVICE_VERSION };
   const startedAt = new Date();
   // The database's clock, not this machine's: "gone" is judged against it by every process.
-  const beat = () => prisma.$executeRaw`
+  const beat = () =>
+    prisma.$executeRaw`
       INSERT INTO "Worker" (id, host, pid, version, slots, "startedAt", "lastSeenAt")
       VALUES (${id}::uuid, ${row.host}, ${row.pid}, ${row.version}, ${slots},
         ${startedAt.toISOString()}::timestamptz AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')

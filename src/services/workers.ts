@@ -81,7 +81,14 @@ async function jobsOf(prisma: Db, workerIds: string[]): Promise<Map<string, Work
   return out;
 }
 
-type QueueRow = { kind: string; waiting: number; running: number; lost: number; since: Date | null; age: number | null };
+type QueueRow = {
+  kind: string;
+  waiting: number;
+  running: number;
+  lost: number;
+  since: Date | null;
+  age: number | null;
+};
 
 /** Per kind: jobs waiting (queued, or back after a failed or lost attempt), running and lost; the oldest wait. */
 async function queueDepth(prisma: Db): Promise<QueueKind[]> {

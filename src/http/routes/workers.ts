@@ -24,7 +24,8 @@ const WorkerSchema = z
     version: z.string(),
     slots: z.number().int().openapi({ description: 'Jobs of each kind this process runs at once (ALIGN_WORKERS)' }),
     status: z.enum(['live', 'gone']).openapi({
-      description: 'gone: no heartbeat for goneAfterSeconds (killed, machine lost); its running jobs are lost and retried',
+      description:
+        'gone: no heartbeat for goneAfterSeconds (killed, machine lost); its running jobs are lost and retried',
     }),
     startedAt: z.string().datetime(),
     lastSeenAt: z.string().datetime(),
