@@ -270,13 +270,13 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const page = browser.page;
     const blockers = await busyAlignments(2);
     for (const j of blockers) await waitForJob(app, j, ['running']);
-    // A third job waits for a worker; a worker on another machine stopped heart-beating a minute ago.
+    // Two more jobs wait for a worker; a worker on another machine stopped heart-beating 10 minutes ago.
     const waiting = await busyAlignments(3);
     const gone = randomUUID();
     await app.db.prisma.$executeRaw`
       INSERT INTO "Worker" (id, host, pid, version, slots, "startedAt", "lastSeenAt")
       VALUES (${gone}::uuid, 'node-7', 4242, '0.0.0', 1, now() AT TIME ZONE 'UTC' - interval '1 hour',
-        now() AT TIME ZONE 'UTC' - interval '1 minute')`;
+        now() AT TIME ZONE 'UTC' - interval '10 minutes')`;
     try {
       const api = await json('/v1/workers');
       const me = api.workers.find((w: { pid: number }) => w.pid === process.pid);
