@@ -47,6 +47,13 @@ export const ConfigSchema = z.object({
   /** A running job without a heartbeat for this long lost its worker and is retried elsewhere. */
   ALIGN_JOB_STALE_SECONDS: z.coerce.number().min(2).max(86_400).default(120),
   ALIGN_JOB_RETRIES: z.coerce.number().int().min(0).max(20).default(2),
+  /** A worker that stopped heart-beating (shown as gone after ALIGN_JOB_STALE_SECONDS) is forgotten after this. */
+  ALIGN_WORKER_PRUNE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86_400)
+    .default(86_400),
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
@@ -95,6 +102,8 @@ export interface Config {
   jobStaleSeconds: number;
   jobMaintenanceSeconds: number;
   jobPollSeconds: number;
+  /** Gone workers (no heartbeat for jobStaleSeconds) are deleted from the list after this long. */
+  workerPruneSeconds: number;
   backend?: TensorBackendName;
   /** Everything the compute core reads from the environment (handed to compute threads as it is). */
   compute: ComputeSettings;
@@ -242,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobStaleSeconds: e.ALIGN_JOB_STALE_SECONDS,
     jobMaintenanceSeconds: e.ALIGN_JOB_MAINTENANCE_SECONDS,
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
+    workerPruneSeconds: e.ALIGN_WORKER_PRUNE_SECONDS,
     backend: e.ALIGN_BACKEND,
     compute: computeSettingsFromEnv(env),
     logLevel: e.LOG_LEVEL,

@@ -16,7 +16,8 @@ import { isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availabilit
 import type { Db, Prisma } from '../db/client';
 import { reapStaleJobs, reconcileEndedJobs } from './reaper';
 import { type BossJob, handlerOf, runJob, type WorkerEnv } from './run-job';
-import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
+import { JOB_KINDS, JobCancelledError, type JobHandler, type JobKind, type JobState, WAITING_STATES } from './types';
+import { type RegisteredWorker, registerWorker } from './worker-registry';
 
 export interface JobQueue {
   /**
@@ -139,7 +140,12 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
     stopping: stopping.signal,
   };
   const reaper = startReaper(boss, env);
-  if (opts.workers > 0) await startWorkers(boss, env, opts.workers);
+  let worker: RegisteredWorker | undefined;
+  if (opts.workers > 0) {
+    worker = await registerWorker(opts.prisma, opts.config, opts.logger, opts.workers);
+    env.workerId = worker.id;
+    await startWorkers(boss, env, opts.workers);
+  }
   return {
     enqueue: (kind, data, links = {}, tx, order = 0) => enqueueJob(boss, env, { kind, data, links, tx, order }),
     cancel: (jobId) => cancelJob(boss, env, jobId),
@@ -147,6 +153,7 @@ export async function startJobQueue(opts: JobQueueOptions): Promise<JobQueue> {
       clearInterval(reaper);
       stopping.abort();
       await boss.stop({ graceful: true, timeout: 10_000, wait: true });
+      await worker?.stop();
       await db.pool.end();
     },
   };
@@ -222,11 +229,11 @@ async function cancelJob(boss: PgBoss, env: WorkerEnv, jobId: string): Promise<J
   const row = await prisma.job.findUnique({ where: { id: jobId } });
   if (!row) throw new Error(`job ${jobId} does not exist`);
   if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return row.state as JobState;
-  if (row.state === 'queued' || row.state === 'retrying') {
+  if (WAITING_STATES.includes(row.state as JobState)) {
     // Not running anywhere: cancel in pg-boss and finish the domain rows here.
     await boss.cancel(row.kind, jobId).catch(() => undefined);
     const updated = await prisma.job.updateMany({
-      where: { id: jobId, state: { in: ['queued', 'retrying'] } },
+      where: { id: jobId, state: { in: [...WAITING_STATES] } },
       data: { state: 'cancelled', finishedAt: new Date() },
     });
     if (updated.count === 1) {

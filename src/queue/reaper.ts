@@ -3,7 +3,9 @@
  * pg-boss, and every terminal state in pg-boss reaches our rows (with the handlers' hooks run once).
  */
 import type PgBoss from 'pg-boss';
+import { failureKindOfMessage, LOST_WORKER_MESSAGE } from './failure';
 import { handlerOf, type WorkerEnv } from './run-job';
+import { pruneGoneWorkers } from './worker-registry';
 import type { JobState } from './types';
 
 /** The message pg-boss stored with a failed job (`{message}` from boss.fail, or a handler's thrown error). */
@@ -14,21 +16,25 @@ function failureMessage(output: unknown): string | null {
 }
 
 /**
- * Jobs whose worker died (no heartbeat for jobStaleSeconds) go back to pg-boss as failed attempts, which
- * retries them on any live worker; the UPDATE ... RETURNING claims each stale job exactly once.
+ * Jobs whose worker died (no heartbeat for jobStaleSeconds) are `lost`, and go back to pg-boss as failed attempts,
+ * which retries them on any live worker; the UPDATE ... RETURNING claims each stale job exactly once. The message
+ * names the worker (host, pid) when it is still known.
  */
 export async function reapStaleJobs(boss: PgBoss, env: Pick<WorkerEnv, 'prisma' | 'logger' | 'config'>) {
   const { prisma, logger, config } = env;
-  const stale = await prisma.$queryRaw<{ id: string; kind: string }[]>`
-      UPDATE "Job" SET state = 'retrying', error = 'worker stopped responding', "updatedAt" = now()
-      WHERE state IN ('running', 'cancelling') AND "updatedAt" < now() - make_interval(secs => ${config.jobStaleSeconds})
-      RETURNING id::text, kind`.catch(() => []);
+  const stale = await prisma.$queryRaw<{ id: string; kind: string; error: string }[]>`
+      UPDATE "Job" j SET state = 'lost', "failureKind" = 'lost-worker', "updatedAt" = now() AT TIME ZONE 'UTC',
+        error = ${LOST_WORKER_MESSAGE} || coalesce(
+          (SELECT ' (' || w.host || ', pid ' || w.pid || ')' FROM "Worker" w WHERE w.id = j."workerId"), '')
+      WHERE state IN ('running', 'cancelling') AND "updatedAt" < now() AT TIME ZONE 'UTC' - make_interval(secs => ${config.jobStaleSeconds})
+      RETURNING id::text, kind, error`.catch(() => []);
   for (const j of stale) {
-    logger.warn({ jobId: j.id, kind: j.kind }, 'job lost its worker; retrying');
+    logger.warn({ jobId: j.id, kind: j.kind, err: j.error }, 'job lost its worker; retrying');
     await boss
-      .fail(j.kind, j.id, { message: 'worker stopped responding' })
+      .fail(j.kind, j.id, { message: j.error })
       .catch((err) => logger.error({ err }, 'could not hand back a stale job'));
   }
+  await pruneGoneWorkers(prisma, config.workerPruneSeconds);
 }
 
 type EndedJob = {
@@ -37,6 +43,7 @@ type EndedJob = {
   state: 'failed' | 'cancelled' | 'completed';
   output: unknown;
   data: Record<string, unknown>;
+  failureKind: string | null;
 };
 
 /**
@@ -47,10 +54,10 @@ type EndedJob = {
 export async function reconcileEndedJobs(env: WorkerEnv): Promise<void> {
   const { prisma, logger } = env;
   const ended = await prisma.$queryRaw<EndedJob[]>`
-      SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data
+      SELECT j.id::text, j.kind, b.state::text AS state, b.output, b.data, j."failureKind"
       FROM "Job" j
       JOIN (SELECT id, state, output, data FROM pgboss.job UNION ALL SELECT id, state, output, data FROM pgboss.archive) b ON b.id = j.id
-      WHERE j.state IN ('queued', 'running', 'retrying', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch(
+      WHERE j.state IN ('queued', 'running', 'retrying', 'lost', 'cancelling') AND b.state IN ('failed', 'cancelled', 'completed')`.catch(
     (err) => {
       logger.error({ err }, 'could not read finished queue jobs');
       return [];
@@ -61,9 +68,10 @@ export async function reconcileEndedJobs(env: WorkerEnv): Promise<void> {
     if (env.controllers.has(j.id)) continue;
     const message = failureMessage(j.output) ?? (j.state === 'failed' ? 'failed in the queue' : null);
     const state: JobState = j.state;
+    const failure = { error: message, failureKind: j.failureKind ?? failureKindOfMessage(message) };
     const claimed = await prisma.job.updateMany({
-      where: { id: j.id, state: { in: ['queued', 'running', 'retrying', 'cancelling'] } },
-      data: { state, finishedAt: new Date(), ...(state === 'failed' ? { error: message } : {}) },
+      where: { id: j.id, state: { in: ['queued', 'running', 'retrying', 'lost', 'cancelling'] } },
+      data: { state, finishedAt: new Date(), ...(state === 'failed' ? failure : {}) },
     });
     if (claimed.count !== 1) continue;
     const handler = handlerOf(env, j.kind);

@@ -9,7 +9,8 @@ import type { Config } from '../config';
 import { databaseUnavailableReason, retryWhileDatabaseDown } from '../db/availability';
 import type { Db } from '../db/client';
 import type { Progress } from '../progress';
-import { JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
+import { failureKindOf } from './failure';
+import { type FailureKind, JobCancelledError, type JobHandler, type JobKind, type JobState } from './types';
 
 const PROGRESS_WRITE_INTERVAL_MS = 250;
 export const CANCEL_POLL_MS = 1000;
@@ -27,6 +28,8 @@ export interface WorkerEnv {
   controllers: Map<string, AbortController>;
   /** Aborted when this worker stops. */
   stopping: AbortSignal;
+  /** This process's row in the Worker table (absent in a process that runs no jobs). */
+  workerId?: string;
 }
 
 export type BossJob = PgBoss.JobWithMetadata<Record<string, unknown>>;
@@ -39,13 +42,14 @@ export async function setJobState(
   prisma: Db,
   id: string,
   state: JobState,
-  extra: { error?: string | null; finished?: boolean } = {},
+  extra: { error?: string | null; failureKind?: FailureKind | null; finished?: boolean } = {},
 ): Promise<void> {
   await prisma.job.update({
     where: { id },
     data: {
       state,
       ...(extra.error !== undefined ? { error: extra.error } : {}),
+      ...(extra.failureKind !== undefined ? { failureKind: extra.failureKind } : {}),
       ...(extra.finished ? { finishedAt: new Date() } : {}),
     },
   });
@@ -134,7 +138,9 @@ export async function runJob(env: WorkerEnv, kind: JobKind, job: BossJob): Promi
   try {
     await runHandler(env, handler, kind, job, controller.signal, progress.report);
     await progress.settle();
-    await patiently(env, () => setJobState(prisma, job.id, 'completed', { error: null, finished: true }));
+    await patiently(env, () =>
+      setJobState(prisma, job.id, 'completed', { error: null, failureKind: null, finished: true }),
+    );
   } catch (err) {
     await progress.settle();
     await endFailedAttempt(env, handler, kind, job, controller.signal, err);
@@ -161,7 +167,12 @@ async function runHandler(
   const { prisma, logger, config } = env;
   for (let rerun = 0; ; rerun++) {
     try {
-      await patiently(env, () => prisma.job.update({ where: { id: job.id }, data: { state: 'running', error: null } }));
+      await patiently(env, () =>
+        prisma.job.update({
+          where: { id: job.id },
+          data: { state: 'running', error: null, failureKind: null, workerId: env.workerId ?? null },
+        }),
+      );
       await handler.run(job.data, {
         jobId: job.id,
         attempt: job.retryCount + 1,
@@ -205,10 +216,14 @@ async function endFailedAttempt(
   }
   if (env.stopping.aborted) throw err; // leave it to pg-boss: retried elsewhere or after restart
   const last = job.retryCount >= job.retryLimit;
-  logger.warn({ jobId: job.id, kind, attempt: job.retryCount + 1, err: message, last }, 'job attempt failed');
+  const failureKind = failureKindOf(err);
+  logger.warn(
+    { jobId: job.id, kind, attempt: job.retryCount + 1, err: message, failureKind, last },
+    'job attempt failed',
+  );
   if (last) await patiently(env, async () => handler.onFailed?.(job.data, message, { prisma, logger }));
   await patiently(env, () =>
-    setJobState(prisma, job.id, last ? 'failed' : 'retrying', { error: message, finished: last }),
+    setJobState(prisma, job.id, last ? 'failed' : 'retrying', { error: message, failureKind, finished: last }),
   );
   throw err;
 }

@@ -8,9 +8,30 @@ import type { Progress } from '../progress';
 export const JOB_KINDS = ['alignment', 'train-sae', 'evaluate-sae', 'comparison', 'toy', 'extraction'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-/** Public job states (GET /v1/jobs/{id}). */
-export type JobState = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
+/**
+ * Public job states (GET /v1/jobs/{id}). `retrying`: an attempt failed and the job waits for its next try;
+ * `lost`: its worker stopped heart-beating (killed, machine gone) and the job waits for a retry on any worker.
+ */
+export const JOB_STATES = [
+  'queued',
+  'running',
+  'retrying',
+  'lost',
+  'completed',
+  'failed',
+  'cancelling',
+  'cancelled',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
 export const TERMINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
+/** Waiting for a worker: not started, or back in the queue after a failed or lost attempt. */
+export const WAITING_STATES: readonly JobState[] = ['queued', 'retrying', 'lost'];
+/** On a worker now. */
+export const RUNNING_STATES: readonly JobState[] = ['running', 'cancelling'];
+
+/** What kind of failure a job's error is (Job.failureKind; GET /v1/jobs/{id} `failure.kind`). */
+export const FAILURE_KINDS = ['lost-worker', 'out-of-memory', 'missing-artefact', 'invalid-data', 'internal'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface JobContext {
   jobId: string;

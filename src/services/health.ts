@@ -8,7 +8,9 @@ import { type LinalgInfo, linalgInfo, nativeNotice } from '../compute/linalg/ind
 import { databaseUnavailableReason } from '../db/availability';
 import type { Db } from '../db/client';
 import type { DatabaseMode } from '../db/database';
+import type { Config } from '../config';
 import { SERVICE_VERSION } from '../version';
+import { type QueueSummary, queueSummary } from './workers';
 
 export interface DatabaseHealth {
   status: 'up' | 'down';
@@ -32,6 +34,9 @@ export interface ServiceHealth {
     native: NativeHealth;
     cuda: LinalgInfo['cuda'];
   };
+  /** Live and gone workers, and the queue (GET /v1/workers has the detail); absent while the database is down. */
+  workers?: QueueSummary['workers'];
+  queue?: QueueSummary['queue'];
 }
 
 /** What the process knows about itself: set at start (main.ts or a test). */
@@ -40,6 +45,7 @@ export interface ServiceFacts {
   startedAt: Date;
   embeddedDatabase: boolean;
   databaseMode: DatabaseMode;
+  config: Pick<Config, 'jobStaleSeconds' | 'workerPruneSeconds'>;
 }
 
 export function hideAbsolutePaths(text: string): string {
@@ -84,6 +90,7 @@ async function databaseHealth(prisma: Db, facts: ServiceFacts): Promise<Database
 export async function serviceHealth(prisma: Db, facts: ServiceFacts): Promise<ServiceHealth> {
   const database = await databaseHealth(prisma, facts);
   const { cuda, ...native } = linalgInfo();
+  const queue = database.status === 'up' ? await queueSummary(prisma, facts.config) : undefined;
   return {
     status: database.status === 'up' ? 'ok' : 'degraded',
     version: SERVICE_VERSION,
@@ -96,5 +103,6 @@ export async function serviceHealth(prisma: Db, facts: ServiceFacts): Promise<Se
       native: nativeHealth(native),
       cuda: cudaWithoutPaths(cuda),
     },
+    ...queue,
   };
 }

@@ -152,6 +152,7 @@ describe('one artefact store for processes with their own data folders', () => {
       expect(job.state).toBe('failed');
       expect(job.error).toContain(key);
       expect(job.error).toMatch(/^sae\.weights: .*corrupted/);
+      expect(job.failure).toEqual({ kind: 'missing-artefact', message: job.error });
       expect(job.error).not.toContain(storeDir);
     } finally {
       await writeFile(file, good);
@@ -168,6 +169,7 @@ describe('one artefact store for processes with their own data folders', () => {
       const { sae, job } = await train(uploadedId, 5);
       expect(job.state).toBe('failed');
       expect(job.error).toBe(`layer.stimulusIds: artefact ${key} is missing from the artefact store (ALIGN_STORE_DIR)`);
+      expect(job.failure.kind).toBe('missing-artefact');
       const row = await (await app.request(`/v1/saes/${sae.id}`)).json();
       expect(row.status).toBe('failed');
       expect(row.error).toContain(key);

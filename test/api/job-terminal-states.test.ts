@@ -51,6 +51,8 @@ describe('terminal states reach the Job and Run rows', () => {
     const job = await waitForJob(app, run.jobId, ['failed', 'completed', 'cancelled'], 60_000);
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/worker stopped responding/);
+    expect(job.failure).toEqual({ kind: 'lost-worker', message: job.error });
+    expect(job.error).toContain(`pid ${worker.pid}`);
     const failed = await (await app.request(`/v1/runs/${run.id}`)).json();
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/worker stopped responding/);

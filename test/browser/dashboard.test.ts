@@ -3,7 +3,9 @@
  * running service with demo-like data: a synthetic NSD set, two layers, an SAE per layer, and every
  * layer x {neurons, SAE} aligned to every ROI of subject 1.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_DIR } from '../../src/http/dashboard';
@@ -181,7 +183,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   });
 
   /** Alignment runs of a wide layer (slow ridge fits) that keep both alignment workers busy until cancelled. */
-  const busyAlignments = async (): Promise<string[]> => {
+  const busyAlignments = async (seed = 1): Promise<string[]> => {
     const ids: string[] = [];
     // Two different requests (presets differ), so two runs.
     for (const preset of ['paper', 'paper-centred']) {
@@ -194,7 +196,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
           atlas: ATLAS,
           layerIds: wide.layerIds,
           preset,
-          folds: { k: 10, seed: 1 },
+          folds: { k: 10, seed },
         },
       });
       expect(res.status).toBe(202);
@@ -262,6 +264,48 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const cells = await result.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(cells).toEqual(run.scores.map((s: { value: number }) => s.value.toFixed(4)));
     expect(browser.errors).toEqual([]);
+  }, 180_000);
+
+  it('shows the workers (live and gone, with their jobs) and the queue on the jobs page', async () => {
+    const page = browser.page;
+    const blockers = await busyAlignments(2);
+    for (const j of blockers) await waitForJob(app, j, ['running']);
+    // Two more jobs wait for a worker; a worker on another machine stopped heart-beating 10 minutes ago.
+    const waiting = await busyAlignments(3);
+    const gone = randomUUID();
+    await app.db.prisma.$executeRaw`
+      INSERT INTO "Worker" (id, host, pid, version, slots, "startedAt", "lastSeenAt")
+      VALUES (${gone}::uuid, 'node-7', 4242, '0.0.0', 1, now() AT TIME ZONE 'UTC' - interval '1 hour',
+        now() AT TIME ZONE 'UTC' - interval '10 minutes')`;
+    try {
+      const api = await json('/v1/workers');
+      const me = api.workers.find((w: { pid: number }) => w.pid === process.pid);
+      expect(me).toMatchObject({ host: os.hostname(), status: 'live', slots: 2 });
+      await page.goto(`${app.url}/#/runs`);
+      const mine = page.locator(`#workers-table tr[data-worker="${me.id}"]`);
+      await mine.waitFor();
+      expect(await mine.getAttribute('data-status')).toBe('live');
+      const text = (await mine.textContent())!;
+      expect(text).toContain(os.hostname());
+      expect(text).toContain(String(process.pid));
+      // Its two running alignments, by id and stage (refreshed every 3 s).
+      for (const j of blockers)
+        await expect
+          .poll(() => mine.textContent(), { timeout: 15_000 })
+          .toMatch(new RegExp(`alignment ${j.slice(0, 8)}: \\w`));
+      const other = page.locator(`#workers-table tr[data-worker="${gone}"]`);
+      expect(await other.getAttribute('data-status')).toBe('gone');
+      expect(await other.textContent()).toContain('node-7');
+      const queue = page.locator('#queue-table tr[data-kind=alignment] td');
+      await expect
+        .poll(async () => (await queue.allTextContents()).slice(1, 4), { timeout: 15_000 })
+        .toEqual(['2', '2', '0']);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      for (const j of [...blockers, ...waiting])
+        expect((await app.request(`/v1/jobs/${j}`, { method: 'DELETE', auth: true })).status).toBe(202);
+      await app.db.prisma.$executeRaw`DELETE FROM "Worker" WHERE id = ${gone}::uuid`;
+    }
   }, 180_000);
 
   it('runs a toy experiment from its form and cancels it with the cancel button', async () => {

@@ -49,6 +49,19 @@ export type Health = {
       searched?: string[];
     };
   };
+  /** Processes that run jobs: live (heart-beating), gone (silent for longer than ALIGN_JOB_STALE_SECONDS), and the jobs the live ones run; GET /v1/workers lists them */
+  workers?: {
+    live: number;
+    gone: number;
+    runningJobs: number;
+  };
+  /** Jobs of every kind: waiting for a worker, running, lost with their worker */
+  queue?: {
+    waiting: number;
+    running: number;
+    lost: number;
+    oldestWaitingSeconds: number | null;
+  };
 };
 
 /** RFC 9457 problem details */
@@ -1171,6 +1184,11 @@ export type Job = {
   state: JobState;
   progress: JobProgress;
   error: string | null;
+  failure: JobFailure;
+  /** retrying or lost: the earliest time the job runs again, on any live worker of its kind */
+  retryAt: string | null;
+  /** The worker (GET /v1/workers) of the latest attempt */
+  workerId: string | null;
   runId: string | null;
   saeId: string | null;
   createdAt: string;
@@ -1178,7 +1196,8 @@ export type Job = {
   finishedAt: string | null;
 };
 
-export type JobState = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
+/** retrying: an attempt failed and the job waits for its next try (retryAt); lost: its worker stopped heart-beating (killed, machine gone) and the job waits for a retry on any live worker (retryAt) */
+export type JobState = 'queued' | 'running' | 'retrying' | 'lost' | 'completed' | 'failed' | 'cancelling' | 'cancelled';
 
 export type JobProgress = {
   stage: string;
@@ -1188,3 +1207,56 @@ export type JobProgress = {
   message?: string;
   updatedAt?: string;
 } | null;
+
+/** Why the latest attempt failed (also while the job is retried) */
+export type JobFailure = {
+  /** lost-worker: the worker stopped heart-beating; out-of-memory: an allocation failed; missing-artefact: a stored file is missing or corrupt; invalid-data: the data did not pass validation; internal: anything else */
+  kind: 'lost-worker' | 'out-of-memory' | 'missing-artefact' | 'invalid-data' | 'internal';
+  message: string;
+} | null;
+
+export type Workers = {
+  workers: Worker[];
+  /** One entry per job kind */
+  queue: QueueKind[];
+  /** A worker silent this long is gone and its jobs are lost (ALIGN_JOB_STALE_SECONDS) */
+  goneAfterSeconds: number;
+  /** A gone worker leaves this list after this long (ALIGN_WORKER_PRUNE_SECONDS) */
+  pruneAfterSeconds: number;
+};
+
+export type Worker = {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  /** Jobs of each kind this process runs at once (ALIGN_WORKERS) */
+  slots: number;
+  /** gone: no heartbeat for goneAfterSeconds (killed, machine lost); its running jobs are lost and retried */
+  status: 'live' | 'gone';
+  startedAt: string;
+  lastSeenAt: string;
+  lastSeenSecondsAgo: number;
+  /** Running, being cancelled, or lost with this worker */
+  jobs: WorkerJob[];
+};
+
+export type WorkerJob = {
+  id: string;
+  kind: string;
+  state: JobState;
+  stage: string | null;
+  done: number | null;
+  total: number | null;
+};
+
+export type QueueKind = {
+  kind: string;
+  /** Queued, or back in the queue after a failed or lost attempt */
+  waiting: number;
+  running: number;
+  /** Waiting for a retry because their worker vanished */
+  lost: number;
+  oldestWaitingSince: string | null;
+  oldestWaitingSeconds: number | null;
+};

@@ -25,8 +25,11 @@ export function jobRow(jobId: string, label: string, signal: AbortSignal, onEnd?
     const fraction = job.state === 'completed' ? 1 : (job.progress?.fraction ?? 0);
     bar.value = fraction;
     row.dataset.fraction = String(fraction);
-    stage.textContent =
-      job.error ?? (job.progress ? `${job.progress.stage} ${job.progress.done}/${job.progress.total}` : '');
+    stage.textContent = job.failure
+      ? `${job.failure.kind}: ${job.failure.message}${job.retryAt ? `; retried from ${new Date(job.retryAt).toLocaleTimeString()} on any worker` : ''}`
+      : job.progress
+        ? `${job.progress.stage} ${job.progress.done}/${job.progress.total}`
+        : '';
     cancel.disabled = ['completed', 'failed', 'cancelled', 'cancelling'].includes(job.state);
   };
   cancel.addEventListener('click', async () => {

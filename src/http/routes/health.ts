@@ -63,6 +63,22 @@ export const HealthSchema = z
             'The GPU path (cuBLAS, cuSOLVER, cuSPARSE opened at run time): the device in use, or why it is not used',
         }),
     }),
+    workers: z
+      .object({ live: z.number().int(), gone: z.number().int(), runningJobs: z.number().int() })
+      .optional()
+      .openapi({
+        description:
+          'Processes that run jobs: live (heart-beating), gone (silent for longer than ALIGN_JOB_STALE_SECONDS), and the jobs the live ones run; GET /v1/workers lists them',
+      }),
+    queue: z
+      .object({
+        waiting: z.number().int(),
+        running: z.number().int(),
+        lost: z.number().int(),
+        oldestWaitingSeconds: z.number().nullable(),
+      })
+      .optional()
+      .openapi({ description: 'Jobs of every kind: waiting for a worker, running, lost with their worker' }),
   })
   .openapi('Health');
 

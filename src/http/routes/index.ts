@@ -17,6 +17,7 @@ import { studyComparisonRoutes } from './study-comparisons';
 import { studyRoutes } from './studies';
 import { uploadRoutes } from './uploads';
 import { volumeRoutes } from './volumes';
+import { workerRoutes } from './workers';
 
 export function allRoutes(ctx: AppContext): RouteSpec[] {
   return [
@@ -36,5 +37,6 @@ export function allRoutes(ctx: AppContext): RouteSpec[] {
     ...runRoutes(ctx),
     ...scoreRoutes(ctx),
     ...jobRoutes(ctx),
+    ...workerRoutes(ctx),
   ];
 }

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Progress } from '../../progress';
-import { cancelJob, getJob, type Job, type JobState, pollJob } from '../../services/jobs';
+import type { FailureKind } from '../../queue/types';
+import { cancelJob, getJob, type JobState, type JobView, pollJob } from '../../services/jobs';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -9,8 +10,21 @@ import { streamPolled } from '../sse';
 import { IdParams, UuidSchema } from '../schemas/common';
 
 export const JobStateSchema = z
-  .enum(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelling', 'cancelled'])
-  .openapi('JobState');
+  .enum(['queued', 'running', 'retrying', 'lost', 'completed', 'failed', 'cancelling', 'cancelled'])
+  .openapi('JobState', {
+    description:
+      'retrying: an attempt failed and the job waits for its next try (retryAt); lost: its worker stopped heart-beating (killed, machine gone) and the job waits for a retry on any live worker (retryAt)',
+  });
+
+export const FailureSchema = z
+  .object({
+    kind: z.enum(['lost-worker', 'out-of-memory', 'missing-artefact', 'invalid-data', 'internal']).openapi({
+      description:
+        'lost-worker: the worker stopped heart-beating; out-of-memory: an allocation failed; missing-artefact: a stored file is missing or corrupt; invalid-data: the data did not pass validation; internal: anything else',
+    }),
+    message: z.string(),
+  })
+  .openapi('JobFailure', { description: 'Why the latest attempt failed (also while the job is retried)' });
 
 export const JobProgressSchema = z
   .object({
@@ -30,6 +44,11 @@ export const JobSchema = z
     state: JobStateSchema,
     progress: JobProgressSchema.nullable(),
     error: z.string().nullable(),
+    failure: FailureSchema.nullable(),
+    retryAt: z.string().datetime().nullable().openapi({
+      description: 'retrying or lost: the earliest time the job runs again, on any live worker of its kind',
+    }),
+    workerId: UuidSchema.nullable().openapi({ description: 'The worker (GET /v1/workers) of the latest attempt' }),
     runId: UuidSchema.nullable(),
     saeId: UuidSchema.nullable(),
     createdAt: z.string().datetime(),
@@ -38,7 +57,7 @@ export const JobSchema = z
   })
   .openapi('Job');
 
-export function jobJson(j: Job): z.infer<typeof JobSchema> {
+export function jobJson(j: JobView): z.infer<typeof JobSchema> {
   const p = j.progress as (Progress & { updatedAt?: string }) | null;
   return {
     id: j.id,
@@ -46,6 +65,9 @@ export function jobJson(j: Job): z.infer<typeof JobSchema> {
     state: j.state as JobState,
     progress: p ? { ...p, fraction: p.total > 0 ? Math.min(1, p.done / p.total) : 0 } : null,
     error: j.error,
+    failure: j.error ? { kind: (j.failureKind ?? 'internal') as FailureKind, message: j.error } : null,
+    retryAt: j.retryAt?.toISOString() ?? null,
+    workerId: j.workerId,
     runId: j.runId,
     saeId: j.saeId,
     createdAt: j.createdAt.toISOString(),

@@ -7,6 +7,7 @@ import { clear, fmt, h, select, table } from '../dom';
 import { checks, FieldRows } from '../form';
 import { jobRow } from '../jobs';
 import { haveStudies, type Study } from '../studies';
+import { workersPanel } from '../workers';
 
 /** Jobs submitted from this tab, so a reload keeps following them. */
 const TRACKED = 'brain-align.jobs';
@@ -63,7 +64,7 @@ export async function render(
     }
   }
   if (studies) root.append(await studyList(models.items, signal));
-  root.append(live, results);
+  root.append(live, results, workersPanel(signal));
   const mine = tracked.list();
   if (!mine.length) live.append(h('p', { class: 'muted', id: 'no-jobs' }, 'Nothing submitted from this tab yet.'));
   for (const t of mine) follow(t);
