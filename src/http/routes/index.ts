@@ -12,6 +12,7 @@ import { modelRoutes } from './models';
 import { runRoutes } from './runs';
 import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
+import { stimulusRoutes } from './stimuli';
 import { studyComparisonRoutes } from './study-comparisons';
 import { studyRoutes } from './studies';
 import { volumeRoutes } from './volumes';
@@ -21,6 +22,7 @@ export function allRoutes(ctx: AppContext): RouteSpec[] {
     ...healthRoutes(ctx),
     ...datasetRoutes(ctx),
     ...volumeRoutes(ctx),
+    ...stimulusRoutes(ctx),
     ...modelRoutes(ctx),
     ...layerRoutes(ctx),
     ...saeRoutes(ctx),
