@@ -227,4 +227,31 @@ describe('the minStimuli floor and nStimuli', () => {
     expect(col).toBeGreaterThan(0);
     for (const line of csv.slice(1)) expect(line.split(',')[col]).toBe('200');
   });
+
+  it("serves one ROI's voxel map where ROIs overlap (nsdgeneral holds V1v): each with its own fit", async () => {
+    const runId = (await (await app.request(`/v1/scores?layerId=${set.layerIds[0]}&roi=V1v`)).json()).items[0].runId;
+    type Vox = { indices: number[]; values: (number | null)[]; roi: string[]; rois: string[] };
+    const voxels = async (q: string): Promise<Vox> => {
+      const res = await app.request(`/v1/runs/${runId}/voxels?format=json${q}`);
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    const [all, v1, general] = [await voxels(''), await voxels('&roi=V1v'), await voxels('&roi=nsdgeneral')];
+    expect(all.rois).toEqual(['V1v', 'nsdgeneral']);
+    expect(v1.roi.every((r) => r === 'V1v')).toBe(true);
+    expect(v1.indices.length).toBe(all.roi.filter((r) => r === 'V1v').length);
+    expect(general.indices.length).toBe(all.roi.filter((r) => r === 'nsdgeneral').length);
+    // every V1v voxel is in nsdgeneral; its V1v value is V1v's fit, not nsdgeneral's
+    const generalValue = new Map(general.indices.map((idx, i) => [idx, general.values[i]]));
+    for (const idx of v1.indices) expect(generalValue.has(idx)).toBe(true);
+    const differing = v1.indices.filter((idx, i) => v1.values[i] !== generalValue.get(idx));
+    expect(differing.length).toBeGreaterThan(0);
+    const all1 = all.indices.flatMap((idx, i) => (all.roi[i] === 'V1v' ? [[idx, all.values[i]]] : []));
+    expect(all1).toEqual(v1.indices.map((idx, i) => [idx, v1.values[i]]));
+    const bad = await app.request(`/v1/runs/${runId}/voxels?format=json&roi=FFA`);
+    expect(bad.status).toBe(400);
+    const problem = await bad.json();
+    expect(problem.errors[0].field).toBe('query.roi');
+    expect(problem.errors[0].reason).toContain('V1v, nsdgeneral');
+  });
 });

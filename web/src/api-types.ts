@@ -967,8 +967,10 @@ export type VoxelResults = {
   indices: number[];
   /** Mean over folds of the voxel score (null: dropped as dead) */
   values: (number | null)[];
-  /** ROI of each voxel */
+  /** ROI of each entry. Without ?roi= a voxel in several ROIs (nsdgeneral holds V1v) appears once per ROI, each with that ROI's fit */
   roi: string[];
+  /** Every ROI of the run, in fit order (what ?roi= accepts) */
+  rois: string[];
 };
 
 export type RunWeights = {
