@@ -226,7 +226,7 @@ describe('the minStimuli floor and nStimuli', () => {
     const col = header.indexOf('nStimuli');
     expect(col).toBeGreaterThan(0);
     for (const line of csv.slice(1)) expect(line.split(',')[col]).toBe('200');
-  });
+  }, 300_000);
 
   it("serves one ROI's voxel map where ROIs overlap (nsdgeneral holds V1v): each with its own fit", async () => {
     const runId = (await (await app.request(`/v1/scores?layerId=${set.layerIds[0]}&roi=V1v`)).json()).items[0].runId;

@@ -188,6 +188,7 @@ export function heatmapSpec(o: {
       ...(o.cells.some((c) => c.sig)
         ? [
             {
+              name: 'sig',
               mark: { type: 'rect', fill: null, stroke: '#000', strokeWidth: 2.5 },
               transform: [{ filter: 'datum.sig' }],
             },
