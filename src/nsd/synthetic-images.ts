@@ -87,6 +87,8 @@ export async function writeSyntheticStimulusImages(
         ],
         drawImage(F, p, K, blobs, size),
       );
+      // Let the event loop run now and then (a test's server shares this process: idle sockets close on time).
+      if (p % 64 === 63) await new Promise((r) => setImmediate(r));
     }
   } finally {
     h.close();
