@@ -187,8 +187,9 @@ async function drawBrain(
       : null,
   ]);
   const shape = vox.volumeShape;
-  const labels = new Uint8Array(shape[0] * shape[1] * shape[2]);
-  for (const idx of vox.indices) labels[idx] = 1;
+  const inRoi = new Uint8Array(shape[0] * shape[1] * shape[2]);
+  for (const idx of vox.indices) inRoi[idx] = 1;
+  const labels = ringAround(inRoi, shape);
   const { scores, range } = scoreVolume(vox, other, shape);
   const quantity = minus ? `SAE - neurons difference of ${voxelQuantity(run.method)}` : voxelQuantity(run.method);
 
@@ -235,7 +236,7 @@ async function drawBrain(
     ),
     where,
   );
-  await loadLayers(nv, canvas, { mask, scores, labels, shape, range, minus: !!minus, roi });
+  await loadLayers(nv, canvas, { mask, scores, inRoi, labels, shape, range, minus: !!minus, roi });
   centreOnBest(nv, vox, shape);
   nv.onLocationChange = (data) => {
     where.textContent = (data as { string?: string }).string ?? '';
@@ -276,13 +277,33 @@ function viewTools(nv: Niivue, outlines: HTMLInputElement, run: Run, roi: string
   );
 }
 
-/** Background (brain mask, or the ROI's voxels without one), the scores, and the ROI as an outlined label volume. */
+/**
+ * The ROI's outline as a label volume: the voxels just outside it that touch it (6-neighbours), so that the outline
+ * surrounds the ROI and never covers a scored voxel (NiiVue's own atlas outline fills small ROIs).
+ */
+function ringAround(inRoi: Uint8Array, shape: number[]): Uint8Array {
+  const [X, Y, Z] = shape;
+  const ring = new Uint8Array(inRoi.length);
+  const steps = [1, -1, X, -X, X * Y, -X * Y];
+  inRoi.forEach((v, i) => {
+    if (!v) return;
+    const [x, y, z] = [i % X, Math.floor(i / X) % Y, Math.floor(i / (X * Y))];
+    const inside = [x < X - 1, x > 0, y < Y - 1, y > 0, z < Z - 1, z > 0];
+    steps.forEach((d, k) => {
+      if (inside[k] && !inRoi[i + d]) ring[i + d] = 1;
+    });
+  });
+  return ring;
+}
+
+/** Background (brain mask, or the ROI's voxels without one), the scores, and the ROI's outline as a label volume. */
 async function loadLayers(
   nv: Niivue,
   canvas: HTMLCanvasElement,
   o: {
     mask: ArrayBuffer | null;
     scores: ArrayBuffer;
+    inRoi: Uint8Array;
     labels: Uint8Array;
     shape: number[];
     range: [number, number];
@@ -292,7 +313,7 @@ async function loadLayers(
 ): Promise<void> {
   await nv.attachToCanvas(canvas);
   nv.setInterpolation(true);
-  const background = o.mask ?? encodeNifti1(o.labels, o.shape).slice().buffer;
+  const background = o.mask ?? encodeNifti1(o.inRoi, o.shape).slice().buffer;
   await nv.loadFromArrayBuffer(background, o.mask ? 'brainmask.nii.gz' : 'rois-mask.nii');
   await nv.loadFromArrayBuffer(o.scores, o.minus ? 'difference.nii' : 'scores.nii');
   await nv.loadFromArrayBuffer(encodeNifti1(o.labels, o.shape, { intentCode: 1002 }).slice().buffer, 'rois.nii');
@@ -317,7 +338,6 @@ async function loadLayers(
   const channel = (k: number) => [0, parseInt(c.slice(1 + 2 * k, 3 + 2 * k), 16)];
   lv.setColormapLabel({ R: channel(0), G: channel(1), B: channel(2), A: [0, 255], I: [0, 1], labels: ['', o.roi] });
   lv.colorbarVisible = false;
-  nv.setAtlasOutline(1);
   nv.setOpacity(2, 1);
   nv.updateGLVolume();
   nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
