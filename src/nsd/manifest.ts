@@ -64,6 +64,20 @@ export const roiGroupSchema = z
   })
   .describe('A named ROI: the union of atlas labels');
 
+export const stimulusImagesSchema = z
+  .object({
+    file: pathTemplate
+      .default('nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5')
+      .describe('HDF5 file of the stimulus images (nsd_stimuli.hdf5)'),
+    dataset: z
+      .string()
+      .min(1)
+      .default('imgBrick')
+      .describe('HDF5 dataset: uint8 (images, height, width, 3); row i is the image of 0-based nsdId i'),
+  })
+  .default({ file: 'nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5', dataset: 'imgBrick' })
+  .describe('Stimulus images (optional on disk: without the file, images are not served and extraction is refused)');
+
 export const nsdManifestSchema = z
   .object({
     name: z.string().min(1).optional().describe('Human-readable dataset name'),
@@ -90,6 +104,7 @@ export const nsdManifestSchema = z
       .array(roiGroupSchema)
       .default([])
       .describe('Named ROIs over atlas labels (unions); a request may name them like any ROI'),
+    stimulusImages: stimulusImagesSchema,
     stimuli: pathTemplate.describe(
       'Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId)',
     ),

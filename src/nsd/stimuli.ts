@@ -134,3 +134,36 @@ export function subjectTrialImages(table: StimulusTable, subject: number, field 
 export function trialLocation(globalTrial: number, trialsPerSession = 750): { session: number; trial: number } {
   return { session: Math.ceil(globalTrial / trialsPerSession), trial: (globalTrial - 1) % trialsPerSession };
 }
+
+/** A subject's images: ascending 0-based nsdIds, with their presentation counts and shared-1000 flags. */
+export interface SubjectStimuli {
+  nsdIds: Int32Array;
+  /** Trials that showed each image in the sessions counted (1..3 in NSD). */
+  presentations: Uint8Array;
+  shared1000: Uint8Array;
+}
+
+/**
+ * The images a subject saw in `sessions` (1-based; global trial g is in session ceil(g / trialsPerSession)), as the
+ * betas loader counts them: images with at least one trial there.
+ */
+export function subjectStimuli(
+  table: StimulusTable,
+  subject: number,
+  sessions: readonly number[],
+  trialsPerSession: number,
+  field = 'stimuli',
+): SubjectStimuli {
+  const trialImages = subjectTrialImages(table, subject, field);
+  const counts = new Map<number, number>();
+  for (const s of sessions)
+    for (let g = (s - 1) * trialsPerSession; g < s * trialsPerSession && g < trialImages.length; g++)
+      if (trialImages[g] >= 0) counts.set(trialImages[g], (counts.get(trialImages[g]) ?? 0) + 1);
+  const nsdIds = Int32Array.from(counts.keys()).sort();
+  const row = new Map(Array.from(table.nsdIds, (id, i) => [id, i]));
+  return {
+    nsdIds,
+    presentations: Uint8Array.from(nsdIds, (id) => counts.get(id)!),
+    shared1000: Uint8Array.from(nsdIds, (id) => table.shared1000[row.get(id)!]),
+  };
+}

@@ -29,6 +29,7 @@ import {
   signalOfImages,
   subjectImages,
 } from './synthetic-model';
+import { writeSyntheticStimulusImages } from './synthetic-images';
 import { extraAtlasVolumes, hemiVolume, type LabelFrame, labelFrame, makeRoiVolumes } from './synthetic-rois';
 import type { NsdManifestInput } from './manifest';
 import type { VolumeShape } from './voxels';
@@ -73,6 +74,11 @@ export interface SyntheticNsdOptions {
    * ROIs stay NSD-sized (thousands of voxels, not the whole brain).
    */
   roiBox?: VolumeShape;
+  /**
+   * Stimulus images' side in pixels (default 32; NSD's are 425), written as nsd_stimuli.hdf5 showing each image's
+   * ground-truth features (synthetic-images.ts); 0 writes no images.
+   */
+  imageSize?: number;
   /** Bytes per HDF5 write (z slabs of whole planes; default 32 MiB, far below h5wasm's 2 GiB heap). */
   hdf5SlabBytes?: number;
   /** Called after each session's betas are on disk (the writer streams: one session in memory at a time). */
@@ -102,6 +108,7 @@ const TEMPLATES = {
   faces: 'nsddata/ppdata/{subject}/{space}/roi/{hemi}floc-faces.nii.gz',
   streams: 'nsddata/ppdata/{subject}/{space}/roi/{hemi}streams.nii.gz',
   stimuli: 'nsddata/experiments/nsd/nsd_stim_info_merged.csv',
+  images: 'nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5',
 };
 
 export function syntheticManifest(
@@ -133,6 +140,7 @@ export function syntheticManifest(
           ]
         : []),
     ],
+    stimulusImages: { file: TEMPLATES.images, dataset: 'imgBrick' },
     stimuli: TEMPLATES.stimuli,
   };
 }
@@ -188,6 +196,7 @@ function resolveOptions(options: SyntheticNsdOptions) {
     noise: 1,
     formats: ['hdf5', 'nifti'] as ('hdf5' | 'nifti')[],
     seed: 1,
+    imageSize: 32,
     ...options,
   };
 }
@@ -424,6 +433,11 @@ export async function writeSyntheticNsd(dir: string, options: SyntheticNsdOption
   const run: SyntheticRun = { tree, o, frame, pool, F, roiFeatures, rng };
   for (let s = 1; s <= o.subjects; s++) repCols.push(await writeSubject(run, s));
   tree.write(TEMPLATES.stimuli, stimulusTableCsv(pool, repCols));
+  if (o.imageSize > 0) {
+    const f = tree.pathOf(TEMPLATES.images);
+    await writeSyntheticStimulusImages(f, pool.ids, F, K, o.imageSize, o.seed);
+    tree.files.push(f);
+  }
   const manifest = syntheticManifest(o.formats, o.trialsPerSession, o.extraAtlases);
   const manifestPath = tree.write('manifest.json', JSON.stringify(manifest, null, 2));
   return {

@@ -15,6 +15,7 @@ import {
   type RidgePreset,
   type RidgeScore,
 } from '../compute/ridge/presets';
+import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { type FieldError, ValidationError } from '../errors';
 import { subjectName } from '../nsd/paths';
@@ -28,6 +29,7 @@ import {
   type ResolvedRepresentation,
 } from './representations';
 import { resolveRois, type ResolvedRoi, type RoiRequest } from './rois';
+import { DEFAULT_MIN_STIMULI, stimulusFloorErrors } from './stimuli';
 
 /** The fit's options, as both request forms name them. */
 export interface AlignmentOptionsRequest {
@@ -41,6 +43,8 @@ export interface AlignmentOptionsRequest {
   metric?: BrainMetric;
   cv?: boolean;
   ridgeWeights?: boolean;
+  /** Refuse a (subject, layer) sharing fewer stimuli (default DEFAULT_MIN_STIMULI); not part of what runs store. */
+  minStimuli?: number;
 }
 
 /** POST /v1/alignments: one subject, ROIs of one atlas (default: all of it), one run per layer. */
@@ -82,7 +86,7 @@ const isSingle = (req: AlignmentRequest): req is SingleAlignmentRequest => 'subj
  * the options' errors (no lookup needed) first, then those of the names. An unknown dataset ends the check, as do
  * an unknown subject or atlas of POST /v1/alignments (its default ROIs are theirs).
  */
-export async function resolveAlignment(prisma: Db, req: AlignmentRequest): Promise<ResolvedAlignment> {
+export async function resolveAlignment(prisma: Db, config: Config, req: AlignmentRequest): Promise<ResolvedAlignment> {
   const errors = optionErrors(req);
   const dataset = await prisma.dataset.findUnique({ where: { id: req.datasetId }, select: { id: true } });
   if (!dataset) throw new ValidationError([...errors, { field: 'body.datasetId', reason: 'no such dataset' }]);
@@ -92,6 +96,11 @@ export async function resolveAlignment(prisma: Db, req: AlignmentRequest): Promi
   const resolved = await resolveRepresentations(prisma, req, layers.known, errors);
   if (errors.length) throw new ValidationError(errors);
   const layerIds = unique(req.layerIds);
+  const minStimuli = req.minStimuli ?? DEFAULT_MIN_STIMULI;
+  errors.push(
+    ...(await stimulusFloorErrors(prisma, config, { ...req, subjects: subjects.labels, layerIds, minStimuli })),
+  );
+  if (errors.length) throw new ValidationError(errors);
   return {
     datasetId: req.datasetId,
     ...(isSingle(req) ? { atlas: req.atlas } : {}),
@@ -105,8 +114,8 @@ export async function resolveAlignment(prisma: Db, req: AlignmentRequest): Promi
 }
 
 /** POST /v1/alignments: check the request, then create (or reuse) one run and job per layer. */
-export async function createAlignmentRuns(prisma: Db, jobs: JobQueue, req: SingleAlignmentRequest) {
-  return queueAlignmentRuns(prisma, jobs, await resolveAlignment(prisma, req));
+export async function createAlignmentRuns(prisma: Db, config: Config, jobs: JobQueue, req: SingleAlignmentRequest) {
+  return queueAlignmentRuns(prisma, jobs, await resolveAlignment(prisma, config, req));
 }
 
 /**

@@ -11,9 +11,12 @@ import { markRunSucceeded } from './provenance';
 type Tx = Prisma.TransactionClient;
 
 /** One Score row as a run computes it (the run id is the writer's). */
-export type RunScore = Omit<Prisma.ScoreCreateManyInput, 'runId' | 'id' | 'createdAt'>;
+export type RunScore = Omit<Prisma.ScoreCreateManyInput, 'runId' | 'id' | 'createdAt' | 'nStimuli'>;
 
-/** Replace a run's scores and mark it succeeded (timings, folds, provenance: markRunSucceeded). */
+/**
+ * Replace a run's scores and mark it succeeded (timings, folds, provenance: markRunSucceeded); each score carries
+ * nStimuli, the number of the folds' images.
+ */
 export async function saveRunScores(
   tx: Tx,
   runId: string,
@@ -22,7 +25,9 @@ export async function saveRunScores(
 ): Promise<void> {
   await tx.score.deleteMany({ where: { runId } });
   await notifyResultsChanged(tx);
-  await tx.score.createMany({ data: scores.map((s) => ({ ...s, runId })) });
+  // Every row names the stimuli it was computed on: the images of the run's folds.
+  const nStimuli = outcome.folds.nsdIds.length;
+  await tx.score.createMany({ data: scores.map((s) => ({ ...s, nStimuli, runId })) });
   await markRunSucceeded(tx, runId, outcome);
 }
 

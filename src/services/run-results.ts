@@ -4,7 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { Db } from '../db/client';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { encodeNifti1 } from '../io/nifti-encode';
 import { float32Of, int32Of, uint16Of } from './codecs';
 
@@ -54,23 +54,42 @@ export interface RunVoxels {
   indices: Int32Array;
   /** Mean over folds of the voxel score (NaN: dropped as dead). */
   values: Float32Array;
-  /** ROI of each voxel. */
+  /** ROI of each entry (a voxel in several ROIs has one entry per ROI). */
   roi: string[];
+  /** Every ROI of the run, in fit order. */
+  rois: string[];
 }
 
-/** Per-voxel scores of an alignment run (a conflict while it has none: not finished, or a comparison). */
-export async function runVoxels(prisma: Db, id: string): Promise<RunVoxels> {
+/**
+ * Per-voxel scores of an alignment run (a conflict while it has none: not finished, or a comparison); with `roi`,
+ * that ROI's entries only (each voxel once, with that ROI's fit).
+ * @throws ValidationError (query.roi) for an ROI the run did not fit.
+ */
+export async function runVoxels(prisma: Db, id: string, roi?: string): Promise<RunVoxels> {
   const v = await prisma.runVoxels.findUnique({ where: { runId: id } });
   if (!v) {
     if (!(await prisma.run.count({ where: { id } }))) throw new NotFoundError('run', id);
     throw new ConflictError('the run has no voxel results (not finished, or not an alignment run)');
   }
   const codes = uint16Of(v.roiCodes);
+  let indices = int32Of(v.voxelIndices);
+  let values = float32Of(v.values);
+  let kept = codes;
+  if (roi !== undefined) {
+    const code = v.roiNames.indexOf(roi);
+    if (code < 0)
+      throw ValidationError.of('query.roi', `the run has no ROI "${roi}" (it has ${v.roiNames.join(', ')})`);
+    const rows = Array.from(codes.keys()).filter((i) => codes[i] === code);
+    indices = Int32Array.from(rows, (i) => indices[i]);
+    values = Float32Array.from(rows, (i) => values[i]);
+    kept = Uint16Array.from(rows, () => code);
+  }
   return {
     volumeShape: v.volumeShape,
-    indices: int32Of(v.voxelIndices),
-    values: float32Of(v.values),
-    roi: Array.from(codes, (c) => v.roiNames[c]),
+    indices,
+    values,
+    roi: Array.from(kept, (c) => v.roiNames[c]),
+    rois: v.roiNames,
   };
 }
 

@@ -7,6 +7,7 @@
  * (inputs.ts) serves every job of a subject from one load. What a study is: study-inputs.ts; reading one:
  * study-views.ts.
  */
+import type { Config } from '../config';
 import type { Db, Prisma } from '../db/client';
 import { NotFoundError } from '../errors';
 import type { JobQueue } from '../queue/queue';
@@ -18,8 +19,12 @@ import { DEFAULT_STATISTICS, type StudyInputs, type StudyRequest } from './study
 import { findStudy, type StudyView } from './study-views';
 
 /** Check every name the request uses (alignment-requests.ts) and expand it into cells; throws listing every bad field. */
-async function resolveStudy(prisma: Db, body: StudyRequest): Promise<StudyInputs> {
-  const { subjects, layerIds, layerPreprocessing, cells, rois, ...options } = await resolveAlignment(prisma, body);
+async function resolveStudy(prisma: Db, config: Config, body: StudyRequest): Promise<StudyInputs> {
+  const { subjects, layerIds, layerPreprocessing, cells, rois, ...options } = await resolveAlignment(
+    prisma,
+    config,
+    body,
+  );
   const { datasetId: _d, atlas: _a, ...fit } = options;
   return {
     name: body.name ?? null,
@@ -99,7 +104,8 @@ function unitStore(studyId: string, runs: UnitRun[]): ResultStore<UnitRow> {
 
 /** The study's identity: the request as given (metric options as runs store them) with its defaults filled in. */
 function studyRequestHash(body: StudyRequest, inputs: StudyInputs): string {
-  const { metric: _m, cv: _c, ...request } = body;
+  // minStimuli only admits a request; the same study asked with another floor is the same study.
+  const { metric: _m, cv: _c, minStimuli: _s, ...request } = body;
   return requestHash('study', {
     ...request,
     ...metricFields(body),
@@ -130,8 +136,8 @@ function studyUnits(studyId: string, stored: StudyInputs): UnitRun[][] {
  * Create a study with one run per cell and one job per (subject, layer), or return the identical earlier one
  * (its failed or cancelled units queued again), in one transaction; then the study as GET shows it (no results).
  */
-export async function createStudy(prisma: Db, jobs: JobQueue, body: StudyRequest): Promise<StudyView> {
-  const inputs = await resolveStudy(prisma, body);
+export async function createStudy(prisma: Db, config: Config, jobs: JobQueue, body: StudyRequest): Promise<StudyView> {
+  const inputs = await resolveStudy(prisma, config, body);
   const hash = studyRequestHash(body, inputs);
   const id = await prisma.$transaction(async (tx) => {
     await lockKey(tx, `study:${hash}`);

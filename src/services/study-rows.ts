@@ -29,6 +29,8 @@ export interface StudyResultRow {
   foldValues: number[];
   alphas: number[];
   nVoxels: number | null;
+  /** Stimuli the score was computed on (Score.nStimuli; null for scores stored before it). */
+  nStimuli: number | null;
   noiseCeiling: number | null;
   normalised: number | null;
   /** The score of each target's training-mean prediction under the same score and folds (Score.baseline). */

@@ -208,7 +208,7 @@ describe('POST /v1/studies', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,noiseCeiling,normalised,baseline,runId',
+      'subject,model,layer,layerId,representation,saeId,roi,atlas,value,sem,foldValues,alphas,nVoxels,nStimuli,noiseCeiling,normalised,baseline,runId',
     );
     expect(lines).toHaveLength(25);
     const first = lines[1].split(',');

@@ -182,6 +182,62 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(browser.errors).toEqual([]);
   });
 
+  it("opens the clicked ROI's own voxel map with its outline on, a labelled colour bar and the run's seconds", async () => {
+    const page = browser.page;
+    await page.goto(scoresPage());
+    const m = await matrix('neurons');
+    // Legends and axes name the quantity and the preset.
+    const legend = page.locator('#heat-neurons .role-legend-title');
+    await legend.first().waitFor();
+    expect(await legend.first().textContent()).toMatch(/ROI mean of per-voxel cosine.*paper preset/);
+    const yTitles = await page.locator('#depth .role-axis-title').allTextContents();
+    expect(yTitles.some((t) => t.includes('per-voxel cosine'))).toBe(true);
+    // The first row's second cell: layer 1 x ROI 2.
+    const roi = m.rois[1];
+    const runId = await runOf(m.layers[0].id, roi, 'neurons');
+    const voxelsAsked = page.waitForResponse((r) => r.url().includes(`/v1/runs/${runId}/voxels?`));
+    await page.locator('#heat-neurons .rects_marks path').nth(1).click();
+    expect(new URL((await voxelsAsked).url()).searchParams.get('roi')).toBe(roi);
+    await page.locator('canvas#brain[data-ready="1"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('canvas#brain').getAttribute('data-roi')).toBe(roi);
+    expect(await page.locator('#roi-select').inputValue()).toBe(roi);
+    expect(await page.locator('#roi-outlines').isChecked()).toBe(true);
+    const caption = (await page.locator('#voxel-caption').textContent())!;
+    expect(caption).toContain(`outlines: ROI ${roi}`);
+    expect(caption).toContain('per-voxel cosine, paper preset');
+    const only = await json(`/v1/runs/${runId}/voxels?format=json&roi=${roi}`);
+    expect(await page.locator('.roi-legend li').textContent()).toBe(`outline: ${roi} (${only.indices.length} voxels)`);
+    const bar = (await page.locator('#colourbar-label').textContent())!;
+    expect(bar).toContain('Colour bar: per-voxel cosine, paper preset');
+    const finite = only.values.filter((v: number | null): v is number => v !== null);
+    expect(bar).toContain(`${Math.max(...finite).toFixed(3)})`);
+    // The run's time: its recorded total in seconds (not every timing summed and divided by 1000).
+    const run = await json(`/v1/runs/${runId}`);
+    expect(run.timings.total).toBeGreaterThan(0);
+    const facts = await page.locator('dl.facts').textContent();
+    expect(facts).toContain(`seconds${run.timings.total.toFixed(2)}`);
+    expect(facts).toContain(`stimuli${run.scores[0].nStimuli}`);
+    // Another ROI from the picker: that ROI's map.
+    await page.selectOption('#roi-select', m.rois[0]);
+    await page.locator(`canvas#brain[data-ready="1"][data-roi="${m.rois[0]}"]`).waitFor({ timeout: 30_000 });
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('titles the SAE training curves in words with y labels', async () => {
+    const page = browser.page;
+    await page.goto(`${app.url}/#/models`);
+    const titles = page.locator('.role-title-text');
+    await titles.first().waitFor({ timeout: 30_000 });
+    const words = await titles.allTextContents();
+    expect(words).toContain('Reconstruction loss (training)');
+    expect(words).toContain('Dead-latent (AuxK) loss (training)');
+    expect(words.join(' ')).not.toMatch(/auxLoss|heldOutFvu/);
+    const axes = await page.locator('.role-axis-title').allTextContents();
+    expect(axes).toContain('squared error per sample');
+    expect(axes).toContain('epoch');
+    expect(browser.errors).toEqual([]);
+  });
+
   /** Alignment runs of a wide layer (slow ridge fits) that keep both alignment workers busy until cancelled. */
   const busyAlignments = async (seed = 1): Promise<string[]> => {
     const ids: string[] = [];

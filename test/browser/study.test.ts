@@ -122,6 +122,25 @@ describe.skipIf(!haveChromium || !haveStudies)('study pages in headless Chromium
       );
       expect(await page.locator(`#heat-${rep} .cells_marks text`).allTextContents()).toEqual(expected);
     }
+
+    // SAE - neurons marks q as the scores page does: the study's comparison q per cell, outlined below 0.05.
+    const cmp = await (await app.request(`/v1/studies/${studyId}/comparisons?a=neurons&b=sae`)).json();
+    const qOf = (layerId: string, roi: string) =>
+      cmp.cells.find((c: any) => c.subject === SUBJECT && c.layerId === layerId && c.roi === roi).q as number | null;
+    const diff = page.locator('#heat-difference');
+    expect(await diff.textContent()).toContain('outlined: q < 0.05');
+    const significant = set.layerIds.flatMap((l) => rois.filter((r) => (qOf(l, r) ?? 1) < 0.05));
+    expect(await diff.locator('.sig_marks path').count()).toBe(significant.length);
+    await diff.locator('.rects_marks path').first().hover();
+    const tip = page.locator('#vg-tooltip-element');
+    await expect.poll(() => tip.textContent(), { timeout: 10_000 }).toContain('q (BH)');
+    const q0 = qOf(set.layerIds[0], rois[0]);
+    if (q0 !== null) expect(await tip.textContent()).toContain(Number(q0.toPrecision(3)).toString());
+    // Legends name the quantity and the preset.
+    expect(await page.locator('#heat-neurons .role-legend-title').first().textContent()).toMatch(
+      /ROI mean of per-voxel cosine.*paper preset/,
+    );
+    expect(await diff.locator('.role-legend-title').first().textContent()).toMatch(/SAE - neurons.*per-voxel cosine/);
     expect(browser.errors).toEqual([]);
   }, 300_000);
 });

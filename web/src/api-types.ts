@@ -174,6 +174,13 @@ export type CreateDataset = {
           /** Atlas-qualified labels ("floc-faces/FFA-1"; "lh."/"rh." prefix on the label for one hemisphere); the group is their union */
           members: string[];
         }[];
+        /** Stimulus images (optional on disk: without the file, images are not served and extraction is refused) */
+        stimulusImages?: {
+          /** HDF5 file of the stimulus images (nsd_stimuli.hdf5) */
+          file?: string;
+          /** HDF5 dataset: uint8 (images, height, width, 3); row i is the image of 0-based nsdId i */
+          dataset?: string;
+        };
         /** Stimulus table nsd_stim_info_merged.csv (subject{S}_rep{0,1,2} columns map global trials to nsdId) */
         stimuli: string;
       };
@@ -192,6 +199,22 @@ export type DatasetPage = {
   total: number;
   limit: number;
   offset: number;
+};
+
+export type StimulusPage = {
+  items: Stimulus[];
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+export type Stimulus = {
+  /** 0-based nsdId: the `nsdId` column of nsd_stim_info_merged.csv and the row of nsd_stimuli.hdf5's imgBrick (0..72999). NOT the 1-based 73k id of nsd_expdesign.mat (73k id = nsdId + 1). Layers' stimulus ids use this convention. */
+  nsdId: number;
+  /** One of the 1,000 images every NSD subject saw */
+  shared1000: boolean;
+  /** Trials that showed the image in the subject's registered sessions (1 to 3 in NSD) */
+  presentations: number;
 };
 
 export type Model = {
@@ -551,6 +574,8 @@ export type CreateAlignment = {
   metric?: BrainMetric;
   /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
   cv?: boolean;
+  /** Refuse (400, naming the counts) a subject x layer whose layer shares fewer stimuli (0-based nsdIds) with the images the subject saw; default 50. Only admits the request: not part of what the run stores */
+  minStimuli?: number;
   /** Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI */
   ridgeWeights?: boolean;
 };
@@ -704,6 +729,8 @@ export type StudyResultRow = {
   foldValues: number[];
   alphas: number[];
   nVoxels: number | null;
+  /** Stimuli the score was computed on: the images both the layer and the subject's betas have (comparisons: both layers), over all folds. Null for scores stored before it */
+  nStimuli: number | null;
   noiseCeiling: number | null;
   normalised: number | null;
   /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
@@ -750,6 +777,8 @@ export type CreateStudy = {
   metric?: BrainMetric;
   /** rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA */
   cv?: boolean;
+  /** Refuse (400, naming the counts) a subject x layer whose layer shares fewer stimuli (0-based nsdIds) with the images the subject saw; default 50. Only admits the request: not part of what the run stores */
+  minStimuli?: number;
   /** The conditional stimulus-level statistics of every pair of representations of a layer (bootstrap interval and sign-flip p, conditional on the first repeat's fitted models; reported beside the corrected resampled t headline; default {resamples: 1000, permutations: 9999, seed: 0}) */
   statistics?: {
     /** Bootstrap resamples of the held-out stimuli per paired cell */
@@ -1068,6 +1097,8 @@ export type RoiScore = {
   keptShare: number | null;
   /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
   baseline: number | null;
+  /** Stimuli the score was computed on: the images both the layer and the subject's betas have (comparisons: both layers), over all folds. Null for scores stored before it */
+  nStimuli: number | null;
 };
 
 export type Folds = {
@@ -1091,8 +1122,10 @@ export type VoxelResults = {
   indices: number[];
   /** Mean over folds of the voxel score (null: dropped as dead) */
   values: (number | null)[];
-  /** ROI of each voxel */
+  /** ROI of each entry. Without ?roi= a voxel in several ROIs (nsdgeneral holds V1v) appears once per ROI, each with that ROI's fit */
   roi: string[];
+  /** Every ROI of the run, in fit order (what ?roi= accepts) */
+  rois: string[];
 };
 
 export type RunWeights = {
@@ -1139,6 +1172,8 @@ export type ScoreItem = {
   normalised: number | null;
   /** Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it */
   baseline: number | null;
+  /** Stimuli the score was computed on: the images both the layer and the subject's betas have (comparisons: both layers), over all folds. Null for scores stored before it */
+  nStimuli: number | null;
   createdAt: string;
 };
 

@@ -175,12 +175,20 @@ export function heatmapSpec(o: {
       {
         name: 'rects',
         mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
-        encoding: { color: { field: 'value', type: 'quantitative', scale, legend: { title: o.legend } } },
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            scale,
+            legend: { title: o.legend.split(', '), titleLimit: 320 },
+          },
+        },
       },
       // Significant cells (q < 0.05 where the service reports q-values) get a black outline.
       ...(o.cells.some((c) => c.sig)
         ? [
             {
+              name: 'sig',
               mark: { type: 'rect', fill: null, stroke: '#000', strokeWidth: 2.5 },
               transform: [{ filter: 'datum.sig' }],
             },
@@ -203,7 +211,7 @@ export function heatmapSpec(o: {
  * Score by layer, one panel per ROI, neurons vs SAE latents with +-1 sem error bars (the paper's depth trends), and
  * rows of representation 'baseline' as a dashed grey line (the training-mean prediction's score).
  */
-export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLevelSpec {
+export function depthSpec(rows: Row[], layers: string[], rois: string[], yTitle: string): TopLevelSpec {
   const x = {
     field: 'layer',
     type: 'ordinal',
@@ -231,7 +239,7 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
           transform: [{ filter: "datum.representation !== 'baseline'" }],
           encoding: {
             x,
-            y: { field: 'value', type: 'quantitative', title: 'score', scale: { zero: false } },
+            y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
             color,
             tooltip: [
               { field: 'roi' },
@@ -245,7 +253,7 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
         {
           mark: { type: 'errorbar', thickness: 1.5 },
           transform: [{ filter: "datum.representation !== 'baseline'" }],
-          encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'score' }, y2: { field: 'hi' }, color },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle }, y2: { field: 'hi' }, color },
         },
         // The baseline (each target predicted by its training mean): the floor a score should be read against.
         {
@@ -254,7 +262,7 @@ export function depthSpec(rows: Row[], layers: string[], rois: string[]): TopLev
           transform: [{ filter: "datum.representation === 'baseline'" }],
           encoding: {
             x,
-            y: { field: 'value', type: 'quantitative', title: 'score' },
+            y: { field: 'value', type: 'quantitative', title: yTitle },
             tooltip: [
               { field: 'roi' },
               { field: 'layer' },
@@ -323,29 +331,37 @@ export function barsSpec(
   ) as TopLevelSpec;
 }
 
-/** Lines over an x axis, one per series (SAE training curves). */
-export function curvesSpec(rows: Row[], x: string, series: string): TopLevelSpec {
+/**
+ * Lines over an x axis, one per series (SAE training curves): one panel per metric of `panels`, titled in words
+ * with its y axis named (rows carry `metric` = the panel's key).
+ */
+export function curvesSpec(
+  rows: Row[],
+  x: { field: string; title: string },
+  series: string,
+  panels: { key: string; title: string; yTitle: string }[],
+): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
-    facet: { field: 'metric', type: 'nominal', title: null },
     columns: 3,
-    spec: {
+    concat: panels.map((p) => ({
+      title: p.title,
       width: 200,
       height: 120,
+      transform: [{ filter: { field: 'metric', equal: p.key } }],
       mark: { type: 'line', point: { size: 12 } },
       encoding: {
-        x: { field: x, type: 'quantitative' },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        x: { field: x.field, type: 'quantitative', title: x.title },
+        y: { field: 'value', type: 'quantitative', title: p.yTitle, scale: { zero: false } },
         color: { field: series, type: 'nominal', scale: { scheme: 'tableau10' } },
         tooltip: [
           { field: series },
-          { field: x },
-          { field: 'metric' },
-          { field: 'value', type: 'quantitative', format: '.4f' },
+          { field: x.field, title: x.title },
+          { field: 'value', type: 'quantitative', format: '.4f', title: p.yTitle },
         ],
       },
-    },
+    })),
     resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }

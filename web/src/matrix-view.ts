@@ -12,11 +12,21 @@ export const REPS = [
   { rep: 'difference', title: 'SAE - neurons', diverging: true },
 ] as const;
 
-/** matrices: [neurons, sae, difference]; onCell(layerId, roi, rep) makes cells clickable. */
+/**
+ * matrices: [neurons, sae, difference]; onCell(layerId, roi, rep) makes cells clickable. `quantity` names what a
+ * cell holds ("ROI mean of per-voxel cosine, paper preset"): every legend and axis says it. `qNote` says what the
+ * outlined cells' q is (default: BH of the corrected resampled t p over folds).
+ */
 export async function matrixView(
   root: HTMLElement,
   matrices: Matrix[],
-  o: { name: string; scope: string; onCell?: (layerId: string, roi: string, rep: string) => void },
+  o: {
+    name: string;
+    scope: string;
+    quantity: string;
+    qNote?: string;
+    onCell?: (layerId: string, roi: string, rep: string) => void;
+  },
 ): Promise<void> {
   const layers = matrices[0].layers.map((l) => l.name);
   const rois = [...new Set(matrices.flatMap((m) => m.rois))];
@@ -50,7 +60,7 @@ export async function matrixView(
     }
     const fig = await figure(
       `${o.name}-${rep}`,
-      `${title} (${o.scope})${m.q ? '; outlined: q < 0.05 (Benjamini-Hochberg of the corrected resampled t p over folds)' : ''}`,
+      `${title} (${o.scope})${m.q ? `; outlined: q < 0.05 (${o.qNote ?? 'Benjamini-Hochberg of the corrected resampled t p over folds'})` : ''}`,
       heatmapSpec({
         rows: layers,
         cols: rois,
@@ -59,7 +69,7 @@ export async function matrixView(
         cells,
         domain,
         diverging,
-        legend: diverging ? 'SAE - neurons' : 'score',
+        legend: diverging ? `SAE - neurons, ${o.quantity}` : o.quantity,
         tooltip: m.q
           ? [
               { field: 'p', title: 'p (corrected resampled t)', type: 'quantitative', format: '.3g' },
@@ -106,8 +116,8 @@ export async function matrixView(
   if (lines.length) {
     const fig = await figure(
       `${o.name}-depth`,
-      `Score by layer per ROI, neurons vs SAE latents, error bars ± 1 sem; dashed: the baseline, each voxel predicted by its training mean (${o.scope})`,
-      depthSpec(lines, layers, rois),
+      `${o.quantity} by layer per ROI, neurons vs SAE latents, error bars ± 1 sem; dashed: the baseline, each voxel predicted by its training mean (${o.scope})`,
+      depthSpec(lines, layers, rois, o.quantity),
       {
         head: ['roi', 'layer', 'representation', 'value', 'sem'],
         rows: lines,

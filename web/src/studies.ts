@@ -1,7 +1,7 @@
 /** The study resource (GET/POST/DELETE /v1/studies, issue 11) as the dashboard reads it. */
 import { ApiError, get, type Matrix, type Model } from './api';
 import { nanSem } from '../../src/compute/stats/sem';
-import type { Study } from './api-types';
+import type { Study, StudyComparisons } from './api-types';
 
 /** The study resource exactly as the service writes it. */
 export type { Study };
@@ -69,4 +69,28 @@ export function studyMatrices(
     };
   };
   return { matrices: [build('neurons'), build('sae'), build('difference')], runs };
+}
+
+/**
+ * The SAE - neurons matrix with the service's statistics per cell (GET /v1/studies/{id}/comparisons?a=neurons&b=sae):
+ * for one subject the corrected resampled t interval, p and BH q over the table's cells (as the scores page marks
+ * them); for the mean over subjects (subject null) the across-subjects rows (Student-t interval, sign-flip p, BH q).
+ */
+export function withComparison(diff: Matrix, cmp: StudyComparisons, subject: string | null): Matrix {
+  type Stat = { lower: number | null; upper: number | null; p: number | null; q: number | null };
+  const stat = new Map<string, Stat>();
+  if (subject === null) for (const r of cmp.acrossSubjects) stat.set(`${r.layerId}|${r.roi}`, r);
+  else
+    for (const c of cmp.cells.filter((x) => x.subject === subject && x.layerId === x.bLayerId))
+      stat.set(`${c.layerId}|${c.roi}`, { lower: c.ci.lower, upper: c.ci.upper, p: c.p, q: c.q });
+  const grid = (k: keyof Stat) =>
+    diff.layers.map((l) => diff.rois.map((roi) => stat.get(`${l.id}|${roi}`)?.[k] ?? null));
+  return { ...diff, lower: grid('lower'), upper: grid('upper'), p: grid('p'), q: grid('q') };
+}
+
+/** The method the study's scores are filed under (preset[:score], or metric[-whole-set]), as runs store it. */
+export function studyMethod(inputs: Study['inputs']): string {
+  const i = inputs as { preset: string; score?: string; metric?: string; cv?: boolean };
+  if (i.metric && i.metric !== 'ridge') return i.cv === false ? `${i.metric}-whole-set` : i.metric;
+  return i.score ? `${i.preset}:${i.score}` : i.preset;
 }

@@ -8,6 +8,7 @@ import { BRAIN_METRICS } from '../../compute/metrics/registry';
 import { DEFAULT_MIN_NOISE_CEILING, RIDGE_PRESETS } from '../../compute/ridge/presets';
 import { createAlignmentRuns } from '../../services/alignment-requests';
 import { MAX_FOLD_REPEATS } from '../../services/folds';
+import { DEFAULT_MIN_STIMULI } from '../../services/stimuli';
 import type { AppContext } from '../context';
 import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
@@ -147,6 +148,15 @@ export const CreateAlignmentSchema = z
       description:
         'rsa: true = per test fold (mean and sem over folds); false = once over all evaluated stimuli, as the authors compute their brain RSA',
     }),
+    minStimuli: z
+      .number()
+      .int()
+      .min(1)
+      .max(73000)
+      .optional()
+      .openapi({
+        description: `Refuse (400, naming the counts) a subject x layer whose layer shares fewer stimuli (0-based nsdIds) with the images the subject saw; default ${DEFAULT_MIN_STIMULI}. Only admits the request: not part of what the run stores`,
+      }),
     ridgeWeights: z.boolean().default(false).openapi({
       description:
         'Keep per ROI the mean |beta| per source unit, per fold (GET /v1/runs/{id}/weights); costs about one more prediction per fold and ROI',
@@ -187,7 +197,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       problems: [503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-        const runs = await createAlignmentRuns(ctx.prisma, ctx.jobs, body);
+        const runs = await createAlignmentRuns(ctx.prisma, ctx.config, ctx.jobs, body);
         return { status: 202, body: { runs }, headers: { Location: runs[0].links.run } };
       },
     }),

@@ -13,6 +13,7 @@ import { extractionRoutes } from './networks';
 import { runRoutes } from './runs';
 import { saeRoutes } from './saes';
 import { scoreRoutes } from './scores';
+import { stimulusRoutes } from './stimuli';
 import { studyComparisonRoutes } from './study-comparisons';
 import { studyRoutes } from './studies';
 import { uploadRoutes } from './uploads';
@@ -24,6 +25,7 @@ export function allRoutes(ctx: AppContext): RouteSpec[] {
     ...healthRoutes(ctx),
     ...datasetRoutes(ctx),
     ...volumeRoutes(ctx),
+    ...stimulusRoutes(ctx),
     ...modelRoutes(ctx),
     ...layerRoutes(ctx),
     ...uploadRoutes(ctx),

@@ -35,11 +35,20 @@ export const VoxelResultsSchema = z
     values: z
       .array(z.number().nullable())
       .openapi({ description: 'Mean over folds of the voxel score (null: dropped as dead)' }),
-    roi: z.array(z.string()).openapi({ description: 'ROI of each voxel' }),
+    roi: z.array(z.string()).openapi({
+      description:
+        "ROI of each entry. Without ?roi= a voxel in several ROIs (nsdgeneral holds V1v) appears once per ROI, each with that ROI's fit",
+    }),
+    rois: z.array(z.string()).openapi({ description: 'Every ROI of the run, in fit order (what ?roi= accepts)' }),
   })
   .openapi('VoxelResults');
 
 export const VoxelQuery = z.object({
+  roi: z.string().min(1).optional().openapi({
+    description:
+      "One ROI's voxels and that ROI's fit. Without it: every ROI's entries (JSON), or a NIfTI in which a voxel in several ROIs holds the last listed ROI's value (ask per ROI where ROIs overlap)",
+    example: 'V1v',
+  }),
   format: z.enum(['json', 'nifti']).optional().openapi({
     description: 'json, or nifti (gzipped NIfTI-1 float32 volume, NaN outside the ROIs). Default: from Accept.',
   }),
@@ -93,7 +102,7 @@ function runVoxelsRoute(ctx: AppContext): RouteSpec {
     },
     problems: [406, 409],
     handler: async ({ params, query, req }) => {
-      const v = await runVoxels(ctx.prisma, params.id);
+      const v = await runVoxels(ctx.prisma, params.id, query.roi);
       const format = voxelFormat(req, query.format);
       if (!format) throw new HttpProblem('not-acceptable', 'acceptable: application/json, application/gzip (NIfTI)');
       if (format === 'json')
@@ -104,6 +113,7 @@ function runVoxelsRoute(ctx: AppContext): RouteSpec {
             indices: Array.from(v.indices),
             values: Array.from(v.values, (x) => (Number.isFinite(x) ? x : null)),
             roi: v.roi,
+            rois: v.rois,
           },
         };
       return {

@@ -6,7 +6,7 @@ import { cachedJson } from '../response-cache';
 import { z } from '../openapi-registry';
 import { defineRoute, type RouteSpec } from '../route';
 import { page, PageQuery, UuidSchema } from '../schemas/common';
-import { BASELINE_DESCRIPTION } from '../schemas/results';
+import { BASELINE_DESCRIPTION, N_STIMULI_DESCRIPTION } from '../schemas/results';
 
 export const ScoreItemSchema = z
   .object({
@@ -31,6 +31,7 @@ export const ScoreItemSchema = z
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
     baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
+    nStimuli: z.number().int().nullable().openapi({ description: N_STIMULI_DESCRIPTION }),
     createdAt: z.string().datetime(),
   })
   .openapi('ScoreItem');
@@ -136,6 +137,7 @@ function scoreItemJson(r: ScoreRow): z.infer<typeof ScoreItemSchema> {
     noiseCeiling: r.noiseCeiling,
     normalised: r.normalised,
     baseline: r.baseline,
+    nStimuli: r.nStimuli,
     createdAt: r.createdAt.toISOString(),
   };
 }

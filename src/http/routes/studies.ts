@@ -9,7 +9,7 @@ import { z } from '../openapi-registry';
 import { HttpProblem } from '../problem';
 import { defineRoute, type RouteSpec } from '../route';
 import { IdParams, page, PageQuery, UuidSchema } from '../schemas/common';
-import { BASELINE_DESCRIPTION, RunStatusSchema } from '../schemas/results';
+import { BASELINE_DESCRIPTION, N_STIMULI_DESCRIPTION, RunStatusSchema } from '../schemas/results';
 import { streamPolled } from '../sse';
 import { CreateAlignmentSchema, FoldsSpecSchema, RepresentationSchema, RoiUnionSchema } from './alignments';
 import { LayerPreprocessingSchema } from './layers';
@@ -91,6 +91,7 @@ export const CreateStudySchema = z
     noiseCeiling: CreateAlignmentSchema.shape.noiseCeiling,
     metric: CreateAlignmentSchema.shape.metric,
     cv: CreateAlignmentSchema.shape.cv,
+    minStimuli: CreateAlignmentSchema.shape.minStimuli,
     statistics: StudyStatisticsSchema.partial().strict().optional().openapi({
       description:
         "The conditional stimulus-level statistics of every pair of representations of a layer (bootstrap interval and sign-flip p, conditional on the first repeat's fitted models; reported beside the corrected resampled t headline; default {resamples: 1000, permutations: 9999, seed: 0})",
@@ -116,6 +117,7 @@ export const StudyResultRowSchema = z
     foldValues: z.array(z.number()),
     alphas: z.array(z.number()),
     nVoxels: z.number().int().nullable(),
+    nStimuli: z.number().int().nullable().openapi({ description: N_STIMULI_DESCRIPTION }),
     noiseCeiling: z.number().nullable(),
     normalised: z.number().nullable(),
     baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
@@ -262,7 +264,7 @@ function createStudyRoute(ctx: AppContext): RouteSpec {
     problems: [503],
     handler: async ({ body }) => {
       if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
-      const view = await createStudy(ctx.prisma, ctx.jobs, body);
+      const view = await createStudy(ctx.prisma, ctx.config, ctx.jobs, body);
       return { status: 202, body: withLinks(view), headers: { Location: `/v1/studies/${view.id}` } };
     },
   });

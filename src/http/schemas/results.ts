@@ -8,6 +8,10 @@ export const RunStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed
 export const BASELINE_DESCRIPTION =
   "Score of the reference mapping under the same score and folds: each target (voxel or unit) predicted by its training mean for every test stimulus, scored as value is and averaged the same way. A cosine score's floor (high for non-negative targets such as ReLU'd units); 0 for Pearson r and for the metrics that centre (matching, RSA, CKA). Null for scores stored before it";
 
+/** What a score's `nStimuli` is, for every response that carries one. */
+export const N_STIMULI_DESCRIPTION =
+  "Stimuli the score was computed on: the images both the layer and the subject's betas have (comparisons: both layers), over all folds. Null for scores stored before it";
+
 export const RoiScoreSchema = z
   .object({
     roi: z.string().openapi({ description: 'ROI name (alignment) or target description (comparison)' }),
@@ -32,6 +36,7 @@ export const RoiScoreSchema = z
     }),
     keptShare: z.number().nullable().openapi({ description: 'Share of voxels kept by the minimum noise ceiling' }),
     baseline: z.number().nullable().openapi({ description: BASELINE_DESCRIPTION }),
+    nStimuli: z.number().int().nullable().openapi({ description: N_STIMULI_DESCRIPTION }),
   })
   .openapi('RoiScore');
 
@@ -77,6 +82,7 @@ type ScoreRow = {
   normalised: number | null;
   keptShare: number | null;
   baseline: number | null;
+  nStimuli: number | null;
 };
 
 export function roiScoreJson(s: ScoreRow): z.infer<typeof RoiScoreSchema> {
@@ -92,6 +98,7 @@ export function roiScoreJson(s: ScoreRow): z.infer<typeof RoiScoreSchema> {
     normalised: s.normalised,
     keptShare: s.keptShare,
     baseline: s.baseline,
+    nStimuli: s.nStimuli,
   };
 }
 

@@ -4,6 +4,16 @@ import type { Sae } from '../api-types';
 import { curvesSpec, figure, type Row } from '../charts';
 import { fmt, h, table } from '../dom';
 
+/** The training curve fields (SaeCurvePoint), titled in words with their y axes. */
+const CURVE_PANELS = [
+  { key: 'loss', title: 'Reconstruction loss (training)', yTitle: 'squared error per sample' },
+  { key: 'auxLoss', title: 'Dead-latent (AuxK) loss (training)', yTitle: 'squared error per sample' },
+  { key: 'heldOutFvu', title: 'Unexplained variance (held out)', yTitle: 'FVU (fraction)' },
+  { key: 'heldOutMeanL0', title: 'Active latents per sample (held out)', yTitle: 'mean L0 (latents)' },
+  { key: 'heldOutDeadShare', title: 'Dead latents (held out)', yTitle: 'share of latents' },
+  { key: 'trainDeadShare', title: 'Dead latents (training rule)', yTitle: 'share of latents' },
+];
+
 export async function render(
   root: HTMLElement,
   _params: URLSearchParams,
@@ -48,7 +58,7 @@ export async function render(
       const s = (saes.get(l.id) ?? []).find((x) => x.curves?.length);
       s?.curves?.forEach((c, epoch) => {
         for (const [metric, v] of Object.entries(c))
-          if (typeof v === 'number' && metric !== 'epoch')
+          if (typeof v === 'number' && CURVE_PANELS.some((p) => p.key === metric))
             curves.push({ layer: l.name, epoch: Number(c.epoch ?? epoch + 1), metric, value: v });
       });
     }
@@ -56,7 +66,12 @@ export async function render(
       const fig = await figure(
         `${m.name}-sae-training`,
         `SAE training curves per layer (newest SAE with curves), ${m.name}`,
-        curvesSpec(curves, 'epoch', 'layer'),
+        curvesSpec(
+          curves,
+          { field: 'epoch', title: 'epoch' },
+          'layer',
+          CURVE_PANELS.filter((p) => curves.some((c) => c.metric === p.key)),
+        ),
         { head: ['layer', 'epoch', 'metric', 'value'], rows: curves },
       );
       section.append(fig.el);

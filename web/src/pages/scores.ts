@@ -6,6 +6,7 @@
 import { get, type Dataset, type Matrix, type Model, type ScoreItem } from '../api';
 import { h, select } from '../dom';
 import { matrixView, meanOverSubjects, REPS } from '../matrix-view';
+import { roiQuantity } from '../quantity';
 
 const MEAN = '__mean__';
 
@@ -138,6 +139,7 @@ export async function render(
   await matrixView(root, matrices, {
     name: `${model.name}-${mean ? 'mean' : state.subject}-${state.atlas}`,
     scope,
+    quantity: roiQuantity(state.preset),
     onCell: mean ? undefined : (layerId, roi, rep) => void openCell(state, layerId, roi, rep),
   });
 }

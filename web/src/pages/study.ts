@@ -3,9 +3,11 @@
  * averaged over subjects, the layer x ROI heatmaps and depth lines of neurons, SAE latents and the difference.
  */
 import { type ApiError, get, send, streamEvents, type Model } from '../api';
+import type { StudyComparisons } from '../api-types';
 import { clear, csv, download, h, select } from '../dom';
 import { matrixView, meanOverSubjects } from '../matrix-view';
-import { studyMatrices, type Study } from '../studies';
+import { roiQuantity } from '../quantity';
+import { studyMatrices, studyMethod, withComparison, type Study } from '../studies';
 
 const MEAN = '__mean__';
 
@@ -132,9 +134,18 @@ export async function render(
       const matrices = mean
         ? [0, 1, 2].map((k) => meanOverSubjects(subjects.map((s) => per(s).matrices[k])))
         : one!.matrices;
+      // The q of each SAE - neurons cell, outlined as on the scores page (only once the study has both).
+      const cmp = await get<StudyComparisons>(`/v1/studies/${study.id}/comparisons?a=neurons&b=sae`, signal).catch(
+        () => null,
+      );
+      if (cmp) matrices[2] = withComparison(matrices[2], cmp, mean ? null : state.subject);
       await matrixView(el, matrices, {
         name: `${study.name ?? study.id.slice(0, 8)}-${model.name}-${mean ? 'mean' : state.subject}`,
         scope: `${model.name}, ${mean ? `mean over ${subjects.join(', ')}` : state.subject}, ${study.inputs.preset}`,
+        quantity: roiQuantity(studyMethod(study.inputs)),
+        qNote: mean
+          ? 'Benjamini-Hochberg of the sign-flip p over subjects'
+          : "Benjamini-Hochberg of the corrected resampled t p over folds, across the study's cells",
         onCell: one
           ? (layerId, roi, rep) => {
               const run = (r: string) => one.runs.get(`${layerId}|${r}|${roi}`);
@@ -203,6 +214,7 @@ function downloadCsv(study: Study): void {
     'value',
     'sem',
     'nVoxels',
+    'nStimuli',
     'runId',
   ] as const;
   download(
