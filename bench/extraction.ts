@@ -26,7 +26,7 @@ import { writeH5DatasetInSlabs } from '../src/io/hdf5-write';
 import { writeNpy } from '../src/io/npy';
 import { writeSyntheticNsd } from '../src/nsd/synthetic';
 import { startService } from '../src/server';
-import { STIMULUS_IMAGES_FILE } from '../src/services/extractions';
+import { NSD_STIMULI_FILE } from '../src/nsd/manifest';
 import { freePort } from '../test/helpers/ports';
 
 const env = process.env;
@@ -121,7 +121,7 @@ async function throughput() {
 
 /** A 73,000-image stimulus brick of small images (the ids of the synthetic set are drawn from all of NSD's). */
 async function writeBrick(root: string, side: number) {
-  const file = path.join(root, STIMULUS_IMAGES_FILE);
+  const file = path.join(root, NSD_STIMULI_FILE);
   mkdirSync(path.dirname(file), { recursive: true });
   const one = side * side * 3;
   await writeH5DatasetInSlabs(file, {

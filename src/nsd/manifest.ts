@@ -64,18 +64,19 @@ export const roiGroupSchema = z
   })
   .describe('A named ROI: the union of atlas labels');
 
+/** Where NSD keeps its stimulus images, relative to the dataset root (the manifest's default). */
+export const NSD_STIMULI_FILE = 'nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5';
+
 export const stimulusImagesSchema = z
   .object({
-    file: pathTemplate
-      .default('nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5')
-      .describe('HDF5 file of the stimulus images (nsd_stimuli.hdf5)'),
+    file: pathTemplate.default(NSD_STIMULI_FILE).describe('HDF5 file of the stimulus images (nsd_stimuli.hdf5)'),
     dataset: z
       .string()
       .min(1)
       .default('imgBrick')
       .describe('HDF5 dataset: uint8 (images, height, width, 3); row i is the image of 0-based nsdId i'),
   })
-  .default({ file: 'nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5', dataset: 'imgBrick' })
+  .default({ file: NSD_STIMULI_FILE, dataset: 'imgBrick' })
   .describe('Stimulus images (optional on disk: without the file, images are not served and extraction is refused)');
 
 export const nsdManifestSchema = z

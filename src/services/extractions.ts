@@ -9,15 +9,15 @@ import path from 'node:path';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { ConflictError, DataValidationError, NotFoundError, ValidationError } from '../errors';
-import { openHdf5Images } from '../extract/hdf5-images';
 import { checkInputSize, planTaps, type Tap } from '../extract/plan';
 import type { Pooling } from '../extract/pooling';
 import { type ImagePreprocessing, inputSize, resizedSize } from '../extract/preprocess';
-import { extractActivations } from '../extract/run';
+import { extractActivations, type StimulusImageReader } from '../extract/run';
 import type { Extraction } from '../generated/prisma/client';
 import { writeNpy } from '../io';
 import type { NsdDataset } from '../nsd/dataset';
 import { readStimulusTable, subjectTrialImages } from '../nsd/stimuli';
+import { openDatasetStimuli } from '../nsd/stimulus-images';
 import { stimuliPath } from '../nsd/dataset';
 import type { ProgressFn } from '../progress';
 import type { JobQueue } from '../queue/queue';
@@ -55,12 +55,17 @@ interface ResolvedRequest {
 }
 
 /**
- * The seam to the dataset's stimulus images: NSD's nsd_stimuli.hdf5 (`imgBrick`, image index = nsdId) at its
- * place in the NSD layout under the dataset root. Swap this one function for the dataset layer's reader.
+ * The dataset's stimulus images (the manifest's `stimulusImages`, NSD's nsd_stimuli.hdf5 by default) as the
+ * extraction core reads them: RGB only, since the networks take 3-channel input.
  */
-export const STIMULUS_IMAGES_FILE = 'nsddata_stimuli/stimuli/nsd/nsd_stimuli.hdf5';
-export function openDatasetImages(ds: NsdDataset) {
-  return openHdf5Images(path.join(ds.root, STIMULUS_IMAGES_FILE), 'imgBrick', 'dataset.stimulusImages');
+async function openDatasetImages(ds: NsdDataset) {
+  const brick = await openDatasetStimuli(ds);
+  if (brick.channels !== 3) {
+    brick.close();
+    throw new DataValidationError('manifest.stimulusImages', `has ${brick.channels} channel(s); extraction needs RGB`);
+  }
+  const read: StimulusImageReader = async (ids) => brick.read(ids);
+  return { read, count: brick.images, height: brick.height, width: brick.width, close: () => brick.close() };
 }
 
 /** The subjects' nsdIds (every image any of them saw, ascending), or the request's own (checked). */

@@ -13,7 +13,7 @@ import { extractActivations } from '../../src/extract/run';
 import { writeH5DatasetInSlabs } from '../../src/io/hdf5-write';
 import { readNpy } from '../../src/io/npy';
 import { readStimulusTable, subjectTrialImages } from '../../src/nsd/stimuli';
-import { STIMULUS_IMAGES_FILE } from '../../src/services/extractions';
+import { NSD_STIMULI_FILE } from '../../src/nsd/manifest';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { registerSyntheticSet, type RegisteredSet, waitForJob } from '../helpers/flow';
 import { NETWORK_FIXTURES } from '../helpers/network-fixtures';
@@ -29,7 +29,7 @@ function pixel(id: number, k: number): number {
 }
 
 async function writeBrick(root: string): Promise<void> {
-  const file = path.join(root, STIMULUS_IMAGES_FILE);
+  const file = path.join(root, NSD_STIMULI_FILE);
   await mkdir(path.dirname(file), { recursive: true });
   const one = SIDE * SIDE * 3;
   await writeH5DatasetInSlabs(file, {
