@@ -70,7 +70,14 @@ describe('GET /v1/workers', () => {
   it('lists no workers and an empty queue for every job kind before anything runs', async () => {
     const w = await workers();
     expect(w.workers).toEqual([]);
-    expect(w.queue.map((q) => q.kind).sort()).toEqual(['alignment', 'comparison', 'evaluate-sae', 'toy', 'train-sae']);
+    expect(w.queue.map((q) => q.kind).sort()).toEqual([
+      'alignment',
+      'comparison',
+      'evaluate-sae',
+      'extraction',
+      'toy',
+      'train-sae',
+    ]);
     expect(w.queue.every((q) => q.waiting === 0 && q.running === 0 && q.oldestWaitingSeconds === null)).toBe(true);
     expect(w.goneAfterSeconds).toBe(3);
     expect(w.pruneAfterSeconds).toBe(30);

@@ -55,7 +55,7 @@ describe.runIf(built)('GPU check bundle', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.case)).toEqual(['env', 'info', 'A', 'B', 'C', 'SAE']);
+    expect(lines.map((l) => l.case)).toEqual(['env', 'info', 'A', 'B', 'C', 'SAE', ...Array(8).fill('E')]);
     const info = lines[1];
     expect(info).toMatchObject({ dryRun: true, native: true, node: process.version });
     expect(info.cuda.available).toBe(false);
@@ -76,5 +76,12 @@ describe.runIf(built)('GPU check bundle', () => {
     }
     expect(lines[3].device.form).toBe('dual');
     expect(lines[5]).toMatchObject({ case: 'SAE', rowsWithSameLatents: 1, maxAbsPreActivationDiff: 0 });
+    // Case E: every ROI's alphas as the CPU path's, one decomposition per fold for all 26 ROIs
+    for (const e of lines.slice(6)) {
+      expect(e).toMatchObject({ rois: 26, sameAlphas: true });
+      expect(e.device.decompositions).toBe(5);
+      expect(e.maxAbsScoreDiff).toBeLessThan(1e-4);
+    }
+    expect(lines[13]).toMatchObject({ sameAlphasAsPerRoi: true, devicePerRoi: { decompositions: 130 } });
   }, 180_000);
 });
