@@ -2,6 +2,8 @@
  * Service configuration from the environment, validated once at start.
  * Every variable is documented in README.md ("Configuration").
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { isInside, realpathLenient } from './nsd/paths';
@@ -54,6 +56,17 @@ export const ConfigSchema = z.object({
     .min(10)
     .max(30 * 86_400)
     .default(86_400),
+  /**
+   * Memory (MiB) one job may use on a worker: a study or alignment whose unit is estimated above it is refused at
+   * POST (services/memory.ts). Unset: 80% of the machine's memory (the cgroup limit when lower), divided by
+   * ALIGN_WORKERS when that is above 1 (defaultWorkerMemoryMb).
+   */
+  ALIGN_WORKER_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(1 << 30)
+    .optional(),
   /** How often pg-boss looks for expired jobs. */
   ALIGN_JOB_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   ALIGN_JOB_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(1),
@@ -104,6 +117,8 @@ export interface Config {
   jobPollSeconds: number;
   /** Gone workers (no heartbeat for jobStaleSeconds) are deleted from the list after this long. */
   workerPruneSeconds: number;
+  /** ALIGN_WORKER_MEMORY_MB or its default from the machine: the memory one job may use (MiB), and whence. */
+  workerMemory: WorkerMemory;
   backend?: TensorBackendName;
   /** Everything the compute core reads from the environment (handed to compute threads as it is). */
   compute: ComputeSettings;
@@ -252,6 +267,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobMaintenanceSeconds: e.ALIGN_JOB_MAINTENANCE_SECONDS,
     jobPollSeconds: e.ALIGN_JOB_POLL_SECONDS,
     workerPruneSeconds: e.ALIGN_WORKER_PRUNE_SECONDS,
+    workerMemory:
+      e.ALIGN_WORKER_MEMORY_MB === undefined
+        ? defaultWorkerMemoryMb(e.ALIGN_WORKERS)
+        : { mb: e.ALIGN_WORKER_MEMORY_MB, from: 'ALIGN_WORKER_MEMORY_MB' },
     backend: e.ALIGN_BACKEND,
     compute: computeSettingsFromEnv(env),
     logLevel: e.LOG_LEVEL,
@@ -259,6 +278,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpHeadersTimeoutSeconds: e.ALIGN_HTTP_HEADERS_TIMEOUT_SECONDS,
     uploadMinRateKbps: e.ALIGN_UPLOAD_MIN_RATE_KBPS,
   };
+}
+
+export interface WorkerMemory {
+  /** MiB one job may use. */
+  mb: number;
+  /** Where the number comes from: the variable, or the default's source (cgroup limit or the machine's memory). */
+  from: 'ALIGN_WORKER_MEMORY_MB' | 'cgroup' | 'machine';
+}
+
+/** The cgroup's memory limit in bytes (v2 memory.max, else v1), or null without one ("max", absent, unreadable). */
+export function cgroupMemoryLimit(read: (file: string) => string = (f) => readFileSync(f, 'utf8')): number | null {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const v = Number(read(file).trim());
+      // cgroup v1 reports "no limit" as a huge page-aligned number (about 2^63).
+      if (Number.isFinite(v) && v > 0 && v < 2 ** 60) return v;
+    } catch {
+      // no such controller here
+    }
+  }
+  return null;
+}
+
+/**
+ * ALIGN_WORKER_MEMORY_MB's default: 80% of the memory this process may use (the cgroup limit when it is lower
+ * than the machine's), shared by the in-process workers when ALIGN_WORKERS > 1 (each may run a job at once).
+ */
+export function defaultWorkerMemoryMb(
+  workers: number,
+  machine: { totalBytes?: number; cgroupBytes?: number | null } = {},
+): WorkerMemory {
+  const total = machine.totalBytes ?? os.totalmem();
+  const cgroup = machine.cgroupBytes === undefined ? cgroupMemoryLimit() : machine.cgroupBytes;
+  const limited = cgroup !== null && cgroup < total;
+  const bytes = (0.8 * (limited ? cgroup : total)) / Math.max(1, workers);
+  return { mb: Math.floor(bytes / 2 ** 20), from: limited ? 'cgroup' : 'machine' };
 }
 
 /** The readable root when ALIGN_DATA_ROOTS is unset: a folder beside (not above) the private ones. */

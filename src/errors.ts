@@ -79,6 +79,35 @@ export class ConflictError extends Error {
   }
 }
 
+/** One unit of work (a study's subject x layer, or an alignment run) and its estimated peak memory. */
+export interface UnitMemory {
+  subject: string;
+  layerId: string;
+  layer: string;
+  /** The unit's representations ("neurons", "sae <id>", ...). */
+  representations: string[];
+  estimateMiB: number;
+  budgetMiB: number;
+}
+
+/**
+ * A request whose units would not fit in a worker's memory (HTTP: 422 /problems/memory-budget): `units` are the
+ * units over the budget, `field` where the request names their layer ("body.layerIds[0]").
+ */
+export class MemoryBudgetError extends Error {
+  override name = 'MemoryBudgetError';
+  constructor(
+    readonly units: (UnitMemory & { field: string })[],
+    /** Where the budget comes from (ALIGN_WORKER_MEMORY_MB, or its default from the machine). */
+    readonly setting: string,
+  ) {
+    const u = units[0];
+    super(
+      `unit ${u.subject} x layer "${u.layer}" (${u.representations.join(', ')}) needs about ${u.estimateMiB} MiB, over the worker memory budget of ${u.budgetMiB} MiB (${setting})${units.length > 1 ? `; ${units.length - 1} more unit(s) over it` : ''}`,
+    );
+  }
+}
+
 /** A long operation was cancelled through its AbortSignal. Named "AbortError" like the DOM's. */
 export class AbortedError extends Error {
   override name = 'AbortError';

@@ -4,7 +4,7 @@
  */
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableReason } from '../db/availability';
 import { Prisma } from '../db/client';
-import { ArtefactError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ArtefactError, ConflictError, MemoryBudgetError, NotFoundError, ValidationError } from '../errors';
 import { HttpProblem, PROBLEM_TYPES, type ProblemKind } from './problem';
 
 interface FieldCarryingError {
@@ -27,6 +27,14 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof ValidationError) return HttpProblem.fields(err.errors);
   if (err instanceof NotFoundError) return new HttpProblem('not-found', err.message);
   if (err instanceof ConflictError) return new HttpProblem('conflict', err.message, { errors: err.errors });
+  // A unit estimated over ALIGN_WORKER_MEMORY_MB: each such unit named at the field of its layer, with the numbers.
+  if (err instanceof MemoryBudgetError)
+    return new HttpProblem('memory-budget', err.message, {
+      errors: err.units.map((u) => ({
+        field: u.field,
+        reason: `unit ${u.subject} x layer "${u.layer}" (${u.representations.join(', ')}): estimated peak ${u.estimateMiB} MiB > budget ${u.budgetMiB} MiB`,
+      })),
+    });
   // The service's own store lost or damaged a file: named by key (never by path on this machine).
   if (err instanceof ArtefactError)
     return new HttpProblem('artefact-unavailable', err.message, { errors: [{ field: err.field, reason: err.reason }] });

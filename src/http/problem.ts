@@ -19,6 +19,7 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'Conflicts with the current state' },
   'request-timeout': { status: 408, title: 'Request not received in time' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
+  'memory-budget': { status: 422, title: 'A unit of work would exceed the worker memory budget' },
   'header-too-large': { status: 431, title: 'Request headers too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'not-acceptable': { status: 406, title: 'Not acceptable' },

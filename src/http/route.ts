@@ -122,6 +122,7 @@ const STANDARD_PROBLEMS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Request body too large',
   415: 'Unsupported media type',
+  422: 'A unit of work (subject x layer) is estimated over the worker memory budget (ALIGN_WORKER_MEMORY_MB)',
   500: 'Internal error (no details leak)',
   503: 'Unavailable',
 };

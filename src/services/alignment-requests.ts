@@ -22,6 +22,7 @@ import { subjectName } from '../nsd/paths';
 import type { JobQueue } from '../queue/queue';
 import { metricFields, queueAlignmentRuns, type AlignmentCell, type AlignmentPlan } from './alignments';
 import { canonicalFolds, foldsSpecErrors, type FoldsSpec } from './folds';
+import { checkUnitMemory } from './memory';
 import {
   isSelectSae,
   resolveRepresentation,
@@ -113,9 +114,14 @@ export async function resolveAlignment(prisma: Db, config: Config, req: Alignmen
   };
 }
 
-/** POST /v1/alignments: check the request, then create (or reuse) one run and job per layer. */
+/**
+ * POST /v1/alignments: check the request (and that each run fits the worker memory budget: services/memory.ts),
+ * then create (or reuse) one run and job per layer.
+ */
 export async function createAlignmentRuns(prisma: Db, config: Config, jobs: JobQueue, req: SingleAlignmentRequest) {
-  return queueAlignmentRuns(prisma, jobs, await resolveAlignment(prisma, config, req));
+  const plan = await resolveAlignment(prisma, config, req);
+  await checkUnitMemory(prisma, config, plan, { paired: false });
+  return queueAlignmentRuns(prisma, jobs, plan);
 }
 
 /**

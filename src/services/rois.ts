@@ -34,20 +34,20 @@ export function parseRoiName(name: string): { label: string; hemisphere: Hemisph
   return m ? { label: m[2], hemisphere: m[1] as Hemisphere } : { label: name, hemisphere: 'both' };
 }
 
-const memberKey = (m: RoiMember) => `${m.atlas}/${m.hemisphere === 'both' ? '' : `${m.hemisphere}.`}${m.label}`;
+export const memberKey = (m: RoiMember) => `${m.atlas}/${m.hemisphere === 'both' ? '' : `${m.hemisphere}.`}${m.label}`;
 
 export function atlasOf(members: RoiMember[]): string {
   return [...new Set(members.map((m) => m.atlas))].sort().join('+');
 }
 
-interface RoiCatalogue {
+export interface RoiCatalogue {
   atlases: string[];
   /** "atlas/[lh.]label" -> voxel count per subject label. */
   voxels: Map<string, Map<string, number>>;
   groups: Map<string, string[]>;
 }
 
-async function catalogue(prisma: Db, datasetId: string, subjects: string[]): Promise<RoiCatalogue> {
+export async function catalogue(prisma: Db, datasetId: string, subjects: string[]): Promise<RoiCatalogue> {
   const dataset = await prisma.dataset.findUniqueOrThrow({ where: { id: datasetId }, select: { manifest: true } });
   const atlases = (
     await prisma.atlas.findMany({ where: { datasetId }, select: { name: true }, orderBy: { name: 'asc' } })

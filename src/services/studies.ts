@@ -14,6 +14,7 @@ import type { JobQueue } from '../queue/queue';
 import { resolveAlignment } from './alignment-requests';
 import { alignmentInputs, alignmentRequestHash, alignmentRunRow, metricFields } from './alignments';
 import { createOrReuseIn, lockKey, TRANSACTION_WAIT, type ResultStore } from './idempotent';
+import { checkUnitMemory } from './memory';
 import { requestHash } from './request-hash';
 import { DEFAULT_STATISTICS, type StudyInputs, type StudyRequest } from './study-inputs';
 import { findStudy, type StudyView } from './study-views';
@@ -135,9 +136,11 @@ function studyUnits(studyId: string, stored: StudyInputs): UnitRun[][] {
 /**
  * Create a study with one run per cell and one job per (subject, layer), or return the identical earlier one
  * (its failed or cancelled units queued again), in one transaction; then the study as GET shows it (no results).
+ * A study with a unit over the worker memory budget is refused first (MemoryBudgetError; services/memory.ts).
  */
 export async function createStudy(prisma: Db, config: Config, jobs: JobQueue, body: StudyRequest): Promise<StudyView> {
   const inputs = await resolveStudy(prisma, config, body);
+  await checkUnitMemory(prisma, config, inputs, { paired: inputs.metric === undefined || inputs.metric === 'ridge' });
   const hash = studyRequestHash(body, inputs);
   const id = await prisma.$transaction(async (tx) => {
     await lockKey(tx, `study:${hash}`);

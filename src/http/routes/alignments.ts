@@ -194,7 +194,7 @@ export function alignmentRoutes(ctx: AppContext): RouteSpec[] {
       // An explicit assignment of all 73k NSD images is about 1 MB of JSON.
       bodyLimits: { 'application/json': 8 * 1024 * 1024 },
       responses: { 202: { description: 'Runs queued (or reused)', schema: AlignmentAcceptedSchema } },
-      problems: [503],
+      problems: [422, 503],
       handler: async ({ body }) => {
         if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
         const runs = await createAlignmentRuns(ctx.prisma, ctx.config, ctx.jobs, body);

@@ -261,7 +261,7 @@ function createStudyRoute(ctx: AppContext): RouteSpec {
     access: 'write',
     body: CreateStudySchema,
     responses: { 202: { description: 'The study (new, or the identical earlier one)', schema: StudySchema } },
-    problems: [503],
+    problems: [422, 503],
     handler: async ({ body }) => {
       if (!ctx.jobs) throw new HttpProblem('unavailable', 'this process has no job queue');
       const view = await createStudy(ctx.prisma, ctx.config, ctx.jobs, body);
