@@ -66,9 +66,10 @@ type DemoLayer = { model: string; id: string; name: string };
 export async function runDemo(args: string[]): Promise<number> {
   const exitWhenDone = args.includes('--exit');
   const started = Date.now();
+  const oneOffKey = `demo-${randomBytes(16).toString('hex')}`;
   const env = environmentWithDefaults({
     // The demo talks to its own API, so it needs a write key: use the configured one or a one-off.
-    ALIGN_ADMIN_KEY: `demo-${randomBytes(16).toString('hex')}`,
+    ALIGN_ADMIN_KEY: oneOffKey,
     LOG_LEVEL: 'warn',
     ALIGN_WORKERS: '2', // two cores: two jobs at a time
   });
@@ -93,7 +94,7 @@ export async function runDemo(args: string[]): Promise<number> {
     console.log(
       `\ndemo finished in ${seconds.toFixed(1)} s. The numbers above are served at ${service.url}/v1/studies/${studyId} (docs: ${service.url}/docs).`,
     );
-    if (!exitWhenDone) await serveUntilStopped(service, studyId);
+    if (!exitWhenDone) await serveUntilStopped(service, studyId, config.adminKey === oneOffKey ? oneOffKey : undefined);
     await service.stop();
     return 0;
   } catch (err) {
@@ -192,9 +193,24 @@ async function runDemoStudy(
   return study.id;
 }
 
-/** Keep serving the numbers (and the dashboard) until Ctrl-C. */
-async function serveUntilStopped(service: Service, studyId: string): Promise<void> {
+/**
+ * How to get a write key for this service: a lasting one from the CLI (it attaches to the demo's embedded
+ * database), and the demo's own one-off admin key when the demo made it (a configured ALIGN_ADMIN_KEY is never
+ * printed).
+ */
+function writeKeyHint(oneOffAdminKey: string | undefined): string {
+  const lines = [
+    'write key (for scripts, the Python client or the dashboard): in another terminal, from this folder,',
+    '  npm run cli -- keys create my-script      (prints a key; ALIGN_API_KEY=<key> for the CLI and the Python client)',
+  ];
+  if (oneOffAdminKey) lines.push(`  or, while this demo runs, its one-off admin key: ${oneOffAdminKey}`);
+  return lines.join('\n');
+}
+
+/** Keep serving the numbers (and the dashboard) until Ctrl-C; say how to get a write key meanwhile. */
+async function serveUntilStopped(service: Service, studyId: string, oneOffKey: string | undefined): Promise<void> {
   console.log(`dashboard: ${service.url}/#/study/${studyId} (heatmaps, voxel maps on the brain, live jobs)`);
+  console.log(writeKeyHint(oneOffKey));
   console.log('serving; press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,10 +1,11 @@
 /**
  * Command line for batch scripts and the demo: `npm run cli -- <command>`.
- *   keys create <name>     create an API key (printed once)
+ *   keys create <name> [--quiet]   create an API key (printed once; --quiet: only the key, for scripts)
  *   keys list              list keys (prefixes only)
  *   keys revoke <id|prefix>
  *   openapi                print the OpenAPI document (YAML)
  *   study <study.json>     submit a study to a running service and print its tables
+ *   models register <model.json>   register a model and its layers with a running service (uploads, progress)
  * Uses the same configuration as the service (DATABASE_URL, or the embedded server under ALIGN_DATA_DIR).
  */
 import { ConfigError, loadConfig } from '../config';
@@ -13,11 +14,12 @@ import { openApiYaml } from '../http/openapi';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys';
 
 const USAGE = `usage: npm run cli -- <command>
-  keys create <name>        create an API key (shown once, stored hashed)
+  keys create <name> [--quiet]  create an API key (shown once, stored hashed; --quiet prints only the key)
   keys list                 list API keys
   keys revoke <id|prefix>   revoke a key
   openapi                   print the OpenAPI document
   study <study.json>        submit a study (ALIGN_URL, ALIGN_API_KEY) and print its tables
+  models register <model.json>  register a model and its layers (ALIGN_URL, ALIGN_API_KEY), uploading with progress
   demo                      run the end-to-end demo (npm run demo)
   toy                       run the toy superposition experiment (npm run toy)`;
 
@@ -34,10 +36,12 @@ async function withDatabase<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>
 export async function runCli(argv: string[]): Promise<number> {
   const [command, sub, arg] = argv;
   switch (command) {
-    case 'keys':
-      if (sub === 'create' && arg) {
-        const k = await withDatabase((db) => createApiKey(db.prisma, arg));
-        console.log(`created key ${k.id} (${k.prefix}...). Store it now; it is not shown again:\n${k.key}`);
+    case 'keys': {
+      const name = argv.slice(2).find((a) => !a.startsWith('--'));
+      if (sub === 'create' && name) {
+        const k = await withDatabase((db) => createApiKey(db.prisma, name));
+        if (argv.includes('--quiet')) console.log(k.key);
+        else console.log(`created key ${k.id} (${k.prefix}...). Store it now; it is not shown again:\n${k.key}`);
         return 0;
       }
       if (sub === 'list') {
@@ -51,6 +55,7 @@ export async function runCli(argv: string[]): Promise<number> {
         return n > 0 ? 0 : 1;
       }
       break;
+    }
     case 'openapi':
       process.stdout.write(openApiYaml());
       return 0;
@@ -61,6 +66,10 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'study': {
       const { runStudyCli } = await import('./study');
       return runStudyCli(argv.slice(1));
+    }
+    case 'models': {
+      const { runModelsCli } = await import('./models');
+      return runModelsCli(argv.slice(1));
     }
     case 'toy': {
       const { runToyCli } = await import('./toy');

@@ -2,7 +2,7 @@
  * `npm run demo` on the embedded database (the README's first command): it finishes, prints per subject
  * the layer x ROI tables of its study, and keeps serving exactly those numbers at /v1/studies/{id}.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,26 @@ describe('npm run demo', () => {
       const home = await fetch(`${url}/`);
       expect(home.headers.get('content-type')).toContain('text/html');
       expect(await home.text()).toContain('<main id="page"');
+      // It says how to get a write key: the printed one-off admin key writes, and so does a key from
+      // `npm run cli -- keys create`, run beside the demo (it attaches to the demo's embedded database).
+      expect(out).toContain('npm run cli -- keys create my-script');
+      const adminKey = /its one-off admin key: (demo-[0-9a-f]{32})/.exec(out)![1];
+      const cliKey = execFileSync('npm', ['run', '-s', 'cli', '--', 'keys', 'create', 'demo-test', '--quiet'], {
+        env: { ...env, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+      }).trim();
+      expect(cliKey).toMatch(/^ak_[\w-]{43}$/);
+      for (const [name, key] of [
+        ['by-admin-key', adminKey],
+        ['by-cli-key', cliKey],
+      ]) {
+        const created = await fetch(`${url}/v1/models`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+        expect(created.status, name).toBe(201);
+      }
       const studyId = /study ([0-9a-f-]{36})\n/.exec(out)![1];
       const study = await (await fetch(`${url}/v1/studies/${studyId}`)).json();
       expect(study.state).toBe('succeeded');
