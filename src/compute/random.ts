@@ -64,6 +64,54 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * `out.length` standard normals, exactly the values that as many `normal()` calls return (same pairs, same
+   * spare), with the state held in locals: the synthetic NSD writer draws ~21 billion of them at full size.
+   */
+  fillNormal(out: Float64Array): Float64Array {
+    let i = 0;
+    const n = out.length;
+    if (n > 0 && this.spareNormal !== null) {
+      out[i++] = this.spareNormal;
+      this.spareNormal = null;
+    }
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const TWO_PI = 2 * Math.PI;
+    while (i < n) {
+      let u = 0;
+      let v = 0;
+      // draw u until non-zero, then v: the order of normal()
+      for (let draw = 0; draw < 2; ) {
+        const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
+        const t = (s1 << 9) >>> 0;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const x = result / 4294967296;
+        if (draw === 0) {
+          if (x === 0) continue;
+          u = x;
+        } else v = x;
+        draw++;
+      }
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[i++] = r * Math.cos(TWO_PI * v);
+      if (i < n) out[i++] = r * Math.sin(TWO_PI * v);
+      else this.spareNormal = r * Math.sin(TWO_PI * v);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    return out;
+  }
+
   /** In-place Fisher-Yates shuffle. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {

@@ -203,13 +203,27 @@ export function drawSessionBetasInto(
 ): void {
   const V = prf.length;
   const drift = rng.normal() * 0.3;
+  const brain = inBrainVoxels(prf);
+  // one trial's noise, drawn in voxel order: the same values as a normal() per in-brain voxel
+  const noise = new Float64Array(brain.length);
+  const { gain, noiseSd, offset } = model;
   for (let tt = 0; tt < trialImage.length; tt++) {
     const signal = signalOf(trialImage[tt]);
     const out = stored.subarray(tt * V, (tt + 1) * V);
-    for (let v = 0; v < V; v++) {
-      if (prf[v] < 0) continue; // outside the brain: 0
-      const psc = model.gain * (signal[v] + model.noiseSd * rng.normal()) + model.offset[v] + drift;
+    rng.fillNormal(noise);
+    for (let i = 0; i < brain.length; i++) {
+      const v = brain[i];
+      const psc = gain * (signal[v] + noiseSd * noise[i]) + offset[v] + drift;
       out[v] = Math.max(-32768, Math.min(32767, Math.round(psc * 300)));
     }
   }
+}
+
+/** Indices of the voxels inside the brain (prf >= 0), ascending; outside, the stored betas stay 0. */
+function inBrainVoxels(prf: Int32Array): Int32Array {
+  let n = 0;
+  for (let v = 0; v < prf.length; v++) if (prf[v] >= 0) n++;
+  const idx = new Int32Array(n);
+  for (let v = 0, i = 0; v < prf.length; v++) if (prf[v] >= 0) idx[i++] = v;
+  return idx;
 }

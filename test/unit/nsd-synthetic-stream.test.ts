@@ -26,12 +26,13 @@ describe('writeSyntheticNsd (streaming)', () => {
     );
 
   it('writes session by session and never holds the signal of every image', async () => {
-    // 40x40x30 voxels x 750 trials = 72 MB per int16 session; 1,500 images: the whole float32 signal would be
+    // 40x40x30 voxels x 750 trials = 72 MB per int16 session (large enough for the threaded write); 1,500 images: the whole float32 signal would be
     // 1,510 x 48,000 x 4 = 290 MB.
     const shape: [number, number, number] = [40, 40, 30];
     const V = shape[0] * shape[1] * shape[2];
     const sessions = 2;
     const signalBytes = (1500 + 10) * V * 4;
+    const sessionBytes = 750 * V * 2;
     const dir = path.join(makeTempDir('nsd-syn-stream-'), 'set');
     const seen: { session: number; files: string[]; later: boolean[]; arrayBuffers: number }[] = [];
     const r = await writeSyntheticNsd(dir, {
@@ -54,8 +55,10 @@ describe('writeSyntheticNsd (streaming)', () => {
       expect(s.files).toEqual([betasFile(dir, s.session, 'hdf5')]);
       expect(existsSync(s.files[0])).toBe(true);
       expect(s.later.every((e) => !e)).toBe(true); // later sessions are not written yet
-      // one session buffer (72 MB) and per-voxel state, not the 290 MB signal of every image
-      expect(s.arrayBuffers).toBeLessThan(signalBytes / 2);
+      // two session buffers (72 MB each: one drawn while the other is written in a thread) and per-voxel
+      // state, not the 290 MB signal of every image
+      expect(s.arrayBuffers).toBeLessThan(2.3 * sessionBytes);
+      expect(2.3 * sessionBytes).toBeLessThan(signalBytes);
     }
     expect(r.files).toEqual(expect.arrayContaining(seen.flatMap((s) => s.files)));
   }, 600_000);
@@ -83,6 +86,34 @@ describe('writeSyntheticNsd (streaming)', () => {
     for (let v = V - shape[0] * shape[1]; v < V; v++) if (prf.labels[v] >= 0 && h5.data[100 * V + v] !== 0) nonZero++;
     expect(nonZero).toBeGreaterThan(0);
   }, 120_000);
+
+  it('a session written in a thread while the next is drawn holds exactly its NIfTI copy', async () => {
+    // every session takes the threaded HDF5 write (72 MB sessions would by default); 3 sessions use both
+    // buffers and reuse the first
+    const shape: [number, number, number] = [16, 14, 12];
+    const V = shape[0] * shape[1] * shape[2];
+    const dir = path.join(makeTempDir('nsd-syn-thread-'), 'set');
+    const order: number[] = [];
+    await writeSyntheticNsd(dir, {
+      subjects: 1,
+      sessions: 3,
+      volumeShape: shape,
+      images: 800,
+      formats: ['hdf5', 'nifti'],
+      threadedWriteBytes: 0,
+      onSession: ({ session }) => order.push(session),
+    });
+    expect(order).toEqual([1, 2, 3]);
+    const voxels = Int32Array.from({ length: V }, (_, i) => i);
+    const firstTrials: number[] = [];
+    for (let s = 1; s <= 3; s++) {
+      const h5 = await readNsdBetasSession(betasFile(dir, s, 'hdf5'), 'hdf5', voxels);
+      const nifti = await readNsdBetasSession(betasFile(dir, s, 'nii.gz'), 'nifti', voxels);
+      expect(h5.data).toEqual(nifti.data);
+      firstTrials.push(h5.data.slice(0, V).reduce((a, b) => a + Math.abs(b), 0));
+    }
+    expect(new Set(firstTrials).size).toBe(3); // three different sessions, not one buffer written thrice
+  }, 300_000);
 
   it('keeps every ROI label inside roiBox and leaves the rest of the cortex unlabelled', async () => {
     const dir = path.join(makeTempDir('nsd-syn-box-'), 'set');
