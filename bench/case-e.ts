@@ -11,14 +11,15 @@
  * The defaults are a reduced size that finishes in minutes on 2 cores (see the printed "sizes").
  * The NSD tree is written once, in a child process, into BENCH_CACHE (default data/bench-cache), keyed by its
  * sizes, and reused by later runs: at full size it is ~42 GB of int16 betas and took 38 minutes to write here,
- * so keep the cache (or point BENCH_CACHE at a shared one) between runs.
+ * so keep the cache (or point BENCH_CACHE at a shared one) between runs. BENCH_E_VERIFY_TREE=1 writes it again
+ * with the current writer, checks every file against the cache and prints the writer's seconds.
  * Environment: BENCH_E_SESSIONS (8), BENCH_E_VOLUME (24x24x14), BENCH_E_WIDTH_SCALE (0.25), BENCH_E_EPOCHS (5),
  *              BENCH_E_K (32), BENCH_E_EXPANSION (4), BENCH_CACHE.
  */
 // zod's OpenAPI extension must load before any schema module (the service's routes use it).
 import '../src/http/openapi-registry';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,15 @@ interface Tree {
 async function writeTree(marker: string): Promise<void> {
   rmSync(treeDir, { recursive: true, force: true });
   const t0 = performance.now();
-  const syn = await writeSyntheticNsd(treeDir, {
+  const syn = await writeCaseTree(treeDir, ({ session }) =>
+    console.error(`case E: tree session ${session}/${SESSIONS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
+  );
+  const tree: Tree = { seconds: (performance.now() - t0) / 1000, manifestPath: syn.manifestPath, layers: syn.layers };
+  writeFileSync(marker, JSON.stringify(tree));
+}
+
+function writeCaseTree(dir: string, onSession: (info: { session: number; files: string[] }) => void) {
+  return writeSyntheticNsd(dir, {
     subjects: 1,
     sessions: SESSIONS,
     volumeShape: VOLUME,
@@ -73,11 +82,53 @@ async function writeTree(marker: string): Promise<void> {
     extraAtlases: true,
     seed: 13,
     roiBox: ROI_BOX,
-    onSession: ({ session }) =>
-      console.error(`case E: tree session ${session}/${SESSIONS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`),
+    onSession,
   });
-  const tree: Tree = { seconds: (performance.now() - t0) / 1000, manifestPath: syn.manifestPath, layers: syn.layers };
-  writeFileSync(marker, JSON.stringify(tree));
+}
+
+/**
+ * BENCH_E_VERIFY_TREE=1: write the tree again with the current writer beside the cached one (which must exist),
+ * compare every file with the cached copy (HDF5 from 4 KiB on; each session as soon as it is written, then delete it: two full trees
+ * rarely fit on one disk), and print the writer's seconds. Checks that a cache written by an earlier version of
+ * the writer is still the tree this version writes, and times the writer.
+ */
+async function verifyTree(): Promise<void> {
+  if (!existsSync(path.join(treeDir, 'complete.json'))) throw new Error(`no cached tree at ${treeDir}`);
+  const fresh = `${treeDir}.verify`;
+  rmSync(fresh, { recursive: true, force: true });
+  const same = (f: string) => {
+    const rel = path.relative(fresh, f);
+    // throws when they differ; HDF5 files carry their objects' modification times (and checksums over them) in
+    // the first bytes, so those are compared from 4 KiB on (the chunks of betas lie beyond)
+    const skip = f.endsWith('.hdf5') ? ['--ignore-initial=4096'] : [];
+    execFileSync('cmp', ['--quiet', ...skip, f, path.join(treeDir, rel)]);
+    if (statSync(f).size !== statSync(path.join(treeDir, rel)).size) throw new Error(`${rel}: sizes differ`);
+    return rel;
+  };
+  const t0 = performance.now();
+  let compared = 0;
+  const syn = await writeCaseTree(fresh, ({ session, files }) => {
+    for (const f of files) {
+      same(f);
+      rmSync(f);
+      compared++;
+    }
+    console.error(
+      `case E verify: session ${session}/${SESSIONS} identical (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  for (const f of syn.files) if (existsSync(f)) same(f), compared++;
+  rmSync(fresh, { recursive: true, force: true });
+  console.log(
+    JSON.stringify({
+      case: 'E-tree',
+      sizes: { sessions: SESSIONS, volume: VOLUME, images: IMAGES, widths: WIDTHS },
+      writerSeconds: round(seconds),
+      filesIdenticalToCache: compared,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
 }
 
 function ensureTree(): Tree {
@@ -216,4 +267,5 @@ async function main(): Promise<void> {
 }
 
 if (env.BENCH_E_WRITE_TREE === '1') await writeTree(path.join(treeDir, 'complete.json'));
+else if (env.BENCH_E_VERIFY_TREE === '1') await verifyTree();
 else await main();
