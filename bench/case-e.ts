@@ -7,10 +7,11 @@
  * per unit (subject x layer) its wall and per representation its stages, peak RSS of this process (service and
  * workers run in it), and the 4-subject grid extrapolated (4 x the study + 4 x the SAE training).
  *
- * Full size (NSD): BENCH_E_SESSIONS=40 BENCH_E_VOLUME=81x104x83 BENCH_E_WIDTH_SCALE=1 BENCH_E_EPOCHS=100.
+ * Full size (NSD): BENCH_E_SESSIONS=40 BENCH_E_VOLUME=81x104x83 BENCH_E_WIDTH_SCALE=1 (measured with
+ * BENCH_E_EPOCHS=2; the paper trains 100: bench/results/case-e.md).
  * The defaults are a reduced size that finishes in minutes on 2 cores (see the printed "sizes").
  * The NSD tree is written once, in a child process, into BENCH_CACHE (default data/bench-cache), keyed by its
- * sizes, and reused by later runs: at full size it is ~42 GB of int16 betas and took 38 minutes to write here,
+ * sizes, and reused by later runs: at full size it is ~42 GB of int16 betas and takes 21 minutes to write here,
  * so keep the cache (or point BENCH_CACHE at a shared one) between runs. BENCH_E_VERIFY_TREE=1 writes it again
  * with the current writer, checks every file against the cache and prints the writer's seconds.
  * Environment: BENCH_E_SESSIONS (8), BENCH_E_VOLUME (24x24x14), BENCH_E_WIDTH_SCALE (0.25), BENCH_E_EPOCHS (5),
