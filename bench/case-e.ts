@@ -20,7 +20,7 @@
 // zod's OpenAPI extension must load before any schema module (the service's routes use it).
 import '../src/http/openapi-registry';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,9 +102,8 @@ async function verifyTree(): Promise<void> {
     // throws when they differ; HDF5 files carry their objects' modification times (and checksums over them) in
     // the first bytes, so those are compared from 4 KiB on (the chunks of betas lie beyond)
     const skip = f.endsWith('.hdf5') ? ['--ignore-initial=4096'] : [];
+    // (a shorter file is a difference too: cmp stops at its end with status 1)
     execFileSync('cmp', ['--quiet', ...skip, f, path.join(treeDir, rel)]);
-    if (statSync(f).size !== statSync(path.join(treeDir, rel)).size) throw new Error(`${rel}: sizes differ`);
-    return rel;
   };
   const t0 = performance.now();
   let compared = 0;

@@ -1,7 +1,7 @@
 /**
  * Betas in NSD's HDF5 layout, for the synthetic writer: (T, Z, Y, X) int16 with one chunk per voxel time series,
- * written in z slabs so that the wasm heap never holds a whole session. Kept apart from synthetic.ts so that a
- * compute thread can run it while the next session is drawn.
+ * written in z slabs so that the wasm heap never holds a whole session. Kept apart from synthetic.ts so that the
+ * writer's thread (betas-write-thread.ts) can run it while the next session is drawn.
  */
 import { writeH5DatasetInSlabs } from '../io/hdf5-write';
 

@@ -83,8 +83,9 @@ export interface SyntheticNsdOptions {
   /** Bytes per HDF5 write (z slabs of whole planes; default 32 MiB, far below h5wasm's 2 GiB heap). */
   hdf5SlabBytes?: number;
   /**
-   * Sessions of at least this many int16 bytes (default 64 MiB) are written to HDF5 in a compute thread while the
-   * next session is drawn; smaller ones in this thread, where a thread's start-up would cost more than it saves.
+   * Sessions of at least this many int16 bytes (default 64 MiB) are written to HDF5 in a thread of their own
+   * (betas-write-thread.ts) while the next session is drawn; smaller ones in this thread, where a thread's
+   * start-up would cost more than it saves.
    */
   threadedWriteBytes?: number;
   /** Called after each session's betas are on disk (the writer streams: at most two sessions in memory). */
