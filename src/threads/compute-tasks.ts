@@ -22,7 +22,7 @@ import {
   type RidgeScore,
 } from '../compute/ridge/index';
 import { fitSelected, type InnerCvSelection, type InnerCvSpec } from '../compute/ridge/select';
-import { nanSem, pairedCellRepeats, pairedGroupCells, type PairedCell } from '../compute/stats/index';
+import { nanSem, pairedCellRepeats, pairedGroupCellsOfPairs, type PairedCell } from '../compute/stats/index';
 import type { ProgressFn } from '../progress';
 import { deserialiseSae, serialiseSae } from '../sae/io';
 import { runToySuperposition, type ToySuperpositionResult } from '../toy/experiment';
@@ -271,15 +271,16 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
     });
   const all = fitAll(p.assignment, 0, true);
   const t0 = performance.now();
-  const cells = p.pairs.map(([i, j], k) => {
-    progress({ stage: `paired statistics ${k + 1}/${p.pairs.length}`, done: k, total: p.pairs.length });
-    // The last pair that uses a fit may drop its predictions.
-    const later = p.pairs.slice(k + 1).flat();
-    return pairedGroupCells(p.Y, all[i].groups, all[j].groups, p.rois, {
+  const cells = pairedGroupCellsOfPairs(
+    p.Y,
+    all.map((r) => r.groups),
+    p.pairs,
+    p.rois,
+    {
       ...p.stats,
-      keepPredictions: later.includes(i) || later.includes(j),
-    });
-  });
+      onGroup: (g) => progress({ stage: `paired statistics ${g + 1}/${p.rois.length}`, done: g, total: p.rois.length }),
+    },
+  );
   for (const r of all) for (const g of r.groups) for (const f of g.folds) delete f.predictions;
   const statsSeconds = (performance.now() - t0) / 1000;
   // Further repeats: fold scores only (the conditional statistics stay those of the first repeat's models).

@@ -7,18 +7,34 @@ export { nanSem } from './sem';
 export { repeatedCorrectedT, tSummary } from './t-interval';
 export type { TSummary } from './t-interval';
 export { bhQValues, holmAdjusted } from './multiple';
-export { signFlipTest } from './sign-flip';
+export { signFlipTest, signFlipTests } from './sign-flip';
 export type { SignFlipOptions, SignFlipResult } from './sign-flip';
 export { wilcoxonSignedRank } from './wilcoxon';
 export type { WilcoxonResult } from './wilcoxon';
 export { bootstrapResamples, empiricalQuantile, percentileInterval } from './bootstrap';
 export type { Resample, BootstrapInterval } from './bootstrap';
-export { pairedCell, pairedCellRepeats, stimulusDifferences, testTrainRatio, PERMUTATION_SEED_SALT } from './paired';
-export { bootstrapDifferences } from './bootstrap-scores';
+export {
+  pairedCell,
+  pairedCells,
+  pairedCellRepeats,
+  stimulusDifferences,
+  testTrainRatio,
+  PERMUTATION_SEED_SALT,
+} from './paired';
+export { bootstrapDifferences, bootstrapFoldScores, resampleDifferences } from './bootstrap-scores';
+export type { HeldOutPredictions } from './bootstrap-scores';
 export type { HeldOutFold, PairedCell, PairedCellOptions, ScoreKind } from './paired';
 export { acrossSubjects, subjectSignFlip, MAX_EXACT_SUBJECTS } from './across-subjects';
 export type { AcrossSubjects, SubjectSignFlip } from './across-subjects';
-export { ridgeHeldOutFolds, pairedFitCell, pairedRoiCells, pairedRidgeRois, pairedGroupCells } from './ridge-held-out';
+export {
+  ridgeHeldOutFolds,
+  ridgeHeldOutPredictions,
+  pairedFitCell,
+  pairedRoiCells,
+  pairedRidgeRois,
+  pairedGroupCells,
+  pairedGroupCellsOfPairs,
+} from './ridge-held-out';
 export type { RoiTargets, PairedRidgeOptions } from './ridge-held-out';
 export { hierarchicalBootstrap, hierarchicalDraws } from './hierarchical-bootstrap';
 export type {

@@ -15,9 +15,9 @@
  */
 import { columnScores, nanMean, rowContributions } from '../correlation';
 import type { DenseMatrix } from '../matrix';
-import { type Resample, bootstrapResamples, percentileInterval } from './bootstrap';
-import { bootstrapDifferences } from './bootstrap-scores';
-import { signFlipTest } from './sign-flip';
+import { type BootstrapInterval, type Resample, bootstrapResamples, percentileInterval } from './bootstrap';
+import { type HeldOutPredictions, bootstrapFoldScores, resampleDifferences } from './bootstrap-scores';
+import { type SignFlipResult, signFlipTests } from './sign-flip';
 import { repeatedCorrectedT, type TSummary, tSummary } from './t-interval';
 
 export type ScoreKind = 'cosine' | 'pearson';
@@ -69,32 +69,42 @@ function foldScore(pred: DenseMatrix, y: DenseMatrix, kind: ScoreKind): number {
   return nanMean(columnScores(pred, y, kind));
 }
 
-function checkFolds(folds: readonly HeldOutFold[]): void {
+function checkFolds(folds: readonly HeldOutPredictions[]): void {
   if (folds.length === 0) throw new RangeError('pairedCell: no folds');
   const t = folds[0].y.cols;
   for (const [k, f] of folds.entries()) {
-    for (const m of [f.a, f.b]) {
+    for (const m of f.preds) {
       if (m.rows !== f.y.rows || m.cols !== f.y.cols || f.y.cols !== t) {
-        throw new RangeError(
-          `pairedCell: fold ${k} shapes ${f.a.rows}x${f.a.cols}, ${f.b.rows}x${f.b.cols}, y ${f.y.rows}x${f.y.cols}`,
-        );
+        const shapes = f.preds.map((q) => `${q.rows}x${q.cols}`).join(', ');
+        throw new RangeError(`pairedCell: fold ${k} shapes ${shapes}, y ${f.y.rows}x${f.y.cols}`);
       }
     }
   }
 }
 
-/** Per-stimulus terms w_i (folds in order, test rows in order) whose sum is the cell difference. */
-export function stimulusDifferences(folds: readonly HeldOutFold[], kind: ScoreKind): Float64Array {
-  const n = folds.reduce((s, f) => s + f.y.rows, 0);
-  const w = new Float64Array(n);
+/** Per stimulus (folds in order, test rows in order): its share of representation q's fold score. */
+function stimulusContributions(folds: readonly HeldOutPredictions[], kind: ScoreKind, q: number): Float64Array {
+  const c = new Float64Array(folds.reduce((s, f) => s + f.y.rows, 0));
   let o = 0;
   for (const f of folds) {
-    const ca = rowContributions(f.a, f.y, kind);
-    const cb = rowContributions(f.b, f.y, kind);
-    for (let i = 0; i < f.y.rows; i++) w[o + i] = (cb[i] - ca[i]) / folds.length;
+    c.set(rowContributions(f.preds[q], f.y, kind), o);
     o += f.y.rows;
   }
+  return c;
+}
+
+/** (c^b_i - c^a_i) / K: per-stimulus terms whose sum is the cell difference. */
+function contributionDifferences(ca: Float64Array, cb: Float64Array, K: number): Float64Array {
+  const w = new Float64Array(ca.length);
+  for (let i = 0; i < w.length; i++) w[i] = (cb[i] - ca[i]) / K;
   return w;
+}
+
+/** Per-stimulus terms w_i (folds in order, test rows in order) whose sum is the cell difference. */
+export function stimulusDifferences(folds: readonly HeldOutFold[], kind: ScoreKind): Float64Array {
+  const held = folds.map((f) => ({ preds: [f.a, f.b], y: f.y }));
+  const [ca, cb] = [0, 1].map((q) => stimulusContributions(held, kind, q));
+  return contributionDifferences(ca, cb, folds.length);
 }
 
 /** Mean over folds of n_test / n_train (1 / (K - 1) for equal folds). */
@@ -104,22 +114,62 @@ export function testTrainRatio(foldSizes: readonly number[]): number {
 }
 
 export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOptions): PairedCell {
+  return pairedCells(
+    folds.map((f) => ({ preds: [f.a, f.b], y: f.y })),
+    [[0, 1]],
+    options,
+  )[0];
+}
+
+/**
+ * pairedCell of every pair [a, b] of representations (indices into each fold's preds) over the same folds and
+ * targets. Every cell equals pairedCell of its two representations alone with the same options; what the pairs
+ * share is computed once: the resamples and each representation's resampled fold scores (one GEMM per fold for
+ * all of them), its per-stimulus contributions, and the sign vectors of the permutation test.
+ */
+export function pairedCells(
+  folds: readonly HeldOutPredictions[],
+  pairs: readonly (readonly [number, number])[],
+  options: PairedCellOptions,
+): PairedCell[] {
   checkFolds(folds);
   const { kind } = options;
   const level = options.level ?? 0.95;
   const seed = options.seed ?? 0;
-  const nResamples = options.nResamples ?? 1000;
-  const foldA = folds.map((f) => foldScore(f.a, f.y, kind));
-  const foldB = folds.map((f) => foldScore(f.b, f.y, kind));
-  const foldDifferences = foldA.map((v, k) => foldB[k] - v);
+  const permutationSeed = (seed ^ PERMUTATION_SEED_SALT) >>> 0;
+  const used = [...new Set(pairs.flat())].sort((x, y) => x - y);
+  const at = (q: number) => used.indexOf(q);
+  const heldUsed = folds.map((f) => ({ preds: used.map((q) => f.preds[q]), y: f.y }));
+  const foldScores = used.map((q) => folds.map((f) => foldScore(f.preds[q], f.y, kind)));
   const sizes = folds.map((f) => f.y.rows);
-  const resamples = options.resamples ?? bootstrapResamples(sizes, nResamples, seed);
-  const boot = percentileInterval(bootstrapDifferences(folds, kind, resamples), level);
-  const w = stimulusDifferences(folds, kind);
-  // A non-finite term (a target with an undefined score on one side) leaves the test undefined.
-  const perm = w.every(Number.isFinite)
-    ? signFlipTest(w, { nPermutations: options.nPermutations, seed: (seed ^ PERMUTATION_SEED_SALT) >>> 0 })
-    : { p: NaN, exact: false, nPermutations: 0, seed: (seed ^ PERMUTATION_SEED_SALT) >>> 0 };
+  const resamples = options.resamples ?? bootstrapResamples(sizes, options.nResamples ?? 1000, seed);
+  const boot = bootstrapFoldScores(heldUsed, kind, resamples);
+  const contributions = used.map((q) => stimulusContributions(folds, kind, q));
+  const ws = pairs.map(([a, b]) => contributionDifferences(contributions[at(a)], contributions[at(b)], folds.length));
+  // A non-finite term (a target with an undefined score on one side) leaves that pair's test undefined.
+  const testable = ws.filter((w) => w.every(Number.isFinite));
+  const tests = signFlipTests(testable, { nPermutations: options.nPermutations, seed: permutationSeed });
+  return pairs.map(([a, b], k) => {
+    const test = tests[testable.indexOf(ws[k])] ?? { p: NaN, exact: false, nPermutations: 0, seed: permutationSeed };
+    const interval = percentileInterval(resampleDifferences(boot[at(a)], boot[at(b)], folds.length), level);
+    return cellOf(foldScores[at(a)], foldScores[at(b)], sizes, interval, test, {
+      level,
+      seed: options.resamples ? null : seed,
+      nTargets: folds[0].y.cols,
+    });
+  });
+}
+
+/** The paired cell's record from its parts. */
+function cellOf(
+  foldA: number[],
+  foldB: number[],
+  sizes: number[],
+  boot: BootstrapInterval,
+  test: Pick<SignFlipResult, 'p' | 'exact' | 'nPermutations' | 'seed'>,
+  o: { level: number; seed: number | null; nTargets: number },
+): PairedCell {
+  const foldDifferences = foldA.map((v, k) => foldB[k] - v);
   return {
     a: nanMean(foldA),
     b: nanMean(foldB),
@@ -127,21 +177,21 @@ export function pairedCell(folds: readonly HeldOutFold[], options: PairedCellOpt
     foldA,
     foldB,
     foldDifferences,
-    foldCi: tSummary(foldDifferences, level),
-    foldCiCorrected: tSummary(foldDifferences, level, testTrainRatio(sizes)),
+    foldCi: tSummary(foldDifferences, o.level),
+    foldCiCorrected: tSummary(foldDifferences, o.level, testTrainRatio(sizes)),
     bootstrapCi: {
       lower: boot.lower,
       upper: boot.upper,
-      level,
+      level: o.level,
       se: boot.se,
       nResamples: boot.replicates.length,
-      seed: options.resamples ? null : seed,
+      seed: o.seed,
     },
     bootstrapReplicates: boot.replicates.filter(Number.isFinite),
-    p: perm.p,
-    permutation: { exact: perm.exact, nPermutations: perm.nPermutations, seed: perm.seed },
+    p: test.p,
+    permutation: { exact: test.exact, nPermutations: test.nPermutations, seed: test.seed },
     nStimuli: sizes.reduce((s, m) => s + m, 0),
-    nTargets: folds[0].y.cols,
+    nTargets: o.nTargets,
   };
 }
 

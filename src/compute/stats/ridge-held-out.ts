@@ -11,14 +11,30 @@ import { type RidgeCvOptions, type RidgeCvResult, type TargetGroup, fitRidgeCvGr
 import type { CsrMatrix } from '../matrix';
 import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
 import type { ProgressFn } from '../../progress';
-import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell } from './paired';
+import type { HeldOutPredictions } from './bootstrap-scores';
+import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell, pairedCells } from './paired';
 
-/** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
-export function ridgeHeldOutFolds(
+/** Every fold's held-out predictions of each fit and the test targets, over the kept targets (shared by all). */
+export function ridgeHeldOutPredictions(
   Y: DenseMatrix<Float32Array>,
-  a: RidgeCvResult,
-  b: RidgeCvResult,
-): { folds: HeldOutFold[]; kept: Int32Array } {
+  fits: readonly RidgeCvResult[],
+): { folds: HeldOutPredictions[]; kept: Int32Array } {
+  const [a, ...rest] = fits;
+  for (const b of rest) checkSameDesign(a, b);
+  const kept = a.targets.kept;
+  const spec = PRESETS[a.preset];
+  const gY = globalTargets(kept.length === Y.cols ? Y : takeCols(Y, kept), spec);
+  const folds = a.folds.map((fa, k) => {
+    const preds = fits.map((f) => f.folds[k].predictions);
+    if (preds.some((q) => !q)) throw new RangeError('both fits need returnPredictions');
+    const { train, test } = foldIndices(a.assignment, fa.fold);
+    return { preds: preds as DenseMatrix[], y: foldTargets(gY, spec, train, test, 'f64').test };
+  });
+  return { folds, kept };
+}
+
+/** Throws unless the two fits share preset, score, folds and kept targets (so their predictions pair up). */
+function checkSameDesign(a: RidgeCvResult, b: RidgeCvResult): void {
   if (a.preset !== b.preset) throw new RangeError(`presets differ: ${a.preset} and ${b.preset}`);
   if (a.score !== b.score) throw new RangeError(`scores differ: ${a.score} and ${b.score}`);
   if (a.assignment.length !== b.assignment.length || a.assignment.some((f, i) => f !== b.assignment[i])) {
@@ -28,16 +44,16 @@ export function ridgeHeldOutFolds(
   if (kept.length !== b.targets.kept.length || kept.some((t, i) => t !== b.targets.kept[i])) {
     throw new RangeError('the two fits kept different targets');
   }
-  const spec = PRESETS[a.preset];
-  const gY = globalTargets(kept.length === Y.cols ? Y : takeCols(Y, kept), spec);
-  const folds = a.folds.map((fa, k) => {
-    const pa = fa.predictions;
-    const pb = b.folds[k].predictions;
-    if (!pa || !pb) throw new RangeError('both fits need returnPredictions');
-    const { train, test } = foldIndices(a.assignment, fa.fold);
-    return { a: pa, b: pb, y: foldTargets(gY, spec, train, test, 'f64').test };
-  });
-  return { folds, kept };
+}
+
+/** Every fold's held-out predictions of both fits and the test targets, over the kept targets. */
+export function ridgeHeldOutFolds(
+  Y: DenseMatrix<Float32Array>,
+  a: RidgeCvResult,
+  b: RidgeCvResult,
+): { folds: HeldOutFold[]; kept: Int32Array } {
+  const { folds, kept } = ridgeHeldOutPredictions(Y, [a, b]);
+  return { folds: folds.map((f) => ({ a: f.preds[0], b: f.preds[1], y: f.y })), kept };
 }
 
 /**
@@ -112,16 +128,41 @@ export function pairedGroupCells(
   a: readonly RidgeCvResult[],
   b: readonly RidgeCvResult[],
   groups: readonly TargetGroup[],
-  options: Omit<PairedCellOptions, 'kind' | 'resamples'> & { keepPredictions?: boolean } = {},
+  options: Omit<PairedCellOptions, 'kind' | 'resamples'> = {},
 ): PairedCell[] {
-  const { keepPredictions, ...stats } = options;
-  if (a.length !== groups.length || b.length !== groups.length)
-    throw new RangeError(`${groups.length} groups, fits of ${a.length} and ${b.length}`);
-  return groups.map((g, i) => {
-    const cell = pairedFitCell(takeCols(Y, g.columns), a[i], b[i], { ...stats, seed: ((stats.seed ?? 0) + i) >>> 0 });
-    if (!keepPredictions) for (const f of [...a[i].folds, ...b[i].folds]) delete f.predictions;
-    return cell;
+  return pairedGroupCellsOfPairs(Y, [a, b], [[0, 1]], groups, options)[0];
+}
+
+/**
+ * pairedGroupCells of several pairs [i, j] of grouped fits (fits[i]: one representation's fitRidgeCvGroups
+ * groups) at once: cells[pair][group], each equal to pairedGroupCells of that pair alone. Group-major, so that
+ * each group's test targets, resamples, resampled fold scores, contributions and sign vectors are formed once for
+ * all its pairs (pairedCells); each group's predictions are dropped from every fit once its cells are computed.
+ */
+export function pairedGroupCellsOfPairs(
+  Y: DenseMatrix<Float32Array>,
+  fits: readonly (readonly RidgeCvResult[])[],
+  pairs: readonly (readonly [number, number])[],
+  groups: readonly TargetGroup[],
+  options: Omit<PairedCellOptions, 'kind' | 'resamples'> & { onGroup?: (done: number) => void } = {},
+): PairedCell[][] {
+  const { onGroup, ...stats } = options;
+  for (const f of fits)
+    if (f.length !== groups.length) throw new RangeError(`${groups.length} groups, a fit of ${f.length}`);
+  const used = [...new Set(pairs.flat())].sort((x, y) => x - y);
+  const cells: PairedCell[][] = pairs.map(() => []);
+  if (pairs.length === 0) return cells;
+  groups.forEach((g, i) => {
+    onGroup?.(i);
+    const groupFits = used.map((q) => fits[q][i]);
+    const { folds } = ridgeHeldOutPredictions(takeCols(Y, g.columns), groupFits);
+    const local = pairs.map(([a, b]) => [used.indexOf(a), used.indexOf(b)] as const);
+    const seed = ((stats.seed ?? 0) + i) >>> 0;
+    const groupCells = pairedCells(folds, local, { ...stats, kind: groupFits[0].score, seed });
+    for (const [k, c] of groupCells.entries()) cells[k].push(c);
+    for (const r of groupFits) for (const f of r.folds) delete f.predictions;
   });
+  return cells;
 }
 
 /**
