@@ -181,27 +181,42 @@ async function registerAndTrain(api: ApiClient, tree: Tree) {
   return { datasetId: ds.id as string, layerIds, saeSeconds: round((performance.now() - t0) / 1000), perSae };
 }
 
-/** Per subject x layer: its wall; per representation its stages (from the stored runs' timings). */
+/**
+ * Per subject x layer: its wall, where the time outside the fits went (the compute thread's copies and start, the
+ * loading and encoding before it, the save after it), and per representation its stages (from the stored runs'
+ * timings; fitOther is the part of the fit the stages leave out, e.g. each fold's targets).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: rows of the service's own database, read for timings only
 function unitTimings(runs: any[], layerIds: string[]) {
   const units: Record<string, unknown> = {};
   for (const layerId of new Set(runs.map((r) => r.layerId))) {
     const unit = runs.filter((r) => r.layerId === layerId);
     const stages: Record<string, Record<string, number>> = {};
+    let fits = 0;
     for (const r of unit) {
       const t = r.timings as Record<string, number>;
+      const decompositions = t.gram + t.eigh + t.basis;
+      fits += t.fit ?? 0;
       stages[r.representation] = {
         load: round(t.load),
         encodeAndPrepare: round(t.prepare),
-        decompositions: round(t.gram + t.eigh + t.basis),
+        preprocess: round(t.preprocess ?? 0),
+        decompositions: round(decompositions),
         alphaSearch: round(t.alphaSearch),
         predict: round(t.predict),
+        fitOther: round((t.fit ?? 0) - (t.preprocess ?? 0) - decompositions - t.alphaSearch - t.predict),
         pairedStatistics: round(t.pairedStatistics ?? 0),
       };
     }
+    const t = unit[0].timings as Record<string, number>;
     const wall = Math.max(...unit.map((r) => (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000));
+    const outside = {
+      threadOverhead: round(t.computeThread - fits - t.pairedStatistics),
+      beforeThread: round(t.total - t.computeThread),
+      saveAndQueue: round(wall - t.total),
+    };
     const i = layerIds.indexOf(layerId);
-    units[`layer${i + 1} (${WIDTHS[i]} units)`] = { wallSeconds: round(wall), stages };
+    units[`layer${i + 1} (${WIDTHS[i]} units)`] = { wallSeconds: round(wall), outside, stages };
   }
   return units;
 }

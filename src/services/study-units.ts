@@ -69,10 +69,12 @@ export async function runStudyUnit(data: StudyUnitJob, ctx: RunContext): Promise
   const pairs = unitPairs(inputs);
   const stat = { nResamples: stats.resamples, nPermutations: stats.permutations, seed: stats.seed };
   const payload = { Xs, ...ridgePayload(inputs[0], d), pairs, stats: stat };
+  const tThread = performance.now();
   const out = await runInComputeThread('ridgeRoisPaired', payload, threadOptions(ctx));
+  const threadSeconds = secondsSince(tThread);
   ctx.signal.throwIfAborted();
   ctx.progress({ stage: 'saving', done: d.targets.rois.length, total: d.targets.rois.length });
-  const unit = { data, runs, inputs, d, out, prepare, total: secondsSince(t0) };
+  const unit = { data, runs, inputs, d, out, prepare, threadSeconds, total: secondsSince(t0) };
   await prisma.$transaction((tx) => saveStudyUnit(tx, unit), TRANSACTION_WAIT);
 }
 
@@ -82,8 +84,9 @@ interface UnitResults {
   inputs: AlignmentInputs[];
   d: AlignmentData;
   out: RidgeRoisPairedOutput;
-  /** Seconds encoding each representation, and of the whole unit. */
+  /** Seconds encoding each representation, of the compute thread's call (fits, statistics, copies), of the unit. */
   prepare: number[];
+  threadSeconds: number;
   total: number;
 }
 
@@ -95,6 +98,7 @@ async function saveStudyUnit(tx: Prisma.TransactionClient, u: UnitResults): Prom
       ...runTimings(d, out.fits[i], u.prepare[i]),
       unitRepresentations: runs.length,
       pairedStatistics: out.statsSeconds,
+      computeThread: u.threadSeconds,
       total: u.total,
     };
     await saveAlignmentRun(tx, r.id, inputs[i], d, out.fits[i], timings);
