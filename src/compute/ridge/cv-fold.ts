@@ -27,6 +27,7 @@ import {
   foldSources,
   foldTargets,
   globalTargets,
+  groupFoldTargets,
 } from './presets';
 import type { Precision, Source } from './source';
 import { ridgeFoldUnitWeights, type WeightsStat } from './weights';
@@ -148,15 +149,16 @@ export class FoldWork {
   targets(st: GroupState, precision: Precision): { train: DenseMatrix; test: DenseMatrix } {
     const { ctx } = this;
     const t = now();
-    // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds
-    // (with many, groups are streamed and it is redone per fold to bound memory).
-    const one = ctx.states.length === 1;
-    let gY: DenseMatrix | null = one ? ctx.oneGroupTargets : null;
-    if (!gY) {
-      gY = globalTargets(st.yCols.length === ctx.Y.cols ? ctx.Y : takeCols(ctx.Y, st.yCols), ctx.spec);
-      if (one) ctx.oneGroupTargets = gY;
+    const cols = st.yCols.length === ctx.Y.cols ? null : st.yCols;
+    // The whole-set step of the targets does not depend on the fold: with one group it is kept across folds;
+    // many groups are streamed (memory), each fold's rows built from Y in one pass (groupFoldTargets).
+    let tgt: { train: DenseMatrix; test: DenseMatrix };
+    if (ctx.states.length === 1) {
+      ctx.oneGroupTargets ??= globalTargets(cols ? takeCols(ctx.Y, cols) : ctx.Y, ctx.spec);
+      tgt = foldTargets(ctx.oneGroupTargets, ctx.spec, this.train, this.test, precision);
+    } else {
+      tgt = groupFoldTargets(ctx.Y, cols, ctx.spec, this.train, this.test, precision);
     }
-    const tgt = foldTargets(gY, ctx.spec, this.train, this.test, precision);
     st.timings.preprocess += now() - t;
     return tgt;
   }

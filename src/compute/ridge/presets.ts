@@ -25,7 +25,7 @@
  * means, so cosine and Pearson differ); the other presets score by Pearson r only (for the own-means presets the
  * cosine IS the Pearson r).
  */
-import { type CsrMatrix, type DenseMatrix, takeCsrRows, takeRows } from '../matrix';
+import { type CsrMatrix, type DenseMatrix, takeCols, takeCsrRows, takeRows } from '../matrix';
 import { columnStats, inverseSdOrOne } from '../column-stats';
 import { LN_EPS, applyColumnAffine, rowLayerNorm } from '../preprocess';
 import type { Source } from './source';
@@ -345,4 +345,70 @@ export function foldTargets(
   const part = (rows: Int32Array, st: PartStats) =>
     applyColumnAffine(Y, st.mean, foldColumnScale(spec, st, st.n), rows, dtype);
   return { train: part(train, stTrain), test: part(test, stTest) };
+}
+
+/**
+ * foldTargets(globalTargets(Y[:, cols], spec), spec, train, test, dtype) in one pass over the rows it takes, for the
+ * presets without a column transform (the paper's): each row's columns are gathered once into a scratch row, its
+ * LN statistics taken there in the order rowLnStats takes them, and the result written straight into the part
+ * (same arithmetic, so the same float32 values), instead of copying the group's columns, normalising every row
+ * and copying the fold's rows again (4 passes over n x columns, per fold and representation). Other presets,
+ * whose column statistics need the whole part first, take the copying path.
+ */
+export function groupFoldTargets(
+  Y: DenseMatrix,
+  cols: Int32Array | null,
+  spec: PresetSpec,
+  train: Int32Array,
+  test: Int32Array,
+  dtype: 'f32' | 'f64' = 'f32',
+): { train: DenseMatrix; test: DenseMatrix } {
+  if (!rowsSuffice(Y, spec)) return foldTargets(globalTargets(cols ? takeCols(Y, cols) : Y, spec), spec, train, test, dtype);
+  return { train: lnRows(Y, cols, train, spec.rowLn), test: lnRows(Y, cols, test, spec.rowLn) };
+}
+
+/** groupFoldTargets' test part alone (what the paired statistics score predictions against). */
+export function groupTestTargets(
+  Y: DenseMatrix,
+  cols: Int32Array | null,
+  spec: PresetSpec,
+  train: Int32Array,
+  test: Int32Array,
+  dtype: 'f32' | 'f64' = 'f32',
+): DenseMatrix {
+  if (!rowsSuffice(Y, spec)) return groupFoldTargets(Y, cols, spec, train, test, dtype).test;
+  return lnRows(Y, cols, test, spec.rowLn);
+}
+
+/** Whether a fold's targets are a function of their own rows alone, as float32 (no column transform, float32 Y). */
+function rowsSuffice(Y: DenseMatrix, spec: PresetSpec): boolean {
+  return spec.columns === 'none' && (spec.rowLn || Y.data instanceof Float32Array);
+}
+
+/** Rows `rows` of Y[:, cols] (all columns when cols is null), each row layer-normed when `ln` (rowLayerNorm). */
+function lnRows(Y: DenseMatrix, cols: Int32Array | null, rows: Int32Array, ln: boolean): DenseMatrix<Float32Array> {
+  const c = cols ? cols.length : Y.cols;
+  const out = new Float32Array(rows.length * c);
+  const row = new Float64Array(c);
+  for (let r = 0; r < rows.length; r++) {
+    const base = rows[r] * Y.cols;
+    if (cols) for (let j = 0; j < c; j++) row[j] = Y.data[base + cols[j]];
+    else for (let j = 0; j < c; j++) row[j] = Y.data[base + j];
+    const o = r * c;
+    if (!ln) {
+      out.set(row, o);
+      continue;
+    }
+    let sum = 0;
+    for (let j = 0; j < c; j++) sum += row[j];
+    const m = sum / c;
+    let ss = 0;
+    for (let j = 0; j < c; j++) {
+      const d = row[j] - m;
+      ss += d * d;
+    }
+    const scale = 1 / ((c > 1 ? Math.sqrt(ss / (c - 1)) : 0) + LN_EPS);
+    for (let j = 0; j < c; j++) out[o + j] = (row[j] - m) * scale;
+  }
+  return { rows: rows.length, cols: c, data: out };
 }

@@ -9,26 +9,31 @@ import { foldIndices } from '../folds';
 import { type DenseMatrix, takeCols } from '../matrix';
 import { type RidgeCvOptions, type RidgeCvResult, type TargetGroup, fitRidgeCvGroups } from '../ridge/cv';
 import type { CsrMatrix } from '../matrix';
-import { PRESETS, foldTargets, globalTargets } from '../ridge/presets';
+import { PRESETS, groupTestTargets } from '../ridge/presets';
 import type { ProgressFn } from '../../progress';
 import type { HeldOutPredictions } from './bootstrap-scores';
 import { type HeldOutFold, type PairedCell, type PairedCellOptions, pairedCell, pairedCells } from './paired';
 
-/** Every fold's held-out predictions of each fit and the test targets, over the kept targets (shared by all). */
+/**
+ * Every fold's held-out predictions of each fit and the test targets, over the kept targets (shared by all).
+ * @param columns Y's columns that the fits' targets are (all of Y when omitted).
+ */
 export function ridgeHeldOutPredictions(
   Y: DenseMatrix<Float32Array>,
   fits: readonly RidgeCvResult[],
+  columns?: Int32Array,
 ): { folds: HeldOutPredictions[]; kept: Int32Array } {
   const [a, ...rest] = fits;
   for (const b of rest) checkSameDesign(a, b);
   const kept = a.targets.kept;
   const spec = PRESETS[a.preset];
-  const gY = globalTargets(kept.length === Y.cols ? Y : takeCols(Y, kept), spec);
+  const cols = columns ? Int32Array.from(kept, (k) => columns[k]) : kept;
+  const all = cols.length === Y.cols && cols.every((c, i) => c === i);
   const folds = a.folds.map((fa, k) => {
     const preds = fits.map((f) => f.folds[k].predictions);
     if (preds.some((q) => !q)) throw new RangeError('both fits need returnPredictions');
     const { train, test } = foldIndices(a.assignment, fa.fold);
-    return { preds: preds as DenseMatrix[], y: foldTargets(gY, spec, train, test, 'f64').test };
+    return { preds: preds as DenseMatrix[], y: groupTestTargets(Y, all ? null : cols, spec, train, test, 'f64') };
   });
   return { folds, kept };
 }
@@ -155,7 +160,7 @@ export function pairedGroupCellsOfPairs(
   groups.forEach((g, i) => {
     onGroup?.(i);
     const groupFits = used.map((q) => fits[q][i]);
-    const { folds } = ridgeHeldOutPredictions(takeCols(Y, g.columns), groupFits);
+    const { folds } = ridgeHeldOutPredictions(Y, groupFits, g.columns);
     const local = pairs.map(([a, b]) => [used.indexOf(a), used.indexOf(b)] as const);
     const seed = ((stats.seed ?? 0) + i) >>> 0;
     const groupCells = pairedCells(folds, local, { ...stats, kind: groupFits[0].score, seed });
