@@ -363,7 +363,8 @@ export function groupFoldTargets(
   test: Int32Array,
   dtype: 'f32' | 'f64' = 'f32',
 ): { train: DenseMatrix; test: DenseMatrix } {
-  if (!rowsSuffice(Y, spec)) return foldTargets(globalTargets(cols ? takeCols(Y, cols) : Y, spec), spec, train, test, dtype);
+  if (!rowsSuffice(Y, spec))
+    return foldTargets(globalTargets(cols ? takeCols(Y, cols) : Y, spec), spec, train, test, dtype);
   return { train: lnRows(Y, cols, train, spec.rowLn), test: lnRows(Y, cols, test, spec.rowLn) };
 }
 
