@@ -89,6 +89,11 @@ describe('paired statistics shared over a unit’s pairs', () => {
     });
   }
 
+  it('pairs naming a representation that is not there are a RangeError', () => {
+    const folds = threeRepresentations(7, [10, 10], 4);
+    expect(() => pairedCells(folds, [[0, 3]], { kind: 'cosine', nResamples: 5 })).toThrow(RangeError);
+  });
+
   it('a pair whose per-stimulus terms are undefined gets p NaN without touching the other pairs', () => {
     const folds = threeRepresentations(6, [30, 30], 8).map((f) => {
       const zero = { ...f.preds[0], data: new Float32Array(f.preds[0].data.length) };

@@ -138,6 +138,9 @@ export function pairedCells(
   const seed = options.seed ?? 0;
   const permutationSeed = (seed ^ PERMUTATION_SEED_SALT) >>> 0;
   const used = [...new Set(pairs.flat())].sort((x, y) => x - y);
+  const P = folds[0].preds.length;
+  if (used.some((q) => !(Number.isInteger(q) && q >= 0 && q < P)))
+    throw new RangeError(`pairedCells: pairs name representations outside 0..${P - 1}`);
   const at = (q: number) => used.indexOf(q);
   const heldUsed = folds.map((f) => ({ preds: used.map((q) => f.preds[q]), y: f.y }));
   const foldScores = used.map((q) => folds.map((f) => foldScore(f.preds[q], f.y, kind)));
