@@ -271,6 +271,7 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
     });
   const all = fitAll(p.assignment, 0, true);
   const t0 = performance.now();
+  // Only the paired fits kept predictions; this drops each group's from them once its cells are computed.
   const cells = pairedGroupCellsOfPairs(
     p.Y,
     all.map((r) => r.groups),
@@ -281,7 +282,6 @@ export async function ridgeRoisPaired(p: RidgeRoisPairedPayload, progress: Progr
       onGroup: (g) => progress({ stage: `paired statistics ${g + 1}/${p.rois.length}`, done: g, total: p.rois.length }),
     },
   );
-  for (const r of all) for (const g of r.groups) for (const f of g.folds) delete f.predictions;
   const statsSeconds = (performance.now() - t0) / 1000;
   // Further repeats: fold scores only (the conditional statistics stay those of the first repeat's models).
   const more = assignments.slice(1).map((assignment, r) => fitAll(assignment, r + 1, false));

@@ -157,11 +157,12 @@ export function pairedGroupCellsOfPairs(
   const used = [...new Set(pairs.flat())].sort((x, y) => x - y);
   const cells: PairedCell[][] = pairs.map(() => []);
   if (pairs.length === 0) return cells;
+  // The pairs as indices into the fits used (only those carry predictions).
+  const local = pairs.map(([a, b]) => [used.indexOf(a), used.indexOf(b)] as const);
   groups.forEach((g, i) => {
     onGroup?.(i);
     const groupFits = used.map((q) => fits[q][i]);
     const { folds } = ridgeHeldOutPredictions(Y, groupFits, g.columns);
-    const local = pairs.map(([a, b]) => [used.indexOf(a), used.indexOf(b)] as const);
     const seed = ((stats.seed ?? 0) + i) >>> 0;
     const groupCells = pairedCells(folds, local, { ...stats, kind: groupFits[0].score, seed });
     for (const [k, c] of groupCells.entries()) cells[k].push(c);

@@ -53,7 +53,10 @@ export function signFlipTests(ws: readonly ArrayLike<number>[], options: SignFli
   const total = exact ? 2 ** n : nPermutations;
   if (exact) {
     // Each sum is computed afresh (not by Gray-code updates) so that ties with T stay ties.
-    for (let mask = 0; mask < total; mask++) for (const t of tallies) t.add(signedSum(t.x, [mask]));
+    for (let mask = 0; mask < total; mask++) {
+      const words = [mask];
+      for (const t of tallies) t.add(signedSum(t.x, words));
+    }
   } else {
     const rng = new Rng(seed);
     const words = new Uint32Array(Math.ceil(n / 32));
