@@ -184,7 +184,7 @@ async function registerAndTrain(api: ApiClient, tree: Tree) {
 /**
  * Per subject x layer: its wall, where the time outside the fits went (the compute thread's copies and start, the
  * loading and encoding before it, the save after it), and per representation its stages (from the stored runs'
- * timings; fitOther is the part of the fit the stages leave out, e.g. each fold's targets).
+ * timings; preprocess is mostly each fold's targets, fitOther the part of the fit no stage times, e.g. scoring).
  */
 // biome-ignore lint/suspicious/noExplicitAny: rows of the service's own database, read for timings only
 function unitTimings(runs: any[], layerIds: string[]) {
