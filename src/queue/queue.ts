@@ -87,24 +87,60 @@ function patientBossDb(databaseUrl: string, logger: Logger, stopping: AbortSigna
   };
 }
 
+// Our own advisory lock id (not pg-boss's or Prisma's): one process at a time starts pg-boss and creates queues.
+const QUEUE_SETUP_LOCK = 72707370;
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * pg-boss started and our queues created. Creating a queue attaches a partition to pg-boss's job table; two
+ * processes doing that at once (an API and its workers started together) can deadlock, and PostgreSQL then
+ * aborts one of them, which ended that process. So the setup runs under a session advisory lock, creates only
+ * the queues that are missing, and retries what PostgreSQL still aborts as a deadlock (with a process already
+ * past its setup); create_queue is idempotent, so a retry is safe.
+ */
 async function startBoss(opts: JobQueueOptions, db: ReturnType<typeof patientBossDb>): Promise<PgBoss> {
   const { logger, config } = opts;
-  const boss = new PgBoss({ db, maintenanceIntervalSeconds: config.jobMaintenanceSeconds });
+  // No cron schedules here: the timekeeper would only add a queue (created at every start) and a poller.
+  const boss = new PgBoss({ db, schedule: false, maintenanceIntervalSeconds: config.jobMaintenanceSeconds });
   boss.on('error', (err) =>
     isDatabaseUnavailable(err)
       ? logger.warn({ err: err.message }, 'job queue: database unavailable')
       : logger.error({ err }, 'job queue error'),
   );
-  await boss.start();
-  for (const kind of JOB_KINDS) {
-    await boss.createQueue(kind, {
-      name: kind,
-      retryLimit: config.jobRetries,
-      retryDelay: 2,
-      expireInSeconds: config.jobExpireSeconds,
-    });
+  const lock = new pg.Client({ connectionString: opts.databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
+    // Not retried: a pg-boss whose start() threw stays 'starting' and ignores the next start().
+    await boss.start();
+    for (const kind of JOB_KINDS) {
+      await retryOnDeadlock(async () => {
+        if (await boss.getQueue(kind)) return;
+        await boss.createQueue(kind, {
+          name: kind,
+          retryLimit: config.jobRetries,
+          retryDelay: 2,
+          expireInSeconds: config.jobExpireSeconds,
+        });
+      }, logger);
+    }
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK]).catch(() => undefined);
+    await lock.end();
   }
   return boss;
+}
+
+async function retryOnDeadlock<T>(fn: () => Promise<T>, logger: Logger, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= attempts) throw err;
+      logger.warn({ attempt }, 'job queue setup: deadlock with another process; retrying');
+      await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+    }
+  }
 }
 
 /** `opts.workers` workers per kind that has a handler, each running one job at a time. */

@@ -8,7 +8,7 @@
  * Skipped when the distribution's PostgreSQL server is not installed (.ci/run installs Debian's `postgresql`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,12 +84,31 @@ function apiClient(url: string, dataDir: string): TestApp {
   return { url, dataDir, request } as TestApp;
 }
 
+/** The end of each exited process's log, so that a failure says why a process ended. */
+function exitedLogs(): string {
+  return exits
+    .map((e) => e.split(' ')[0])
+    .map((name) => {
+      const log = (() => {
+        try {
+          return readFileSync(path.join(base, `${name}.log`), 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      return `\n--- ${name}.log (end) ---\n${log.slice(-2000)}`;
+    })
+    .join('');
+}
+
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => null);
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; exits: ${exits.join(', ') || 'none'}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; exits: ${exits.join(', ') || 'none'}${exitedLogs()}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
