@@ -12,7 +12,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BackendInfo } from '../compute/backend';
 import type { Config } from '../config';
-import { isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availability';
+import { backoffMs, isDatabaseUnavailable, retryWhileDatabaseDown } from '../db/availability';
 import type { Db, Prisma } from '../db/client';
 import { reapStaleJobs, reconcileEndedJobs } from './reaper';
 import { type BossJob, handlerOf, runJob, type WorkerEnv } from './run-job';
@@ -138,7 +138,7 @@ async function retryOnDeadlock<T>(fn: () => Promise<T>, logger: Logger, attempts
     } catch (err) {
       if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= attempts) throw err;
       logger.warn({ attempt }, 'job queue setup: deadlock with another process; retrying');
-      await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+      await new Promise((r) => setTimeout(r, backoffMs(attempt)));
     }
   }
 }

@@ -86,19 +86,17 @@ function apiClient(url: string, dataDir: string): TestApp {
 
 /** The end of each exited process's log, so that a failure says why a process ended. */
 function exitedLogs(): string {
-  return exits
-    .map((e) => e.split(' ')[0])
-    .map((name) => {
-      const log = (() => {
-        try {
-          return readFileSync(path.join(base, `${name}.log`), 'utf8');
-        } catch {
-          return '';
-        }
-      })();
-      return `\n--- ${name}.log (end) ---\n${log.slice(-2000)}`;
-    })
-    .join('');
+  let out = '';
+  for (const name of exits.map((e) => e.split(' ')[0])) {
+    let log = '';
+    try {
+      log = readFileSync(path.join(base, `${name}.log`), 'utf8');
+    } catch {
+      // No log written yet: the name alone still says which process ended.
+    }
+    out += `\n--- ${name}.log (end) ---\n${log.slice(-2000)}`;
+  }
+  return out;
 }
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000) {
