@@ -1,5 +1,5 @@
 /** The real service (startService) on a test database and a free port, with an admin key for writes. */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -65,6 +65,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Start
     async close() {
       await service.stop();
       await db.drop();
+      // The app's data and store (2 GiB after the large-upload test): left behind, every run filled the disk more.
+      await rm(base, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }
